@@ -1,0 +1,10 @@
+/* uvsql.h — umbrella header: everything a program using uvsql needs. */
+#ifndef UVSQL_H
+#define UVSQL_H
+
+#include "uvsql/error.h"
+#include "uvsql/value.h"
+#include "uvsql/future.h"
+#include "uvsql/engine.h"
+
+#endif

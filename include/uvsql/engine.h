@@ -1,0 +1,242 @@
+/* uvsql/engine.h — URLs, text statements, results, engines, pools, connections, transactions.
+ *
+ * Threading: every object here belongs to the loop it was made on and is used only from that
+ * loop's thread. Nothing is locked.
+ *
+ * Ownership, summarised (each function says it again):
+ *   uvsql_url_t        caller (uvsql_url_parse -> uvsql_url_free)
+ *   uvsql_stmt_t       caller (uvsql_text -> uvsql_stmt_free); reference counted, so a statement
+ *                      freed while a query using it is in flight stays alive until it finishes
+ *   uvsql_result_t     the future that delivered it, or the caller after uvsql_future_take()
+ *                      (then uvsql_result_free)
+ *   uvsql_engine_t     caller (uvsql_engine_new -> uvsql_engine_dispose, asynchronous)
+ *   uvsql_conn_t       the engine's pool; the caller holds it between a checkout
+ *                      (uvsql_engine_connect) and uvsql_conn_release
+ */
+#ifndef UVSQL_ENGINE_H
+#define UVSQL_ENGINE_H
+
+#include <stdint.h>
+#include <uv.h>
+#include "error.h"
+#include "future.h"
+#include "value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- URLs */
+
+typedef struct uvsql_url_query_s {
+  char *key;
+  char *value;
+} uvsql_url_query_t;
+
+/* A parsed database URL: scheme://user:password@host:port/database?key=value&...
+ * Strings are decoded (%-escapes), NUL-terminated, owned by the URL; absent parts are NULL.
+ * host is without brackets for IPv6 ("::1"). port is 0 when absent. For sqlite, database is
+ * the file path ("app.db", "/abs/app.db") or NULL for an in-memory database. */
+typedef struct uvsql_url_s {
+  char *scheme;  /* as written, lower-cased: "postgresql", "postgres", "mariadb", "mysql", "sqlite" */
+  char *driver;  /* the canonical backend: "postgresql", "mariadb" or "sqlite" */
+  char *user;
+  char *password;
+  char *host;
+  int port;
+  char *database;
+  uvsql_url_query_t *query;
+  size_t nquery;
+} uvsql_url_t;
+
+/* Parses text into *out (caller owns, free with uvsql_url_free). Returns 0, or UVSQL_EURL with
+ * err naming the problem (err may be NULL), or UVSQL_ENOMEM. */
+int uvsql_url_parse(uvsql_url_t **out, const char *text, uvsql_error_t *err);
+void uvsql_url_free(uvsql_url_t *url); /* accepts NULL */
+/* The value of ?key=..., or NULL. */
+const char *uvsql_url_query_get(const uvsql_url_t *url, const char *key);
+/* Writes the URL with the password masked as "***" into buf (always NUL-terminated when
+ * size > 0). Returns the length the full text needs, like snprintf. */
+size_t uvsql_url_render(const uvsql_url_t *url, char *buf, size_t size);
+
+/* ---------------------------------------------------------------- text statements */
+
+typedef struct uvsql_stmt_s uvsql_stmt_t;
+
+/* Builds a statement from SQL text with :name placeholders. `::` (PostgreSQL casts), quoted
+ * strings, quoted identifiers and comments are left alone; `\:` writes a literal colon.
+ * The text is copied. Returns 0, UVSQL_EINVALID_ARGUMENT (err says where), or UVSQL_ENOMEM.
+ * The caller owns *out and frees it with uvsql_stmt_free. */
+int uvsql_text(uvsql_stmt_t **out, const char *sql, uvsql_error_t *err);
+void uvsql_stmt_free(uvsql_stmt_t *stmt); /* accepts NULL; in-flight queries keep it alive */
+const char *uvsql_stmt_sql(const uvsql_stmt_t *stmt);      /* the text as given */
+size_t uvsql_stmt_param_count(const uvsql_stmt_t *stmt);   /* distinct :names */
+const char *uvsql_stmt_param_name(const uvsql_stmt_t *stmt, size_t i);
+
+/* ---------------------------------------------------------------- results */
+
+typedef struct uvsql_result_s uvsql_result_t;
+
+void uvsql_result_free(uvsql_result_t *result); /* accepts NULL; only for taken results */
+size_t uvsql_result_nrows(const uvsql_result_t *result);
+size_t uvsql_result_ncols(const uvsql_result_t *result);
+/* Rows changed by INSERT/UPDATE/DELETE (as the server reports it), or -1 if not applicable. */
+int64_t uvsql_result_rows_affected(const uvsql_result_t *result);
+const char *uvsql_result_colname(const uvsql_result_t *result, size_t col); /* NULL if out of range */
+/* Index of the column with that name, or -1. */
+long uvsql_result_colindex(const uvsql_result_t *result, const char *name);
+/* Declared type of the column (for SQLite: of the first non-NULL value). */
+uvsql_type_t uvsql_result_coltype(const uvsql_result_t *result, size_t col);
+
+/* The raw cell (borrowed, valid until the result is freed), or NULL if out of range. */
+const uvsql_value_t *uvsql_result_value(const uvsql_result_t *result, size_t row, size_t col);
+int uvsql_result_is_null(const uvsql_result_t *result, size_t row, size_t col);
+
+/* Typed getters. Each returns 0 and writes *out, or an error code without touching *out:
+ *   UVSQL_EINVALID_ARGUMENT  row or column out of range
+ *   UVSQL_EDATA              the value is NULL (check uvsql_result_is_null first)
+ *   UVSQL_ETYPE              the value cannot be read as that type
+ * uvsql_result_last_error() then says which column and what type it has.
+ * Conversions accepted: int64 <- bool; double <- int64; bool <- int64 (0/1); text <- any
+ * text-like value; bytes <- text; date/time/timestamp <- ISO 8601 text (SQLite stores them so). */
+int uvsql_result_int64(const uvsql_result_t *r, size_t row, size_t col, int64_t *out);
+int uvsql_result_double(const uvsql_result_t *r, size_t row, size_t col, double *out);
+int uvsql_result_bool(const uvsql_result_t *r, size_t row, size_t col, int *out);
+/* Text: pointer into the result, NUL-terminated, *len (may be NULL) without the NUL. */
+int uvsql_result_text(const uvsql_result_t *r, size_t row, size_t col, const char **out,
+                      size_t *len);
+int uvsql_result_bytes(const uvsql_result_t *r, size_t row, size_t col, const void **out,
+                       size_t *len);
+int uvsql_result_date(const uvsql_result_t *r, size_t row, size_t col, int64_t *days);
+int uvsql_result_time(const uvsql_result_t *r, size_t row, size_t col, int64_t *us);
+int uvsql_result_timestamp(const uvsql_result_t *r, size_t row, size_t col, int64_t *us);
+const char *uvsql_result_last_error(const uvsql_result_t *result);
+
+/* ---------------------------------------------------------------- engine */
+
+typedef struct uvsql_engine_s uvsql_engine_t;
+typedef struct uvsql_conn_s uvsql_conn_t;
+
+typedef void (*uvsql_log_cb)(void *data, const char *line);
+
+typedef struct uvsql_engine_options_s {
+  int pool_size;          /* connections kept open; default 5 */
+  int max_overflow;       /* extra connections opened under load, closed on release; default 10 */
+  double pool_timeout;    /* seconds a checkout waits for a connection; default 30 */
+  double pool_recycle;    /* close connections older than this many seconds; <= 0: never */
+  int pool_pre_ping;      /* test a connection with a round trip at checkout; default 0 */
+  int pool_reset_on_return; /* roll back an open transaction on release; default 1 */
+  int pool_use_lifo;      /* hand out the most recently used connection first; default 0 */
+  double connect_timeout; /* seconds; default 30 */
+  int echo;               /* log each statement and its parameters */
+  int echo_hide_parameters; /* log statements, but "[parameters hidden]" for their values */
+  uvsql_log_cb log_cb;    /* where echo lines go; NULL: stderr */
+  void *log_data;
+  int statement_cache_size; /* prepared statements kept per connection (LRU); default 100 */
+} uvsql_engine_options_t;
+
+#define UVSQL_ENGINE_OPTIONS_INIT                                                                  \
+  {5, 10, 30.0, -1.0, 0, 1, 0, 30.0, 0, 0, NULL, NULL, 100}
+
+/* Creates an engine for url on loop. Does not connect: the pool opens connections on demand.
+ * Returns 0, or UVSQL_EURL / UVSQL_EINVALID_ARGUMENT / UVSQL_ENOT_SUPPORTED / UVSQL_ENOMEM with
+ * err saying why. The caller owns *out and must end it with uvsql_engine_dispose. opt may be
+ * NULL for the defaults. */
+int uvsql_engine_new(uvsql_engine_t **out, uv_loop_t *loop, const char *url,
+                     const uvsql_engine_options_t *opt, uvsql_error_t *err);
+
+/* Closes every connection and frees the engine. Pending checkouts and queries fail with
+ * UVSQL_ECLOSED; connections checked out are closed when released (release stays valid).
+ * The future resolves when everything is closed; the engine must not be used after this call.
+ * Future ownership as in future.h. */
+uvsql_future_t *uvsql_engine_dispose(uvsql_engine_t *engine, uvsql_future_cb cb, void *data);
+
+uv_loop_t *uvsql_engine_loop(const uvsql_engine_t *engine);
+const char *uvsql_engine_dialect(const uvsql_engine_t *engine); /* "postgresql", ... */
+/* The URL with its password masked (owned by the engine). */
+const char *uvsql_engine_url(const uvsql_engine_t *engine);
+
+/* Runs stmt with params on a pooled connection (checked out and released around it).
+ * Resolves with a uvsql_result_t* (owned by the future). Parameters are copied before the
+ * call returns. Missing or unknown :names fail the future with UVSQL_EINVALID_ARGUMENT.
+ * Cancel withdraws the query if it is still queued, or cancels it on the server. */
+uvsql_future_t *uvsql_engine_execute(uvsql_engine_t *engine, uvsql_stmt_t *stmt,
+                                     const uvsql_param_t *params, size_t nparams,
+                                     uvsql_future_cb cb, void *data);
+/* Convenience: uvsql_text + uvsql_engine_execute in one call. */
+uvsql_future_t *uvsql_engine_execute_sql(uvsql_engine_t *engine, const char *sql,
+                                         const uvsql_param_t *params, size_t nparams,
+                                         uvsql_future_cb cb, void *data);
+
+/* ---------------------------------------------------------------- pool */
+
+typedef struct uvsql_pool_stats_s {
+  int size;          /* open connections, checked out or idle */
+  int checked_out;
+  int idle;
+  int overflow;      /* open connections beyond pool_size */
+  int waiting;       /* checkouts queued for a connection */
+  uint64_t connects; /* connections opened since the engine was made */
+  uint64_t checkouts;
+  uint64_t timeouts; /* checkouts that failed with UVSQL_EPOOL_TIMEOUT */
+  uint64_t invalidated;
+} uvsql_pool_stats_t;
+
+void uvsql_pool_stats(const uvsql_engine_t *engine, uvsql_pool_stats_t *out);
+
+/* ---------------------------------------------------------------- connections */
+
+/* Checks a connection out of the pool. Resolves with a uvsql_conn_t* that stays owned by the
+ * pool: the caller must hand it back with uvsql_conn_release. Fails with UVSQL_EPOOL_TIMEOUT
+ * after pool_timeout seconds when the pool is exhausted, or UVSQL_ECONNECT. Cancel withdraws
+ * the checkout. */
+uvsql_future_t *uvsql_engine_connect(uvsql_engine_t *engine, uvsql_future_cb cb, void *data);
+
+/* Hands a checked-out connection back to the pool (after rolling back an open transaction
+ * when pool_reset_on_return is set). Queries still queued on it complete first. */
+void uvsql_conn_release(uvsql_conn_t *conn);
+
+/* Marks the connection unusable: the pool closes it on release and opens a fresh one. */
+void uvsql_conn_invalidate(uvsql_conn_t *conn);
+
+/* Runs stmt on this connection. Statements queued on one connection run in order (pipelined
+ * on PostgreSQL). Resolves with a uvsql_result_t*, as uvsql_engine_execute. */
+uvsql_future_t *uvsql_conn_execute(uvsql_conn_t *conn, uvsql_stmt_t *stmt,
+                                   const uvsql_param_t *params, size_t nparams,
+                                   uvsql_future_cb cb, void *data);
+uvsql_future_t *uvsql_conn_execute_sql(uvsql_conn_t *conn, const char *sql,
+                                       const uvsql_param_t *params, size_t nparams,
+                                       uvsql_future_cb cb, void *data);
+
+typedef enum {
+  UVSQL_ISOLATION_DEFAULT = 0,
+  UVSQL_ISOLATION_READ_UNCOMMITTED,
+  UVSQL_ISOLATION_READ_COMMITTED,
+  UVSQL_ISOLATION_REPEATABLE_READ,
+  UVSQL_ISOLATION_SERIALIZABLE
+} uvsql_isolation_t;
+
+/* Transactions. Each resolves with NULL. begin fails with UVSQL_EINTERFACE if a transaction
+ * is already open; commit/rollback with UVSQL_EINTERFACE if none is. An isolation level the
+ * backend cannot give fails with UVSQL_ENOT_SUPPORTED. */
+uvsql_future_t *uvsql_conn_begin(uvsql_conn_t *conn, uvsql_isolation_t isolation,
+                                 uvsql_future_cb cb, void *data);
+uvsql_future_t *uvsql_conn_commit(uvsql_conn_t *conn, uvsql_future_cb cb, void *data);
+uvsql_future_t *uvsql_conn_rollback(uvsql_conn_t *conn, uvsql_future_cb cb, void *data);
+int uvsql_conn_in_transaction(const uvsql_conn_t *conn);
+
+/* Savepoints inside a transaction. name: letters, digits and '_' (UVSQL_EINVALID_ARGUMENT
+ * otherwise). Each resolves with NULL. */
+uvsql_future_t *uvsql_conn_savepoint(uvsql_conn_t *conn, const char *name, uvsql_future_cb cb,
+                                     void *data);
+uvsql_future_t *uvsql_conn_release_savepoint(uvsql_conn_t *conn, const char *name,
+                                             uvsql_future_cb cb, void *data);
+uvsql_future_t *uvsql_conn_rollback_to_savepoint(uvsql_conn_t *conn, const char *name,
+                                                 uvsql_future_cb cb, void *data);
+
+uvsql_engine_t *uvsql_conn_engine(const uvsql_conn_t *conn);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

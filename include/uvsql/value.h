@@ -1,0 +1,97 @@
+/* uvsql/value.h — typed values: statement parameters and result cells.
+ *
+ * A uvsql_value_t is plain data. Text and bytes point at memory owned by someone else:
+ * for parameters, the caller (borrowed only for the duration of the call that takes them:
+ * the library copies what it keeps); for result cells, the result (valid until it is freed).
+ *
+ * Date/time as integers:
+ *   DATE       days since 1970-01-01
+ *   TIME       microseconds since midnight
+ *   TIMESTAMP  microseconds since 1970-01-01 00:00:00 (no time zone)
+ *   TIMESTAMPTZ microseconds since 1970-01-01 00:00:00 UTC
+ */
+#ifndef UVSQL_VALUE_H
+#define UVSQL_VALUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h> /* strlen, used by UVSQL_V_TEXT */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+  UVSQL_TYPE_NULL = 0,
+  UVSQL_TYPE_BOOL,
+  UVSQL_TYPE_INT64,
+  UVSQL_TYPE_DOUBLE,
+  UVSQL_TYPE_TEXT, /* UTF-8; also numeric, uuid, json and types the driver does not decode */
+  UVSQL_TYPE_BYTES,
+  UVSQL_TYPE_DATE,
+  UVSQL_TYPE_TIME,
+  UVSQL_TYPE_TIMESTAMP,
+  UVSQL_TYPE_TIMESTAMPTZ
+} uvsql_type_t;
+
+typedef struct uvsql_value_s {
+  uvsql_type_t type;
+  union {
+    int b;       /* BOOL: 0 or 1 */
+    int64_t i64; /* INT64, DATE (as days), TIME, TIMESTAMP, TIMESTAMPTZ */
+    double f64;  /* DOUBLE */
+    struct {
+      const char *ptr; /* TEXT (not necessarily NUL-terminated) and BYTES */
+      size_t len;
+    } s;
+  } u;
+} uvsql_value_t;
+
+/* A named parameter: `name` matches :name in the statement (without the colon). */
+typedef struct uvsql_param_s {
+  const char *name;
+  uvsql_value_t value;
+} uvsql_param_t;
+
+const char *uvsql_type_name(uvsql_type_t type); /* "int64", "text", ... */
+
+/* Constructors, usable in initialisers: uvsql_param_t p[] = { UVSQL_P_INT64("id", 7) }; */
+#define UVSQL_V_NULL() ((uvsql_value_t){.type = UVSQL_TYPE_NULL})
+#define UVSQL_V_BOOL(x) ((uvsql_value_t){.type = UVSQL_TYPE_BOOL, .u.b = !!(x)})
+#define UVSQL_V_INT64(x) ((uvsql_value_t){.type = UVSQL_TYPE_INT64, .u.i64 = (x)})
+#define UVSQL_V_DOUBLE(x) ((uvsql_value_t){.type = UVSQL_TYPE_DOUBLE, .u.f64 = (x)})
+#define UVSQL_V_TEXTN(p, n) ((uvsql_value_t){.type = UVSQL_TYPE_TEXT, .u.s = {(p), (n)}})
+#define UVSQL_V_TEXT(p) UVSQL_V_TEXTN((p), strlen(p))
+#define UVSQL_V_BYTES(p, n) ((uvsql_value_t){.type = UVSQL_TYPE_BYTES, .u.s = {(const char *)(p), (n)}})
+#define UVSQL_V_DATE(days) ((uvsql_value_t){.type = UVSQL_TYPE_DATE, .u.i64 = (days)})
+#define UVSQL_V_TIME(us) ((uvsql_value_t){.type = UVSQL_TYPE_TIME, .u.i64 = (us)})
+#define UVSQL_V_TIMESTAMP(us) ((uvsql_value_t){.type = UVSQL_TYPE_TIMESTAMP, .u.i64 = (us)})
+#define UVSQL_V_TIMESTAMPTZ(us) ((uvsql_value_t){.type = UVSQL_TYPE_TIMESTAMPTZ, .u.i64 = (us)})
+
+#define UVSQL_P(name_, v) ((uvsql_param_t){.name = (name_), .value = v})
+#define UVSQL_P_NULL(n) UVSQL_P(n, UVSQL_V_NULL())
+#define UVSQL_P_BOOL(n, x) UVSQL_P(n, UVSQL_V_BOOL(x))
+#define UVSQL_P_INT64(n, x) UVSQL_P(n, UVSQL_V_INT64(x))
+#define UVSQL_P_DOUBLE(n, x) UVSQL_P(n, UVSQL_V_DOUBLE(x))
+#define UVSQL_P_TEXT(n, s) UVSQL_P(n, UVSQL_V_TEXT(s))
+#define UVSQL_P_TEXTN(n, s, l) UVSQL_P(n, UVSQL_V_TEXTN(s, l))
+#define UVSQL_P_BYTES(n, p, l) UVSQL_P(n, UVSQL_V_BYTES(p, l))
+#define UVSQL_P_DATE(n, d) UVSQL_P(n, UVSQL_V_DATE(d))
+#define UVSQL_P_TIME(n, t) UVSQL_P(n, UVSQL_V_TIME(t))
+#define UVSQL_P_TIMESTAMP(n, t) UVSQL_P(n, UVSQL_V_TIMESTAMP(t))
+#define UVSQL_P_TIMESTAMPTZ(n, t) UVSQL_P(n, UVSQL_V_TIMESTAMPTZ(t))
+
+/* Calendar helpers (proleptic Gregorian, UTC). */
+int64_t uvsql_days_from_civil(int year, int month, int day);
+void uvsql_civil_from_days(int64_t days, int *year, int *month, int *day);
+/* Formats a DATE/TIME/TIMESTAMP/TIMESTAMPTZ value as ISO 8601 ("2024-05-01 12:00:00.000123",
+ * TIMESTAMPTZ with "+00"). Returns the length written (buffer of 40 bytes is always enough). */
+size_t uvsql_format_temporal(uvsql_type_t type, int64_t v, char *buf, size_t size);
+/* Parses ISO 8601 text of the given type ("YYYY-MM-DD", "HH:MM:SS[.ffffff]",
+ * "YYYY-MM-DD[ T]HH:MM:SS[.ffffff][Z|+HH[:MM]]"). Returns 0 or UVSQL_EDATA. */
+int uvsql_parse_temporal(uvsql_type_t type, const char *s, size_t len, int64_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,113 @@
+/* src/dialects/driver.h — the seam between the engine and a backend.
+ *
+ * A backend is one folder under src/dialects/ that defines one uvsql__driver_t, plus one line
+ * in registry.c. The engine never includes a client library's header; it sees only this.
+ *
+ * Contract (every driver keeps it; the engine relies on it):
+ *  1. connect() returns 0 and later calls cb exactly once from the loop (never before connect
+ *     returns), or returns an error code and never calls cb. On failure the driver has already
+ *     freed what it made: the engine does not call close().
+ *  2. submit() queues a request; requests on one connection run in submission order, one at a
+ *     time on the wire or pipelined, never interleaved. req->done is called exactly once, from
+ *     the loop, never before submit() returns. After done, the driver never touches req.
+ *  3. A lost connection sets dc->broken = 1 and fails the request in flight and every queued one
+ *     with UVSQL_EDISCONNECT (message says what the client library said). Later submits fail
+ *     the same way (asynchronously).
+ *  4. cancel(): a request not yet sent is withdrawn (done with UVSQL_ECANCELLED, may be called
+ *     before cancel returns); a running one is cancelled on the server without blocking the
+ *     loop, and done reports UVSQL_ECANCELLED when the server confirms. Returns 0, or
+ *     UVSQL_EINVALID_ARGUMENT if req is not on this connection.
+ *  5. close() fails queued requests with UVSQL_ECLOSED, stops the watcher before the socket is
+ *     closed, and frees everything; closed_cb (may be NULL) runs from the loop afterwards.
+ *     Safe to call from inside a done callback.
+ */
+#ifndef UVSQL_DIALECTS_DRIVER_H
+#define UVSQL_DIALECTS_DRIVER_H
+
+#include <stdint.h>
+#include <uv.h>
+#include "uvsql/engine.h"
+#include "../loop/internal.h"
+
+typedef enum {
+  UVSQL__PARAMSTYLE_DOLLAR = 0, /* $1, $2 ... (PostgreSQL) */
+  UVSQL__PARAMSTYLE_QMARK,      /* ? ? ... (MariaDB); a repeated name is bound again */
+  UVSQL__PARAMSTYLE_NUMBERED,   /* ?1, ?2 ... (SQLite) */
+  UVSQL__PARAMSTYLE_COUNT
+} uvsql__paramstyle_t;
+
+typedef struct uvsql__request_s uvsql__request_t;
+typedef struct uvsql__dconn_s uvsql__dconn_t;
+typedef struct uvsql__driver_s uvsql__driver_t;
+
+/* result: owned by the callee from here on (NULL when err is set). err: borrowed. */
+typedef void (*uvsql__request_done_cb)(uvsql__request_t *req, uvsql_result_t *result,
+                                       const uvsql_error_t *err);
+
+#define UVSQL__REQ_NO_PREPARE 1u /* run once (BEGIN, COMMIT, ...): do not cache a prepared form */
+
+struct uvsql__request_s {
+  /* Set by the engine; valid until done is called. */
+  const char *sql;              /* in the driver's parameter style, NUL-terminated */
+  size_t sql_len;
+  const uvsql_value_t *params;  /* one per placeholder, in order; text/bytes owned by the engine */
+  int nparams;
+  unsigned flags;               /* UVSQL__REQ_* */
+  uvsql__request_done_cb done;
+  void *data;                   /* the engine's */
+  /* The driver's: queue link and state, untouched by the engine. */
+  uvsql__request_t *next;
+  int state;
+  void *driver_data;
+};
+
+struct uvsql__dconn_s {
+  const uvsql__driver_t *driver;
+  uv_loop_t *loop;
+  int broken;                   /* set by the driver when the connection is lost */
+};
+
+typedef struct uvsql__dconn_options_s {
+  double connect_timeout;       /* seconds, <= 0 for none */
+  int statement_cache_size;     /* prepared statements kept (LRU); 0 disables the cache */
+} uvsql__dconn_options_t;
+
+typedef void (*uvsql__connect_cb)(uvsql__dconn_t *dc, const uvsql_error_t *err, void *data);
+
+struct uvsql__driver_s {
+  const char *name;             /* "postgresql", "mariadb", "sqlite" */
+  uvsql__paramstyle_t paramstyle;
+  int max_params;               /* the backend's limit per statement */
+  /* Checks the URL without connecting (unknown options, missing parts). 0 or UVSQL_EURL. */
+  int (*validate_url)(const uvsql_url_t *url, uvsql_error_t *err);
+  /* See contract 1. On success *out is set at once (before cb), so close() can abort. */
+  int (*connect)(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *url,
+                 const uvsql__dconn_options_t *opt, uvsql__connect_cb cb, void *data,
+                 uvsql_error_t *err);
+  void (*submit)(uvsql__dconn_t *dc, uvsql__request_t *req);
+  int (*cancel)(uvsql__dconn_t *dc, uvsql__request_t *req);
+  void (*close)(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data);
+  /* SQL that opens a transaction at that isolation level, or NULL with err set
+   * (UVSQL_ENOT_SUPPORTED). Static strings. */
+  const char *(*begin_sql)(uvsql_isolation_t isolation, uvsql_error_t *err);
+};
+
+/* registry.c */
+const uvsql__driver_t *uvsql__driver_find(const char *name);
+
+/* ------------------------------------------------------------------ results (result.c)
+ * How a driver builds a uvsql_result_t. Cells are row-major; text and bytes point into the
+ * result's arena or into a backing object (e.g. a PGresult) that is freed with the result.
+ * Text cells must be NUL-terminated at ptr[len]. */
+uvsql_result_t *uvsql__result_new(size_t ncols);
+/* name is copied. */
+int uvsql__result_set_column(uvsql_result_t *r, size_t col, const char *name, uvsql_type_t type);
+/* Appends a row of ncols NULL cells and returns it for filling, or NULL on OOM. */
+uvsql_value_t *uvsql__result_add_row(uvsql_result_t *r);
+int uvsql__result_reserve(uvsql_result_t *r, size_t nrows);
+void *uvsql__result_alloc(uvsql_result_t *r, size_t size);          /* arena, freed with r */
+char *uvsql__result_strndup(uvsql_result_t *r, const char *s, size_t len); /* NUL added */
+void uvsql__result_set_backing(uvsql_result_t *r, void *backing, void (*free_fn)(void *));
+void uvsql__result_set_rows_affected(uvsql_result_t *r, int64_t n);
+
+#endif
