@@ -1,0 +1,290 @@
+/* src/dialects/result.c — uvsql_result_t: the rows a driver produced, and the typed getters.
+ *
+ * Layout: ncols column descriptors, then nrows*ncols cells, row-major, in one growable array.
+ * Text and bytes in cells point into the result's arena or into a backing object (a PGresult)
+ * freed with the result. Invariants: a TEXT cell is NUL-terminated at ptr[len]; the result is
+ * immutable once handed to the engine except for last_error, which getters write.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "driver.h"
+
+typedef struct {
+  char *name;
+  uvsql_type_t type;
+} column_t;
+
+struct uvsql_result_s {
+  size_t ncols, nrows, cap_rows;
+  int64_t rows_affected;
+  column_t *cols;
+  uvsql_value_t *cells;
+  uvsql__arena_t arena;
+  void *backing;
+  void (*backing_free)(void *);
+  char last_error[256];
+};
+
+uvsql_result_t *uvsql__result_new(size_t ncols) {
+  uvsql_result_t *r = calloc(1, sizeof *r);
+  if (!r)
+    return NULL;
+  r->ncols = ncols;
+  r->rows_affected = -1;
+  if (ncols && !(r->cols = calloc(ncols, sizeof *r->cols))) {
+    free(r);
+    return NULL;
+  }
+  uvsql__arena_init(&r->arena, 4096);
+  return r;
+}
+
+void uvsql_result_free(uvsql_result_t *r) {
+  if (!r)
+    return;
+  if (r->backing && r->backing_free)
+    r->backing_free(r->backing);
+  uvsql__arena_free(&r->arena);
+  free(r->cells);
+  free(r->cols);
+  free(r);
+}
+
+int uvsql__result_set_column(uvsql_result_t *r, size_t col, const char *name, uvsql_type_t type) {
+  if (col >= r->ncols)
+    return UVSQL_EINVALID_ARGUMENT;
+  r->cols[col].name = uvsql__arena_strndup(&r->arena, name ? name : "", name ? strlen(name) : 0);
+  if (!r->cols[col].name)
+    return UVSQL_ENOMEM;
+  r->cols[col].type = type;
+  return 0;
+}
+
+int uvsql__result_reserve(uvsql_result_t *r, size_t nrows) {
+  if (nrows <= r->cap_rows || r->ncols == 0)
+    return 0;
+  if (nrows > SIZE_MAX / r->ncols / sizeof(uvsql_value_t))
+    return UVSQL_ENOMEM;
+  uvsql_value_t *cells = realloc(r->cells, nrows * r->ncols * sizeof *cells);
+  if (!cells)
+    return UVSQL_ENOMEM;
+  r->cells = cells;
+  r->cap_rows = nrows;
+  return 0;
+}
+
+uvsql_value_t *uvsql__result_add_row(uvsql_result_t *r) {
+  if (r->ncols == 0)
+    return NULL;
+  if (r->nrows == r->cap_rows && uvsql__result_reserve(r, r->cap_rows ? r->cap_rows * 2 : 16) != 0)
+    return NULL;
+  uvsql_value_t *row = r->cells + r->nrows * r->ncols;
+  memset(row, 0, r->ncols * sizeof *row); /* all UVSQL_TYPE_NULL */
+  r->nrows++;
+  return row;
+}
+
+void *uvsql__result_alloc(uvsql_result_t *r, size_t size) {
+  return uvsql__arena_alloc(&r->arena, size);
+}
+
+char *uvsql__result_strndup(uvsql_result_t *r, const char *s, size_t len) {
+  return uvsql__arena_strndup(&r->arena, s, len);
+}
+
+void uvsql__result_set_backing(uvsql_result_t *r, void *backing, void (*free_fn)(void *)) {
+  r->backing = backing;
+  r->backing_free = free_fn;
+}
+
+void uvsql__result_set_rows_affected(uvsql_result_t *r, int64_t n) {
+  r->rows_affected = n;
+}
+
+/* ------------------------------------------------------------------ public getters */
+
+size_t uvsql_result_nrows(const uvsql_result_t *r) {
+  return r ? r->nrows : 0;
+}
+
+size_t uvsql_result_ncols(const uvsql_result_t *r) {
+  return r ? r->ncols : 0;
+}
+
+int64_t uvsql_result_rows_affected(const uvsql_result_t *r) {
+  return r ? r->rows_affected : -1;
+}
+
+const char *uvsql_result_colname(const uvsql_result_t *r, size_t col) {
+  return r && col < r->ncols ? r->cols[col].name : NULL;
+}
+
+long uvsql_result_colindex(const uvsql_result_t *r, const char *name) {
+  for (size_t i = 0; r && name && i < r->ncols; i++)
+    if (strcmp(r->cols[i].name, name) == 0)
+      return (long)i;
+  return -1;
+}
+
+uvsql_type_t uvsql_result_coltype(const uvsql_result_t *r, size_t col) {
+  return r && col < r->ncols ? r->cols[col].type : UVSQL_TYPE_NULL;
+}
+
+const uvsql_value_t *uvsql_result_value(const uvsql_result_t *r, size_t row, size_t col) {
+  if (!r || row >= r->nrows || col >= r->ncols)
+    return NULL;
+  return &r->cells[row * r->ncols + col];
+}
+
+int uvsql_result_is_null(const uvsql_result_t *r, size_t row, size_t col) {
+  const uvsql_value_t *v = uvsql_result_value(r, row, col);
+  return !v || v->type == UVSQL_TYPE_NULL;
+}
+
+const char *uvsql_result_last_error(const uvsql_result_t *r) {
+  return r ? r->last_error : "";
+}
+
+/* Finds the cell for a getter, or writes last_error and returns the code. */
+static int cell(const uvsql_result_t *r, size_t row, size_t col, const uvsql_value_t **out) {
+  uvsql_result_t *w = (uvsql_result_t *)r; /* last_error is the getters' scratch space */
+  if (!r)
+    return UVSQL_EINVALID_ARGUMENT;
+  if (row >= r->nrows || col >= r->ncols) {
+    snprintf(w->last_error, sizeof w->last_error,
+             "cell (%zu, %zu) is out of range: the result has %zu rows and %zu columns", row, col,
+             r->nrows, r->ncols);
+    return UVSQL_EINVALID_ARGUMENT;
+  }
+  const uvsql_value_t *v = &r->cells[row * r->ncols + col];
+  if (v->type == UVSQL_TYPE_NULL) {
+    snprintf(w->last_error, sizeof w->last_error,
+             "column \"%s\" is NULL in row %zu: check uvsql_result_is_null first",
+             r->cols[col].name, row);
+    return UVSQL_EDATA;
+  }
+  *out = v;
+  return 0;
+}
+
+static int mismatch(const uvsql_result_t *r, size_t col, const uvsql_value_t *v,
+                    const char *wanted) {
+  uvsql_result_t *w = (uvsql_result_t *)r;
+  snprintf(w->last_error, sizeof w->last_error,
+           "column \"%s\" holds %s, which cannot be read as %s", r->cols[col].name,
+           uvsql_type_name(v->type), wanted);
+  return UVSQL_ETYPE;
+}
+
+int uvsql_result_int64(const uvsql_result_t *r, size_t row, size_t col, int64_t *out) {
+  const uvsql_value_t *v;
+  int rc = cell(r, row, col, &v);
+  if (rc)
+    return rc;
+  if (v->type == UVSQL_TYPE_INT64)
+    *out = v->u.i64;
+  else if (v->type == UVSQL_TYPE_BOOL)
+    *out = v->u.b;
+  else
+    return mismatch(r, col, v, "int64");
+  return 0;
+}
+
+int uvsql_result_double(const uvsql_result_t *r, size_t row, size_t col, double *out) {
+  const uvsql_value_t *v;
+  int rc = cell(r, row, col, &v);
+  if (rc)
+    return rc;
+  if (v->type == UVSQL_TYPE_DOUBLE)
+    *out = v->u.f64;
+  else if (v->type == UVSQL_TYPE_INT64)
+    *out = (double)v->u.i64;
+  else
+    return mismatch(r, col, v, "double");
+  return 0;
+}
+
+int uvsql_result_bool(const uvsql_result_t *r, size_t row, size_t col, int *out) {
+  const uvsql_value_t *v;
+  int rc = cell(r, row, col, &v);
+  if (rc)
+    return rc;
+  if (v->type == UVSQL_TYPE_BOOL)
+    *out = v->u.b;
+  else if (v->type == UVSQL_TYPE_INT64 && (v->u.i64 == 0 || v->u.i64 == 1))
+    *out = (int)v->u.i64;
+  else
+    return mismatch(r, col, v, "bool");
+  return 0;
+}
+
+int uvsql_result_text(const uvsql_result_t *r, size_t row, size_t col, const char **out,
+                      size_t *len) {
+  const uvsql_value_t *v;
+  int rc = cell(r, row, col, &v);
+  if (rc)
+    return rc;
+  if (v->type != UVSQL_TYPE_TEXT)
+    return mismatch(r, col, v, "text");
+  *out = v->u.s.ptr;
+  if (len)
+    *len = v->u.s.len;
+  return 0;
+}
+
+int uvsql_result_bytes(const uvsql_result_t *r, size_t row, size_t col, const void **out,
+                       size_t *len) {
+  const uvsql_value_t *v;
+  int rc = cell(r, row, col, &v);
+  if (rc)
+    return rc;
+  if (v->type != UVSQL_TYPE_BYTES && v->type != UVSQL_TYPE_TEXT)
+    return mismatch(r, col, v, "bytes");
+  *out = v->u.s.ptr;
+  if (len)
+    *len = v->u.s.len;
+  return 0;
+}
+
+static int temporal(const uvsql_result_t *r, size_t row, size_t col, uvsql_type_t want,
+                    int64_t *out) {
+  const uvsql_value_t *v;
+  int rc = cell(r, row, col, &v);
+  if (rc)
+    return rc;
+  int ok_type =
+      v->type == want || (want == UVSQL_TYPE_TIMESTAMP && v->type == UVSQL_TYPE_TIMESTAMPTZ);
+  if (ok_type) {
+    *out = v->u.i64;
+    return 0;
+  }
+  if (v->type == UVSQL_TYPE_TEXT) {
+    int64_t x;
+    /* SQLite keeps times as text; a timestamp column may carry an offset. */
+    if (uvsql_parse_temporal(want, v->u.s.ptr, v->u.s.len, &x) == 0 ||
+        (want == UVSQL_TYPE_TIMESTAMP &&
+         uvsql_parse_temporal(UVSQL_TYPE_TIMESTAMPTZ, v->u.s.ptr, v->u.s.len, &x) == 0)) {
+      *out = x;
+      return 0;
+    }
+    uvsql_result_t *w = (uvsql_result_t *)r;
+    snprintf(w->last_error, sizeof w->last_error,
+             "column \"%s\" holds text \"%.60s\", which is not an ISO 8601 %s", r->cols[col].name,
+             v->u.s.ptr, uvsql_type_name(want));
+    return UVSQL_ETYPE;
+  }
+  return mismatch(r, col, v, uvsql_type_name(want));
+}
+
+int uvsql_result_date(const uvsql_result_t *r, size_t row, size_t col, int64_t *days) {
+  return temporal(r, row, col, UVSQL_TYPE_DATE, days);
+}
+
+int uvsql_result_time(const uvsql_result_t *r, size_t row, size_t col, int64_t *us) {
+  return temporal(r, row, col, UVSQL_TYPE_TIME, us);
+}
+
+int uvsql_result_timestamp(const uvsql_result_t *r, size_t row, size_t col, int64_t *us) {
+  return temporal(r, row, col, UVSQL_TYPE_TIMESTAMP, us);
+}
