@@ -6,7 +6,9 @@
  * Contract (every driver keeps it; the engine relies on it):
  *  1. connect() returns 0 and later calls cb exactly once from the loop (never before connect
  *     returns), or returns an error code and never calls cb. On failure the driver has already
- *     freed what it made: the engine does not call close().
+ *     freed what it made: the engine does not call close(). If connect() failed asynchronously
+ *     (cb with err), the engine still calls close() to free the dconn. If close() is called
+ *     before cb ran, cb is never called.
  *  2. submit() queues a request; requests on one connection run in submission order, one at a
  *     time on the wire or pipelined, never interleaved. req->done is called exactly once, from
  *     the loop, never before submit() returns. After done, the driver never touches req.
