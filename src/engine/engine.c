@@ -1,0 +1,186 @@
+/* src/engine/engine.c — the engine: a URL, a driver, options and a pool; its creation,
+ * asynchronous disposal, and SQL echo logging.
+ *
+ * Lifecycle: uvsql_engine_new -> (use) -> uvsql_engine_dispose -> [pool closes idle
+ * connections; checked-out ones close on release] -> dispose future resolves, engine freed.
+ * Invariant: the engine is freed exactly once, when disposing and nothing is open or closing
+ * and the pool's timer handle has closed.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+static int check_options(const uvsql_engine_options_t *o, uvsql_error_t *err) {
+  if (o->pool_size < 1)
+    return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT, "pool_size is %d: it must be at least 1",
+                            o->pool_size);
+  if (o->max_overflow < 0)
+    return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                            "max_overflow is %d: it must be 0 or more", o->max_overflow);
+  if (o->pool_timeout < 0 || o->connect_timeout < 0)
+    return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                            "pool_timeout and connect_timeout must not be negative");
+  if (o->statement_cache_size < 0)
+    return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                            "statement_cache_size must not be negative");
+  return 0;
+}
+
+int uvsql_engine_new(uvsql_engine_t **out, uv_loop_t *loop, const char *url,
+                     const uvsql_engine_options_t *opt, uvsql_error_t *err) {
+  static const uvsql_engine_options_t defaults = UVSQL_ENGINE_OPTIONS_INIT;
+  if (!out || !loop)
+    return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                            "uvsql_engine_new: out and loop must not be NULL");
+  *out = NULL;
+  uvsql_engine_t *e = calloc(1, sizeof *e);
+  if (!e)
+    return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory creating an engine");
+  e->opt = opt ? *opt : defaults;
+  int rc = check_options(&e->opt, err);
+  if (rc == 0)
+    rc = uvsql_url_parse(&e->url, url, err);
+  if (rc == 0) {
+    e->driver = uvsql__driver_find(e->url->driver);
+    if (!e->driver)
+      rc = uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
+                            "the %s backend is not built into this uvsql: supported are "
+                            "postgresql:// and sqlite://",
+                            e->url->driver);
+  }
+  if (rc == 0)
+    rc = e->driver->validate_url(e->url, err);
+  if (rc == 0) {
+    size_t n = uvsql_url_render(e->url, NULL, 0);
+    if (!(e->url_masked = malloc(n + 1)))
+      rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory creating an engine");
+    else
+      uvsql_url_render(e->url, e->url_masked, n + 1);
+  }
+  if (rc != 0) {
+    uvsql_url_free(e->url);
+    free(e);
+    return rc;
+  }
+  /* An in-memory SQLite database lives in one connection: every checkout must share it. */
+  if (strcmp(e->driver->name, "sqlite") == 0 && !e->url->database) {
+    e->opt.pool_size = 1;
+    e->opt.max_overflow = 0;
+  }
+  e->loop = loop;
+  e->dopt.connect_timeout = e->opt.connect_timeout;
+  e->dopt.statement_cache_size = e->opt.statement_cache_size;
+  uvsql__pool_init(e);
+  *out = e;
+  return 0;
+}
+
+uv_loop_t *uvsql_engine_loop(const uvsql_engine_t *e) {
+  return e->loop;
+}
+
+const char *uvsql_engine_dialect(const uvsql_engine_t *e) {
+  return e->driver->name;
+}
+
+const char *uvsql_engine_url(const uvsql_engine_t *e) {
+  return e->url_masked;
+}
+
+uvsql_future_t *uvsql_engine_dispose(uvsql_engine_t *e, uvsql_future_cb cb, void *data) {
+  if (!e)
+    return NULL;
+  if (e->disposing) {
+    uvsql_future_t *f = uvsql__future_new(e->loop);
+    if (!f)
+      return NULL;
+    uvsql_error_t err;
+    uvsql__error_set(&err, UVSQL_EINTERFACE, "the engine is already being disposed");
+    uvsql__future_fail_soon(f, &err);
+    return uvsql__future_return(f, cb, data);
+  }
+  uvsql_future_t *f = uvsql__future_new(e->loop);
+  if (!f)
+    return NULL;
+  e->dispose_future = uvsql_future_ref(f);
+  uvsql__future_return(f, cb, data);
+  uvsql__pool_dispose(e); /* the timer closes asynchronously, so nothing settles in here */
+  return f;
+}
+
+void uvsql__engine_maybe_disposed(uvsql_engine_t *e) {
+  if (!e->disposing || !e->timer_closed || e->nopen > 0 || e->nclosing > 0)
+    return;
+  uvsql_future_t *f = e->dispose_future;
+  uvsql_url_free(e->url);
+  free(e->url_masked);
+  free(e);
+  uvsql__future_resolve(f, NULL, NULL);
+  uvsql_future_unref(f);
+}
+
+/* ------------------------------------------------------------------ logging */
+
+void uvsql__engine_log(uvsql_engine_t *e, const char *fmt, ...) {
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (e->opt.log_cb)
+    e->opt.log_cb(e->opt.log_data, line);
+  else if (e->opt.echo)
+    fprintf(stderr, "[uvsql] %s\n", line);
+}
+
+/* Appends one parameter, as SQL-ish text, truncated for long values. */
+static size_t format_value(const uvsql_value_t *v, char *buf, size_t size) {
+  switch (v->type) {
+  case UVSQL_TYPE_NULL:
+    return (size_t)snprintf(buf, size, "NULL");
+  case UVSQL_TYPE_BOOL:
+    return (size_t)snprintf(buf, size, "%s", v->u.b ? "true" : "false");
+  case UVSQL_TYPE_INT64:
+    return (size_t)snprintf(buf, size, "%" PRId64, v->u.i64);
+  case UVSQL_TYPE_DOUBLE:
+    return (size_t)snprintf(buf, size, "%.17g", v->u.f64);
+  case UVSQL_TYPE_TEXT: {
+    int n = v->u.s.len > 60 ? 57 : (int)v->u.s.len;
+    return (size_t)snprintf(buf, size, "'%.*s%s'", n, v->u.s.ptr, v->u.s.len > 60 ? "..." : "");
+  }
+  case UVSQL_TYPE_BYTES:
+    return (size_t)snprintf(buf, size, "<%zu bytes>", v->u.s.len);
+  default: {
+    char t[48];
+    uvsql_format_temporal(v->type, v->u.i64, t, sizeof t);
+    return (size_t)snprintf(buf, size, "'%s'", t);
+  }
+  }
+}
+
+void uvsql__engine_echo(uvsql_engine_t *e, const char *sql, const uvsql_value_t *params,
+                        int nparams) {
+  if (!e->opt.echo)
+    return;
+  uvsql__engine_log(e, "%s", sql);
+  if (nparams == 0)
+    return;
+  if (e->opt.echo_hide_parameters) {
+    uvsql__engine_log(e, "[parameters hidden]");
+    return;
+  }
+  char line[1024];
+  size_t len = (size_t)snprintf(line, sizeof line, "[parameters: (");
+  for (int i = 0; i < nparams && len < sizeof line - 8; i++) {
+    if (i)
+      len += (size_t)snprintf(line + len, sizeof line - len, ", ");
+    if (len < sizeof line)
+      len += format_value(&params[i], line + len, sizeof line - len);
+  }
+  if (len < sizeof line - 3)
+    snprintf(line + len, sizeof line - len, ")]");
+  uvsql__engine_log(e, "%s", line);
+}

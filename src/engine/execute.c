@@ -1,0 +1,306 @@
+/* src/engine/execute.c — carrying one statement through checkout, the driver and release.
+ *
+ * An exec_t owns: its request (given to the driver), a copy of the parameters (values and
+ * their text/bytes in one allocation), a reference on the statement, and one reference on
+ * the future it settles.
+ *
+ *   engine-level:  WAITING (pool checkout) --got conn--> RUNNING --done--> release, settle, free
+ *   conn-level:                                          RUNNING --done--> settle, free
+ *
+ * Invariants: the future settles exactly once (done, checkout failure, or cancel while
+ * WAITING); the exec is freed right after; the driver never sees an exec after done.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+typedef enum { EXEC_WAITING, EXEC_RUNNING } exec_stage_t;
+
+typedef struct exec_s {
+  uvsql__request_t req; /* first: the driver hands it back */
+  uvsql__waiter_t waiter;
+  uvsql_engine_t *engine;
+  uvsql_conn_t *conn;
+  uvsql_future_t *f;
+  uvsql_stmt_t *stmt; /* NULL for commands */
+  exec_stage_t stage;
+  int auto_release; /* engine-level: release the connection when done */
+  int resolve_null; /* commands resolve with NULL */
+  int tx_on_error;  /* in_tx to restore if the command fails: -1 none */
+  uvsql_value_t values[];
+} exec_t;
+
+static void exec_free(exec_t *x) {
+  uvsql_stmt_free(x->stmt);
+  uvsql_future_unref(x->f);
+  free(x);
+}
+
+void uvsql__conn_submit(uvsql_conn_t *c, uvsql__request_t *req) {
+  c->inflight++;
+  uvsql__engine_echo(c->engine, req->sql, req->params, req->nparams);
+  c->engine->driver->submit(c->dc, req);
+}
+
+static void exec_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err) {
+  exec_t *x = (exec_t *)req;
+  uvsql_conn_t *c = x->conn;
+  c->inflight--;
+  if (err) {
+    if (err->code == UVSQL_EDISCONNECT) {
+      c->in_tx = 0;
+      uvsql__pool_disconnected(c);
+    } else if (x->tx_on_error >= 0) {
+      c->in_tx = x->tx_on_error;
+    }
+  }
+  if (x->auto_release)
+    uvsql__pool_release(c);
+  else
+    uvsql__pool_after_request(c);
+  if (err) {
+    uvsql__future_fail(x->f, err);
+  } else if (x->resolve_null) {
+    uvsql_result_free(result);
+    uvsql__future_resolve(x->f, NULL, NULL);
+  } else {
+    uvsql__future_resolve(x->f, result, (uvsql_value_free_cb)uvsql_result_free);
+  }
+  exec_free(x);
+}
+
+static void exec_run(exec_t *x, uvsql_conn_t *c) {
+  x->conn = c;
+  x->stage = EXEC_RUNNING;
+  uvsql__conn_submit(c, &x->req);
+}
+
+static void exec_got_conn(uvsql__waiter_t *w, uvsql_conn_t *c, const uvsql_error_t *err) {
+  exec_t *x = (exec_t *)((char *)w - offsetof(exec_t, waiter));
+  if (err) {
+    uvsql__future_fail(x->f, err);
+    exec_free(x);
+    return;
+  }
+  exec_run(x, c);
+}
+
+static int exec_cancel(void *data) {
+  exec_t *x = data;
+  if (x->stage == EXEC_WAITING) {
+    if (uvsql__pool_withdraw(x->engine, &x->waiter)) {
+      uvsql__future_fail_code(x->f, UVSQL_ECANCELLED,
+                              "cancelled while waiting for a pooled connection");
+      exec_free(x);
+    }
+    return 0;
+  }
+  return x->engine->driver->cancel(x->conn->dc, &x->req);
+}
+
+/* Builds an exec for stmt (compiled for the engine's dialect) or for a fixed command. */
+static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *command,
+                        const uvsql_param_t *params, size_t nparams, uvsql_error_t *err) {
+  const uvsql__compiled_t *cp = NULL;
+  size_t nph = 0, bytes = 0;
+  if (stmt) {
+    cp = uvsql__stmt_compile(stmt, e->driver->paramstyle);
+    if (!cp) {
+      uvsql__error_set(err, UVSQL_ENOMEM, "out of memory compiling a statement");
+      return NULL;
+    }
+    nph = (size_t)cp->nplaceholders;
+    if (nph > (size_t)e->driver->max_params) {
+      uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                       "the statement has %zu placeholders; %s allows at most %d: split it", nph,
+                       e->driver->name, e->driver->max_params);
+      return NULL;
+    }
+  }
+  for (size_t i = 0; i < nparams; i++) {
+    uvsql_type_t t = params[i].value.type;
+    if (t == UVSQL_TYPE_TEXT || t == UVSQL_TYPE_BYTES) {
+      if (!params[i].value.u.s.ptr && params[i].value.u.s.len) {
+        uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                         "parameter :%s has a NULL pointer with length %zu",
+                         params[i].name ? params[i].name : "?", params[i].value.u.s.len);
+        return NULL;
+      }
+      bytes += params[i].value.u.s.len + 1;
+    } else if ((unsigned)t > UVSQL_TYPE_TIMESTAMPTZ) {
+      uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT, "parameter :%s has an unknown type %d",
+                       params[i].name ? params[i].name : "?", (int)t);
+      return NULL;
+    }
+  }
+  if (command)
+    bytes += strlen(command) + 1;
+  exec_t *x = calloc(1, sizeof *x + nph * sizeof x->values[0] + bytes);
+  if (!x) {
+    uvsql__error_set(err, UVSQL_ENOMEM, "out of memory queuing a statement");
+    return NULL;
+  }
+  x->engine = e;
+  x->tx_on_error = -1;
+  if (stmt) {
+    if (uvsql__stmt_bind(stmt, cp, params, nparams, x->values, err) != 0) {
+      free(x);
+      return NULL;
+    }
+    /* Copy borrowed text and bytes into the exec: the caller's buffers may go away now. */
+    char *store = (char *)(x->values + nph);
+    for (size_t i = 0; i < nph; i++) {
+      uvsql_value_t *v = &x->values[i];
+      if (v->type != UVSQL_TYPE_TEXT && v->type != UVSQL_TYPE_BYTES)
+        continue;
+      /* A name bound to several ? placeholders is copied once per placeholder: bounded by the
+       * params' total size times repetitions, which the byte count above does not cover. */
+      int seen = -1;
+      for (size_t k = 0; k < i; k++)
+        if (cp->order[k] == cp->order[i])
+          seen = (int)k;
+      if (seen >= 0) {
+        *v = x->values[seen];
+        continue;
+      }
+      if (v->u.s.len)
+        memcpy(store, v->u.s.ptr, v->u.s.len);
+      store[v->u.s.len] = '\0';
+      v->u.s.ptr = store;
+      store += v->u.s.len + 1;
+    }
+    x->stmt = uvsql__stmt_ref(stmt);
+    x->req.sql = cp->sql;
+    x->req.sql_len = cp->len;
+    x->req.params = x->values;
+    x->req.nparams = (int)nph;
+  } else {
+    char *copy = (char *)(x->values + nph); /* the caller's text may be on its stack */
+    x->req.sql_len = strlen(command);
+    memcpy(copy, command, x->req.sql_len + 1);
+    x->req.sql = copy;
+    x->req.flags = UVSQL__REQ_NO_PREPARE;
+    x->resolve_null = 1;
+  }
+  x->req.done = exec_done;
+  x->req.data = x;
+  x->f = uvsql__future_new(e->loop);
+  if (!x->f) {
+    uvsql__error_set(err, UVSQL_ENOMEM, "out of memory queuing a statement");
+    uvsql_stmt_free(x->stmt);
+    free(x);
+    return NULL;
+  }
+  uvsql__future_set_canceller(x->f, exec_cancel, x);
+  return x;
+}
+
+/* A future already failed with err, settled from the loop. */
+static uvsql_future_t *failed(uv_loop_t *loop, const uvsql_error_t *err, uvsql_future_cb cb,
+                              void *data) {
+  uvsql_future_t *f = uvsql__future_new(loop);
+  if (!f)
+    return NULL;
+  uvsql__future_fail_soon(f, err);
+  return uvsql__future_return(f, cb, data);
+}
+
+uvsql_future_t *uvsql_engine_execute(uvsql_engine_t *e, uvsql_stmt_t *stmt,
+                                     const uvsql_param_t *params, size_t nparams,
+                                     uvsql_future_cb cb, void *data) {
+  uvsql_error_t err;
+  if (!e || !stmt || (nparams && !params)) {
+    uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,
+                     "uvsql_engine_execute: engine and statement are required (and params when "
+                     "nparams > 0)");
+    return e ? failed(e->loop, &err, cb, data) : NULL;
+  }
+  exec_t *x = exec_new(e, stmt, NULL, params, nparams, &err);
+  if (!x)
+    return failed(e->loop, &err, cb, data);
+  x->auto_release = 1;
+  x->stage = EXEC_WAITING;
+  x->waiter.cb = exec_got_conn;
+  uvsql_future_t *f = uvsql_future_ref(x->f); /* the caller's (or cb's) reference */
+  uvsql__pool_checkout(e, &x->waiter);
+  return uvsql__future_return(f, cb, data);
+}
+
+uvsql_future_t *uvsql_engine_execute_sql(uvsql_engine_t *e, const char *sql,
+                                         const uvsql_param_t *params, size_t nparams,
+                                         uvsql_future_cb cb, void *data) {
+  uvsql_error_t err;
+  uvsql_stmt_t *stmt;
+  if (!e)
+    return NULL;
+  if (uvsql_text(&stmt, sql, &err) != 0)
+    return failed(e->loop, &err, cb, data);
+  uvsql_future_t *f = uvsql_engine_execute(e, stmt, params, nparams, cb, data);
+  uvsql_stmt_free(stmt); /* the exec holds its own reference */
+  return f;
+}
+
+static int conn_usable(uvsql_conn_t *c, uvsql_error_t *err) {
+  if (c->state != UVSQL__CONN_CHECKED_OUT || c->release_pending)
+    return uvsql__error_set(err, UVSQL_ECLOSED,
+                            "the connection was released to the pool: check out another one "
+                            "with uvsql_engine_connect");
+  return 0;
+}
+
+uvsql_future_t *uvsql_conn_execute(uvsql_conn_t *c, uvsql_stmt_t *stmt, const uvsql_param_t *params,
+                                   size_t nparams, uvsql_future_cb cb, void *data) {
+  uvsql_error_t err;
+  if (!c)
+    return NULL;
+  uv_loop_t *loop = c->engine->loop;
+  if (!stmt || (nparams && !params)) {
+    uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,
+                     "uvsql_conn_execute: a statement is required (and params when nparams > 0)");
+    return failed(loop, &err, cb, data);
+  }
+  if (conn_usable(c, &err) != 0)
+    return failed(loop, &err, cb, data);
+  exec_t *x = exec_new(c->engine, stmt, NULL, params, nparams, &err);
+  if (!x)
+    return failed(loop, &err, cb, data);
+  uvsql_future_t *f = uvsql_future_ref(x->f);
+  exec_run(x, c);
+  return uvsql__future_return(f, cb, data);
+}
+
+uvsql_future_t *uvsql_conn_execute_sql(uvsql_conn_t *c, const char *sql,
+                                       const uvsql_param_t *params, size_t nparams,
+                                       uvsql_future_cb cb, void *data) {
+  uvsql_error_t err;
+  uvsql_stmt_t *stmt;
+  if (!c)
+    return NULL;
+  if (uvsql_text(&stmt, sql, &err) != 0)
+    return failed(c->engine->loop, &err, cb, data);
+  uvsql_future_t *f = uvsql_conn_execute(c, stmt, params, nparams, cb, data);
+  uvsql_stmt_free(stmt);
+  return f;
+}
+
+/* tx_effect: in_tx after submission (0 or 1), or -1 to leave it; on failure in_tx returns
+ * to its old value (a failed COMMIT on PostgreSQL has ended the transaction, which the
+ * driver's error tells; we keep it simple: failed BEGIN -> 0, failed COMMIT/ROLLBACK -> 0). */
+uvsql_future_t *uvsql__conn_command(uvsql_conn_t *c, const char *sql, int tx_effect,
+                                    uvsql_future_cb cb, void *data) {
+  uvsql_error_t err;
+  if (conn_usable(c, &err) != 0)
+    return failed(c->engine->loop, &err, cb, data);
+  exec_t *x = exec_new(c->engine, NULL, sql, NULL, 0, &err);
+  if (!x)
+    return failed(c->engine->loop, &err, cb, data);
+  if (tx_effect >= 0) {
+    x->tx_on_error = 0;
+    c->in_tx = tx_effect;
+  }
+  uvsql_future_t *f = uvsql_future_ref(x->f);
+  exec_run(x, c);
+  return uvsql__future_return(f, cb, data);
+}

@@ -1,0 +1,130 @@
+/* src/engine/internal.h — the engine layer's internal types: statements, pool, connections
+ * and the execution context that carries one statement through checkout, driver and release.
+ * Everything here lives on the loop thread.
+ */
+#ifndef UVSQL_ENGINE_INTERNAL_H
+#define UVSQL_ENGINE_INTERNAL_H
+
+#include "uvsql/engine.h"
+#include "../dialects/driver.h"
+#include "../loop/internal.h"
+
+/* ------------------------------------------------------------------ statements (stmt.c) */
+
+typedef struct {
+  char *sql; /* in the style's placeholder syntax */
+  size_t len;
+  int *order; /* placeholder i takes the value of distinct name order[i] */
+  int nplaceholders;
+} uvsql__compiled_t;
+
+struct uvsql_stmt_s {
+  int refs;
+  char *sql;    /* as given */
+  char **names; /* distinct :names in order of first use */
+  size_t nnames;
+  char *literal;             /* the text between placeholders, escapes resolved */
+  struct uvsql__seg_s *segs; /* each: a run of literal, then a placeholder (or none) */
+  size_t nsegs;
+  uvsql__compiled_t compiled[UVSQL__PARAMSTYLE_COUNT]; /* filled on first use per style */
+};
+
+uvsql_stmt_t *uvsql__stmt_ref(uvsql_stmt_t *stmt);
+/* The statement compiled for style (cached on the statement). NULL on OOM. */
+const uvsql__compiled_t *uvsql__stmt_compile(uvsql_stmt_t *stmt, uvsql__paramstyle_t style);
+/* Orders params for the compiled form into out[c->nplaceholders] (values borrowed from params).
+ * Returns 0 or UVSQL_EINVALID_ARGUMENT with err naming the missing or unknown :name. */
+int uvsql__stmt_bind(const uvsql_stmt_t *stmt, const uvsql__compiled_t *c,
+                     const uvsql_param_t *params, size_t nparams, uvsql_value_t *out,
+                     uvsql_error_t *err);
+
+/* ------------------------------------------------------------------ pool (pool.c) */
+
+typedef struct uvsql__waiter_s uvsql__waiter_t;
+/* conn is checked out to the waiter on success; err is set (conn NULL) on failure. */
+typedef void (*uvsql__waiter_cb)(uvsql__waiter_t *w, uvsql_conn_t *conn, const uvsql_error_t *err);
+struct uvsql__waiter_s {
+  uvsql__waiter_cb cb;
+  uint64_t deadline_ms;
+  uvsql__waiter_t *prev, *next;
+  int queued;
+};
+
+typedef enum {
+  UVSQL__CONN_CONNECTING,
+  UVSQL__CONN_IDLE,
+  UVSQL__CONN_PINGING,
+  UVSQL__CONN_CHECKED_OUT,
+  UVSQL__CONN_RESETTING, /* rolling back on its way back to the pool */
+  UVSQL__CONN_CLOSING
+} uvsql__conn_state_t;
+
+struct uvsql_conn_s {
+  uvsql_engine_t *engine;
+  uvsql__dconn_t *dc;
+  uvsql__conn_state_t state;
+  uint64_t created_ms;
+  uint64_t serial;           /* order of creation: "older" means a smaller serial */
+  int in_tx;                 /* a transaction is open (as far as this connection's calls know) */
+  int invalid;               /* closed on release instead of pooled */
+  int inflight;              /* requests submitted to the driver and not yet done */
+  int release_pending;       /* released while requests were in flight */
+  uvsql_conn_t *prev, *next; /* engine's list of all connections */
+  uvsql_conn_t *idle_prev, *idle_next;
+  uvsql__request_t internal; /* pre-ping or rollback-on-return, never both at once */
+};
+
+struct uvsql_engine_s {
+  uv_loop_t *loop;
+  uvsql_url_t *url;
+  char *url_masked;
+  const uvsql__driver_t *driver;
+  uvsql_engine_options_t opt;
+  uvsql__dconn_options_t dopt;
+  uvsql_conn_t *conns;                    /* all open or opening connections */
+  uvsql_conn_t *idle_head, *idle_tail;    /* idle: head is the oldest returned */
+  uvsql__waiter_t *wait_head, *wait_tail; /* FIFO of checkouts */
+  int nopen; /* connections counted against size + overflow (not closing) */
+  int nidle, nchecked_out, nconnecting, npinging, nwaiting, nclosing;
+  uint64_t next_serial;
+  uint64_t invalidated_below; /* connections with serial < this are stale */
+  uvsql_pool_stats_t stats;
+  uv_timer_t wait_timer;
+  int disposing;
+  uvsql_future_t *dispose_future;
+  int timer_closed;
+};
+
+void uvsql__pool_init(uvsql_engine_t *e);
+/* Queues w for a connection; w->cb runs exactly once, never before this returns. */
+void uvsql__pool_checkout(uvsql_engine_t *e, uvsql__waiter_t *w);
+/* Withdraws a queued waiter without calling it. Returns 1 if it was queued. */
+int uvsql__pool_withdraw(uvsql_engine_t *e, uvsql__waiter_t *w);
+void uvsql__pool_release(uvsql_conn_t *conn);
+/* After each request on conn is done: finishes a release that waited for it. */
+void uvsql__pool_after_request(uvsql_conn_t *conn);
+/* The connection lost its server: invalidate it and every older connection. */
+void uvsql__pool_disconnected(uvsql_conn_t *conn);
+/* dispose: fail waiters, close idle connections; calls back engine_maybe_disposed. */
+void uvsql__pool_dispose(uvsql_engine_t *e);
+/* Called by the pool whenever something closed while disposing. */
+void uvsql__engine_maybe_disposed(uvsql_engine_t *e);
+
+/* ------------------------------------------------------------------ execution (execute.c) */
+
+/* Submits sql (already compiled, with ordered params) to conn with the engine's echo logging,
+ * tracking inflight. done is req->done. */
+void uvsql__conn_submit(uvsql_conn_t *conn, uvsql__request_t *req);
+/* Runs a fixed SQL command (BEGIN, COMMIT, ...) on conn; the future resolves with NULL. */
+uvsql_future_t *uvsql__conn_command(uvsql_conn_t *conn, const char *sql, int tx_effect,
+                                    uvsql_future_cb cb, void *data);
+/* Call when a request on conn is done: decrements inflight, finishes a pending release,
+ * handles disconnects. */
+void uvsql__conn_request_done(uvsql_conn_t *conn, const uvsql_error_t *err);
+
+/* engine.c */
+void uvsql__engine_log(uvsql_engine_t *e, const char *fmt, ...) UVSQL__PRINTF(2, 3);
+void uvsql__engine_echo(uvsql_engine_t *e, const char *sql, const uvsql_value_t *params,
+                        int nparams);
+
+#endif

@@ -1,0 +1,445 @@
+/* src/engine/pool.c — the connection pool (SQLAlchemy's QueuePool, on the loop).
+ *
+ * Connection states (uvsql__conn_state_t) and who moves them:
+ *
+ *   open_conn()        connected()           checkout: pump()
+ *   ----------> CONNECTING -----> IDLE ------------------------> CHECKED_OUT
+ *                  |               |  ^  pre_ping: ping_done()      |
+ *                  | failed        |  +-------- PINGING <----------+ (pump, with pre_ping)
+ *                  v               |                                |
+ *               CLOSING <----------+ stale/overflow/dispose         | uvsql__pool_release()
+ *                  ^                                                v
+ *                  +---- invalid/broken ------------ RESETTING (ROLLBACK) --> IDLE / given
+ *
+ * Invariants:
+ *  1. nopen counts CONNECTING, IDLE, PINGING, CHECKED_OUT and RESETTING connections; it never
+ *     exceeds pool_size + max_overflow. CLOSING ones are counted in nclosing only.
+ *  2. Waiters are served strictly in FIFO order; a waiter's callback runs exactly once (with a
+ *     connection, or with POOL_TIMEOUT / CONNECT / CLOSED / CANCELLED), never before
+ *     uvsql__pool_checkout returned.
+ *  3. Deadlines are nondecreasing along the queue (same timeout, FIFO), so one timer armed for
+ *     the head's deadline serves them all.
+ *  4. A connection whose serial is below invalidated_below, or that is broken, invalid or past
+ *     pool_recycle, is never handed out: it is closed and replaced.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+static void pump(uvsql_engine_t *e);
+
+/* ------------------------------------------------------------------ lists */
+
+static void idle_push(uvsql_engine_t *e, uvsql_conn_t *c) {
+  c->idle_next = NULL;
+  c->idle_prev = e->idle_tail;
+  if (e->idle_tail)
+    e->idle_tail->idle_next = c;
+  else
+    e->idle_head = c;
+  e->idle_tail = c;
+  c->state = UVSQL__CONN_IDLE;
+  e->nidle++;
+}
+
+static void idle_remove(uvsql_engine_t *e, uvsql_conn_t *c) {
+  if (c->idle_prev)
+    c->idle_prev->idle_next = c->idle_next;
+  else
+    e->idle_head = c->idle_next;
+  if (c->idle_next)
+    c->idle_next->idle_prev = c->idle_prev;
+  else
+    e->idle_tail = c->idle_prev;
+  c->idle_prev = c->idle_next = NULL;
+  e->nidle--;
+}
+
+static void waiter_remove(uvsql_engine_t *e, uvsql__waiter_t *w) {
+  if (w->prev)
+    w->prev->next = w->next;
+  else
+    e->wait_head = w->next;
+  if (w->next)
+    w->next->prev = w->prev;
+  else
+    e->wait_tail = w->prev;
+  w->prev = w->next = NULL;
+  w->queued = 0;
+  e->nwaiting--;
+}
+
+static void conn_unlink(uvsql_engine_t *e, uvsql_conn_t *c) {
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    e->conns = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+}
+
+/* ------------------------------------------------------------------ closing */
+
+static void conn_closed(void *data) {
+  uvsql_conn_t *c = data;
+  uvsql_engine_t *e = c->engine;
+  conn_unlink(e, c);
+  e->nclosing--;
+  free(c);
+  if (e->disposing)
+    uvsql__engine_maybe_disposed(e);
+  else
+    pump(e);
+}
+
+/* Takes c out of the pool's counts, whatever its state, and closes it. */
+static void close_conn(uvsql_conn_t *c) {
+  uvsql_engine_t *e = c->engine;
+  switch (c->state) {
+  case UVSQL__CONN_CLOSING:
+    return;
+  case UVSQL__CONN_CONNECTING:
+    e->nconnecting--;
+    break;
+  case UVSQL__CONN_IDLE:
+    idle_remove(e, c);
+    break;
+  case UVSQL__CONN_PINGING:
+    e->npinging--;
+    break;
+  case UVSQL__CONN_CHECKED_OUT:
+  case UVSQL__CONN_RESETTING:
+    e->nchecked_out--;
+    break;
+  }
+  c->state = UVSQL__CONN_CLOSING;
+  e->nopen--;
+  e->nclosing++;
+  if (c->dc)
+    e->driver->close(c->dc, conn_closed, c);
+  else if (uvsql__defer(e->loop, conn_closed, c) != 0)
+    conn_closed(c);
+}
+
+static int is_stale(uvsql_engine_t *e, uvsql_conn_t *c) {
+  if (c->invalid || (c->dc && c->dc->broken) || c->serial < e->invalidated_below)
+    return 1;
+  return e->opt.pool_recycle > 0 &&
+         uv_now(e->loop) - c->created_ms >= (uint64_t)(e->opt.pool_recycle * 1000.0);
+}
+
+/* ------------------------------------------------------------------ waiters and timer */
+
+static void on_timer(uv_timer_t *t);
+
+static void arm_timer(uvsql_engine_t *e) {
+  if (e->disposing)
+    return;
+  if (!e->wait_head) {
+    uv_timer_stop(&e->wait_timer);
+    return;
+  }
+  uint64_t now = uv_now(e->loop), d = e->wait_head->deadline_ms;
+  uv_timer_start(&e->wait_timer, on_timer, d > now ? d - now : 0, 0);
+}
+
+static void give(uvsql_engine_t *e, uvsql_conn_t *c) {
+  uvsql__waiter_t *w = e->wait_head;
+  waiter_remove(e, w);
+  c->state = UVSQL__CONN_CHECKED_OUT;
+  e->nchecked_out++;
+  e->stats.checkouts++;
+  w->cb(w, c, NULL);
+}
+
+static void fail_head(uvsql_engine_t *e, const uvsql_error_t *err) {
+  uvsql__waiter_t *w = e->wait_head;
+  if (!w)
+    return;
+  waiter_remove(e, w);
+  w->cb(w, NULL, err);
+}
+
+static void on_timer(uv_timer_t *t) {
+  uvsql_engine_t *e = t->data;
+  uint64_t now = uv_now(e->loop);
+  while (e->wait_head && e->wait_head->deadline_ms <= now) {
+    uvsql_error_t err;
+    uvsql__error_set(&err, UVSQL_EPOOL_TIMEOUT,
+                     "pool limit of size %d overflow %d reached (%d checked out): no connection "
+                     "within %.2f s; release connections sooner, or raise pool_size, "
+                     "max_overflow or pool_timeout",
+                     e->opt.pool_size, e->opt.max_overflow, e->nchecked_out, e->opt.pool_timeout);
+    e->stats.timeouts++;
+    fail_head(e, &err);
+  }
+  pump(e);
+}
+
+/* ------------------------------------------------------------------ opening */
+
+static void connected(uvsql__dconn_t *dc, const uvsql_error_t *err, void *data) {
+  uvsql_conn_t *c = data;
+  uvsql_engine_t *e = c->engine;
+  (void)dc;
+  if (err) {
+    /* The checkout first in line learns why: SQLAlchemy raises the connect error likewise. */
+    uvsql_error_t copy = *err;
+    close_conn(c);
+    fail_head(e, &copy);
+    pump(e);
+    return;
+  }
+  e->nconnecting--;
+  c->created_ms = uv_now(e->loop);
+  idle_push(e, c);
+  pump(e);
+}
+
+static void open_conn(uvsql_engine_t *e) {
+  uvsql_error_t err;
+  uvsql_conn_t *c = calloc(1, sizeof *c);
+  if (!c) {
+    uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory opening a connection");
+    fail_head(e, &err);
+    return;
+  }
+  c->engine = e;
+  c->serial = e->next_serial++;
+  c->created_ms = uv_now(e->loop);
+  c->state = UVSQL__CONN_CONNECTING;
+  c->next = e->conns;
+  if (e->conns)
+    e->conns->prev = c;
+  e->conns = c;
+  e->nopen++;
+  e->nconnecting++;
+  e->stats.connects++;
+  if (e->driver->connect(&c->dc, e->loop, e->url, &e->dopt, connected, c, &err) != 0) {
+    c->dc = NULL;
+    close_conn(c);
+    fail_head(e, &err);
+  }
+}
+
+/* ------------------------------------------------------------------ pre-ping and reset */
+
+static void ping_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err) {
+  uvsql_conn_t *c = req->data;
+  uvsql_engine_t *e = c->engine;
+  uvsql_result_free(result);
+  c->inflight--;
+  if (c->state != UVSQL__CONN_PINGING)
+    return; /* closing meanwhile */
+  if (err) {
+    uvsql__engine_log(e, "pre-ping failed (%s): replacing the connection", err->message);
+    c->invalid = 1;
+    e->stats.invalidated++;
+    if (err->code == UVSQL_EDISCONNECT)
+      e->invalidated_below = e->next_serial;
+    close_conn(c);
+    pump(e);
+    return;
+  }
+  e->npinging--;
+  if (e->wait_head) {
+    give(e, c);
+    arm_timer(e);
+  } else {
+    idle_push(e, c);
+  }
+}
+
+static void submit_internal(uvsql_conn_t *c, const char *sql, uvsql__request_done_cb done) {
+  memset(&c->internal, 0, sizeof c->internal);
+  c->internal.sql = sql;
+  c->internal.sql_len = strlen(sql);
+  c->internal.flags = UVSQL__REQ_NO_PREPARE;
+  c->internal.done = done;
+  c->internal.data = c;
+  c->inflight++;
+  uvsql__engine_echo(c->engine, sql, NULL, 0);
+  c->engine->driver->submit(c->dc, &c->internal);
+}
+
+/* Takes the freshest usable idle connection (by LIFO/FIFO), closing stale ones on the way. */
+static uvsql_conn_t *take_idle(uvsql_engine_t *e) {
+  while (e->nidle > 0) {
+    uvsql_conn_t *c = e->opt.pool_use_lifo ? e->idle_tail : e->idle_head;
+    if (!is_stale(e, c)) {
+      idle_remove(e, c);
+      return c;
+    }
+    e->stats.invalidated++;
+    close_conn(c);
+  }
+  return NULL;
+}
+
+/* Serves waiters, in order, from idle connections; opens new ones while below the limit. */
+static void pump(uvsql_engine_t *e) {
+  if (e->disposing)
+    return;
+  while (e->wait_head) {
+    if (e->opt.pool_pre_ping && e->npinging >= e->nwaiting)
+      break;
+    uvsql_conn_t *c = take_idle(e);
+    if (c && e->opt.pool_pre_ping) {
+      c->state = UVSQL__CONN_PINGING;
+      e->npinging++;
+      submit_internal(c, "SELECT 1", ping_done);
+    } else if (c) {
+      give(e, c);
+    } else if (e->nwaiting > e->nconnecting + e->npinging &&
+               e->nopen < e->opt.pool_size + e->opt.max_overflow) {
+      open_conn(e);
+    } else {
+      break;
+    }
+  }
+  arm_timer(e);
+}
+
+/* ------------------------------------------------------------------ entry points */
+
+void uvsql__pool_init(uvsql_engine_t *e) {
+  uv_timer_init(e->loop, &e->wait_timer);
+  e->wait_timer.data = e;
+  e->next_serial = 1;
+}
+
+static void fail_closed_soon(void *data) {
+  uvsql__waiter_t *w = data;
+  uvsql_error_t err;
+  uvsql__error_set(&err, UVSQL_ECLOSED, "the engine is disposed: make a new engine");
+  w->cb(w, NULL, &err);
+}
+
+void uvsql__pool_checkout(uvsql_engine_t *e, uvsql__waiter_t *w) {
+  w->prev = w->next = NULL;
+  w->queued = 0;
+  if (e->disposing) {
+    if (uvsql__defer(e->loop, fail_closed_soon, w) != 0)
+      fail_closed_soon(w);
+    return;
+  }
+  double timeout = e->opt.pool_timeout > 0 ? e->opt.pool_timeout : 0;
+  w->deadline_ms = uv_now(e->loop) + (uint64_t)(timeout * 1000.0 + 0.5);
+  w->queued = 1;
+  w->prev = e->wait_tail;
+  if (e->wait_tail)
+    e->wait_tail->next = w;
+  else
+    e->wait_head = w;
+  e->wait_tail = w;
+  e->nwaiting++;
+  /* Served from the loop (the timer at 0 ms runs pump), never inside this call. */
+  uv_timer_start(&e->wait_timer, on_timer, 0, 0);
+}
+
+int uvsql__pool_withdraw(uvsql_engine_t *e, uvsql__waiter_t *w) {
+  if (!w->queued)
+    return 0;
+  waiter_remove(e, w);
+  arm_timer(e);
+  return 1;
+}
+
+static void finish_release(uvsql_conn_t *c);
+
+static void reset_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err) {
+  uvsql_conn_t *c = req->data;
+  uvsql_result_free(result);
+  c->inflight--;
+  if (c->state != UVSQL__CONN_RESETTING)
+    return;
+  c->in_tx = 0;
+  c->state = UVSQL__CONN_CHECKED_OUT;
+  if (err) {
+    uvsql__engine_log(c->engine, "rollback on return failed (%s): closing the connection",
+                      err->message);
+    c->invalid = 1;
+  }
+  finish_release(c);
+}
+
+static void finish_release(uvsql_conn_t *c) {
+  uvsql_engine_t *e = c->engine;
+  c->release_pending = 0;
+  if (e->disposing || is_stale(e, c)) {
+    if (!e->disposing)
+      e->stats.invalidated++;
+    close_conn(c);
+    return;
+  }
+  if (c->in_tx && e->opt.pool_reset_on_return) {
+    c->state = UVSQL__CONN_RESETTING;
+    submit_internal(c, "ROLLBACK", reset_done);
+    return;
+  }
+  if (e->nopen > e->opt.pool_size && !e->wait_head) {
+    close_conn(c); /* overflow connections do not stay */
+    return;
+  }
+  e->nchecked_out--;
+  idle_push(e, c);
+  pump(e);
+}
+
+void uvsql__pool_release(uvsql_conn_t *c) {
+  if (c->state != UVSQL__CONN_CHECKED_OUT || c->release_pending)
+    return; /* released twice: ignore rather than corrupt the counts */
+  if (c->inflight > 0) {
+    c->release_pending = 1;
+    return;
+  }
+  finish_release(c);
+}
+
+void uvsql__pool_after_request(uvsql_conn_t *c) {
+  if (c->inflight == 0 && c->release_pending && c->state == UVSQL__CONN_CHECKED_OUT)
+    finish_release(c);
+}
+
+void uvsql__pool_disconnected(uvsql_conn_t *c) {
+  uvsql_engine_t *e = c->engine;
+  if (!c->invalid) {
+    c->invalid = 1;
+    e->stats.invalidated++;
+  }
+  /* Like SQLAlchemy's pool invalidation: every connection made so far is suspect (the server
+   * may have restarted), so each is replaced at its next checkout or release. */
+  e->invalidated_below = e->next_serial;
+}
+
+static void timer_closed(uv_handle_t *h) {
+  uvsql_engine_t *e = h->data;
+  e->timer_closed = 1;
+  uvsql__engine_maybe_disposed(e);
+}
+
+void uvsql__pool_dispose(uvsql_engine_t *e) {
+  uvsql_error_t err;
+  uvsql__error_set(&err, UVSQL_ECLOSED, "the engine was disposed while this was waiting");
+  e->disposing = 1;
+  while (e->wait_head)
+    fail_head(e, &err);
+  uv_timer_stop(&e->wait_timer);
+  uv_close((uv_handle_t *)&e->wait_timer, timer_closed);
+  for (uvsql_conn_t *c = e->conns, *next; c; c = next) {
+    next = c->next;
+    if (c->state == UVSQL__CONN_IDLE || c->state == UVSQL__CONN_CONNECTING ||
+        c->state == UVSQL__CONN_PINGING)
+      close_conn(c);
+  }
+}
+
+void uvsql_pool_stats(const uvsql_engine_t *e, uvsql_pool_stats_t *out) {
+  *out = e->stats;
+  out->size = e->nopen;
+  out->checked_out = e->nchecked_out;
+  out->idle = e->nidle;
+  out->overflow = e->nopen > e->opt.pool_size ? e->nopen - e->opt.pool_size : 0;
+  out->waiting = e->nwaiting;
+}
