@@ -78,7 +78,7 @@ static char *dupn(const char *s, size_t n) {
  * "***", following the same authority rules as the parser so that what is masked is exactly
  * what would have been the password. Without "://" there is no reliable userinfo: everything
  * before the last '@' is masked. */
-static void mask_url(const char *text, char *out) {
+static void mask_url(const char *text, char *out, size_t *lo, size_t *hi) {
   char tmp[QUOTE_MAX * 2 + 8];
   size_t n = 0, len = strlen(text);
   const char *sep = strstr(text, "://");
@@ -116,6 +116,11 @@ static void mask_url(const char *text, char *out) {
     for (const char *p = resume; *p && n < QUOTE_MAX; p++)
       tmp[n++] = *p;
   }
+  *lo = *hi = 0;
+  if (resume) {
+    *lo = keep;
+    *hi = (size_t)(resume - text);
+  }
   tmp[n] = '\0';
   if (n >= QUOTE_MAX)
     strcpy(tmp + QUOTE_MAX, "...");
@@ -127,6 +132,7 @@ static void mask_url(const char *text, char *out) {
 typedef struct {
   const char *text;          /* the whole URL, for messages */
   char shown[QUOTE_MAX + 8]; /* the URL as messages quote it: password masked */
+  size_t mask_lo, mask_hi;   /* the bytes of text that mask_url hid */
   uvsql_error_t *err;
   uvsql_url_t *url;
 } parser_t;
@@ -143,8 +149,13 @@ static int fail(parser_t *p, const char *fmt, ...) {
   return uvsql__error_set(p->err, UVSQL_EURL, "%s (in database URL \"%s\")", what, p->shown);
 }
 
-/* Copies s[0..n) into dst for quoting, cut to 40 bytes with "..." after. */
-static const char *clip(char dst[48], const char *s, size_t n) {
+/* Copies s[0..n), a piece of the URL, into dst for quoting, cut to 40 bytes with "..." after;
+ * or "***" if any of it lies where mask_url found the password (a password with an unescaped
+ * '/' makes the parser take part of it for a port, say). */
+static const char *clip(const parser_t *p, char dst[48], const char *s, size_t n) {
+  size_t lo = (size_t)(s - p->text), hi = lo + n;
+  if (lo < p->mask_hi && hi > p->mask_lo)
+    return strcpy(dst, "***");
   snprintf(dst, 48, "%.*s%s", (int)(n > 40 ? 40 : n), s, n > 40 ? "..." : "");
   return dst;
 }
@@ -173,9 +184,8 @@ static int decode(parser_t *p, const char *s, size_t n, char **out, const char *
                     "bad %%-escape in the %s: '%%' must be followed by two hex digits other "
                     "than 00 (write %%25 for a literal '%%')",
                     part);
-      char esc[4] = {'%', 0, 0, 0};
-      for (size_t k = 1; k < 3 && i + k < n; k++)
-        esc[k] = s[i + k];
+      char esc[48];
+      clip(p, esc, s + i, n - i < 3 ? n - i : 3);
       return fail(p,
                   "bad %%-escape \"%s\" in the %s: '%%' must be followed by two hex digits "
                   "other than 00 (write %%25 for a literal '%%')",
@@ -202,7 +212,7 @@ static int parse_port(parser_t *p, const char *s, size_t n) {
   if (!ok || v < 1 || v > 65535) {
     if (n == 0)
       return fail(p, "the port after ':' is empty: give a number from 1 to 65535");
-    return fail(p, "port \"%s\" is not a number from 1 to 65535%s", clip(shown, s, n),
+    return fail(p, "port \"%s\" is not a number from 1 to 65535%s", clip(p, shown, s, n),
                 strchr(s, '@') ? " (if the password holds '/', '?' or '#', write them as %2F, "
                                  "%3F, %23)"
                                : "");
@@ -222,14 +232,14 @@ static int parse_hostport(parser_t *p, const char *s, size_t n) {
       return fail(p,
                   "unterminated '[' in the host \"%s\": an IPv6 address is written in "
                   "brackets, e.g. [::1]:5432",
-                  clip(shown, s, n));
+                  clip(p, shown, s, n));
     host = s + 1;
     hlen = (size_t)(close - host);
     size_t rest = n - (size_t)(close + 1 - s);
     if (rest > 0) {
       if (close[1] != ':')
         return fail(p, "unexpected text \"%s\" after the IPv6 address: expected ':' and a port",
-                    clip(shown, close + 1, rest));
+                    clip(p, shown, close + 1, rest));
       port = close + 2;
       plen = rest - 1;
     }
@@ -242,7 +252,7 @@ static int parse_hostport(parser_t *p, const char *s, size_t n) {
         return fail(p,
                     "the host \"%s\" has more than one ':': write an IPv6 address in brackets, "
                     "e.g. postgresql://user@[::1]:5432/db",
-                    clip(shown, s, n));
+                    clip(p, shown, s, n));
       hlen = (size_t)(colon - s);
       port = colon + 1;
       plen = n - hlen - 1;
@@ -286,7 +296,7 @@ static int parse_query(parser_t *p, const char *s) {
       if (klen == 0) {
         char shown[48];
         return fail(p, "a query option has an empty name (\"%s\"): write ?name=value",
-                    clip(shown, s, seg));
+                    clip(p, shown, s, seg));
       }
       if ((rc = decode(p, s, klen, &q->key, "query option name", 0)) != 0)
         return rc;
@@ -321,7 +331,7 @@ static int parse_sqlite(parser_t *p, const char *rest) {
                 "a sqlite URL has no host, but \"%s\" is written where the host goes: use three "
                 "slashes for a relative path (sqlite:///app.db), four for an absolute one "
                 "(sqlite:////var/lib/app.db), or sqlite:// alone for an in-memory database",
-                clip(shown, host, hlen - (size_t)(host - rest)));
+                clip(p, shown, host, hlen - (size_t)(host - rest)));
   }
   if (plen > 1) {
     rc = decode(p, rest + 1, plen - 1, &p->url->database, "database path", 0);
@@ -360,7 +370,7 @@ static int parse(parser_t *p) {
   }
   if (!driver) {
     char shown[48];
-    return fail(p, "unknown scheme \"%s\" (supported: %s)", clip(shown, text, slen),
+    return fail(p, "unknown scheme \"%s\" (supported: %s)", clip(p, shown, text, slen),
                 SUPPORTED_SCHEMES);
   }
   if (!(p->url->scheme = dupn(scheme, slen)) || !(p->url->driver = dupn(driver, strlen(driver))))
@@ -411,7 +421,7 @@ int uvsql_url_parse(uvsql_url_t **out, const char *text, uvsql_error_t *err) {
   parser_t p;
   p.text = text;
   p.err = err;
-  mask_url(text, p.shown);
+  mask_url(text, p.shown, &p.mask_lo, &p.mask_hi);
   p.url = calloc(1, sizeof *p.url);
   if (!p.url)
     return nomem(&p);
