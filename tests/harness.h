@@ -52,12 +52,15 @@ void test_fail(const char *file, int line, const char *fmt, ...)
     if (!h_ || !strstr(h_, n_))                                                                    \
       FAILF("%s does not contain \"%s\": \"%s\"", #hay, n_, h_ ? h_ : "(null)");                   \
   } while (0)
+static inline const char *test_err_message(const uvsql_error_t *e) {
+  return e ? e->message : "";
+}
 /* Asserts rc == 0, printing the error's name and message otherwise. */
 #define ASSERT_OK(rc, err)                                                                         \
   do {                                                                                             \
     int rc_ = (rc);                                                                                \
     if (rc_ != 0)                                                                                  \
-      FAILF("%s failed: %s: %s", #rc, uvsql_err_name(rc_), (err) ? (err)->message : "");           \
+      FAILF("%s failed: %s: %s", #rc, uvsql_err_name(rc_), test_err_message(err));                 \
   } while (0)
 #define ASSERT_ERR(rc, code)                                                                       \
   do {                                                                                             \
