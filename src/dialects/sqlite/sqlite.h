@@ -1,0 +1,149 @@
+/* src/dialects/sqlite/sqlite.h — what the files of the SQLite driver share.
+ *
+ * The driver's files, each with one job:
+ *   options.c      the URL: database path and ?mode, timeout, journal_mode, foreign_keys
+ *   connection.c   the connection state machine on the loop thread (connect, submit, cancel,
+ *                  close) and the driver table
+ *   execute.c      one request on the worker thread: prepare, bind, step, build the result
+ *   values.c       uvsql values <-> SQLite: binding parameters, reading cells, column types
+ *   stmt_cache.c   the per-connection prepared statement cache (LRU)
+ *   errors.c       SQLite result codes -> uvsql error codes and messages
+ *
+ * Threads: the sqlite3 handle and the statement cache are touched only on the connection's
+ * worker thread (see src/loop/worker.c), one job at a time; the loop thread only calls
+ * sqlite3_interrupt, under uvsql__sq_conn_t.mu while the worker says a request is executing.
+ * Only this folder includes sqlite3.h.
+ */
+#ifndef UVSQL_DIALECTS_SQLITE_H
+#define UVSQL_DIALECTS_SQLITE_H
+
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include "../driver.h"
+
+extern const uvsql__driver_t uvsql__sqlite_driver; /* connection.c */
+
+/* ------------------------------------------------------------------ options (options.c) */
+
+typedef struct uvsql__sq_options_s {
+  char *path;     /* owned; ":memory:" when the URL names no file */
+  int open_flags; /* SQLITE_OPEN_READONLY / READWRITE [| CREATE] */
+  int busy_timeout_ms;
+  char journal_mode[16]; /* "" to leave SQLite's default; else validated, upper-case */
+  int foreign_keys;      /* 1 or 0 */
+} uvsql__sq_options_t;
+
+/* Reads the URL into opt (caller frees with uvsql__sq_options_free). 0, UVSQL_EURL or UVSQL_ENOMEM.
+ */
+int uvsql__sq_options_parse(uvsql__sq_options_t *opt, const uvsql_url_t *url, uvsql_error_t *err);
+void uvsql__sq_options_free(uvsql__sq_options_t *opt);
+int uvsql__sq_validate_url(const uvsql_url_t *url, uvsql_error_t *err);
+
+/* ------------------------------------------------------------------ statement cache */
+
+typedef struct uvsql__sq_cached_s uvsql__sq_cached_t;
+typedef struct uvsql__sq_cache_s {
+  uvsql__sq_cached_t **buckets; /* hash on the SQL text, chained */
+  size_t nbuckets;              /* a power of two, 0 when the cache is disabled */
+  uvsql__sq_cached_t *lru_head; /* most recently used */
+  uvsql__sq_cached_t *lru_tail;
+  int count;
+  int capacity;
+  uint64_t hits; /* for tests and stats */
+  uint64_t misses;
+} uvsql__sq_cache_t;
+
+/* capacity 0 disables caching (get always misses, put finalizes). 0 or UVSQL_ENOMEM. */
+int uvsql__sq_cache_init(uvsql__sq_cache_t *c, int capacity);
+/* The cached statement for exactly this SQL text (now most recently used), or NULL. The
+ * statement stays owned by the cache; the caller resets it after use. */
+sqlite3_stmt *uvsql__sq_cache_get(uvsql__sq_cache_t *c, const char *sql, size_t len);
+/* Hands stmt (prepared from sql) to the cache, evicting (finalizing) the least recently used
+ * statement when full; returns 1. On OOM or a disabled cache, stmt is finalized and it returns
+ * 0: either way the caller no longer owns it (with 1, it may use it until its next cache call). */
+int uvsql__sq_cache_put(uvsql__sq_cache_t *c, const char *sql, size_t len, sqlite3_stmt *stmt);
+/* Finalizes every statement and frees the cache. */
+void uvsql__sq_cache_free(uvsql__sq_cache_t *c);
+
+/* ------------------------------------------------------------------ connection */
+
+enum {
+  UVSQL__SQ_CANCEL_NONE = 0,
+  UVSQL__SQ_CANCEL_USER,  /* cancel(): fails with UVSQL_ECANCELLED */
+  UVSQL__SQ_CANCEL_CLOSE, /* close(): fails with UVSQL_ECLOSED */
+};
+
+typedef enum {
+  UVSQL__SQ_CONNECTING = 0, /* open job queued or running on the worker */
+  UVSQL__SQ_OPEN,           /* requests flow */
+  UVSQL__SQ_CLOSING,        /* close job queued; then the worker closes */
+  UVSQL__SQ_FAILED,         /* open failed: cb told, freeing */
+} uvsql__sq_state_t;
+
+typedef struct uvsql__sq_conn_s {
+  uvsql__dconn_t base; /* first: the engine's view */
+  uvsql__sq_state_t state;
+  uvsql__worker_t *worker;
+  uvsql__sq_options_t opt;
+  int cache_size;
+  /* Loop thread only. */
+  uvsql__request_t *queue_head; /* submitted, not handed to the worker yet */
+  uvsql__request_t *queue_tail;
+  uvsql__request_t *running; /* handed to the worker; its after has not run */
+  uvsql__connect_cb connect_cb;
+  void *connect_data;
+  void (*closed_cb)(void *data);
+  void *closed_data;
+  /* Shared with the worker, under mu. `current` is the request the worker is about to run or
+   * is running; `executing` says it is inside SQLite (then sqlite3_interrupt reaches it).
+   * `cancel` (UVSQL__SQ_CANCEL_*) is also read without the lock by the progress handler. */
+  uv_mutex_t mu;
+  uvsql__request_t *current;
+  int executing;
+  atomic_int cancel;
+  /* Worker thread only. */
+  sqlite3 *db;
+  uvsql__sq_cache_t cache;
+  /* Results of the job that just ran, read by its after on the loop thread. */
+  uvsql_result_t *result;
+  uvsql_error_t err;
+} uvsql__sq_conn_t;
+
+/* ------------------------------------------------------------------ execute.c (worker) */
+
+/* Opens conn->db with conn->opt and applies the pragmas. Fills conn->err on failure (code
+ * UVSQL_ECONNECT), with conn->db closed again. */
+void uvsql__sq_open(uvsql__sq_conn_t *conn);
+/* Runs req to completion: conn->result, or conn->err set. */
+void uvsql__sq_execute(uvsql__sq_conn_t *conn, const uvsql__request_t *req);
+/* Finalizes cached statements and closes conn->db. */
+void uvsql__sq_close_db(uvsql__sq_conn_t *conn);
+
+/* ------------------------------------------------------------------ values.c (worker) */
+
+/* Binds params to stmt's parameters 1..n (n = what stmt takes, at most nparams). Text and
+ * blobs are copied by SQLite (SQLITE_TRANSIENT). Returns a SQLite code. */
+int uvsql__sq_bind_params(sqlite3_stmt *stmt, const uvsql_value_t *params, int nparams);
+/* The uvsql type a declared column type names ("BIGINT" -> INT64), or UVSQL_TYPE_NULL when it
+ * says nothing (no declared type, NUMERIC, ...). */
+uvsql_type_t uvsql__sq_decltype_to_type(const char *decltype);
+/* Copies the current row of stmt into a new row of r. 0 or UVSQL_ENOMEM. coltypes[i] is
+ * column i's type so far: BOOL (declared) turns integer 0/1 cells into BOOL; NULL (nothing
+ * declared, no value seen yet) is replaced by this row's cell type when the cell is not NULL. */
+int uvsql__sq_read_row(uvsql_result_t *r, sqlite3_stmt *stmt, int ncols, uvsql_type_t *coltypes);
+
+/* ------------------------------------------------------------------ errors.c */
+
+/* The uvsql code for a SQLite (extended) result code. at_prepare: SQLITE_ERROR while
+ * preparing is the statement's fault (syntax, no such table) -> UVSQL_EPROGRAMMING. */
+int uvsql__sq_error_code(int rc, int at_prepare);
+/* Fills err from db's last error (or rc's string when db is NULL), adding what the statement
+ * was and, where known, what to do. Returns err->code. For SQLITE_INTERRUPT, cancel_reason
+ * (UVSQL__SQ_CANCEL_*) says who asked: close gives UVSQL_ECLOSED, anything else UVSQL_ECANCELLED.
+ */
+int uvsql__sq_error_set(uvsql_error_t *err, sqlite3 *db, int rc, int at_prepare, const char *sql,
+                        size_t sql_len, int busy_timeout_ms, int cancel_reason);
+/* SQLite failures that leave the connection unusable (corruption, I/O errors). */
+int uvsql__sq_error_is_fatal(int rc);
+
+#endif

@@ -1,0 +1,163 @@
+/* src/dialects/sqlite/values.c — uvsql values to SQLite parameters, SQLite cells to uvsql values.
+ *
+ * SQLite stores five kinds of value (NULL, INTEGER, REAL, TEXT, BLOB); the rest travel as those:
+ *   parameter        bound as
+ *   BOOL             INTEGER 0 / 1
+ *   DATE             TEXT 'YYYY-MM-DD'
+ *   TIME             TEXT 'HH:MM:SS.ffffff'
+ *   TIMESTAMP        TEXT 'YYYY-MM-DD HH:MM:SS.ffffff'
+ *   TIMESTAMPTZ      TEXT 'YYYY-MM-DD HH:MM:SS.ffffff+00:00' (always UTC)
+ * which is what SQLite's own date functions read and write, so they sort and compare correctly.
+ *
+ * Cells keep the kind SQLite stored them as (INTEGER -> INT64, REAL -> DOUBLE, TEXT -> TEXT,
+ * BLOB -> BYTES, NULL -> NULL): a date column's cells stay TEXT and the result getters parse
+ * them. The one exception: in a column declared BOOL/BOOLEAN, integer cells 0 and 1 become
+ * BOOL. Column types come from the declared type (see uvsql__sq_decltype_to_type), else from the
+ * first non-NULL cell (execute.c).
+ *
+ * Invariants: every text and blob cell is copied into the result's arena before the statement
+ * moves on (SQLite's pointers die at the next step or reset); text cells end with a NUL; a
+ * zero-length blob gets a valid pointer. Parameters are bound SQLITE_TRANSIENT (SQLite copies
+ * them), so the engine's parameter memory is not borrowed past the bind.
+ */
+#include <string.h>
+#include <strings.h>
+#include "sqlite.h"
+
+static int bind_one(sqlite3_stmt *stmt, int i, const uvsql_value_t *v) {
+  char buf[48];
+  size_t n;
+  switch (v->type) {
+  case UVSQL_TYPE_NULL:
+    return sqlite3_bind_null(stmt, i);
+  case UVSQL_TYPE_BOOL:
+    return sqlite3_bind_int(stmt, i, v->u.b ? 1 : 0);
+  case UVSQL_TYPE_INT64:
+    return sqlite3_bind_int64(stmt, i, (sqlite3_int64)v->u.i64);
+  case UVSQL_TYPE_DOUBLE:
+    return sqlite3_bind_double(stmt, i, v->u.f64);
+  case UVSQL_TYPE_TEXT:
+    return sqlite3_bind_text64(stmt, i, v->u.s.ptr ? v->u.s.ptr : "", v->u.s.len, SQLITE_TRANSIENT,
+                               SQLITE_UTF8);
+  case UVSQL_TYPE_BYTES:
+    if (v->u.s.len == 0)
+      return sqlite3_bind_zeroblob(stmt, i, 0);
+    return sqlite3_bind_blob64(stmt, i, v->u.s.ptr, v->u.s.len, SQLITE_TRANSIENT);
+  case UVSQL_TYPE_DATE:
+  case UVSQL_TYPE_TIME:
+  case UVSQL_TYPE_TIMESTAMP:
+    n = uvsql_format_temporal(v->type, v->u.i64, buf, sizeof buf);
+    if (n == 0 || n >= sizeof buf)
+      return SQLITE_RANGE;
+    return sqlite3_bind_text(stmt, i, buf, (int)n, SQLITE_TRANSIENT);
+  case UVSQL_TYPE_TIMESTAMPTZ:
+    /* Formatted as a plain timestamp (the value is UTC) with an explicit offset. */
+    n = uvsql_format_temporal(UVSQL_TYPE_TIMESTAMP, v->u.i64, buf, sizeof buf - 8);
+    if (n == 0 || n >= sizeof buf - 8)
+      return SQLITE_RANGE;
+    memcpy(buf + n, "+00:00", 6);
+    return sqlite3_bind_text(stmt, i, buf, (int)n + 6, SQLITE_TRANSIENT);
+  }
+  return SQLITE_MISMATCH;
+}
+
+int uvsql__sq_bind_params(sqlite3_stmt *stmt, const uvsql_value_t *params, int nparams) {
+  int n = sqlite3_bind_parameter_count(stmt);
+  if (n > nparams)
+    n = nparams;
+  for (int i = 0; i < n; i++) {
+    int rc = bind_one(stmt, i + 1, &params[i]);
+    if (rc != SQLITE_OK)
+      return rc;
+  }
+  return SQLITE_OK;
+}
+
+static int has(const char *s, const char *word) {
+  return strcasestr(s, word) != NULL;
+}
+
+uvsql_type_t uvsql__sq_decltype_to_type(const char *t) {
+  if (!t || !*t)
+    return UVSQL_TYPE_NULL;
+  /* Most specific first: "DATETIME" holds "DATE" and "TIME", "TIMESTAMPTZ" holds "TIMESTAMP".
+   * Then SQLite's own affinity rules (INT, then CHAR/CLOB/TEXT, BLOB, REAL/FLOA/DOUB). */
+  if (has(t, "BOOL"))
+    return UVSQL_TYPE_BOOL;
+  if (has(t, "TIMESTAMPTZ") || has(t, "WITH TIME ZONE"))
+    return UVSQL_TYPE_TIMESTAMPTZ;
+  if (has(t, "TIMESTAMP") || has(t, "DATETIME"))
+    return UVSQL_TYPE_TIMESTAMP;
+  if (has(t, "DATE"))
+    return UVSQL_TYPE_DATE;
+  if (has(t, "TIME"))
+    return UVSQL_TYPE_TIME;
+  if (has(t, "INT"))
+    return UVSQL_TYPE_INT64;
+  if (has(t, "CHAR") || has(t, "CLOB") || has(t, "TEXT") || has(t, "UUID") || has(t, "JSON"))
+    return UVSQL_TYPE_TEXT;
+  if (has(t, "BLOB") || has(t, "BINARY") || has(t, "BYTEA"))
+    return UVSQL_TYPE_BYTES;
+  if (has(t, "REAL") || has(t, "FLOA") || has(t, "DOUB"))
+    return UVSQL_TYPE_DOUBLE;
+  return UVSQL_TYPE_NULL; /* NUMERIC, DECIMAL, ...: whatever the values are */
+}
+
+int uvsql__sq_read_row(uvsql_result_t *r, sqlite3_stmt *stmt, int ncols, uvsql_type_t *coltypes) {
+  uvsql_value_t *row = uvsql__result_add_row(r);
+  if (!row)
+    return UVSQL_ENOMEM;
+  for (int i = 0; i < ncols; i++) {
+    uvsql_value_t *v = &row[i];
+    const void *p;
+    size_t n;
+    char *copy;
+    switch (sqlite3_column_type(stmt, i)) {
+    case SQLITE_INTEGER:
+      v->type = UVSQL_TYPE_INT64;
+      v->u.i64 = sqlite3_column_int64(stmt, i);
+      if (coltypes[i] == UVSQL_TYPE_BOOL && (v->u.i64 == 0 || v->u.i64 == 1)) {
+        int b = (int)v->u.i64;
+        v->type = UVSQL_TYPE_BOOL;
+        v->u.b = b;
+      }
+      break;
+    case SQLITE_FLOAT:
+      v->type = UVSQL_TYPE_DOUBLE;
+      v->u.f64 = sqlite3_column_double(stmt, i);
+      break;
+    case SQLITE_TEXT:
+      p = sqlite3_column_text(stmt, i); /* before column_bytes: see SQLite's docs */
+      n = (size_t)sqlite3_column_bytes(stmt, i);
+      if (!p && n == 0)
+        p = "";
+      if (!p)
+        return UVSQL_ENOMEM;
+      copy = uvsql__result_strndup(r, p, n);
+      if (!copy)
+        return UVSQL_ENOMEM;
+      v->type = UVSQL_TYPE_TEXT;
+      v->u.s.ptr = copy;
+      v->u.s.len = n;
+      break;
+    case SQLITE_BLOB:
+      p = sqlite3_column_blob(stmt, i);
+      n = (size_t)sqlite3_column_bytes(stmt, i);
+      copy = uvsql__result_alloc(r, n ? n : 1);
+      if (!copy)
+        return UVSQL_ENOMEM;
+      if (n)
+        memcpy(copy, p, n);
+      v->type = UVSQL_TYPE_BYTES;
+      v->u.s.ptr = copy;
+      v->u.s.len = n;
+      break;
+    default:
+      v->type = UVSQL_TYPE_NULL;
+      break;
+    }
+    if (coltypes[i] == UVSQL_TYPE_NULL)
+      coltypes[i] = v->type;
+  }
+  return 0;
+}

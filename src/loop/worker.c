@@ -1,0 +1,239 @@
+/* src/loop/worker.c — a thread of its own that runs blocking jobs one at a time, for a client
+ * library with no nonblocking API (SQLite), and brings their completions back to the loop.
+ *
+ * Shape: one uv_thread_t, a FIFO of jobs guarded by a mutex and a condition variable, and one
+ * uv_async_t that wakes the loop when jobs complete. A job's `work` runs on the worker thread;
+ * its `after` runs on the loop thread, from the async callback.
+ *
+ * Invariants:
+ *  1. Jobs run one at a time, in submission order; `after` runs in submission order too (the
+ *     thread appends to `completed` in the order it ran them, and the loop drains that list
+ *     front to back). Jobs withdrawn by close() get after(data, 1) after every job submitted
+ *     before them, so the order holds across close as well.
+ *  2. uv_async_send coalesces: several completions may produce one callback, and a callback
+ *     may find nothing new. So every wakeup takes the whole `completed` list at once, and no
+ *     completion is ever left behind on the list once the loop has looked.
+ *  3. `pending`, `completed`, `stop` and `exited` are shared and touched only under `mu`.
+ *     Everything else (`closing`, `outstanding`, `withdrawn`, the callbacks) is the loop
+ *     thread's alone. `work` never touches the worker.
+ *  4. The thread is joined only after it has said, under `mu`, that it is exiting; it then
+ *     only sends the async and returns, so the join on the loop thread waits microseconds.
+ *     The join happens before uv_close, so no uv_async_send can race the close.
+ *  5. The async handle is referenced (keeps the loop alive) only while some job has not had
+ *     its `after` yet, or while the worker is closing: an idle worker, like an idle socket,
+ *     does not hold the loop open. It is still an open handle: uv_loop_close fails until
+ *     uvsql__worker_close has completed.
+ *  6. Memory is freed in the async handle's close callback, then closed_cb(data) runs.
+ *
+ * States (loop side):
+ *
+ *      uvsql__worker_new        uvsql__worker_close        thread said `exited`,
+ *   ----------------> RUNNING ----------------------> CLOSING -------------------------> gone
+ *                     (submit ok)  pending jobs         (submit       joined; uv_close;
+ *                                  withdrawn, thread    -> ECLOSED)   on_close: free,
+ *                                  told to stop                       closed_cb
+ */
+#include <stdlib.h>
+#include "internal.h"
+
+typedef struct uvsql__job_s uvsql__job_t;
+struct uvsql__job_s {
+  uvsql__job_t *next;
+  uvsql__work_fn work;
+  uvsql__after_fn after;
+  void *data;
+};
+
+typedef struct {
+  uvsql__job_t *head;
+  uvsql__job_t *tail;
+} uvsql__jobq_t;
+
+struct uvsql__worker_s {
+  uv_loop_t *loop;
+  uv_async_t async;
+  uv_thread_t thread;
+  uv_mutex_t mu;
+  uv_cond_t cond;
+  /* Shared, under mu. */
+  uvsql__jobq_t pending;   /* submitted, not started */
+  uvsql__jobq_t completed; /* work done, after not yet run */
+  int stop;                /* the loop asks the thread to exit once idle */
+  int exited;              /* the thread has left its loop and touches nothing more */
+  /* Loop thread only. */
+  int closing;
+  int joined;
+  unsigned outstanding;    /* jobs whose after has not run yet */
+  uvsql__jobq_t withdrawn; /* not started when close was called: after(data, 1) at the end */
+  void (*closed_cb)(void *data);
+  void *closed_data;
+};
+
+static void jobq_push(uvsql__jobq_t *q, uvsql__job_t *job) {
+  job->next = NULL;
+  if (q->tail)
+    q->tail->next = job;
+  else
+    q->head = job;
+  q->tail = job;
+}
+
+static uvsql__job_t *jobq_take_all(uvsql__jobq_t *q) {
+  uvsql__job_t *all = q->head;
+  q->head = q->tail = NULL;
+  return all;
+}
+
+static void worker_thread(void *arg) {
+  uvsql__worker_t *w = arg;
+  uv_mutex_lock(&w->mu);
+  for (;;) {
+    while (!w->pending.head && !w->stop)
+      uv_cond_wait(&w->cond, &w->mu);
+    uvsql__job_t *job = w->pending.head;
+    if (!job)
+      break; /* stop, and nothing left to run */
+    w->pending.head = job->next;
+    if (!w->pending.head)
+      w->pending.tail = NULL;
+    uv_mutex_unlock(&w->mu);
+
+    job->work(job->data);
+
+    uv_mutex_lock(&w->mu);
+    jobq_push(&w->completed, job);
+    uv_mutex_unlock(&w->mu);
+    uv_async_send(&w->async);
+    uv_mutex_lock(&w->mu);
+  }
+  w->exited = 1;
+  uv_mutex_unlock(&w->mu);
+  uv_async_send(&w->async);
+}
+
+static void on_async_closed(uv_handle_t *h) {
+  uvsql__worker_t *w = h->data;
+  void (*closed_cb)(void *) = w->closed_cb;
+  void *closed_data = w->closed_data;
+  uv_cond_destroy(&w->cond);
+  uv_mutex_destroy(&w->mu);
+  free(w);
+  if (closed_cb)
+    closed_cb(closed_data);
+}
+
+static void job_finished(uvsql__worker_t *w) {
+  if (--w->outstanding == 0 && !w->closing)
+    uv_unref((uv_handle_t *)&w->async);
+}
+
+static void on_async(uv_async_t *async) {
+  uvsql__worker_t *w = async->data;
+  uvsql__job_t *job, *next;
+  int exited;
+
+  if (w->joined)
+    return; /* a send that raced the final drain: nothing is left */
+  uv_mutex_lock(&w->mu);
+  job = jobq_take_all(&w->completed);
+  exited = w->exited;
+  uv_mutex_unlock(&w->mu);
+
+  /* An after may call uvsql__worker_close or submit; neither touches this detached list. */
+  for (; job; job = next) {
+    next = job->next;
+    job->after(job->data, 0);
+    free(job);
+    job_finished(w);
+  }
+
+  /* Only once the thread has said it is exiting: by then it had appended its last completion
+   * (under the same lock that we read `exited` under), so nothing can follow. */
+  if (!exited)
+    return;
+  for (job = jobq_take_all(&w->withdrawn); job; job = next) {
+    next = job->next;
+    job->after(job->data, 1);
+    free(job);
+    job_finished(w);
+  }
+  uv_thread_join(&w->thread);
+  w->joined = 1;
+  uv_close((uv_handle_t *)&w->async, on_async_closed);
+}
+
+static void on_failed_async_closed(uv_handle_t *h) {
+  uvsql__worker_t *w = h->data;
+  uv_cond_destroy(&w->cond);
+  uv_mutex_destroy(&w->mu);
+  free(w);
+}
+
+int uvsql__worker_new(uvsql__worker_t **out, uv_loop_t *loop) {
+  uvsql__worker_t *w = calloc(1, sizeof *w);
+  *out = NULL;
+  if (!w)
+    return UVSQL_ENOMEM;
+  w->loop = loop;
+  if (uv_mutex_init(&w->mu) != 0) {
+    free(w);
+    return UVSQL_ENOMEM;
+  }
+  if (uv_cond_init(&w->cond) != 0) {
+    uv_mutex_destroy(&w->mu);
+    free(w);
+    return UVSQL_ENOMEM;
+  }
+  if (uv_async_init(loop, &w->async, on_async) != 0) {
+    uv_cond_destroy(&w->cond);
+    uv_mutex_destroy(&w->mu);
+    free(w);
+    return UVSQL_ENOMEM;
+  }
+  w->async.data = w;
+  uv_unref((uv_handle_t *)&w->async); /* idle: see invariant 5 */
+  if (uv_thread_create(&w->thread, worker_thread, w) != 0) {
+    /* The handle is initialised, so it can only be freed once libuv has closed it. */
+    uv_close((uv_handle_t *)&w->async, on_failed_async_closed);
+    return UVSQL_ENOMEM;
+  }
+  *out = w;
+  return 0;
+}
+
+int uvsql__worker_submit(uvsql__worker_t *w, uvsql__work_fn work, uvsql__after_fn after,
+                         void *data) {
+  if (w->closing)
+    return UVSQL_ECLOSED;
+  uvsql__job_t *job = malloc(sizeof *job);
+  if (!job)
+    return UVSQL_ENOMEM;
+  job->work = work;
+  job->after = after;
+  job->data = data;
+  if (w->outstanding++ == 0)
+    uv_ref((uv_handle_t *)&w->async);
+  uv_mutex_lock(&w->mu);
+  jobq_push(&w->pending, job);
+  uv_cond_signal(&w->cond);
+  uv_mutex_unlock(&w->mu);
+  return 0;
+}
+
+void uvsql__worker_close(uvsql__worker_t *w, void (*closed_cb)(void *data), void *data) {
+  if (!w || w->closing)
+    return;
+  w->closing = 1;
+  w->closed_cb = closed_cb;
+  w->closed_data = data;
+  uv_ref((uv_handle_t *)&w->async); /* the close must finish before the loop may end */
+  uv_mutex_lock(&w->mu);
+  w->withdrawn.head = w->pending.head;
+  w->withdrawn.tail = w->pending.tail;
+  w->pending.head = w->pending.tail = NULL;
+  w->stop = 1;
+  uv_cond_signal(&w->cond);
+  uv_mutex_unlock(&w->mu);
+  /* The thread finishes the job it is running (if any), sees `stop`, says `exited` and sends
+   * the async; on_async then runs the remaining afters, joins and closes. */
+}
