@@ -1,0 +1,182 @@
+/* src/dialects/postgresql/params.c — uvsql values as libpq parameter arrays.
+ *
+ * Each value gets an OID and a format, so the server neither guesses nor parses numbers:
+ *   INT64 int8 (20)        binary, 8 bytes big-endian
+ *   DOUBLE float8 (701)    binary, IEEE 754 big-endian
+ *   BOOL bool (16)         binary, 1 byte
+ *   TEXT unknown (0)       text: the server infers the type from the context
+ *   BYTES bytea (17)       binary, the bytes as they are
+ *   DATE date (1082)       binary int32, days since 2000-01-01
+ *   TIME time (1083)       binary int64, microseconds since midnight
+ *   TIMESTAMP (1114), TIMESTAMPTZ (1184)  binary int64, microseconds since 2000-01-01
+ *   NULL unknown (0)       no value
+ * INT64_MAX / INT64_MIN dates and timestamps are sent as infinity / -infinity.
+ *
+ * Invariants:
+ *  1. One allocation at most per request (none when the arrays fit UVSQL__PG_PARAMS_INLINE).
+ *  2. Bytes are borrowed from the caller's values; text is copied, because libpq reads text
+ *     parameters up to a NUL and the caller's text need not have one.
+ *  3. The arrays live until uvsql__pg_params_free, after libpq has copied them.
+ */
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pg.h"
+
+static void put_be32(char *p, uint32_t v) {
+  for (int i = 3; i >= 0; i--, v >>= 8)
+    p[i] = (char)(v & 0xff);
+}
+
+static void put_be64(char *p, uint64_t v) {
+  for (int i = 7; i >= 0; i--, v >>= 8)
+    p[i] = (char)(v & 0xff);
+}
+
+static Oid oid_of(uvsql_type_t t) {
+  switch (t) {
+  case UVSQL_TYPE_BOOL:
+    return UVSQL__PG_BOOL;
+  case UVSQL_TYPE_INT64:
+    return UVSQL__PG_INT8;
+  case UVSQL_TYPE_DOUBLE:
+    return UVSQL__PG_FLOAT8;
+  case UVSQL_TYPE_BYTES:
+    return UVSQL__PG_BYTEA;
+  case UVSQL_TYPE_DATE:
+    return UVSQL__PG_DATE;
+  case UVSQL_TYPE_TIME:
+    return UVSQL__PG_TIME;
+  case UVSQL_TYPE_TIMESTAMP:
+    return UVSQL__PG_TIMESTAMP;
+  case UVSQL_TYPE_TIMESTAMPTZ:
+    return UVSQL__PG_TIMESTAMPTZ;
+  default:
+    return 0; /* TEXT, NULL */
+  }
+}
+
+int uvsql__pg_params_encode(uvsql__pg_params_t *p, const uvsql_value_t *v, int n,
+                            uvsql_error_t *err) {
+  size_t text = 0, need;
+  char *block, *bin, *txt;
+
+  memset(p, 0, offsetof(uvsql__pg_params_t, inl));
+  p->n = n;
+  if (n <= 0)
+    return 0;
+  for (int i = 0; i < n; i++)
+    if (v[i].type == UVSQL_TYPE_TEXT)
+      text += v[i].u.s.len + 1;
+  /* values (pointers) first for alignment, then types, lengths, formats, 8 bytes of binary
+   * scratch per value, then the text copies. */
+  need = (size_t)n * (sizeof(char *) + sizeof(Oid) + 2 * sizeof(int) + 8) + text;
+  if (need <= sizeof p->inl) {
+    block = p->inl.bytes;
+  } else {
+    block = p->heap = malloc(need);
+    if (!block)
+      return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory encoding %d parameters", n);
+  }
+  p->values = (const char **)(void *)block;
+  p->types = (Oid *)(void *)(block + (size_t)n * sizeof(char *));
+  p->lengths = (int *)(void *)(p->types + n);
+  p->formats = p->lengths + n;
+  bin = (char *)(p->formats + n);
+  txt = bin + (size_t)n * 8;
+
+  for (int i = 0; i < n; i++) {
+    const uvsql_value_t *x = &v[i];
+    char *b = bin + (size_t)i * 8;
+    int64_t t;
+    p->types[i] = oid_of(x->type);
+    p->formats[i] = 1;
+    p->values[i] = b;
+    switch (x->type) {
+    case UVSQL_TYPE_NULL:
+      p->values[i] = NULL;
+      p->lengths[i] = 0;
+      p->formats[i] = 0;
+      break;
+    case UVSQL_TYPE_BOOL:
+      b[0] = x->u.b ? 1 : 0;
+      p->lengths[i] = 1;
+      break;
+    case UVSQL_TYPE_INT64:
+    case UVSQL_TYPE_TIME:
+      put_be64(b, (uint64_t)x->u.i64);
+      p->lengths[i] = 8;
+      break;
+    case UVSQL_TYPE_DOUBLE: {
+      uint64_t bits;
+      memcpy(&bits, &x->u.f64, 8);
+      put_be64(b, bits);
+      p->lengths[i] = 8;
+      break;
+    }
+    case UVSQL_TYPE_TEXT:
+      if (x->u.s.len > (size_t)INT32_MAX - 1)
+        goto too_long;
+      if (x->u.s.len)
+        memcpy(txt, x->u.s.ptr, x->u.s.len);
+      txt[x->u.s.len] = '\0';
+      p->values[i] = txt;
+      p->lengths[i] = (int)x->u.s.len;
+      p->formats[i] = 0;
+      txt += x->u.s.len + 1;
+      break;
+    case UVSQL_TYPE_BYTES:
+      if (x->u.s.len > (size_t)INT32_MAX)
+        goto too_long;
+      /* a NULL pointer would mean SQL NULL to libpq */
+      p->values[i] = x->u.s.len ? x->u.s.ptr : "";
+      p->lengths[i] = (int)x->u.s.len;
+      break;
+    case UVSQL_TYPE_DATE:
+      if (x->u.i64 == INT64_MAX || x->u.i64 == INT64_MIN) {
+        t = x->u.i64 == INT64_MAX ? INT32_MAX : INT32_MIN;
+      } else {
+        t = x->u.i64 - UVSQL__PG_EPOCH_DAYS;
+        if (t <= INT32_MIN || t >= INT32_MAX) {
+          uvsql__pg_params_free(p);
+          return uvsql__error_set(err, UVSQL_EDATA,
+                                  "parameter $%d: date %" PRId64 " (days since 1970-01-01) is "
+                                  "out of PostgreSQL's range",
+                                  i + 1, x->u.i64);
+        }
+      }
+      put_be32(b, (uint32_t)(int32_t)t);
+      p->lengths[i] = 4;
+      break;
+    case UVSQL_TYPE_TIMESTAMP:
+    case UVSQL_TYPE_TIMESTAMPTZ:
+      t = x->u.i64;
+      if (t != INT64_MAX && t != INT64_MIN) {
+        if (t < INT64_MIN + UVSQL__PG_EPOCH_US) {
+          uvsql__pg_params_free(p);
+          return uvsql__error_set(err, UVSQL_EDATA,
+                                  "parameter $%d: timestamp is out of PostgreSQL's range", i + 1);
+        }
+        t -= UVSQL__PG_EPOCH_US;
+      }
+      put_be64(b, (uint64_t)t);
+      p->lengths[i] = 8;
+      break;
+    default:
+      uvsql__pg_params_free(p);
+      return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT, "parameter $%d has an unknown type %d",
+                              i + 1, (int)x->type);
+    }
+  }
+  return 0;
+
+too_long:
+  uvsql__pg_params_free(p);
+  return uvsql__error_set(err, UVSQL_EDATA, "a parameter is longer than PostgreSQL accepts (1 GB)");
+}
+
+void uvsql__pg_params_free(uvsql__pg_params_t *p) {
+  free(p->heap);
+  p->heap = NULL;
+}

@@ -1,0 +1,231 @@
+/* src/dialects/postgresql/pg.h — what the files of the PostgreSQL driver share.
+ *
+ * Only the files of this folder include libpq-fe.h (through this header); the engine sees
+ * nothing but the uvsql__driver_t in driver.c.
+ *
+ * Files:
+ *   driver.c      the driver table, URL validation, BEGIN statements
+ *   conn.c        the connection's state machine: resolve, connect, close (diagram there)
+ *   pipeline.c    requests: queueing, sending in pipeline mode, reading results, cancel
+ *   cancel.c      PQcancel on libuv's thread pool
+ *   params.c      parameters -> libpq arrays (OIDs, binary where natural)
+ *   decode.c      PGresult -> uvsql_result_t (text and binary formats)
+ *   stmt_cache.c  per-connection LRU cache of prepared statements
+ *   errors.c      server and libpq errors -> uvsql_error_t
+ *   sqlscan.c     does SQL text hold more than one statement?
+ */
+#ifndef UVSQL_DIALECTS_PG_H
+#define UVSQL_DIALECTS_PG_H
+
+#include <libpq-fe.h>
+#include "../driver.h"
+
+/* ------------------------------------------------------------------ type OIDs (pg_type.dat) */
+
+#define UVSQL__PG_BOOL 16
+#define UVSQL__PG_BYTEA 17
+#define UVSQL__PG_NAME 19
+#define UVSQL__PG_INT8 20
+#define UVSQL__PG_INT2 21
+#define UVSQL__PG_INT4 23
+#define UVSQL__PG_TEXT 25
+#define UVSQL__PG_OID 26
+#define UVSQL__PG_JSON 114
+#define UVSQL__PG_FLOAT4 700
+#define UVSQL__PG_FLOAT8 701
+#define UVSQL__PG_UNKNOWN 705
+#define UVSQL__PG_BPCHAR 1042
+#define UVSQL__PG_VARCHAR 1043
+#define UVSQL__PG_DATE 1082
+#define UVSQL__PG_TIME 1083
+#define UVSQL__PG_TIMESTAMP 1114
+#define UVSQL__PG_TIMESTAMPTZ 1184
+#define UVSQL__PG_NUMERIC 1700
+#define UVSQL__PG_UUID 2950
+#define UVSQL__PG_JSONB 3802
+
+/* PostgreSQL counts dates and timestamps from 2000-01-01; uvsql from 1970-01-01. */
+#define UVSQL__PG_EPOCH_DAYS INT64_C(10957)
+#define UVSQL__PG_EPOCH_US (UVSQL__PG_EPOCH_DAYS * INT64_C(86400000000))
+
+/* ------------------------------------------------------------------ statement cache */
+
+typedef struct uvsql__pg_stmt_s uvsql__pg_stmt_t;
+struct uvsql__pg_stmt_s {
+  char name[24];    /* "uvsql_<n>", unique on its connection */
+  int prepared;     /* 1 once the server confirmed the Parse; before that nobody executes it */
+  int binary;       /* 0 unknown yet, 1 every result column decodes in binary, -1 not all */
+  int refs;         /* one for the cache while listed, one per request in flight */
+  int listed;       /* in the cache's table and LRU list */
+  uint64_t hash;
+  char *key;        /* sql, NUL, then the parameter OIDs */
+  size_t keylen;
+  uvsql__pg_stmt_t *lru_prev, *lru_next, *hnext;
+};
+
+typedef struct uvsql__pg_cache_s {
+  uvsql__pg_stmt_t **buckets;
+  size_t nbuckets;
+  size_t count, cap;
+  uvsql__pg_stmt_t *mru, *lru; /* the LRU list, most recently used first */
+  unsigned long next_id;
+} uvsql__pg_cache_t;
+
+void uvsql__pg_cache_init(uvsql__pg_cache_t *c, size_t cap);
+/* The listed statement for (sql, param OIDs), made most recently used; NULL if none. */
+uvsql__pg_stmt_t *uvsql__pg_cache_get(uvsql__pg_cache_t *c, const char *sql, size_t len,
+                                      const Oid *types, int n);
+/* Lists a new statement (refs 1, the cache's) and returns it, or NULL on OOM. When the cache
+ * is full, the least recently used statement is unlisted first and handed to the caller in
+ * *evicted with a reference the caller must drop (after closing it on the server). */
+uvsql__pg_stmt_t *uvsql__pg_cache_add(uvsql__pg_cache_t *c, const char *sql, size_t len,
+                                      const Oid *types, int n, uvsql__pg_stmt_t **evicted);
+/* Unlists stmt (drops the cache's reference); no effect if it is not listed. */
+void uvsql__pg_cache_remove(uvsql__pg_cache_t *c, uvsql__pg_stmt_t *stmt);
+void uvsql__pg_stmt_unref(uvsql__pg_stmt_t *stmt); /* accepts NULL */
+void uvsql__pg_cache_free(uvsql__pg_cache_t *c);    /* unlists everything */
+
+/* ------------------------------------------------------------------ parameters */
+
+#define UVSQL__PG_PARAMS_INLINE 512
+
+typedef struct uvsql__pg_params_s {
+  int n;
+  Oid *types;
+  const char **values;
+  int *lengths;
+  int *formats;
+  void *heap; /* when the inline buffer is too small */
+  union {
+    char bytes[UVSQL__PG_PARAMS_INLINE];
+    void *align_p;
+    int64_t align_i;
+  } inl;
+} uvsql__pg_params_t;
+
+/* Fills p for n values. Text and bytes are borrowed from v (text is copied to add a NUL);
+ * p must be released with uvsql__pg_params_free. Returns 0, UVSQL_EDATA (a date/time out of
+ * PostgreSQL's range), UVSQL_EINVALID_ARGUMENT or UVSQL_ENOMEM, with err saying which $n. */
+int uvsql__pg_params_encode(uvsql__pg_params_t *p, const uvsql_value_t *v, int n,
+                            uvsql_error_t *err);
+void uvsql__pg_params_free(uvsql__pg_params_t *p);
+
+/* ------------------------------------------------------------------ decoding */
+
+uvsql_type_t uvsql__pg_type_of(Oid oid);
+/* 1 if decode.c reads this type in binary format. */
+int uvsql__pg_binary_known(Oid oid);
+/* Builds *out from res and takes res: it becomes the result's backing, or is cleared (also on
+ * error). Returns 0, UVSQL_ENOMEM or UVSQL_EDATA. */
+int uvsql__pg_decode(PGresult *res, uvsql_result_t **out, uvsql_error_t *err);
+
+/* ------------------------------------------------------------------ errors */
+
+/* Fills err from an error PGresult: code from the SQLSTATE, message "primary\nDETAIL: ...\n
+ * HINT: ...". Returns the code. */
+int uvsql__pg_error_from_result(const PGresult *res, uvsql_error_t *err);
+/* 1 if res reports an error after which the server closes the session (FATAL, PANIC). */
+int uvsql__pg_error_is_fatal(const PGresult *res);
+/* libpq's multi-line message as one line: lines joined with " — ", tabs and trailing newlines
+ * dropped, the "connection to server at ... failed: " prefix removed. */
+void uvsql__pg_flatten(const char *msg, char *out, size_t size);
+
+/* ------------------------------------------------------------------ SQL scanning */
+
+/* 1 if sql holds a ';' followed by more than blanks and comments, outside quotes and comments. */
+int uvsql__pg_sql_is_multi(const char *sql, size_t len);
+
+/* ------------------------------------------------------------------ cancel */
+
+/* Sends a cancel request for pg's running query from libuv's thread pool. Returns 0 or a
+ * UVSQL_E code. The PGcancel object is owned by the job, so pg may be closed meanwhile. */
+int uvsql__pg_cancel_on_server(uv_loop_t *loop, PGconn *pg);
+
+/* ------------------------------------------------------------------ the connection */
+
+typedef enum {
+  UVSQL__PG_RESOLVING = 1, /* uv_getaddrinfo in flight */
+  UVSQL__PG_CONNECTING,    /* PQconnectPoll steps */
+  UVSQL__PG_FAILED,        /* connect failed and cb told so; waiting for close() */
+  UVSQL__PG_READY,         /* in pipeline mode (or briefly out of it for a multi-statement) */
+  UVSQL__PG_BROKEN,        /* lost: every request fails with UVSQL_EDISCONNECT */
+  UVSQL__PG_CLOSED         /* close() ran its course; freed when nothing refers to it */
+} uvsql__pg_state_t;
+
+typedef struct uvsql__pg_queue_s {
+  uvsql__request_t *head, *tail;
+} uvsql__pg_queue_t;
+
+/* req->state bits. */
+#define UVSQL__PG_RS_MULTI 0x01       /* several statements: simple query protocol */
+#define UVSQL__PG_RS_PREPARE 0x02     /* its sync group opens with a Parse */
+#define UVSQL__PG_RS_CANCEL 0x04      /* cancel asked while it waits behind others */
+#define UVSQL__PG_RS_CANCEL_SENT 0x08 /* a cancel request went to the server */
+#define UVSQL__PG_RS_PREFAILED 0x10   /* never sent; driver_data is its uvsql_error_t* */
+#define UVSQL__PG_RS_INTERNAL 0x20    /* the driver's own (DEALLOCATE, SET): nobody waits */
+#define UVSQL__PG_RS_QUEUED 0x40      /* in pending */
+#define UVSQL__PG_RS_SENT 0x80        /* in sent */
+
+typedef struct uvsql__pg_conn_s {
+  uvsql__dconn_t dc; /* first: the engine's handle is this struct */
+  uvsql__pg_state_t state;
+  PGconn *pg;
+  uvsql__watcher_t *watcher;
+  int watch_fd, watch_events; /* what the watcher was last told */
+
+  /* connect */
+  uv_getaddrinfo_t gai;
+  int gai_active;
+  char **keys, **vals; /* PQconnectStartParams arguments (owned), NULL-terminated */
+  int nkv;
+  char *host;    /* as given: a name, an address or a socket directory; NULL for libpq's default */
+  char *port;    /* as text, NULL for the default */
+  char where[300]; /* "host:port" or the socket directory, for messages */
+  uint64_t connect_timeout_ms;
+  uvsql__connect_cb connect_cb; /* NULL once called (or withdrawn by close) */
+  void *connect_data;
+
+  /* requests: pending (not sent yet) then sent (in the pipeline), both FIFO */
+  uvsql__pg_queue_t pending, sent;
+  int simple_mode;   /* a multi-statement request runs outside pipeline mode */
+  int flush_pending; /* PQflush returned 1: wait for writable */
+
+  /* the sync group being read: the head of sent */
+  PGresult *rd_result;
+  uvsql_error_t rd_err;
+  int rd_count;      /* non-NULL results so far in this group */
+  int rd_null;       /* the last PQgetResult returned NULL */
+  int rd_prep_failed;
+
+  uvsql__pg_cache_t cache;
+
+  /* lifecycle */
+  int depth;   /* driver frames on the stack (callbacks may run inside them) */
+  int closing; /* close() was called; finished when depth drops to 0 */
+  int holds;   /* deferred calls that will come back with this struct */
+  void (*closed_cb)(void *data);
+  void *closed_data;
+  char broken_msg[UVSQL_ERROR_MESSAGE_MAX];
+} uvsql__pg_conn_t;
+
+/* conn.c */
+void uvsql__pg_enter(uvsql__pg_conn_t *pc);
+/* Leaves a driver frame; when it was the outermost and close() was called, finishes the
+ * close (pc may be freed: do not touch it after). */
+void uvsql__pg_leave(uvsql__pg_conn_t *pc);
+
+/* pipeline.c */
+void uvsql__pg_submit(uvsql__dconn_t *dc, uvsql__request_t *req);
+int uvsql__pg_cancel(uvsql__dconn_t *dc, uvsql__request_t *req);
+/* The READY state's socket events. */
+void uvsql__pg_io(uvsql__pg_conn_t *pc, int events, int status);
+/* Sends what can be sent, reads what has arrived, updates the watcher. */
+void uvsql__pg_pump(uvsql__pg_conn_t *pc);
+/* Marks the connection lost and fails everything queued with UVSQL_EDISCONNECT. */
+void uvsql__pg_broken(uvsql__pg_conn_t *pc, const char *why);
+/* Fails every request (pending and sent) with err. */
+void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err);
+/* Queues an internal statement before everything pending (SET DateStyle). 0 or ENOMEM. */
+int uvsql__pg_submit_internal_first(uvsql__pg_conn_t *pc, const char *sql);
+
+#endif
