@@ -2,19 +2,21 @@
  * machine on the loop thread, over a worker thread of its own (src/loop/worker.c) that does
  * every sqlite3_* call except sqlite3_interrupt.
  *
- *                 uvsql__sq_connect
- *                     |  worker made, open job queued (open_work: uvsql__sq_open)
+ *              uvsql__sq_connect: worker made, open job queued (open_work: uvsql__sq_open)
+ *                     |
  *                     v
- *               +------------+  open_after: open failed   +--------+  worker closed:
- *               | CONNECTING |--------------------------->| FAILED |--> on_worker_closed
- *               +------------+  connect cb(err)           +--------+    (free, closed_cb)
- *                     | open_after: ok, connect cb(NULL)
- *                     v
- *               +------------+  uvsql__sq_submit: queue; start_next hands the head request to the
- *               |    OPEN    |  worker (request_work: uvsql__sq_execute); request_after: done, then
- *               +------------+  start_next again. uvsql__sq_cancel: withdraw, or interrupt.
- *                     | uvsql__sq_close (also from CONNECTING: open_after then reports ECLOSED)
- *                     v
+ *               +------------+  open_after: open failed;     +--------+
+ *               | CONNECTING |------------------------------>| FAILED |  (queued requests
+ *               +------------+  connect cb(err)              +--------+   fail ECONNECT)
+ *                     | open_after: ok; connect cb(NULL)          |
+ *                     v                                           |
+ *               +------------+  uvsql__sq_submit: queue; start_next hands the head request
+ *               |    OPEN    |  to the worker (request_work: uvsql__sq_execute);
+ *               +------------+  request_after: done, then start_next again.
+ *                     |         uvsql__sq_cancel: withdraw a queued one, or interrupt.
+ *                     |                                           |
+ *                     | uvsql__sq_close (from any state above; from CONNECTING the connect
+ *                     v  cb is then never called: open_after sees CLOSING)
  *               +------------+  queued requests done(ECLOSED); the running one interrupted;
  *               |  CLOSING   |  close job queued behind it (close_work: uvsql__sq_close_db)
  *               +------------+
@@ -37,9 +39,8 @@
  *     done may submit the next request, whose work overwrites them on the worker thread.
  *  5. uvsql__sq_close is safe inside a done or connect callback: nothing is freed before the worker
  *     has closed, which is always at least one loop iteration later.
- *  6. After a connect callback that reported an error, dc is freed once the callback returns
- *     and the worker has closed: the engine must not call close() on it later (contract 1).
- *     It may call close() from inside that callback; closed_cb then runs after the free.
+ *  6. After a connect callback that reported an error, dc stays (FAILED) until the engine
+ *     calls close(), as contract 1 says; close() may come from inside that callback.
  *  7. SQLite has no server, so dc->broken is set only when SQLite says the file is unusable
  *     (SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_IOERR): that request and every later one fail with
  *     UVSQL_EDISCONNECT, so the pool replaces the connection.
@@ -120,8 +121,6 @@ static void uvsql__sq_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), v
     return; /* already on its way */
   conn->closed_cb = closed_cb;
   conn->closed_data = data;
-  if (conn->state == UVSQL__SQ_FAILED)
-    return; /* inside the failed connect callback: the free is already on its way */
   conn->state = UVSQL__SQ_CLOSING;
 
   uvsql__error_set(&err, UVSQL_ECLOSED, "the connection was closed before the statement ran");
@@ -221,8 +220,13 @@ static void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
   uvsql_error_t err;
 
   req->next = NULL;
-  if (conn->state == UVSQL__SQ_CLOSING || conn->state == UVSQL__SQ_FAILED) {
+  if (conn->state == UVSQL__SQ_CLOSING) {
     uvsql__error_set(&err, UVSQL_ECLOSED, "the SQLite connection is closed");
+    fail_later(dc->loop, req, &err);
+    return;
+  }
+  if (conn->state == UVSQL__SQ_FAILED) {
+    uvsql__error_set(&err, UVSQL_ECONNECT, "the SQLite database could not be opened");
     fail_later(dc->loop, req, &err);
     return;
   }
@@ -282,16 +286,13 @@ static void open_after(void *arg, int cancelled) {
   uvsql__sq_conn_t *conn = arg;
   uvsql_error_t err = conn->err;
 
-  if (conn->state == UVSQL__SQ_CLOSING || cancelled) {
-    /* close() came first: the close job (or on_worker_closed) closes the handle. */
-    uvsql__error_set(&err, UVSQL_ECLOSED, "the connection was closed while it was opening");
-    conn->connect_cb(&conn->base, &err, conn->connect_data);
-    return;
-  }
+  if (conn->state == UVSQL__SQ_CLOSING || cancelled)
+    return; /* close() came first: cb is never called (contract 1); the close job cleans up */
   if (err.code) {
+    /* The engine still calls close() (contract 1): the worker stays until then. */
     conn->state = UVSQL__SQ_FAILED;
+    fail_queued(conn, &err);
     conn->connect_cb(&conn->base, &err, conn->connect_data);
-    uvsql__worker_close(conn->worker, on_worker_closed, conn);
     return;
   }
   conn->state = UVSQL__SQ_OPEN;

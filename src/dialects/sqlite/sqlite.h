@@ -77,7 +77,7 @@ typedef enum {
   UVSQL__SQ_CONNECTING = 0, /* open job queued or running on the worker */
   UVSQL__SQ_OPEN,           /* requests flow */
   UVSQL__SQ_CLOSING,        /* close job queued; then the worker closes */
-  UVSQL__SQ_FAILED,         /* open failed: cb told, freeing */
+  UVSQL__SQ_FAILED,         /* open failed: cb told; waits for close() */
 } uvsql__sq_state_t;
 
 typedef struct uvsql__sq_conn_s {
