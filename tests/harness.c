@@ -64,6 +64,22 @@ uv_loop_t *test_loop(void) {
   return loop;
 }
 
+static void sleep_done(uv_timer_t *t) {
+  *(int *)t->data = 1;
+}
+
+void test_sleep(uv_loop_t *loop, uint64_t ms) {
+  uv_timer_t t;
+  int done = 0;
+  uv_timer_init(loop, &t);
+  t.data = &done;
+  uv_timer_start(&t, sleep_done, ms, 0);
+  while (!done)
+    uv_run(loop, UV_RUN_ONCE);
+  uv_close((uv_handle_t *)&t, NULL);
+  uv_run(loop, UV_RUN_NOWAIT);
+}
+
 static void print_handle(uv_handle_t *h, void *arg) {
   (void)arg;
   fprintf(stderr, "  open handle: %s%s\n", uv_handle_type_name(uv_handle_get_type(h)),

@@ -76,6 +76,8 @@ void *test_await_ok(uvsql_future_t *f, const char *file, int line);
 const uvsql_error_t *test_await_err(uvsql_future_t *f, int code, const char *file, int line);
 #define AWAIT_ERR(f, code) test_await_err((f), (code), __FILE__, __LINE__)
 
+/* Runs loop for ms milliseconds (other handles keep working meanwhile). */
+void test_sleep(uv_loop_t *loop, uint64_t ms);
 /* A fresh loop for the test (not the default loop). */
 uv_loop_t *test_loop(void);
 /* Runs the loop until nothing is left, then asserts uv_loop_close() == 0, listing any handle

@@ -7,12 +7,7 @@ TEST(cancel_of_pg_sleep_settles_within_a_second_and_connection_works_after) {
   uvsql_conn_t *c = checkout(&fx);
   uvsql_future_t *f = uvsql_conn_execute_sql(c, "SELECT pg_sleep(20)", NULL, 0, NULL, NULL);
   /* Let the query reach the server, then cancel. */
-  uv_timer_t t;
-  uv_timer_init(fx.loop, &t);
-  uv_timer_start(&t, (uv_timer_cb)uv_timer_stop, 100, 0);
-  while (uv_is_active((uv_handle_t *)&t))
-    uv_run(fx.loop, UV_RUN_ONCE);
-  uv_close((uv_handle_t *)&t, NULL);
+  test_sleep(fx.loop, 100);
   uint64_t start = uv_hrtime();
   ASSERT_INT_EQ(uvsql_future_cancel(f), 0);
   const uvsql_error_t *e = AWAIT_ERR(f, UVSQL_ECANCELLED);
@@ -123,12 +118,7 @@ TEST(pre_ping_replaces_a_connection_the_server_closed) {
   uvsql_future_unref(f);
   uvsql_conn_release(b);
   /* Give the server a moment to close the socket. */
-  uv_timer_t t;
-  uv_timer_init(fx.loop, &t);
-  uv_timer_start(&t, (uv_timer_cb)uv_timer_stop, 100, 0);
-  while (uv_is_active((uv_handle_t *)&t))
-    uv_run(fx.loop, UV_RUN_ONCE);
-  uv_close((uv_handle_t *)&t, NULL);
+  test_sleep(fx.loop, 100);
   int64_t fresh = query_int(&fx, "SELECT pg_backend_pid()");
   ASSERT(fresh != pid);
   fixture_close(&fx);

@@ -126,22 +126,12 @@ TEST(sqlite_lifo_pool_hands_out_most_recently_returned) {
   lifo_or_fifo(1);
 }
 
-static void sleep_loop(uv_loop_t *loop, uint64_t ms) {
-  uv_timer_t t;
-  uv_timer_init(loop, &t);
-  uv_timer_start(&t, (uv_timer_cb)uv_timer_stop, ms, 0);
-  while (uv_is_active((uv_handle_t *)&t))
-    uv_run(loop, UV_RUN_ONCE);
-  uv_close((uv_handle_t *)&t, NULL);
-  uv_run(loop, UV_RUN_NOWAIT);
-}
-
 TEST(sqlite_recycle_replaces_old_connections) {
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
   opt.pool_recycle = 0.05;
   fixture_t fx = fixture_open(test_sqlite_url(), &opt);
   uvsql_conn_release(checkout(&fx));
-  sleep_loop(fx.loop, 80);
+  test_sleep(fx.loop, 80);
   uvsql_conn_release(checkout(&fx));
   uvsql_pool_stats_t st;
   uvsql_pool_stats(fx.engine, &st);
