@@ -346,7 +346,8 @@ static void thousand_queries_keep_timer_on_time(const char *url) {
   uvsql_error_t err;
   const char *sql = strcmp(uvsql_engine_dialect(fx.engine), "postgresql") == 0
                         ? "SELECT :n::bigint * 2, pg_sleep(0.0005)"
-                        : "SELECT :n * 2";
+                        : "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                          "WHERE x < 500) SELECT :n * 2 + 0 * count(*) FROM c";
   ASSERT_OK(uvsql_text(&st, sql, &err), &err);
   uint64_t start = uv_hrtime();
   for (int i = 0; i < N; i++) {
