@@ -1,0 +1,329 @@
+#!/usr/bin/env bash
+# scripts/test.sh — builds uvsql and runs the whole test suite against throwaway databases.
+#
+#   bash scripts/test.sh                  build in build/ (-Werror) and run every test
+#   bash scripts/test.sh --asan           the same with AddressSanitizer + UBSan, in build-asan/
+#   bash scripts/test.sh --valgrind       the same under valgrind, in build-valgrind/
+#   bash scripts/test.sh -L pg            extra arguments go to ctest (here: only the pg tests)
+#   bash scripts/test.sh --servers-only   start the servers, print their URLs, wait for Ctrl-C
+#
+# PostgreSQL and MariaDB: when UVSQL_TEST_PG_URL / UVSQL_TEST_MARIADB_URL are set, the tests use
+# those servers. Otherwise this script starts its own (initdb / mariadb-install-db into a
+# temporary directory, listening on 127.0.0.1 only, on a free port that is not the default one)
+# and removes them when it exits, however it exits. SQLite needs no server.
+#
+# Environment: UVSQL_TEST_SERVER_TIMEOUT (seconds to wait for a server, default 60).
+set -euo pipefail
+
+usage() {
+  sed -n '2,15s/^# \{0,1\}//p' "$0"
+}
+
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+
+mode=normal
+servers_only=0
+ctest_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+  --asan) mode=asan ;;
+  --valgrind) mode=valgrind ;;
+  --servers-only) servers_only=1 ;;
+  -h | --help)
+    usage
+    exit 0
+    ;;
+  --)
+    shift
+    ctest_args+=("$@")
+    break
+    ;;
+  *) ctest_args+=("$1") ;;
+  esac
+  shift
+done
+
+say() { echo "test.sh: $*"; }
+die() {
+  echo "test.sh: error: $*" >&2
+  exit 1
+}
+
+timeout_s="${UVSQL_TEST_SERVER_TIMEOUT:-60}"
+need_pg=0
+need_mariadb=0
+[ -n "${UVSQL_TEST_PG_URL:-}" ] || need_pg=1
+[ -n "${UVSQL_TEST_MARIADB_URL:-}" ] || need_mariadb=1
+
+# ------------------------------------------------------------------ dependencies
+deps_args=()
+if [ "$need_pg" = 1 ] || [ "$need_mariadb" = 1 ]; then deps_args+=(--servers); fi
+if [ "$mode" = valgrind ]; then deps_args+=(--tools); fi
+bash scripts/deps.sh "${deps_args[@]}"
+
+# ------------------------------------------------------------------ throwaway servers
+tmp=""
+pg_data=""
+pg_bin=""
+pg_user=""
+mariadb_pid=""
+sleeper=""
+
+run_as() { # run_as USER CMD... — as USER when we are root, else as ourselves
+  local user="$1"
+  shift
+  if [ "$(id -u)" = 0 ]; then
+    (cd / && runuser -u "$user" -- "$@")
+  else
+    "$@"
+  fi
+}
+
+# shellcheck disable=SC2317 # reached through the trap
+cleanup() {
+  local rc=$?
+  [ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null || true
+  if [ -n "$pg_data" ] && [ -f "$pg_data/postmaster.pid" ]; then
+    run_as "$pg_user" "$pg_bin/pg_ctl" -D "$pg_data" -m immediate -w -t 20 stop >/dev/null 2>&1 ||
+      kill -KILL "$(head -n 1 "$pg_data/postmaster.pid" 2>/dev/null)" 2>/dev/null || true
+  fi
+  if [ -n "$mariadb_pid" ] && kill -0 "$mariadb_pid" 2>/dev/null; then
+    kill -TERM "$mariadb_pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      kill -0 "$mariadb_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$mariadb_pid" 2>/dev/null || true
+    wait "$mariadb_pid" 2>/dev/null || true
+  fi
+  pg_data=""
+  mariadb_pid=""
+  if [ -n "$tmp" ] && [ -d "$tmp" ]; then
+    rm -rf "$tmp"
+    [ "$servers_only" = 1 ] && say "servers stopped, $tmp removed"
+  fi
+  tmp=""
+  return "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The unprivileged user a server runs as when we are root (initdb and mariadbd refuse root).
+server_user() { # server_user PREFERRED
+  if [ "$(id -u)" != 0 ]; then
+    id -un
+  elif id "$1" >/dev/null 2>&1; then
+    echo "$1"
+  else
+    if ! id uvsql-test >/dev/null 2>&1; then
+      useradd --system --no-create-home --shell /usr/sbin/nologin uvsql-test >&2
+    fi
+    echo uvsql-test
+  fi
+}
+
+port_is_free() { # nothing answers on 127.0.0.1:PORT (connect refused)
+  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+free_port() { # free_port FROM — the first free port from FROM upward
+  local p="$1"
+  while ! port_is_free "$p"; do
+    p=$((p + 1))
+    [ "$p" -lt $(($1 + 200)) ] || die "no free port between $1 and $p"
+  done
+  echo "$p"
+}
+
+log_tail() { # log_tail FILE — for error messages
+  echo "----- last lines of $1 -----" >&2
+  tail -n 30 "$1" >&2 2>/dev/null || echo "(no log)" >&2
+  echo "-----" >&2
+}
+
+start_postgresql() {
+  # The newest installed major version.
+  pg_bin="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  [ -x "$pg_bin/initdb" ] ||
+    die "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (run: bash scripts/deps.sh --servers)"
+  pg_user="$(server_user postgres)"
+  local dir="$tmp/pg"
+  mkdir -p "$dir"
+  [ "$(id -u)" != 0 ] || chown "$pg_user" "$dir"
+  if ! run_as "$pg_user" "$pg_bin/initdb" -D "$dir/data" --auth=trust -U postgres -E UTF8 \
+    --no-locale --no-sync >"$dir/initdb.log" 2>&1; then
+    log_tail "$dir/initdb.log"
+    die "initdb failed (as user $pg_user)"
+  fi
+  local port attempt next=55432
+  for attempt in 1 2 3 4 5; do
+    port="$(free_port "$next")"
+    next=$((port + 1))
+    # fsync off: a throwaway server needs speed, not durability.
+    run_as "$pg_user" "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -W -o \
+      "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      start >/dev/null
+    pg_data="$dir/data"
+    local waited=0
+    while ! "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 1; do
+      if ! run_as "$pg_user" "$pg_bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 &&
+        [ "$waited" -ge 2 ]; then
+        break # the server exited
+      fi
+      sleep 0.2
+      waited=$((waited + 1))
+      if [ "$waited" -ge $((timeout_s * 5)) ]; then
+        log_tail "$dir/server.log"
+        die "PostgreSQL did not accept connections on 127.0.0.1:$port within ${timeout_s}s"
+      fi
+    done
+    if "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 1; then
+      export UVSQL_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+      say "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') is up on 127.0.0.1:$port (data in $dir)"
+      return 0
+    fi
+    pg_data=""
+    if grep -q "already in use" "$dir/server.log" 2>/dev/null; then
+      say "port $port was taken meanwhile; trying another (attempt $attempt)"
+      continue
+    fi
+    log_tail "$dir/server.log"
+    die "PostgreSQL exited during startup"
+  done
+  die "could not find a free port for PostgreSQL"
+}
+
+mariadb_client() { # SQL on stdin, as root over the socket
+  mariadb --no-defaults --protocol=socket --socket="$tmp/mariadb/mariadb.sock" -uroot
+}
+
+start_mariadb() {
+  local install_db mariadbd
+  install_db="$(command -v mariadb-install-db || command -v mysql_install_db || true)"
+  mariadbd="$(command -v mariadbd || ls /usr/sbin/mariadbd 2>/dev/null || true)"
+  if [ -z "$install_db" ] || [ -z "$mariadbd" ]; then
+    die "MariaDB server not found (mariadb-install-db, mariadbd; run: bash scripts/deps.sh --servers)"
+  fi
+  local user dir="$tmp/mariadb"
+  user="$(server_user mysql)"
+  mkdir -p "$dir/data"
+  local user_opt=()
+  if [ "$(id -u)" = 0 ]; then
+    chown -R "$user" "$dir"
+    user_opt=(--user="$user")
+  fi
+  if ! (cd "$dir" && "$install_db" --no-defaults --datadir="$dir/data" "${user_opt[@]}" \
+    --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
+    >"$dir/install.log" 2>&1); then
+    log_tail "$dir/install.log"
+    die "mariadb-install-db failed"
+  fi
+  local port attempt next=53306
+  for attempt in 1 2 3 4 5; do
+    port="$(free_port "$next")"
+    next=$((port + 1))
+    "$mariadbd" --no-defaults --datadir="$dir/data" --socket="$dir/mariadb.sock" \
+      --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mariadb.pid" --tmpdir="$dir" \
+      --log-error="$dir/server.log" --skip-name-resolve --skip-log-bin \
+      --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 --max-connections=200 \
+      "${user_opt[@]}" </dev/null >/dev/null 2>&1 &
+    mariadb_pid=$!
+    local waited=0
+    while ! mariadb-admin --no-defaults --protocol=socket --socket="$dir/mariadb.sock" -uroot \
+      --connect-timeout=1 ping >/dev/null 2>&1; do
+      kill -0 "$mariadb_pid" 2>/dev/null || break # the server exited
+      sleep 0.2
+      waited=$((waited + 1))
+      if [ "$waited" -ge $((timeout_s * 5)) ]; then
+        log_tail "$dir/server.log"
+        die "MariaDB did not answer on $dir/mariadb.sock within ${timeout_s}s"
+      fi
+    done
+    if kill -0 "$mariadb_pid" 2>/dev/null; then
+      break
+    fi
+    wait "$mariadb_pid" 2>/dev/null || true
+    mariadb_pid=""
+    if grep -q "already in use" "$dir/server.log" 2>/dev/null; then
+      say "port $port was taken meanwhile; trying another (attempt $attempt)"
+      continue
+    fi
+    log_tail "$dir/server.log"
+    die "MariaDB exited during startup"
+  done
+  [ -n "$mariadb_pid" ] || die "could not find a free port for MariaDB"
+  local password
+  password="$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+  if ! mariadb_client >"$dir/setup.log" 2>&1 <<SQL; then
+CREATE DATABASE uvsql_test CHARACTER SET utf8mb4;
+CREATE USER 'uvsql'@'%' IDENTIFIED BY '$password';
+CREATE USER 'uvsql'@'localhost' IDENTIFIED BY '$password';
+GRANT ALL PRIVILEGES ON uvsql_test.* TO 'uvsql'@'%';
+GRANT ALL PRIVILEGES ON uvsql_test.* TO 'uvsql'@'localhost';
+SQL
+    log_tail "$dir/setup.log"
+    die "could not create the MariaDB test user and database"
+  fi
+  export UVSQL_TEST_MARIADB_URL="mariadb://uvsql:$password@127.0.0.1:$port/uvsql_test"
+  say "MariaDB $("$mariadbd" --version | awk '{print $3}') is up on 127.0.0.1:$port (data in $dir)"
+}
+
+if [ "$need_pg" = 1 ] || [ "$need_mariadb" = 1 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    tmp="$(mktemp -d /tmp/uvsql-test.XXXXXX)" # /tmp: the server users can reach it
+    chmod 755 "$tmp"
+  else
+    tmp="$(mktemp -d "${TMPDIR:-/tmp}/uvsql-test.XXXXXX")"
+  fi
+  started=$(date +%s)
+  if [ "$need_pg" = 1 ]; then start_postgresql; fi
+  if [ "$need_mariadb" = 1 ]; then start_mariadb; fi
+  say "servers ready in $(($(date +%s) - started))s"
+else
+  say "using the servers in UVSQL_TEST_PG_URL and UVSQL_TEST_MARIADB_URL"
+fi
+
+if [ "$servers_only" = 1 ]; then
+  echo "export UVSQL_TEST_PG_URL='$UVSQL_TEST_PG_URL'"
+  echo "export UVSQL_TEST_MARIADB_URL='$UVSQL_TEST_MARIADB_URL'"
+  say "servers running; press Ctrl-C (or send SIGTERM to $$) to stop them"
+  while :; do
+    sleep 3600 &
+    sleeper=$!
+    wait "$sleeper" || true
+  done
+fi
+
+# ------------------------------------------------------------------ build and test
+jobs="$(nproc 2>/dev/null || echo 2)"
+case "$mode" in
+normal)
+  build="build"
+  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DUVSQL_WERROR=ON)
+  ;;
+asan)
+  build="build-asan"
+  cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DUVSQL_WERROR=ON -DUVSQL_SANITIZE=ON)
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:strict_string_checks=1}"
+  export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+  ;;
+valgrind)
+  build="build-valgrind"
+  # Every test program runs under valgrind (CMake prepends the "emulator" in add_test).
+  cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DUVSQL_WERROR=ON
+    "-DCMAKE_CROSSCOMPILING_EMULATOR=valgrind;--error-exitcode=99;--leak-check=full;--errors-for-leak-kinds=definite;--quiet")
+  ;;
+esac
+
+say "configuring and building in $build/"
+cmake -S "$root" -B "$root/$build" "${cmake_args[@]}" >/dev/null
+cmake --build "$root/$build" -j "$jobs"
+
+say "running ctest ${ctest_args[*]:-}"
+set +e
+ctest --test-dir "$root/$build" --output-on-failure -j2 "${ctest_args[@]}"
+rc=$?
+set -e
+exit "$rc"
