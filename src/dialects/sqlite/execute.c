@@ -166,11 +166,10 @@ static int fail(uvsql__sq_conn_t *conn, const uvsql__request_t *req, int rc, int
 /* Binds, steps every row into a new result (replacing conn->result), and leaves stmt to the
  * caller to reset or finalize. Returns 0 or the uvsql code it set in conn->err. */
 static int run_stmt(uvsql__sq_conn_t *conn, const uvsql__request_t *req, sqlite3_stmt *stmt) {
-  int ncols = sqlite3_column_count(stmt);
   int nwant = sqlite3_bind_parameter_count(stmt);
   uvsql_type_t types_small[16], *types = types_small;
   uvsql_result_t *r = NULL;
-  int rc, code = 0;
+  int rc, ncols, code = 0;
 
   if (nwant > req->nparams)
     return uvsql__error_set(&conn->err, UVSQL_EPROGRAMMING,
@@ -181,6 +180,12 @@ static int run_stmt(uvsql__sq_conn_t *conn, const uvsql__request_t *req, sqlite3
   if (rc != SQLITE_OK)
     return fail(conn, req, rc, 0);
 
+  /* The shape is read after the first step: if the schema changed since the statement was
+   * prepared (cached), SQLite re-prepares it inside that step and `SELECT *` may widen. */
+  rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return fail(conn, req, sqlite3_extended_errcode(conn->db), 0);
+  ncols = sqlite3_column_count(stmt);
   if (ncols > (int)(sizeof types_small / sizeof types_small[0])) {
     types = malloc((size_t)ncols * sizeof *types);
     if (!types)
@@ -194,7 +199,7 @@ static int run_stmt(uvsql__sq_conn_t *conn, const uvsql__request_t *req, sqlite3
   for (int i = 0; i < ncols; i++)
     types[i] = uvsql__sq_decltype_to_type(sqlite3_column_decltype(stmt, i));
 
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+  for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
     if (uvsql__sq_read_row(r, stmt, ncols, types) != 0) {
       code = uvsql__error_set(&conn->err, UVSQL_ENOMEM, "out of memory reading a result");
       goto out;
