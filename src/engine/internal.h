@@ -118,9 +118,6 @@ void uvsql__conn_submit(uvsql_conn_t *conn, uvsql__request_t *req);
 /* Runs a fixed SQL command (BEGIN, COMMIT, ...) on conn; the future resolves with NULL. */
 uvsql_future_t *uvsql__conn_command(uvsql_conn_t *conn, const char *sql, int tx_effect,
                                     uvsql_future_cb cb, void *data);
-/* Call when a request on conn is done: decrements inflight, finishes a pending release,
- * handles disconnects. */
-void uvsql__conn_request_done(uvsql_conn_t *conn, const uvsql_error_t *err);
 
 /* engine.c */
 void uvsql__engine_log(uvsql_engine_t *e, const char *fmt, ...) UVSQL__PRINTF(2, 3);

@@ -93,6 +93,10 @@ int uvsql__watcher_new(uvsql__watcher_t **out, uv_loop_t *loop, uvsql__watcher_c
  * poll handle is stopped and closed and a new one made. events == 0 stops polling.
  * Returns 0 or a UVSQL_E code (err filled if not NULL). */
 int uvsql__watcher_watch(uvsql__watcher_t *w, int fd, int events);
+/* Whether the watcher keeps the loop alive (default: yes). A driver turns this off while its
+ * connection is idle in the pool, so an idle pool does not keep uv_run() from returning, and
+ * on again while a request or connect is under way. */
+void uvsql__watcher_keepalive(uvsql__watcher_t *w, int on);
 /* Stops polling; call before the client library closes the socket. */
 void uvsql__watcher_stop(uvsql__watcher_t *w);
 /* Arms the timer for ms milliseconds (0 disarms it). */

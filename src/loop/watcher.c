@@ -21,6 +21,7 @@ struct uvsql__watcher_s {
   uvsql__watcher_cb cb;
   void *data;
   int closing;
+  int unrefed; /* keepalive off: handles are uv_unref'd */
 };
 
 static void poll_closed(uv_handle_t *h) {
@@ -89,6 +90,8 @@ int uvsql__watcher_watch(uvsql__watcher_t *w, int fd, int events) {
       return UVSQL_EOPERATIONAL;
     }
     p->data = w;
+    if (w->unrefed)
+      uv_unref((uv_handle_t *)p);
     w->poll = p;
     w->fd = fd;
     w->events = 0;
@@ -99,6 +102,16 @@ int uvsql__watcher_watch(uvsql__watcher_t *w, int fd, int events) {
     w->events = events;
   }
   return 0;
+}
+
+void uvsql__watcher_keepalive(uvsql__watcher_t *w, int on) {
+  if (!w || w->closing || w->unrefed == !on)
+    return;
+  w->unrefed = !on;
+  void (*fn)(uv_handle_t *) = on ? uv_ref : uv_unref;
+  fn((uv_handle_t *)&w->timer);
+  if (w->poll)
+    fn((uv_handle_t *)w->poll);
 }
 
 void uvsql__watcher_stop(uvsql__watcher_t *w) {
