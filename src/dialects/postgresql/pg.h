@@ -203,12 +203,17 @@ typedef struct uvsql__pg_conn_s {
   int depth;   /* driver frames on the stack (callbacks may run inside them) */
   int closing; /* close() was called; finished when depth drops to 0 */
   int holds;   /* deferred calls that will come back with this struct */
+  int fail_scheduled; /* a deferred call will fail what is pending (BROKEN, FAILED) */
   void (*closed_cb)(void *data);
   void *closed_data;
   char broken_msg[UVSQL_ERROR_MESSAGE_MAX];
 } uvsql__pg_conn_t;
 
 /* conn.c */
+int uvsql__pg_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *url,
+                      const uvsql__dconn_options_t *opt, uvsql__connect_cb cb, void *data,
+                      uvsql_error_t *err);
+void uvsql__pg_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data);
 void uvsql__pg_enter(uvsql__pg_conn_t *pc);
 /* Leaves a driver frame; when it was the outermost and close() was called, finishes the
  * close (pc may be freed: do not touch it after). */
@@ -227,5 +232,7 @@ void uvsql__pg_broken(uvsql__pg_conn_t *pc, const char *why);
 void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err);
 /* Queues an internal statement before everything pending (SET DateStyle). 0 or ENOMEM. */
 int uvsql__pg_submit_internal_first(uvsql__pg_conn_t *pc, const char *sql);
+/* Fails, from the loop's next iteration, whatever is pending on a BROKEN or FAILED connection. */
+void uvsql__pg_schedule_fail(uvsql__pg_conn_t *pc);
 
 #endif

@@ -1,0 +1,646 @@
+/* src/dialects/postgresql/pipeline.c — requests on a READY connection, in pipeline mode.
+ *
+ * Every request is one sync group on the wire:
+ *     [Parse (new cached statement)]  Bind/Execute  Sync
+ * sent with PQsendPrepare / PQsendQueryPrepared or PQsendQueryParams, then PQpipelineSync.
+ * A Sync closes the group, so an error aborts only the rest of its own group: a failed
+ * request never fails the next one. Everything pending is sent at once; the server answers
+ * in order, so results map to requests FIFO: for each group, the result(s) of its queries
+ * (each followed by NULL from PQgetResult), then PGRES_PIPELINE_SYNC.
+ *
+ * Queues (FIFO, linked through req->next):
+ *   pending  submitted, not sent yet        (req->state & UVSQL__PG_RS_QUEUED)
+ *   sent     in the pipeline, being answered (req->state & UVSQL__PG_RS_SENT)
+ *
+ * A request with no parameters whose text holds several statements cannot use the extended
+ * protocol: it waits until `sent` is empty, then leaves pipeline mode, goes out with
+ * PQsendQuery (simple_mode), and when its last result is read pipeline mode is entered again.
+ *
+ * Invariants:
+ *  1. Results are read only for the head of `sent`; rd_* describe that head's group.
+ *  2. Sending never calls a done callback; reading calls them one at a time and re-checks the
+ *     connection after each (a callback may submit, cancel or close).
+ *  3. A statement's cache entry is used (PQsendQueryPrepared) only once the server confirmed
+ *     its Parse; while the Parse is in flight, other requests with the same text go unnamed.
+ *     Binary results are asked for only when the first execution showed that every result
+ *     column has a type decode.c reads in binary.
+ *  4. Evicting a cached statement sends DEALLOCATE as a group of its own, after every group
+ *     that may use it and before any later one (pipeline order).
+ *  5. A server FATAL error, EOF or a socket error marks the connection BROKEN: the request
+ *     being read gets the server's error with code UVSQL_EDISCONNECT, every other one
+ *     UVSQL_EDISCONNECT "connection to the server was lost: <what libpq said>".
+ *  6. Cancel: a pending request is withdrawn at once; a sent one gets a PQcancel (on the
+ *     thread pool) when it is the head of `sent` and its main result has not arrived; a
+ *     cancel that reaches the server too late cannot be told from one that came in time, so
+ *     the request then reports its real result.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pg.h"
+
+/* libpq >= 17 can queue a Sync without flushing; 15 and 16 flush on every PQpipelineSync. */
+#ifdef LIBPQ_HAS_SEND_PIPELINE_SYNC
+#define PG_SYNC(pg) PQsendPipelineSync(pg)
+#else
+#define PG_SYNC(pg) PQpipelineSync(pg)
+#endif
+
+/* ------------------------------------------------------------------ queues */
+
+static void q_push(uvsql__pg_queue_t *q, uvsql__request_t *req) {
+  req->next = NULL;
+  if (q->tail)
+    q->tail->next = req;
+  else
+    q->head = req;
+  q->tail = req;
+}
+
+static void q_push_front(uvsql__pg_queue_t *q, uvsql__request_t *req) {
+  req->next = q->head;
+  q->head = req;
+  if (!q->tail)
+    q->tail = req;
+}
+
+static uvsql__request_t *q_pop(uvsql__pg_queue_t *q) {
+  uvsql__request_t *req = q->head;
+  if (req) {
+    q->head = req->next;
+    if (!q->head)
+      q->tail = NULL;
+    req->next = NULL;
+  }
+  return req;
+}
+
+static int q_remove(uvsql__pg_queue_t *q, uvsql__request_t *req) {
+  uvsql__request_t *prev = NULL;
+  for (uvsql__request_t *r = q->head; r; prev = r, r = r->next) {
+    if (r != req)
+      continue;
+    if (prev)
+      prev->next = r->next;
+    else
+      q->head = r->next;
+    if (q->tail == r)
+      q->tail = prev;
+    r->next = NULL;
+    return 1;
+  }
+  return 0;
+}
+
+static int q_contains(const uvsql__pg_queue_t *q, const uvsql__request_t *req) {
+  for (const uvsql__request_t *r = q->head; r; r = r->next)
+    if (r == req)
+      return 1;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ internal requests */
+
+typedef struct {
+  uvsql__request_t req; /* first: done frees the whole struct through req */
+  char sql[];
+} pg_internal_t;
+
+static void internal_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err) {
+  (void)err; /* nobody waits: a failed DEALLOCATE or SET changes nothing a user relies on */
+  uvsql_result_free(result);
+  free(req);
+}
+
+static uvsql__request_t *internal_new(const char *sql) {
+  size_t len = strlen(sql);
+  pg_internal_t *in = calloc(1, sizeof *in + len + 1);
+  if (!in)
+    return NULL;
+  memcpy(in->sql, sql, len + 1);
+  in->req.sql = in->sql;
+  in->req.sql_len = len;
+  in->req.flags = UVSQL__REQ_NO_PREPARE;
+  in->req.done = internal_done;
+  in->req.state = UVSQL__PG_RS_INTERNAL;
+  return &in->req;
+}
+
+int uvsql__pg_submit_internal_first(uvsql__pg_conn_t *pc, const char *sql) {
+  uvsql__request_t *req = internal_new(sql);
+  if (!req)
+    return UVSQL_ENOMEM;
+  req->state |= UVSQL__PG_RS_QUEUED;
+  q_push_front(&pc->pending, req);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ delivering */
+
+static void deliver(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err) {
+  if (req->state & UVSQL__PG_RS_PREFAILED)
+    free(req->driver_data);
+  else
+    uvsql__pg_stmt_unref(req->driver_data);
+  req->driver_data = NULL;
+  req->next = NULL;
+  req->state = 0;
+  req->done(req, result, err);
+}
+
+static void rd_reset(uvsql__pg_conn_t *pc) {
+  if (pc->rd_result)
+    PQclear(pc->rd_result);
+  pc->rd_result = NULL;
+  uvsql_error_clear(&pc->rd_err);
+  pc->rd_count = 0;
+  pc->rd_null = 0;
+  pc->rd_prep_failed = 0;
+}
+
+void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err) {
+  uvsql__request_t *req;
+  rd_reset(pc);
+  pc->simple_mode = 0;
+  /* loop until both are empty: a callback may submit again */
+  while ((req = q_pop(&pc->sent)) || (req = q_pop(&pc->pending)))
+    deliver(req, NULL, err);
+}
+
+static void pg_unwatch(uvsql__pg_conn_t *pc) {
+  if (pc->watcher)
+    uvsql__watcher_stop(pc->watcher);
+  pc->watch_fd = -1;
+  pc->watch_events = 0;
+}
+
+static void broken(uvsql__pg_conn_t *pc, const char *why, const uvsql_error_t *head_err) {
+  uvsql_error_t err;
+  if (pc->state != UVSQL__PG_READY)
+    return;
+  pc->state = UVSQL__PG_BROKEN;
+  pc->dc.broken = 1;
+  pg_unwatch(pc);
+  snprintf(pc->broken_msg, sizeof pc->broken_msg, "%s", why);
+  rd_reset(pc);
+  if (head_err && pc->sent.head)
+    deliver(q_pop(&pc->sent), NULL, head_err);
+  uvsql__error_set(&err, UVSQL_EDISCONNECT, "connection to the server was lost: %s",
+                   pc->broken_msg);
+  uvsql__pg_fail_all(pc, &err);
+}
+
+void uvsql__pg_broken(uvsql__pg_conn_t *pc, const char *why) {
+  broken(pc, why, NULL);
+}
+
+static void broken_libpq(uvsql__pg_conn_t *pc) {
+  char flat[UVSQL_ERROR_MESSAGE_MAX];
+  uvsql__pg_flatten(PQerrorMessage(pc->pg), flat, sizeof flat);
+  broken(pc, flat[0] ? flat : "libpq reported an error without a message", NULL);
+}
+
+static void deferred_fail(void *data) {
+  uvsql__pg_conn_t *pc = data;
+  uvsql_error_t err;
+  pc->holds--;
+  pc->fail_scheduled = 0;
+  uvsql__pg_enter(pc);
+  if (pc->state == UVSQL__PG_BROKEN) {
+    uvsql__error_set(&err, UVSQL_EDISCONNECT, "connection to the server was lost: %s",
+                     pc->broken_msg);
+    uvsql__pg_fail_all(pc, &err);
+  } else if (pc->state == UVSQL__PG_FAILED) {
+    uvsql__error_set(&err, UVSQL_ECONNECT, "the connection could not be established");
+    uvsql__pg_fail_all(pc, &err);
+  }
+  uvsql__pg_leave(pc);
+}
+
+void uvsql__pg_schedule_fail(uvsql__pg_conn_t *pc) {
+  if (pc->fail_scheduled)
+    return;
+  if (uvsql__defer(pc->dc.loop, deferred_fail, pc) == 0) {
+    pc->fail_scheduled = 1;
+    pc->holds++;
+  }
+}
+
+/* ------------------------------------------------------------------ sending */
+
+static int can_send(const uvsql__pg_conn_t *pc) {
+  const uvsql__request_t *req = pc->pending.head;
+  return pc->state == UVSQL__PG_READY && !pc->simple_mode && req &&
+         !((req->state & UVSQL__PG_RS_MULTI) && pc->sent.head);
+}
+
+/* Tells the watcher what we wait for: always readable (results, and EOF when idle), writable
+ * while libpq has output left or something is ready to be sent. Returns 0 or a code. */
+static int update_watch(uvsql__pg_conn_t *pc) {
+  int fd, events, rc;
+  if (pc->state != UVSQL__PG_READY || !pc->pg)
+    return 0;
+  /* an idle connection (say, in the pool) must not keep uv_run() from returning */
+  uvsql__watcher_keepalive(pc->watcher, pc->pending.head || pc->sent.head);
+  fd = PQsocket(pc->pg);
+  events = UV_READABLE | (pc->flush_pending || can_send(pc) ? UV_WRITABLE : 0);
+  if (fd == pc->watch_fd && events == pc->watch_events)
+    return 0;
+  rc = fd < 0 ? UVSQL_EDISCONNECT : uvsql__watcher_watch(pc->watcher, fd, events);
+  if (rc == 0) {
+    pc->watch_fd = fd;
+    pc->watch_events = events;
+  }
+  return rc;
+}
+
+static void move_to_sent(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
+  req->state = (req->state & ~UVSQL__PG_RS_QUEUED) | UVSQL__PG_RS_SENT;
+  q_push(&pc->sent, req);
+}
+
+/* A request that cannot be sent keeps its place: it fails when it reaches the head. */
+static void prefail(uvsql__pg_conn_t *pc, uvsql__request_t *req, const uvsql_error_t *err) {
+  uvsql_error_t *copy = malloc(sizeof *copy);
+  if (copy)
+    *copy = *err;
+  req->driver_data = copy; /* NULL: report out of memory */
+  req->state |= UVSQL__PG_RS_PREFAILED;
+  move_to_sent(pc, req);
+}
+
+/* Sends DEALLOCATE for an evicted statement as its own group (invariant 4). */
+static int send_deallocate(uvsql__pg_conn_t *pc, uvsql__pg_stmt_t *old) {
+  char sql[64];
+  uvsql__request_t *req;
+  snprintf(sql, sizeof sql, "DEALLOCATE %s", old->name);
+  uvsql__pg_stmt_unref(old);
+  req = internal_new(sql);
+  if (!req)
+    return 0; /* the statement stays on the server until the session ends; harmless */
+  if (!PQsendQueryParams(pc->pg, req->sql, 0, NULL, NULL, NULL, NULL, 0) || !PG_SYNC(pc->pg)) {
+    free(req);
+    return -1;
+  }
+  move_to_sent(pc, req);
+  return 0;
+}
+
+/* Sends one single-statement request as a sync group. Returns 0, or -1 if libpq failed (the
+ * connection is then unusable: its pipeline state is unknown). */
+static int send_one(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
+  uvsql__pg_params_t p;
+  uvsql_error_t err;
+  uvsql__pg_stmt_t *stmt = NULL, *evicted = NULL;
+  int ok, n = req->nparams;
+
+  if (n > 65535) {
+    uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,
+                     "%d parameters: PostgreSQL takes at most 65535 in one statement", n);
+    prefail(pc, req, &err);
+    return 0;
+  }
+  if (uvsql__pg_params_encode(&p, req->params, n, &err) != 0) {
+    prefail(pc, req, &err);
+    return 0;
+  }
+  if (!(req->flags & UVSQL__REQ_NO_PREPARE) && pc->cache.cap > 0) {
+    stmt = uvsql__pg_cache_get(&pc->cache, req->sql, req->sql_len, p.types, n);
+    if (stmt && !stmt->prepared) {
+      stmt = NULL; /* its Parse is still in flight (invariant 3) */
+    } else if (!stmt) {
+      stmt = uvsql__pg_cache_add(&pc->cache, req->sql, req->sql_len, p.types, n, &evicted);
+      if (evicted && send_deallocate(pc, evicted) != 0) {
+        uvsql__pg_params_free(&p);
+        move_to_sent(pc, req); /* so that it is failed with the rest */
+        return -1;
+      }
+      if (stmt)
+        req->state |= UVSQL__PG_RS_PREPARE;
+    }
+  }
+  if (!stmt) {
+    ok = PQsendQueryParams(pc->pg, req->sql, n, p.types, p.values, p.lengths, p.formats, 0);
+  } else {
+    ok = !(req->state & UVSQL__PG_RS_PREPARE) ||
+         PQsendPrepare(pc->pg, stmt->name, req->sql, n, p.types);
+    ok = ok && PQsendQueryPrepared(pc->pg, stmt->name, n, p.values, p.lengths, p.formats,
+                                   stmt->binary == 1 ? 1 : 0);
+    stmt->refs++;
+    req->driver_data = stmt;
+  }
+  uvsql__pg_params_free(&p);
+  move_to_sent(pc, req); /* on failure too: it is failed with the rest */
+  return ok && PG_SYNC(pc->pg) ? 0 : -1;
+}
+
+/* Leaves pipeline mode and sends a multi-statement request with the simple protocol. */
+static int send_multi(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
+  int ok = PQexitPipelineMode(pc->pg) && PQsendQuery(pc->pg, req->sql);
+  move_to_sent(pc, req);
+  if (!ok)
+    return -1;
+  pc->simple_mode = 1;
+  return 0;
+}
+
+static int send_pending(uvsql__pg_conn_t *pc) {
+  while (can_send(pc)) {
+    uvsql__request_t *req = q_pop(&pc->pending);
+    int rc = (req->state & UVSQL__PG_RS_MULTI) ? send_multi(pc, req) : send_one(pc, req);
+    if (rc != 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int flush(uvsql__pg_conn_t *pc) {
+  int rc = PQflush(pc->pg);
+  if (rc < 0)
+    return -1;
+  pc->flush_pending = rc == 1;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ cancel */
+
+static void issue_cancel(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
+  int main_idx = (req->state & UVSQL__PG_RS_PREPARE) ? 1 : 0;
+  req->state |= UVSQL__PG_RS_CANCEL_SENT;
+  if (req->state & (UVSQL__PG_RS_PREFAILED | UVSQL__PG_RS_INTERNAL))
+    return;
+  if (!(req->state & UVSQL__PG_RS_MULTI) && pc->rd_count > main_idx)
+    return; /* its statement has finished: a cancel now would hit the next one */
+  /* If this fails the statement simply runs to its end. */
+  (void)uvsql__pg_cancel_on_server(pc->dc.loop, pc->pg);
+}
+
+int uvsql__pg_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
+  uvsql__pg_conn_t *pc = (uvsql__pg_conn_t *)dc;
+  int rc = UVSQL_EINVALID_ARGUMENT;
+  uvsql_error_t err;
+  if (!pc || !req)
+    return rc;
+  uvsql__pg_enter(pc);
+  if ((req->state & UVSQL__PG_RS_QUEUED) && q_remove(&pc->pending, req)) {
+    uvsql__error_set(&err, UVSQL_ECANCELLED, "cancelled before it was sent to the server");
+    deliver(req, NULL, &err);
+    rc = 0;
+  } else if ((req->state & UVSQL__PG_RS_SENT) && q_contains(&pc->sent, req)) {
+    rc = 0;
+    if (!(req->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT))) {
+      req->state |= UVSQL__PG_RS_CANCEL;
+      if (req == pc->sent.head && pc->state == UVSQL__PG_READY)
+        issue_cancel(pc, req);
+    }
+  }
+  uvsql__pg_leave(pc);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ reading */
+
+/* The head's group is complete: settle it. */
+static void complete(uvsql__pg_conn_t *pc) {
+  uvsql__request_t *req = q_pop(&pc->sent);
+  PGresult *res = pc->rd_result;
+  uvsql_error_t err = pc->rd_err;
+  int prep_failed = pc->rd_prep_failed;
+  uvsql__pg_stmt_t *stmt = req->driver_data;
+
+  pc->rd_result = NULL;
+  rd_reset(pc);
+  if (req->state & UVSQL__PG_RS_MULTI) {
+    pc->simple_mode = 0;
+    if (!PQenterPipelineMode(pc->pg)) {
+      q_push_front(&pc->sent, req);
+      if (res)
+        PQclear(res);
+      broken_libpq(pc);
+      return;
+    }
+  }
+  if (stmt) {
+    if (req->state & UVSQL__PG_RS_PREPARE) {
+      if (prep_failed)
+        uvsql__pg_cache_remove(&pc->cache, stmt);
+      else
+        stmt->prepared = 1;
+    }
+    if (err.code && stmt->listed && strcmp(err.sqlstate, "26000") == 0) {
+      /* the server no longer has it (DEALLOCATE ALL, DISCARD ALL): prepare it again next time */
+      uvsql__pg_cache_remove(&pc->cache, stmt);
+    } else if (err.code && stmt->listed && strcmp(err.sqlstate, "0A000") == 0) {
+      /* "cached plan must not change result type": the table changed under it */
+      uvsql__request_t *dealloc;
+      char sql[64];
+      snprintf(sql, sizeof sql, "DEALLOCATE %s", stmt->name);
+      uvsql__pg_cache_remove(&pc->cache, stmt);
+      if ((dealloc = internal_new(sql))) {
+        dealloc->state |= UVSQL__PG_RS_QUEUED;
+        q_push(&pc->pending, dealloc);
+      }
+    }
+    if (!err.code && res && stmt->binary == 0) {
+      int all = 1;
+      for (int c = 0; c < PQnfields(res) && all; c++)
+        all = uvsql__pg_binary_known(PQftype(res, c));
+      stmt->binary = all ? 1 : -1;
+    }
+  }
+  if (err.code) {
+    if (res)
+      PQclear(res);
+    deliver(req, NULL, &err);
+  } else if (!res) {
+    uvsql__error_set(&err, UVSQL_EINTERNAL, "the server sent no result for the statement");
+    deliver(req, NULL, &err);
+  } else {
+    uvsql_result_t *result = NULL;
+    uvsql_error_clear(&err);
+    if (uvsql__pg_decode(res, &result, &err) != 0)
+      deliver(req, NULL, &err);
+    else
+      deliver(req, result, NULL);
+  }
+}
+
+/* Reads what libpq has buffered, settling requests in order. Returns how many were settled,
+ * or -1 if the connection broke (everything has been failed then). */
+static int read_results(uvsql__pg_conn_t *pc) {
+  int settled = 0;
+  while (pc->sent.head && pc->state == UVSQL__PG_READY && !pc->closing) {
+    uvsql__request_t *req = pc->sent.head;
+    PGresult *res;
+
+    if (req->state & UVSQL__PG_RS_PREFAILED) {
+      uvsql_error_t nomem, *e = req->driver_data;
+      if (!e) {
+        uvsql__error_set(&nomem, UVSQL_ENOMEM, "out of memory");
+        e = &nomem;
+      } else {
+        nomem = *e; /* deliver frees driver_data */
+        e = &nomem;
+      }
+      q_pop(&pc->sent);
+      deliver(req, NULL, e);
+      settled++;
+      continue;
+    }
+    if ((req->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT)) == UVSQL__PG_RS_CANCEL)
+      issue_cancel(pc, req);
+    if (PQisBusy(pc->pg))
+      break;
+    res = PQgetResult(pc->pg);
+    if (!res) {
+      if (req->state & UVSQL__PG_RS_MULTI) {
+        complete(pc); /* the simple protocol ends with NULL */
+        settled++;
+        continue;
+      }
+      if (pc->rd_null)
+        break; /* two NULLs in a row: nothing more until input arrives */
+      pc->rd_null = 1;
+      continue;
+    }
+    pc->rd_null = 0;
+    switch (PQresultStatus(res)) {
+    case PGRES_PIPELINE_SYNC:
+      PQclear(res);
+      complete(pc);
+      settled++;
+      continue;
+    case PGRES_FATAL_ERROR:
+    case PGRES_NONFATAL_ERROR:
+      if (uvsql__pg_error_is_fatal(res) || PQstatus(pc->pg) == CONNECTION_BAD) {
+        uvsql_error_t e;
+        int has_state;
+        uvsql__pg_error_from_result(res, &e);
+        has_state = e.sqlstate[0] != '\0';
+        PQclear(res);
+        e.code = UVSQL_EDISCONNECT;
+        if (!has_state && PQstatus(pc->pg) == CONNECTION_BAD) {
+          broken_libpq(pc); /* libpq's own "server closed the connection unexpectedly" */
+          return -1;
+        }
+        broken(pc, e.message, &e);
+        return -1;
+      }
+      if (!pc->rd_err.code)
+        uvsql__pg_error_from_result(res, &pc->rd_err);
+      if ((req->state & UVSQL__PG_RS_PREPARE) && pc->rd_count == 0)
+        pc->rd_prep_failed = 1;
+      PQclear(res);
+      break;
+    case PGRES_PIPELINE_ABORTED:
+      if (!pc->rd_err.code)
+        uvsql__error_set(&pc->rd_err, UVSQL_EOPERATIONAL,
+                         "not run: an earlier statement of its group failed");
+      PQclear(res);
+      break;
+    case PGRES_COPY_IN:
+    case PGRES_COPY_OUT:
+    case PGRES_COPY_BOTH: {
+      uvsql_error_t e;
+      PQclear(res);
+      uvsql__error_set(&e, UVSQL_ENOT_SUPPORTED,
+                       "COPY FROM STDIN / TO STDOUT is not supported by uvsql; the connection "
+                       "was left mid-COPY and is closed");
+      broken(pc, "the server started a COPY", &e);
+      return -1;
+    }
+    default: /* TUPLES_OK, COMMAND_OK, EMPTY_QUERY, SINGLE_TUPLE */
+      if ((req->state & UVSQL__PG_RS_PREPARE) && pc->rd_count == 0) {
+        PQclear(res); /* the Parse's CommandComplete */
+      } else {
+        if (pc->rd_result)
+          PQclear(pc->rd_result); /* several statements: the last one's result counts */
+        pc->rd_result = res;
+      }
+      break;
+    }
+    pc->rd_count++;
+  }
+  return settled;
+}
+
+/* ------------------------------------------------------------------ the pump */
+
+void uvsql__pg_pump(uvsql__pg_conn_t *pc) {
+  for (;;) {
+    int settled;
+    if (pc->state != UVSQL__PG_READY || pc->closing)
+      return;
+    if (send_pending(pc) != 0 || flush(pc) != 0) {
+      broken_libpq(pc);
+      return;
+    }
+    /* flushing may have read input (libpq reads while it cannot write): look at it now, as no
+     * readable event will come for data already read. */
+    settled = read_results(pc);
+    if (settled < 0 || pc->state != UVSQL__PG_READY || pc->closing)
+      return;
+    if (PQstatus(pc->pg) == CONNECTION_BAD) {
+      broken_libpq(pc);
+      return;
+    }
+    if (settled == 0)
+      break;
+  }
+  if (update_watch(pc) != 0)
+    broken(pc, "could not watch the connection's socket", NULL);
+}
+
+void uvsql__pg_io(uvsql__pg_conn_t *pc, int events, int status) {
+  if (events & UVSQL__WATCH_ERROR) {
+    /* libuv says EBADF for any POLLERR: let libpq read the socket's real error first */
+    char why[128];
+    if (!PQconsumeInput(pc->pg)) {
+      if (read_results(pc) >= 0 && pc->state == UVSQL__PG_READY)
+        broken_libpq(pc);
+      return;
+    }
+    snprintf(why, sizeof why, "polling the socket failed: %s", uv_strerror(status));
+    broken(pc, why, NULL);
+    return;
+  }
+  if ((events & UV_READABLE) && !PQconsumeInput(pc->pg)) {
+    /* settle what had fully arrived before the failure, then fail the rest */
+    if (read_results(pc) >= 0 && pc->state == UVSQL__PG_READY)
+      broken_libpq(pc);
+    return;
+  }
+  uvsql__pg_pump(pc);
+}
+
+/* ------------------------------------------------------------------ submit */
+
+void uvsql__pg_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
+  uvsql__pg_conn_t *pc = (uvsql__pg_conn_t *)dc;
+  req->next = NULL;
+  req->driver_data = NULL;
+  req->state = UVSQL__PG_RS_QUEUED;
+  if (req->nparams == 0 && uvsql__pg_sql_is_multi(req->sql, req->sql_len))
+    req->state |= UVSQL__PG_RS_MULTI;
+  uvsql__pg_enter(pc);
+  q_push(&pc->pending, req);
+  switch (pc->state) {
+  case UVSQL__PG_READY:
+    /* sent from the watcher callback (socket writable), so that everything submitted in this
+     * loop iteration goes out together */
+    if (update_watch(pc) != 0) {
+      pc->state = UVSQL__PG_BROKEN;
+      pc->dc.broken = 1;
+      snprintf(pc->broken_msg, sizeof pc->broken_msg, "could not watch the connection's socket");
+      uvsql__pg_schedule_fail(pc);
+    }
+    break;
+  case UVSQL__PG_BROKEN:
+  case UVSQL__PG_FAILED:
+    uvsql__pg_schedule_fail(pc);
+    break;
+  default: /* RESOLVING, CONNECTING: sent once connected; CLOSED: failed by the close */
+    break;
+  }
+  uvsql__pg_leave(pc);
+}

@@ -1,0 +1,741 @@
+/* tests/test_pg_driver.c — the PostgreSQL driver through the driver interface (driver.h),
+ * against a real server (UVSQL_TEST_PG_URL). Each test is one behaviour a user relies on:
+ * values, error codes, SQLSTATEs and messages as the engine will see them.
+ */
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <libpq-fe.h>
+#include "harness.h"
+#include "dialects/driver.h"
+#include "dialects/postgresql/pg.h"
+
+/* ------------------------------------------------------------------ helpers */
+
+typedef struct {
+  uvsql__request_t req; /* first */
+  int done;
+  int order;
+  uvsql_result_t *result;
+  uvsql_error_t err;
+  uvsql_value_t params[16];
+  void (*then)(uvsql__request_t *req);
+  void *ctx;
+} treq_t;
+
+static int done_counter;
+
+static void on_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err) {
+  treq_t *t = (treq_t *)req;
+  ASSERT(!t->done); /* exactly once */
+  t->done = 1;
+  t->order = done_counter++;
+  t->result = result;
+  if (err)
+    t->err = *err;
+  if (t->then)
+    t->then(req);
+}
+
+static const uvsql__driver_t *pg_driver(void) {
+  const uvsql__driver_t *d = uvsql__driver_find("postgresql");
+  ASSERT(d != NULL);
+  return d;
+}
+
+typedef struct {
+  int called;
+  uvsql_error_t err;
+} connect_out_t;
+
+static void on_connect(uvsql__dconn_t *dc, const uvsql_error_t *err, void *data) {
+  connect_out_t *o = data;
+  (void)dc;
+  ASSERT(!o->called);
+  o->called = 1;
+  if (err)
+    o->err = *err;
+}
+
+static void run_until(uv_loop_t *loop, const int *flag) {
+  while (!*flag)
+    uv_run(loop, UV_RUN_ONCE);
+}
+
+/* Connects with url (and cache size), runs the loop until connect's callback; *err gets the
+ * callback's error. Returns the dconn (also when cb reported an error). */
+static uvsql__dconn_t *try_open(uv_loop_t *loop, const char *text, int cache, uvsql_error_t *err) {
+  uvsql_url_t *url;
+  uvsql__dconn_t *dc = NULL;
+  uvsql__dconn_options_t opt = {30.0, cache};
+  static connect_out_t out;
+  memset(&out, 0, sizeof out);
+  ASSERT_OK(uvsql_url_parse(&url, text, err), err);
+  ASSERT_OK(pg_driver()->connect(&dc, loop, url, &opt, on_connect, &out, err), err);
+  ASSERT(dc != NULL);
+  uvsql_url_free(url); /* the driver keeps what it needs */
+  ASSERT(!out.called); /* never before connect returns */
+  run_until(loop, &out.called);
+  *err = out.err;
+  return dc;
+}
+
+static uvsql__dconn_t *open_pg(uv_loop_t *loop, int cache) {
+  uvsql_error_t err;
+  uvsql__dconn_t *dc = try_open(loop, test_pg_url(), cache, &err);
+  ASSERT_OK(err.code, &err);
+  return dc;
+}
+
+static treq_t *submit(uvsql__dconn_t *dc, const char *sql, const uvsql_value_t *params, int n) {
+  treq_t *t = calloc(1, sizeof *t);
+  ASSERT(t && n <= 16);
+  for (int i = 0; i < n; i++)
+    t->params[i] = params[i];
+  t->req.sql = sql;
+  t->req.sql_len = strlen(sql);
+  t->req.params = t->params;
+  t->req.nparams = n;
+  t->req.done = on_done;
+  dc->driver->submit(dc, &t->req);
+  ASSERT(!t->done); /* never before submit returns */
+  return t;
+}
+
+static void wait_req(uv_loop_t *loop, treq_t *t) {
+  run_until(loop, &t->done);
+}
+
+/* Runs sql and asserts it succeeded; returns the request (result in t->result). */
+static treq_t *exec_ok(uv_loop_t *loop, uvsql__dconn_t *dc, const char *sql,
+                       const uvsql_value_t *params, int n) {
+  treq_t *t = submit(dc, sql, params, n);
+  wait_req(loop, t);
+  if (t->err.code)
+    FAILF("%s: %s: %s (sqlstate %s)", sql, uvsql_err_name(t->err.code), t->err.message,
+          t->err.sqlstate);
+  ASSERT(t->result != NULL);
+  return t;
+}
+
+static void treq_free(treq_t *t) {
+  uvsql_result_free(t->result);
+  free(t);
+}
+
+static int closed_flag;
+static void on_closed(void *data) {
+  *(int *)data = 1;
+}
+
+static void close_wait(uv_loop_t *loop, uvsql__dconn_t *dc) {
+  int closed = 0;
+  dc->driver->close(dc, on_closed, &closed);
+  run_until(loop, &closed);
+}
+
+static int64_t cell_i64(const uvsql_result_t *r, size_t row, size_t col) {
+  int64_t v = 0;
+  int rc = uvsql_result_int64(r, row, col, &v);
+  if (rc)
+    FAILF("column %zu: %s: %s", col, uvsql_err_name(rc), uvsql_result_last_error(r));
+  return v;
+}
+
+static const char *cell_text(const uvsql_result_t *r, size_t row, size_t col) {
+  const char *s = NULL;
+  int rc = uvsql_result_text(r, row, col, &s, NULL);
+  if (rc)
+    FAILF("column %zu: %s: %s", col, uvsql_err_name(rc), uvsql_result_last_error(r));
+  return s;
+}
+
+static const uvsql_value_t *cell(const uvsql_result_t *r, size_t col, uvsql_type_t type) {
+  const uvsql_value_t *v = uvsql_result_value(r, 0, col);
+  ASSERT(v != NULL);
+  if (v->type != type)
+    FAILF("column %zu (%s): type %s, expected %s", col, uvsql_result_colname(r, col),
+          uvsql_type_name(v->type), uvsql_type_name(type));
+  return v;
+}
+
+/* ------------------------------------------------------------------ connect */
+
+TEST(connect_and_select_one) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  ASSERT_INT_EQ(dc->broken, 0);
+  ASSERT_STR_EQ(dc->driver->name, "postgresql");
+  treq_t *t = exec_ok(loop, dc, "SELECT 1 AS one, 'x' AS letter", NULL, 0);
+  ASSERT_INT_EQ(uvsql_result_nrows(t->result), 1);
+  ASSERT_INT_EQ(uvsql_result_ncols(t->result), 2);
+  ASSERT_STR_EQ(uvsql_result_colname(t->result, 0), "one");
+  ASSERT_INT_EQ(uvsql_result_coltype(t->result, 0), UVSQL_TYPE_INT64);
+  ASSERT_INT_EQ(cell_i64(t->result, 0, 0), 1);
+  ASSERT_STR_EQ(cell_text(t->result, 0, 1), "x");
+  treq_free(t);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+TEST(connect_refused_names_the_server) {
+  uv_loop_t *loop = test_loop();
+  uvsql_error_t err;
+  uvsql__dconn_t *dc = try_open(loop, "postgresql://postgres@127.0.0.1:5999/postgres", 100, &err);
+  ASSERT_ERR(err.code, UVSQL_ECONNECT);
+  ASSERT_STR_CONTAINS(err.message, "could not connect to 127.0.0.1:5999");
+  ASSERT_STR_CONTAINS(err.message, "Connection refused");
+  ASSERT_STR_CONTAINS(err.message, "is the server running");
+  close_wait(loop, dc); /* contract 1: the engine closes a dconn whose connect failed */
+  test_loop_close(loop);
+}
+
+/* "localhost" goes through uv_getaddrinfo; the server listens on 127.0.0.1 only, so libpq may
+ * first try ::1 and move to another socket: the driver must follow the fd. */
+TEST(connect_resolves_a_host_name) {
+  uv_loop_t *loop = test_loop();
+  uvsql_url_t *u;
+  uvsql_error_t err;
+  char text[512];
+  ASSERT_OK(uvsql_url_parse(&u, test_pg_url(), &err), &err);
+  snprintf(text, sizeof text, "postgresql://%s@localhost:%d/%s", u->user ? u->user : "postgres",
+           u->port ? u->port : 5432, u->database ? u->database : "postgres");
+  uvsql_url_free(u);
+  uvsql__dconn_t *dc = try_open(loop, text, 100, &err);
+  ASSERT_OK(err.code, &err);
+  treq_t *t = exec_ok(loop, dc, "SELECT current_setting('application_name')", NULL, 0);
+  ASSERT_STR_EQ(cell_text(t->result, 0, 0), "uvsql");
+  treq_free(t);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+TEST(connect_unknown_host_fails_with_resolver_message) {
+  uv_loop_t *loop = test_loop();
+  uvsql_error_t err;
+  uvsql__dconn_t *dc = try_open(loop, "postgresql://postgres@no-such-host.invalid:5432/x", 100, &err);
+  ASSERT_ERR(err.code, UVSQL_ECONNECT);
+  ASSERT_STR_CONTAINS(err.message, "could not resolve \"no-such-host.invalid\"");
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* A server that accepts TCP but never answers: only our timer can end the wait. */
+TEST(connect_timeout_fires) {
+  uv_loop_t *loop = test_loop();
+  struct sockaddr_in sa;
+  socklen_t len = sizeof sa;
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  char text[256];
+  uvsql_error_t err;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT(s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(s, 4) == 0);
+  ASSERT(getsockname(s, (struct sockaddr *)&sa, &len) == 0);
+  snprintf(text, sizeof text, "postgresql://postgres@127.0.0.1:%d/x?connect_timeout=0.3",
+           ntohs(sa.sin_port));
+  uint64_t t0 = uv_hrtime();
+  uvsql__dconn_t *dc = try_open(loop, text, 100, &err);
+  double secs = (double)(uv_hrtime() - t0) / 1e9;
+  ASSERT_ERR(err.code, UVSQL_ETIMEOUT);
+  ASSERT_STR_CONTAINS(err.message, "timed out");
+  ASSERT_STR_CONTAINS(err.message, "127.0.0.1:");
+  ASSERT(secs >= 0.25 && secs < 2.0);
+  close_wait(loop, dc);
+  close(s);
+  test_loop_close(loop);
+}
+
+TEST(close_during_connect_never_calls_connect_cb) {
+  uv_loop_t *loop = test_loop();
+  uvsql_url_t *url;
+  uvsql_error_t err;
+  uvsql__dconn_t *dc = NULL;
+  connect_out_t out = {0};
+  uvsql__dconn_options_t opt = {30.0, 100};
+  int closed = 0;
+  ASSERT_OK(uvsql_url_parse(&url, test_pg_url(), &err), &err);
+  ASSERT_OK(pg_driver()->connect(&dc, loop, url, &opt, on_connect, &out, &err), &err);
+  uvsql_url_free(url);
+  treq_t *t = submit(dc, "SELECT 1", NULL, 0);
+  dc->driver->close(dc, on_closed, &closed);
+  run_until(loop, &closed);
+  ASSERT_INT_EQ(out.called, 0);
+  ASSERT_INT_EQ(t->done, 1);
+  ASSERT_ERR(t->err.code, UVSQL_ECLOSED);
+  treq_free(t);
+  test_loop_close(loop);
+}
+
+TEST(validate_url_checks_options) {
+  const uvsql__driver_t *d = pg_driver();
+  uvsql_url_t *url;
+  uvsql_error_t err;
+  ASSERT_OK(uvsql_url_parse(&url, "postgresql://u@h/db?sslmode=disable&application_name=app&"
+                                  "connect_timeout=5&target_session_attrs=any",
+                            &err),
+            &err);
+  ASSERT_OK(d->validate_url(url, &err), &err);
+  uvsql_url_free(url);
+  ASSERT_OK(uvsql_url_parse(&url, "postgresql://u@h/db?sslmode=disable&bogus_option=1", &err),
+            &err);
+  ASSERT_ERR(d->validate_url(url, &err), UVSQL_EURL);
+  ASSERT_STR_CONTAINS(err.message, "\"bogus_option\"");
+  uvsql_url_free(url);
+  ASSERT_OK(uvsql_url_parse(&url, "postgresql://u@h/db?client_encoding=LATIN1", &err), &err);
+  ASSERT_ERR(d->validate_url(url, &err), UVSQL_EURL);
+  ASSERT_STR_CONTAINS(err.message, "client_encoding");
+  uvsql_url_free(url);
+}
+
+TEST(begin_sql_for_each_isolation_level) {
+  const uvsql__driver_t *d = pg_driver();
+  uvsql_error_t err;
+  ASSERT_INT_EQ(d->paramstyle, UVSQL__PARAMSTYLE_DOLLAR);
+  ASSERT_INT_EQ(d->max_params, 65535);
+  ASSERT_STR_EQ(d->begin_sql(UVSQL_ISOLATION_DEFAULT, &err), "BEGIN");
+  ASSERT_STR_EQ(d->begin_sql(UVSQL_ISOLATION_READ_UNCOMMITTED, &err),
+                "BEGIN ISOLATION LEVEL READ UNCOMMITTED");
+  ASSERT_STR_EQ(d->begin_sql(UVSQL_ISOLATION_READ_COMMITTED, &err),
+                "BEGIN ISOLATION LEVEL READ COMMITTED");
+  ASSERT_STR_EQ(d->begin_sql(UVSQL_ISOLATION_REPEATABLE_READ, &err),
+                "BEGIN ISOLATION LEVEL REPEATABLE READ");
+  ASSERT_STR_EQ(d->begin_sql(UVSQL_ISOLATION_SERIALIZABLE, &err),
+                "BEGIN ISOLATION LEVEL SERIALIZABLE");
+}
+
+/* ------------------------------------------------------------------ types */
+
+#define TYPES_SQL                                                                                  \
+  "SELECT true AS b, 7::int2 AS i2, 70000::int4 AS i4, 9000000000::int8 AS i8, 26::oid AS o, "     \
+  "1.5::float4 AS f4, 2.25::float8 AS f8, 'txt'::text AS t, 'vc'::varchar AS vc, "                 \
+  "'bp'::char(3) AS bp, 'nm'::name AS nm, '\\x00ff41'::bytea AS by, '2024-02-29'::date AS d, "     \
+  "'12:34:56.789012'::time AS tm, '2024-02-29 12:34:56.5'::timestamp AS ts, "                      \
+  "'2024-02-29 12:34:56.5+02'::timestamptz AS tz, '{\"a\":1}'::json AS js, "                       \
+  "'{\"a\": 1}'::jsonb AS jb, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS u, "                 \
+  "NULL::int4 AS n, 'NaN'::float8 AS nan, '-Infinity'::float8 AS ninf, "                           \
+  "'infinity'::date AS dinf, '1999-12-31 23:59:59'::timestamp AS pre2000"
+
+static void check_types(const uvsql_result_t *r) {
+  const int64_t day = INT64_C(86400000000);
+  int64_t feb29 = uvsql_days_from_civil(2024, 2, 29);
+  const uvsql_value_t *v;
+  ASSERT_INT_EQ(uvsql_result_nrows(r), 1);
+  ASSERT_INT_EQ(cell(r, 0, UVSQL_TYPE_BOOL)->u.b, 1);
+  ASSERT_INT_EQ(cell(r, 1, UVSQL_TYPE_INT64)->u.i64, 7);
+  ASSERT_INT_EQ(cell(r, 2, UVSQL_TYPE_INT64)->u.i64, 70000);
+  ASSERT_INT_EQ(cell(r, 3, UVSQL_TYPE_INT64)->u.i64, INT64_C(9000000000));
+  ASSERT_INT_EQ(cell(r, 4, UVSQL_TYPE_INT64)->u.i64, 26);
+  ASSERT(cell(r, 5, UVSQL_TYPE_DOUBLE)->u.f64 == 1.5);
+  ASSERT(cell(r, 6, UVSQL_TYPE_DOUBLE)->u.f64 == 2.25);
+  ASSERT_STR_EQ(cell(r, 7, UVSQL_TYPE_TEXT)->u.s.ptr, "txt");
+  ASSERT_STR_EQ(cell(r, 8, UVSQL_TYPE_TEXT)->u.s.ptr, "vc");
+  ASSERT_STR_EQ(cell(r, 9, UVSQL_TYPE_TEXT)->u.s.ptr, "bp ");
+  ASSERT_STR_EQ(cell(r, 10, UVSQL_TYPE_TEXT)->u.s.ptr, "nm");
+  v = cell(r, 11, UVSQL_TYPE_BYTES);
+  ASSERT_INT_EQ(v->u.s.len, 3);
+  ASSERT(memcmp(v->u.s.ptr, "\x00\xff\x41", 3) == 0);
+  ASSERT_INT_EQ(cell(r, 12, UVSQL_TYPE_DATE)->u.i64, feb29);
+  ASSERT_INT_EQ(cell(r, 13, UVSQL_TYPE_TIME)->u.i64, INT64_C(45296789012));
+  ASSERT_INT_EQ(cell(r, 14, UVSQL_TYPE_TIMESTAMP)->u.i64, feb29 * day + INT64_C(45296500000));
+  ASSERT_INT_EQ(cell(r, 15, UVSQL_TYPE_TIMESTAMPTZ)->u.i64,
+                feb29 * day + INT64_C(45296500000) - INT64_C(7200000000));
+  ASSERT_STR_EQ(cell(r, 16, UVSQL_TYPE_TEXT)->u.s.ptr, "{\"a\":1}");
+  ASSERT_STR_EQ(cell(r, 17, UVSQL_TYPE_TEXT)->u.s.ptr, "{\"a\": 1}");
+  ASSERT_STR_EQ(cell(r, 18, UVSQL_TYPE_TEXT)->u.s.ptr, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+  ASSERT(uvsql_result_is_null(r, 0, 19));
+  ASSERT_INT_EQ(uvsql_result_coltype(r, 19), UVSQL_TYPE_INT64);
+  v = cell(r, 20, UVSQL_TYPE_DOUBLE);
+  ASSERT(v->u.f64 != v->u.f64); /* NaN */
+  ASSERT(cell(r, 21, UVSQL_TYPE_DOUBLE)->u.f64 < -1e308);
+  ASSERT_INT_EQ(cell(r, 22, UVSQL_TYPE_DATE)->u.i64, INT64_MAX);
+  ASSERT_INT_EQ(cell(r, 23, UVSQL_TYPE_TIMESTAMP)->u.i64,
+                uvsql_days_from_civil(1999, 12, 31) * day + INT64_C(86399000000));
+}
+
+/* First execution: text results (the types are not known yet); second: binary. */
+TEST(every_type_round_trips_in_text_then_binary) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  for (int pass = 0; pass < 3; pass++) {
+    treq_t *t = exec_ok(loop, dc, TYPES_SQL, NULL, 0);
+    check_types(t->result);
+    treq_free(t);
+  }
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* The decoder on PGresults fetched (blocking, in the test) in each format. */
+TEST(decoder_reads_both_formats) {
+  PGconn *c = PQconnectdb(test_pg_url());
+  ASSERT(PQstatus(c) == CONNECTION_OK);
+  for (int fmt = 0; fmt < 2; fmt++) {
+    PGresult *res = PQexecParams(c, TYPES_SQL, 0, NULL, NULL, NULL, NULL, fmt);
+    ASSERT(PQresultStatus(res) == PGRES_TUPLES_OK);
+    ASSERT_INT_EQ(PQfformat(res, 0), fmt);
+    uvsql_result_t *r = NULL;
+    uvsql_error_t err;
+    ASSERT_OK(uvsql__pg_decode(res, &r, &err), &err);
+    check_types(r);
+    uvsql_result_free(r);
+  }
+  PQfinish(c);
+}
+
+TEST(numeric_and_unknown_types_are_text) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  for (int pass = 0; pass < 2; pass++) {
+    treq_t *t = exec_ok(loop, dc, "SELECT 1.50::numeric AS n, 7 AS i, '(1,2)'::point AS p", NULL, 0);
+    ASSERT_INT_EQ(uvsql_result_coltype(t->result, 0), UVSQL_TYPE_TEXT);
+    ASSERT_STR_EQ(cell_text(t->result, 0, 0), "1.50");
+    ASSERT_INT_EQ(cell_i64(t->result, 0, 1), 7);
+    ASSERT_STR_EQ(cell_text(t->result, 0, 2), "(1,2)");
+    treq_free(t);
+  }
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+TEST(params_of_every_type) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  int64_t d = uvsql_days_from_civil(1969, 7, 20);
+  int64_t ts = d * INT64_C(86400000000) + INT64_C(72000000001);
+  uvsql_value_t p[] = {UVSQL_V_INT64(-9000000000),  UVSQL_V_DOUBLE(-0.125),
+                       UVSQL_V_BOOL(1),             UVSQL_V_TEXTN("héllo, world", 13),
+                       UVSQL_V_BYTES("\0\1\2", 3),  UVSQL_V_DATE(d),
+                       UVSQL_V_TIME(1),             UVSQL_V_TIMESTAMP(ts),
+                       UVSQL_V_TIMESTAMPTZ(ts),     UVSQL_V_NULL(),
+                       UVSQL_V_TEXT("41"),          UVSQL_V_BYTES("", 0)};
+  for (int pass = 0; pass < 2; pass++) {
+    treq_t *t = exec_ok(loop, dc,
+                        "SELECT $1 AS i, $2 AS f, $3 AS b, $4 AS t, $5 AS by, $6 AS d, $7 AS tm, "
+                        "$8 AS ts, $9 AS tz, $10 AS n, $11::int4 + 1 AS inferred, $12 AS empty",
+                        p, 12);
+    const uvsql_result_t *r = t->result;
+    ASSERT_INT_EQ(cell(r, 0, UVSQL_TYPE_INT64)->u.i64, INT64_C(-9000000000));
+    ASSERT(cell(r, 1, UVSQL_TYPE_DOUBLE)->u.f64 == -0.125);
+    ASSERT_INT_EQ(cell(r, 2, UVSQL_TYPE_BOOL)->u.b, 1);
+    ASSERT_STR_EQ(cell(r, 3, UVSQL_TYPE_TEXT)->u.s.ptr, "héllo, world");
+    const uvsql_value_t *v = cell(r, 4, UVSQL_TYPE_BYTES);
+    ASSERT(v->u.s.len == 3 && memcmp(v->u.s.ptr, "\0\1\2", 3) == 0);
+    ASSERT_INT_EQ(cell(r, 5, UVSQL_TYPE_DATE)->u.i64, d);
+    ASSERT_INT_EQ(cell(r, 6, UVSQL_TYPE_TIME)->u.i64, 1);
+    ASSERT_INT_EQ(cell(r, 7, UVSQL_TYPE_TIMESTAMP)->u.i64, ts);
+    ASSERT_INT_EQ(cell(r, 8, UVSQL_TYPE_TIMESTAMPTZ)->u.i64, ts);
+    ASSERT(uvsql_result_is_null(r, 0, 9));
+    ASSERT_INT_EQ(cell(r, 10, UVSQL_TYPE_INT64)->u.i64, 42);
+    ASSERT_INT_EQ(cell(r, 11, UVSQL_TYPE_BYTES)->u.s.len, 0);
+    treq_free(t);
+  }
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+TEST(rows_affected_from_command_tag) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_t *t = exec_ok(loop, dc, "CREATE TEMP TABLE ra (a int)", NULL, 0);
+  ASSERT_INT_EQ(uvsql_result_rows_affected(t->result), -1);
+  treq_free(t);
+  uvsql_value_t p[] = {UVSQL_V_INT64(3)};
+  t = exec_ok(loop, dc, "INSERT INTO ra SELECT generate_series(1, $1::int)", p, 1);
+  ASSERT_INT_EQ(uvsql_result_rows_affected(t->result), 3);
+  ASSERT_INT_EQ(uvsql_result_ncols(t->result), 0);
+  treq_free(t);
+  t = exec_ok(loop, dc, "UPDATE ra SET a = a + 1 WHERE a > 1 RETURNING a", NULL, 0);
+  ASSERT_INT_EQ(uvsql_result_rows_affected(t->result), 2);
+  ASSERT_INT_EQ(uvsql_result_nrows(t->result), 2);
+  treq_free(t);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* ------------------------------------------------------------------ pipelining */
+
+TEST(pipeline_of_100_answered_in_order) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_t *t[100];
+  done_counter = 0;
+  for (int i = 0; i < 100; i++) {
+    uvsql_value_t p[] = {UVSQL_V_INT64(i)};
+    t[i] = submit(dc, i % 2 ? "SELECT $1::int8 * 2 AS v" : "SELECT $1::int8 * 2 AS v, 'even'", p, 1);
+  }
+  wait_req(loop, t[99]);
+  for (int i = 0; i < 100; i++) {
+    ASSERT(t[i]->done);
+    ASSERT_OK(t[i]->err.code, &t[i]->err);
+    ASSERT_INT_EQ(t[i]->order, i);
+    ASSERT_INT_EQ(cell_i64(t[i]->result, 0, 0), 2 * i);
+    treq_free(t[i]);
+  }
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+TEST(error_in_pipeline_does_not_affect_next) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_t *a = submit(dc, "SELECT 1", NULL, 0);
+  treq_t *b = submit(dc, "SELECT 1/0", NULL, 0);
+  treq_t *c = submit(dc, "SELECT 3", NULL, 0);
+  treq_t *d = submit(dc, "SELEC 4", NULL, 0); /* fails at Parse of a new cached statement */
+  treq_t *e = submit(dc, "SELECT 5", NULL, 0);
+  wait_req(loop, e);
+  ASSERT_OK(a->err.code, &a->err);
+  ASSERT_INT_EQ(cell_i64(a->result, 0, 0), 1);
+  ASSERT_ERR(b->err.code, UVSQL_EDATA);
+  ASSERT_STR_EQ(b->err.sqlstate, "22012");
+  ASSERT_STR_CONTAINS(b->err.message, "division by zero");
+  ASSERT_OK(c->err.code, &c->err);
+  ASSERT_INT_EQ(cell_i64(c->result, 0, 0), 3);
+  ASSERT_ERR(d->err.code, UVSQL_EPROGRAMMING);
+  ASSERT_OK(e->err.code, &e->err);
+  ASSERT_INT_EQ(cell_i64(e->result, 0, 0), 5);
+  treq_free(a), treq_free(b), treq_free(c), treq_free(d), treq_free(e);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+TEST(multi_statement_text_between_pipelined_requests) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_t *a = submit(dc, "SELECT 1", NULL, 0);
+  treq_t *m = submit(dc,
+                     "CREATE TEMP TABLE ms (a int); -- a comment; with a semicolon\n"
+                     "INSERT INTO ms VALUES (1), (2); SELECT count(*) AS n, ';' AS s FROM ms;",
+                     NULL, 0);
+  treq_t *b = submit(dc, "SELECT 2", NULL, 0);
+  treq_t *bad = submit(dc, "SELECT 1; SELECT 1/0; SELECT 3", NULL, 0);
+  treq_t *c = submit(dc, "SELECT 3", NULL, 0);
+  wait_req(loop, c);
+  ASSERT_INT_EQ(cell_i64(a->result, 0, 0), 1);
+  ASSERT_OK(m->err.code, &m->err);
+  ASSERT_INT_EQ(cell_i64(m->result, 0, 0), 2);
+  ASSERT_STR_EQ(cell_text(m->result, 0, 1), ";");
+  ASSERT_INT_EQ(cell_i64(b->result, 0, 0), 2);
+  ASSERT_ERR(bad->err.code, UVSQL_EDATA);
+  ASSERT_STR_EQ(bad->err.sqlstate, "22012");
+  ASSERT_OK(c->err.code, &c->err);
+  ASSERT_INT_EQ(cell_i64(c->result, 0, 0), 3);
+  ASSERT(a->order < m->order && m->order < b->order && b->order < bad->order &&
+         bad->order < c->order);
+  treq_free(a), treq_free(m), treq_free(b), treq_free(bad), treq_free(c);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+TEST(multi_statement_scanner) {
+  ASSERT_INT_EQ(uvsql__pg_sql_is_multi("SELECT 1", 8), 0);
+  ASSERT_INT_EQ(uvsql__pg_sql_is_multi("SELECT 1; ", 10), 0);
+  ASSERT_INT_EQ(uvsql__pg_sql_is_multi("SELECT 1;;  -- x\n /* y; z */", 28), 0);
+  ASSERT_INT_EQ(uvsql__pg_sql_is_multi("SELECT 1; SELECT 2", 18), 1);
+  const char *q[] = {"SELECT ';x'", "SELECT \"a;b\" FROM t", "SELECT $$;x$$",
+                     "SELECT $f$ ; $$ ; $f$", "SELECT E'\\';x'", "SELECT 1 /* ; /* ; */ x; */"};
+  for (size_t i = 0; i < sizeof q / sizeof q[0]; i++)
+    if (uvsql__pg_sql_is_multi(q[i], strlen(q[i])))
+      FAILF("\"%s\" taken for several statements", q[i]);
+  ASSERT_INT_EQ(uvsql__pg_sql_is_multi("SELECT 'a''b'; SELECT 2", 23), 1);
+}
+
+/* ------------------------------------------------------------------ errors */
+
+TEST(syntax_error_is_programming_42601) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_t *t = submit(dc, "SELEC 1", NULL, 0);
+  wait_req(loop, t);
+  ASSERT_ERR(t->err.code, UVSQL_EPROGRAMMING);
+  ASSERT_STR_EQ(t->err.sqlstate, "42601");
+  ASSERT_STR_CONTAINS(t->err.message, "syntax error at or near \"SELEC\"");
+  treq_free(t);
+  t = submit(dc, "SELECT * FROM no_such_table_here", NULL, 0);
+  wait_req(loop, t);
+  ASSERT_ERR(t->err.code, UVSQL_EPROGRAMMING);
+  ASSERT_STR_EQ(t->err.sqlstate, "42P01");
+  ASSERT_STR_CONTAINS(t->err.message, "relation \"no_such_table_here\" does not exist");
+  treq_free(t);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+TEST(unique_violation_is_integrity_23505) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  uvsql_value_t p[] = {UVSQL_V_INT64(1)};
+  treq_free(exec_ok(loop, dc, "CREATE TEMP TABLE uq (id int PRIMARY KEY)", NULL, 0));
+  treq_free(exec_ok(loop, dc, "INSERT INTO uq VALUES ($1)", p, 1));
+  treq_t *t = submit(dc, "INSERT INTO uq VALUES ($1)", p, 1);
+  wait_req(loop, t);
+  ASSERT_ERR(t->err.code, UVSQL_EINTEGRITY);
+  ASSERT_STR_EQ(t->err.sqlstate, "23505");
+  ASSERT_STR_CONTAINS(t->err.message, "duplicate key value violates unique constraint \"uq_pkey\"");
+  ASSERT_STR_CONTAINS(t->err.message, "DETAIL: Key (id)=(1) already exists.");
+  treq_free(t);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+TEST(statement_cache_evicts_and_deallocates) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 2);
+  static const char *sql[] = {"SELECT 1 + $1::int8", "SELECT 2 + $1::int8", "SELECT 3 + $1::int8",
+                              "SELECT 4 + $1::int8", "SELECT 5 + $1::int8"};
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 5; i++) {
+      uvsql_value_t p[] = {UVSQL_V_INT64(10)};
+      treq_t *t = exec_ok(loop, dc, sql[i], p, 1);
+      ASSERT_INT_EQ(cell_i64(t->result, 0, 0), 11 + i);
+      treq_free(t);
+    }
+  }
+  treq_t *t = submit(dc, "SELECT count(*) FROM pg_prepared_statements", NULL, 0);
+  t->req.flags = UVSQL__REQ_NO_PREPARE;
+  wait_req(loop, t);
+  ASSERT_OK(t->err.code, &t->err);
+  ASSERT(cell_i64(t->result, 0, 0) <= 2);
+  treq_free(t);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* ------------------------------------------------------------------ cancel */
+
+static uvsql__dconn_t *cancel_dc;
+static treq_t *cancel_target;
+static uint64_t cancel_at;
+static void cancel_timer_cb(uv_timer_t *timer) {
+  cancel_at = uv_hrtime();
+  ASSERT_OK(cancel_dc->driver->cancel(cancel_dc, &cancel_target->req), NULL);
+  uv_close((uv_handle_t *)timer, NULL);
+}
+
+TEST(cancel_of_running_query_settles_fast) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  uv_timer_t timer;
+  treq_t *t = submit(dc, "SELECT pg_sleep(20)", NULL, 0);
+  cancel_dc = dc;
+  cancel_target = t;
+  uv_timer_init(loop, &timer);
+  uv_timer_start(&timer, cancel_timer_cb, 300, 0);
+  wait_req(loop, t);
+  double secs = (double)(uv_hrtime() - cancel_at) / 1e9;
+  ASSERT(cancel_at != 0);
+  ASSERT(secs < 1.0);
+  ASSERT_ERR(t->err.code, UVSQL_ECANCELLED);
+  ASSERT_STR_EQ(t->err.sqlstate, "57014");
+  ASSERT_STR_CONTAINS(t->err.message, "canceling statement due to user request");
+  treq_free(t);
+  ASSERT_INT_EQ(dc->broken, 0);
+  t = exec_ok(loop, dc, "SELECT 1", NULL, 0);
+  ASSERT_INT_EQ(cell_i64(t->result, 0, 0), 1);
+  treq_free(t);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+TEST(cancel_of_queued_request_withdraws_it) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_t *a = submit(dc, "SELECT 1", NULL, 0);
+  treq_t *b = submit(dc, "SELECT 2", NULL, 0);
+  ASSERT_OK(dc->driver->cancel(dc, &b->req), NULL);
+  ASSERT_INT_EQ(b->done, 1);
+  ASSERT_ERR(b->err.code, UVSQL_ECANCELLED);
+  ASSERT_ERR(dc->driver->cancel(dc, &b->req), UVSQL_EINVALID_ARGUMENT);
+  wait_req(loop, a);
+  ASSERT_INT_EQ(cell_i64(a->result, 0, 0), 1);
+  treq_free(a), treq_free(b);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* ------------------------------------------------------------------ connection loss */
+
+static uvsql__dconn_t *killer_dc;
+static int64_t victim_pid;
+static treq_t *kill_req;
+static void kill_timer_cb(uv_timer_t *timer) {
+  uvsql_value_t p[] = {UVSQL_V_INT64(victim_pid)};
+  kill_req = submit(killer_dc, "SELECT pg_terminate_backend($1::int4)", p, 1);
+  uv_close((uv_handle_t *)timer, NULL);
+}
+
+TEST(terminated_backend_breaks_the_connection) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *victim = open_pg(loop, 100);
+  killer_dc = open_pg(loop, 100);
+  uv_timer_t timer;
+  treq_t *t = exec_ok(loop, victim, "SELECT pg_backend_pid()", NULL, 0);
+  victim_pid = cell_i64(t->result, 0, 0);
+  treq_free(t);
+  treq_t *sleep = submit(victim, "SELECT pg_sleep(20)", NULL, 0);
+  treq_t *behind = submit(victim, "SELECT 2", NULL, 0);
+  uv_timer_init(loop, &timer);
+  uv_timer_start(&timer, kill_timer_cb, 300, 0);
+  wait_req(loop, behind);
+  ASSERT(sleep->done);
+  ASSERT_ERR(sleep->err.code, UVSQL_EDISCONNECT);
+  ASSERT_STR_EQ(sleep->err.sqlstate, "57P01");
+  ASSERT_STR_CONTAINS(sleep->err.message, "terminating connection due to administrator command");
+  ASSERT_ERR(behind->err.code, UVSQL_EDISCONNECT);
+  ASSERT_STR_CONTAINS(behind->err.message, "connection to the server was lost");
+  ASSERT_INT_EQ(victim->broken, 1);
+  /* later submits fail the same way, asynchronously */
+  treq_t *late = submit(victim, "SELECT 3", NULL, 0);
+  wait_req(loop, late);
+  ASSERT_ERR(late->err.code, UVSQL_EDISCONNECT);
+  wait_req(loop, kill_req);
+  ASSERT_OK(kill_req->err.code, &kill_req->err);
+  ASSERT_INT_EQ(uvsql_result_value(kill_req->result, 0, 0)->u.b, 1);
+  treq_free(sleep), treq_free(behind), treq_free(late), treq_free(kill_req);
+  close_wait(loop, victim);
+  close_wait(loop, killer_dc);
+  test_loop_close(loop);
+}
+
+/* ------------------------------------------------------------------ close */
+
+TEST(close_fails_queued_requests_and_loop_closes) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_t *sent = submit(dc, "SELECT pg_sleep(5)", NULL, 0);
+  uv_run(loop, UV_RUN_NOWAIT); /* let it go out */
+  treq_t *queued = submit(dc, "SELECT 2", NULL, 0);
+  uint64_t t0 = uv_hrtime();
+  close_wait(loop, dc);
+  ASSERT(sent->done && queued->done);
+  ASSERT_ERR(sent->err.code, UVSQL_ECLOSED);
+  ASSERT_ERR(queued->err.code, UVSQL_ECLOSED);
+  ASSERT((double)(uv_hrtime() - t0) / 1e9 < 1.0);
+  treq_free(sent), treq_free(queued);
+  test_loop_close(loop);
+}
+
+static void close_in_done(uvsql__request_t *req) {
+  treq_t *t = (treq_t *)req;
+  uvsql__dconn_t *dc = t->ctx;
+  dc->driver->close(dc, on_closed, &closed_flag);
+}
+
+TEST(close_from_inside_a_done_callback) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_t *a = submit(dc, "SELECT 1", NULL, 0);
+  treq_t *b = submit(dc, "SELECT 2", NULL, 0);
+  a->then = close_in_done;
+  a->ctx = dc;
+  closed_flag = 0;
+  run_until(loop, &closed_flag);
+  ASSERT_OK(a->err.code, &a->err);
+  ASSERT_INT_EQ(cell_i64(a->result, 0, 0), 1);
+  ASSERT(b->done); /* either its answer had arrived, or it was failed by the close */
+  ASSERT(b->err.code == 0 || b->err.code == UVSQL_ECLOSED);
+  treq_free(a), treq_free(b);
+  test_loop_close(loop);
+}
