@@ -213,7 +213,8 @@ TEST(connect_resolves_a_host_name) {
 TEST(connect_unknown_host_fails_with_resolver_message) {
   uv_loop_t *loop = test_loop();
   uvsql_error_t err;
-  uvsql__dconn_t *dc = try_open(loop, "postgresql://postgres@no-such-host.invalid:5432/x", 100, &err);
+  uvsql__dconn_t *dc =
+      try_open(loop, "postgresql://postgres@no-such-host.invalid:5432/x", 100, &err);
   ASSERT_ERR(err.code, UVSQL_ECONNECT);
   ASSERT_STR_CONTAINS(err.message, "could not resolve \"no-such-host.invalid\"");
   close_wait(loop, dc);
@@ -272,8 +273,9 @@ TEST(validate_url_checks_options) {
   const uvsql__driver_t *d = pg_driver();
   uvsql_url_t *url;
   uvsql_error_t err;
-  ASSERT_OK(uvsql_url_parse(&url, "postgresql://u@h/db?sslmode=disable&application_name=app&"
-                                  "connect_timeout=5&target_session_attrs=any",
+  ASSERT_OK(uvsql_url_parse(&url,
+                            "postgresql://u@h/db?sslmode=disable&application_name=app&"
+                            "connect_timeout=5&target_session_attrs=any",
                             &err),
             &err);
   ASSERT_OK(d->validate_url(url, &err), &err);
@@ -388,7 +390,8 @@ TEST(numeric_and_unknown_types_are_text) {
   uv_loop_t *loop = test_loop();
   uvsql__dconn_t *dc = open_pg(loop, 100);
   for (int pass = 0; pass < 2; pass++) {
-    treq_t *t = exec_ok(loop, dc, "SELECT 1.50::numeric AS n, 7 AS i, '(1,2)'::point AS p", NULL, 0);
+    treq_t *t =
+        exec_ok(loop, dc, "SELECT 1.50::numeric AS n, 7 AS i, '(1,2)'::point AS p", NULL, 0);
     ASSERT_INT_EQ(uvsql_result_coltype(t->result, 0), UVSQL_TYPE_TEXT);
     ASSERT_STR_EQ(cell_text(t->result, 0, 0), "1.50");
     ASSERT_INT_EQ(cell_i64(t->result, 0, 1), 7);
@@ -404,12 +407,18 @@ TEST(params_of_every_type) {
   uvsql__dconn_t *dc = open_pg(loop, 100);
   int64_t d = uvsql_days_from_civil(1969, 7, 20);
   int64_t ts = d * INT64_C(86400000000) + INT64_C(72000000001);
-  uvsql_value_t p[] = {UVSQL_V_INT64(-9000000000),  UVSQL_V_DOUBLE(-0.125),
-                       UVSQL_V_BOOL(1),             UVSQL_V_TEXTN("héllo, world", 13),
-                       UVSQL_V_BYTES("\0\1\2", 3),  UVSQL_V_DATE(d),
-                       UVSQL_V_TIME(1),             UVSQL_V_TIMESTAMP(ts),
-                       UVSQL_V_TIMESTAMPTZ(ts),     UVSQL_V_NULL(),
-                       UVSQL_V_TEXT("41"),          UVSQL_V_BYTES("", 0)};
+  uvsql_value_t p[] = {UVSQL_V_INT64(-9000000000),
+                       UVSQL_V_DOUBLE(-0.125),
+                       UVSQL_V_BOOL(1),
+                       UVSQL_V_TEXTN("héllo, world", 13),
+                       UVSQL_V_BYTES("\0\1\2", 3),
+                       UVSQL_V_DATE(d),
+                       UVSQL_V_TIME(1),
+                       UVSQL_V_TIMESTAMP(ts),
+                       UVSQL_V_TIMESTAMPTZ(ts),
+                       UVSQL_V_NULL(),
+                       UVSQL_V_TEXT("41"),
+                       UVSQL_V_BYTES("", 0)};
   for (int pass = 0; pass < 2; pass++) {
     treq_t *t = exec_ok(loop, dc,
                         "SELECT $1 AS i, $2 AS f, $3 AS b, $4 AS t, $5 AS by, $6 AS d, $7 AS tm, "
@@ -463,7 +472,8 @@ TEST(pipeline_of_100_answered_in_order) {
   done_counter = 0;
   for (int i = 0; i < 100; i++) {
     uvsql_value_t p[] = {UVSQL_V_INT64(i)};
-    t[i] = submit(dc, i % 2 ? "SELECT $1::int8 * 2 AS v" : "SELECT $1::int8 * 2 AS v, 'even'", p, 1);
+    t[i] =
+        submit(dc, i % 2 ? "SELECT $1::int8 * 2 AS v" : "SELECT $1::int8 * 2 AS v, 'even'", p, 1);
   }
   wait_req(loop, t[99]);
   for (int i = 0; i < 100; i++) {
@@ -534,8 +544,9 @@ TEST(multi_statement_scanner) {
   ASSERT_INT_EQ(uvsql__pg_sql_is_multi("SELECT 1; ", 10), 0);
   ASSERT_INT_EQ(uvsql__pg_sql_is_multi("SELECT 1;;  -- x\n /* y; z */", 28), 0);
   ASSERT_INT_EQ(uvsql__pg_sql_is_multi("SELECT 1; SELECT 2", 18), 1);
-  const char *q[] = {"SELECT ';x'", "SELECT \"a;b\" FROM t", "SELECT $$;x$$",
-                     "SELECT $f$ ; $$ ; $f$", "SELECT E'\\';x'", "SELECT 1 /* ; /* ; */ x; */"};
+  const char *q[] = {"SELECT ';x'",     "SELECT \"a;b\" FROM t",
+                     "SELECT $$;x$$",   "SELECT $f$ ; $$ ; $f$",
+                     "SELECT E'\\';x'", "SELECT 1 /* ; /* ; */ x; */"};
   for (size_t i = 0; i < sizeof q / sizeof q[0]; i++)
     if (uvsql__pg_sql_is_multi(q[i], strlen(q[i])))
       FAILF("\"%s\" taken for several statements", q[i]);

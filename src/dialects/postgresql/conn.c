@@ -407,7 +407,8 @@ int uvsql__pg_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *
       goto nomem;
   }
   if (!host)
-    snprintf(pc->where, sizeof pc->where, "the default socket (port %s)", pc->port ? pc->port : "5432");
+    snprintf(pc->where, sizeof pc->where, "the default socket (port %s)",
+             pc->port ? pc->port : "5432");
   else if (host[0] == '/')
     snprintf(pc->where, sizeof pc->where, "%s/.s.PGSQL.%s", host, pc->port ? pc->port : "5432");
   else

@@ -123,7 +123,8 @@ static int bytea_from_text(uvsql_result_t *r, const char *s, size_t len, uvsql_v
         out[o++] = '\\';
         i++;
       } else if (i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3') {
-        out[o++] = (unsigned char)((s[i + 1] - '0') << 6 | (s[i + 2] - '0') << 3 | (s[i + 3] - '0'));
+        out[o++] =
+            (unsigned char)((s[i + 1] - '0') << 6 | (s[i + 2] - '0') << 3 | (s[i + 3] - '0'));
         i += 3;
       } else {
         return UVSQL_EDATA;
@@ -142,8 +143,7 @@ static void set_text(uvsql_value_t *cell, const char *s, size_t len) {
   cell->u.s.len = len;
 }
 
-static int decode_text(uvsql_result_t *r, Oid oid, const char *s, size_t len,
-                       uvsql_value_t *cell) {
+static int decode_text(uvsql_result_t *r, Oid oid, const char *s, size_t len, uvsql_value_t *cell) {
   char *end;
   switch (oid) {
   case UVSQL__PG_BOOL:
@@ -307,7 +307,8 @@ int uvsql__pg_decode(PGresult *res, uvsql_result_t **out, uvsql_error_t *err) {
     return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");
   }
   for (int c = 0; c < nf && rc == 0; c++)
-    rc = uvsql__result_set_column(r, (size_t)c, PQfname(res, c), uvsql__pg_type_of(PQftype(res, c)));
+    rc =
+        uvsql__result_set_column(r, (size_t)c, PQfname(res, c), uvsql__pg_type_of(PQftype(res, c)));
   if (rc == 0 && nf > 0)
     rc = uvsql__result_reserve(r, (size_t)nt);
   for (int row = 0; row < nt && rc == 0 && nf > 0; row++) {
@@ -328,9 +329,9 @@ int uvsql__pg_decode(PGresult *res, uvsql_result_t **out, uvsql_error_t *err) {
         if (rc == UVSQL_ENOMEM)
           uvsql__error_set(err, rc, "out of memory reading a result");
         else
-          uvsql__error_set(err, rc, "could not read column \"%s\" (type oid %u, %s format) of row %d",
-                           PQfname(res, c), (unsigned)oid, PQfformat(res, c) ? "binary" : "text",
-                           row + 1);
+          uvsql__error_set(
+              err, rc, "could not read column \"%s\" (type oid %u, %s format) of row %d",
+              PQfname(res, c), (unsigned)oid, PQfformat(res, c) ? "binary" : "text", row + 1);
       }
     }
   }

@@ -15,13 +15,42 @@
 #include "pg.h"
 
 /* libpq 15's connection keywords that make sense in a URL query. */
-static const char *const pg_options[] = {
-    "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "channel_binding",
-    "connect_timeout", "options", "application_name", "fallback_application_name", "keepalives",
-    "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", "sslmode",
-    "requiressl", "sslcompression", "sslcert", "sslkey", "sslpassword", "sslrootcert", "sslcrl",
-    "sslcrldir", "sslsni", "requirepeer", "ssl_min_protocol_version", "ssl_max_protocol_version",
-    "gssencmode", "krbsrvname", "gsslib", "service", "target_session_attrs", NULL};
+static const char *const pg_options[] = {"host",
+                                         "hostaddr",
+                                         "port",
+                                         "dbname",
+                                         "user",
+                                         "password",
+                                         "passfile",
+                                         "channel_binding",
+                                         "connect_timeout",
+                                         "options",
+                                         "application_name",
+                                         "fallback_application_name",
+                                         "keepalives",
+                                         "keepalives_idle",
+                                         "keepalives_interval",
+                                         "keepalives_count",
+                                         "tcp_user_timeout",
+                                         "sslmode",
+                                         "requiressl",
+                                         "sslcompression",
+                                         "sslcert",
+                                         "sslkey",
+                                         "sslpassword",
+                                         "sslrootcert",
+                                         "sslcrl",
+                                         "sslcrldir",
+                                         "sslsni",
+                                         "requirepeer",
+                                         "ssl_min_protocol_version",
+                                         "ssl_max_protocol_version",
+                                         "gssencmode",
+                                         "krbsrvname",
+                                         "gsslib",
+                                         "service",
+                                         "target_session_attrs",
+                                         NULL};
 
 static int pg_validate_url(const uvsql_url_t *url, uvsql_error_t *err) {
   if (!url || !url->driver || strcmp(url->driver, "postgresql") != 0)

@@ -23,9 +23,8 @@ int uvsql__pg_error_from_result(const PGresult *res, uvsql_error_t *err) {
     uvsql__pg_flatten(PQresultErrorMessage(res), flat, sizeof flat);
     primary = flat[0] ? flat : "unknown error (the server sent no message)";
   }
-  return uvsql__error_set_db(err, code, state, 0, "%s%s%s%s%s", primary,
-                             detail ? "\nDETAIL: " : "", detail ? detail : "",
-                             hint ? "\nHINT: " : "", hint ? hint : "");
+  return uvsql__error_set_db(err, code, state, 0, "%s%s%s%s%s", primary, detail ? "\nDETAIL: " : "",
+                             detail ? detail : "", hint ? "\nHINT: " : "", hint ? hint : "");
 }
 
 int uvsql__pg_error_is_fatal(const PGresult *res) {

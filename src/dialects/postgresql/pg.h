@@ -22,43 +22,43 @@
 
 /* ------------------------------------------------------------------ type OIDs (pg_type.dat) */
 
-#define UVSQL__PG_BOOL 16
-#define UVSQL__PG_BYTEA 17
-#define UVSQL__PG_NAME 19
-#define UVSQL__PG_INT8 20
-#define UVSQL__PG_INT2 21
-#define UVSQL__PG_INT4 23
-#define UVSQL__PG_TEXT 25
-#define UVSQL__PG_OID 26
-#define UVSQL__PG_JSON 114
-#define UVSQL__PG_FLOAT4 700
-#define UVSQL__PG_FLOAT8 701
-#define UVSQL__PG_UNKNOWN 705
-#define UVSQL__PG_BPCHAR 1042
-#define UVSQL__PG_VARCHAR 1043
-#define UVSQL__PG_DATE 1082
-#define UVSQL__PG_TIME 1083
-#define UVSQL__PG_TIMESTAMP 1114
+#define UVSQL__PG_BOOL        16
+#define UVSQL__PG_BYTEA       17
+#define UVSQL__PG_NAME        19
+#define UVSQL__PG_INT8        20
+#define UVSQL__PG_INT2        21
+#define UVSQL__PG_INT4        23
+#define UVSQL__PG_TEXT        25
+#define UVSQL__PG_OID         26
+#define UVSQL__PG_JSON        114
+#define UVSQL__PG_FLOAT4      700
+#define UVSQL__PG_FLOAT8      701
+#define UVSQL__PG_UNKNOWN     705
+#define UVSQL__PG_BPCHAR      1042
+#define UVSQL__PG_VARCHAR     1043
+#define UVSQL__PG_DATE        1082
+#define UVSQL__PG_TIME        1083
+#define UVSQL__PG_TIMESTAMP   1114
 #define UVSQL__PG_TIMESTAMPTZ 1184
-#define UVSQL__PG_NUMERIC 1700
-#define UVSQL__PG_UUID 2950
-#define UVSQL__PG_JSONB 3802
+#define UVSQL__PG_NUMERIC     1700
+#define UVSQL__PG_UUID        2950
+#define UVSQL__PG_JSONB       3802
 
 /* PostgreSQL counts dates and timestamps from 2000-01-01; uvsql from 1970-01-01. */
 #define UVSQL__PG_EPOCH_DAYS INT64_C(10957)
-#define UVSQL__PG_EPOCH_US (UVSQL__PG_EPOCH_DAYS * INT64_C(86400000000))
+#define UVSQL__PG_EPOCH_US   (UVSQL__PG_EPOCH_DAYS * INT64_C(86400000000))
 
 /* ------------------------------------------------------------------ statement cache */
 
 typedef struct uvsql__pg_stmt_s uvsql__pg_stmt_t;
 struct uvsql__pg_stmt_s {
-  char name[24];    /* "uvsql_<n>", unique on its connection */
-  int prepared;     /* 1 once the server confirmed the Parse; before that nobody executes it */
-  int binary;       /* 0 unknown yet, 1 every result column decodes in binary, -1 not all */
-  int refs;         /* one for the cache while listed, one per request in flight */
-  int listed;       /* in the cache's table and LRU list */
+  char name[24]; /* "uvsql_<n>", unique on its connection */
+  int prepared;  /* 1 once the server confirmed the Parse; before that nobody executes it */
+  int binary;    /* 0 unknown yet, 1 every result column decodes in binary, -1 not all */
+  int refs;      /* one for the cache while listed, one per request in flight */
+  int listed;    /* in the cache's table and LRU list */
   uint64_t hash;
-  char *key;        /* sql, NUL, then the parameter OIDs */
+  char *key; /* sql, NUL, then the parameter OIDs */
   size_t keylen;
   uvsql__pg_stmt_t *lru_prev, *lru_next, *hnext;
 };
@@ -83,7 +83,7 @@ uvsql__pg_stmt_t *uvsql__pg_cache_add(uvsql__pg_cache_t *c, const char *sql, siz
 /* Unlists stmt (drops the cache's reference); no effect if it is not listed. */
 void uvsql__pg_cache_remove(uvsql__pg_cache_t *c, uvsql__pg_stmt_t *stmt);
 void uvsql__pg_stmt_unref(uvsql__pg_stmt_t *stmt); /* accepts NULL */
-void uvsql__pg_cache_free(uvsql__pg_cache_t *c);    /* unlists everything */
+void uvsql__pg_cache_free(uvsql__pg_cache_t *c);   /* unlists everything */
 
 /* ------------------------------------------------------------------ parameters */
 
@@ -157,14 +157,14 @@ typedef struct uvsql__pg_queue_s {
 } uvsql__pg_queue_t;
 
 /* req->state bits. */
-#define UVSQL__PG_RS_MULTI 0x01       /* several statements: simple query protocol */
-#define UVSQL__PG_RS_PREPARE 0x02     /* its sync group opens with a Parse */
-#define UVSQL__PG_RS_CANCEL 0x04      /* cancel asked while it waits behind others */
+#define UVSQL__PG_RS_MULTI       0x01 /* several statements: simple query protocol */
+#define UVSQL__PG_RS_PREPARE     0x02 /* its sync group opens with a Parse */
+#define UVSQL__PG_RS_CANCEL      0x04 /* cancel asked while it waits behind others */
 #define UVSQL__PG_RS_CANCEL_SENT 0x08 /* a cancel request went to the server */
-#define UVSQL__PG_RS_PREFAILED 0x10   /* never sent; driver_data is its uvsql_error_t* */
-#define UVSQL__PG_RS_INTERNAL 0x20    /* the driver's own (DEALLOCATE, SET): nobody waits */
-#define UVSQL__PG_RS_QUEUED 0x40      /* in pending */
-#define UVSQL__PG_RS_SENT 0x80        /* in sent */
+#define UVSQL__PG_RS_PREFAILED   0x10 /* never sent; driver_data is its uvsql_error_t* */
+#define UVSQL__PG_RS_INTERNAL    0x20 /* the driver's own (DEALLOCATE, SET): nobody waits */
+#define UVSQL__PG_RS_QUEUED      0x40 /* in pending */
+#define UVSQL__PG_RS_SENT        0x80 /* in sent */
 
 typedef struct uvsql__pg_conn_s {
   uvsql__dconn_t dc; /* first: the engine's handle is this struct */
@@ -178,8 +178,8 @@ typedef struct uvsql__pg_conn_s {
   int gai_active;
   char **keys, **vals; /* PQconnectStartParams arguments (owned), NULL-terminated */
   int nkv;
-  char *host;    /* as given: a name, an address or a socket directory; NULL for libpq's default */
-  char *port;    /* as text, NULL for the default */
+  char *host; /* as given: a name, an address or a socket directory; NULL for libpq's default */
+  char *port; /* as text, NULL for the default */
   char where[300]; /* "host:port" or the socket directory, for messages */
   uint64_t connect_timeout_ms;
   uvsql__connect_cb connect_cb; /* NULL once called (or withdrawn by close) */
@@ -193,16 +193,16 @@ typedef struct uvsql__pg_conn_s {
   /* the sync group being read: the head of sent */
   PGresult *rd_result;
   uvsql_error_t rd_err;
-  int rd_count;      /* non-NULL results so far in this group */
-  int rd_null;       /* the last PQgetResult returned NULL */
+  int rd_count; /* non-NULL results so far in this group */
+  int rd_null;  /* the last PQgetResult returned NULL */
   int rd_prep_failed;
 
   uvsql__pg_cache_t cache;
 
   /* lifecycle */
-  int depth;   /* driver frames on the stack (callbacks may run inside them) */
-  int closing; /* close() was called; finished when depth drops to 0 */
-  int holds;   /* deferred calls that will come back with this struct */
+  int depth;          /* driver frames on the stack (callbacks may run inside them) */
+  int closing;        /* close() was called; finished when depth drops to 0 */
+  int holds;          /* deferred calls that will come back with this struct */
   int fail_scheduled; /* a deferred call will fail what is pending (BROKEN, FAILED) */
   void (*closed_cb)(void *data);
   void *closed_data;
