@@ -938,3 +938,63 @@ TEST(transactions_commit_and_roll_back) {
   db_close(&db);
   test_loop_close(loop);
 }
+
+TEST(ten_thousand_queued_requests_complete_in_order) {
+  enum { N = 10000 };
+  uv_loop_t *loop = test_loop();
+  db_t db = db_open(loop, test_sqlite_url());
+  static call_t calls[N];
+  static uvsql_value_t params[N][1];
+  uint64_t t0 = uv_hrtime();
+  for (int i = 0; i < N; i++) {
+    params[i][0] = UVSQL_V_INT64(i);
+    call_start(&db, &calls[i], "SELECT ?1 + 1", params[i], 1);
+  }
+  call_wait(&db, &calls[N - 1]);
+  double s = (uv_hrtime() - t0) / 1e9;
+  printf("%d queued SELECTs in %.3f s: %.0f per second\n", N, s, N / s);
+  for (int i = 0; i < N; i++) {
+    int64_t v;
+    ASSERT_INT_EQ(calls[i].done, 1);
+    ASSERT_OK(uvsql_result_int64(calls[i].result, 0, 0, &v), NULL);
+    ASSERT_INT_EQ(v, i + 1);
+    if (i)
+      ASSERT(calls[i].done_ns >= calls[i - 1].done_ns);
+    uvsql_result_free(calls[i].result);
+  }
+  db_close(&db);
+  test_loop_close(loop);
+}
+
+TEST(a_corrupt_file_breaks_the_connection) {
+  uv_loop_t *loop = test_loop();
+  const char *url = test_sqlite_url();
+  const char *path = url + strlen("sqlite:///");
+  db_t db = db_open(loop, url);
+  exec_ok(&db, "CREATE TABLE t (x TEXT); WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 "
+               "FROM c WHERE n < 2000) INSERT INTO t SELECT printf('%0200d', n) FROM c");
+  db_close(&db);
+  /* Keep the header page (page 1) and overwrite the table's pages with garbage. */
+  FILE *f = fopen(path, "r+b");
+  ASSERT(f != NULL);
+  ASSERT_INT_EQ(fseek(f, 4096, SEEK_SET), 0);
+  for (int i = 0; i < 4096 * 8; i++)
+    fputc(0xA5, f);
+  fclose(f);
+
+  db = db_open(loop, url);
+  call_t a, b;
+  call_start(&db, &a, "SELECT count(*), max(x) FROM t", NULL, 0);
+  call_start(&db, &b, "SELECT 1", NULL, 0);
+  call_wait(&db, &b);
+  ASSERT_INT_EQ(a.err.code, UVSQL_EDISCONNECT);
+  ASSERT_STR_CONTAINS(a.err.message, "malformed");
+  ASSERT_INT_EQ(a.err.native_code & 0xff, SQLITE_CORRUPT);
+  ASSERT_INT_EQ(db.dc->broken, 1);
+  ASSERT_INT_EQ(b.err.code, UVSQL_EDISCONNECT); /* queued behind it */
+  ASSERT_STR_CONTAINS(b.err.message, "unusable");
+  uvsql_error_t err = run_err(&db, "SELECT 1", NULL, 0, UVSQL_EDISCONNECT); /* and later ones */
+  ASSERT_STR_CONTAINS(err.message, "open a new one");
+  db_close(&db);
+  test_loop_close(loop);
+}
