@@ -750,3 +750,157 @@ TEST(close_from_inside_a_done_callback) {
   treq_free(a), treq_free(b);
   test_loop_close(loop);
 }
+
+/* ------------------------------------------------------------------ more paths */
+
+/* The cache learns the result types on the first execution and asks for binary after. */
+TEST(statement_switches_to_binary_after_first_execution) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  uvsql__pg_conn_t *pc = (uvsql__pg_conn_t *)dc;
+  treq_t *t = exec_ok(loop, dc, TYPES_SQL, NULL, 0);
+  uvsql__pg_stmt_t *s = pc->cache.mru;
+  ASSERT(s != NULL);
+  ASSERT_INT_EQ(s->prepared, 1);
+  ASSERT_INT_EQ(s->binary, 1);
+  treq_free(t);
+  t = exec_ok(loop, dc, "SELECT 1.5::numeric, 2", NULL, 0);
+  ASSERT(pc->cache.mru != s);
+  ASSERT_INT_EQ(pc->cache.mru->binary, -1); /* numeric stays text */
+  treq_free(t);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* Text-format timestamps carry the session's offset; text dates need ISO DateStyle (the driver
+ * sets it when the server says otherwise). Also checks that `options` reaches the server. */
+TEST(session_time_zone_and_date_style_do_not_change_values) {
+  uv_loop_t *loop = test_loop();
+  char text[512];
+  uvsql_error_t err;
+  snprintf(text, sizeof text,
+           "%s?options=-c%%20TimeZone%%3DAsia/Kathmandu%%20-c%%20DateStyle%%3DGerman",
+           test_pg_url());
+  uvsql__dconn_t *dc = try_open(loop, text, 100, &err);
+  ASSERT_OK(err.code, &err);
+  for (int pass = 0; pass < 2; pass++) {
+    treq_t *t = exec_ok(loop, dc,
+                        "SELECT current_setting('TimeZone'), current_setting('DateStyle'), "
+                        "'2024-02-29 12:34:56.5+02'::timestamptz, '2024-02-29'::date",
+                        NULL, 0);
+    ASSERT_STR_EQ(cell_text(t->result, 0, 0), "Asia/Kathmandu");
+    ASSERT_STR_CONTAINS(cell_text(t->result, 0, 1), "ISO");
+    ASSERT_INT_EQ(cell(t->result, 2, UVSQL_TYPE_TIMESTAMPTZ)->u.i64,
+                  uvsql_days_from_civil(2024, 2, 29) * INT64_C(86400000000) + INT64_C(45296500000) -
+                      INT64_C(7200000000));
+    ASSERT_INT_EQ(cell(t->result, 3, UVSQL_TYPE_DATE)->u.i64, uvsql_days_from_civil(2024, 2, 29));
+    treq_free(t);
+  }
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* 8 MB each way: libpq cannot write it at once (PQflush returns 1, the driver waits for
+ * writable) and the result arrives in many reads. */
+TEST(large_parameter_and_result) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  size_t n = 8u << 20;
+  char *big = malloc(n);
+  for (size_t i = 0; i < n; i++)
+    big[i] = (char)(i * 7);
+  uvsql_value_t p[] = {UVSQL_V_BYTES(big, n)};
+  treq_t *t = exec_ok(loop, dc, "SELECT $1::bytea AS b, length($1) AS n", p, 1);
+  const uvsql_value_t *v = cell(t->result, 0, UVSQL_TYPE_BYTES);
+  ASSERT_INT_EQ(v->u.s.len, n);
+  ASSERT(memcmp(v->u.s.ptr, big, n) == 0);
+  ASSERT_INT_EQ(cell_i64(t->result, 0, 1), n);
+  treq_free(t);
+  t = exec_ok(loop, dc, "SELECT g, 'row ' || g FROM generate_series(1, 100000) g", NULL, 0);
+  ASSERT_INT_EQ(uvsql_result_nrows(t->result), 100000);
+  ASSERT_INT_EQ(cell_i64(t->result, 99999, 0), 100000);
+  treq_free(t);
+  free(big);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* A request sent behind another one is cancelled when its turn comes. */
+TEST(cancel_of_request_waiting_in_the_pipeline) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_t *first = submit(dc, "SELECT pg_sleep(0.3), 1", NULL, 0);
+  treq_t *second = submit(dc, "SELECT pg_sleep(20)", NULL, 0);
+  uv_run(loop, UV_RUN_NOWAIT); /* both go out */
+  uint64_t t0 = uv_hrtime();
+  ASSERT_OK(dc->driver->cancel(dc, &second->req), NULL);
+  wait_req(loop, second);
+  ASSERT((double)(uv_hrtime() - t0) / 1e9 < 1.5);
+  ASSERT_OK(first->err.code, &first->err);
+  ASSERT_INT_EQ(cell_i64(first->result, 0, 1), 1);
+  ASSERT_ERR(second->err.code, UVSQL_ECANCELLED);
+  treq_free(first), treq_free(second);
+  treq_t *t = exec_ok(loop, dc, "SELECT 1", NULL, 0);
+  treq_free(t);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* An idle connection (say, in a pool) does not keep uv_run() from returning. */
+TEST(idle_connection_does_not_hold_the_loop) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_free(exec_ok(loop, dc, "SELECT 1", NULL, 0));
+  uint64_t t0 = uv_hrtime();
+  uv_run(loop, UV_RUN_DEFAULT);
+  ASSERT((double)(uv_hrtime() - t0) / 1e9 < 0.5);
+  treq_free(exec_ok(loop, dc, "SELECT 2", NULL, 0)); /* and it still works */
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+TEST(requests_submitted_while_connecting_run_after_connect) {
+  uv_loop_t *loop = test_loop();
+  uvsql_url_t *url;
+  uvsql_error_t err;
+  uvsql__dconn_t *dc = NULL;
+  connect_out_t out = {0};
+  uvsql__dconn_options_t opt = {30.0, 100};
+  ASSERT_OK(uvsql_url_parse(&url, test_pg_url(), &err), &err);
+  ASSERT_OK(pg_driver()->connect(&dc, loop, url, &opt, on_connect, &out, &err), &err);
+  uvsql_url_free(url);
+  treq_t *t = submit(dc, "SELECT 41 + 1", NULL, 0);
+  wait_req(loop, t);
+  ASSERT_INT_EQ(out.called, 1);
+  ASSERT_OK(t->err.code, &t->err);
+  ASSERT_INT_EQ(cell_i64(t->result, 0, 0), 42);
+  treq_free(t);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+TEST(connect_through_unix_socket_directory) {
+  uv_loop_t *loop = test_loop();
+  uvsql_url_t *u;
+  uvsql_error_t err;
+  char text[512];
+  ASSERT_OK(uvsql_url_parse(&u, test_pg_url(), &err), &err);
+  const char *dir = getenv("UVSQL_TEST_PG_SOCKET_DIR");
+  snprintf(text, sizeof text, "postgresql://%s@localhost/%s?host=%s&port=%d",
+           u->user ? u->user : "postgres", u->database ? u->database : "postgres",
+           dir && *dir ? dir : "/tmp", u->port ? u->port : 5432);
+  uvsql_url_free(u);
+  uvsql__dconn_t *dc = try_open(loop, text, 100, &err);
+  if (err.code == UVSQL_ECONNECT && strstr(err.message, "No such file")) {
+    printf("skipped: no server socket in %s (set UVSQL_TEST_PG_SOCKET_DIR)\n", dir ? dir : "/tmp");
+    close_wait(loop, dc);
+    test_loop_close(loop);
+    return;
+  }
+  ASSERT_OK(err.code, &err);
+  treq_t *t = exec_ok(loop, dc, "SELECT inet_server_addr() IS NULL", NULL, 0);
+  ASSERT_INT_EQ(uvsql_result_value(t->result, 0, 0)->u.b, 1); /* NULL address: a unix socket */
+  treq_free(t);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
