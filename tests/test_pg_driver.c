@@ -904,3 +904,36 @@ TEST(connect_through_unix_socket_directory) {
   close_wait(loop, dc);
   test_loop_close(loop);
 }
+
+/* After DISCARD ALL the server has no prepared statements: the cache must not use its own. */
+TEST(discard_all_clears_the_statement_cache) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  uvsql_value_t p[] = {UVSQL_V_INT64(1)};
+  for (int i = 0; i < 2; i++)
+    treq_free(exec_ok(loop, dc, "SELECT $1::int8 + 1", p, 1));
+  treq_t *t = submit(dc, "DISCARD ALL", NULL, 0);
+  t->req.flags = UVSQL__REQ_NO_PREPARE;
+  wait_req(loop, t);
+  ASSERT_OK(t->err.code, &t->err);
+  treq_free(t);
+  t = exec_ok(loop, dc, "SELECT $1::int8 + 1", p, 1);
+  ASSERT_INT_EQ(cell_i64(t->result, 0, 0), 2);
+  treq_free(t);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* The cancel job owns its PGcancel: closing the connection meanwhile is safe. */
+TEST(close_right_after_cancel) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_t *t = submit(dc, "SELECT pg_sleep(5)", NULL, 0);
+  uv_run(loop, UV_RUN_NOWAIT);
+  ASSERT_OK(dc->driver->cancel(dc, &t->req), NULL);
+  close_wait(loop, dc);
+  ASSERT(t->done);
+  ASSERT(t->err.code == UVSQL_ECLOSED || t->err.code == UVSQL_ECANCELLED);
+  treq_free(t);
+  test_loop_close(loop);
+}

@@ -400,6 +400,20 @@ int uvsql__pg_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
 
 /* ------------------------------------------------------------------ reading */
 
+/* DISCARD ALL and DEALLOCATE ALL drop every prepared statement on the server; DISCARD ALL and
+ * RESET ALL also reset DateStyle. Forget the statements and put ISO dates back. */
+static void after_session_reset(uvsql__pg_conn_t *pc, const char *tag) {
+  const char *ds;
+  if (!tag || (strcmp(tag, "DISCARD ALL") != 0 && strcmp(tag, "DEALLOCATE ALL") != 0 &&
+               strcmp(tag, "RESET") != 0))
+    return;
+  if (strcmp(tag, "RESET") != 0)
+    uvsql__pg_cache_free(&pc->cache);
+  ds = PQparameterStatus(pc->pg, "DateStyle");
+  if (ds && strncmp(ds, "ISO", 3) != 0)
+    (void)uvsql__pg_submit_internal_first(pc, "SET DateStyle = ISO");
+}
+
 /* The head's group is complete: settle it. */
 static void complete(uvsql__pg_conn_t *pc) {
   uvsql__request_t *req = q_pop(&pc->sent);
@@ -448,6 +462,8 @@ static void complete(uvsql__pg_conn_t *pc) {
       stmt->binary = all ? 1 : -1;
     }
   }
+  if (!err.code && res)
+    after_session_reset(pc, PQcmdStatus(res));
   if (err.code) {
     if (res)
       PQclear(res);
