@@ -65,6 +65,17 @@ TEST(days_from_civil_known_dates) {
   }
 }
 
+TEST(days_from_civil_counts_days_past_the_month_end) {
+  ASSERT_INT_EQ(uvsql_days_from_civil(2024, 1, 32), uvsql_days_from_civil(2024, 2, 1));
+  ASSERT_INT_EQ(uvsql_days_from_civil(2024, 3, 0), uvsql_days_from_civil(2024, 2, 29));
+}
+
+TEST(days_from_civil_extreme_arguments_do_not_overflow) {
+  /* Nonsense in, some number out: checked for undefined behaviour by the UBSan build. */
+  (void)uvsql_days_from_civil(INT32_MAX, INT32_MAX, INT32_MAX);
+  (void)uvsql_days_from_civil(INT32_MIN, INT32_MIN, INT32_MIN);
+}
+
 TEST(civil_from_days_round_trips_every_day_of_years_1_to_9999) {
   int64_t first = uvsql_days_from_civil(1, 1, 1), last = uvsql_days_from_civil(9999, 12, 31);
   int py = 0, pm = 12, pd = 31; /* the day before 0001-01-01 */

@@ -67,12 +67,14 @@ const char *uvsql_type_name(uvsql_type_t type) {
 
 /* ------------------------------------------------------------------ calendar */
 
+/* Does not validate (uvsql_parse_temporal does): the day counts on from the first of the month,
+ * so day 32 of January is 1 February; any int arguments are free of overflow. */
 int64_t uvsql_days_from_civil(int year, int month, int day) {
   int64_t y = (int64_t)year - (month <= 2);
   int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;                                                 /* [0, 399] */
-  int64_t doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1; /* [0, 365] */
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;                         /* [0, 146096] */
+  int64_t yoe = y - era * 400;                                                    /* [0, 399] */
+  int64_t mo = month, doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + day - 1; /* [0, 365] */
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;                            /* [0, 146096] */
   return era * 146097 + doe - 719468;
 }
 
@@ -107,11 +109,6 @@ static int days_in_month(int y, int m) {
 }
 
 /* ------------------------------------------------------------------ formatting */
-
-static int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
 
 static size_t put_date(char *p, int64_t days) {
   int y, m, d;
@@ -153,8 +150,12 @@ size_t uvsql_format_temporal(uvsql_type_t type, int64_t v, char *buf, size_t siz
         n += (size_t)sprintf(tmp + n, ".%06d", (int)frac);
     }
   } else if (type == UVSQL_TYPE_TIMESTAMP || type == UVSQL_TYPE_TIMESTAMPTZ) {
-    int64_t days = floor_div(v, US_PER_DAY);
-    int64_t tod = v - days * US_PER_DAY;
+    /* Floor division by hand: days * US_PER_DAY would overflow near INT64_MIN. */
+    int64_t days = v / US_PER_DAY, tod = v % US_PER_DAY;
+    if (tod < 0) {
+      tod += US_PER_DAY;
+      days--;
+    }
     n = put_date(tmp, days);
     tmp[n++] = ' ';
     n += put_time(tmp + n, tod);
