@@ -62,6 +62,34 @@ if [ "$need_pg" = 1 ] || [ "$need_mariadb" = 1 ]; then deps_args+=(--servers); f
 if [ "$mode" = valgrind ]; then deps_args+=(--tools); fi
 bash scripts/deps.sh "${deps_args[@]}"
 
+# ------------------------------------------------------------------ build (before the servers:
+# a build error should not wait for them)
+jobs="$(nproc 2>/dev/null || echo 2)"
+case "$mode" in
+normal)
+  build="build"
+  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DUVSQL_WERROR=ON)
+  ;;
+asan)
+  build="build-asan"
+  cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DUVSQL_WERROR=ON -DUVSQL_SANITIZE=ON)
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+  export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+  ;;
+valgrind)
+  build="build-valgrind"
+  # Every test program runs under valgrind (CMake prepends the "emulator" in add_test).
+  cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DUVSQL_WERROR=ON
+    "-DCMAKE_CROSSCOMPILING_EMULATOR=valgrind;--error-exitcode=99;--leak-check=full;--errors-for-leak-kinds=definite;--quiet")
+  ;;
+esac
+
+if [ "$servers_only" = 0 ]; then
+  say "configuring and building in $build/"
+  cmake -S "$root" -B "$root/$build" "${cmake_args[@]}" >/dev/null
+  cmake --build "$root/$build" -j "$jobs"
+fi
+
 # ------------------------------------------------------------------ throwaway servers
 tmp=""
 pg_data=""
@@ -296,31 +324,7 @@ if [ "$servers_only" = 1 ]; then
   done
 fi
 
-# ------------------------------------------------------------------ build and test
-jobs="$(nproc 2>/dev/null || echo 2)"
-case "$mode" in
-normal)
-  build="build"
-  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DUVSQL_WERROR=ON)
-  ;;
-asan)
-  build="build-asan"
-  cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DUVSQL_WERROR=ON -DUVSQL_SANITIZE=ON)
-  export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:strict_string_checks=1}"
-  export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-  ;;
-valgrind)
-  build="build-valgrind"
-  # Every test program runs under valgrind (CMake prepends the "emulator" in add_test).
-  cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DUVSQL_WERROR=ON
-    "-DCMAKE_CROSSCOMPILING_EMULATOR=valgrind;--error-exitcode=99;--leak-check=full;--errors-for-leak-kinds=definite;--quiet")
-  ;;
-esac
-
-say "configuring and building in $build/"
-cmake -S "$root" -B "$root/$build" "${cmake_args[@]}" >/dev/null
-cmake --build "$root/$build" -j "$jobs"
-
+# ------------------------------------------------------------------ test
 say "running ctest ${ctest_args[*]:-}"
 set +e
 ctest --test-dir "$root/$build" --output-on-failure -j2 "${ctest_args[@]}"
