@@ -770,20 +770,21 @@ TEST(cancel_of_a_queued_request_withdraws_only_that_one) {
   uv_loop_t *loop = test_loop();
   db_t db = db_open(loop, test_sqlite_url());
   call_t a, b, c;
-  call_start(&db, &a, "SELECT 1", NULL, 0);
+  call_start(&db, &a, LONG_QUERY, NULL, 0); /* keeps b and c queued */
   call_start(&db, &b, "SELECT 2", NULL, 0);
   call_start(&db, &c, "SELECT 3", NULL, 0);
   ASSERT_OK(db.drv->cancel(db.dc, &b.req), NULL);
   ASSERT_INT_EQ(b.done, 1); /* withdrawn at once */
   ASSERT_INT_EQ(b.err.code, UVSQL_ECANCELLED);
   ASSERT_STR_CONTAINS(b.err.message, "cancelled before it ran");
+  ASSERT_INT_EQ(a.done, 0);
+  ASSERT_OK(db.drv->cancel(db.dc, &a.req), NULL);
   call_wait(&db, &c);
-  ASSERT_INT_EQ(a.err.code, 0);
+  ASSERT_INT_EQ(a.err.code, UVSQL_ECANCELLED);
   ASSERT_INT_EQ(c.err.code, 0);
   int64_t v;
   ASSERT_OK(uvsql_result_int64(c.result, 0, 0, &v), NULL);
   ASSERT_INT_EQ(v, 3);
-  uvsql_result_free(a.result);
   uvsql_result_free(c.result);
   ASSERT_INT_EQ(b.done, 1);
   db_close(&db);
@@ -893,17 +894,20 @@ static void done_then_close(uvsql__request_t *req, uvsql_result_t *result,
 TEST(close_from_inside_a_done_callback) {
   uv_loop_t *loop = test_loop();
   db_t db = db_open(loop, test_sqlite_url());
-  call_t a, b;
+  call_t a, b, c;
   close_from_done_db = &db;
   call_start(&db, &a, "SELECT 1", NULL, 0);
   a.req.done = done_then_close;
-  call_start(&db, &b, "SELECT 2", NULL, 0);
+  call_start(&db, &b, LONG_QUERY, NULL, 0); /* running or queued when a's done closes */
+  call_start(&db, &c, "SELECT 3", NULL, 0);
   test_loop_close(loop);
   ASSERT_INT_EQ(a.done, 1);
   ASSERT_INT_EQ(a.err.code, 0);
   uvsql_result_free(a.result);
   ASSERT_INT_EQ(b.done, 1);
   ASSERT_INT_EQ(b.err.code, UVSQL_ECLOSED);
+  ASSERT_INT_EQ(c.done, 1);
+  ASSERT_INT_EQ(c.err.code, UVSQL_ECLOSED);
   ASSERT_INT_EQ(close_from_done_closed, 1);
   uvsql_url_free(db.url);
 }

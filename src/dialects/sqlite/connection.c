@@ -10,40 +10,44 @@
  *               +------------+  connect cb(err)              +--------+   fail ECONNECT)
  *                     | open_after: ok; connect cb(NULL)          |
  *                     v                                           |
- *               +------------+  uvsql__sq_submit: queue; start_next hands the head request
- *               |    OPEN    |  to the worker (request_work: uvsql__sq_execute);
- *               +------------+  request_after: done, then start_next again.
- *                     |         uvsql__sq_cancel: withdraw a queued one, or interrupt.
- *                     |                                           |
+ *               +------------+  uvsql__sq_submit: request queued (QUEUED) + one worker job;
+ *               |    OPEN    |  request_work takes the queue's head (RUNNING), runs it
+ *               +------------+  (uvsql__sq_execute), marks it COMPLETED; request_after: done.
+ *                     |         uvsql__sq_cancel: QUEUED -> withdrawn, done(ECANCELLED) at
+ *                     |         once; RUNNING -> sqlite3_interrupt, done(ECANCELLED) later.
  *                     | uvsql__sq_close (from any state above; from CONNECTING the connect
  *                     v  cb is then never called: open_after sees CLOSING)
- *               +------------+  queued requests done(ECLOSED); the running one interrupted;
- *               |  CLOSING   |  close job queued behind it (close_work: uvsql__sq_close_db)
- *               +------------+
+ *               +------------+  queued requests done(ECLOSED); the running one interrupted
+ *               |  CLOSING   |  (done ECLOSED); close job queued behind every other job
+ *               +------------+  (close_work: uvsql__sq_close_db)
  *                     | close_after: uvsql__worker_close
  *                     v
  *               on_worker_closed: thread joined, handle closed; free; closed_cb
  *
  * Invariants:
- *  1. At most one request is with the worker at a time (`running`); the rest wait in the
- *     driver's own queue, so a queued request can be withdrawn at once and the request that
- *     is executing is always `running`: an interrupt can never reach a later request.
+ *  1. Requests wait in the connection's queue (under `mu`), not in the worker's: the worker
+ *     pulls the head when it is free, so queued requests run back to back with no trip through
+ *     the loop between them, and a queued one can still be withdrawn at once. Each submit adds
+ *     one worker job; a job runs whatever heads the queue then (or nothing, if withdrawals
+ *     emptied it). Requests run, and complete, in submission order; done follows that order.
  *  2. sqlite3_interrupt is called only under `mu`, and only while the worker says (`executing`,
- *     set and cleared under `mu`) that it is inside SQLite for `current`. So it never races
- *     sqlite3_close. `cancel` is reset for each request before it is handed over; the worker
- *     skips a request cancelled before it started, and the progress handler (execute.c) sees
- *     `cancel` even when SQLite forgot the interrupt.
- *  3. req->done is called exactly once, from the loop, never before uvsql__sq_submit returns: a
- *     submit refused at once is failed through uvsql__defer.
- *  4. The worker's results (conn->result, conn->err) are copied out before done runs, since
- *     done may submit the next request, whose work overwrites them on the worker thread.
- *  5. uvsql__sq_close is safe inside a done or connect callback: nothing is freed before the worker
- *     has closed, which is always at least one loop iteration later.
+ *     set and cleared under `mu`) that it is inside SQLite for `current`, the request the
+ *     cancel names: so it never reaches a later request and never races sqlite3_close. The
+ *     worker resets `cancel` when it takes a request; the progress handler (execute.c) sees
+ *     `cancel` even where SQLite forgets an interrupt (between prepare and the first step).
+ *  3. req->done is called exactly once, from the loop, never before uvsql__sq_submit returns:
+ *     a submit refused at once is failed through uvsql__defer. req->state (QUEUED, RUNNING,
+ *     COMPLETED) and req->driver_data (this connection) say where it is until then.
+ *  4. A request's result and error travel in its job record, never in shared fields: done may
+ *     run while the worker already executes the next request.
+ *  5. uvsql__sq_close is safe inside a done or connect callback: nothing is freed before the
+ *     worker has closed, which is always at least one loop iteration later.
  *  6. After a connect callback that reported an error, dc stays (FAILED) until the engine
  *     calls close(), as contract 1 says; close() may come from inside that callback.
  *  7. SQLite has no server, so dc->broken is set only when SQLite says the file is unusable
  *     (SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_IOERR): that request and every later one fail with
- *     UVSQL_EDISCONNECT, so the pool replaces the connection.
+ *     UVSQL_EDISCONNECT (the worker stops running them at once: `fatal`), so the pool
+ *     replaces the connection.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -78,13 +82,22 @@ static void fail_later(uv_loop_t *loop, uvsql__request_t *req, const uvsql_error
   req->done(req, NULL, err);
 }
 
+static void finish(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err) {
+  req->driver_data = NULL;
+  req->state = 0;
+  req->next = NULL;
+  req->done(req, result, err);
+}
+
+/* Takes every request the worker has not taken yet and fails it with err. */
 static void fail_queued(uvsql__sq_conn_t *conn, const uvsql_error_t *err) {
+  uv_mutex_lock(&conn->mu);
   uvsql__request_t *req = conn->queue_head;
   conn->queue_head = conn->queue_tail = NULL;
+  uv_mutex_unlock(&conn->mu);
   while (req) {
     uvsql__request_t *next = req->next;
-    req->next = NULL;
-    req->done(req, NULL, err);
+    finish(req, NULL, err);
     req = next;
   }
 }
@@ -127,97 +140,103 @@ static void uvsql__sq_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), v
   fail_queued(conn, &err);
 
   uv_mutex_lock(&conn->mu);
-  if (conn->running && conn->current == conn->running &&
-      atomic_load(&conn->cancel) == UVSQL__SQ_CANCEL_NONE) {
+  if (conn->current && atomic_load(&conn->cancel) == UVSQL__SQ_CANCEL_NONE) {
     atomic_store(&conn->cancel, UVSQL__SQ_CANCEL_CLOSE);
     if (conn->executing)
       sqlite3_interrupt(conn->db);
   }
   uv_mutex_unlock(&conn->mu);
 
-  /* The close job runs after whatever the worker is doing (the open, or the running request). */
+  /* The close job runs after every job already queued (the open, the requests'). */
   if (uvsql__worker_submit(conn->worker, close_work, close_after, conn) != 0)
     uvsql__worker_close(conn->worker, on_worker_closed, conn);
 }
 
 /* ------------------------------------------------------------------ requests */
 
-static void start_next(uvsql__sq_conn_t *conn);
+/* One per submitted request. The job runs whichever request heads the queue when the worker
+ * reaches it (the one it was made for, unless that was withdrawn: then a later one, and the
+ * last jobs find the queue empty and do nothing), so a withdrawal never has to reach into the
+ * worker's own queue. */
+typedef struct {
+  uvsql__sq_conn_t *conn;
+  uvsql__request_t *req; /* the request it ran, or NULL */
+  uvsql_result_t *result;
+  uvsql_error_t err;
+} request_job_t;
 
 static void request_work(void *arg) {
-  uvsql__sq_conn_t *conn = arg;
+  request_job_t *job = arg;
+  uvsql__sq_conn_t *conn = job->conn;
   uvsql__request_t *req;
-  int reason;
 
   uv_mutex_lock(&conn->mu);
-  req = conn->current;
-  reason = atomic_load(&conn->cancel);
-  conn->executing = reason == UVSQL__SQ_CANCEL_NONE;
-  uv_mutex_unlock(&conn->mu);
-
-  if (reason != UVSQL__SQ_CANCEL_NONE) { /* cancelled after it was handed over, before it started */
-    conn->result = NULL;
-    uvsql__sq_error_set(&conn->err, NULL, SQLITE_INTERRUPT, 0, req->sql, req->sql_len,
-                        conn->opt.busy_timeout_ms, reason);
-    return;
-  }
-  uvsql__sq_execute(conn, req);
-
-  uv_mutex_lock(&conn->mu);
-  conn->executing = 0;
-  uv_mutex_unlock(&conn->mu);
-}
-
-static void request_after(void *arg, int cancelled) {
-  uvsql__sq_conn_t *conn = arg;
-  uvsql__request_t *req = conn->running;
-  uvsql_result_t *result = conn->result;
-  uvsql_error_t err = conn->err; /* invariant 4 */
-
-  conn->running = NULL;
-  conn->result = NULL;
-  if (cancelled) { /* only when the close job could not be queued */
-    uvsql__error_set(&err, UVSQL_ECLOSED, "the connection was closed before the statement ran");
-    result = NULL;
-  }
-  if (err.code && uvsql__sq_error_is_fatal(err.native_code)) {
-    uvsql_error_t later;
-    conn->base.broken = 1;
-    err.code = UVSQL_EDISCONNECT;
-    uvsql__error_set(&later, UVSQL_EDISCONNECT,
-                     "the SQLite connection is unusable after an earlier error: %s", err.message);
-    fail_queued(conn, &later);
-  }
-  req->done(req, err.code ? NULL : result, err.code ? &err : NULL);
-  start_next(conn);
-}
-
-static void start_next(uvsql__sq_conn_t *conn) {
-  while (conn->state == UVSQL__SQ_OPEN && !conn->running && conn->queue_head) {
-    uvsql__request_t *req = conn->queue_head;
+  req = conn->queue_head;
+  if (req) {
     conn->queue_head = req->next;
     if (!conn->queue_head)
       conn->queue_tail = NULL;
     req->next = NULL;
-
-    uv_mutex_lock(&conn->mu);
+    req->state = UVSQL__SQ_REQ_RUNNING;
     conn->current = req;
     atomic_store(&conn->cancel, UVSQL__SQ_CANCEL_NONE);
-    uv_mutex_unlock(&conn->mu);
-    conn->running = req;
-    int rc = uvsql__worker_submit(conn->worker, request_work, request_after, conn);
-    if (rc != 0) {
-      uvsql_error_t err;
-      conn->running = NULL;
-      uvsql__error_set(&err, rc, "could not hand the statement to the SQLite worker thread");
-      fail_later(conn->base.loop, req, &err);
-    }
+    conn->executing = conn->db != NULL && !conn->fatal;
   }
+  uv_mutex_unlock(&conn->mu);
+  if (!req)
+    return;
+  job->req = req;
+
+  if (!conn->db) {
+    uvsql__error_set(&job->err, UVSQL_ECONNECT, "the SQLite database could not be opened");
+  } else if (conn->fatal) {
+    uvsql__error_set(&job->err, UVSQL_EDISCONNECT,
+                     "the SQLite connection is unusable after an earlier error (corrupt file or "
+                     "I/O error); open a new one");
+  } else {
+    uvsql__sq_execute(conn, req);
+    job->result = conn->result;
+    job->err = conn->err;
+    conn->result = NULL;
+    if (job->err.code && uvsql__sq_error_is_fatal(job->err.native_code))
+      conn->fatal = 1;
+  }
+
+  uv_mutex_lock(&conn->mu);
+  conn->executing = 0;
+  conn->current = NULL;
+  req->state = UVSQL__SQ_REQ_COMPLETED;
+  uv_mutex_unlock(&conn->mu);
+}
+
+static void request_after(void *arg, int cancelled) {
+  request_job_t *job = arg;
+  uvsql__sq_conn_t *conn = job->conn;
+  uvsql__request_t *req = job->req;
+
+  if (req) {
+    if (job->err.code && uvsql__sq_error_is_fatal(job->err.native_code)) {
+      uvsql_error_t later;
+      conn->base.broken = 1;
+      job->err.code = UVSQL_EDISCONNECT;
+      uvsql__error_set(&later, UVSQL_EDISCONNECT,
+                       "the SQLite connection is unusable after an earlier error: %s",
+                       job->err.message);
+      fail_queued(conn, &later);
+    }
+    if (job->err.code)
+      finish(req, NULL, &job->err);
+    else
+      finish(req, job->result, NULL);
+  }
+  free(job);
 }
 
 static void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
   uvsql__sq_conn_t *conn = (uvsql__sq_conn_t *)dc;
   uvsql_error_t err;
+  request_job_t *job;
+  int rc;
 
   req->next = NULL;
   if (conn->state == UVSQL__SQ_CLOSING) {
@@ -237,54 +256,107 @@ static void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
     fail_later(dc->loop, req, &err);
     return;
   }
+  job = calloc(1, sizeof *job);
+  if (!job) {
+    uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory queueing a statement");
+    fail_later(dc->loop, req, &err);
+    return;
+  }
+  job->conn = conn;
+  req->driver_data = conn;
+  req->state = UVSQL__SQ_REQ_QUEUED;
+  uv_mutex_lock(&conn->mu);
   if (conn->queue_tail)
     conn->queue_tail->next = req;
   else
     conn->queue_head = req;
   conn->queue_tail = req;
-  start_next(conn); /* the first request runs at once; done still comes from the worker */
+  uv_mutex_unlock(&conn->mu);
+
+  /* While CONNECTING, the job waits behind the open job in the worker's FIFO. */
+  rc = uvsql__worker_submit(conn->worker, request_work, request_after, job);
+  if (rc != 0) {
+    /* No job will take it: take it back (it is still queued, or a job queued earlier for a
+     * withdrawn request took it, which is fine: then leave it). */
+    int taken = 0;
+    uv_mutex_lock(&conn->mu);
+    if (req->state == UVSQL__SQ_REQ_QUEUED) {
+      uvsql__request_t *prev = NULL, *q = conn->queue_head;
+      for (; q && q != req; prev = q, q = q->next) {
+      }
+      if (q) {
+        if (prev)
+          prev->next = req->next;
+        else
+          conn->queue_head = req->next;
+        if (conn->queue_tail == req)
+          conn->queue_tail = prev;
+        taken = 1;
+      }
+    }
+    uv_mutex_unlock(&conn->mu);
+    free(job);
+    if (taken) {
+      req->driver_data = NULL;
+      uvsql__error_set(&err, rc, "could not hand the statement to the SQLite worker thread");
+      fail_later(dc->loop, req, &err);
+    }
+  }
 }
 
 static int uvsql__sq_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
   uvsql__sq_conn_t *conn = (uvsql__sq_conn_t *)dc;
-  uvsql__request_t *prev = NULL;
+  int withdrawn = 0;
 
-  for (uvsql__request_t *q = conn->queue_head; q; prev = q, q = q->next) {
-    if (q == req) { /* not started: withdraw it */
-      uvsql_error_t err;
+  if (req->driver_data != conn)
+    return UVSQL_EINVALID_ARGUMENT;
+  uv_mutex_lock(&conn->mu);
+  switch (req->state) {
+  case UVSQL__SQ_REQ_QUEUED: { /* not taken by the worker: withdraw it */
+    uvsql__request_t *prev = NULL, *q = conn->queue_head;
+    for (; q && q != req; prev = q, q = q->next) {
+    }
+    if (q) {
       if (prev)
         prev->next = req->next;
       else
         conn->queue_head = req->next;
       if (conn->queue_tail == req)
         conn->queue_tail = prev;
-      req->next = NULL;
-      uvsql__error_set(&err, UVSQL_ECANCELLED, "the statement was cancelled before it ran");
-      req->done(req, NULL, &err);
-      return 0;
+      withdrawn = 1;
     }
+    break;
   }
-  if (req != conn->running)
-    return UVSQL_EINVALID_ARGUMENT;
-  uv_mutex_lock(&conn->mu);
-  if (conn->current == req && atomic_load(&conn->cancel) == UVSQL__SQ_CANCEL_NONE) {
-    atomic_store(&conn->cancel, UVSQL__SQ_CANCEL_USER);
-    if (conn->executing)
-      sqlite3_interrupt(conn->db); /* allowed from any thread; see invariant 2 */
+  case UVSQL__SQ_REQ_RUNNING:
+    if (conn->current == req && atomic_load(&conn->cancel) == UVSQL__SQ_CANCEL_NONE) {
+      atomic_store(&conn->cancel, UVSQL__SQ_CANCEL_USER);
+      if (conn->executing)
+        sqlite3_interrupt(conn->db); /* allowed from any thread; see invariant 2 */
+    }
+    break;
+  default: /* COMPLETED: too late, its result is on its way */
+    break;
   }
   uv_mutex_unlock(&conn->mu);
+  if (withdrawn) {
+    uvsql_error_t err;
+    uvsql__error_set(&err, UVSQL_ECANCELLED, "the statement was cancelled before it ran");
+    finish(req, NULL, &err);
+  }
   return 0;
 }
 
 /* ------------------------------------------------------------------ connect */
 
 static void open_work(void *arg) {
-  uvsql__sq_open(arg);
+  uvsql__sq_conn_t *conn = arg;
+  uvsql__sq_open(conn);
+  conn->open_err = conn->err; /* request jobs may reuse conn->err before open_after runs */
 }
 
 static void open_after(void *arg, int cancelled) {
   uvsql__sq_conn_t *conn = arg;
-  uvsql_error_t err = conn->err;
+  uvsql_error_t err = conn->open_err;
 
   if (conn->state == UVSQL__SQ_CLOSING || cancelled)
     return; /* close() came first: cb is never called (contract 1); the close job cleans up */
@@ -297,7 +369,6 @@ static void open_after(void *arg, int cancelled) {
   }
   conn->state = UVSQL__SQ_OPEN;
   conn->connect_cb(&conn->base, NULL, conn->connect_data);
-  start_next(conn); /* requests submitted while opening */
 }
 
 static int uvsql__sq_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *url,
@@ -313,8 +384,9 @@ static int uvsql__sq_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_
   rc = uvsql__sq_options_parse(&conn->opt, url, err);
   if (rc != 0)
     goto fail_opt;
-  conn->cache_size = opt ? opt->statement_cache_size : DEFAULT_CACHE_SIZE;
-  if (uvsql__sq_cache_init(&conn->cache, conn->cache_size) != 0 || uv_mutex_init(&conn->mu) != 0) {
+  if (uvsql__sq_cache_init(&conn->cache, opt ? opt->statement_cache_size : DEFAULT_CACHE_SIZE) !=
+          0 ||
+      uv_mutex_init(&conn->mu) != 0) {
     rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory");
     goto fail_cache;
   }

@@ -80,33 +80,41 @@ typedef enum {
   UVSQL__SQ_FAILED,         /* open failed: cb told; waits for close() */
 } uvsql__sq_state_t;
 
+/* Where a request is (uvsql__request_t.state), written under mu. */
+enum {
+  UVSQL__SQ_REQ_QUEUED = 1, /* in the connection's queue: can be withdrawn */
+  UVSQL__SQ_REQ_RUNNING,    /* taken by the worker (`current`) */
+  UVSQL__SQ_REQ_COMPLETED,  /* ran; its done comes with the worker's next wakeup */
+};
+
 typedef struct uvsql__sq_conn_s {
   uvsql__dconn_t base; /* first: the engine's view */
   uvsql__sq_state_t state;
   uvsql__worker_t *worker;
   uvsql__sq_options_t opt;
-  int cache_size;
   /* Loop thread only. */
-  uvsql__request_t *queue_head; /* submitted, not handed to the worker yet */
-  uvsql__request_t *queue_tail;
-  uvsql__request_t *running; /* handed to the worker; its after has not run */
   uvsql__connect_cb connect_cb;
   void *connect_data;
   void (*closed_cb)(void *data);
   void *closed_data;
-  /* Shared with the worker, under mu. `current` is the request the worker is about to run or
-   * is running; `executing` says it is inside SQLite (then sqlite3_interrupt reaches it).
-   * `cancel` (UVSQL__SQ_CANCEL_*) is also read without the lock by the progress handler. */
+  /* Shared with the worker, under mu. The queue holds requests submitted and not yet taken by
+   * the worker; `current` is the one it took and runs; `executing` says it is inside SQLite
+   * (only then may sqlite3_interrupt be called). `cancel` (UVSQL__SQ_CANCEL_*) concerns
+   * `current`; it is also read without the lock by the progress handler. */
   uv_mutex_t mu;
+  uvsql__request_t *queue_head;
+  uvsql__request_t *queue_tail;
   uvsql__request_t *current;
   int executing;
   atomic_int cancel;
   /* Worker thread only. */
   sqlite3 *db;
   uvsql__sq_cache_t cache;
-  /* Results of the job that just ran, read by its after on the loop thread. */
-  uvsql_result_t *result;
+  int fatal;              /* a request found the file unusable: fail the rest */
+  uvsql_result_t *result; /* scratch of uvsql__sq_execute, moved into the job */
   uvsql_error_t err;
+  /* Written by the open job only, read by its after. */
+  uvsql_error_t open_err;
 } uvsql__sq_conn_t;
 
 /* ------------------------------------------------------------------ execute.c (worker) */
