@@ -4,10 +4,11 @@
  *   parameter        bound as
  *   BOOL             INTEGER 0 / 1
  *   DATE             TEXT 'YYYY-MM-DD'
- *   TIME             TEXT 'HH:MM:SS.ffffff'
- *   TIMESTAMP        TEXT 'YYYY-MM-DD HH:MM:SS.ffffff'
- *   TIMESTAMPTZ      TEXT 'YYYY-MM-DD HH:MM:SS.ffffff+00:00' (always UTC)
- * which is what SQLite's own date functions read and write, so they sort and compare correctly.
+ *   TIME             TEXT 'HH:MM:SS[.ffffff]'
+ *   TIMESTAMP        TEXT 'YYYY-MM-DD HH:MM:SS[.ffffff]'
+ *   TIMESTAMPTZ      TEXT 'YYYY-MM-DD HH:MM:SS[.ffffff]+00:00' (always UTC)
+ * as uvsql_format_temporal writes them (six fraction digits, only when not zero): the forms
+ * SQLite's own date functions read, and text that sorts like the values.
  *
  * Cells keep the kind SQLite stored them as (INTEGER -> INT64, REAL -> DOUBLE, TEXT -> TEXT,
  * BLOB -> BYTES, NULL -> NULL): a date column's cells stay TEXT and the result getters parse
