@@ -1,0 +1,177 @@
+/* bench/lib/uvsql_side.c — the workloads through uvsql: engine, pool, text statements and the
+ * typed getters, as a user would write them. Each function makes its own loop and engine,
+ * warms up (connect, prepare, learn result types) and then times the work. */
+#include <stdlib.h>
+#include <string.h>
+#include <uvsql.h>
+#include "bench.h"
+
+typedef struct {
+  uv_loop_t loop;
+  uvsql_engine_t *engine;
+} env_t;
+
+static int env_open(env_t *env, const char *url, int pool) {
+  uvsql_error_t err;
+  uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
+  opt.pool_size = pool;
+  opt.max_overflow = 0;
+  uv_loop_init(&env->loop);
+  if (uvsql_engine_new(&env->engine, &env->loop, url, &opt, &err) != 0) {
+    fprintf(stderr, "engine: %s\n", err.message);
+    return -1;
+  }
+  return 0;
+}
+
+static void env_close(env_t *env) {
+  uvsql_future_t *f = uvsql_engine_dispose(env->engine, NULL, NULL);
+  uvsql_future_wait(f);
+  uvsql_future_unref(f);
+  uv_run(&env->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&env->loop);
+}
+
+static int failed(uvsql_future_t *f, const char *what) {
+  const uvsql_error_t *e = uvsql_future_error(f);
+  fprintf(stderr, "%s: %s\n", what, e ? e->message : "?");
+  uvsql_future_unref(f);
+  return -1;
+}
+
+/* Reads every row the way an application would; adds to the run's checksum. */
+static void consume(const uvsql_result_t *r, bench_run_t *run) {
+  size_t n = uvsql_result_nrows(r);
+  for (size_t i = 0; i < n; i++) {
+    int64_t id, ts;
+    double x;
+    int flag;
+    const char *name;
+    size_t len;
+    uvsql_result_int64(r, i, 0, &id);
+    uvsql_result_text(r, i, 1, &name, &len);
+    uvsql_result_double(r, i, 2, &x);
+    uvsql_result_timestamp(r, i, 3, &ts);
+    uvsql_result_bool(r, i, 4, &flag);
+    run->checksum += (double)id + x + flag + (double)len;
+  }
+  run->rows += (int64_t)n;
+}
+
+int uvsql_large_resultset(const char *url, bench_run_t *out) {
+  env_t env;
+  uvsql_stmt_t *st;
+  if (env_open(&env, url, 1) != 0 || uvsql_text(&st, BENCH_SELECT_ALL, NULL) != 0)
+    return -1;
+  double best = 1e9;
+  bench_run_t run = {0};
+  for (int rep = 0; rep < 4; rep++) { /* the first run warms up and is not counted */
+    memset(&run, 0, sizeof run);
+    double t0 = bench_now();
+    uvsql_future_t *f = uvsql_engine_execute(env.engine, st, NULL, 0, NULL, NULL);
+    if (uvsql_future_wait(f) != 0)
+      return failed(f, "large_resultset");
+    consume(uvsql_future_value(f), &run);
+    uvsql_future_unref(f);
+    run.seconds = bench_now() - t0;
+    if (rep > 0 && run.seconds < best)
+      best = run.seconds;
+  }
+  run.seconds = best;
+  *out = run;
+  uvsql_stmt_free(st);
+  env_close(&env);
+  return 0;
+}
+
+int uvsql_short_selects(const char *url, int n, int64_t nkeys, bench_run_t *out) {
+  env_t env;
+  uvsql_stmt_t *st;
+  if (env_open(&env, url, 1) != 0 || uvsql_text(&st, BENCH_SELECT_ONE, NULL) != 0)
+    return -1;
+  uvsql_future_t *f = uvsql_engine_connect(env.engine, NULL, NULL);
+  if (uvsql_future_wait(f) != 0)
+    return failed(f, "connect");
+  uvsql_conn_t *conn = uvsql_future_value(f);
+  uvsql_future_unref(f);
+  bench_run_t run = {0};
+  double t0 = 0;
+  for (int i = -100; i < n; i++) { /* 100 warm-up lookups */
+    if (i == 0) {
+      memset(&run, 0, sizeof run);
+      t0 = bench_now();
+    }
+    uvsql_param_t p[] = {UVSQL_P_INT64("id", 1 + (int64_t)((i + 100) * 7919) % nkeys)};
+    f = uvsql_conn_execute(conn, st, p, 1, NULL, NULL);
+    if (uvsql_future_wait(f) != 0)
+      return failed(f, "short_selects");
+    consume(uvsql_future_value(f), &run);
+    uvsql_future_unref(f);
+  }
+  run.seconds = bench_now() - t0;
+  *out = run;
+  uvsql_conn_release(conn);
+  uvsql_stmt_free(st);
+  env_close(&env);
+  return 0;
+}
+
+typedef struct caller_s {
+  env_t *env;
+  uvsql_stmt_t *st;
+  int left;
+  int64_t key, nkeys;
+  bench_run_t *run;
+  int *active;
+} caller_t;
+
+static void caller_next(caller_t *c);
+
+static void caller_done(uvsql_future_t *f, void *data) {
+  caller_t *c = data;
+  if (uvsql_future_state(f) != UVSQL_FUTURE_RESOLVED) {
+    fprintf(stderr, "concurrent_selects: %s\n", uvsql_future_error(f)->message);
+    exit(1);
+  }
+  consume(uvsql_future_value(f), c->run);
+  caller_next(c);
+}
+
+static void caller_next(caller_t *c) {
+  if (c->left-- == 0) {
+    (*c->active)--;
+    return;
+  }
+  c->key = 1 + (c->key * 7919 + 13) % c->nkeys;
+  uvsql_param_t p[] = {UVSQL_P_INT64("id", c->key)};
+  uvsql_engine_execute(c->env->engine, c->st, p, 1, caller_done, c);
+}
+
+int uvsql_concurrent_selects(const char *url, int n, int ncallers, int pool, int64_t nkeys,
+                             bench_run_t *out) {
+  env_t env;
+  uvsql_stmt_t *st;
+  if (env_open(&env, url, pool) != 0 || uvsql_text(&st, BENCH_SELECT_ONE, NULL) != 0)
+    return -1;
+  caller_t *callers = calloc((size_t)ncallers, sizeof *callers);
+  bench_run_t run = {0};
+  int active = 0;
+  for (int pass = 0; pass < 2; pass++) { /* pass 0 warms up every pooled connection */
+    memset(&run, 0, sizeof run);
+    int per = pass == 0 ? 20 : n / ncallers;
+    double t0 = bench_now();
+    for (int i = 0; i < ncallers; i++) {
+      callers[i] = (caller_t){&env, st, per, i, nkeys, &run, &active};
+      active++;
+      caller_next(&callers[i]);
+    }
+    while (active > 0)
+      uv_run(&env.loop, UV_RUN_ONCE);
+    run.seconds = bench_now() - t0;
+  }
+  *out = run;
+  free(callers);
+  uvsql_stmt_free(st);
+  env_close(&env);
+  return 0;
+}
