@@ -1,13 +1,27 @@
 /* tests/test_engine.c — engine behaviour every backend shares, run on PostgreSQL (a real
- * server, UVSQL_TEST_PG_URL) and on SQLite (a real file): type round trips, injection
+ * server, UVSQL_TEST_PG_URL), MariaDB (a real server, UVSQL_TEST_MARIADB_URL) and SQLite (a
+ * real file): type round trips, injection
  * payloads, transactions, savepoints, parameter errors, echo logging, many queries in flight
  * while the loop stays responsive. Each behaviour is one function; each backend one TEST. */
 #include <math.h>
 #include "backend.h"
 
+static int is_mariadb(const uvsql_engine_t *e) {
+  return strcmp(uvsql_engine_dialect(e), "mariadb") == 0;
+}
+
 static const char *types_ddl(const char *dialect, const char *t) {
   static char buf[512];
   int pg = strcmp(dialect, "postgresql") == 0;
+  if (strcmp(dialect, "mariadb") == 0) {
+    /* MariaDB: LONGBLOB for binary; DATETIME(6)/TIME(6) keep microseconds; no time zone
+     * type, so a TIMESTAMPTZ goes into a DATETIME(6) as UTC. */
+    snprintf(buf, sizeof buf,
+             "CREATE TABLE %s (k integer PRIMARY KEY, b boolean, i bigint, d double precision, "
+             "s text, y longblob, dt date, tm time(6), ts datetime(6), tz datetime(6))",
+             t);
+    return buf;
+  }
   snprintf(buf, sizeof buf,
            "CREATE TABLE %s (k integer PRIMARY KEY, b boolean, i bigint, d double precision, "
            "s text, y %s, dt date, tm time, ts timestamp, tz %s)",
@@ -108,6 +122,9 @@ TEST(pg_every_type_round_trips) {
 TEST(sqlite_every_type_round_trips) {
   every_type_round_trips(test_sqlite_url());
 }
+TEST(mariadb_every_type_round_trips) {
+  every_type_round_trips(test_mariadb_url());
+}
 
 static void injection_payload_is_stored_verbatim(const char *url) {
   fixture_t fx = fixture_open(url, NULL);
@@ -147,6 +164,9 @@ TEST(pg_injection_payload_is_stored_verbatim) {
 TEST(sqlite_injection_payload_is_stored_verbatim) {
   injection_payload_is_stored_verbatim(test_sqlite_url());
 }
+TEST(mariadb_injection_payload_is_stored_verbatim) {
+  injection_payload_is_stored_verbatim(test_mariadb_url());
+}
 
 static void failed_statement_in_transaction_leaves_nothing(const char *url) {
   fixture_t fx = fixture_open(url, NULL);
@@ -167,6 +187,10 @@ static void failed_statement_in_transaction_leaves_nothing(const char *url) {
   if (strcmp(uvsql_engine_dialect(fx.engine), "postgresql") == 0) {
     ASSERT_STR_EQ(e->sqlstate, "23505");
     ASSERT_STR_CONTAINS(e->message, "duplicate key");
+  } else if (is_mariadb(fx.engine)) {
+    ASSERT_STR_EQ(e->sqlstate, "23000");
+    ASSERT_INT_EQ(e->native_code, 1062);
+    ASSERT_STR_CONTAINS(e->message, "Duplicate entry '1' for key 'PRIMARY'");
   } else {
     ASSERT_STR_CONTAINS(e->message, "UNIQUE constraint failed");
   }
@@ -185,6 +209,9 @@ TEST(pg_failed_statement_in_transaction_leaves_nothing_after_rollback) {
 }
 TEST(sqlite_failed_statement_in_transaction_leaves_nothing_after_rollback) {
   failed_statement_in_transaction_leaves_nothing(test_sqlite_url());
+}
+TEST(mariadb_failed_statement_in_transaction_leaves_nothing_after_rollback) {
+  failed_statement_in_transaction_leaves_nothing(test_mariadb_url());
 }
 
 static void savepoints_and_commit(const char *url) {
@@ -234,6 +261,9 @@ TEST(pg_savepoint_rollback_keeps_outer_work) {
 TEST(sqlite_savepoint_rollback_keeps_outer_work) {
   savepoints_and_commit(test_sqlite_url());
 }
+TEST(mariadb_savepoint_rollback_keeps_outer_work) {
+  savepoints_and_commit(test_mariadb_url());
+}
 
 static void release_rolls_back_open_transaction(const char *url) {
   fixture_t fx = fixture_open(url, NULL);
@@ -258,6 +288,9 @@ TEST(pg_release_rolls_back_open_transaction) {
 TEST(sqlite_release_rolls_back_open_transaction) {
   release_rolls_back_open_transaction(test_sqlite_url());
 }
+TEST(mariadb_release_rolls_back_open_transaction) {
+  release_rolls_back_open_transaction(test_mariadb_url());
+}
 
 static void parameter_mistakes_are_reported(const char *url) {
   fixture_t fx = fixture_open(url, NULL);
@@ -272,7 +305,13 @@ static void parameter_mistakes_are_reported(const char *url) {
   uvsql_future_unref(f);
   f = uvsql_engine_execute_sql(fx.engine, "SELEC 1", NULL, 0, NULL, NULL);
   e = AWAIT_ERR(f, UVSQL_EPROGRAMMING);
-  ASSERT_STR_CONTAINS(e->message, "syntax error");
+  if (is_mariadb(fx.engine)) {
+    ASSERT_STR_CONTAINS(e->message, "error in your SQL syntax");
+    ASSERT_INT_EQ(e->native_code, 1064);
+    ASSERT_STR_EQ(e->sqlstate, "42000");
+  } else {
+    ASSERT_STR_CONTAINS(e->message, "syntax error");
+  }
   uvsql_future_unref(f);
   fixture_close(&fx);
 }
@@ -281,6 +320,9 @@ TEST(pg_parameter_and_sql_mistakes_are_reported) {
 }
 TEST(sqlite_parameter_and_sql_mistakes_are_reported) {
   parameter_mistakes_are_reported(test_sqlite_url());
+}
+TEST(mariadb_parameter_and_sql_mistakes_are_reported) {
+  parameter_mistakes_are_reported(test_mariadb_url());
 }
 
 static char echo_log[4096];
@@ -316,6 +358,9 @@ TEST(pg_echo_logs_statements_and_can_hide_parameters) {
 TEST(sqlite_echo_logs_statements_and_can_hide_parameters) {
   echo_logs_statements_and_hides_parameters(test_sqlite_url());
 }
+TEST(mariadb_echo_logs_statements_and_can_hide_parameters) {
+  echo_logs_statements_and_hides_parameters(test_mariadb_url());
+}
 
 /* ------------------------------------------------------------- the loop is never blocked */
 
@@ -346,6 +391,8 @@ static void thousand_queries_keep_timer_on_time(const char *url) {
   uvsql_error_t err;
   const char *sql = strcmp(uvsql_engine_dialect(fx.engine), "postgresql") == 0
                         ? "SELECT :n::bigint * 2, pg_sleep(0.0005)"
+                    : is_mariadb(fx.engine)
+                        ? "SELECT CAST(:n AS SIGNED) * 2, SLEEP(0.0005)"
                         : "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
                           "WHERE x < 500) SELECT :n * 2 + 0 * count(*) FROM c";
   ASSERT_OK(uvsql_text(&st, sql, &err), &err);
@@ -376,4 +423,7 @@ TEST(pg_thousand_queries_in_flight_keep_a_10ms_timer_on_time) {
 }
 TEST(sqlite_thousand_queries_in_flight_keep_a_10ms_timer_on_time) {
   thousand_queries_keep_timer_on_time(test_sqlite_url());
+}
+TEST(mariadb_thousand_queries_in_flight_keep_a_10ms_timer_on_time) {
+  thousand_queries_keep_timer_on_time(test_mariadb_url());
 }

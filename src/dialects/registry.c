@@ -2,11 +2,13 @@
 #include <string.h>
 #include "driver.h"
 
+extern const uvsql__driver_t uvsql__mariadb_driver;
 extern const uvsql__driver_t uvsql__postgresql_driver;
 extern const uvsql__driver_t uvsql__sqlite_driver;
 
 static const uvsql__driver_t *const drivers[] = {
     &uvsql__postgresql_driver,
+    &uvsql__mariadb_driver,
     &uvsql__sqlite_driver,
 };
 

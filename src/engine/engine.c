@@ -48,7 +48,7 @@ int uvsql_engine_new(uvsql_engine_t **out, uv_loop_t *loop, const char *url,
     if (!e->driver)
       rc = uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
                             "the %s backend is not built into this uvsql: supported are "
-                            "postgresql:// and sqlite://",
+                            "postgresql://, mariadb:// (mysql://) and sqlite://",
                             e->url->driver);
   }
   if (rc == 0)

@@ -1,0 +1,502 @@
+/* src/dialects/mariadb/exec.c — requests on a MariaDB connection: the FIFO queue, the steps
+ * of one request, cancel.
+ *
+ * One request is on the wire at a time (`running`); the rest wait in the driver's queue, in
+ * submission order, so a queued request can be withdrawn at once and nothing interleaves.
+ *
+ * Steps of a request (each a nonblocking call; uvsql__my_step picks the next when one ends):
+ *
+ *   binary protocol (parameters, or a single statement):
+ *     [cache full: STMT_CLOSE of the least recently used statement]
+ *     [not cached: PREPARE] -> EXECUTE -> [columns: STMT_STORE] -> [more results: STMT_NEXT
+ *     (-> STMT_STORE, discarded) ...] -> done -> [statement not cached: STMT_CLOSE]
+ *   text protocol (UVSQL__REQ_NO_PREPARE — BEGIN, COMMIT, savepoints, the pool's ping and
+ *   rollback — or several statements in one text without parameters):
+ *     QUERY -> STORE -> [more results: NEXT -> STORE ...] -> done
+ *
+ * The text protocol is also how several statements run as one request ("SET TRANSACTION
+ * ISOLATION LEVEL ...; START TRANSACTION"): connections are opened with
+ * CLIENT_MULTI_STATEMENTS. Only texts without parameters take that path, so no value of the
+ * user's is ever part of SQL text. The result of a multi-statement request is the last result
+ * set that had columns, else the row count of the last statement.
+ *
+ * Invariants:
+ *  1. req->done is called exactly once, from the loop, never inside submit(): a request that
+ *     cannot start is failed through uvsql__my_fail_later, and the first request on an idle
+ *     connection is started by uvsql__my_kick.
+ *  2. A cancelled running request is settled as UVSQL_ECANCELLED whatever the server answers
+ *     (MariaDB ends a killed SLEEP() with a row, not an error), unless the connection broke.
+ *     While the KILL QUERY connection works (mc->kill), the next request does not start: the
+ *     KILL can never reach a later statement.
+ *  3. After done, the driver never touches req.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "mariadb.h"
+
+/* ------------------------------------------------------------------ helpers */
+
+typedef struct {
+  uvsql__request_t *req;
+  uvsql_error_t err;
+} late_failure_t;
+
+static void on_late_failure(void *arg) {
+  late_failure_t *lf = arg;
+  lf->req->done(lf->req, NULL, &lf->err);
+  free(lf);
+}
+
+void uvsql__my_fail_later(uv_loop_t *loop, uvsql__request_t *req, const uvsql_error_t *err) {
+  late_failure_t *lf = malloc(sizeof *lf);
+  if (lf) {
+    lf->req = req;
+    lf->err = *err;
+    if (uvsql__defer(loop, on_late_failure, lf) == 0)
+      return;
+    free(lf);
+  }
+  req->done(req, NULL, err); /* out of memory twice over: failing now beats never */
+}
+
+int uvsql__my_is_multi(const char *sql, size_t len) {
+  int seen_semicolon = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = sql[i];
+    if (c == '\'' || c == '"' || c == '`') {
+      for (i++; i < len && sql[i] != c; i++)
+        if (sql[i] == '\\' && c != '`')
+          i++;
+    } else if (c == '#' || (c == '-' && i + 2 < len && sql[i + 1] == '-' &&
+                            (sql[i + 2] == ' ' || sql[i + 2] == '\t'))) {
+      while (i < len && sql[i] != '\n')
+        i++;
+    } else if (c == '/' && i + 1 < len && sql[i + 1] == '*') {
+      for (i += 2; i + 1 < len && !(sql[i] == '*' && sql[i + 1] == '/'); i++)
+        ;
+      i++;
+    } else if (c == ';') {
+      seen_semicolon = 1;
+    } else if (seen_semicolon && c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void set_stmt_error(uvsql__my_conn_t *mc, MYSQL_STMT *stmt) {
+  const uvsql__request_t *req = mc->running;
+  uvsql__my_error_set(&mc->err, mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt),
+                      mysql_stmt_error(stmt), req->sql, req->sql_len);
+}
+
+static void set_conn_error(uvsql__my_conn_t *mc) {
+  const uvsql__request_t *req = mc->running;
+  uvsql__my_error_set(&mc->err, mysql_errno(mc->mysql), mysql_sqlstate(mc->mysql),
+                      mysql_error(mc->mysql), req->sql, req->sql_len);
+}
+
+void uvsql__my_exec_free(uvsql__my_conn_t *mc) {
+  if (mc->stmt && !mc->stmt_cached)
+    mysql_stmt_close(mc->stmt); /* only once the handle is closed: detached, no I/O */
+  mc->stmt = NULL;
+  mc->stmt_cached = 0;
+  uvsql_result_free(mc->result);
+  mc->result = NULL;
+}
+
+void uvsql__my_fail_all(uvsql__my_conn_t *mc, const uvsql_error_t *err) {
+  uvsql__request_t *req = mc->running;
+  if (req) {
+    mc->running = NULL;
+    mc->cancel_asked = 0;
+    uvsql_result_free(mc->result);
+    mc->result = NULL;
+    req->done(req, NULL, err);
+  }
+  req = mc->queue_head;
+  mc->queue_head = mc->queue_tail = NULL;
+  while (req) {
+    uvsql__request_t *next = req->next;
+    req->next = NULL;
+    req->done(req, NULL, err);
+    req = next;
+  }
+}
+
+/* ------------------------------------------------------------------ finishing a request */
+
+/* Settles `running` with mc->result or mc->err, then goes on with the queue. */
+static int finish(uvsql__my_conn_t *mc) {
+  uvsql__request_t *req = mc->running;
+  uvsql_result_t *result = mc->result;
+  uvsql_error_t err = mc->err;
+  MYSQL_STMT *leftover = mc->stmt && !mc->stmt_cached ? mc->stmt : NULL;
+
+  if (mc->stmt && mc->stmt_cached)
+    mysql_stmt_free_result(mc->stmt); /* local: every result set was read */
+  mc->running = NULL;
+  mc->result = NULL;
+  mc->stmt = NULL;
+  mc->stmt_cached = 0;
+  uvsql__error_set(&mc->err, 0, "%s", "");
+  if (mc->cancel_asked && err.code != UVSQL_EDISCONNECT) {
+    if (!err.code || err.code == UVSQL_ECANCELLED) {
+      char native[UVSQL_ERROR_MESSAGE_MAX];
+      snprintf(native, sizeof native, "%s", err.code ? err.message : "");
+      uvsql__error_set_db(&err, UVSQL_ECANCELLED, err.code ? err.sqlstate : NULL,
+                          err.code ? err.native_code : 0,
+                          "the statement was cancelled (KILL QUERY %lu)%s%s", mc->thread_id,
+                          native[0] ? ": " : "", native);
+    }
+    uvsql_result_free(result);
+    result = NULL;
+  }
+  mc->cancel_asked = 0;
+  if (err.code) {
+    uvsql_result_free(result);
+    req->done(req, NULL, &err);
+  } else {
+    req->done(req, result, NULL);
+  }
+  if (leftover) {
+    if (mc->closing || mc->state != UVSQL__MY_READY) {
+      mc->stmt = leftover; /* closed with the handle (uvsql__my_exec_free) */
+      return -1;
+    }
+    mc->op = UVSQL__MY_OP_STMT_CLOSE;
+    mc->op_stmt = leftover;
+    return mysql_stmt_close_start(&mc->ret_bool, leftover);
+  }
+  return uvsql__my_start_next(mc);
+}
+
+/* An error ended a step: a lost server breaks the connection, anything else ends the request. */
+static int fail_step(uvsql__my_conn_t *mc) {
+  if (uvsql__my_error_is_disconnect((unsigned)mc->err.native_code)) {
+    uvsql_error_t err = mc->err;
+    err.code = UVSQL_EDISCONNECT;
+    uvsql__my_broken(mc, &err);
+    return -1;
+  }
+  return finish(mc);
+}
+
+/* ------------------------------------------------------------------ steps */
+
+static int start_prepare(uvsql__my_conn_t *mc) {
+  const uvsql__request_t *req = mc->running;
+  my_bool on = 1;
+  MYSQL_STMT *stmt = mysql_stmt_init(mc->mysql);
+  if (!stmt) {
+    uvsql__error_set(&mc->err, UVSQL_ENOMEM, "out of memory preparing a statement");
+    return finish(mc);
+  }
+  mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &on);
+  mc->stmt = stmt;
+  mc->stmt_cached = 0;
+  mc->op = UVSQL__MY_OP_PREPARE;
+  mc->op_stmt = stmt;
+  return mysql_stmt_prepare_start(&mc->ret_int, stmt, req->sql, (unsigned long)req->sql_len);
+}
+
+static int start_text(uvsql__my_conn_t *mc) {
+  const uvsql__request_t *req = mc->running;
+  mc->text_mode = 1;
+  mc->op = UVSQL__MY_OP_QUERY;
+  return mysql_real_query_start(&mc->ret_int, mc->mysql, req->sql, (unsigned long)req->sql_len);
+}
+
+static int start_execute(uvsql__my_conn_t *mc) {
+  const uvsql__request_t *req = mc->running;
+  if (mc->cancel_asked) { /* cancelled while preparing: do not run it at all */
+    uvsql__error_set(&mc->err, UVSQL_ECANCELLED, "the statement was cancelled before it ran");
+    return finish(mc);
+  }
+  unsigned long want = mysql_stmt_param_count(mc->stmt);
+  if (want != (unsigned long)req->nparams) {
+    uvsql__error_set(&mc->err, UVSQL_EPROGRAMMING,
+                     "the statement takes %lu parameters but %d were given (a '?' in the SQL "
+                     "text is a placeholder on MariaDB: write :name placeholders only) [SQL: "
+                     "%.200s]",
+                     want, req->nparams, req->sql);
+    return finish(mc);
+  }
+  if (req->nparams) {
+    if (uvsql__my_bind_params(mc, req) != 0) {
+      uvsql__error_set(&mc->err, UVSQL_ENOMEM, "out of memory binding parameters");
+      return finish(mc);
+    }
+    if (mysql_stmt_bind_param(mc->stmt, mc->binds) != 0) {
+      set_stmt_error(mc, mc->stmt);
+      return finish(mc);
+    }
+  }
+  mc->op = UVSQL__MY_OP_EXECUTE;
+  mc->op_stmt = mc->stmt;
+  return mysql_stmt_execute_start(&mc->ret_int, mc->stmt);
+}
+
+/* The first call of the head request. -2: it ended at once (mc->err set). */
+static int begin(uvsql__my_conn_t *mc) {
+  const uvsql__request_t *req = mc->running;
+  if ((req->flags & UVSQL__REQ_NO_PREPARE) ||
+      (req->nparams == 0 && uvsql__my_is_multi(req->sql, req->sql_len)))
+    return start_text(mc);
+  MYSQL_STMT *stmt = uvsql__my_cache_get(&mc->cache, req->sql, req->sql_len);
+  if (stmt) {
+    mc->stmt = stmt;
+    mc->stmt_cached = 1;
+    return start_execute(mc);
+  }
+  if (uvsql__my_cache_full(&mc->cache)) {
+    MYSQL_STMT *old = uvsql__my_cache_evict(&mc->cache);
+    mc->op = UVSQL__MY_OP_STMT_CLOSE;
+    mc->op_stmt = old;
+    return mysql_stmt_close_start(&mc->ret_bool, old);
+  }
+  return start_prepare(mc);
+}
+
+int uvsql__my_start_next(uvsql__my_conn_t *mc) {
+  if (mc->closing || mc->state != UVSQL__MY_READY || mc->running || mc->kill ||
+      mc->op != UVSQL__MY_OP_NONE || !mc->queue_head)
+    return -1;
+  uvsql__request_t *req = mc->queue_head;
+  mc->queue_head = req->next;
+  if (!mc->queue_head)
+    mc->queue_tail = NULL;
+  req->next = NULL;
+  mc->running = req;
+  mc->cancel_asked = 0;
+  mc->text_mode = 0;
+  mc->draining = 0;
+  mc->stmt = NULL;
+  mc->stmt_cached = 0;
+  mc->result = NULL;
+  uvsql__error_set(&mc->err, 0, "%s", "");
+  return begin(mc);
+}
+
+/* After a result set is read: more of them (CALL), or the end. */
+static int after_stmt_result(uvsql__my_conn_t *mc) {
+  if (mysql_stmt_more_results(mc->stmt)) {
+    mc->draining = 1;
+    mc->op = UVSQL__MY_OP_STMT_NEXT;
+    mc->op_stmt = mc->stmt;
+    return mysql_stmt_next_result_start(&mc->ret_int, mc->stmt);
+  }
+  return finish(mc);
+}
+
+static int keep_text_result(uvsql__my_conn_t *mc, MYSQL_RES *res) {
+  uvsql_result_t *r = NULL;
+  if (res) {
+    int rc = uvsql__my_decode_text(res, &r, &mc->err);
+    mysql_free_result(res); /* stored: local */
+    if (rc)
+      return rc;
+    uvsql_result_free(mc->result); /* the last result set with columns wins */
+    mc->result = r;
+    return 0;
+  }
+  if (mc->result && uvsql_result_ncols(mc->result) > 0)
+    return 0;
+  if (!(r = uvsql__result_new(0)))
+    return uvsql__error_set(&mc->err, UVSQL_ENOMEM, "out of memory");
+  uvsql__result_set_rows_affected(r, (int64_t)mysql_affected_rows(mc->mysql));
+  uvsql_result_free(mc->result);
+  mc->result = r;
+  return 0;
+}
+
+int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
+  uvsql_result_t *r;
+  switch (op) {
+  case UVSQL__MY_OP_STMT_CLOSE:
+    mc->op_stmt = NULL; /* freed by Connector/C */
+    if (mc->running && !mc->closing)
+      return start_prepare(mc); /* an eviction made room */
+    return uvsql__my_start_next(mc);
+
+  case UVSQL__MY_OP_PREPARE:
+    if (mc->ret_int != 0) {
+      unsigned e = mysql_stmt_errno(mc->stmt);
+      if (e == 1295 && mc->running->nparams == 0) { /* not preparable: send it as text */
+        mysql_stmt_close(mc->stmt);                 /* never prepared: nothing to tell the server */
+        mc->stmt = NULL;
+        return start_text(mc);
+      }
+      set_stmt_error(mc, mc->stmt);
+      mysql_stmt_close(mc->stmt); /* never prepared: no I/O */
+      mc->stmt = NULL;
+      return fail_step(mc);
+    }
+    if (uvsql__my_cache_put(&mc->cache, mc->running->sql, mc->running->sql_len, mc->stmt) == 0)
+      mc->stmt_cached = 1;
+    return start_execute(mc);
+
+  case UVSQL__MY_OP_EXECUTE:
+    if (mc->ret_int != 0) {
+      set_stmt_error(mc, mc->stmt);
+      return fail_step(mc);
+    }
+    if (mysql_stmt_field_count(mc->stmt) > 0) {
+      mc->op = UVSQL__MY_OP_STMT_STORE;
+      mc->op_stmt = mc->stmt;
+      return mysql_stmt_store_result_start(&mc->ret_int, mc->stmt);
+    }
+    if (!(r = uvsql__result_new(0))) {
+      uvsql__error_set(&mc->err, UVSQL_ENOMEM, "out of memory");
+      return finish(mc);
+    }
+    uvsql__result_set_rows_affected(r, (int64_t)mysql_stmt_affected_rows(mc->stmt));
+    mc->result = r;
+    return after_stmt_result(mc);
+
+  case UVSQL__MY_OP_STMT_STORE:
+    if (mc->ret_int != 0) {
+      set_stmt_error(mc, mc->stmt);
+      if (mc->stmt_cached) { /* it may hold unread rows: close it rather than reuse it */
+        uvsql__my_cache_forget(&mc->cache, mc->stmt);
+        mc->stmt_cached = 0;
+      }
+      return fail_step(mc);
+    }
+    if (!mc->draining) {
+      if (uvsql__my_decode_stmt(mc->stmt, &r, &mc->err) != 0) {
+        mysql_stmt_free_result(mc->stmt);
+        return finish(mc);
+      }
+      mc->result = r;
+    }
+    mysql_stmt_free_result(mc->stmt); /* local: the rows were stored */
+    return after_stmt_result(mc);
+
+  case UVSQL__MY_OP_STMT_NEXT:
+    if (mc->ret_int > 0) {
+      set_stmt_error(mc, mc->stmt);
+      uvsql_result_free(mc->result);
+      mc->result = NULL;
+      if (mc->stmt_cached) {
+        uvsql__my_cache_forget(&mc->cache, mc->stmt);
+        mc->stmt_cached = 0;
+      }
+      return fail_step(mc);
+    }
+    if (mc->ret_int == 0 && mysql_stmt_field_count(mc->stmt) > 0) {
+      mc->op = UVSQL__MY_OP_STMT_STORE;
+      mc->op_stmt = mc->stmt;
+      return mysql_stmt_store_result_start(&mc->ret_int, mc->stmt);
+    }
+    return mc->ret_int == 0 ? after_stmt_result(mc) : finish(mc);
+
+  case UVSQL__MY_OP_QUERY:
+    if (mc->ret_int != 0) {
+      set_conn_error(mc);
+      return fail_step(mc);
+    }
+    mc->op = UVSQL__MY_OP_STORE;
+    mc->ret_res = NULL;
+    return mysql_store_result_start(&mc->ret_res, mc->mysql);
+
+  case UVSQL__MY_OP_STORE: {
+    MYSQL_RES *res = mc->ret_res;
+    mc->ret_res = NULL;
+    if (!res && mysql_field_count(mc->mysql) != 0) {
+      set_conn_error(mc);
+      return fail_step(mc);
+    }
+    if (keep_text_result(mc, res) != 0)
+      return finish(mc);
+    if (mysql_more_results(mc->mysql)) {
+      mc->op = UVSQL__MY_OP_NEXT;
+      return mysql_next_result_start(&mc->ret_int, mc->mysql);
+    }
+    return finish(mc);
+  }
+
+  case UVSQL__MY_OP_NEXT:
+    if (mc->ret_int > 0) {
+      set_conn_error(mc);
+      uvsql_result_free(mc->result);
+      mc->result = NULL;
+      return fail_step(mc);
+    }
+    if (mc->ret_int < 0)
+      return finish(mc);
+    mc->op = UVSQL__MY_OP_STORE;
+    mc->ret_res = NULL;
+    return mysql_store_result_start(&mc->ret_res, mc->mysql);
+
+  default:
+    return -1;
+  }
+}
+
+/* ------------------------------------------------------------------ submit and cancel */
+
+void uvsql__my_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
+  uvsql__my_conn_t *mc = (uvsql__my_conn_t *)dc;
+  uvsql_error_t err;
+  req->next = NULL;
+  if (mc->closing || mc->state == UVSQL__MY_CLOSING || mc->state == UVSQL__MY_CLOSED) {
+    uvsql__error_set(&err, UVSQL_ECLOSED, "the MariaDB connection is closed");
+    uvsql__my_fail_later(dc->loop, req, &err);
+    return;
+  }
+  if (mc->state == UVSQL__MY_FAILED) {
+    uvsql__error_set(&err, UVSQL_ECONNECT, "the connection to %s could not be made", mc->where);
+    uvsql__my_fail_later(dc->loop, req, &err);
+    return;
+  }
+  if (mc->state == UVSQL__MY_BROKEN) {
+    uvsql__error_set(&err, UVSQL_EDISCONNECT,
+                     "the connection to %s was lost earlier; the pool replaces it with a new "
+                     "one",
+                     mc->where);
+    uvsql__my_fail_later(dc->loop, req, &err);
+    return;
+  }
+  if (mc->queue_tail)
+    mc->queue_tail->next = req;
+  else
+    mc->queue_head = req;
+  mc->queue_tail = req;
+  if (mc->state == UVSQL__MY_READY && !mc->running && mc->op == UVSQL__MY_OP_NONE)
+    uvsql__my_kick(mc); /* invariant 1 (inside a done callback the running step may start it
+                           first; the kick then finds the connection busy and does nothing) */
+}
+
+int uvsql__my_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
+  uvsql__my_conn_t *mc = (uvsql__my_conn_t *)dc;
+  uvsql__request_t *prev = NULL;
+  int rc = 0;
+  uvsql__my_enter(mc);
+  for (uvsql__request_t *q = mc->queue_head; q; prev = q, q = q->next) {
+    if (q == req) { /* not sent: withdraw it */
+      uvsql_error_t err;
+      if (prev)
+        prev->next = req->next;
+      else
+        mc->queue_head = req->next;
+      if (mc->queue_tail == req)
+        mc->queue_tail = prev;
+      req->next = NULL;
+      uvsql__error_set(&err, UVSQL_ECANCELLED, "the statement was cancelled before it was sent");
+      req->done(req, NULL, &err);
+      uvsql__my_leave(mc);
+      return 0;
+    }
+  }
+  if (req != mc->running) {
+    rc = UVSQL_EINVALID_ARGUMENT;
+  } else if (!mc->cancel_asked) {
+    mc->cancel_asked = 1;
+    if (!mc->kill && mc->state == UVSQL__MY_READY && mc->thread_id)
+      rc = uvsql__my_kill_start(mc);
+  }
+  uvsql__my_leave(mc);
+  return rc;
+}

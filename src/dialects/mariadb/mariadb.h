@@ -1,0 +1,238 @@
+/* src/dialects/mariadb/mariadb.h — what the files of the MariaDB/MySQL driver share.
+ *
+ * Only the files of this folder include mysql.h (Connector/C 3.3, through this header); the
+ * engine sees nothing but the uvsql__driver_t defined in conn.c.
+ *
+ * Files, each with one job:
+ *   options.c     what a mariadb:// or mysql:// URL may say; validate_url
+ *   conn.c        the connection's state machine: resolve, connect, the nonblocking call that
+ *                 is in progress, close (diagram there); the driver table
+ *   exec.c        requests: the FIFO queue, prepare/execute/store (binary protocol) or
+ *                 query/store/next (text protocol), cancel
+ *   kill.c        KILL QUERY <thread id> on a second, short-lived nonblocking connection
+ *   params.c      uvsql values -> MYSQL_BIND (and MYSQL_TIME)
+ *   decode.c      statement rows and text rows -> uvsql_result_t
+ *   stmt_cache.c  the per-connection LRU cache of prepared statements (MYSQL_STMT)
+ *   errors.c      MySQL error numbers -> uvsql error codes and messages
+ *
+ * One rule holds in every file: Connector/C runs at most one nonblocking call per MYSQL handle
+ * at a time (a `_start` that returned a wait status must be driven to its end with `_cont`
+ * before anything else is asked of the handle). conn.c records which call that is (`op`) and
+ * what it waits for (`wait`); nothing else calls into the handle while `op` is set, except
+ * the purely local functions (mysql_stmt_fetch on a stored result, mysql_free_result, errors).
+ */
+#ifndef UVSQL_DIALECTS_MARIADB_H
+#define UVSQL_DIALECTS_MARIADB_H
+
+#include <mysql.h>
+#include "../driver.h"
+
+extern const uvsql__driver_t uvsql__mariadb_driver; /* conn.c */
+
+#define UVSQL__MY_DEFAULT_PORT 3306
+
+/* ------------------------------------------------------------------ options (options.c) */
+
+typedef struct uvsql__my_options_s {
+  char *host;        /* NULL or "localhost": Connector/C's default Unix socket */
+  char *unix_socket; /* ?unix_socket=, or the host when it starts with '/' */
+  int port;
+  char *user, *password, *database;
+  char charset[33]; /* default utf8mb4 */
+  char *ssl_ca, *ssl_cert, *ssl_key;
+  int ssl_mode;           /* UVSQL__MY_SSL_* */
+  double connect_timeout; /* seconds; < 0 when the URL does not say (the engine's applies) */
+} uvsql__my_options_t;
+
+enum {
+  UVSQL__MY_SSL_DEFAULT = 0, /* TLS if ssl_ca/cert/key are given, else none */
+  UVSQL__MY_SSL_DISABLED,
+  UVSQL__MY_SSL_REQUIRED,        /* encrypted, certificate not verified */
+  UVSQL__MY_SSL_VERIFY_CA,       /* encrypted, certificate checked against ssl_ca */
+  UVSQL__MY_SSL_VERIFY_IDENTITY, /* ... and against the host name */
+};
+
+/* Reads the URL (caller frees with uvsql__my_options_free). 0, UVSQL_EURL or UVSQL_ENOMEM. */
+int uvsql__my_options_parse(uvsql__my_options_t *opt, const uvsql_url_t *url, uvsql_error_t *err);
+void uvsql__my_options_free(uvsql__my_options_t *opt);
+int uvsql__my_validate_url(const uvsql_url_t *url, uvsql_error_t *err);
+/* Applies charset, TLS and the nonblocking mode to a fresh handle. 0 or -1 (out of memory). */
+int uvsql__my_options_apply(const uvsql__my_options_t *opt, MYSQL *mysql);
+
+/* ------------------------------------------------------------------ statement cache */
+
+typedef struct uvsql__my_cached_s uvsql__my_cached_t;
+struct uvsql__my_cached_s {
+  MYSQL_STMT *stmt;
+  char *sql; /* the key, NUL-terminated */
+  size_t len;
+  uint64_t hash;
+  uvsql__my_cached_t *lru_prev, *lru_next, *hnext;
+};
+
+typedef struct uvsql__my_cache_s {
+  uvsql__my_cached_t **buckets;
+  size_t nbuckets; /* a power of two; 0 until the first put */
+  uvsql__my_cached_t *mru, *lru;
+  int count, cap; /* cap 0: the cache is off */
+} uvsql__my_cache_t;
+
+void uvsql__my_cache_init(uvsql__my_cache_t *c, int cap);
+/* The statement prepared from exactly this text (now most recently used), or NULL. */
+MYSQL_STMT *uvsql__my_cache_get(uvsql__my_cache_t *c, const char *sql, size_t len);
+/* 1 when the cache is on and full: the caller must evict before it puts. */
+int uvsql__my_cache_full(const uvsql__my_cache_t *c);
+/* Unlists the least recently used statement and returns it (the caller closes it), or NULL. */
+MYSQL_STMT *uvsql__my_cache_evict(uvsql__my_cache_t *c);
+/* Lists stmt under sql. 0, or -1 (cache off, or out of memory): the caller keeps stmt. */
+int uvsql__my_cache_put(uvsql__my_cache_t *c, const char *sql, size_t len, MYSQL_STMT *stmt);
+/* Unlists stmt if it is listed (after an error that may have spoilt it). */
+void uvsql__my_cache_forget(uvsql__my_cache_t *c, MYSQL_STMT *stmt);
+/* Unlists everything, handing each statement to close_fn. */
+void uvsql__my_cache_clear(uvsql__my_cache_t *c, void (*close_fn)(MYSQL_STMT *stmt));
+
+/* ------------------------------------------------------------------ the connection */
+
+typedef enum {
+  UVSQL__MY_RESOLVING = 0, /* uv_getaddrinfo in flight */
+  UVSQL__MY_CONNECTING,    /* mysql_real_connect_start/_cont */
+  UVSQL__MY_READY,         /* requests flow */
+  UVSQL__MY_FAILED,        /* connect failed: cb told; waits for close() */
+  UVSQL__MY_BROKEN,        /* the server went away: every request fails EDISCONNECT */
+  UVSQL__MY_CLOSING,       /* mysql_close_start/_cont */
+  UVSQL__MY_CLOSED,        /* handle gone; freed when nothing holds the struct */
+} uvsql__my_state_t;
+
+/* The nonblocking call in progress on the handle (see the rule at the top). */
+typedef enum {
+  UVSQL__MY_OP_NONE = 0,
+  UVSQL__MY_OP_CONNECT,    /* mysql_real_connect_*: ret_mysql */
+  UVSQL__MY_OP_STMT_CLOSE, /* mysql_stmt_close_* of an evicted statement: ret_bool */
+  UVSQL__MY_OP_PREPARE,    /* mysql_stmt_prepare_*: ret_int */
+  UVSQL__MY_OP_EXECUTE,    /* mysql_stmt_execute_*: ret_int */
+  UVSQL__MY_OP_STMT_STORE, /* mysql_stmt_store_result_*: ret_int */
+  UVSQL__MY_OP_STMT_NEXT,  /* mysql_stmt_next_result_*: ret_int */
+  UVSQL__MY_OP_QUERY,      /* mysql_real_query_*: ret_int */
+  UVSQL__MY_OP_STORE,      /* mysql_store_result_*: ret_res */
+  UVSQL__MY_OP_NEXT,       /* mysql_next_result_*: ret_int */
+  UVSQL__MY_OP_CLOSE,      /* mysql_close_* (frees the handle when it ends) */
+} uvsql__my_op_t;
+
+typedef struct uvsql__my_kill_s uvsql__my_kill_t;
+
+typedef struct uvsql__my_conn_s {
+  uvsql__dconn_t dc; /* first: the engine's view */
+  uvsql__my_state_t state;
+  uvsql__my_options_t opt;
+  MYSQL *mysql;
+  uvsql__watcher_t *watcher;
+  char where[300];  /* "host:port" or the socket path, for messages */
+  char address[64]; /* the numeric address connected to ("" for a Unix socket) */
+  unsigned long thread_id;
+  /* The call in progress. */
+  uvsql__my_op_t op;
+  int wait; /* MYSQL_WAIT_* it asked for; 0 once it has finished */
+  int ret_int;
+  my_bool ret_bool;
+  MYSQL *ret_mysql;
+  MYSQL_RES *ret_res;
+  MYSQL_STMT *op_stmt;
+  uint64_t connect_deadline; /* loop ms, 0 for none */
+  /* Resolution. */
+  uv_getaddrinfo_t gai;
+  int gai_active;
+  struct addrinfo *addrs, *next_addr; /* what is left to try */
+  char port_text[16];
+  /* Requests: queue_head..tail waiting, `running` on the wire (exec.c). */
+  uvsql__request_t *queue_head, *queue_tail;
+  uvsql__request_t *running;
+  int cancel_asked;       /* cancel() was called for `running` */
+  uvsql__my_kill_t *kill; /* the KILL QUERY in flight: no request starts until it ends */
+  /* The running request's working state (exec.c). */
+  MYSQL_STMT *stmt; /* prepared statement of `running` (cached or not) */
+  int stmt_cached;
+  int text_mode; /* running through the text protocol */
+  int draining;  /* reading further result sets only to discard them */
+  uvsql_result_t *result;
+  uvsql_error_t err; /* first error of `running` */
+  MYSQL_BIND *binds; /* parameters: nbinds_cap entries, with storage after them */
+  void *bind_store;
+  size_t bind_cap;
+  uvsql__my_cache_t cache;
+  /* Engine callbacks. */
+  uvsql__connect_cb connect_cb;
+  void *connect_data;
+  void (*closed_cb)(void *data);
+  void *closed_data;
+  /* Frames (conn.c invariant 2). */
+  int depth;
+  int holds; /* deferred calls that will come back to this struct */
+  int closing;
+  int kick_pending;
+} uvsql__my_conn_t;
+
+/* conn.c */
+void uvsql__my_enter(uvsql__my_conn_t *mc);
+void uvsql__my_leave(uvsql__my_conn_t *mc);
+/* Drives the handle after a _start/_cont returned `status` (0: the call has finished). */
+void uvsql__my_run(uvsql__my_conn_t *mc, int status);
+/* Handles a finished call or the queue from the loop's next iteration (never inside the
+ * engine's call). */
+void uvsql__my_kick(uvsql__my_conn_t *mc);
+/* The server is gone: BROKEN, dc->broken, every request fails with err (EDISCONNECT). */
+void uvsql__my_broken(uvsql__my_conn_t *mc, const uvsql_error_t *err);
+/* Fails req from the loop's next iteration (contract 2: never before submit returns). */
+void uvsql__my_fail_later(uv_loop_t *loop, uvsql__request_t *req, const uvsql_error_t *err);
+
+/* exec.c */
+void uvsql__my_submit(uvsql__dconn_t *dc, uvsql__request_t *req);
+int uvsql__my_cancel(uvsql__dconn_t *dc, uvsql__request_t *req);
+/* When the handle is idle: starts the next queued request. Returns the status of the call
+ * it started (0: finished at once), or -1 when it started nothing. */
+int uvsql__my_start_next(uvsql__my_conn_t *mc);
+/* A request step `op` has finished: next step, or done + next request. Status as above. */
+int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op);
+/* Fails `running` and the queue with err (close, broken, connect failure). */
+void uvsql__my_fail_all(uvsql__my_conn_t *mc, const uvsql_error_t *err);
+/* Frees the running request's working state (statement not cached, result, binds). */
+void uvsql__my_exec_free(uvsql__my_conn_t *mc);
+/* Does the text hold more than one statement (a ';' outside quotes and comments followed by
+ * more SQL)? */
+int uvsql__my_is_multi(const char *sql, size_t len);
+
+/* kill.c: KILL QUERY <thread_id> on a new connection made like mc's. The job holds no
+ * reference on mc; mc->kill points to it and it clears mc->kill (and kicks mc) when it ends,
+ * unless uvsql__my_kill_detach was called first. 0 or UVSQL_ENOMEM. */
+int uvsql__my_kill_start(uvsql__my_conn_t *mc);
+void uvsql__my_kill_detach(uvsql__my_kill_t *k);
+
+/* ------------------------------------------------------------------ params.c */
+
+/* Binds req's params to mc->binds (storage grown as needed). 0 or UVSQL_ENOMEM. */
+int uvsql__my_bind_params(uvsql__my_conn_t *mc, const uvsql__request_t *req);
+/* MYSQL_TIME <-> uvsql integers (days, µs since midnight, µs since the epoch). */
+void uvsql__my_time_from(uvsql_type_t type, int64_t v, MYSQL_TIME *t);
+int64_t uvsql__my_time_to(uvsql_type_t type, const MYSQL_TIME *t);
+
+/* ------------------------------------------------------------------ decode.c */
+
+/* The uvsql type of a result column. */
+uvsql_type_t uvsql__my_field_type(const MYSQL_FIELD *f);
+/* Reads every row of stmt's stored result into a new result (*out). 0, UVSQL_ENOMEM, or the
+ * code of a fetch error with err filled. */
+int uvsql__my_decode_stmt(MYSQL_STMT *stmt, uvsql_result_t **out, uvsql_error_t *err);
+/* Same for a text-protocol MYSQL_RES (from mysql_store_result). */
+int uvsql__my_decode_text(MYSQL_RES *res, uvsql_result_t **out, uvsql_error_t *err);
+
+/* ------------------------------------------------------------------ errors.c */
+
+/* The uvsql code for a MySQL/MariaDB error number (server ER_* or client CR_*). */
+int uvsql__my_error_code(unsigned errnum);
+/* Is the connection gone after this error? */
+int uvsql__my_error_is_disconnect(unsigned errnum);
+/* Fills err from a server or client error: native_code errnum, the SQLSTATE, the message and
+ * the statement as "[SQL: ...]". Returns err->code. */
+int uvsql__my_error_set(uvsql_error_t *err, unsigned errnum, const char *sqlstate, const char *msg,
+                        const char *sql, size_t sql_len);
+
+#endif

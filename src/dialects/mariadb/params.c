@@ -1,0 +1,151 @@
+/* src/dialects/mariadb/params.c — uvsql values as MYSQL_BIND parameters, and MYSQL_TIME.
+ *
+ *   NULL        MYSQL_TYPE_NULL
+ *   BOOL        MYSQL_TYPE_TINY (0/1)
+ *   INT64       MYSQL_TYPE_LONGLONG
+ *   DOUBLE      MYSQL_TYPE_DOUBLE
+ *   TEXT        MYSQL_TYPE_STRING (the connection's charset, utf8mb4 by default)
+ *   BYTES       MYSQL_TYPE_BLOB (binary)
+ *   DATE        MYSQL_TYPE_DATE
+ *   TIME        MYSQL_TYPE_TIME (negative values set `neg`)
+ *   TIMESTAMP   MYSQL_TYPE_DATETIME, as written
+ *   TIMESTAMPTZ MYSQL_TYPE_DATETIME in UTC (the session's time_zone is '+00:00', options.c)
+ *
+ * Invariants: text and bytes are borrowed from the request (the engine keeps them until done),
+ * never copied; numbers and times live in mc->bind_store, which is only grown between
+ * requests, so the pointers handed to mysql_stmt_bind_param stay valid until the execute ends.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "mariadb.h"
+
+#define US_PER_SEC INT64_C(1000000)
+#define US_PER_DAY (INT64_C(86400) * US_PER_SEC)
+
+typedef struct {
+  union {
+    long long i;
+    double d;
+    signed char t;
+    MYSQL_TIME tm;
+  } v;
+  unsigned long len;
+  my_bool is_null;
+} slot_t;
+
+static int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+void uvsql__my_time_from(uvsql_type_t type, int64_t v, MYSQL_TIME *t) {
+  int y, m, d;
+  memset(t, 0, sizeof *t);
+  if (type == UVSQL_TYPE_DATE) {
+    uvsql_civil_from_days(v, &y, &m, &d);
+    t->year = (unsigned)y;
+    t->month = (unsigned)m;
+    t->day = (unsigned)d;
+    t->time_type = MYSQL_TIMESTAMP_DATE;
+    return;
+  }
+  if (type == UVSQL_TYPE_TIME) {
+    uint64_t us = v < 0 ? (uint64_t) - (v + 1) + 1 : (uint64_t)v;
+    t->neg = v < 0;
+    t->hour = (unsigned)(us / (uint64_t)(3600 * US_PER_SEC));
+    t->minute = (unsigned)(us / (uint64_t)(60 * US_PER_SEC) % 60);
+    t->second = (unsigned)(us / (uint64_t)US_PER_SEC % 60);
+    t->second_part = (unsigned long)(us % (uint64_t)US_PER_SEC);
+    t->time_type = MYSQL_TIMESTAMP_TIME;
+    return;
+  }
+  int64_t days = floor_div(v, US_PER_DAY);
+  int64_t rem = v - days * US_PER_DAY;
+  uvsql_civil_from_days(days, &y, &m, &d);
+  t->year = (unsigned)y;
+  t->month = (unsigned)m;
+  t->day = (unsigned)d;
+  t->hour = (unsigned)(rem / (3600 * US_PER_SEC));
+  t->minute = (unsigned)(rem / (60 * US_PER_SEC) % 60);
+  t->second = (unsigned)(rem / US_PER_SEC % 60);
+  t->second_part = (unsigned long)(rem % US_PER_SEC);
+  t->time_type = MYSQL_TIMESTAMP_DATETIME;
+}
+
+int64_t uvsql__my_time_to(uvsql_type_t type, const MYSQL_TIME *t) {
+  int64_t tod = ((int64_t)t->hour * 3600 + (int64_t)t->minute * 60 + t->second) * US_PER_SEC +
+                (int64_t)t->second_part;
+  if (type == UVSQL_TYPE_TIME)
+    return t->neg ? -tod : tod;
+  int64_t days = uvsql_days_from_civil((int)t->year, (int)t->month, (int)t->day);
+  if (type == UVSQL_TYPE_DATE)
+    return days;
+  return days * US_PER_DAY + tod;
+}
+
+int uvsql__my_bind_params(uvsql__my_conn_t *mc, const uvsql__request_t *req) {
+  size_t n = (size_t)req->nparams;
+  if (n == 0)
+    return 0;
+  if (n > mc->bind_cap) {
+    MYSQL_BIND *b = realloc(mc->binds, n * sizeof *b);
+    if (!b)
+      return UVSQL_ENOMEM;
+    mc->binds = b;
+    slot_t *s = realloc(mc->bind_store, n * sizeof *s);
+    if (!s)
+      return UVSQL_ENOMEM;
+    mc->bind_store = s;
+    mc->bind_cap = n;
+  }
+  MYSQL_BIND *b = mc->binds;
+  slot_t *s = mc->bind_store;
+  memset(b, 0, n * sizeof *b);
+  memset(s, 0, n * sizeof *s);
+  for (size_t i = 0; i < n; i++) {
+    const uvsql_value_t *v = &req->params[i];
+    b[i].is_null = &s[i].is_null;
+    b[i].length = &s[i].len;
+    switch (v->type) {
+    case UVSQL_TYPE_BOOL:
+      s[i].v.t = (signed char)(v->u.b != 0);
+      b[i].buffer_type = MYSQL_TYPE_TINY;
+      b[i].buffer = &s[i].v.t;
+      break;
+    case UVSQL_TYPE_INT64:
+      s[i].v.i = (long long)v->u.i64;
+      b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+      b[i].buffer = &s[i].v.i;
+      break;
+    case UVSQL_TYPE_DOUBLE:
+      s[i].v.d = v->u.f64;
+      b[i].buffer_type = MYSQL_TYPE_DOUBLE;
+      b[i].buffer = &s[i].v.d;
+      break;
+    case UVSQL_TYPE_TEXT:
+    case UVSQL_TYPE_BYTES:
+      b[i].buffer_type = v->type == UVSQL_TYPE_TEXT ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+      b[i].buffer = (void *)(v->u.s.ptr ? v->u.s.ptr : "");
+      b[i].buffer_length = (unsigned long)v->u.s.len;
+      s[i].len = (unsigned long)v->u.s.len;
+      break;
+    case UVSQL_TYPE_DATE:
+    case UVSQL_TYPE_TIME:
+    case UVSQL_TYPE_TIMESTAMP:
+    case UVSQL_TYPE_TIMESTAMPTZ:
+      uvsql__my_time_from(v->type, v->u.i64, &s[i].v.tm);
+      b[i].buffer_type = v->type == UVSQL_TYPE_DATE   ? MYSQL_TYPE_DATE
+                         : v->type == UVSQL_TYPE_TIME ? MYSQL_TYPE_TIME
+                                                      : MYSQL_TYPE_DATETIME;
+      b[i].buffer = &s[i].v.tm;
+      b[i].buffer_length = sizeof(MYSQL_TIME);
+      break;
+    case UVSQL_TYPE_NULL:
+    default:
+      s[i].is_null = 1;
+      b[i].buffer_type = MYSQL_TYPE_NULL;
+      break;
+    }
+  }
+  return 0;
+}
