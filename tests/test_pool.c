@@ -1,5 +1,6 @@
 /* tests/test_pool.c — the pool: deadlines, FIFO waiters, overflow, LIFO, recycle, cancel,
- * dispose, and engine creation errors. Runs on real SQLite files and a real PostgreSQL. */
+ * dispose, and engine creation errors. Runs on real SQLite files, a real PostgreSQL and a real
+ * MariaDB. */
 #include "backend.h"
 
 static double ms_since(uint64_t start_ns) {
@@ -48,6 +49,9 @@ TEST(pg_fourth_checkout_of_three_fails_at_its_deadline) {
 TEST(sqlite_fourth_checkout_of_three_fails_at_its_deadline) {
   fourth_checkout_times_out_at_deadline(test_sqlite_url());
 }
+TEST(mariadb_fourth_checkout_of_three_fails_at_its_deadline) {
+  fourth_checkout_times_out_at_deadline(test_mariadb_url());
+}
 
 static uvsql_conn_t *served[4];
 static int nserved;
@@ -58,11 +62,11 @@ static void on_checkout(uvsql_future_t *f, void *data) {
   ASSERT(data == (void *)(intptr_t)nserved);
 }
 
-TEST(sqlite_waiters_are_served_in_fifo_order) {
+static void waiters_are_served_in_fifo_order(const char *url) {
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
   opt.pool_size = 1;
   opt.max_overflow = 0;
-  fixture_t fx = fixture_open(test_sqlite_url(), &opt);
+  fixture_t fx = fixture_open(url, &opt);
   uvsql_conn_t *c = checkout(&fx);
   nserved = 0;
   uvsql_engine_connect(fx.engine, on_checkout, (void *)1); /* callback style: borrowed */
@@ -85,12 +89,18 @@ TEST(sqlite_waiters_are_served_in_fifo_order) {
   ASSERT_INT_EQ(st.checkouts, 4);
   fixture_close(&fx);
 }
+TEST(sqlite_waiters_are_served_in_fifo_order) {
+  waiters_are_served_in_fifo_order(test_sqlite_url());
+}
+TEST(mariadb_waiters_are_served_in_fifo_order) {
+  waiters_are_served_in_fifo_order(test_mariadb_url());
+}
 
-TEST(sqlite_overflow_connections_close_on_release) {
+static void overflow_connections_close_on_release(const char *url) {
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
   opt.pool_size = 1;
   opt.max_overflow = 1;
-  fixture_t fx = fixture_open(test_sqlite_url(), &opt);
+  fixture_t fx = fixture_open(url, &opt);
   uvsql_conn_t *a = checkout(&fx), *b = checkout(&fx);
   uvsql_pool_stats_t st;
   uvsql_pool_stats(fx.engine, &st);
@@ -105,12 +115,18 @@ TEST(sqlite_overflow_connections_close_on_release) {
   ASSERT_INT_EQ(st.overflow, 0);
   fixture_close(&fx);
 }
+TEST(sqlite_overflow_connections_close_on_release) {
+  overflow_connections_close_on_release(test_sqlite_url());
+}
+TEST(mariadb_overflow_connections_close_on_release) {
+  overflow_connections_close_on_release(test_mariadb_url());
+}
 
-static void lifo_or_fifo(int lifo) {
+static void lifo_or_fifo(const char *url, int lifo) {
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
   opt.pool_size = 2;
   opt.pool_use_lifo = lifo;
-  fixture_t fx = fixture_open(test_sqlite_url(), &opt);
+  fixture_t fx = fixture_open(url, &opt);
   uvsql_conn_t *a = checkout(&fx), *b = checkout(&fx);
   uvsql_conn_release(a);
   uvsql_conn_release(b); /* b returned last */
@@ -120,16 +136,22 @@ static void lifo_or_fifo(int lifo) {
   fixture_close(&fx);
 }
 TEST(sqlite_fifo_pool_hands_out_least_recently_returned) {
-  lifo_or_fifo(0);
+  lifo_or_fifo(test_sqlite_url(), 0);
 }
 TEST(sqlite_lifo_pool_hands_out_most_recently_returned) {
-  lifo_or_fifo(1);
+  lifo_or_fifo(test_sqlite_url(), 1);
+}
+TEST(mariadb_fifo_pool_hands_out_least_recently_returned) {
+  lifo_or_fifo(test_mariadb_url(), 0);
+}
+TEST(mariadb_lifo_pool_hands_out_most_recently_returned) {
+  lifo_or_fifo(test_mariadb_url(), 1);
 }
 
-TEST(sqlite_recycle_replaces_old_connections) {
+static void recycle_replaces_old_connections(const char *url) {
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
   opt.pool_recycle = 0.05;
-  fixture_t fx = fixture_open(test_sqlite_url(), &opt);
+  fixture_t fx = fixture_open(url, &opt);
   uvsql_conn_release(checkout(&fx));
   test_sleep(fx.loop, 80);
   uvsql_conn_release(checkout(&fx));
@@ -139,12 +161,18 @@ TEST(sqlite_recycle_replaces_old_connections) {
   ASSERT_INT_EQ(st.invalidated, 1);
   fixture_close(&fx);
 }
+TEST(sqlite_recycle_replaces_old_connections) {
+  recycle_replaces_old_connections(test_sqlite_url());
+}
+TEST(mariadb_recycle_replaces_old_connections) {
+  recycle_replaces_old_connections(test_mariadb_url());
+}
 
-TEST(sqlite_cancelled_checkout_leaves_the_queue) {
+static void cancelled_checkout_leaves_the_queue(const char *url) {
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
   opt.pool_size = 1;
   opt.max_overflow = 0;
-  fixture_t fx = fixture_open(test_sqlite_url(), &opt);
+  fixture_t fx = fixture_open(url, &opt);
   uvsql_conn_t *c = checkout(&fx);
   uvsql_future_t *f = uvsql_engine_connect(fx.engine, NULL, NULL);
   uv_run(fx.loop, UV_RUN_NOWAIT);
@@ -160,12 +188,18 @@ TEST(sqlite_cancelled_checkout_leaves_the_queue) {
   uvsql_conn_release(c);
   fixture_close(&fx);
 }
+TEST(sqlite_cancelled_checkout_leaves_the_queue) {
+  cancelled_checkout_leaves_the_queue(test_sqlite_url());
+}
+TEST(mariadb_cancelled_checkout_leaves_the_queue) {
+  cancelled_checkout_leaves_the_queue(test_mariadb_url());
+}
 
-TEST(sqlite_dispose_fails_waiting_checkouts_and_queries) {
+static void dispose_fails_waiting_checkouts_and_queries(const char *url) {
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
   opt.pool_size = 1;
   opt.max_overflow = 0;
-  fixture_t fx = fixture_open(test_sqlite_url(), &opt);
+  fixture_t fx = fixture_open(url, &opt);
   uvsql_conn_t *c = checkout(&fx);
   uvsql_future_t *w = uvsql_engine_connect(fx.engine, NULL, NULL);
   uvsql_future_t *q = uvsql_engine_execute_sql(fx.engine, "SELECT 1", NULL, 0, NULL, NULL);
@@ -180,6 +214,12 @@ TEST(sqlite_dispose_fails_waiting_checkouts_and_queries) {
   uvsql_future_unref(q);
   uvsql_future_unref(d);
   test_loop_close(fx.loop);
+}
+TEST(sqlite_dispose_fails_waiting_checkouts_and_queries) {
+  dispose_fails_waiting_checkouts_and_queries(test_sqlite_url());
+}
+TEST(mariadb_dispose_fails_waiting_checkouts_and_queries) {
+  dispose_fails_waiting_checkouts_and_queries(test_mariadb_url());
 }
 
 TEST(engine_new_rejects_bad_urls_and_options) {
@@ -223,6 +263,22 @@ TEST(pg_unreachable_server_fails_checkout_with_connect_error) {
   uvsql_future_t *f = uvsql_engine_execute_sql(fx.engine, "SELECT 1", NULL, 0, NULL, NULL);
   const uvsql_error_t *e = AWAIT_ERR(f, UVSQL_ECONNECT);
   ASSERT_STR_CONTAINS(e->message, "127.0.0.1");
+  uvsql_future_unref(f);
+  uvsql_pool_stats_t st;
+  uvsql_pool_stats(fx.engine, &st);
+  ASSERT_INT_EQ(st.size, 0);
+  fixture_close(&fx);
+}
+
+TEST(mariadb_unreachable_server_fails_checkout_with_connect_error) {
+  uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
+  opt.connect_timeout = 5;
+  fixture_t fx = fixture_open("mariadb://nobody:pw@127.0.0.1:1/none", &opt);
+  uvsql_future_t *f = uvsql_engine_execute_sql(fx.engine, "SELECT 1", NULL, 0, NULL, NULL);
+  const uvsql_error_t *e = AWAIT_ERR(f, UVSQL_ECONNECT);
+  ASSERT_STR_CONTAINS(e->message, "could not connect to 127.0.0.1:1: ");
+  ASSERT_STR_CONTAINS(e->message, "Can't connect to server on '127.0.0.1'");
+  ASSERT_INT_EQ(e->native_code, 2002);
   uvsql_future_unref(f);
   uvsql_pool_stats_t st;
   uvsql_pool_stats(fx.engine, &st);

@@ -345,21 +345,12 @@ static void my_on_watch(uvsql__watcher_t *w, int events, int status, void *data)
     my_connect_fail(mc, &err);
   } else if (mc->op == UVSQL__MY_OP_NONE || mc->wait == 0) {
     my_unwatch(mc); /* nothing waits: a late event */
-  } else if (events & UVSQL__WATCH_ERROR) {
-    uvsql__error_set(&err, mc->state == UVSQL__MY_CONNECTING ? UVSQL_ECONNECT : UVSQL_EDISCONNECT,
-                     "%s %s: polling the socket failed: %s",
-                     mc->state == UVSQL__MY_CONNECTING ? "could not connect to"
-                                                       : "lost the connection to",
-                     mc->where, uv_strerror(status));
-    if (mc->state == UVSQL__MY_CONNECTING)
-      my_connect_fail(mc, &err);
-    else if (mc->state == UVSQL__MY_CLOSING) {
-      my_abort_op(mc);
-      my_close_done(mc);
-    } else
-      uvsql__my_broken(mc, &err);
   } else {
     int ready = 0;
+    /* libuv reports POLLERR (a refused connect, a reset) as a polling error: hand the call
+     * what it waits for, and Connector/C finds the socket's error itself and says it. */
+    if (events & UVSQL__WATCH_ERROR)
+      ready |= mc->wait & (MYSQL_WAIT_READ | MYSQL_WAIT_WRITE | MYSQL_WAIT_EXCEPT);
     if (events & UV_READABLE)
       ready |= MYSQL_WAIT_READ;
     if (events & UV_WRITABLE)
@@ -369,6 +360,10 @@ static void my_on_watch(uvsql__watcher_t *w, int events, int status, void *data)
     if (ready == 0) {
       my_wait(mc, mc->wait); /* the connect deadline's timer, not the call's: wait on */
     } else {
+      /* Connecting may close the socket and open another with the same number (Connector/C
+       * tries again): stop polling first (invariant 2). Other calls keep their socket. */
+      if (mc->op == UVSQL__MY_OP_CONNECT || mc->op == UVSQL__MY_OP_CLOSE)
+        my_unwatch(mc);
       int st = my_op_cont(mc, ready);
       int was_closing = mc->state == UVSQL__MY_CLOSING;
       uvsql__my_run(mc, st);

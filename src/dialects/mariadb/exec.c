@@ -143,9 +143,10 @@ static int finish(uvsql__my_conn_t *mc) {
   uvsql__error_set(&mc->err, 0, "%s", "");
   if (mc->cancel_asked && err.code != UVSQL_EDISCONNECT) {
     if (!err.code || err.code == UVSQL_ECANCELLED) {
-      char native[UVSQL_ERROR_MESSAGE_MAX];
+      char native[UVSQL_ERROR_MESSAGE_MAX], state[sizeof err.sqlstate];
       snprintf(native, sizeof native, "%s", err.code ? err.message : "");
-      uvsql__error_set_db(&err, UVSQL_ECANCELLED, err.code ? err.sqlstate : NULL,
+      snprintf(state, sizeof state, "%s", err.code ? err.sqlstate : "");
+      uvsql__error_set_db(&err, UVSQL_ECANCELLED, state[0] ? state : NULL,
                           err.code ? err.native_code : 0,
                           "the statement was cancelled (KILL QUERY %lu)%s%s", mc->thread_id,
                           native[0] ? ": " : "", native);

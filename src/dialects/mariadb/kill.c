@@ -154,15 +154,16 @@ static void kill_on_watch(uvsql__watcher_t *w, int events, int status, void *dat
   uvsql__my_kill_t *k = data;
   int ready = 0;
   (void)w;
-  (void)status;
+  (void)status; /* a polling error is POLLERR: the call itself reports it */
   if (!k->wait)
     return;
-  if ((events & UVSQL__WATCH_ERROR) ||
-      ((events & UVSQL__WATCH_TIMEOUT) && uvsql__now_ms(k->loop) >= k->deadline)) {
+  if ((events & UVSQL__WATCH_TIMEOUT) && uvsql__now_ms(k->loop) >= k->deadline) {
     kill_abort(k);
     kill_end(k);
     return;
   }
+  if (events & UVSQL__WATCH_ERROR) /* POLLERR: let Connector/C read the socket's error */
+    ready |= k->wait & (MYSQL_WAIT_READ | MYSQL_WAIT_WRITE | MYSQL_WAIT_EXCEPT);
   if (events & UV_READABLE)
     ready |= MYSQL_WAIT_READ;
   if (events & UV_WRITABLE)
@@ -173,6 +174,7 @@ static void kill_on_watch(uvsql__watcher_t *w, int events, int status, void *dat
     kill_wait(k, k->wait);
     return;
   }
+  uvsql__watcher_stop(k->watcher); /* the call may close the socket (invariant 4) */
   kill_run(k, kill_cont(k, ready));
 }
 
