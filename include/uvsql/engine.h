@@ -38,8 +38,9 @@ typedef struct uvsql_url_query_s {
  * host is without brackets for IPv6 ("::1"). port is 0 when absent. For sqlite, database is
  * the file path ("app.db", "/abs/app.db") or NULL for an in-memory database. */
 typedef struct uvsql_url_s {
-  char *scheme;  /* as written, lower-cased: "postgresql", "postgres", "mariadb", "mysql", "sqlite" */
-  char *driver;  /* the canonical backend: "postgresql", "mariadb" or "sqlite" */
+  char
+      *scheme; /* as written, lower-cased: "postgresql", "postgres", "mariadb", "mysql", "sqlite" */
+  char *driver; /* the canonical backend: "postgresql", "mariadb" or "sqlite" */
   char *user;
   char *password;
   char *host;
@@ -69,8 +70,8 @@ typedef struct uvsql_stmt_s uvsql_stmt_t;
  * The caller owns *out and frees it with uvsql_stmt_free. */
 int uvsql_text(uvsql_stmt_t **out, const char *sql, uvsql_error_t *err);
 void uvsql_stmt_free(uvsql_stmt_t *stmt); /* accepts NULL; in-flight queries keep it alive */
-const char *uvsql_stmt_sql(const uvsql_stmt_t *stmt);      /* the text as given */
-size_t uvsql_stmt_param_count(const uvsql_stmt_t *stmt);   /* distinct :names */
+const char *uvsql_stmt_sql(const uvsql_stmt_t *stmt);    /* the text as given */
+size_t uvsql_stmt_param_count(const uvsql_stmt_t *stmt); /* distinct :names */
 const char *uvsql_stmt_param_name(const uvsql_stmt_t *stmt, size_t i);
 
 /* ---------------------------------------------------------------- results */
@@ -82,7 +83,8 @@ size_t uvsql_result_nrows(const uvsql_result_t *result);
 size_t uvsql_result_ncols(const uvsql_result_t *result);
 /* Rows changed by INSERT/UPDATE/DELETE (as the server reports it), or -1 if not applicable. */
 int64_t uvsql_result_rows_affected(const uvsql_result_t *result);
-const char *uvsql_result_colname(const uvsql_result_t *result, size_t col); /* NULL if out of range */
+const char *uvsql_result_colname(const uvsql_result_t *result,
+                                 size_t col); /* NULL if out of range */
 /* Index of the column with that name, or -1. */
 long uvsql_result_colindex(const uvsql_result_t *result, const char *name);
 /* Declared type of the column (for SQLite: of the first non-NULL value). */
@@ -120,23 +122,28 @@ typedef struct uvsql_conn_s uvsql_conn_t;
 typedef void (*uvsql_log_cb)(void *data, const char *line);
 
 typedef struct uvsql_engine_options_s {
-  int pool_size;          /* connections kept open; default 5 */
-  int max_overflow;       /* extra connections opened under load, closed on release; default 10 */
-  double pool_timeout;    /* seconds a checkout waits for a connection; default 30 */
-  double pool_recycle;    /* close connections older than this many seconds; <= 0: never */
-  int pool_pre_ping;      /* test a connection with a round trip at checkout; default 0 */
+  int pool_size;            /* connections kept open; default 5 */
+  int max_overflow;         /* extra connections opened under load, closed on release; default 10 */
+  double pool_timeout;      /* seconds a checkout waits for a connection; default 30 */
+  double pool_recycle;      /* close connections older than this many seconds; <= 0: never */
+  int pool_pre_ping;        /* test a connection with a round trip at checkout; default 0 */
   int pool_reset_on_return; /* roll back an open transaction on release; default 1 */
-  int pool_use_lifo;      /* hand out the most recently used connection first; default 0 */
-  double connect_timeout; /* seconds; default 30 */
-  int echo;               /* log each statement and its parameters */
+  int pool_use_lifo;        /* hand out the most recently used connection first; default 0 */
+  double connect_timeout;   /* seconds; default 30 */
+  int echo;                 /* log each statement and its parameters */
   int echo_hide_parameters; /* log statements, but "[parameters hidden]" for their values */
-  uvsql_log_cb log_cb;    /* where echo lines go; NULL: stderr */
+  uvsql_log_cb log_cb;      /* where echo lines go; NULL: stderr */
   void *log_data;
   int statement_cache_size; /* prepared statements kept per connection (LRU); default 100 */
+  /* When the pool is exhausted, uvsql_engine_execute may queue up to this many statements
+   * from different callers on one pooled connection (pipelined on PostgreSQL) instead of
+   * waiting for a connection of its own. Each still runs in its own implicit transaction;
+   * statements on a connection you checked out are never shared. 1 disables; default 16. */
+  int pipeline_depth;
 } uvsql_engine_options_t;
 
 #define UVSQL_ENGINE_OPTIONS_INIT                                                                  \
-  {5, 10, 30.0, -1.0, 0, 1, 0, 30.0, 0, 0, NULL, NULL, 100}
+  { 5, 10, 30.0, -1.0, 0, 1, 0, 30.0, 0, 0, NULL, NULL, 100, 16 }
 
 /* Creates an engine for url on loop. Does not connect: the pool opens connections on demand.
  * Returns 0, or UVSQL_EURL / UVSQL_EINVALID_ARGUMENT / UVSQL_ENOT_SUPPORTED / UVSQL_ENOMEM with
@@ -156,7 +163,9 @@ const char *uvsql_engine_dialect(const uvsql_engine_t *engine); /* "postgresql",
 /* The URL with its password masked (owned by the engine). */
 const char *uvsql_engine_url(const uvsql_engine_t *engine);
 
-/* Runs stmt with params on a pooled connection (checked out and released around it).
+/* Runs stmt with params on a pooled connection (checked out and released around it; when
+ * the pool is exhausted, possibly shared with other uvsql_engine_execute calls, see
+ * pipeline_depth).
  * Resolves with a uvsql_result_t* (owned by the future). Parameters are copied before the
  * call returns. Missing or unknown :names fail the future with UVSQL_EINVALID_ARGUMENT.
  * Cancel withdraws the query if it is still queued, or cancels it on the server. */
@@ -171,7 +180,7 @@ uvsql_future_t *uvsql_engine_execute_sql(uvsql_engine_t *engine, const char *sql
 /* ---------------------------------------------------------------- pool */
 
 typedef struct uvsql_pool_stats_s {
-  int size;          /* open connections, checked out or idle */
+  int size; /* open connections, checked out or idle */
   int checked_out;
   int idle;
   int overflow;      /* open connections beyond pool_size */
@@ -202,8 +211,8 @@ void uvsql_conn_invalidate(uvsql_conn_t *conn);
 /* Runs stmt on this connection. Statements queued on one connection run in order (pipelined
  * on PostgreSQL). Resolves with a uvsql_result_t*, as uvsql_engine_execute. */
 uvsql_future_t *uvsql_conn_execute(uvsql_conn_t *conn, uvsql_stmt_t *stmt,
-                                   const uvsql_param_t *params, size_t nparams,
-                                   uvsql_future_cb cb, void *data);
+                                   const uvsql_param_t *params, size_t nparams, uvsql_future_cb cb,
+                                   void *data);
 uvsql_future_t *uvsql_conn_execute_sql(uvsql_conn_t *conn, const char *sql,
                                        const uvsql_param_t *params, size_t nparams,
                                        uvsql_future_cb cb, void *data);

@@ -23,6 +23,10 @@ static int check_options(const uvsql_engine_options_t *o, uvsql_error_t *err) {
   if (o->pool_timeout < 0 || o->connect_timeout < 0)
     return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                             "pool_timeout and connect_timeout must not be negative");
+  if (o->pipeline_depth < 1)
+    return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                            "pipeline_depth is %d: it must be at least 1 (1 disables sharing)",
+                            o->pipeline_depth);
   if (o->statement_cache_size < 0)
     return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                             "statement_cache_size must not be negative");

@@ -223,6 +223,7 @@ uvsql_future_t *uvsql_engine_execute(uvsql_engine_t *e, uvsql_stmt_t *stmt,
   x->auto_release = 1;
   x->stage = EXEC_WAITING;
   x->waiter.cb = exec_got_conn;
+  x->waiter.shareable = e->opt.pipeline_depth > 1;
   uvsql_future_t *f = uvsql_future_ref(x->f); /* the caller's (or cb's) reference */
   uvsql__pool_checkout(e, &x->waiter);
   return uvsql__future_return(f, cb, data);

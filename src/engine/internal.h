@@ -48,6 +48,7 @@ struct uvsql__waiter_s {
   uint64_t deadline_ms;
   uvsql__waiter_t *prev, *next;
   int queued;
+  int shareable; /* an engine-level statement: may share a connection (pipeline_depth) */
 };
 
 typedef enum {
@@ -64,11 +65,12 @@ struct uvsql_conn_s {
   uvsql__dconn_t *dc;
   uvsql__conn_state_t state;
   uint64_t created_ms;
-  uint64_t serial;           /* order of creation: "older" means a smaller serial */
-  int in_tx;                 /* a transaction is open (as far as this connection's calls know) */
-  int invalid;               /* closed on release instead of pooled */
-  int inflight;              /* requests submitted to the driver and not yet done */
-  int release_pending;       /* released while requests were in flight */
+  uint64_t serial;     /* order of creation: "older" means a smaller serial */
+  int in_tx;           /* a transaction is open (as far as this connection's calls know) */
+  int invalid;         /* closed on release instead of pooled */
+  int inflight;        /* requests submitted to the driver and not yet done */
+  int release_pending; /* released while requests were in flight */
+  int shared;          /* engine-level statements holding this checkout (0: a user's checkout) */
   uvsql_conn_t *prev, *next; /* engine's list of all connections */
   uvsql_conn_t *idle_prev, *idle_next;
   uvsql__request_t internal; /* pre-ping or rollback-on-return, never both at once */

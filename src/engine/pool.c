@@ -147,6 +147,7 @@ static void arm_timer(uvsql_engine_t *e) {
 static void give(uvsql_engine_t *e, uvsql_conn_t *c) {
   uvsql__waiter_t *w = e->wait_head;
   waiter_remove(e, w);
+  c->shared = w->shareable;
   c->state = UVSQL__CONN_CHECKED_OUT;
   e->nchecked_out++;
   e->stats.checkouts++;
@@ -277,7 +278,19 @@ static uvsql_conn_t *take_idle(uvsql_engine_t *e) {
   return NULL;
 }
 
-/* Serves waiters, in order, from idle connections; opens new ones while below the limit. */
+/* The engine-shared connection with the fewest requests in flight, if one has room. */
+static uvsql_conn_t *find_shared(uvsql_engine_t *e) {
+  uvsql_conn_t *best = NULL;
+  for (uvsql_conn_t *c = e->conns; c; c = c->next)
+    if (c->state == UVSQL__CONN_CHECKED_OUT && c->shared > 0 && !c->release_pending &&
+        !is_stale(e, c) && c->inflight < e->opt.pipeline_depth &&
+        (!best || c->inflight < best->inflight))
+      best = c;
+  return best;
+}
+
+/* Serves waiters, in order, from idle connections; opens new ones while below the limit;
+ * at the limit, queues engine-level statements on connections other such statements hold. */
 static void pump(uvsql_engine_t *e) {
   if (e->disposing)
     return;
@@ -294,6 +307,11 @@ static void pump(uvsql_engine_t *e) {
     } else if (e->nwaiting > e->nconnecting + e->npinging &&
                e->nopen < e->opt.pool_size + e->opt.max_overflow) {
       open_conn(e);
+    } else if (e->wait_head->shareable && (c = find_shared(e))) {
+      uvsql__waiter_t *w = e->wait_head;
+      waiter_remove(e, w);
+      c->shared++;
+      w->cb(w, c, NULL);
     } else {
       break;
     }
@@ -389,7 +407,14 @@ static void finish_release(uvsql_conn_t *c) {
 
 void uvsql__pool_release(uvsql_conn_t *c) {
   if (c->state != UVSQL__CONN_CHECKED_OUT || c->release_pending)
-    return; /* released twice: ignore rather than corrupt the counts */
+    return;            /* released twice: ignore rather than corrupt the counts */
+  if (c->shared > 1) { /* other engine-level statements still hold it */
+    c->shared--;
+    if (c->engine->wait_head)
+      pump(c->engine); /* it has room for one more */
+    return;
+  }
+  c->shared = 0;
   if (c->inflight > 0) {
     c->release_pending = 1;
     return;
