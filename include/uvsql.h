@@ -6,5 +6,6 @@
 #include "uvsql/value.h"
 #include "uvsql/future.h"
 #include "uvsql/engine.h"
+#include "uvsql/sql.h"
 
 #endif

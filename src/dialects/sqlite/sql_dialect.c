@@ -1,0 +1,113 @@
+/* src/dialects/sqlite/sql_dialect.c — how Core SQL is written for SQLite (3.39+): "quoted"
+ * identifiers, ILIKE emulated, NULLS FIRST/LAST and FULL JOIN native, RETURNING everywhere,
+ * ON CONFLICT upserts, autoincrement keys as an INTEGER primary key (the rowid). Column type
+ * names are chosen so that the driver maps declared types back to uvsql types (BOOLEAN,
+ * TIMESTAMPTZ, ...). Compound SELECT parts cannot be parenthesised. */
+#include "../../sql/dialect.h"
+
+static void sq_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t use) {
+  if (use == UVSQL__TYPE_CAST) {
+    switch (t.kind) {
+    case UVSQL_SQLT_INTEGER:
+    case UVSQL_SQLT_SMALLINT:
+    case UVSQL_SQLT_BIGINT:
+    case UVSQL_SQLT_BOOLEAN:
+      uvsql__c_puts(c, "INTEGER");
+      return;
+    case UVSQL_SQLT_FLOAT:
+    case UVSQL_SQLT_DOUBLE:
+      uvsql__c_puts(c, "REAL");
+      return;
+    case UVSQL_SQLT_NUMERIC:
+      uvsql__c_puts(c, "NUMERIC");
+      return;
+    case UVSQL_SQLT_BINARY:
+      uvsql__c_puts(c, "BLOB");
+      return;
+    default:
+      uvsql__c_puts(c, "TEXT");
+      return;
+    }
+  }
+  switch (t.kind) {
+  case UVSQL_SQLT_INTEGER:
+    uvsql__c_puts(c, "INTEGER");
+    return;
+  case UVSQL_SQLT_SMALLINT:
+    uvsql__c_puts(c, "SMALLINT");
+    return;
+  case UVSQL_SQLT_BIGINT:
+    uvsql__c_puts(c, "BIGINT");
+    return;
+  case UVSQL_SQLT_BOOLEAN:
+    uvsql__c_puts(c, "BOOLEAN");
+    return;
+  case UVSQL_SQLT_FLOAT:
+    uvsql__c_puts(c, "FLOAT");
+    return;
+  case UVSQL_SQLT_DOUBLE:
+    uvsql__c_puts(c, "DOUBLE");
+    return;
+  case UVSQL_SQLT_NUMERIC:
+    if (t.precision > 0)
+      uvsql__c_printf(c, "NUMERIC(%d, %d)", t.precision, t.scale);
+    else
+      uvsql__c_puts(c, "NUMERIC");
+    return;
+  case UVSQL_SQLT_STRING:
+    if (t.length > 0)
+      uvsql__c_printf(c, "VARCHAR(%d)", t.length);
+    else
+      uvsql__c_puts(c, "VARCHAR");
+    return;
+  case UVSQL_SQLT_TEXT:
+    uvsql__c_puts(c, "TEXT");
+    return;
+  case UVSQL_SQLT_BINARY:
+    uvsql__c_puts(c, "BLOB");
+    return;
+  case UVSQL_SQLT_DATE:
+    uvsql__c_puts(c, "DATE");
+    return;
+  case UVSQL_SQLT_TIME:
+    uvsql__c_puts(c, "TIME");
+    return;
+  case UVSQL_SQLT_TIMESTAMP:
+    uvsql__c_puts(c, "TIMESTAMP");
+    return;
+  case UVSQL_SQLT_TIMESTAMPTZ:
+    uvsql__c_puts(c, "TIMESTAMPTZ");
+    return;
+  case UVSQL_SQLT_UUID:
+    uvsql__c_puts(c, "UUID");
+    return;
+  case UVSQL_SQLT_JSON:
+    uvsql__c_puts(c, "JSON");
+    return;
+  }
+  uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT, "unknown column type %d", (int)t.kind);
+}
+
+/* Only a column declared exactly INTEGER becomes the rowid: BIGINT/SMALLINT keys too. */
+static void sq_autoinc(uvsql__compiler_t *c, const uvsql_column_t *col, int *inline_pk) {
+  *inline_pk = 0;
+  uvsql__c_puts(c, "INTEGER");
+}
+
+static void sq_excluded(uvsql__compiler_t *c, const char *col) {
+  uvsql__c_puts(c, "excluded.");
+  uvsql__c_ident(c, col);
+}
+
+const uvsql__sql_dialect_t uvsql__sql_dialect_sqlite = {
+    .name = "sqlite",
+    .index = 2,
+    .quote = '"',
+    .features = UVSQL__D_RETURNING_INSERT | UVSQL__D_RETURNING_UPDATE | UVSQL__D_RETURNING_DELETE |
+                UVSQL__D_NULLS_ORDER | UVSQL__D_FULL_JOIN,
+    .now_sql = "CURRENT_TIMESTAMP",
+    .offset_only = "-1",
+    .type = sq_type,
+    .autoinc = sq_autoinc,
+    .excluded = sq_excluded,
+};

@@ -1,0 +1,54 @@
+/* src/sql/dialect.h — the hook table through which the generic compiler (src/sql/) learns
+ * what a backend's SQL looks like. One table per backend, each in
+ * src/dialects/<name>/sql_dialect.c; uvsql__sql_dialect_find looks them up by name.
+ *
+ * The hooks write into the compiler's buffer with uvsql__c_puts and friends (internal.h) and
+ * report what they cannot express with uvsql__c_fail(c, UVSQL_ENOT_SUPPORTED, ...).
+ * A table is constant data: no state, no allocation, nothing that touches a driver.
+ */
+#ifndef UVSQL_SQL_DIALECT_H
+#define UVSQL_SQL_DIALECT_H
+
+#include "internal.h"
+
+/* Feature bits */
+#define UVSQL__D_RETURNING_INSERT 0x0001u
+#define UVSQL__D_RETURNING_UPDATE 0x0002u
+#define UVSQL__D_RETURNING_DELETE 0x0004u
+#define UVSQL__D_ILIKE            0x0008u /* native ILIKE */
+#define UVSQL__D_NULLS_ORDER      0x0010u /* NULLS FIRST / NULLS LAST */
+#define UVSQL__D_FULL_JOIN        0x0020u
+#define UVSQL__D_CONCAT_FUNC      0x0040u /* CONCAT(a, b) instead of a || b */
+#define UVSQL__D_ON_DUPLICATE     0x0080u /* upsert as ON DUPLICATE KEY UPDATE */
+#define UVSQL__D_PAREN_COMPOUND   0x0100u /* (SELECT ... LIMIT n) UNION (...) is accepted */
+#define UVSQL__D_EMPTY_VALUES     0x0200u /* INSERT INTO t () VALUES (), not DEFAULT VALUES */
+
+typedef enum {
+  UVSQL__TYPE_DDL, /* a column type in CREATE TABLE */
+  UVSQL__TYPE_CAST /* the target of CAST(x AS ...) */
+} uvsql__type_use_t;
+
+struct uvsql__sql_dialect_s {
+  const char *name; /* "postgresql", "mariadb", "sqlite" */
+  int index;        /* 0..UVSQL__NDIALECTS-1: the statement's cache slot */
+  char quote;       /* identifier quote: '"' or '`' */
+  unsigned features;
+  const char *now_sql;     /* the current timestamp */
+  const char *offset_only; /* LIMIT to write when there is only an OFFSET, or NULL */
+  /* Writes the type t. */
+  void (*type)(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t use);
+  /* Writes the type and the autoincrement clause of column col (an autoincrement primary
+   * key). *inline_pk: set to 1 when the clause already says PRIMARY KEY. */
+  void (*autoinc)(uvsql__compiler_t *c, const uvsql_column_t *col, int *inline_pk);
+  /* Writes the excluded/proposed value of col in an upsert. */
+  void (*excluded)(uvsql__compiler_t *c, const char *col);
+};
+
+/* src/sql/dialect.c: the dialect called name, or NULL. */
+const uvsql__sql_dialect_t *uvsql__sql_dialect_find(const char *name);
+
+extern const uvsql__sql_dialect_t uvsql__sql_dialect_postgresql;
+extern const uvsql__sql_dialect_t uvsql__sql_dialect_mariadb;
+extern const uvsql__sql_dialect_t uvsql__sql_dialect_sqlite;
+
+#endif
