@@ -420,3 +420,92 @@ TEST(rows_affected_counts_matched_rows) {
   uvsql_result_free(r);
   fixture_close(&fx);
 }
+
+TEST(pre_ping_replaces_a_connection_killed_while_idle) {
+  uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
+  opt.pool_size = 2;
+  opt.pool_pre_ping = 1;
+  fixture_t fx = fixture_open(test_mariadb_url(), &opt);
+  uvsql_conn_t *a = checkout(&fx);
+  uvsql_conn_t *b = checkout(&fx);
+  int64_t id = conn_int(a, "SELECT CONNECTION_ID()");
+  uvsql_conn_release(a);
+  char sql[64];
+  snprintf(sql, sizeof sql, "KILL CONNECTION %lld", (long long)id);
+  conn_exec_ok(b, sql);
+  test_sleep(fx.loop, 50);
+  /* b stays checked out: the next checkout gets a, whose ping fails, and a fresh one. */
+  uvsql_conn_t *c = checkout(&fx);
+  int64_t fresh = conn_int(c, "SELECT CONNECTION_ID()");
+  ASSERT(fresh != id);
+  uvsql_pool_stats_t st;
+  uvsql_pool_stats(fx.engine, &st);
+  ASSERT_INT_EQ(st.connects, 3);
+  uvsql_conn_release(c);
+  uvsql_conn_release(b);
+  fixture_close(&fx);
+}
+
+/* ------------------------------------------------------------- the driver itself */
+
+#include "dialects/driver.h"
+
+extern const uvsql__driver_t uvsql__mariadb_driver;
+
+typedef struct {
+  int connected, closed, done;
+  uvsql_error_t err;
+} drv_state_t;
+
+static void drv_connected(uvsql__dconn_t *dc, const uvsql_error_t *err, void *data) {
+  drv_state_t *s = data;
+  (void)dc;
+  s->connected = err ? -1 : 1;
+}
+
+static void drv_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err) {
+  drv_state_t *s = req->data;
+  s->done++;
+  if (err)
+    s->err = *err;
+  uvsql_result_free(result);
+}
+
+static void drv_closed(void *data) {
+  ((drv_state_t *)data)->closed = 1;
+}
+
+TEST(driver_close_during_a_running_query_fails_it_closed_without_waiting) {
+  uv_loop_t *loop = test_loop();
+  uvsql_url_t *url;
+  uvsql_error_t err;
+  ASSERT_OK(uvsql_url_parse(&url, test_mariadb_url(), &err), &err);
+  uvsql__dconn_options_t dopt = {5.0, 10};
+  drv_state_t s = {0};
+  uvsql__dconn_t *dc;
+  ASSERT_OK(uvsql__mariadb_driver.connect(&dc, loop, url, &dopt, drv_connected, &s, &err), &err);
+  while (!s.connected)
+    uv_run(loop, UV_RUN_ONCE);
+  ASSERT_INT_EQ(s.connected, 1);
+  uvsql__request_t req = {0}, queued = {0};
+  req.sql = "SELECT SLEEP(5)";
+  req.sql_len = strlen(req.sql);
+  req.flags = UVSQL__REQ_NO_PREPARE;
+  req.done = drv_done;
+  req.data = &s;
+  queued = req;
+  uvsql__mariadb_driver.submit(dc, &req);
+  uvsql__mariadb_driver.submit(dc, &queued);
+  ASSERT_INT_EQ(s.done, 0); /* never inside submit */
+  test_sleep(loop, 100);
+  uint64_t start = uv_hrtime();
+  uvsql__mariadb_driver.close(dc, drv_closed, &s);
+  ASSERT_INT_EQ(s.done, 2);
+  ASSERT_INT_EQ(s.err.code, UVSQL_ECLOSED);
+  while (!s.closed)
+    uv_run(loop, UV_RUN_ONCE);
+  printf("closed in %.1f ms\n", ms_since(start));
+  ASSERT(ms_since(start) < 500);
+  uvsql_url_free(url);
+  test_loop_close(loop);
+}
