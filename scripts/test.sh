@@ -209,6 +209,7 @@ start_postgresql() {
     done
     if "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 1; then
       export UVSQL_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+      export UVSQL_TEST_PG_SOCKET_DIR="$dir" # the same server over its unix socket
       say "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') is up on 127.0.0.1:$port (data in $dir)"
       return 0
     fi
@@ -316,6 +317,8 @@ fi
 if [ "$servers_only" = 1 ]; then
   echo "export UVSQL_TEST_PG_URL='$UVSQL_TEST_PG_URL'"
   echo "export UVSQL_TEST_MARIADB_URL='$UVSQL_TEST_MARIADB_URL'"
+  [ -z "${UVSQL_TEST_PG_SOCKET_DIR:-}" ] ||
+    echo "export UVSQL_TEST_PG_SOCKET_DIR='$UVSQL_TEST_PG_SOCKET_DIR'"
   say "servers running; press Ctrl-C (or send SIGTERM to $$) to stop them"
   while :; do
     sleep 3600 &
