@@ -36,6 +36,27 @@ TEST(cancel_of_sleep_settles_within_a_second_and_connection_works_after) {
   fixture_close(&fx);
 }
 
+TEST(cancel_of_sleep_sent_as_text_settles_as_cancelled) {
+  /* Two statements in one text go through the text protocol. Some servers end a killed
+   * SLEEP() with the row 1 instead of error 1317; either way the request settles cancelled
+   * (exec.c invariant 2). */
+  fixture_t fx = fixture_open(test_mariadb_url(), NULL);
+  uvsql_conn_t *c = checkout(&fx);
+  uvsql_future_t *f = uvsql_conn_execute_sql(c, "DO 1; SELECT SLEEP(20) AS s", NULL, 0, NULL, NULL);
+  test_sleep(fx.loop, 100);
+  uint64_t start = uv_hrtime();
+  ASSERT_INT_EQ(uvsql_future_cancel(f), 0);
+  const uvsql_error_t *e = AWAIT_ERR(f, UVSQL_ECANCELLED);
+  double ms = ms_since(start);
+  printf("cancel settled in %.1f ms: %s\n", ms, e->message);
+  ASSERT(ms < 1000);
+  ASSERT_STR_CONTAINS(e->message, "the statement was cancelled (KILL QUERY ");
+  uvsql_future_unref(f);
+  ASSERT_INT_EQ(conn_int(c, "SELECT 6 * 7"), 42);
+  uvsql_conn_release(c);
+  fixture_close(&fx);
+}
+
 TEST(cancel_of_a_long_update_reports_query_interrupted) {
   /* A statement that is not SLEEP: the server answers 1317 "Query execution was interrupted". */
   fixture_t fx = fixture_open(test_mariadb_url(), NULL);

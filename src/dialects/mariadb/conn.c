@@ -336,6 +336,7 @@ static void my_on_watch(uvsql__watcher_t *w, int events, int status, void *data)
   uvsql__my_conn_t *mc = data;
   uvsql_error_t err;
   (void)w;
+  (void)status; /* a polling error is POLLERR: the call itself reports it (below) */
   uvsql__my_enter(mc);
   if ((events & UVSQL__WATCH_TIMEOUT) && mc->connect_deadline &&
       uvsql__now_ms(mc->dc.loop) >= mc->connect_deadline &&
