@@ -229,3 +229,337 @@ TEST(foreign_key_cycle_is_refused_by_sort) {
   ASSERT_STR_CONTAINS(err.message, "form a cycle");
   uvsql_metadata_free(md);
 }
+
+/* ------------------------------------------------------------------ SELECT */
+
+TEST(select_where_with_bound_values_and_quoted_names) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_col(db.users, "id"), uvsql_col(db.users, "Group"));
+  uvsql_where(s, uvsql_and(s, uvsql_eq(s, uvsql_col(db.users, "name"), uvsql_lit_text(s, "ann")),
+                           uvsql_gt(s, uvsql_col(db.users, "id"), uvsql_lit_int64(s, 5)),
+                           uvsql_is_not_null(s, uvsql_col(db.users, "email"))));
+  expect(s,
+         "SELECT users.id, users.\"Group\" FROM users WHERE users.name = :param_1 AND users.id > "
+         ":param_2 AND users.email IS NOT NULL",
+         "SELECT users.id, users.`Group` FROM users WHERE users.name = :param_1 AND users.id > "
+         ":param_2 AND users.email IS NOT NULL",
+         NULL, "param_1,param_2");
+  uvsql_metadata_free(db.md);
+}
+
+TEST(embedded_values_keep_their_values) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  char text[] = "o'brien; DROP TABLE users";
+  uvsql_select_cols(s, uvsql_col(db.users, "id"));
+  uvsql_where(s, uvsql_eq(s, uvsql_col(db.users, "name"), uvsql_lit_text(s, text)));
+  text[0] = 'X'; /* copied when built */
+  const char *sql;
+  const uvsql_param_t *v;
+  size_t n;
+  uvsql_error_t err;
+  ASSERT_OK(uvsql_core_compile(s, "postgresql", NULL, 0, &sql, &v, &n, &err), &err);
+  ASSERT_INT_EQ(n, 1);
+  ASSERT_INT_EQ(v[0].value.type, UVSQL_TYPE_TEXT);
+  ASSERT_STR_EQ(v[0].value.u.s.ptr, "o'brien; DROP TABLE users");
+  ASSERT(strstr(sql, "brien") == NULL);
+  uvsql_core_stmt_free(s);
+  uvsql_metadata_free(db.md);
+}
+
+TEST(join_infers_on_from_the_foreign_key) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_col(db.orgs, "name"), uvsql_col(db.users, "name"),
+                    uvsql_col(db.orders, "amount"));
+  uvsql_select_from(s, db.orgs);
+  uvsql_select_join(s, db.users, NULL);
+  uvsql_select_outerjoin(s, db.orders, NULL);
+  expect(s,
+         "SELECT orgs.name, users.name, orders.amount FROM orgs JOIN users ON users.org_id = "
+         "orgs.id LEFT OUTER JOIN orders ON orders.user_id = users.id",
+         NULL, NULL, "");
+  uvsql_metadata_free(db.md);
+}
+
+TEST(join_without_from_starts_at_the_first_column) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_col(db.users, "name"), uvsql_col(db.orgs, "name"));
+  uvsql_select_join(s, db.orgs, NULL);
+  expect(s, "SELECT users.name, orgs.name FROM users JOIN orgs ON users.org_id = orgs.id", NULL,
+         NULL, "");
+  uvsql_metadata_free(db.md);
+}
+
+TEST(join_without_a_foreign_key_needs_on) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_col(db.orgs, "name"));
+  uvsql_select_from(s, db.orgs);
+  uvsql_select_join(s, db.orders, NULL);
+  expect_err(s, "postgresql", UVSQL_EINVALID_ARGUMENT, "no foreign keys link orders");
+  uvsql_core_stmt_free(s);
+  uvsql_metadata_free(db.md);
+}
+
+TEST(self_join_through_aliases) {
+  uvsql_metadata_t *md = uvsql_metadata_new();
+  uvsql_table_t *node = uvsql_table(md, "node");
+  uvsql_column(node, "id", UVSQL_SQL_INTEGER, UVSQL_PRIMARY_KEY);
+  uvsql_column_references(uvsql_column(node, "parent_id", UVSQL_SQL_INTEGER, 0), "node.id", 0, 0);
+  uvsql_column(node, "name", UVSQL_SQL_TEXT, 0);
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_from_t *child = uvsql_alias(s, node, "child"), *parent = uvsql_alias(s, node, "parent");
+  uvsql_select_cols(s, uvsql_label(s, uvsql_col(child, "name"), "child"),
+                    uvsql_label(s, uvsql_col(parent, "name"), "parent"));
+  uvsql_select_from(s, child);
+  uvsql_select_join(s, parent, uvsql_eq(s, uvsql_col(child, "parent_id"), uvsql_col(parent, "id")));
+  uvsql_select_order_by(s, uvsql_col(child, "id"));
+  expect(s,
+         "SELECT child.name AS child, parent.name AS parent FROM node AS child JOIN node AS parent "
+         "ON child.parent_id = parent.id ORDER BY child.id",
+         NULL, NULL, "");
+  uvsql_metadata_free(md);
+}
+
+TEST(group_by_having_order_limit_offset_distinct) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_expr_t *n = uvsql_label(s, uvsql_count(s, NULL), "n");
+  uvsql_select_cols(s, uvsql_col(db.orders, "user_id"), n,
+                    uvsql_label(s, uvsql_sum(s, uvsql_col(db.orders, "amount")), "total"));
+  uvsql_select_group_by(s, uvsql_col(db.orders, "user_id"));
+  uvsql_select_having(s, uvsql_gt(s, uvsql_count(s, NULL), uvsql_lit_int64(s, 1)));
+  uvsql_select_order_by(s, uvsql_desc(s, n), uvsql_col(db.orders, "user_id"));
+  uvsql_select_limit(s, 10);
+  uvsql_select_offset(s, 20);
+  uvsql_select_distinct(s);
+  expect(s,
+         "SELECT DISTINCT orders.user_id, count(*) AS n, sum(orders.amount) AS total FROM orders "
+         "GROUP BY orders.user_id HAVING count(*) > :param_1 ORDER BY n DESC, orders.user_id "
+         "LIMIT :param_2 OFFSET :param_3",
+         NULL, NULL, "param_1,param_2,param_3");
+  uvsql_metadata_free(db.md);
+}
+
+TEST(offset_without_limit_per_dialect) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_col(db.orgs, "id"));
+  uvsql_select_offset(s, 5);
+  expect(s, "SELECT orgs.id FROM orgs OFFSET :param_1",
+         "SELECT orgs.id FROM orgs LIMIT 18446744073709551615 OFFSET :param_1",
+         "SELECT orgs.id FROM orgs LIMIT -1 OFFSET :param_1", "param_1");
+  uvsql_metadata_free(db.md);
+}
+
+TEST(order_nulls_first_last_emulated_on_mariadb) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_col(db.users, "id"));
+  uvsql_select_order_by(s, uvsql_order(s, uvsql_col(db.users, "email"), UVSQL_NULLS_FIRST),
+                        uvsql_order(s, uvsql_col(db.users, "name"), UVSQL_DESC | UVSQL_NULLS_LAST));
+  expect(s,
+         "SELECT users.id FROM users ORDER BY users.email NULLS FIRST, users.name DESC NULLS LAST",
+         "SELECT users.id FROM users ORDER BY users.email IS NULL DESC, users.email, users.name IS "
+         "NULL, users.name DESC",
+         NULL, "");
+  uvsql_metadata_free(db.md);
+}
+
+TEST(operators_and_precedence) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_expr_t *id = uvsql_col(db.users, "id");
+  uvsql_select_cols(
+      s,
+      uvsql_label(s, uvsql_mul(s, uvsql_add(s, id, uvsql_lit_int64(s, 1)), uvsql_lit_int64(s, 2)),
+                  "a"),
+      uvsql_label(s, uvsql_sub(s, id, uvsql_sub(s, id, id)), "b"),
+      uvsql_label(s, uvsql_neg(s, uvsql_mod(s, id, uvsql_lit_int64(s, 3))), "c"));
+  uvsql_where(s, uvsql_and(s,
+                           uvsql_or(s, uvsql_eq(s, id, uvsql_bindparam(s, "a")),
+                                    uvsql_ne(s, id, uvsql_bindparam(s, "b"))),
+                           uvsql_not(s, uvsql_le(s, id, uvsql_bindparam(s, "a")))));
+  expect(s,
+         "SELECT (users.id + :param_1) * :param_2 AS a, users.id - (users.id - users.id) AS b, "
+         "-(users.id % :param_3) AS c FROM users WHERE (users.id = :a OR users.id != :b) AND NOT "
+         "users.id <= :a",
+         NULL, NULL, "param_1,param_2,param_3");
+  uvsql_metadata_free(db.md);
+}
+
+TEST(in_between_like_ilike) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_expr_t *id = uvsql_col(db.users, "id"), *name = uvsql_col(db.users, "name");
+  uvsql_select_cols(s, id);
+  uvsql_where(s, uvsql_and(s, uvsql_in_list(s, id, uvsql_lit_int64(s, 1), uvsql_lit_int64(s, 2)),
+                           uvsql_between(s, id, uvsql_lit_int64(s, 0), uvsql_bindparam(s, "hi")),
+                           uvsql_like(s, name, uvsql_lit_text(s, "a%")),
+                           uvsql_ilike(s, uvsql_col(db.users, "email"), uvsql_bindparam(s, "pat")),
+                           uvsql_in_list_n(s, id, NULL, 0)));
+  expect(s,
+         "SELECT users.id FROM users WHERE users.id IN (:param_1, :param_2) AND users.id BETWEEN "
+         ":param_3 AND :hi AND users.name LIKE :param_4 AND users.email ILIKE :pat AND 1 != 1",
+         "SELECT users.id FROM users WHERE users.id IN (:param_1, :param_2) AND users.id BETWEEN "
+         ":param_3 AND :hi AND users.name LIKE :param_4 AND lower(users.email) LIKE lower(:pat) "
+         "AND 1 != 1",
+         "SELECT users.id FROM users WHERE users.id IN (:param_1, :param_2) AND users.id BETWEEN "
+         ":param_3 AND :hi AND users.name LIKE :param_4 AND lower(users.email) LIKE lower(:pat) "
+         "AND 1 != 1",
+         "param_1,param_2,param_3,param_4");
+  uvsql_metadata_free(db.md);
+}
+
+TEST(in_expanding_takes_its_values_at_execute_time) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_col(db.users, "id"));
+  uvsql_where(s, uvsql_and(s, uvsql_in_expanding(s, uvsql_col(db.users, "id"), "ids"),
+                           uvsql_eq(s, uvsql_col(db.users, "name"), uvsql_lit_text(s, "x"))));
+  uvsql_param_t p[] = {UVSQL_P_INT64("ids", 4), UVSQL_P_INT64("ids", 9), UVSQL_P_INT64("ids", 1)};
+  const char *sql;
+  const uvsql_param_t *v;
+  size_t n;
+  uvsql_error_t err;
+  ASSERT_OK(uvsql_core_compile(s, "mariadb", p, 3, &sql, &v, &n, &err), &err);
+  ASSERT_STR_EQ(sql, "SELECT users.id FROM users WHERE users.id IN (:ids_1, :ids_2, :ids_3) AND "
+                     "users.name = :param_4");
+  ASSERT_INT_EQ(n, 4);
+  ASSERT_STR_EQ(v[1].name, "ids_2");
+  ASSERT_INT_EQ(v[1].value.u.i64, 9);
+  ASSERT_OK(uvsql_core_compile(s, "mariadb", NULL, 0, &sql, &v, &n, &err), &err);
+  ASSERT_STR_EQ(sql, "SELECT users.id FROM users WHERE 1 != 1 AND users.name = :param_1");
+  uvsql_core_stmt_free(s);
+  uvsql_metadata_free(db.md);
+}
+
+TEST(subqueries_scalar_from_exists_in_and_correlated) {
+  schema_t db = schema();
+  /* correlated: orders of the outer user */
+  uvsql_core_stmt_t *cnt = uvsql_select_new();
+  uvsql_select_cols(cnt, uvsql_count(cnt, NULL));
+  uvsql_select_from(cnt, db.orders);
+  uvsql_where(cnt, uvsql_eq(cnt, uvsql_col(db.orders, "user_id"), uvsql_col(db.users, "id")));
+  uvsql_core_stmt_t *big = uvsql_select_new();
+  uvsql_select_cols(big, uvsql_col(db.orders, "user_id"));
+  uvsql_where(big, uvsql_gt(big, uvsql_col(db.orders, "amount"), uvsql_lit_int64(big, 100)));
+  uvsql_core_stmt_t *orgsq = uvsql_select_new();
+  uvsql_select_cols(orgsq, uvsql_col(db.orgs, "id"),
+                    uvsql_label(orgsq, uvsql_upper(orgsq, uvsql_col(db.orgs, "name")), "uname"));
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_from_t *o = uvsql_subquery(s, orgsq, "o");
+  uvsql_select_cols(s, uvsql_col(db.users, "name"), uvsql_label(s, uvsql_scalar(s, cnt), "n"),
+                    uvsql_col(o, "uname"));
+  uvsql_select_from(s, db.users);
+  uvsql_select_join(s, o, uvsql_eq(s, uvsql_col(o, "id"), uvsql_col(db.users, "org_id")));
+  uvsql_where(s,
+              uvsql_and(s, uvsql_exists(s, cnt), uvsql_in_select(s, uvsql_col(db.users, "id"), big),
+                        uvsql_not_in_select(s, uvsql_col(db.users, "id"), big)));
+  uvsql_core_stmt_free(cnt);
+  uvsql_core_stmt_free(big);
+  uvsql_core_stmt_free(orgsq);
+  expect(s,
+         "SELECT users.name, (SELECT count(*) FROM orders WHERE orders.user_id = users.id) AS n, "
+         "o.uname FROM users JOIN (SELECT orgs.id, upper(orgs.name) AS uname FROM orgs) AS o ON "
+         "o.id = users.org_id WHERE EXISTS (SELECT count(*) FROM orders WHERE orders.user_id = "
+         "users.id) AND users.id IN (SELECT orders.user_id FROM orders WHERE orders.amount > "
+         ":param_1) AND users.id NOT IN (SELECT orders.user_id FROM orders WHERE orders.amount > "
+         ":param_2)",
+         NULL, NULL, "param_1,param_2");
+  uvsql_metadata_free(db.md);
+}
+
+TEST(case_cast_functions_labels) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_expr_t *id = uvsql_col(db.users, "id");
+  uvsql_select_cols(
+      s,
+      uvsql_label(s,
+                  uvsql_case(s, uvsql_lit_text(s, "other"), uvsql_lt(s, id, uvsql_lit_int64(s, 10)),
+                             uvsql_lit_text(s, "small"), uvsql_lt(s, id, uvsql_lit_int64(s, 100)),
+                             uvsql_lit_text(s, "mid")),
+                  "size"),
+      uvsql_label(s, uvsql_cast(s, id, UVSQL_SQL_STRING(10)), "sid"),
+      uvsql_label(s,
+                  uvsql_coalesce(s, uvsql_col(db.users, "email"),
+                                 uvsql_lower(s, uvsql_col(db.users, "name"))),
+                  "contact"),
+      uvsql_label(s, uvsql_func(s, "abs", id), "a"), uvsql_label(s, uvsql_now(s), "t"),
+      uvsql_label(s, uvsql_concat(s, uvsql_col(db.users, "name"), uvsql_lit_text(s, "!")), "x"),
+      uvsql_label(s, uvsql_count_distinct(s, uvsql_col(db.users, "org_id")), "orgs"));
+  uvsql_select_group_by(s, id);
+  expect(s,
+         "SELECT CASE WHEN users.id < :param_1 THEN :param_2 WHEN users.id < :param_3 THEN "
+         ":param_4 ELSE :param_5 END AS size, CAST(users.id AS VARCHAR(10)) AS sid, "
+         "coalesce(users.email, lower(users.name)) AS contact, abs(users.id) AS a, now() AS t, "
+         "users.name || :param_6 AS x, count(DISTINCT users.org_id) AS orgs FROM users GROUP BY "
+         "users.id",
+         "SELECT CASE WHEN users.id < :param_1 THEN :param_2 WHEN users.id < :param_3 THEN "
+         ":param_4 ELSE :param_5 END AS size, CAST(users.id AS CHAR(10)) AS sid, "
+         "coalesce(users.email, lower(users.name)) AS contact, abs(users.id) AS a, NOW(6) AS t, "
+         "CONCAT(users.name, :param_6) AS x, count(DISTINCT users.org_id) AS orgs FROM users "
+         "GROUP BY users.id",
+         "SELECT CASE WHEN users.id < :param_1 THEN :param_2 WHEN users.id < :param_3 THEN "
+         ":param_4 ELSE :param_5 END AS size, CAST(users.id AS TEXT) AS sid, "
+         "coalesce(users.email, lower(users.name)) AS contact, abs(users.id) AS a, "
+         "CURRENT_TIMESTAMP AS t, users.name || :param_6 AS x, count(DISTINCT users.org_id) AS "
+         "orgs FROM users GROUP BY users.id",
+         "param_1,param_2,param_3,param_4,param_5,param_6");
+  uvsql_metadata_free(db.md);
+}
+
+TEST(full_join_is_not_supported_on_mariadb) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_col(db.users, "id"), uvsql_col(db.orgs, "id"));
+  uvsql_select_from(s, db.users);
+  uvsql_select_fulljoin(s, db.orgs, NULL);
+  expect_err(s, "mariadb", UVSQL_ENOT_SUPPORTED, "no FULL OUTER JOIN");
+  const char *sql;
+  uvsql_error_t err;
+  ASSERT_OK(uvsql_core_compile(s, "sqlite", NULL, 0, &sql, NULL, NULL, &err), &err);
+  ASSERT_STR_EQ(sql, "SELECT users.id, orgs.id FROM users FULL OUTER JOIN orgs ON users.org_id = "
+                     "orgs.id");
+  uvsql_core_stmt_free(s);
+  uvsql_metadata_free(db.md);
+}
+
+TEST(builder_errors_surface_at_compile) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_col(db.users, "nmae"));
+  ASSERT(uvsql_core_stmt_error(s) != NULL);
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT, "table users has no column nmae");
+  uvsql_core_stmt_free(s);
+  s = uvsql_select_new();
+  uvsql_core_stmt_t *other = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_lit_int64(other, 1));
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT, "built for another statement");
+  uvsql_core_stmt_free(s);
+  uvsql_core_stmt_free(other);
+  s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_bindparam(s, "param_1"), uvsql_lit_int64(s, 2));
+  expect_err(s, "postgresql", UVSQL_EINVALID_ARGUMENT, "clashes with a generated name");
+  uvsql_core_stmt_free(s);
+  uvsql_metadata_free(db.md);
+}
+
+TEST(a_compiled_statement_is_frozen_and_cached) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_col(db.users, "id"));
+  const char *a, *b;
+  uvsql_error_t err;
+  ASSERT_OK(uvsql_core_compile(s, "sqlite", NULL, 0, &a, NULL, NULL, &err), &err);
+  ASSERT_OK(uvsql_core_compile(s, "sqlite", NULL, 0, &b, NULL, NULL, &err), &err);
+  ASSERT(a == b);
+  uvsql_where(s, uvsql_eq(s, uvsql_col(db.users, "id"), uvsql_bindparam(s, "id")));
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT, "already compiled");
+  uvsql_core_stmt_free(s);
+  uvsql_metadata_free(db.md);
+}
