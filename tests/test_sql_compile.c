@@ -563,3 +563,202 @@ TEST(a_compiled_statement_is_frozen_and_cached) {
   uvsql_core_stmt_free(s);
   uvsql_metadata_free(db.md);
 }
+
+/* ------------------------------------------------------------------ INSERT, UPDATE, DELETE */
+
+TEST(insert_without_values_binds_each_column) {
+  schema_t db = schema();
+  expect(uvsql_insert(db.orders),
+         "INSERT INTO orders (user_id, amount, placed) VALUES (:user_id, :amount, :placed)", NULL,
+         NULL, "");
+  expect(uvsql_insert(db.users),
+         "INSERT INTO users (org_id, name, email, \"Group\") VALUES (:org_id, :name, :email, "
+         ":Group)",
+         "INSERT INTO users (org_id, name, email, `Group`) VALUES (:org_id, :name, :email, "
+         ":Group)",
+         NULL, "");
+  uvsql_metadata_free(db.md);
+}
+
+TEST(insert_multi_row_with_client_default_and_returning) {
+  schema_t db = schema();
+  uvsql_column_default(uvsql_table_column(db.users, "Group"), UVSQL_V_TEXT("staff"));
+  uvsql_core_stmt_t *s = uvsql_insert(db.users);
+  uvsql_insert_columns(s, UVSQL_NAMES("name", "org_id"));
+  uvsql_insert_values(s, uvsql_lit_text(s, "ann"), uvsql_lit_int64(s, 1));
+  uvsql_insert_values(s, uvsql_lit_text(s, "bob"), uvsql_bindparam(s, "org"));
+  uvsql_returning(s, uvsql_col(db.users, "id"), uvsql_label(s, uvsql_col(db.users, "name"), "n"));
+  expect(s,
+         "INSERT INTO users (name, org_id, \"Group\") VALUES (:param_1, :param_2, :param_3), "
+         "(:param_4, :org, :param_5) RETURNING id, name AS n",
+         "INSERT INTO users (name, org_id, `Group`) VALUES (:param_1, :param_2, :param_3), "
+         "(:param_4, :org, :param_5) RETURNING id, name AS n",
+         NULL, "param_1,param_2,param_3,param_4,param_5");
+  uvsql_metadata_free(db.md);
+}
+
+TEST(insert_from_select) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *sel = uvsql_select_new();
+  uvsql_select_cols(sel, uvsql_col(db.users, "id"), uvsql_lit_int64(sel, 0));
+  uvsql_where(sel, uvsql_is_null(sel, uvsql_col(db.users, "email")));
+  uvsql_core_stmt_t *s = uvsql_insert(db.orders);
+  uvsql_insert_columns(s, UVSQL_NAMES("user_id", "amount"));
+  uvsql_insert_from_select(s, sel);
+  uvsql_core_stmt_free(sel);
+  expect(s,
+         "INSERT INTO orders (user_id, amount) SELECT users.id, :param_1 FROM users WHERE "
+         "users.email IS NULL",
+         NULL, NULL, "param_1");
+  uvsql_metadata_free(db.md);
+}
+
+TEST(upsert_do_nothing_and_do_update_per_dialect) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_insert(db.orgs);
+  uvsql_insert_columns(s, UVSQL_NAMES("name"));
+  uvsql_insert_values(s, uvsql_bindparam(s, "name"));
+  uvsql_on_conflict_do_nothing(s, UVSQL_NAMES("name"));
+  expect(s, "INSERT INTO orgs (name) VALUES (:name) ON CONFLICT (name) DO NOTHING",
+         "INSERT INTO orgs (name) VALUES (:name) ON DUPLICATE KEY UPDATE name = name", NULL, "");
+  s = uvsql_insert(db.users);
+  uvsql_insert_columns(s, UVSQL_NAMES("email", "name"));
+  uvsql_insert_values(s, uvsql_bindparam(s, "email"), uvsql_bindparam(s, "name"));
+  uvsql_on_conflict_do_update(s, UVSQL_NAMES("email"));
+  uvsql_on_conflict_set(s, "name",
+                        uvsql_concat(s, uvsql_col(db.users, "name"), uvsql_excluded(s, "name")));
+  expect(s,
+         "INSERT INTO users (email, name) VALUES (:email, :name) ON CONFLICT (email) DO UPDATE "
+         "SET name = users.name || excluded.name",
+         "INSERT INTO users (email, name) VALUES (:email, :name) ON DUPLICATE KEY UPDATE name = "
+         "CONCAT(users.name, VALUES(name))",
+         NULL, "");
+  uvsql_metadata_free(db.md);
+}
+
+TEST(update_and_delete_with_where_and_returning) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_update(db.users);
+  uvsql_update_set(s, "name", uvsql_upper(s, uvsql_col(db.users, "name")));
+  uvsql_update_set(s, "email", uvsql_lit_null(s));
+  uvsql_where(s, uvsql_eq(s, uvsql_col(db.users, "id"), uvsql_bindparam(s, "id")));
+  uvsql_returning(s, uvsql_col(db.users, "id"));
+  expect_err(s, "mariadb", UVSQL_ENOT_SUPPORTED, "no RETURNING for UPDATE");
+  const char *sql;
+  uvsql_error_t err;
+  ASSERT_OK(uvsql_core_compile(s, "postgresql", NULL, 0, &sql, NULL, NULL, &err), &err);
+  ASSERT_STR_EQ(sql, "UPDATE users SET name = upper(users.name), email = :param_1 WHERE users.id "
+                     "= :id RETURNING id");
+  uvsql_core_stmt_free(s);
+
+  uvsql_core_stmt_t *sub = uvsql_select_new();
+  uvsql_select_cols(sub, uvsql_col(db.orders, "user_id"));
+  s = uvsql_delete(db.users);
+  uvsql_where(s, uvsql_not_in_select(s, uvsql_col(db.users, "id"), sub));
+  uvsql_returning(s, uvsql_col(db.users, "id"), uvsql_col(db.users, "Group"));
+  uvsql_core_stmt_free(sub);
+  expect(s,
+         "DELETE FROM users WHERE users.id NOT IN (SELECT orders.user_id FROM orders) RETURNING "
+         "id, \"Group\"",
+         "DELETE FROM users WHERE users.id NOT IN (SELECT orders.user_id FROM orders) RETURNING "
+         "id, `Group`",
+         NULL, "");
+  s = uvsql_update(db.orders);
+  uvsql_update_set(s, "amount",
+                   uvsql_mul(s, uvsql_col(db.orders, "amount"), uvsql_lit_int64(s, 2)));
+  expect(s, "UPDATE orders SET amount = orders.amount * :param_1", NULL, NULL, "param_1");
+  uvsql_metadata_free(db.md);
+}
+
+/* ------------------------------------------------------------------ CTEs, set ops, windows */
+
+TEST(recursive_cte_walks_a_tree) {
+  uvsql_metadata_t *md = uvsql_metadata_new();
+  uvsql_table_t *node = uvsql_table(md, "node");
+  uvsql_column(node, "id", UVSQL_SQL_INTEGER, UVSQL_PRIMARY_KEY);
+  uvsql_column_references(uvsql_column(node, "parent_id", UVSQL_SQL_INTEGER, 0), "node.id", 0, 0);
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_core_stmt_t *anchor = uvsql_select_new();
+  uvsql_select_cols(anchor, uvsql_col(node, "id"),
+                    uvsql_label(anchor, uvsql_lit_int64(anchor, 0), "depth"));
+  uvsql_where(anchor, uvsql_eq(anchor, uvsql_col(node, "id"), uvsql_bindparam(anchor, "root")));
+  uvsql_from_t *tree = uvsql_cte(s, anchor, "tree", UVSQL_CTE_RECURSIVE);
+  uvsql_core_stmt_t *step = uvsql_select_new();
+  uvsql_select_cols(step, uvsql_col(node, "id"),
+                    uvsql_add(step, uvsql_col(tree, "depth"), uvsql_lit_int64(step, 1)));
+  uvsql_select_from(step, node);
+  uvsql_select_join(step, tree,
+                    uvsql_eq(step, uvsql_col(node, "parent_id"), uvsql_col(tree, "id")));
+  uvsql_cte_union(tree, step, 1);
+  uvsql_core_stmt_free(anchor);
+  uvsql_core_stmt_free(step);
+  uvsql_select_cols(s, uvsql_col(tree, "id"), uvsql_col(tree, "depth"));
+  uvsql_select_order_by(s, uvsql_col(tree, "id"));
+  expect(s,
+         "WITH RECURSIVE tree AS (SELECT node.id, :param_1 AS depth FROM node WHERE node.id = "
+         ":root UNION ALL SELECT node.id, tree.depth + :param_2 FROM node JOIN tree ON "
+         "node.parent_id = tree.id) SELECT tree.id, tree.depth FROM tree ORDER BY tree.id",
+         NULL, NULL, "param_1,param_2");
+  uvsql_metadata_free(md);
+}
+
+TEST(set_operations_and_their_limits) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *a = uvsql_select_new(), *b = uvsql_select_new(), *c = uvsql_select_new();
+  uvsql_select_cols(a, uvsql_label(a, uvsql_col(db.users, "name"), "n"));
+  uvsql_select_cols(b, uvsql_col(db.orgs, "name"));
+  uvsql_select_cols(c, uvsql_col(db.orgs, "name"));
+  uvsql_where(c, uvsql_gt(c, uvsql_col(db.orgs, "id"), uvsql_lit_int64(c, 5)));
+  uvsql_core_stmt_t *u = uvsql_union(a, b);
+  uvsql_core_stmt_t *x = uvsql_except(u, c);
+  uvsql_select_order_by(x, uvsql_desc(x, uvsql_name(x, "n")));
+  uvsql_select_limit(x, 3);
+  expect(x,
+         "SELECT users.name AS n FROM users UNION SELECT orgs.name FROM orgs EXCEPT SELECT "
+         "orgs.name FROM orgs WHERE orgs.id > :param_1 ORDER BY n DESC LIMIT :param_2",
+         NULL, NULL, "param_1,param_2");
+  uvsql_core_stmt_t *ua = uvsql_union_all(a, b), *i = uvsql_intersect(a, b);
+  expect(ua, "SELECT users.name AS n FROM users UNION ALL SELECT orgs.name FROM orgs", NULL, NULL,
+         "");
+  expect(i, "SELECT users.name AS n FROM users INTERSECT SELECT orgs.name FROM orgs", NULL, NULL,
+         "");
+  /* a part with its own LIMIT: parenthesised where allowed, refused on SQLite */
+  uvsql_select_limit(b, 1);
+  uvsql_core_stmt_t *p = uvsql_union(a, b);
+  expect_err(p, "sqlite", UVSQL_ENOT_SUPPORTED, "cannot nest a compound");
+  uvsql_core_stmt_free(p);
+  p = uvsql_union(a, b);
+  const char *sql;
+  uvsql_error_t err;
+  ASSERT_OK(uvsql_core_compile(p, "postgresql", NULL, 0, &sql, NULL, NULL, &err), &err);
+  ASSERT_STR_EQ(sql, "SELECT users.name AS n FROM users UNION (SELECT orgs.name FROM orgs LIMIT "
+                     ":param_1)");
+  uvsql_core_stmt_free(p);
+  uvsql_core_stmt_free(u);
+  uvsql_core_stmt_free(a);
+  uvsql_core_stmt_free(b);
+  uvsql_core_stmt_free(c);
+  uvsql_metadata_free(db.md);
+}
+
+TEST(window_functions) {
+  schema_t db = schema();
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_expr_t *uid = uvsql_col(db.orders, "user_id"), *amount = uvsql_col(db.orders, "amount");
+  uvsql_select_cols(
+      s, uid,
+      uvsql_label(
+          s, uvsql_over(s, uvsql_rank(s), UVSQL_EXPRS(uid), UVSQL_EXPRS(uvsql_desc(s, amount))),
+          "r"),
+      uvsql_label(s, uvsql_over(s, uvsql_sum(s, amount), UVSQL_NO_EXPRS, UVSQL_NO_EXPRS), "total"),
+      uvsql_label(s,
+                  uvsql_over(s, uvsql_row_number(s), UVSQL_NO_EXPRS,
+                             UVSQL_EXPRS(uvsql_col(db.orders, "id"))),
+                  "rn"));
+  expect(s,
+         "SELECT orders.user_id, rank() OVER (PARTITION BY orders.user_id ORDER BY orders.amount "
+         "DESC) AS r, sum(orders.amount) OVER () AS total, row_number() OVER (ORDER BY orders.id) "
+         "AS rn FROM orders",
+         NULL, NULL, "");
+  uvsql_metadata_free(db.md);
+}
