@@ -530,3 +530,36 @@ TEST(driver_close_during_a_running_query_fails_it_closed_without_waiting) {
   uvsql_url_free(url);
   test_loop_close(loop);
 }
+
+TEST(cached_statement_whose_table_changed_fails_once_then_is_prepared_again) {
+  uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
+  opt.pool_size = 1;
+  fixture_t fx = fixture_open(test_mariadb_url(), &opt);
+  const char *t = test_unique_name("alt");
+  char sql[256], sel[128];
+  snprintf(sql, sizeof sql, "CREATE TABLE %s (id integer PRIMARY KEY)", t);
+  exec_ok(&fx, sql);
+  snprintf(sql, sizeof sql, "INSERT INTO %s VALUES (1)", t);
+  exec_ok(&fx, sql);
+  snprintf(sel, sizeof sel, "SELECT * FROM %s WHERE id = :id", t);
+  uvsql_param_t p[] = {UVSQL_P_INT64("id", 1)};
+  uvsql_result_t *r = query(&fx, sel, p, 1);
+  ASSERT_INT_EQ(uvsql_result_ncols(r), 1);
+  uvsql_result_free(r);
+  snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN v text DEFAULT 'new'", t);
+  exec_ok(&fx, sql);
+  /* The cached statement's columns changed: that run fails, saying so, and the next one is
+   * prepared afresh. */
+  uvsql_future_t *f = uvsql_engine_execute_sql(fx.engine, sel, p, 1, NULL, NULL);
+  const uvsql_error_t *e = AWAIT_ERR(f, UVSQL_EOPERATIONAL);
+  ASSERT_INT_EQ(e->native_code, 2057);
+  ASSERT_STR_CONTAINS(e->message, "the table was altered");
+  uvsql_future_unref(f);
+  r = query(&fx, sel, p, 1);
+  const char *s;
+  ASSERT_INT_EQ(uvsql_result_ncols(r), 2);
+  ASSERT_OK(uvsql_result_text(r, 0, 1, &s, NULL), (uvsql_error_t *)NULL);
+  ASSERT_STR_EQ(s, "new");
+  uvsql_result_free(r);
+  fixture_close(&fx);
+}

@@ -10,6 +10,7 @@
  *     [cache full: STMT_CLOSE of the least recently used statement]
  *     [not cached: PREPARE] -> EXECUTE -> [columns: STMT_STORE] -> [more results: STMT_NEXT
  *     (-> STMT_STORE, discarded) ...] -> done -> [statement not cached: STMT_CLOSE]
+ *     (EXECUTE failing with 1615 "needs to be re-prepared": STMT_CLOSE -> PREPARE, once)
  *   text protocol (UVSQL__REQ_NO_PREPARE — BEGIN, COMMIT, savepoints, the pool's ping and
  *   rollback — or several statements in one text without parameters):
  *     QUERY -> STORE -> [more results: NEXT -> STORE ...] -> done
@@ -188,13 +189,11 @@ static int fail_step(uvsql__my_conn_t *mc) {
 
 static int start_prepare(uvsql__my_conn_t *mc) {
   const uvsql__request_t *req = mc->running;
-  my_bool on = 1;
   MYSQL_STMT *stmt = mysql_stmt_init(mc->mysql);
   if (!stmt) {
     uvsql__error_set(&mc->err, UVSQL_ENOMEM, "out of memory preparing a statement");
     return finish(mc);
   }
-  mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &on);
   mc->stmt = stmt;
   mc->stmt_cached = 0;
   mc->op = UVSQL__MY_OP_PREPARE;
@@ -271,6 +270,7 @@ int uvsql__my_start_next(uvsql__my_conn_t *mc) {
   req->next = NULL;
   mc->running = req;
   mc->cancel_asked = 0;
+  mc->reprepared = 0;
   mc->text_mode = 0;
   mc->draining = 0;
   mc->stmt = NULL;
@@ -318,7 +318,7 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
   case UVSQL__MY_OP_STMT_CLOSE:
     mc->op_stmt = NULL; /* freed by Connector/C */
     if (mc->running && !mc->closing)
-      return start_prepare(mc); /* an eviction made room */
+      return start_prepare(mc); /* an eviction made room, or a stale statement went */
     return uvsql__my_start_next(mc);
 
   case UVSQL__MY_OP_PREPARE:
@@ -339,8 +339,35 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
     return start_execute(mc);
 
   case UVSQL__MY_OP_EXECUTE:
+    if (mc->ret_int != 0 && mysql_stmt_errno(mc->stmt) == 1615 && mc->stmt_cached &&
+        !mc->reprepared) {
+      /* "Prepared statement needs to be re-prepared" (a table changed under a cached
+       * statement): close it and prepare the text again, once. */
+      MYSQL_STMT *old = mc->stmt;
+      uvsql__my_cache_forget(&mc->cache, old);
+      mc->reprepared = 1;
+      mc->stmt = NULL;
+      mc->stmt_cached = 0;
+      mc->op = UVSQL__MY_OP_STMT_CLOSE;
+      mc->op_stmt = old;
+      return mysql_stmt_close_start(&mc->ret_bool, old);
+    }
     if (mc->ret_int != 0) {
       set_stmt_error(mc, mc->stmt);
+      if (mysql_stmt_errno(mc->stmt) == 2057) {
+        /* CR_NEW_STMT_METADATA: the server ran it, but its columns changed since it was
+         * prepared (ALTER TABLE). Running it again here could repeat its effects: drop it from
+         * the cache (finish closes it, reading what is left) and say so. */
+        if (mc->stmt_cached) {
+          uvsql__my_cache_forget(&mc->cache, mc->stmt);
+          mc->stmt_cached = 0;
+        }
+        uvsql__error_set_db(&mc->err, UVSQL_EOPERATIONAL, NULL, 2057,
+                            "the result columns of a cached prepared statement changed (the "
+                            "table was altered); the statement was dropped from the cache: "
+                            "run it again [SQL: %.200s]",
+                            mc->running->sql);
+      }
       return fail_step(mc);
     }
     if (mysql_stmt_field_count(mc->stmt) > 0) {

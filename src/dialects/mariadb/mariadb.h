@@ -15,6 +15,21 @@
  *   stmt_cache.c  the per-connection LRU cache of prepared statements (MYSQL_STMT)
  *   errors.c      MySQL error numbers -> uvsql error codes and messages
  *
+ * Decisions (each also where it is done):
+ *  - Host "localhost" (or none) means the server's default Unix socket, as in every MySQL
+ *    client; other names are resolved with uv_getaddrinfo and Connector/C gets the address
+ *    (except with ssl_mode=verify_ca/verify_identity, which check the certificate against the
+ *    name: Connector/C then resolves it itself, synchronously). options.c, conn.c
+ *  - Sessions run with time_zone '+00:00' (TIMESTAMPTZ parameters and TIMESTAMP columns are
+ *    UTC) and CLIENT_FOUND_ROWS (rows_affected counts matched rows, as PostgreSQL and SQLite
+ *    do). options.c, conn.c
+ *  - Requests with parameters use prepared statements (binary protocol, LRU cache); requests
+ *    without parameters that hold several statements, and the engine's NO_PREPARE commands,
+ *    use the text protocol with CLIENT_MULTI_STATEMENTS, which is how begin_sql opens a
+ *    transaction at an isolation level ("SET TRANSACTION ...; START TRANSACTION"). exec.c
+ *  - Cancel sends KILL QUERY on a second connection; the killed request settles as cancelled
+ *    whatever the server answered. kill.c, exec.c
+ *
  * One rule holds in every file: Connector/C runs at most one nonblocking call per MYSQL handle
  * at a time (a `_start` that returned a wait status must be driven to its end with `_cont`
  * before anything else is asked of the handle). conn.c records which call that is (`op`) and
@@ -147,6 +162,7 @@ typedef struct uvsql__my_conn_s {
   uvsql__request_t *queue_head, *queue_tail;
   uvsql__request_t *running;
   int cancel_asked;       /* cancel() was called for `running` */
+  int reprepared;         /* `running` was prepared again after error 1615 */
   uvsql__my_kill_t *kill; /* the KILL QUERY in flight: no request starts until it ends */
   /* The running request's working state (exec.c). */
   MYSQL_STMT *stmt; /* prepared statement of `running` (cached or not) */
