@@ -311,6 +311,13 @@ int uvsql__pg_decode(PGresult *res, uvsql_result_t **out, uvsql_error_t *err) {
         uvsql__result_set_column(r, (size_t)c, PQfname(res, c), uvsql__pg_type_of(PQftype(res, c)));
   if (rc == 0 && nf > 0)
     rc = uvsql__result_reserve(r, (size_t)nt);
+  /* Column facts once, not per cell: this loop is the hot path of every large result. */
+  Oid oids[64];
+  int binary[64];
+  for (int c = 0; c < nf && c < 64; c++) {
+    oids[c] = PQftype(res, c);
+    binary[c] = PQfformat(res, c) == 1;
+  }
   for (int row = 0; row < nt && rc == 0 && nf > 0; row++) {
     uvsql_value_t *cells = uvsql__result_add_row(r);
     if (!cells) {
@@ -322,16 +329,16 @@ int uvsql__pg_decode(PGresult *res, uvsql_result_t **out, uvsql_error_t *err) {
         continue;
       const char *s = PQgetvalue(res, row, c);
       size_t len = (size_t)PQgetlength(res, row, c);
-      Oid oid = PQftype(res, c);
-      rc = PQfformat(res, c) == 1 ? decode_binary(r, oid, s, len, &cells[c])
-                                  : decode_text(r, oid, s, len, &cells[c]);
+      Oid oid = c < 64 ? oids[c] : PQftype(res, c);
+      int bin = c < 64 ? binary[c] : PQfformat(res, c) == 1;
+      rc = bin ? decode_binary(r, oid, s, len, &cells[c]) : decode_text(r, oid, s, len, &cells[c]);
       if (rc != 0) {
         if (rc == UVSQL_ENOMEM)
           uvsql__error_set(err, rc, "out of memory reading a result");
         else
-          uvsql__error_set(
-              err, rc, "could not read column \"%s\" (type oid %u, %s format) of row %d",
-              PQfname(res, c), (unsigned)oid, PQfformat(res, c) ? "binary" : "text", row + 1);
+          uvsql__error_set(err, rc,
+                           "could not read column \"%s\" (type oid %u, %s format) of row %d",
+                           PQfname(res, c), (unsigned)oid, bin ? "binary" : "text", row + 1);
       }
     }
   }
