@@ -33,19 +33,21 @@ TEST(terminated_backend_fails_query_with_disconnect_and_pool_replaces_it) {
   fixture_t fx = fixture_open(test_pg_url(), &opt);
   uvsql_conn_t *victim = checkout(&fx);
   uvsql_conn_t *killer = checkout(&fx);
-  uvsql_future_t *f = uvsql_conn_execute_sql(victim, "SELECT pg_backend_pid()", NULL, 0, NULL,
-                                             NULL);
+  uvsql_future_t *f =
+      uvsql_conn_execute_sql(victim, "SELECT pg_backend_pid()", NULL, 0, NULL, NULL);
   int64_t pid;
   ASSERT_OK(uvsql_result_int64(AWAIT_OK(f), 0, 0, &pid), (uvsql_error_t *)NULL);
   uvsql_future_unref(f);
-  uvsql_future_t *slow = uvsql_conn_execute_sql(victim, "SELECT pg_sleep(10)", NULL, 0, NULL,
-                                                NULL);
+  uvsql_future_t *slow = uvsql_conn_execute_sql(victim, "SELECT pg_sleep(10)", NULL, 0, NULL, NULL);
   uvsql_param_t p[] = {UVSQL_P_INT64("pid", pid)};
   f = uvsql_conn_execute_sql(killer, "SELECT pg_terminate_backend(:pid::int)", p, 1, NULL, NULL);
   AWAIT_OK(f);
   uvsql_future_unref(f);
   const uvsql_error_t *e = AWAIT_ERR(slow, UVSQL_EDISCONNECT);
-  ASSERT_STR_CONTAINS(e->message, "terminat");
+  /* The server's FATAL 57P01, or (when it arrives with the end of the stream) libpq's
+   * "server closed the connection": both are disconnects. */
+  if (strstr(e->message, "terminat") == NULL)
+    ASSERT_STR_CONTAINS(e->message, "server closed the connection");
   ASSERT_INT_EQ(uvsql_err_family(e->code), UVSQL_FAMILY_OPERATIONAL);
   uvsql_future_unref(slow);
   /* Later statements on the dead connection fail the same way, at once. */
@@ -137,8 +139,8 @@ TEST(callback_style_execute_runs_callback_once_and_owns_the_future) {
   fixture_t fx = fixture_open(test_pg_url(), NULL);
   cb_calls = 0;
   uvsql_param_t p[] = {UVSQL_P_INT64("x", 20)};
-  ASSERT(uvsql_engine_execute_sql(fx.engine, "SELECT :x::bigint + 1", p, 1, on_rows,
-                                  &cb_value) != NULL);
+  ASSERT(uvsql_engine_execute_sql(fx.engine, "SELECT :x::bigint + 1", p, 1, on_rows, &cb_value) !=
+         NULL);
   ASSERT_INT_EQ(cb_calls, 0); /* never before the call returns */
   while (cb_calls == 0)
     uv_run(fx.loop, UV_RUN_ONCE);
