@@ -197,6 +197,48 @@ fail:
   return uvsql__error_set(err, rc, "out of memory building a statement");
 }
 
+int uvsql__text_marked(uvsql_stmt_t **out, const char *sql, size_t len, const size_t *marks,
+                       size_t nmarks, uvsql_error_t *err) {
+  uvsql_stmt_t *st = calloc(1, sizeof *st);
+  *out = NULL;
+  if (!st)
+    goto fail;
+  st->refs = 1;
+  st->sql = malloc(len + 1);
+  st->literal = malloc(len + 1);
+  st->segs = malloc((nmarks + 1) * sizeof *st->segs);
+  if (!st->sql || !st->literal || !st->segs)
+    goto fail;
+  memcpy(st->sql, sql, len);
+  st->sql[len] = '\0';
+  size_t pos = 0, lit = 0;
+  for (size_t i = 0; i <= nmarks; i++) {
+    size_t end = i < nmarks ? marks[i] : len;
+    memcpy(st->literal + lit, sql + pos, end - pos);
+    st->segs[i].off = lit;
+    st->segs[i].len = end - pos;
+    st->segs[i].param = -1;
+    lit += end - pos;
+    if (i < nmarks) {
+      const char *name = sql + end + 1, *p = name;
+      while (isalnum((unsigned char)*p) || *p == '_')
+        p++;
+      int idx = name_index(st, name, (size_t)(p - name));
+      if (idx < 0)
+        goto fail;
+      st->segs[i].param = idx;
+      pos = (size_t)(p - sql);
+    }
+  }
+  st->literal[lit] = '\0';
+  st->nsegs = nmarks + 1;
+  *out = st;
+  return 0;
+fail:
+  uvsql_stmt_free(st);
+  return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a statement");
+}
+
 const char *uvsql_stmt_sql(const uvsql_stmt_t *st) {
   return st->sql;
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dialect.h"
+#include "../engine/internal.h" /* uvsql__text_marked: the text needs no scanning */
 
 void uvsql__c_fail(uvsql__compiler_t *c, int code, const char *fmt, ...) {
   if (c->rc)
@@ -42,11 +43,14 @@ void uvsql__c_putn(uvsql__compiler_t *c, const char *s, size_t n) {
     size_t cap = c->cap ? c->cap * 2 : 256;
     while (cap < c->len + n + 1)
       cap *= 2;
-    char *b = realloc(c->buf, cap);
+    char *b = c->buf_heap ? realloc(c->buf, cap) : malloc(cap);
     if (!b) {
       uvsql__c_fail(c, UVSQL_ENOMEM, "out of memory compiling a statement");
       return;
     }
+    if (!c->buf_heap && c->len)
+      memcpy(b, c->buf, c->len);
+    c->buf_heap = 1;
     c->buf = b;
     c->cap = cap;
   }
@@ -188,13 +192,21 @@ static int is_reserved(const char *s) {
   return 0;
 }
 
-void uvsql__c_ident(uvsql__compiler_t *c, const char *name) {
+int uvsql__ident_plain(const char *name) {
   int plain = (name[0] >= 'a' && name[0] <= 'z') || name[0] == '_';
   size_t n = 0;
   for (const char *p = name; *p && plain; p++, n++)
     plain = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
-  if (plain && n < 64 && !is_reserved(name)) {
-    uvsql__c_putn(c, name, n);
+  return plain && n < 64 && !is_reserved(name);
+}
+
+void uvsql__c_ident(uvsql__compiler_t *c, const char *name) {
+  uvsql__c_ident_known(c, name, uvsql__ident_plain(name));
+}
+
+void uvsql__c_ident_known(uvsql__compiler_t *c, const char *name, int plain) {
+  if (plain) {
+    uvsql__c_puts(c, name);
     return;
   }
   char q = c->d->quote;
@@ -217,17 +229,42 @@ static void push_value(uvsql__compiler_t *c, const char *name, const uvsql_value
     return;
   if (c->nvalues == c->capvalues) {
     size_t cap = c->capvalues ? c->capvalues * 2 : 8;
-    uvsql_param_t *p = realloc(c->values, cap * sizeof *p);
+    uvsql_param_t *p =
+        c->values_heap ? realloc(c->values, cap * sizeof *p) : malloc(cap * sizeof *p);
     if (!p) {
       uvsql__c_fail(c, UVSQL_ENOMEM, "out of memory compiling a statement");
       return;
     }
+    if (!c->values_heap && c->nvalues)
+      memcpy(p, c->values, c->nvalues * sizeof *p);
+    c->values_heap = 1;
     c->values = p;
     c->capvalues = cap;
   }
   c->values[c->nvalues].name = name;
   c->values[c->nvalues].value = *v;
   c->nvalues++;
+}
+
+void uvsql__c_placeholder(uvsql__compiler_t *c, const char *name) {
+  if (c->rc)
+    return;
+  if (c->nmarks == c->capmarks) {
+    size_t cap = c->capmarks * 2;
+    size_t *m = c->marks_heap ? realloc(c->marks, cap * sizeof *m) : malloc(cap * sizeof *m);
+    if (!m) {
+      uvsql__c_fail(c, UVSQL_ENOMEM, "out of memory compiling a statement");
+      return;
+    }
+    if (!c->marks_heap)
+      memcpy(m, c->marks, c->nmarks * sizeof *m);
+    c->marks_heap = 1;
+    c->marks = m;
+    c->capmarks = cap;
+  }
+  c->marks[c->nmarks++] = c->len;
+  uvsql__c_putn(c, ":", 1);
+  uvsql__c_puts(c, name);
 }
 
 static const char *gen_name(uvsql__compiler_t *c, const char *base, size_t k) {
@@ -244,15 +281,13 @@ void uvsql__c_value(uvsql__compiler_t *c, const uvsql_value_t *v) {
   if (!name)
     return;
   push_value(c, name, v);
-  uvsql__c_putn(c, ":", 1);
-  uvsql__c_puts(c, name);
+  uvsql__c_placeholder(c, name);
 }
 
 static void bind_name(uvsql__compiler_t *c, const char *name) {
   if (c->nbind < (int)(sizeof c->bindnames / sizeof c->bindnames[0]))
     c->bindnames[c->nbind++] = name;
-  uvsql__c_putn(c, ":", 1);
-  uvsql__c_puts(c, name);
+  uvsql__c_placeholder(c, name);
 }
 
 /* ------------------------------------------------------------------ expressions */
@@ -377,8 +412,7 @@ static void in_expanding(uvsql__compiler_t *c, const uvsql_expr_t *e) {
     if (j > 1)
       uvsql__c_putn(c, ", ", 2);
     push_value(c, name, &c->user[i].value);
-    uvsql__c_putn(c, ":", 1);
-    uvsql__c_puts(c, name);
+    uvsql__c_placeholder(c, name);
   }
   uvsql__c_putn(c, ")", 1);
 }
@@ -392,10 +426,13 @@ static void column(uvsql__compiler_t *c, const uvsql_expr_t *e) {
     return;
   }
   if (!(c->unqualified && f->kind == UVSQL__F_TABLE && f->table == c->dml_table)) {
-    uvsql__c_ident(c, f->name);
+    uvsql__c_ident_known(c, f->name, f->plain);
     uvsql__c_putn(c, ".", 1);
   }
-  uvsql__c_ident(c, name);
+  if (e->kind == UVSQL__N_COLUMN)
+    uvsql__c_ident_known(c, name, e->u.ref.col->plain);
+  else
+    uvsql__c_ident(c, name);
 }
 
 static void order_item(uvsql__compiler_t *c, const uvsql_expr_t *e) {
@@ -609,7 +646,17 @@ int uvsql__compile(uvsql_core_stmt_t *s, const uvsql__sql_dialect_t *d, const uv
                    uvsql_error_t *err) {
   uvsql_error_t local;
   uvsql__compiler_t c;
+  char buf[1024];
+  uvsql_param_t vals[16];
+  size_t marks[32];
   memset(&c, 0, sizeof c);
+  c.marks = marks;
+  c.capmarks = sizeof marks / sizeof marks[0];
+  c.buf = buf;
+  c.cap = sizeof buf;
+  buf[0] = '\0';
+  c.values = vals;
+  c.capvalues = sizeof vals / sizeof vals[0];
   c.d = d;
   c.arena = arena;
   c.user = user;
@@ -627,7 +674,7 @@ int uvsql__compile(uvsql_core_stmt_t *s, const uvsql__sql_dialect_t *d, const uv
   if (!c.rc && c.nvalues && !(values = uvsql__arena_alloc(arena, c.nvalues * sizeof *values)))
     uvsql__c_fail(&c, UVSQL_ENOMEM, "out of memory compiling a statement");
   uvsql_stmt_t *text = NULL;
-  if (!c.rc && uvsql_text(&text, c.buf ? c.buf : "", c.err) != 0)
+  if (!c.rc && uvsql__text_marked(&text, c.buf, c.len, c.marks, c.nmarks, c.err) != 0)
     c.rc = c.err->code;
   if (!c.rc) {
     if (c.nvalues)
@@ -638,8 +685,12 @@ int uvsql__compile(uvsql_core_stmt_t *s, const uvsql__sql_dialect_t *d, const uv
     out->expanding = (const char **)c.expnames.items;
     out->nexpanding = c.expnames.n;
   }
-  free(c.buf);
-  free(c.values);
+  if (c.buf_heap)
+    free(c.buf);
+  if (c.values_heap)
+    free(c.values);
+  if (c.marks_heap)
+    free(c.marks);
   return c.rc;
 }
 

@@ -88,12 +88,12 @@ static void from_item(uvsql__compiler_t *c, const uvsql_from_t *f) {
   switch (f->kind) {
   case UVSQL__F_TABLE:
   case UVSQL__F_CTE:
-    uvsql__c_ident(c, f->name);
+    uvsql__c_ident_known(c, f->name, f->plain);
     return;
   case UVSQL__F_ALIAS:
-    uvsql__c_ident(c, f->table->name);
+    uvsql__c_ident_known(c, f->table->name, f->table->from.plain);
     uvsql__c_puts(c, " AS ");
-    uvsql__c_ident(c, f->name);
+    uvsql__c_ident_known(c, f->name, f->plain);
     return;
   case UVSQL__F_SUBQUERY:
     uvsql__c_putn(c, "(", 1);
@@ -429,8 +429,7 @@ void uvsql__c_insert(uvsql__compiler_t *c, uvsql_core_stmt_t *s) {
                           "column %s.%s cannot name a parameter: give the insert its values",
                           t->name, cols[i]->name);
           } else {
-            uvsql__c_putn(c, ":", 1);
-            uvsql__c_puts(c, cols[i]->name);
+            uvsql__c_placeholder(c, cols[i]->name);
             if (c->nbind < (int)(sizeof c->bindnames / sizeof c->bindnames[0]))
               c->bindnames[c->nbind++] = cols[i]->name;
           }

@@ -120,6 +120,7 @@ struct uvsql_from_s {
   int rec_all, recursive;
   uvsql_expr_t *cols; /* ALIAS: one COLUMN node per table column; SUBQUERY/CTE: FROMCOL */
   size_t ncols;
+  int plain; /* name needs no quoting (uvsql__ident_plain), computed once */
 };
 
 /* ------------------------------------------------------------------ schema */
@@ -151,6 +152,7 @@ struct uvsql_column_s {
   const char *server_default;
   int has_default;
   uvsql_value_t client_default;
+  int plain; /* name needs no quoting */
 };
 
 struct uvsql_table_s {
@@ -293,10 +295,14 @@ typedef struct {
 typedef struct uvsql__compiler_s {
   const uvsql__sql_dialect_t *d;
   uvsql__arena_t *arena; /* where generated names go */
-  char *buf;
+  char *buf; /* starts on the caller's stack (buf_heap 0), moves to the heap when it grows */
   size_t len, cap;
-  uvsql_param_t *values;
+  uvsql_param_t *values; /* likewise (values_heap) */
   size_t nvalues, capvalues;
+  int buf_heap, values_heap;
+  size_t *marks; /* offset of each placeholder's ':' in buf (stack first, like buf) */
+  size_t nmarks, capmarks;
+  int marks_heap;
   const uvsql_param_t *user; /* execute-time params, for expanding IN */
   size_t nuser;
   int rc;
@@ -315,8 +321,13 @@ void uvsql__c_fail(uvsql__compiler_t *c, int code, const char *fmt, ...) UVSQL__
 void uvsql__c_putn(uvsql__compiler_t *c, const char *s, size_t n);
 void uvsql__c_puts(uvsql__compiler_t *c, const char *s);
 void uvsql__c_printf(uvsql__compiler_t *c, const char *fmt, ...) UVSQL__PRINTF(2, 3);
-void uvsql__c_ident(uvsql__compiler_t *c, const char *name);       /* quoted when needed */
+void uvsql__c_ident(uvsql__compiler_t *c, const char *name); /* quoted when needed */
+/* The same, when the caller already knows whether name is plain. */
+void uvsql__c_ident_known(uvsql__compiler_t *c, const char *name, int plain);
+/* 1 if name can be written unquoted in every dialect ([a-z_][a-z0-9_]*, not reserved). */
+int uvsql__ident_plain(const char *name);
 void uvsql__c_value(uvsql__compiler_t *c, const uvsql_value_t *v); /* :param_N */
+void uvsql__c_placeholder(uvsql__compiler_t *c, const char *name); /* :name */
 void uvsql__c_expr(uvsql__compiler_t *c, const uvsql_expr_t *e);
 void uvsql__c_expr_list(uvsql__compiler_t *c, uvsql_expr_t *const *e, size_t n);
 /* Writes ORDER BY items (uvsql_order nodes or plain expressions). */

@@ -131,6 +131,7 @@ uvsql_table_t *uvsql_table(uvsql_metadata_t *md, const char *name) {
   t->from.kind = UVSQL__F_TABLE;
   t->from.table = t;
   t->from.name = t->name;
+  t->from.plain = uvsql__ident_plain(t->name);
   return t;
 }
 
@@ -176,6 +177,7 @@ uvsql_column_t *uvsql_column(uvsql_table_t *t, const char *name, uvsql_sqltype_t
   if (!(c->name = md_strdup(md, name)))
     goto oom;
   c->table = t;
+  c->plain = uvsql__ident_plain(c->name);
   c->type = type;
   c->flags = flags;
   if (flags & UVSQL_PRIMARY_KEY)

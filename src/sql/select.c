@@ -150,6 +150,7 @@ static uvsql_from_t *from_new(uvsql_core_stmt_t *s, uvsql__from_kind_t kind, con
   }
   f->kind = kind;
   f->owner = s;
+  f->plain = uvsql__ident_plain(f->name);
   return f;
 }
 
