@@ -5,6 +5,7 @@
  * backend one TEST. Table names are unique per run, so servers can be shared. */
 #include "backend.h"
 #include "uvsql/sql.h"
+#include "sql/internal.h" /* unique constraints, to compare reflected ones */
 
 typedef struct {
   uvsql_metadata_t *md;
@@ -347,6 +348,134 @@ static void update_and_delete(const char *url, int update_returning) {
   teardown(&fx, &db);
 }
 
+static uvsql_sqltype_kind_t normal_kind(const char *dialect, const uvsql_column_t *c) {
+  uvsql_sqltype_kind_t k = uvsql_column_type(c).kind;
+  if (!strcmp(dialect, "mariadb") && k == UVSQL_SQLT_TIMESTAMPTZ)
+    return UVSQL_SQLT_TIMESTAMP; /* DATETIME(6) holds both */
+  if (!strcmp(dialect, "sqlite") && uvsql_column_autoincrement(c))
+    return UVSQL_SQLT_INTEGER; /* the rowid key is declared INTEGER whatever its size */
+  return k;
+}
+
+static void same_table(const char *dialect, uvsql_table_t *a, uvsql_table_t *b) {
+  const char *tn = uvsql_table_name(a);
+  ASSERT(b != NULL);
+  ASSERT_INT_EQ(uvsql_table_ncolumns(b), uvsql_table_ncolumns(a));
+  for (size_t i = 0; i < uvsql_table_ncolumns(a); i++) {
+    uvsql_column_t *x = uvsql_table_column_at(a, i), *y = uvsql_table_column_at(b, i);
+    uvsql_sqltype_t tx = uvsql_column_type(x), ty = uvsql_column_type(y);
+    if (strcmp(uvsql_column_name(x), uvsql_column_name(y)) != 0 ||
+        normal_kind(dialect, x) != normal_kind(dialect, y) || tx.length != ty.length ||
+        tx.precision != ty.precision || tx.scale != ty.scale ||
+        (uvsql_column_flags(x) & UVSQL_NOT_NULL) != (uvsql_column_flags(y) & UVSQL_NOT_NULL))
+      FAILF("%s.%s: reflected as %s %s(%d,%d,%d) flags %x, declared %s(%d,%d,%d) flags %x", tn,
+            uvsql_column_name(x), uvsql_column_name(y), uvsql_sqltype_name(ty.kind), ty.length,
+            ty.precision, ty.scale, uvsql_column_flags(y), uvsql_sqltype_name(tx.kind), tx.length,
+            tx.precision, tx.scale, uvsql_column_flags(x));
+    if (strcmp(dialect, "sqlite") != 0) /* SQLite's INTEGER key is always the rowid */
+      ASSERT_INT_EQ(uvsql_column_autoincrement(y), uvsql_column_autoincrement(x));
+  }
+  ASSERT_INT_EQ(uvsql_table_npk(b), uvsql_table_npk(a));
+  for (size_t i = 0; i < uvsql_table_npk(a); i++)
+    ASSERT_STR_EQ(uvsql_table_pk_at(b, i), uvsql_table_pk_at(a, i));
+  ASSERT_INT_EQ(uvsql_table_nfks(b), uvsql_table_nfks(a));
+  for (size_t i = 0; i < uvsql_table_nfks(a); i++) {
+    uvsql_fk_info_t x, y;
+    uvsql_table_fk_at(a, i, &x);
+    uvsql_table_fk_at(b, i, &y);
+    ASSERT_INT_EQ(y.ncols, x.ncols);
+    ASSERT_STR_EQ(y.cols[0], x.cols[0]);
+    ASSERT_STR_EQ(y.reftable, x.reftable);
+    ASSERT_STR_EQ(y.refcols[0], x.refcols[0]);
+    ASSERT_INT_EQ(y.on_delete, x.on_delete);
+    ASSERT_INT_EQ(y.on_update, x.on_update);
+  }
+  /* MariaDB keeps a unique index as a UNIQUE constraint: it reflects as one. */
+  int my = !strcmp(dialect, "mariadb");
+  size_t want_indexes = 0, want_uniques = a->uniques.n;
+  for (size_t i = 0; i < uvsql_table_nindexes(a); i++) {
+    uvsql_index_info_t x, y;
+    uvsql_table_index_at(a, i, &x);
+    if (my && x.unique) {
+      want_uniques++;
+      continue;
+    }
+    want_indexes++;
+    size_t k = 0;
+    for (; k < uvsql_table_nindexes(b); k++)
+      if (uvsql_table_index_at(b, k, &y) == 0 && !strcmp(y.name, x.name))
+        break;
+    if (k == uvsql_table_nindexes(b))
+      FAILF("%s: index %s was not reflected", tn, x.name);
+    ASSERT_INT_EQ(y.ncols, x.ncols);
+    for (size_t c = 0; c < x.ncols; c++)
+      ASSERT_STR_EQ(y.cols[c], x.cols[c]);
+    ASSERT_INT_EQ(y.unique, x.unique);
+  }
+  ASSERT_INT_EQ(uvsql_table_nindexes(b), want_indexes);
+  ASSERT_INT_EQ(b->uniques.n, want_uniques);
+  for (uint32_t i = 0; i < a->uniques.n; i++) {
+    const uvsql__constraint_t *x = a->uniques.items[i];
+    uint32_t k = 0;
+    for (; k < b->uniques.n; k++) {
+      const uvsql__constraint_t *y = b->uniques.items[k];
+      if (y->ncols == x->ncols && !strcmp(y->cols[0], x->cols[0]))
+        break;
+    }
+    if (k == b->uniques.n)
+      FAILF("%s: unique (%s) was not reflected", tn, x->cols[0]);
+  }
+}
+
+static void create_all_then_reflect_gives_the_same_metadata(const char *url) {
+  db_t db;
+  fixture_t fx = fixture_open(url, NULL);
+  db = make_schema();
+  char name[64];
+  snprintf(name, sizeof name, "%s", test_unique_name("kinds"));
+  uvsql_table_t *k = uvsql_table(db.md, name);
+  uvsql_column(k, "a", UVSQL_SQL_SMALLINT, 0);
+  uvsql_column(k, "b", UVSQL_SQL_STRING(20), 0);
+  uvsql_column(k, "flag", UVSQL_SQL_BOOLEAN, UVSQL_NOT_NULL);
+  uvsql_column(k, "f", UVSQL_SQL_FLOAT, 0);
+  uvsql_column(k, "d", UVSQL_SQL_DOUBLE, 0);
+  uvsql_column(k, "n", UVSQL_SQL_NUMERIC(10, 2), 0);
+  uvsql_column(k, "t", UVSQL_SQL_TEXT, 0);
+  uvsql_column(k, "bin", UVSQL_SQL_BINARY, 0);
+  uvsql_column(k, "day", UVSQL_SQL_DATE, 0);
+  uvsql_column(k, "tm", UVSQL_SQL_TIME, 0);
+  uvsql_column(k, "ts", UVSQL_SQL_TIMESTAMP, 0);
+  uvsql_column(k, "tz", UVSQL_SQL_TIMESTAMPTZ, 0);
+  uvsql_column(k, "u", UVSQL_SQL_UUID, 0);
+  uvsql_column_server_default(uvsql_column(k, "cnt", UVSQL_SQL_INTEGER, UVSQL_NOT_NULL), "0");
+  uvsql_primary_key(k, UVSQL_NAMES("a", "b"));
+  uvsql_index(k, "ix_kinds_multi", UVSQL_NAMES("d", "n"), 1);
+  await_free(uvsql_metadata_create_all(db.md, fx.engine, NULL, NULL));
+
+  uvsql_metadata_t *md = uvsql_metadata_new();
+  const char *names[] = {db.names[0], db.names[1], db.names[2], db.names[3], name, NULL};
+  await_free(uvsql_metadata_reflect(md, fx.engine, names, NULL, NULL));
+  ASSERT_INT_EQ(uvsql_metadata_ntables(md), 5);
+  const char *dialect = uvsql_engine_dialect(fx.engine);
+  for (size_t i = 0; i < uvsql_metadata_ntables(db.md); i++) {
+    uvsql_table_t *t = uvsql_metadata_table_at(db.md, i);
+    same_table(dialect, t, uvsql_metadata_table(md, uvsql_table_name(t)));
+  }
+  /* the reflected metadata works: its own DDL and a query through it */
+  uvsql_table_t *orders = uvsql_metadata_table(md, db.names[2]);
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_count(s, NULL));
+  uvsql_select_from(s, orders);
+  uvsql_select_join(s, uvsql_metadata_table(md, db.names[1]), NULL);
+  expect_rows(&fx, s, NULL, 0, "0");
+  /* reflecting a table the metadata already has fails */
+  uvsql_future_t *f = uvsql_metadata_reflect(md, fx.engine, names, NULL, NULL);
+  AWAIT_ERR(f, UVSQL_EINVALID_ARGUMENT);
+  uvsql_future_unref(f);
+  uvsql_metadata_free(md);
+  teardown(&fx, &db);
+}
+
 TEST(create_all_is_idempotent_and_drop_all_drops_sqlite) {
   create_all_is_idempotent_and_drop_all_drops(test_sqlite_url());
 }
@@ -441,4 +570,16 @@ TEST(update_and_delete_pg) {
 
 TEST(update_and_delete_mariadb) {
   update_and_delete(test_mariadb_url(), 0);
+}
+
+TEST(create_all_then_reflect_gives_the_same_metadata_sqlite) {
+  create_all_then_reflect_gives_the_same_metadata(test_sqlite_url());
+}
+
+TEST(create_all_then_reflect_gives_the_same_metadata_pg) {
+  create_all_then_reflect_gives_the_same_metadata(test_pg_url());
+}
+
+TEST(create_all_then_reflect_gives_the_same_metadata_mariadb) {
+  create_all_then_reflect_gives_the_same_metadata(test_mariadb_url());
 }

@@ -42,7 +42,21 @@ struct uvsql__sql_dialect_s {
   void (*autoinc)(uvsql__compiler_t *c, const uvsql_column_t *col, int *inline_pk);
   /* Writes the excluded/proposed value of col in an upsert. */
   void (*excluded)(uvsql__compiler_t *c, const char *col);
+  /* Reflection: one query per UVSQL__R_* (see reflect.c for the columns each returns), over
+   * every table of the current schema/database, ordered by table. */
+  const char *const *reflect_sql; /* 5 queries */
+  /* The generic type of a reflected column type; length/precision/scale are -1 when the
+   * catalog did not give them (reflect.c then parses "(n, m)" out of type). */
+  uvsql_sqltype_t (*reflect_type)(const char *type, int length, int precision, int scale);
 };
+
+/* Reflection queries, in the order they run. Rows:
+ *   COLUMNS  table, column, type, length, precision, scale, not_null (0/1), default, autoinc (0/1)
+ *   PK       table, column                                  (in key order)
+ *   FK       table, key, name, column, reftable, refcolumn, on_delete, on_update (rule names)
+ *   UNIQUE   table, key, name, column
+ *   INDEX    table, name, unique (0/1), column              (not those backing constraints) */
+enum { UVSQL__R_COLUMNS, UVSQL__R_PK, UVSQL__R_FK, UVSQL__R_UNIQUE, UVSQL__R_INDEX };
 
 /* src/sql/dialect.c: the dialect called name, or NULL. */
 const uvsql__sql_dialect_t *uvsql__sql_dialect_find(const char *name);

@@ -3,6 +3,7 @@
  * no FULL JOIN, RETURNING for INSERT and DELETE only, ON DUPLICATE KEY UPDATE upserts,
  * AUTO_INCREMENT keys, DATETIME(6)/TIME(6) for microseconds, LONGBLOB for binary.
  * CAST accepts only a few target types here (SIGNED, DOUBLE, DECIMAL, CHAR, ...). */
+#include <string.h>
 #include "../../sql/dialect.h"
 
 static void my_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t use) {
@@ -82,6 +83,83 @@ static void my_excluded(uvsql__compiler_t *c, const char *col) {
   uvsql__c_puts(c, ")");
 }
 
+static int starts(const char *s, const char *prefix) {
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* t is COLUMN_TYPE ("int(11)", "tinyint(1)", "decimal(10,2)", "varchar(50)", ...). */
+static uvsql_sqltype_t my_reflect_type(const char *t, int length, int precision, int scale) {
+  uvsql_sqltype_t out = {UVSQL_SQLT_TEXT, 0, 0, 0};
+  if (starts(t, "tinyint(1)"))
+    out.kind = UVSQL_SQLT_BOOLEAN;
+  else if (starts(t, "int") || starts(t, "mediumint"))
+    out.kind = UVSQL_SQLT_INTEGER;
+  else if (starts(t, "smallint") || starts(t, "tinyint"))
+    out.kind = UVSQL_SQLT_SMALLINT;
+  else if (starts(t, "bigint"))
+    out.kind = UVSQL_SQLT_BIGINT;
+  else if (starts(t, "float"))
+    out.kind = UVSQL_SQLT_FLOAT;
+  else if (starts(t, "double"))
+    out.kind = UVSQL_SQLT_DOUBLE;
+  else if (starts(t, "decimal")) {
+    out.kind = UVSQL_SQLT_NUMERIC;
+    out.precision = precision > 0 ? precision : 0;
+    out.scale = scale > 0 ? scale : 0;
+  } else if (starts(t, "varchar") || starts(t, "char")) {
+    out.kind = UVSQL_SQLT_STRING;
+    out.length = length > 0 ? length : 0;
+  } else if (strstr(t, "blob") || starts(t, "varbinary") || starts(t, "binary"))
+    out.kind = UVSQL_SQLT_BINARY;
+  else if (starts(t, "datetime") || starts(t, "timestamp"))
+    out.kind = UVSQL_SQLT_TIMESTAMP;
+  else if (starts(t, "date"))
+    out.kind = UVSQL_SQLT_DATE;
+  else if (starts(t, "time"))
+    out.kind = UVSQL_SQLT_TIME;
+  else if (starts(t, "uuid"))
+    out.kind = UVSQL_SQLT_UUID;
+  else if (starts(t, "json"))
+    out.kind = UVSQL_SQLT_JSON;
+  return out;
+}
+
+static const char *const my_reflect[5] = {
+    "SELECT c.table_name, c.column_name, c.column_type, c.character_maximum_length, "
+    "c.numeric_precision, c.numeric_scale, c.is_nullable = 'NO', CASE WHEN c.column_default = "
+    "'NULL' THEN NULL ELSE c.column_default END, c.extra LIKE '%auto_increment%' FROM "
+    "information_schema.columns c JOIN information_schema.tables t ON t.table_schema = "
+    "c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE' WHERE "
+    "c.table_schema = DATABASE() ORDER BY c.table_name, c.ordinal_position",
+    "SELECT k.table_name, k.column_name FROM information_schema.key_column_usage k WHERE "
+    "k.table_schema = DATABASE() AND k.constraint_name = 'PRIMARY' ORDER BY k.table_name, "
+    "k.ordinal_position",
+    "SELECT k.table_name, k.constraint_name, k.constraint_name, k.column_name, "
+    "k.referenced_table_name, k.referenced_column_name, "
+    /* InnoDB reports its default (NO ACTION, which it treats as RESTRICT) as RESTRICT */
+    "CASE r.delete_rule WHEN 'RESTRICT' THEN 'NO ACTION' ELSE r.delete_rule END, "
+    "CASE r.update_rule WHEN 'RESTRICT' THEN 'NO ACTION' ELSE r.update_rule END FROM "
+    "information_schema.key_column_usage k JOIN information_schema.referential_constraints r ON "
+    "r.constraint_schema = k.constraint_schema AND r.constraint_name = k.constraint_name AND "
+    "r.table_name = k.table_name WHERE k.table_schema = DATABASE() AND k.referenced_table_name "
+    "IS NOT NULL ORDER BY k.table_name, k.constraint_name, k.ordinal_position",
+    "SELECT c.table_name, c.constraint_name, c.constraint_name, k.column_name FROM "
+    "information_schema.table_constraints c JOIN information_schema.key_column_usage k ON "
+    "k.constraint_schema = c.constraint_schema AND k.constraint_name = c.constraint_name AND "
+    "k.table_name = c.table_name WHERE c.table_schema = DATABASE() AND c.constraint_type = "
+    "'UNIQUE' ORDER BY c.table_name, c.constraint_name, k.ordinal_position",
+    "SELECT s.table_name, s.index_name, s.non_unique = 0, s.column_name FROM "
+    "information_schema.statistics s WHERE s.table_schema = DATABASE() AND s.index_name != "
+    "'PRIMARY' AND NOT EXISTS (SELECT 1 FROM information_schema.table_constraints c WHERE "
+    "c.table_schema = s.table_schema AND c.table_name = s.table_name AND c.constraint_name = "
+    "s.index_name) "
+    /* nor the index InnoDB makes for a foreign key, named after its first column */
+    "AND NOT (s.non_unique = 1 AND EXISTS (SELECT 1 FROM information_schema.key_column_usage f "
+    "WHERE f.table_schema = s.table_schema AND f.table_name = s.table_name AND "
+    "f.referenced_table_name IS NOT NULL AND f.ordinal_position = 1 AND f.column_name = "
+    "s.index_name)) ORDER BY s.table_name, s.index_name, s.seq_in_index",
+};
+
 const uvsql__sql_dialect_t uvsql__sql_dialect_mariadb = {
     .name = "mariadb",
     .index = 1,
@@ -93,4 +171,6 @@ const uvsql__sql_dialect_t uvsql__sql_dialect_mariadb = {
     .type = my_type,
     .autoinc = my_autoinc,
     .excluded = my_excluded,
+    .reflect_sql = my_reflect,
+    .reflect_type = my_reflect_type,
 };

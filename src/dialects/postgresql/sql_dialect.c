@@ -1,6 +1,7 @@
 /* src/dialects/postgresql/sql_dialect.c — how Core SQL is written for PostgreSQL: "quoted"
  * identifiers, native ILIKE, NULLS FIRST/LAST, FULL JOIN, RETURNING everywhere,
  * ON CONFLICT upserts, SERIAL/BIGSERIAL/SMALLSERIAL for autoincrement keys. Constant data. */
+#include <string.h>
 #include "../../sql/dialect.h"
 
 static void pg_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t use) {
@@ -82,6 +83,80 @@ static void pg_excluded(uvsql__compiler_t *c, const char *col) {
   uvsql__c_ident(c, col);
 }
 
+static uvsql_sqltype_t pg_reflect_type(const char *t, int length, int precision, int scale) {
+  static const struct {
+    const char *name;
+    uvsql_sqltype_kind_t kind;
+  } map[] = {
+      {"integer", UVSQL_SQLT_INTEGER},
+      {"smallint", UVSQL_SQLT_SMALLINT},
+      {"bigint", UVSQL_SQLT_BIGINT},
+      {"boolean", UVSQL_SQLT_BOOLEAN},
+      {"real", UVSQL_SQLT_FLOAT},
+      {"double precision", UVSQL_SQLT_DOUBLE},
+      {"numeric", UVSQL_SQLT_NUMERIC},
+      {"character varying", UVSQL_SQLT_STRING},
+      {"character", UVSQL_SQLT_STRING},
+      {"text", UVSQL_SQLT_TEXT},
+      {"bytea", UVSQL_SQLT_BINARY},
+      {"date", UVSQL_SQLT_DATE},
+      {"time without time zone", UVSQL_SQLT_TIME},
+      {"timestamp without time zone", UVSQL_SQLT_TIMESTAMP},
+      {"timestamp with time zone", UVSQL_SQLT_TIMESTAMPTZ},
+      {"uuid", UVSQL_SQLT_UUID},
+      {"json", UVSQL_SQLT_JSON},
+      {"jsonb", UVSQL_SQLT_JSON},
+  };
+  uvsql_sqltype_t out = {UVSQL_SQLT_TEXT, 0, 0, 0};
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (strcmp(t, map[i].name) == 0)
+      out.kind = map[i].kind;
+  if (out.kind == UVSQL_SQLT_STRING)
+    out.length = length > 0 ? length : 0;
+  if (out.kind == UVSQL_SQLT_NUMERIC && precision > 0) {
+    out.precision = precision;
+    out.scale = scale > 0 ? scale : 0;
+  }
+  return out;
+}
+
+#define PG_TABLES                                                                                  \
+  "JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = "        \
+  "c.table_name AND t.table_type = 'BASE TABLE' WHERE c.table_schema = current_schema() "
+
+static const char *const pg_reflect[5] = {
+    "SELECT c.table_name, c.column_name, c.data_type, c.character_maximum_length, "
+    "c.numeric_precision, c.numeric_scale, CASE WHEN c.is_nullable = 'NO' THEN 1 ELSE 0 END, "
+    "c.column_default, CASE WHEN c.column_default LIKE 'nextval(%' OR c.is_identity = 'YES' THEN "
+    "1 ELSE 0 END FROM information_schema.columns c " PG_TABLES
+    "ORDER BY c.table_name, c.ordinal_position",
+    "SELECT c.table_name, k.column_name FROM information_schema.table_constraints c JOIN "
+    "information_schema.key_column_usage k ON k.constraint_schema = c.constraint_schema AND "
+    "k.constraint_name = c.constraint_name AND k.table_name = c.table_name WHERE c.table_schema "
+    "= current_schema() AND c.constraint_type = 'PRIMARY KEY' ORDER BY c.table_name, "
+    "k.ordinal_position",
+    "SELECT k.table_name, k.constraint_name, k.constraint_name, k.column_name, u.table_name, "
+    "u.column_name, r.delete_rule, r.update_rule FROM information_schema.referential_constraints "
+    "r JOIN information_schema.key_column_usage k ON k.constraint_schema = r.constraint_schema "
+    "AND k.constraint_name = r.constraint_name JOIN information_schema.key_column_usage u ON "
+    "u.constraint_schema = r.unique_constraint_schema AND u.constraint_name = "
+    "r.unique_constraint_name AND u.ordinal_position = k.position_in_unique_constraint WHERE "
+    "k.table_schema = current_schema() ORDER BY k.table_name, k.constraint_name, "
+    "k.ordinal_position",
+    "SELECT c.table_name, c.constraint_name, c.constraint_name, k.column_name FROM "
+    "information_schema.table_constraints c JOIN information_schema.key_column_usage k ON "
+    "k.constraint_schema = c.constraint_schema AND k.constraint_name = c.constraint_name AND "
+    "k.table_name = c.table_name WHERE c.table_schema = current_schema() AND c.constraint_type = "
+    "'UNIQUE' ORDER BY c.table_name, c.constraint_name, k.ordinal_position",
+    "SELECT t.relname, i.relname, CASE WHEN x.indisunique THEN 1 ELSE 0 END, a.attname FROM "
+    "pg_index x JOIN pg_class t ON t.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid "
+    "JOIN pg_namespace n ON n.oid = t.relnamespace CROSS JOIN generate_series(0, x.indnatts - 1) "
+    "AS k(n) JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[k.n] WHERE "
+    "n.nspname = current_schema() AND NOT x.indisprimary AND NOT EXISTS (SELECT 1 FROM "
+    "pg_constraint c WHERE c.conindid = x.indexrelid AND c.contype IN ('p', 'u', 'x')) ORDER BY "
+    "t.relname, i.relname, k.n",
+};
+
 const uvsql__sql_dialect_t uvsql__sql_dialect_postgresql = {
     .name = "postgresql",
     .index = 0,
@@ -94,4 +169,6 @@ const uvsql__sql_dialect_t uvsql__sql_dialect_postgresql = {
     .type = pg_type,
     .autoinc = pg_autoinc,
     .excluded = pg_excluded,
+    .reflect_sql = pg_reflect,
+    .reflect_type = pg_reflect_type,
 };

@@ -3,6 +3,8 @@
  * ON CONFLICT upserts, autoincrement keys as an INTEGER primary key (the rowid). Column type
  * names are chosen so that the driver maps declared types back to uvsql types (BOOLEAN,
  * TIMESTAMPTZ, ...). Compound SELECT parts cannot be parenthesised. */
+#include <string.h>
+#include <strings.h>
 #include "../../sql/dialect.h"
 
 static void sq_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t use) {
@@ -99,6 +101,55 @@ static void sq_excluded(uvsql__compiler_t *c, const char *col) {
   uvsql__c_ident(c, col);
 }
 
+/* t is the declared type as written in CREATE TABLE ("VARCHAR(50)", "NUMERIC(10, 2)"). */
+static uvsql_sqltype_t sq_reflect_type(const char *t, int length, int precision, int scale) {
+  static const struct {
+    const char *name;
+    uvsql_sqltype_kind_t kind;
+  } map[] = {
+      {"INTEGER", UVSQL_SQLT_INTEGER},    {"SMALLINT", UVSQL_SQLT_SMALLINT},
+      {"BIGINT", UVSQL_SQLT_BIGINT},      {"BOOLEAN", UVSQL_SQLT_BOOLEAN},
+      {"FLOAT", UVSQL_SQLT_FLOAT},        {"REAL", UVSQL_SQLT_FLOAT},
+      {"DOUBLE", UVSQL_SQLT_DOUBLE},      {"NUMERIC", UVSQL_SQLT_NUMERIC},
+      {"DECIMAL", UVSQL_SQLT_NUMERIC},    {"VARCHAR", UVSQL_SQLT_STRING},
+      {"CHAR", UVSQL_SQLT_STRING},        {"TEXT", UVSQL_SQLT_TEXT},
+      {"BLOB", UVSQL_SQLT_BINARY},        {"DATE", UVSQL_SQLT_DATE},
+      {"TIME", UVSQL_SQLT_TIME},          {"TIMESTAMP", UVSQL_SQLT_TIMESTAMP},
+      {"DATETIME", UVSQL_SQLT_TIMESTAMP}, {"TIMESTAMPTZ", UVSQL_SQLT_TIMESTAMPTZ},
+      {"UUID", UVSQL_SQLT_UUID},          {"JSON", UVSQL_SQLT_JSON},
+  };
+  uvsql_sqltype_t out = {UVSQL_SQLT_TEXT, 0, 0, 0};
+  size_t n = strcspn(t, "( ");
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (strlen(map[i].name) == n && strncasecmp(t, map[i].name, n) == 0)
+      out.kind = map[i].kind;
+  if (out.kind == UVSQL_SQLT_STRING)
+    out.length = length > 0 ? length : 0;
+  if (out.kind == UVSQL_SQLT_NUMERIC && precision > 0) {
+    out.precision = precision;
+    out.scale = scale > 0 ? scale : 0;
+  }
+  return out;
+}
+
+static const char *const sq_reflect[5] = {
+    "SELECT m.name, p.name, p.type, NULL, NULL, NULL, p.\"notnull\", p.dflt_value, p.pk = 1 AND "
+    "upper(p.type) = 'INTEGER' AND (SELECT count(*) FROM pragma_table_info(m.name) q WHERE q.pk > "
+    "0) = 1 FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND "
+    "m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid",
+    "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = "
+    "'table' AND m.name NOT LIKE 'sqlite_%' AND p.pk > 0 ORDER BY m.name, p.pk",
+    "SELECT m.name, f.id, NULL, f.\"from\", f.\"table\", f.\"to\", f.on_delete, f.on_update FROM "
+    "sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND m.name NOT "
+    "LIKE 'sqlite_%' ORDER BY m.name, f.id, f.seq",
+    "SELECT m.name, l.name, NULL, i.name FROM sqlite_master m JOIN pragma_index_list(m.name) l "
+    "JOIN pragma_index_info(l.name) i WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND "
+    "l.origin = 'u' ORDER BY m.name, l.name, i.seqno",
+    "SELECT m.name, l.name, l.\"unique\", i.name FROM sqlite_master m JOIN "
+    "pragma_index_list(m.name) l JOIN pragma_index_info(l.name) i WHERE m.type = 'table' AND "
+    "m.name NOT LIKE 'sqlite_%' AND l.origin = 'c' ORDER BY m.name, l.name, i.seqno",
+};
+
 const uvsql__sql_dialect_t uvsql__sql_dialect_sqlite = {
     .name = "sqlite",
     .index = 2,
@@ -110,4 +161,6 @@ const uvsql__sql_dialect_t uvsql__sql_dialect_sqlite = {
     .type = sq_type,
     .autoinc = sq_autoinc,
     .excluded = sq_excluded,
+    .reflect_sql = sq_reflect,
+    .reflect_type = sq_reflect_type,
 };
