@@ -3,7 +3,8 @@
 #
 #   bash scripts/test.sh                  build in build/ (-Werror) and run every test
 #   bash scripts/test.sh --asan           the same with AddressSanitizer + UBSan, in build-asan/
-#   bash scripts/test.sh --valgrind       the same under valgrind, in build-valgrind/
+#   bash scripts/test.sh --valgrind       the same under valgrind, in build-valgrind/ (latency
+#                                         tests left out: valgrind is too slow for them)
 #   bash scripts/test.sh -L pg            extra arguments go to ctest (here: only the pg tests)
 #   bash scripts/test.sh --servers-only   start the servers, print their URLs, wait for Ctrl-C
 #
@@ -328,6 +329,13 @@ if [ "$servers_only" = 1 ]; then
 fi
 
 # ------------------------------------------------------------------ test
+if [ "$mode" = valgrind ]; then
+  # valgrind runs everything 20-50x slower and one thread at a time, so tests that measure
+  # latency (their names say so: timer_on_time, stays_on_time, deadline,
+  # within_a_second, keeps_running) would fail for
+  # valgrind's sake, not ours. They run in the normal and ASan passes.
+  ctest_args=(-E 'timer_on_time|stays_on_time|deadline|within_a_second|keeps_running' "${ctest_args[@]}")
+fi
 say "running ctest ${ctest_args[*]:-}"
 set +e
 ctest --test-dir "$root/$build" --output-on-failure -j2 "${ctest_args[@]}"
