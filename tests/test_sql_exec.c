@@ -348,6 +348,29 @@ static void update_and_delete(const char *url, int update_returning) {
   teardown(&fx, &db);
 }
 
+static void conn_execute_core_runs_inside_a_transaction(const char *url) {
+  db_t db;
+  fixture_t fx = setup(url, &db);
+  fill(&fx, &db);
+  uvsql_conn_t *c = checkout(&fx);
+  await_free(uvsql_conn_begin(c, UVSQL_ISOLATION_DEFAULT, NULL, NULL));
+  uvsql_core_stmt_t *del = uvsql_delete(db.orders);
+  await_free(uvsql_conn_execute_core(c, del, NULL, 0, NULL, NULL));
+  uvsql_core_stmt_free(del);
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_count(s, NULL));
+  uvsql_select_from(s, db.orders);
+  uvsql_future_t *f = uvsql_conn_execute_core(c, s, NULL, 0, NULL, NULL);
+  int64_t n = -1;
+  ASSERT_OK(uvsql_result_int64(AWAIT_OK(f), 0, 0, &n), (uvsql_error_t *)NULL);
+  ASSERT_INT_EQ(n, 0);
+  uvsql_future_unref(f);
+  await_free(uvsql_conn_rollback(c, NULL, NULL));
+  uvsql_conn_release(c);
+  expect_rows(&fx, s, NULL, 0, "5"); /* the same compiled statement, on the engine */
+  teardown(&fx, &db);
+}
+
 static uvsql_sqltype_kind_t normal_kind(const char *dialect, const uvsql_column_t *c) {
   uvsql_sqltype_kind_t k = uvsql_column_type(c).kind;
   if (!strcmp(dialect, "mariadb") && k == UVSQL_SQLT_TIMESTAMPTZ)
@@ -582,4 +605,16 @@ TEST(create_all_then_reflect_gives_the_same_metadata_pg) {
 
 TEST(create_all_then_reflect_gives_the_same_metadata_mariadb) {
   create_all_then_reflect_gives_the_same_metadata(test_mariadb_url());
+}
+
+TEST(conn_execute_core_runs_inside_a_transaction_sqlite) {
+  conn_execute_core_runs_inside_a_transaction(test_sqlite_url());
+}
+
+TEST(conn_execute_core_runs_inside_a_transaction_pg) {
+  conn_execute_core_runs_inside_a_transaction(test_pg_url());
+}
+
+TEST(conn_execute_core_runs_inside_a_transaction_mariadb) {
+  conn_execute_core_runs_inside_a_transaction(test_mariadb_url());
 }
