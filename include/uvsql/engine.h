@@ -245,6 +245,48 @@ uvsql_future_t *uvsql_conn_rollback_to_savepoint(uvsql_conn_t *conn, const char 
 
 uvsql_engine_t *uvsql_conn_engine(const uvsql_conn_t *conn);
 
+/* ---------------------------------------------------------------- streaming */
+
+/* Called for each batch of a streamed result, on the loop thread, in result order. The batch
+ * holds 1 to batch_rows rows (only the last one may hold fewer) and the same columns every
+ * time. It is borrowed: valid only until on_batch returns; copy what you keep. Return 0 to go
+ * on, non-zero to stop: the rest of the result is discarded (cancelled on the server where
+ * the backend allows it) and the future resolves, with `stopped` set, once the connection is
+ * ready for its next statement. on_batch may queue statements and call uvsql_future_cancel;
+ * it must not release the connection it streams on (queue that for after the future). */
+typedef int (*uvsql_batch_cb)(const uvsql_result_t *batch, void *data);
+
+/* What a stream resolves with (owned by the future). */
+typedef struct uvsql_stream_summary_s {
+  uint64_t rows;    /* rows handed to on_batch */
+  uint64_t batches; /* calls of on_batch */
+  int stopped;      /* on_batch returned non-zero */
+} uvsql_stream_summary_t;
+
+/* Runs stmt on conn and hands its rows to on_batch in batches of batch_rows (0: 1000), with
+ * memory bounded by a batch or two whatever the size of the result: PostgreSQL reads in
+ * single-row mode, MariaDB fetches row by row from the server without storing the result,
+ * SQLite's worker steps one batch ahead of the loop and waits for it to be consumed.
+ * The connection is busy until the stream ends: statements queued behind it wait.
+ * The future (ownership as in future.h) resolves with a uvsql_stream_summary_t* after the last
+ * batch, or fails with the statement's error; when the error came after some batches were
+ * delivered, its message starts "after N batches (M rows):", and the rows read after the last
+ * delivered batch are discarded. Cancel stops the statement on the server (PQcancel, KILL
+ * QUERY, sqlite3_interrupt) and fails the future with UVSQL_ECANCELLED. If the call itself
+ * fails (bad arguments, out of memory), on_batch is never called. Parameters are copied
+ * before the call returns. Only single statements stream (several statements in one text
+ * fail with UVSQL_EINVALID_ARGUMENT). */
+uvsql_future_t *uvsql_conn_stream(uvsql_conn_t *conn, uvsql_stmt_t *stmt,
+                                  const uvsql_param_t *params, size_t nparams, size_t batch_rows,
+                                  uvsql_batch_cb on_batch, void *batch_data, uvsql_future_cb cb,
+                                  void *data);
+/* The same on a pooled connection of its own (checked out, never shared with other statements,
+ * released when the stream ends). */
+uvsql_future_t *uvsql_engine_stream(uvsql_engine_t *engine, uvsql_stmt_t *stmt,
+                                    const uvsql_param_t *params, size_t nparams, size_t batch_rows,
+                                    uvsql_batch_cb on_batch, void *batch_data, uvsql_future_cb cb,
+                                    void *data);
+
 #ifdef __cplusplus
 }
 #endif

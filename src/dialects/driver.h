@@ -47,6 +47,19 @@ typedef void (*uvsql__request_done_cb)(uvsql__request_t *req, uvsql_result_t *re
                                        const uvsql_error_t *err);
 
 #define UVSQL__REQ_NO_PREPARE 1u /* run once (BEGIN, COMMIT, ...): do not cache a prepared form */
+#define UVSQL__REQ_STREAM     2u /* hand rows over in batches (below) */
+
+/* Streaming (UVSQL__REQ_STREAM; single statements only, else done fails with
+ * UVSQL_EINVALID_ARGUMENT): the driver calls batch(req, rows) from the loop for each run of
+ * 1..batch_rows rows, in order, with the same columns each time; rows stays the driver's (it
+ * frees it when batch returns). Memory is bounded: the driver reads at most a batch or two
+ * ahead of what batch() has consumed, and never blocks the loop to wait. A non-zero return
+ * means stop: the driver discards the rest (cancelling it on the server if it can, without
+ * the cancel reaching any later request), never calls batch again, and calls done(req, NULL,
+ * NULL) once the connection is ready for the next request. Otherwise done is called once at
+ * the end: (NULL, NULL) on success, or (NULL, err) with the rows after the last delivered
+ * batch discarded. Contracts 2-5 hold as for any request. */
+typedef int (*uvsql__request_batch_cb)(uvsql__request_t *req, uvsql_result_t *rows);
 
 struct uvsql__request_s {
   /* Set by the engine; valid until done is called. */
@@ -57,6 +70,8 @@ struct uvsql__request_s {
   unsigned flags;               /* UVSQL__REQ_* */
   uvsql__request_done_cb done;
   void *data;                   /* the engine's */
+  uvsql__request_batch_cb batch; /* UVSQL__REQ_STREAM only */
+  size_t batch_rows;             /* UVSQL__REQ_STREAM only; >= 1 */
   /* The driver's: queue link and state, untouched by the engine. */
   uvsql__request_t *next;
   int state;

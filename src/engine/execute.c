@@ -7,6 +7,10 @@
  *   engine-level:  WAITING (pool checkout) --got conn--> RUNNING --done--> release, settle, free
  *   conn-level:                                          RUNNING --done--> settle, free
  *
+ * A streaming exec (stream.c) is the same, with UVSQL__REQ_STREAM on its request: batches go
+ * through exec_batch to the user while RUNNING, and done settles with a summary. An
+ * engine-level stream takes a connection of its own (never shared: see pipeline_depth).
+ *
  * Invariants: the future settles exactly once (done, checkout failure, or cancel while
  * WAITING); the exec is freed right after; the driver never sees an exec after done.
  */
@@ -29,6 +33,8 @@ typedef struct exec_s {
   int auto_release; /* engine-level: release the connection when done */
   int resolve_null; /* commands resolve with NULL */
   int tx_on_error;  /* in_tx to restore if the command fails: -1 none */
+  int streaming;    /* rows go to stream, the future gets a summary */
+  uvsql__stream_t stream;
   uvsql_value_t values[];
 } exec_t;
 
@@ -60,7 +66,10 @@ static void exec_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql
     uvsql__pool_release(c);
   else
     uvsql__pool_after_request(c);
-  if (err) {
+  if (x->streaming) {
+    uvsql_result_free(result);
+    uvsql__stream_settle(&x->stream, x->f, err);
+  } else if (err) {
     uvsql__future_fail(x->f, err);
   } else if (x->resolve_null) {
     uvsql_result_free(result);
@@ -69,6 +78,11 @@ static void exec_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql
     uvsql__future_resolve(x->f, result, (uvsql_value_free_cb)uvsql_result_free);
   }
   exec_free(x);
+}
+
+static int exec_batch(uvsql__request_t *req, uvsql_result_t *rows) {
+  exec_t *x = (exec_t *)req;
+  return uvsql__stream_batch(&x->stream, rows);
 }
 
 static void exec_run(exec_t *x, uvsql_conn_t *c) {
@@ -207,26 +221,57 @@ static uvsql_future_t *failed(uv_loop_t *loop, const uvsql_error_t *err, uvsql_f
   return uvsql__future_return(f, cb, data);
 }
 
+static int conn_usable(uvsql_conn_t *c, uvsql_error_t *err) {
+  if (c->state != UVSQL__CONN_CHECKED_OUT || c->release_pending)
+    return uvsql__error_set(err, UVSQL_ECLOSED,
+                            "the connection was released to the pool: check out another one "
+                            "with uvsql_engine_connect");
+  return 0;
+}
+
+uvsql_future_t *uvsql__exec_start(uvsql_engine_t *e, uvsql_conn_t *c, uvsql_stmt_t *stmt,
+                                  const uvsql_param_t *params, size_t nparams,
+                                  const uvsql__stream_t *stream, uvsql_future_cb cb, void *data) {
+  uvsql_error_t err;
+  uv_loop_t *loop = e->loop;
+  if (!stmt || (nparams && !params)) {
+    uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,
+                     "%s: a statement is required (and params when nparams > 0)",
+                     c ? "uvsql_conn_execute" : "uvsql_engine_execute");
+    return failed(loop, &err, cb, data);
+  }
+  if (c && conn_usable(c, &err) != 0)
+    return failed(loop, &err, cb, data);
+  exec_t *x = exec_new(e, stmt, NULL, params, nparams, &err);
+  if (!x)
+    return failed(loop, &err, cb, data);
+  if (stream) {
+    x->streaming = 1;
+    x->stream = *stream;
+    x->req.flags |= UVSQL__REQ_STREAM;
+    x->req.batch = exec_batch;
+    x->req.batch_rows = stream->batch_rows;
+  }
+  uvsql_future_t *f = uvsql_future_ref(x->f); /* the caller's (or cb's) reference */
+  if (c) {
+    exec_run(x, c);
+  } else {
+    x->auto_release = 1;
+    x->stage = EXEC_WAITING;
+    x->waiter.cb = exec_got_conn;
+    /* a stream holds its connection to itself: nothing else may wait behind its rows */
+    x->waiter.shareable = !stream && e->opt.pipeline_depth > 1;
+    uvsql__pool_checkout(e, &x->waiter);
+  }
+  return uvsql__future_return(f, cb, data);
+}
+
 uvsql_future_t *uvsql_engine_execute(uvsql_engine_t *e, uvsql_stmt_t *stmt,
                                      const uvsql_param_t *params, size_t nparams,
                                      uvsql_future_cb cb, void *data) {
-  uvsql_error_t err;
-  if (!e || !stmt || (nparams && !params)) {
-    uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,
-                     "uvsql_engine_execute: engine and statement are required (and params when "
-                     "nparams > 0)");
-    return e ? failed(e->loop, &err, cb, data) : NULL;
-  }
-  exec_t *x = exec_new(e, stmt, NULL, params, nparams, &err);
-  if (!x)
-    return failed(e->loop, &err, cb, data);
-  x->auto_release = 1;
-  x->stage = EXEC_WAITING;
-  x->waiter.cb = exec_got_conn;
-  x->waiter.shareable = e->opt.pipeline_depth > 1;
-  uvsql_future_t *f = uvsql_future_ref(x->f); /* the caller's (or cb's) reference */
-  uvsql__pool_checkout(e, &x->waiter);
-  return uvsql__future_return(f, cb, data);
+  if (!e)
+    return NULL;
+  return uvsql__exec_start(e, NULL, stmt, params, nparams, NULL, cb, data);
 }
 
 uvsql_future_t *uvsql_engine_execute_sql(uvsql_engine_t *e, const char *sql,
@@ -243,33 +288,11 @@ uvsql_future_t *uvsql_engine_execute_sql(uvsql_engine_t *e, const char *sql,
   return f;
 }
 
-static int conn_usable(uvsql_conn_t *c, uvsql_error_t *err) {
-  if (c->state != UVSQL__CONN_CHECKED_OUT || c->release_pending)
-    return uvsql__error_set(err, UVSQL_ECLOSED,
-                            "the connection was released to the pool: check out another one "
-                            "with uvsql_engine_connect");
-  return 0;
-}
-
 uvsql_future_t *uvsql_conn_execute(uvsql_conn_t *c, uvsql_stmt_t *stmt, const uvsql_param_t *params,
                                    size_t nparams, uvsql_future_cb cb, void *data) {
-  uvsql_error_t err;
   if (!c)
     return NULL;
-  uv_loop_t *loop = c->engine->loop;
-  if (!stmt || (nparams && !params)) {
-    uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,
-                     "uvsql_conn_execute: a statement is required (and params when nparams > 0)");
-    return failed(loop, &err, cb, data);
-  }
-  if (conn_usable(c, &err) != 0)
-    return failed(loop, &err, cb, data);
-  exec_t *x = exec_new(c->engine, stmt, NULL, params, nparams, &err);
-  if (!x)
-    return failed(loop, &err, cb, data);
-  uvsql_future_t *f = uvsql_future_ref(x->f);
-  exec_run(x, c);
-  return uvsql__future_return(f, cb, data);
+  return uvsql__exec_start(c->engine, c, stmt, params, nparams, NULL, cb, data);
 }
 
 uvsql_future_t *uvsql_conn_execute_sql(uvsql_conn_t *c, const char *sql,

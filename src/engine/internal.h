@@ -127,6 +127,26 @@ void uvsql__conn_submit(uvsql_conn_t *conn, uvsql__request_t *req);
 uvsql_future_t *uvsql__conn_command(uvsql_conn_t *conn, const char *sql, int tx_effect,
                                     uvsql_future_cb cb, void *data);
 
+/* ------------------------------------------------------------------ streaming (stream.c) */
+
+/* A stream's consumer and its counts; lives inside the exec that runs the statement. */
+typedef struct uvsql__stream_s {
+  uvsql_batch_cb on_batch;
+  void *data;
+  size_t batch_rows;
+  uvsql_stream_summary_t sum;
+} uvsql__stream_t;
+
+/* execute.c: runs stmt on conn (conn != NULL) or on a pooled connection of its own (engine),
+ * streaming into *stream (copied) when stream is not NULL. Ownership as uvsql_conn_execute. */
+uvsql_future_t *uvsql__exec_start(uvsql_engine_t *e, uvsql_conn_t *conn, uvsql_stmt_t *stmt,
+                                  const uvsql_param_t *params, size_t nparams,
+                                  const uvsql__stream_t *stream, uvsql_future_cb cb, void *data);
+/* stream.c: one batch from the driver; returns non-zero when the consumer stops. */
+int uvsql__stream_batch(uvsql__stream_t *s, const uvsql_result_t *rows);
+/* stream.c: settles f at the stream's end (err NULL: with a summary). */
+void uvsql__stream_settle(uvsql__stream_t *s, uvsql_future_t *f, const uvsql_error_t *err);
+
 /* engine.c */
 void uvsql__engine_log(uvsql_engine_t *e, const char *fmt, ...) UVSQL__PRINTF(2, 3);
 void uvsql__engine_echo(uvsql_engine_t *e, const char *sql, const uvsql_value_t *params,

@@ -15,6 +15,8 @@
 typedef struct {
   uv_work_t work;
   PGcancel *cancel;
+  void (*done)(void *data);
+  void *data;
   int ok;
   char errbuf[256];
 } cancel_job_t;
@@ -28,13 +30,17 @@ static void cancel_after(uv_work_t *w, int status) {
   cancel_job_t *job = w->data;
   (void)status; /* a failed cancel only means the query runs to its end */
   PQfreeCancel(job->cancel);
+  if (job->done)
+    job->done(job->data);
   free(job);
 }
 
-int uvsql__pg_cancel_on_server(uv_loop_t *loop, PGconn *pg) {
+int uvsql__pg_cancel_on_server(uv_loop_t *loop, PGconn *pg, void (*done)(void *data), void *data) {
   cancel_job_t *job = calloc(1, sizeof *job);
   if (!job)
     return UVSQL_ENOMEM;
+  job->done = done;
+  job->data = data;
   job->cancel = PQgetCancel(pg);
   if (!job->cancel) {
     free(job);

@@ -17,6 +17,9 @@
  *     is kept as a TEXT cell rather than failing the whole result.
  *  3. A binary value of the wrong length fails the result with UVSQL_EDATA: it means the
  *     format was not what was asked for, and guessing would hand back wrong data.
+ *  4. uvsql__pg_decode_append (streaming) is the exception to 1: it copies text and bytes into
+ *     the batch's arena, so each single-row PGresult is cleared at once and a batch never
+ *     holds PGresults.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -356,5 +359,54 @@ int uvsql__pg_decode(PGresult *res, uvsql_result_t **out, uvsql_error_t *err) {
   else
     PQclear(res);
   *out = r;
+  return 0;
+}
+
+int uvsql__pg_decode_append(PGresult *res, int row, uvsql_result_t **batch, size_t cap,
+                            uvsql_error_t *err) {
+  int nf = PQnfields(res), rc = 0;
+  uvsql_result_t *r = *batch;
+  if (!r) {
+    r = uvsql__result_new((size_t)nf);
+    for (int c = 0; r && c < nf && rc == 0; c++)
+      rc = uvsql__result_set_column(r, (size_t)c, PQfname(res, c),
+                                    uvsql__pg_type_of(PQftype(res, c)));
+    if (!r || rc != 0 || (nf > 0 && uvsql__result_reserve(r, cap) != 0)) {
+      uvsql_result_free(r);
+      return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");
+    }
+    *batch = r;
+  }
+  if ((int)uvsql_result_ncols(r) != nf)
+    return uvsql__error_set(err, UVSQL_EINTERNAL,
+                            "a streamed row has %d columns where the stream had %zu", nf,
+                            uvsql_result_ncols(r));
+  if (nf == 0)
+    return 0;
+  uvsql_value_t *cells = uvsql__result_add_row(r);
+  if (!cells)
+    return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");
+  for (int c = 0; c < nf; c++) {
+    if (PQgetisnull(res, row, c))
+      continue;
+    const char *s = PQgetvalue(res, row, c);
+    size_t len = (size_t)PQgetlength(res, row, c);
+    Oid oid = PQftype(res, c);
+    int bin = PQfformat(res, c) == 1;
+    rc = bin ? decode_binary(r, oid, s, len, &cells[c]) : decode_text(r, oid, s, len, &cells[c]);
+    if (rc == UVSQL_ENOMEM)
+      return uvsql__error_set(err, rc, "out of memory reading a result");
+    if (rc != 0)
+      return uvsql__error_set(err, rc, "could not read column \"%s\" (type oid %u, %s format)",
+                              PQfname(res, c), (unsigned)oid, bin ? "binary" : "text");
+    /* invariant 4: what still points into res moves to the batch */
+    if ((cells[c].type == UVSQL_TYPE_TEXT || cells[c].type == UVSQL_TYPE_BYTES) &&
+        cells[c].u.s.ptr >= s && cells[c].u.s.ptr <= s + len) {
+      char *copy = uvsql__result_strndup(r, cells[c].u.s.ptr, cells[c].u.s.len);
+      if (!copy)
+        return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");
+      cells[c].u.s.ptr = copy;
+    }
+  }
   return 0;
 }

@@ -118,6 +118,11 @@ int uvsql__pg_binary_known(Oid oid);
 /* Builds *out from res and takes res: it becomes the result's backing, or is cleared (also on
  * error). Returns 0, UVSQL_ENOMEM or UVSQL_EDATA. */
 int uvsql__pg_decode(PGresult *res, uvsql_result_t **out, uvsql_error_t *err);
+/* Streaming: appends row `row` of res to *batch (made on first use, with res's columns and
+ * room for cap rows), copying text and bytes, so res may be cleared at once. res stays the
+ * caller's. Returns 0, UVSQL_ENOMEM, UVSQL_EDATA or UVSQL_EINTERNAL (err filled). */
+int uvsql__pg_decode_append(PGresult *res, int row, uvsql_result_t **batch, size_t cap,
+                            uvsql_error_t *err);
 
 /* ------------------------------------------------------------------ errors */
 
@@ -138,8 +143,10 @@ int uvsql__pg_sql_is_multi(const char *sql, size_t len);
 /* ------------------------------------------------------------------ cancel */
 
 /* Sends a cancel request for pg's running query from libuv's thread pool. Returns 0 or a
- * UVSQL_E code. The PGcancel object is owned by the job, so pg may be closed meanwhile. */
-int uvsql__pg_cancel_on_server(uv_loop_t *loop, PGconn *pg);
+ * UVSQL_E code. The PGcancel object is owned by the job, so pg may be closed meanwhile.
+ * done (may be NULL) runs on the loop once PQcancel has returned — the server has then
+ * signalled the backend — unless the call returned an error. */
+int uvsql__pg_cancel_on_server(uv_loop_t *loop, PGconn *pg, void (*done)(void *data), void *data);
 
 /* ------------------------------------------------------------------ the connection */
 
@@ -165,6 +172,7 @@ typedef struct uvsql__pg_queue_s {
 #define UVSQL__PG_RS_INTERNAL    0x20 /* the driver's own (DEALLOCATE, SET): nobody waits */
 #define UVSQL__PG_RS_QUEUED      0x40 /* in pending */
 #define UVSQL__PG_RS_SENT        0x80 /* in sent */
+#define UVSQL__PG_RS_SINGLE      0x100 /* a stream whose single-row mode is on (stream.c) */
 
 typedef struct uvsql__pg_conn_s {
   uvsql__dconn_t dc; /* first: the engine's handle is this struct */
@@ -198,6 +206,11 @@ typedef struct uvsql__pg_conn_s {
   int rd_prep_failed;
 
   uvsql__pg_cache_t cache;
+
+  /* the stream being read (the head of sent, with UVSQL__REQ_STREAM): stream.c */
+  uvsql_result_t *st_batch; /* rows read and not yet handed over (< batch_rows) */
+  int st_stop;              /* the consumer stopped: rows are dropped until the group ends */
+  int st_hold;              /* a stop's PQcancel is on its way: nothing new is sent */
 
   /* lifecycle */
   int depth;          /* driver frames on the stack (callbacks may run inside them) */
@@ -234,5 +247,20 @@ void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err);
 int uvsql__pg_submit_internal_first(uvsql__pg_conn_t *pc, const char *sql);
 /* Fails, from the loop's next iteration, whatever is pending on a BROKEN or FAILED connection. */
 void uvsql__pg_schedule_fail(uvsql__pg_conn_t *pc);
+
+/* stream.c: streaming requests on the head of `sent` (single-row mode, batching, stop). */
+/* Turns single-row mode on for req when libpq is about to read its main statement. */
+void uvsql__pg_stream_arm(uvsql__pg_conn_t *pc, uvsql__request_t *req, int main_idx);
+/* A PGRES_SINGLE_TUPLE result of req: taken (cleared). Returns 0, or -1 with err set when the
+ * row could not be read (the stream then stops; err is req's). */
+int uvsql__pg_stream_row(uvsql__pg_conn_t *pc, uvsql__request_t *req, PGresult *res,
+                         uvsql_error_t *err);
+/* The group ended: hands over the last rows (and, when single-row mode never came on, the
+ * rows of the whole result res, not taken). Clears the stream's state; err (may be changed:
+ * a stop swallows the cancel's error) is what done reports. */
+void uvsql__pg_stream_end(uvsql__pg_conn_t *pc, uvsql__request_t *req, PGresult *res,
+                          uvsql_error_t *err);
+/* Drops the stream's state (broken, close). */
+void uvsql__pg_stream_reset(uvsql__pg_conn_t *pc);
 
 #endif

@@ -33,6 +33,8 @@
  *     thread pool) when it is the head of `sent` and its main result has not arrived; a
  *     cancel that reaches the server too late cannot be told from one that came in time, so
  *     the request then reports its real result.
+ *  7. Streams (UVSQL__REQ_STREAM) are read in single-row mode and handed over in batches by
+ *     stream.c; while a stop's cancel is on its way (st_hold) nothing new is sent.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +163,7 @@ static void rd_reset(uvsql__pg_conn_t *pc) {
 void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err) {
   uvsql__request_t *req;
   rd_reset(pc);
+  uvsql__pg_stream_reset(pc);
   pc->simple_mode = 0;
   /* loop until both are empty: a callback may submit again */
   while ((req = q_pop(&pc->sent)) || (req = q_pop(&pc->pending)))
@@ -183,6 +186,7 @@ static void broken(uvsql__pg_conn_t *pc, const char *why, const uvsql_error_t *h
   pg_unwatch(pc);
   snprintf(pc->broken_msg, sizeof pc->broken_msg, "%s", why);
   rd_reset(pc);
+  uvsql__pg_stream_reset(pc);
   if (head_err && pc->sent.head)
     deliver(q_pop(&pc->sent), NULL, head_err);
   uvsql__error_set(&err, UVSQL_EDISCONNECT, "connection to the server was lost: %s",
@@ -230,7 +234,7 @@ void uvsql__pg_schedule_fail(uvsql__pg_conn_t *pc) {
 
 static int can_send(const uvsql__pg_conn_t *pc) {
   const uvsql__request_t *req = pc->pending.head;
-  return pc->state == UVSQL__PG_READY && !pc->simple_mode && req &&
+  return pc->state == UVSQL__PG_READY && !pc->simple_mode && req && !pc->st_hold &&
          !((req->state & UVSQL__PG_RS_MULTI) && pc->sent.head);
 }
 
@@ -347,6 +351,13 @@ static int send_multi(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
 static int send_pending(uvsql__pg_conn_t *pc) {
   while (can_send(pc)) {
     uvsql__request_t *req = q_pop(&pc->pending);
+    if ((req->state & UVSQL__PG_RS_MULTI) && (req->flags & UVSQL__REQ_STREAM)) {
+      uvsql_error_t err;
+      uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,
+                       "only a single statement can be streamed; this text holds several");
+      prefail(pc, req, &err);
+      continue;
+    }
     int rc = (req->state & UVSQL__PG_RS_MULTI) ? send_multi(pc, req) : send_one(pc, req);
     if (rc != 0)
       return -1;
@@ -372,7 +383,7 @@ static void issue_cancel(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   if (!(req->state & UVSQL__PG_RS_MULTI) && pc->rd_count > main_idx)
     return; /* its statement has finished: a cancel now would hit the next one */
   /* If this fails the statement simply runs to its end. */
-  (void)uvsql__pg_cancel_on_server(pc->dc.loop, pc->pg);
+  (void)uvsql__pg_cancel_on_server(pc->dc.loop, pc->pg, NULL, NULL);
 }
 
 int uvsql__pg_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
@@ -462,6 +473,13 @@ static void complete(uvsql__pg_conn_t *pc) {
       stmt->binary = all ? 1 : -1;
     }
   }
+  if (req->flags & UVSQL__REQ_STREAM) {
+    uvsql__pg_stream_end(pc, req, res, &err);
+    if (res)
+      PQclear(res);
+    deliver(req, NULL, err.code ? &err : NULL);
+    return;
+  }
   if (!err.code && res)
     after_session_reset(pc, PQcmdStatus(res));
   if (err.code) {
@@ -505,6 +523,7 @@ static int read_results(uvsql__pg_conn_t *pc) {
     }
     if ((req->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT)) == UVSQL__PG_RS_CANCEL)
       issue_cancel(pc, req);
+    uvsql__pg_stream_arm(pc, req, (req->state & UVSQL__PG_RS_PREPARE) ? 1 : 0);
     if (PQisBusy(pc->pg))
       break;
     res = PQgetResult(pc->pg);
@@ -520,6 +539,12 @@ static int read_results(uvsql__pg_conn_t *pc) {
       continue;
     }
     pc->rd_null = 0;
+    if (PQresultStatus(res) == PGRES_SINGLE_TUPLE && (req->flags & UVSQL__REQ_STREAM)) {
+      uvsql_error_t e;
+      if (uvsql__pg_stream_row(pc, req, res, &e) != 0 && !pc->rd_err.code)
+        pc->rd_err = e;
+      continue; /* rows are not results: rd_count still says whether the statement ended */
+    }
     switch (PQresultStatus(res)) {
     case PGRES_PIPELINE_SYNC:
       PQclear(res);
