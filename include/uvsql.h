@@ -7,5 +7,6 @@
 #include "uvsql/future.h"
 #include "uvsql/engine.h"
 #include "uvsql/sql.h"
+#include "uvsql/orm.h"
 
 #endif

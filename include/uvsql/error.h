@@ -33,7 +33,8 @@ extern "C" {
   XX(URL, -16, INTERFACE, "malformed database URL")                                                \
   XX(TYPE, -17, INTERFACE, "value has another type")                                               \
   XX(CLOSED, -18, INTERFACE, "object is closed")                                                   \
-  XX(BUSY, -19, INTERFACE, "object is busy with another operation")
+  XX(BUSY, -19, INTERFACE, "object is busy with another operation")                               \
+  XX(STALE_DATA, -20, DATABASE, "stale data: the row was changed or deleted by someone else")
 
 typedef enum {
   UVSQL_OK = 0,

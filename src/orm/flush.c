@@ -1,0 +1,546 @@
+/* src/orm/flush.c — the unit of work: turns the session's pending, dirty and deleted objects
+ * into batched statements on the session's connection, in foreign-key order.
+ *
+ * Phases (one flush_t, driven by statement callbacks):
+ *
+ *   COLLECT --> INSERT(mapper 0, level 0) --all batches back--> INSERT(mapper 0, level 1) ...
+ *           --> INSERT(mapper k, ...) --> WRITE (every UPDATE, then every DELETE, children's
+ *           mappers first) --all back--> FINISH (objects change state, journal) --> done(NULL)
+ *   any statement fails --> (wait for the rest in flight) --> done(err); objects unchanged
+ *
+ * Why this shape: statements queued on one connection run in order (pipelined on
+ * PostgreSQL), so the only reason to wait between statements is a generated key that a later
+ * row needs (a child's foreign key). Inserts therefore go out one dependency level at a time
+ * (a mapper, or a level of rows inside a self-referential mapper), every batch of the level
+ * at once; updates and deletes need no keys and go out together.
+ *
+ * Invariants:
+ *  1. Mappers are ordered parents first (Kahn over the tables' foreign keys; self references
+ *     are ordered by row through uvsql_orm_link levels). Deletes run in the reverse order.
+ *  2. A multi-row INSERT has at most min(insert_batch_rows, param_limit / columns) rows; its
+ *     RETURNING rows come back in VALUES order (as Core's tests check on all three backends)
+ *     and are written into the objects of the batch in that order.
+ *  3. Nothing about an object's state changes before every statement has succeeded; generated
+ *     keys (and bumped versions) written meanwhile are undone by the session's rollback.
+ *  4. An UPDATE or DELETE must match exactly its rows (MariaDB reports matched rows:
+ *     CLIENT_FOUND_ROWS), else UVSQL_ESTALE_DATA.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+typedef struct {
+  uvsql__obj_t **v;
+  size_t n, cap;
+} objvec_t;
+
+typedef struct flush_s flush_t;
+typedef struct batch_s {
+  flush_t *fl;
+  uvsql_mapper_t *m;
+  uvsql__obj_t **objs; /* into the flush's vectors, which live as long as the flush */
+  size_t n;
+  int kind; /* 'I' insert (ret: generated keys come back), 'U', 'D' */
+  int ret;
+  struct batch_s *next;
+} batch_t;
+
+struct flush_s {
+  uvsql_session_t *s;
+  uvsql__flush_done done;
+  void *data;
+  size_t nm;
+  uvsql_mapper_t **order;
+  objvec_t *ins, *upd, *del; /* by mapper index */
+  size_t mi;                 /* insert phase: position in order */
+  uint32_t level, maxlevel;  /* insert phase: level of rows within order[mi] */
+  int phase;                 /* 0 inserting, 1 writing (updates, deletes), 2 done */
+  int outstanding, sending;
+  int failed;
+  uvsql_error_t err;
+  batch_t *batches;
+};
+
+static int push(objvec_t *v, uvsql__obj_t *h) {
+  if (v->n == v->cap) {
+    size_t cap = v->cap ? v->cap * 2 : 16;
+    uvsql__obj_t **p = realloc(v->v, cap * sizeof *p);
+    if (!p)
+      return UVSQL_ENOMEM;
+    v->v = p;
+    v->cap = cap;
+  }
+  v->v[v->n++] = h;
+  return 0;
+}
+
+static void *field_ptr(uvsql__obj_t *h, size_t i) {
+  return h->body + h->mapper->model->fields[i].offset;
+}
+
+/* Copies linked parents' keys into h's foreign-key fields. Returns 1 if a parent still has
+ * no key (pending), 0 otherwise. */
+static int apply_links(uvsql__obj_t *h) {
+  int waiting = 0;
+  for (size_t k = 0; k < h->nlinks; k++) {
+    uvsql__obj_t *p = uvsql__obj_check(h->links[k].parent);
+    if (!p)
+      continue;
+    const uvsql_mapper_t *pm = p->mapper;
+    if (p->state == UVSQL_OBJ_PENDING && pm->autoinc && *(int64_t *)field_ptr(p, pm->pk[0]) == 0) {
+      waiting = 1;
+      continue;
+    }
+    size_t f = h->links[k].field;
+    if (h->mapper->model->fields[f].kind == UVSQL_FIELD_INT64 &&
+        pm->model->fields[pm->pk[0]].kind == UVSQL_FIELD_INT64) {
+      *(int64_t *)field_ptr(h, f) = *(int64_t *)field_ptr(p, pm->pk[0]);
+      uvsql__field_set_null(h->mapper, h->body, f, 0);
+    }
+  }
+  return waiting;
+}
+
+int uvsql__flush_needed(uvsql_session_t *s) {
+  for (uvsql__obj_t *h = s->owned; h; h = h->next) {
+    if (h->state == UVSQL_OBJ_PENDING || (h->flags & UVSQL__OF_MARK_DELETE))
+      return 1;
+    if (h->state == UVSQL_OBJ_PERSISTENT) {
+      if (h->nlinks)
+        apply_links(h);
+      if (uvsql__obj_changes(h))
+        return 1;
+    }
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ ordering */
+
+static int sort_mappers(flush_t *fl) {
+  uvsql_registry_t *reg = fl->s->reg;
+  size_t n = reg->n;
+  fl->order = malloc((n ? n : 1) * sizeof *fl->order);
+  int *placed = calloc(n ? n : 1, sizeof *placed);
+  if (!fl->order || !placed) {
+    free(placed);
+    return UVSQL_ENOMEM;
+  }
+  size_t k = 0;
+  while (k < n) {
+    size_t before = k;
+    for (size_t i = 0; i < n; i++) {
+      if (placed[i])
+        continue;
+      uvsql_mapper_t *m = reg->mappers[i];
+      int ready = 1;
+      for (size_t f = 0; ready && f < uvsql_table_nfks(m->table); f++) {
+        uvsql_fk_info_t fk;
+        if (uvsql_table_fk_at(m->table, f, &fk))
+          continue;
+        uvsql_mapper_t *p = uvsql__mapper_for_table(reg, fk.reftable);
+        if (p && p != m && !placed[p->index])
+          ready = 0;
+      }
+      if (ready) {
+        placed[i] = 1;
+        fl->order[k++] = m;
+      }
+    }
+    if (k == before) /* a cycle between tables: the rest in registry order */
+      for (size_t i = 0; i < n; i++)
+        if (!placed[i]) {
+          placed[i] = 1;
+          fl->order[k++] = reg->mappers[i];
+        }
+  }
+  free(placed);
+  fl->nm = n;
+  return 0;
+}
+
+/* Depth of h among this flush's pending rows of its own mapper (self-referential links). */
+static uint32_t level_of(uvsql__obj_t *h, int depth) {
+  if (h->level != UINT32_MAX)
+    return h->level;
+  uint32_t lv = 0;
+  for (size_t k = 0; depth < 1000 && k < h->nlinks; k++) {
+    uvsql__obj_t *p = uvsql__obj_check(h->links[k].parent);
+    if (p && p != h && p->mapper == h->mapper && p->state == UVSQL_OBJ_PENDING &&
+        p->session == h->session) {
+      uint32_t pl = level_of(p, depth + 1) + 1;
+      if (pl > lv)
+        lv = pl;
+    }
+  }
+  h->level = lv;
+  return lv;
+}
+
+/* ------------------------------------------------------------------ statements */
+
+static void step(flush_t *fl);
+
+static void fl_fail(flush_t *fl, int code, const char *fmt, ...) UVSQL__PRINTF(3, 4);
+static void fl_fail(flush_t *fl, int code, const char *fmt, ...) {
+  if (fl->failed)
+    return;
+  fl->failed = 1;
+  char msg[UVSQL_ERROR_MESSAGE_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  uvsql__error_set(&fl->err, code, "%s", msg);
+}
+
+static void stmt_done(uvsql_future_t *f, void *data) {
+  batch_t *b = data;
+  flush_t *fl = b->fl;
+  const uvsql_error_t *err = uvsql_future_error(f);
+  const char *table = uvsql_table_name(b->m->table);
+  if (err) {
+    if (!fl->failed) {
+      fl->failed = 1;
+      fl->err = *err;
+    }
+  } else if (!fl->failed) {
+    uvsql_result_t *r = uvsql_future_value(f);
+    int64_t affected = uvsql_result_rows_affected(r);
+    if (b->kind == 'I' && b->ret) {
+      if (uvsql_result_nrows(r) != b->n) {
+        fl_fail(fl, UVSQL_EINTERNAL, "INSERT into %s returned %zu keys for %zu rows", table,
+                uvsql_result_nrows(r), b->n);
+      } else {
+        size_t pkf = b->m->pk[0];
+        for (size_t i = 0; i < b->n && !fl->failed; i++)
+          if (uvsql__field_load(b->m, b->objs[i]->body, pkf, r, i, 0, &fl->err))
+            fl->failed = 1;
+      }
+    } else if (b->kind == 'U' && affected >= 0 && affected != 1) {
+      fl_fail(fl, UVSQL_ESTALE_DATA,
+              "UPDATE statement on table '%s' expected to update 1 row(s); %lld were matched "
+              "(the row was changed or deleted by someone else)",
+              table, (long long)affected);
+    } else if (b->kind == 'D' && affected >= 0 && (size_t)affected != b->n) {
+      fl_fail(fl, UVSQL_ESTALE_DATA,
+              "DELETE statement on table '%s' expected to delete %zu row(s); only %lld were "
+              "matched (changed or deleted by someone else)",
+              table, b->n, (long long)affected);
+    }
+  }
+  if (--fl->outstanding == 0 && !fl->sending)
+    step(fl);
+}
+
+static void send_stmt(flush_t *fl, uvsql_mapper_t *m, uvsql__obj_t **objs, size_t n, int kind,
+                      int ret, uvsql_core_stmt_t *st, const uvsql_param_t *p, size_t np) {
+  batch_t *b = st ? malloc(sizeof *b) : NULL;
+  if (!b) {
+    fl_fail(fl, UVSQL_ENOMEM, "out of memory building a statement for %s",
+            uvsql_table_name(m->table));
+    return;
+  }
+  *b = (batch_t){fl, m, objs, n, kind, ret, fl->batches};
+  fl->batches = b;
+  fl->outstanding++;
+  fl->s->nstatements++;
+  uvsql_conn_execute_core(fl->s->conn, st, p, np, stmt_done, b);
+}
+
+static int cmp_ins(const void *a, const void *b) {
+  const uvsql__obj_t *x = *(uvsql__obj_t *const *)a, *y = *(uvsql__obj_t *const *)b;
+  if (x->level != y->level)
+    return x->level < y->level ? -1 : 1;
+  if (x->dirty != y->dirty) /* generated keys (1) first */
+    return x->dirty > y->dirty ? -1 : 1;
+  return 0;
+}
+
+static int cmp_dirty(const void *a, const void *b) {
+  const uvsql__obj_t *x = *(uvsql__obj_t *const *)a, *y = *(uvsql__obj_t *const *)b;
+  return x->dirty == y->dirty ? 0 : (x->dirty < y->dirty ? -1 : 1);
+}
+
+/* Levels and shapes of the mapper's pending rows; sorted so each level is contiguous. */
+static void prepare_mapper(flush_t *fl, uvsql_mapper_t *m) {
+  objvec_t *v = &fl->ins[m->index];
+  fl->maxlevel = 0;
+  for (size_t i = 0; i < v->n; i++)
+    v->v[i]->level = UINT32_MAX;
+  for (size_t i = 0; i < v->n; i++) {
+    uvsql__obj_t *h = v->v[i];
+    uint32_t lv = level_of(h, 0);
+    if (lv > fl->maxlevel)
+      fl->maxlevel = lv;
+  }
+  qsort(v->v, v->n, sizeof *v->v, cmp_ins); /* dirty (shape) is set per level in send_level */
+}
+
+static void send_level(flush_t *fl, uvsql_mapper_t *m) {
+  objvec_t *v = &fl->ins[m->index];
+  size_t nf = m->model->nfields, lo = 0, hi;
+  uint64_t all = nf == 64 ? ~UINT64_C(0) : (UINT64_C(1) << nf) - 1;
+  while (lo < v->n && v->v[lo]->level < fl->level)
+    lo++;
+  for (hi = lo; hi < v->n && v->v[hi]->level == fl->level; hi++) {
+    uvsql__obj_t *h = v->v[hi];
+    if (apply_links(h)) {
+      fl_fail(fl, UVSQL_EINVALID_ARGUMENT,
+              "a %s is linked to a parent that is not being flushed: add the parent to the "
+              "session",
+              m->model->type_name);
+      return;
+    }
+    if (m->version >= 0 && *(int64_t *)field_ptr(h, (size_t)m->version) == 0)
+      *(int64_t *)field_ptr(h, (size_t)m->version) = 1;
+    h->dirty = m->autoinc && (uvsql__field_is_null(m, h->body, m->pk[0]) ||
+                              *(int64_t *)field_ptr(h, m->pk[0]) == 0);
+  }
+  qsort(v->v + lo, hi - lo, sizeof *v->v, cmp_ins);
+  fl->sending = 1;
+  for (size_t at = lo; at < hi && !fl->failed;) {
+    int gen = (int)v->v[at]->dirty;
+    size_t end = at;
+    while (end < hi && (int)v->v[end]->dirty == gen)
+      end++;
+    uint64_t mask = gen ? all & ~(UINT64_C(1) << m->pk[0]) : all;
+    size_t ncols = (size_t)__builtin_popcountll(mask);
+    size_t per = (size_t)fl->s->param_limit / (ncols ? ncols : 1);
+    if (per > (size_t)fl->s->opt.insert_batch_rows)
+      per = (size_t)fl->s->opt.insert_batch_rows;
+    per = per ? per : 1;
+    uvsql_param_t *params = malloc(per * (ncols ? ncols : 1) * sizeof *params);
+    if (!params) {
+      fl_fail(fl, UVSQL_ENOMEM, "out of memory");
+      break;
+    }
+    for (; at < end && !fl->failed; at += per) {
+      size_t n = end - at < per ? end - at : per;
+      const char *const *names;
+      uvsql_core_stmt_t *st = uvsql__stmt_insert(m, mask, n, gen, &names);
+      size_t k = 0;
+      for (size_t r = 0; st && r < n; r++)
+        for (size_t i = 0; i < nf; i++)
+          if (mask & (UINT64_C(1) << i)) {
+            params[k] = UVSQL_P(names[k], uvsql__field_value(m, v->v[at + r]->body, i));
+            k++;
+          }
+      send_stmt(fl, m, v->v + at, n, 'I', gen, st, params, k);
+    }
+    at = end;
+    free(params);
+  }
+  fl->sending = 0;
+}
+
+static void send_update(flush_t *fl, uvsql_mapper_t *m, uvsql__obj_t **hp) {
+  uvsql__obj_t *h = *hp;
+  uvsql_param_t p[64 + UVSQL__MAX_PK + 1];
+  size_t n = 0;
+  uint64_t mask = h->dirty;
+  if (m->version >= 0) {
+    int64_t old = *(int64_t *)((unsigned char *)h->snap + m->model->fields[m->version].offset);
+    *(int64_t *)field_ptr(h, (size_t)m->version) = old + 1;
+    mask |= UINT64_C(1) << m->version;
+    p[n++] = UVSQL_P_INT64("v", old);
+  }
+  for (size_t i = 0; i < m->model->nfields; i++)
+    if (mask & (UINT64_C(1) << i))
+      p[n++] = UVSQL_P(uvsql__set_names[i], uvsql__field_value(m, h->body, i));
+  for (size_t i = 0; i < m->npk; i++) /* the row as loaded, even if the key was changed */
+    p[n++] = UVSQL_P(uvsql__key_names[i], uvsql__field_value(m, h->snap, m->pk[i]));
+  send_stmt(fl, m, hp, 1, 'U', 0, uvsql__stmt_update(m, h->dirty), p, n);
+}
+
+static void send_deletes(flush_t *fl, uvsql_mapper_t *m, objvec_t *v) {
+  if (m->version >= 0 || m->npk > 1) {
+    for (size_t r = 0; r < v->n && !fl->failed; r++) {
+      uvsql_param_t p[UVSQL__MAX_PK + 1];
+      size_t n = 0;
+      for (size_t i = 0; i < m->npk; i++)
+        p[n++] = UVSQL_P(uvsql__key_names[i], uvsql__field_value(m, v->v[r]->snap, m->pk[i]));
+      if (m->version >= 0)
+        p[n++] = UVSQL_P("v", uvsql__field_value(m, v->v[r]->snap, (size_t)m->version));
+      send_stmt(fl, m, v->v + r, 1, 'D', 0, uvsql__stmt_delete(m, 1), p, n);
+    }
+    return;
+  }
+  size_t per = (size_t)fl->s->param_limit;
+  uvsql_param_t *p = malloc((v->n < per ? v->n : per) * sizeof *p);
+  if (!p) {
+    fl_fail(fl, UVSQL_ENOMEM, "out of memory");
+    return;
+  }
+  for (size_t at = 0; at < v->n && !fl->failed; at += per) {
+    size_t n = v->n - at < per ? v->n - at : per;
+    for (size_t r = 0; r < n; r++)
+      p[r] = UVSQL_P("k0", uvsql__field_value(m, v->v[at + r]->snap, m->pk[0]));
+    send_stmt(fl, m, v->v + at, n, 'D', 0, uvsql__stmt_delete(m, 0), p, n);
+  }
+  free(p);
+}
+
+static void send_writes(flush_t *fl) {
+  uvsql_session_t *s = fl->s;
+  for (uvsql__obj_t *h = s->owned; h && !fl->failed; h = h->next) {
+    if (h->state != UVSQL_OBJ_PERSISTENT)
+      continue;
+    objvec_t *v = NULL;
+    if (h->flags & UVSQL__OF_MARK_DELETE) {
+      v = &fl->del[h->mapper->index];
+    } else {
+      if (h->nlinks)
+        apply_links(h);
+      uint64_t changes = uvsql__obj_changes(h);
+      const uvsql_mapper_t *m = h->mapper;
+      if (m->version >= 0)
+        changes &= ~(UINT64_C(1) << m->version);
+      if (changes) {
+        h->dirty = changes;
+        v = &fl->upd[m->index];
+      }
+    }
+    if (v && push(v, h))
+      fl_fail(fl, UVSQL_ENOMEM, "out of memory");
+  }
+  fl->sending = 1;
+  for (size_t k = 0; k < fl->nm && !fl->failed; k++) {
+    uvsql_mapper_t *m = fl->order[k];
+    objvec_t *v = &fl->upd[m->index];
+    qsort(v->v, v->n, sizeof *v->v, cmp_dirty); /* one statement per set of changed columns */
+    for (size_t i = 0; i < v->n && !fl->failed; i++)
+      send_update(fl, m, &v->v[i]);
+  }
+  for (size_t k = fl->nm; k-- > 0 && !fl->failed;)
+    if (fl->del[fl->order[k]->index].n)
+      send_deletes(fl, fl->order[k], &fl->del[fl->order[k]->index]);
+  fl->sending = 0;
+}
+
+/* Every statement succeeded: objects change state; the journal remembers how to undo it. */
+static void apply(flush_t *fl) {
+  uvsql_session_t *s = fl->s;
+  for (size_t k = 0; k < fl->nm; k++) {
+    size_t mi = fl->order[k]->index;
+    for (size_t i = 0; i < fl->ins[mi].n; i++) {
+      uvsql__obj_t *h = fl->ins[mi].v[i];
+      if (h->state == UVSQL_OBJ_TRANSIENT) /* deleted while its INSERT was in flight */
+        h->flags |= UVSQL__OF_MARK_DELETE;
+      h->state = UVSQL_OBJ_PERSISTENT;
+      if (uvsql__obj_snapshot(h) || uvsql__idmap_put(&s->idmap, h) ||
+          uvsql__journal_add(s, h, UVSQL__J_INSERTED, NULL))
+        fl_fail(fl, UVSQL_ENOMEM, "out of memory after a flush");
+    }
+    for (size_t i = 0; i < fl->upd[mi].n; i++) {
+      uvsql__obj_t *h = fl->upd[mi].v[i];
+      void *old = h->snap;
+      h->snap = NULL;
+      if (uvsql__obj_snapshot(h) || uvsql__journal_add(s, h, UVSQL__J_UPDATED, old))
+        fl_fail(fl, UVSQL_ENOMEM, "out of memory after a flush");
+    }
+    for (size_t i = 0; i < fl->del[mi].n; i++) {
+      uvsql__obj_t *h = fl->del[mi].v[i];
+      uvsql__idmap_remove(&s->idmap, h);
+      h->state = UVSQL_OBJ_DELETED;
+      h->flags &= (uint8_t)~UVSQL__OF_MARK_DELETE;
+      if (uvsql__journal_add(s, h, UVSQL__J_DELETED, NULL))
+        fl_fail(fl, UVSQL_ENOMEM, "out of memory after a flush");
+    }
+  }
+}
+
+static void fl_free(flush_t *fl) {
+  for (size_t i = 0; i < fl->nm; i++) {
+    free(fl->ins[i].v);
+    free(fl->upd[i].v);
+    free(fl->del[i].v);
+  }
+  while (fl->batches) {
+    batch_t *b = fl->batches->next;
+    free(fl->batches);
+    fl->batches = b;
+  }
+  free(fl->ins);
+  free(fl->upd);
+  free(fl->del);
+  free(fl->order);
+  free(fl);
+}
+
+static void fl_end(flush_t *fl) {
+  uvsql_session_t *s = fl->s;
+  uvsql__flush_done done = fl->done;
+  void *data = fl->data;
+  uvsql_error_t err = fl->err;
+  int failed = fl->failed;
+  fl_free(fl);
+  done(s, failed ? &err : NULL, data);
+}
+
+static void step(flush_t *fl) {
+  if (fl->failed) {
+    if (fl->outstanding == 0)
+      fl_end(fl);
+    return;
+  }
+  while (fl->phase == 0) {
+    if (fl->mi == fl->nm) {
+      fl->phase = 1;
+      break;
+    }
+    uvsql_mapper_t *m = fl->order[fl->mi];
+    if (fl->level == 0)
+      prepare_mapper(fl, m);
+    if (fl->ins[m->index].n == 0 || fl->level > fl->maxlevel) {
+      fl->mi++;
+      fl->level = 0;
+      continue;
+    }
+    send_level(fl, m);
+    fl->level++;
+    if (fl->outstanding)
+      return; /* the last callback steps again */
+    if (fl->failed)
+      break;
+  }
+  if (fl->phase == 1) {
+    fl->phase = 2;
+    send_writes(fl);
+    if (fl->outstanding)
+      return; /* the last callback steps again */
+  }
+  if (!fl->failed)
+    apply(fl);
+  fl_end(fl);
+}
+
+void uvsql__flush(uvsql_session_t *s, uvsql__flush_done done, void *data) {
+  flush_t *fl = calloc(1, sizeof *fl);
+  uvsql_error_t err;
+  size_t n = s->reg->n ? s->reg->n : 1;
+  if (fl)
+    fl->s = s;
+  if (!fl || !(fl->ins = calloc(n, sizeof *fl->ins)) || !(fl->upd = calloc(n, sizeof *fl->upd)) ||
+      !(fl->del = calloc(n, sizeof *fl->del)) || sort_mappers(fl)) {
+    if (fl) {
+      fl->nm = 0;
+      fl_free(fl);
+    }
+    uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory starting a flush");
+    done(s, &err, data);
+    return;
+  }
+  fl->s = s;
+  fl->done = done;
+  fl->data = data;
+  for (uvsql__obj_t *h = s->owned; h; h = h->next) {
+    if (h->state == UVSQL_OBJ_PENDING && push(&fl->ins[h->mapper->index], h)) {
+      fl_fail(fl, UVSQL_ENOMEM, "out of memory");
+      break;
+    }
+  }
+  step(fl);
+}

@@ -1,0 +1,511 @@
+/* src/orm/object.c — ORM objects: allocation with the hidden header, field access by kind,
+ * snapshots (for dirty tracking and rollback) and the identity map.
+ *
+ * Invariants:
+ *  1. Every TEXT/BYTES pointer in an object or a snapshot is owned by it (malloc'd), or NULL.
+ *     A snapshot is one allocation: the struct followed by its strings (free() releases all).
+ *  2. A field is NULL iff its bit in uvsql_nulls is set, or (TEXT/BYTES) its pointer is NULL.
+ *  3. The identity map holds an object iff its state is PERSISTENT or DELETED-but-not-yet-
+ *     committed... precisely: iff it is PERSISTENT (flushed deletions leave the map and the
+ *     journal puts them back on rollback). h->hash is valid while it is in the map.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+uvsql__obj_t *uvsql__obj_alloc(const uvsql_mapper_t *m) {
+  uvsql__obj_t *h = calloc(1, sizeof *h + m->model->size);
+  if (!h)
+    return NULL;
+  h->magic = UVSQL__ORM_MAGIC;
+  h->mapper = m;
+  h->state = UVSQL_OBJ_TRANSIENT;
+  return h;
+}
+
+void *uvsql_orm_new(const uvsql_mapper_t *m) {
+  uvsql__obj_t *h = m ? uvsql__obj_alloc(m) : NULL;
+  return h ? uvsql__body(h) : NULL;
+}
+
+uvsql__obj_t *uvsql__obj_check(const void *obj) {
+  if (!obj)
+    return NULL;
+  uvsql__obj_t *h = uvsql__hdr(obj);
+  return h->magic == UVSQL__ORM_MAGIC ? h : NULL;
+}
+
+void uvsql__obj_destroy(uvsql__obj_t *h) {
+  if (!h)
+    return;
+  uvsql__struct_free_strings(h->mapper, uvsql__body(h));
+  free(h->snap);
+  free(h->links);
+  h->magic = 0;
+  free(h);
+}
+
+void uvsql_orm_free(void *obj) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  if (h && !h->session)
+    uvsql__obj_destroy(h);
+}
+
+uvsql_obj_state_t uvsql_orm_state(const void *obj) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  return h ? (uvsql_obj_state_t)h->state : UVSQL_OBJ_TRANSIENT;
+}
+
+const char *uvsql_orm_state_name(uvsql_obj_state_t state) {
+  static const char *names[] = {"transient", "pending", "persistent", "deleted", "detached"};
+  return (unsigned)state < 5 ? names[state] : "unknown";
+}
+
+const uvsql_mapper_t *uvsql_orm_mapper(const void *obj) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  return h ? h->mapper : NULL;
+}
+
+/* ------------------------------------------------------------------ fields */
+
+static inline void *fptr(const uvsql_mapper_t *m, const void *st, size_t i) {
+  return (unsigned char *)st + m->model->fields[i].offset;
+}
+static inline uint64_t *nulls(const uvsql_mapper_t *m, const void *st) {
+  return (uint64_t *)((unsigned char *)st + m->model->nulls_offset);
+}
+static inline int is_blob(uvsql_field_kind_t k) {
+  return k == UVSQL_FIELD_TEXT || k == UVSQL_FIELD_BYTES;
+}
+
+int uvsql__field_is_null(const uvsql_mapper_t *m, const void *st, size_t i) {
+  if (*nulls(m, st) & (UINT64_C(1) << i))
+    return 1;
+  uvsql_field_kind_t k = m->model->fields[i].kind;
+  if (k == UVSQL_FIELD_TEXT)
+    return *(char **)fptr(m, st, i) == NULL;
+  if (k == UVSQL_FIELD_BYTES)
+    return ((uvsql_bytes_t *)fptr(m, st, i))->ptr == NULL;
+  return 0;
+}
+
+void uvsql__field_set_null(const uvsql_mapper_t *m, void *st, size_t i, int is_null) {
+  if (is_null)
+    *nulls(m, st) |= UINT64_C(1) << i;
+  else
+    *nulls(m, st) &= ~(UINT64_C(1) << i);
+}
+
+uvsql_value_t uvsql__field_value(const uvsql_mapper_t *m, const void *st, size_t i) {
+  if (uvsql__field_is_null(m, st, i))
+    return UVSQL_V_NULL();
+  void *p = fptr(m, st, i);
+  switch (m->model->fields[i].kind) {
+  case UVSQL_FIELD_INT64:
+    return UVSQL_V_INT64(*(int64_t *)p);
+  case UVSQL_FIELD_DOUBLE:
+    return UVSQL_V_DOUBLE(*(double *)p);
+  case UVSQL_FIELD_BOOL:
+    return UVSQL_V_BOOL(*(int *)p);
+  case UVSQL_FIELD_TEXT:
+    return UVSQL_V_TEXT(*(char **)p);
+  case UVSQL_FIELD_BYTES:
+    return UVSQL_V_BYTES(((uvsql_bytes_t *)p)->ptr, ((uvsql_bytes_t *)p)->len);
+  case UVSQL_FIELD_DATE:
+    return UVSQL_V_DATE(*(int64_t *)p);
+  case UVSQL_FIELD_TIME:
+    return UVSQL_V_TIME(*(int64_t *)p);
+  case UVSQL_FIELD_TIMESTAMP:
+    return UVSQL_V_TIMESTAMP(*(int64_t *)p);
+  }
+  return UVSQL_V_NULL();
+}
+
+static void free_field(const uvsql_mapper_t *m, void *st, size_t i) {
+  void *p = fptr(m, st, i);
+  if (m->model->fields[i].kind == UVSQL_FIELD_TEXT) {
+    free(*(char **)p);
+    *(char **)p = NULL;
+  } else if (m->model->fields[i].kind == UVSQL_FIELD_BYTES) {
+    free(((uvsql_bytes_t *)p)->ptr);
+    memset(p, 0, sizeof(uvsql_bytes_t));
+  }
+}
+
+int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_result_t *r,
+                      size_t row, size_t col, uvsql_error_t *err) {
+  void *p = fptr(m, st, i);
+  const uvsql_field_t *f = &m->model->fields[i];
+  free_field(m, st, i);
+  if (uvsql_result_is_null(r, row, col)) {
+    uvsql__field_set_null(m, st, i, 1);
+    return 0;
+  }
+  uvsql__field_set_null(m, st, i, 0);
+  int rc = 0;
+  switch (f->kind) {
+  case UVSQL_FIELD_INT64:
+    rc = uvsql_result_int64(r, row, col, p);
+    break;
+  case UVSQL_FIELD_DOUBLE:
+    rc = uvsql_result_double(r, row, col, p);
+    break;
+  case UVSQL_FIELD_BOOL:
+    rc = uvsql_result_bool(r, row, col, p);
+    break;
+  case UVSQL_FIELD_DATE:
+    rc = uvsql_result_date(r, row, col, p);
+    break;
+  case UVSQL_FIELD_TIME:
+    rc = uvsql_result_time(r, row, col, p);
+    break;
+  case UVSQL_FIELD_TIMESTAMP:
+    rc = uvsql_result_timestamp(r, row, col, p);
+    break;
+  case UVSQL_FIELD_TEXT:
+  case UVSQL_FIELD_BYTES: {
+    const void *src;
+    size_t len;
+    rc = f->kind == UVSQL_FIELD_TEXT ? uvsql_result_text(r, row, col, (const char **)&src, &len)
+                                     : uvsql_result_bytes(r, row, col, &src, &len);
+    if (rc)
+      break;
+    char *copy = malloc(len + 1);
+    if (!copy)
+      return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading %s", f->name);
+    memcpy(copy, src, len);
+    copy[len] = '\0';
+    if (f->kind == UVSQL_FIELD_TEXT) {
+      *(char **)p = copy;
+    } else {
+      ((uvsql_bytes_t *)p)->ptr = copy;
+      ((uvsql_bytes_t *)p)->len = len;
+    }
+    break;
+  }
+  }
+  if (rc)
+    return uvsql__error_set(err, rc, "cannot load column %s of %s: %s", f->name,
+                            m->model->type_name, uvsql_result_last_error(r));
+  return 0;
+}
+
+int uvsql__field_equal(const uvsql_mapper_t *m, const void *a, const void *b, size_t i) {
+  int na = uvsql__field_is_null(m, a, i), nb = uvsql__field_is_null(m, b, i);
+  if (na || nb)
+    return na == nb;
+  const void *pa = fptr(m, a, i), *pb = fptr(m, b, i);
+  switch (m->model->fields[i].kind) {
+  case UVSQL_FIELD_TEXT:
+    return strcmp(*(char *const *)pa, *(char *const *)pb) == 0;
+  case UVSQL_FIELD_BYTES: {
+    const uvsql_bytes_t *x = pa, *y = pb;
+    return x->len == y->len && (x->len == 0 || memcmp(x->ptr, y->ptr, x->len) == 0);
+  }
+  case UVSQL_FIELD_DOUBLE:
+    return *(const double *)pa == *(const double *)pb;
+  case UVSQL_FIELD_BOOL:
+    return !*(const int *)pa == !*(const int *)pb;
+  default:
+    return *(const int64_t *)pa == *(const int64_t *)pb;
+  }
+}
+
+void uvsql__struct_free_strings(const uvsql_mapper_t *m, void *st) {
+  for (size_t i = 0; i < m->model->nfields; i++)
+    if (is_blob(m->model->fields[i].kind))
+      free_field(m, st, i);
+}
+
+void *uvsql__struct_copy(const uvsql_mapper_t *m, const void *st) {
+  size_t size = m->model->size, extra = 0;
+  for (size_t i = 0; i < m->model->nfields; i++) {
+    if (!is_blob(m->model->fields[i].kind) || uvsql__field_is_null(m, st, i))
+      continue;
+    uvsql_value_t v = uvsql__field_value(m, st, i);
+    extra += v.u.s.len + 1;
+  }
+  unsigned char *copy = malloc(size + extra);
+  if (!copy)
+    return NULL;
+  memcpy(copy, st, size);
+  unsigned char *tail = copy + size;
+  for (size_t i = 0; i < m->model->nfields; i++) {
+    if (!is_blob(m->model->fields[i].kind))
+      continue;
+    void *p = fptr(m, copy, i);
+    if (uvsql__field_is_null(m, st, i)) {
+      memset(p, 0,
+             m->model->fields[i].kind == UVSQL_FIELD_TEXT ? sizeof(char *) : sizeof(uvsql_bytes_t));
+      continue;
+    }
+    uvsql_value_t v = uvsql__field_value(m, st, i);
+    memcpy(tail, v.u.s.ptr, v.u.s.len);
+    tail[v.u.s.len] = '\0';
+    if (m->model->fields[i].kind == UVSQL_FIELD_TEXT)
+      *(char **)p = (char *)tail;
+    else
+      ((uvsql_bytes_t *)p)->ptr = tail;
+    tail += v.u.s.len + 1;
+  }
+  return copy;
+}
+
+int uvsql__struct_assign(const uvsql_mapper_t *m, void *dst, const void *src) {
+  void *copy = uvsql__struct_copy(m, src); /* strings of src, in one block */
+  if (!copy)
+    return UVSQL_ENOMEM;
+  uvsql__struct_free_strings(m, dst);
+  memcpy(dst, copy, m->model->size);
+  /* dst must own each string separately: duplicate them out of the block. */
+  int rc = 0;
+  for (size_t i = 0; i < m->model->nfields; i++) {
+    if (!is_blob(m->model->fields[i].kind) || uvsql__field_is_null(m, copy, i))
+      continue;
+    uvsql_value_t v = uvsql__field_value(m, copy, i);
+    char *s = malloc(v.u.s.len + 1);
+    if (!s) {
+      rc = UVSQL_ENOMEM;
+      v.u.s.len = 0;
+    } else {
+      memcpy(s, v.u.s.ptr, v.u.s.len);
+      s[v.u.s.len] = '\0';
+    }
+    if (m->model->fields[i].kind == UVSQL_FIELD_TEXT)
+      *(char **)fptr(m, dst, i) = s;
+    else
+      ((uvsql_bytes_t *)fptr(m, dst, i))->ptr = s;
+  }
+  free(copy);
+  return rc;
+}
+
+int uvsql__obj_snapshot(uvsql__obj_t *h) {
+  void *snap = uvsql__struct_copy(h->mapper, uvsql__body(h));
+  if (!snap)
+    return UVSQL_ENOMEM;
+  free(h->snap);
+  h->snap = snap;
+  return 0;
+}
+
+uint64_t uvsql__obj_changes(const uvsql__obj_t *h) {
+  const uvsql_mapper_t *m = h->mapper;
+  size_t n = m->model->nfields;
+  uint64_t all = n == 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
+  if (!h->snap)
+    return all;
+  uint64_t mask = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!uvsql__field_equal(m, h->body, h->snap, i))
+      mask |= UINT64_C(1) << i;
+  return mask;
+}
+
+/* ------------------------------------------------------------------ public setters */
+
+static long field_of(uvsql__obj_t *h, const void *obj, const void *field) {
+  if (!h)
+    return -1;
+  size_t off = (size_t)((const unsigned char *)field - (const unsigned char *)obj);
+  for (size_t i = 0; i < h->mapper->model->nfields; i++)
+    if (h->mapper->model->fields[i].offset == off)
+      return (long)i;
+  return -1;
+}
+
+int uvsql_orm_set_text(void *obj, char **field, const char *text) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  long i = field_of(h, obj, field);
+  if (i < 0 || h->mapper->model->fields[i].kind != UVSQL_FIELD_TEXT)
+    return UVSQL_EINVALID_ARGUMENT;
+  char *copy = text ? strdup(text) : NULL;
+  if (text && !copy)
+    return UVSQL_ENOMEM;
+  free(*field);
+  *field = copy;
+  uvsql__field_set_null(h->mapper, obj, (size_t)i, text == NULL);
+  return 0;
+}
+
+int uvsql_orm_set_bytes(void *obj, uvsql_bytes_t *field, const void *ptr, size_t len) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  long i = field_of(h, obj, field);
+  if (i < 0 || h->mapper->model->fields[i].kind != UVSQL_FIELD_BYTES)
+    return UVSQL_EINVALID_ARGUMENT;
+  void *copy = NULL;
+  if (ptr) {
+    if (!(copy = malloc(len ? len : 1)))
+      return UVSQL_ENOMEM;
+    if (len) /* an empty but not NULL value */
+      memcpy(copy, ptr, len);
+  }
+  free(field->ptr);
+  field->ptr = copy;
+  field->len = ptr ? len : 0;
+  uvsql__field_set_null(h->mapper, obj, (size_t)i, ptr == NULL);
+  return 0;
+}
+
+int uvsql_orm_set_null(void *obj, const void *field, int is_null) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  long i = field_of(h, obj, field);
+  if (i < 0)
+    return UVSQL_EINVALID_ARGUMENT;
+  if (is_null)
+    free_field(h->mapper, obj, (size_t)i);
+  uvsql__field_set_null(h->mapper, obj, (size_t)i, is_null);
+  return 0;
+}
+
+int uvsql_orm_is_null(const void *obj, const void *field) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  long i = field_of(h, obj, field);
+  return i >= 0 && uvsql__field_is_null(h->mapper, obj, (size_t)i);
+}
+
+int uvsql_orm_link(void *child, const void *fk_field, void *parent) {
+  uvsql__obj_t *h = uvsql__obj_check(child);
+  long i = field_of(h, child, fk_field);
+  if (i < 0 || (parent && !uvsql__obj_check(parent)))
+    return UVSQL_EINVALID_ARGUMENT;
+  for (size_t k = 0; k < h->nlinks; k++) {
+    if (h->links[k].field != (size_t)i)
+      continue;
+    if (parent) {
+      h->links[k].parent = parent;
+    } else {
+      h->links[k] = h->links[--h->nlinks];
+    }
+    return 0;
+  }
+  if (!parent)
+    return 0;
+  uvsql__link_t *l = realloc(h->links, (h->nlinks + 1u) * sizeof *l);
+  if (!l)
+    return UVSQL_ENOMEM;
+  h->links = l;
+  l[h->nlinks].field = (size_t)i;
+  l[h->nlinks].parent = parent;
+  h->nlinks++;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ identity map */
+
+static uint64_t mix(uint64_t h, uint64_t x) {
+  h ^= x + 0x9e3779b97f4a7c15u + (h << 6) + (h >> 2);
+  return h;
+}
+
+int uvsql__value_equal(const uvsql_value_t *a, const uvsql_value_t *b) {
+  if (a->type == UVSQL_TYPE_NULL || b->type == UVSQL_TYPE_NULL)
+    return a->type == b->type;
+  switch (a->type) {
+  case UVSQL_TYPE_TEXT:
+  case UVSQL_TYPE_BYTES:
+    return (b->type == UVSQL_TYPE_TEXT || b->type == UVSQL_TYPE_BYTES) &&
+           a->u.s.len == b->u.s.len && memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) == 0;
+  case UVSQL_TYPE_DOUBLE:
+    return b->type == UVSQL_TYPE_DOUBLE && a->u.f64 == b->u.f64;
+  case UVSQL_TYPE_BOOL:
+    return b->type == UVSQL_TYPE_BOOL && a->u.b == b->u.b;
+  default:
+    return b->type != UVSQL_TYPE_TEXT && b->type != UVSQL_TYPE_BYTES &&
+           b->type != UVSQL_TYPE_DOUBLE && a->u.i64 == b->u.i64;
+  }
+}
+
+uint64_t uvsql__pk_hash(const uvsql_mapper_t *m, const uvsql_value_t *pk) {
+  uint64_t h = (uint64_t)(uintptr_t)m;
+  for (size_t i = 0; i < m->npk; i++) {
+    const uvsql_value_t *v = &pk[i];
+    if (v->type == UVSQL_TYPE_TEXT || v->type == UVSQL_TYPE_BYTES) {
+      uint64_t x = 1469598103934665603u;
+      for (size_t k = 0; k < v->u.s.len; k++)
+        x = (x ^ (unsigned char)v->u.s.ptr[k]) * 1099511628211u;
+      h = mix(h, x);
+    } else if (v->type == UVSQL_TYPE_BOOL) {
+      h = mix(h, (uint64_t)v->u.b);
+    } else if (v->type != UVSQL_TYPE_NULL) {
+      h = mix(h, (uint64_t)v->u.i64);
+    }
+  }
+  return h;
+}
+
+void uvsql__obj_pk(const uvsql_mapper_t *m, const void *st, uvsql_value_t *out) {
+  for (size_t i = 0; i < m->npk; i++)
+    out[i] = uvsql__field_value(m, st, m->pk[i]);
+}
+
+uvsql__obj_t *uvsql__idmap_find(const uvsql__idmap_t *map, const uvsql_mapper_t *m,
+                                const uvsql_value_t *pk) {
+  if (!map->nbuckets)
+    return NULL;
+  uint64_t hash = uvsql__pk_hash(m, pk);
+  for (uvsql__obj_t *h = map->buckets[hash & (map->nbuckets - 1)]; h; h = h->hnext) {
+    if (h->hash != hash || h->mapper != m)
+      continue;
+    uvsql_value_t mine[UVSQL__MAX_PK];
+    uvsql__obj_pk(m, h->body, mine);
+    size_t i = 0;
+    while (i < m->npk && uvsql__value_equal(&mine[i], &pk[i]))
+      i++;
+    if (i == m->npk)
+      return h;
+  }
+  return NULL;
+}
+
+static int grow(uvsql__idmap_t *map) {
+  size_t n = map->nbuckets ? map->nbuckets * 2 : 64;
+  uvsql__obj_t **b = calloc(n, sizeof *b);
+  if (!b)
+    return UVSQL_ENOMEM;
+  for (size_t i = 0; i < map->nbuckets; i++) {
+    uvsql__obj_t *h = map->buckets[i];
+    while (h) {
+      uvsql__obj_t *next = h->hnext;
+      h->hnext = b[h->hash & (n - 1)];
+      b[h->hash & (n - 1)] = h;
+      h = next;
+    }
+  }
+  free(map->buckets);
+  map->buckets = b;
+  map->nbuckets = n;
+  return 0;
+}
+
+int uvsql__idmap_put(uvsql__idmap_t *map, uvsql__obj_t *h) {
+  if (map->count + 1 > map->nbuckets && grow(map))
+    return UVSQL_ENOMEM;
+  uvsql_value_t pk[UVSQL__MAX_PK];
+  uvsql__obj_pk(h->mapper, h->body, pk);
+  h->hash = uvsql__pk_hash(h->mapper, pk);
+  size_t b = h->hash & (map->nbuckets - 1);
+  h->hnext = map->buckets[b];
+  map->buckets[b] = h;
+  map->count++;
+  return 0;
+}
+
+void uvsql__idmap_remove(uvsql__idmap_t *map, uvsql__obj_t *h) {
+  if (!map->nbuckets)
+    return;
+  uvsql__obj_t **p = &map->buckets[h->hash & (map->nbuckets - 1)];
+  while (*p && *p != h)
+    p = &(*p)->hnext;
+  if (*p) {
+    *p = h->hnext;
+    h->hnext = NULL;
+    map->count--;
+  }
+}
+
+void uvsql__idmap_free(uvsql__idmap_t *map) {
+  free(map->buckets);
+  map->buckets = NULL;
+  map->nbuckets = map->count = 0;
+}

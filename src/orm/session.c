@@ -1,0 +1,885 @@
+/* src/orm/session.c — the AsyncSession: ownership of objects, the operation queue, autobegin,
+ * transactions and savepoints, and what a rollback does to objects (the journal).
+ *
+ * Session states (s->state) and the calls that move between them:
+ *
+ *            first get-miss/execute/flush/commit/begin_nested (ensure_tx: checkout + BEGIN)
+ *     IDLE ------------------------------------------------------------------> ACTIVE
+ *      ^  ^                                                                    |  |
+ *      |  +---- commit (flush + COMMIT, release) / rollback (ROLLBACK, release)-+  |
+ *      |                                                                           |
+ *      |     a flush (or COMMIT) fails: ROLLBACK on the server, release            |
+ *      +--- rollback ------ FAILED <-----------------------------------------------+
+ *                          (every op but rollback/close fails with UVSQL_EINTERFACE)
+ *   any state --close--> (rollback if ACTIVE, release) CLOSED, everything freed
+ *
+ * Savepoints (begin_nested) stack inside ACTIVE: commit releases the innermost, rollback
+ * rolls back to it; s->sp_marks[i] is the journal length when savepoint i began.
+ *
+ * Invariants:
+ *  1. s->conn != NULL iff state is ACTIVE: a connection is held only while a transaction is.
+ *  2. Operations run one at a time in issue order: s->head is the running one while
+ *     s->running; an op starts only from the deferred kick or after the previous op settled,
+ *     so no callback runs before the call that queued it has returned.
+ *  3. The journal lists what flushes of the open transaction did (inserted, updated with
+ *     the previous snapshot, deleted), oldest first; commit clears it, rollback undoes it.
+ *  4. Every object with h->session == s is on s->owned; the identity map holds exactly the
+ *     PERSISTENT ones.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+typedef enum {
+  OP_FLUSH,
+  OP_COMMIT,
+  OP_ROLLBACK,
+  OP_NESTED,
+  OP_GET,
+  OP_EXECUTE,
+  OP_REFRESH,
+  OP_CLOSE
+} op_kind_t;
+
+struct uvsql__op_s {
+  op_kind_t kind;
+  uvsql_future_t *f; /* the queue's reference */
+  uvsql__op_t *next;
+  uvsql_mapper_t *m;
+  uvsql_value_t pk[UVSQL__MAX_PK];
+  uvsql_core_stmt_t *stmt; /* borrowed from the caller */
+  uvsql_param_t *params;   /* one block with copies of names and text */
+  size_t nparams;
+  uvsql__obj_t *obj;
+  char *buf;                                             /* copies of text primary key values */
+  void (*after_tx)(uvsql_session_t *s, uvsql__op_t *op); /* what ensure_tx continues with */
+};
+
+static void run_next(uvsql_session_t *s);
+static const char *const PENDING_ROLLBACK =
+    "the session's transaction was rolled back because of a previous error during flush: call "
+    "uvsql_session_rollback (original error: %s: %s)";
+
+/* ------------------------------------------------------------------ ownership */
+
+void uvsql__session_own(uvsql_session_t *s, uvsql__obj_t *h) {
+  h->session = s;
+  h->flags |= UVSQL__OF_OWNED;
+  h->next = NULL; /* appended: a flush inserts in the order objects were added */
+  h->prev = s->owned_tail;
+  if (s->owned_tail)
+    s->owned_tail->next = h;
+  else
+    s->owned = h;
+  s->owned_tail = h;
+}
+
+void uvsql__session_disown(uvsql_session_t *s, uvsql__obj_t *h) {
+  if (h->prev)
+    h->prev->next = h->next;
+  else
+    s->owned = h->next;
+  if (h->next)
+    h->next->prev = h->prev;
+  else
+    s->owned_tail = h->prev;
+  h->prev = h->next = NULL;
+  h->session = NULL;
+  h->flags &= (uint8_t)~UVSQL__OF_OWNED;
+}
+
+int uvsql__journal_add(uvsql_session_t *s, uvsql__obj_t *h, uvsql__jkind_t kind, void *old) {
+  if (s->njournal == s->capjournal) {
+    size_t cap = s->capjournal ? s->capjournal * 2 : 256;
+    uvsql__jentry_t *j = realloc(s->journal, cap * sizeof *j);
+    if (!j)
+      return UVSQL_ENOMEM;
+    s->journal = j;
+    s->capjournal = cap;
+  }
+  s->journal[s->njournal++] = (uvsql__jentry_t){h, kind, old};
+  return 0;
+}
+
+int uvsql_session_new(uvsql_session_t **out, uvsql_engine_t *engine, uvsql_registry_t *reg,
+                      const uvsql_session_options_t *opt) {
+  static const uvsql_session_options_t defaults = UVSQL_SESSION_OPTIONS_INIT;
+  if (!out || !engine || !reg)
+    return UVSQL_EINVALID_ARGUMENT;
+  uvsql_session_t *s = calloc(1, sizeof *s);
+  if (!s)
+    return UVSQL_ENOMEM;
+  s->engine = engine;
+  s->loop = uvsql_engine_loop(engine);
+  s->reg = reg;
+  s->opt = opt ? *opt : defaults;
+  if (s->opt.insert_batch_rows <= 0)
+    s->opt.insert_batch_rows = defaults.insert_batch_rows;
+  s->dialect = uvsql_engine_dialect(engine);
+  s->param_limit = strcmp(s->dialect, "sqlite") == 0 ? 32766 : 65535;
+  *out = s;
+  return 0;
+}
+
+int uvsql_session_add(uvsql_session_t *s, void *obj) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  if (!s || !h || (h->session && h->session != s) || s->closing)
+    return UVSQL_EINVALID_ARGUMENT;
+  if (h->session == s) {
+    h->flags &= (uint8_t)~UVSQL__OF_MARK_DELETE;
+    if (h->state == UVSQL_OBJ_TRANSIENT)
+      h->state = UVSQL_OBJ_PENDING;
+    return h->state == UVSQL_OBJ_DETACHED || h->state == UVSQL_OBJ_DELETED ? UVSQL_EINVALID_ARGUMENT
+                                                                           : 0;
+  }
+  if (h->state == UVSQL_OBJ_DETACHED) { /* expunged elsewhere: it has a row, attach it */
+    uvsql_value_t pk[UVSQL__MAX_PK];
+    uvsql__obj_pk(h->mapper, h->body, pk);
+    if (uvsql__idmap_find(&s->idmap, h->mapper, pk))
+      return UVSQL_EINVALID_ARGUMENT; /* the session has that row already */
+    if ((!h->snap && uvsql__obj_snapshot(h)) || uvsql__idmap_put(&s->idmap, h))
+      return UVSQL_ENOMEM;
+    h->state = UVSQL_OBJ_PERSISTENT;
+  } else {
+    h->state = UVSQL_OBJ_PENDING;
+  }
+  uvsql__session_own(s, h);
+  return 0;
+}
+
+int uvsql_session_add_all(uvsql_session_t *s, void *const *objs, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    int rc = uvsql_session_add(s, objs[i]);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+int uvsql_session_delete(uvsql_session_t *s, void *obj) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  if (!s || !h || h->session != s)
+    return UVSQL_EINVALID_ARGUMENT;
+  if (h->state == UVSQL_OBJ_PENDING) {
+    h->state = UVSQL_OBJ_TRANSIENT;
+    return 0;
+  }
+  if (h->state != UVSQL_OBJ_PERSISTENT)
+    return UVSQL_EINVALID_ARGUMENT;
+  h->flags |= UVSQL__OF_MARK_DELETE;
+  return 0;
+}
+
+int uvsql_session_expunge(uvsql_session_t *s, void *obj) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  if (!s || !h || h->session != s)
+    return UVSQL_EINVALID_ARGUMENT;
+  if (h->state == UVSQL_OBJ_PERSISTENT)
+    uvsql__idmap_remove(&s->idmap, h);
+  for (size_t i = 0; i < s->njournal; i++) /* the journal must not outlive its objects */
+    if (s->journal[i].obj == h) {
+      free(s->journal[i].old);
+      s->journal[i].obj = NULL;
+      s->journal[i].old = NULL;
+    }
+  h->flags &= (uint8_t)~UVSQL__OF_MARK_DELETE;
+  h->state = h->state == UVSQL_OBJ_PENDING || h->state == UVSQL_OBJ_TRANSIENT ? UVSQL_OBJ_TRANSIENT
+                                                                              : UVSQL_OBJ_DETACHED;
+  uvsql__session_disown(s, h);
+  return 0;
+}
+
+int uvsql_session_is_modified(const uvsql_session_t *s, const void *obj) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  if (!h || h->session != s)
+    return 0;
+  return h->state == UVSQL_OBJ_PENDING || (h->flags & UVSQL__OF_MARK_DELETE) ||
+         (h->state == UVSQL_OBJ_PERSISTENT && uvsql__obj_changes(h) != 0);
+}
+
+uint64_t uvsql_session_statement_count(const uvsql_session_t *s) {
+  return s ? s->nstatements : 0;
+}
+
+/* ------------------------------------------------------------------ loading rows */
+
+int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_result_t *r,
+                        void ***out, size_t *nout, int overwrite, uvsql_error_t *err) {
+  size_t n = uvsql_result_nrows(r), nf = m->model->nfields;
+  void **objs = malloc((n ? n : 1) * sizeof *objs);
+  if (!objs)
+    return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading %zu rows", n);
+  if (uvsql_result_ncols(r) < nf) {
+    free(objs);
+    return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                            "an ORM select of %s must select its %zu columns first (use "
+                            "uvsql_orm_select)",
+                            m->model->type_name, nf);
+  }
+  for (size_t row = 0; row < n; row++) {
+    uvsql__obj_t *h = uvsql__obj_alloc(m);
+    int rc = h ? 0 : uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
+    for (size_t i = 0; rc == 0 && i < nf; i++)
+      rc = uvsql__field_load(m, h->body, i, r, row, i, err);
+    uvsql_value_t pk[UVSQL__MAX_PK];
+    uvsql__obj_t *have = NULL;
+    if (rc == 0) {
+      uvsql__obj_pk(m, h->body, pk);
+      have = uvsql__idmap_find(&s->idmap, m, pk);
+    }
+    if (rc == 0 && have) {
+      if (overwrite && (uvsql__struct_assign(m, have->body, h->body) || uvsql__obj_snapshot(have)))
+        rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory refreshing a row");
+      uvsql__obj_destroy(h);
+      h = have;
+    } else if (rc == 0) {
+      if (uvsql__obj_snapshot(h) || uvsql__idmap_put(&s->idmap, h))
+        rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
+      else {
+        h->state = UVSQL_OBJ_PERSISTENT;
+        uvsql__session_own(s, h);
+      }
+    }
+    if (rc) {
+      if (h && !h->session)
+        uvsql__obj_destroy(h);
+      free(objs);
+      return rc;
+    }
+    objs[row] = h->body;
+  }
+  *out = objs;
+  *nout = n;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ results */
+
+struct uvsql_orm_result_s {
+  void **objs;
+  size_t n;
+};
+
+size_t uvsql_orm_result_count(const uvsql_orm_result_t *r) {
+  return r ? r->n : 0;
+}
+void *uvsql_orm_result_at(const uvsql_orm_result_t *r, size_t i) {
+  return r && i < r->n ? r->objs[i] : NULL;
+}
+void *uvsql_orm_result_first(const uvsql_orm_result_t *r) {
+  return uvsql_orm_result_at(r, 0);
+}
+int uvsql_orm_result_one_or_none(const uvsql_orm_result_t *r, void **out, uvsql_error_t *err) {
+  *out = NULL;
+  if (r && r->n > 1)
+    return uvsql__error_set(err, UVSQL_EINTERFACE,
+                            "Multiple rows were found when one or none was required (%zu rows)",
+                            r->n);
+  *out = uvsql_orm_result_first(r);
+  return 0;
+}
+int uvsql_orm_result_one(const uvsql_orm_result_t *r, void **out, uvsql_error_t *err) {
+  *out = NULL;
+  if (!r || r->n == 0)
+    return uvsql__error_set(err, UVSQL_EINTERFACE, "No row was found when one was required");
+  if (r->n > 1)
+    return uvsql__error_set(err, UVSQL_EINTERFACE,
+                            "Multiple rows were found when exactly one was required (%zu rows)",
+                            r->n);
+  *out = r->objs[0];
+  return 0;
+}
+void uvsql_orm_result_free(uvsql_orm_result_t *r) {
+  if (r) {
+    free(r->objs);
+    free(r);
+  }
+}
+static void result_free_cb(void *v) {
+  uvsql_orm_result_free(v);
+}
+
+/* ------------------------------------------------------------------ the queue */
+
+static void op_free(uvsql__op_t *op) {
+  free(op->params);
+  free(op->buf);
+  free(op);
+}
+
+static void kick(void *data) {
+  uvsql_session_t *s = data;
+  s->kick_scheduled = 0;
+  run_next(s);
+}
+
+static uvsql_future_t *enqueue(uvsql_session_t *s, uvsql__op_t *op, uvsql_future_cb cb,
+                               void *data) {
+  uvsql_future_t *f = uvsql__future_new(s->loop);
+  if (!f || !op) {
+    if (op)
+      op_free(op);
+    if (!f)
+      return NULL;
+    uvsql__future_fail_code(f, UVSQL_ENOMEM, "out of memory queueing a session operation");
+    return uvsql__future_return(f, cb, data);
+  }
+  if (s->closing) {
+    uvsql_error_t err;
+    uvsql__error_set(&err, UVSQL_ECLOSED, "the session is closed");
+    uvsql__future_fail_soon(f, &err);
+    op_free(op);
+    return uvsql__future_return(f, cb, data);
+  }
+  op->f = uvsql_future_ref(f);
+  if (s->tail)
+    s->tail->next = op;
+  else
+    s->head = op;
+  s->tail = op;
+  if (op->kind == OP_CLOSE)
+    s->closing = 1;
+  if (!s->running && !s->kick_scheduled && uvsql__defer(s->loop, kick, s) == 0)
+    s->kick_scheduled = 1;
+  return uvsql__future_return(f, cb, data);
+}
+
+static void session_free(uvsql_session_t *s);
+
+/* Settles the running op (err NULL: resolve with value) and starts the next. */
+static void finish(uvsql_session_t *s, void *value, uvsql_value_free_cb free_cb,
+                   const uvsql_error_t *err) {
+  uvsql__op_t *op = s->head;
+  s->head = op->next;
+  if (!s->head)
+    s->tail = NULL;
+  s->running = 0;
+  uvsql_future_t *f = op->f;
+  int closing = op->kind == OP_CLOSE;
+  op_free(op);
+  if (closing)
+    session_free(s); /* before the callbacks: the session is gone for them */
+  if (err)
+    uvsql__future_fail(f, err);
+  else
+    uvsql__future_resolve(f, value, free_cb);
+  uvsql_future_unref(f);
+  if (!closing)
+    run_next(s);
+}
+
+static void finish_code(uvsql_session_t *s, int code, const char *fmt, const char *a,
+                        const char *b) {
+  uvsql_error_t err;
+  uvsql__error_set(&err, code, fmt, a, b);
+  finish(s, NULL, NULL, &err);
+}
+
+/* ------------------------------------------------------------------ transactions */
+
+static void tx_begun(uvsql_future_t *f, void *data) {
+  uvsql_session_t *s = data;
+  const uvsql_error_t *err = uvsql_future_error(f);
+  if (err) {
+    uvsql_conn_release(s->conn);
+    s->conn = NULL;
+    finish(s, NULL, NULL, err);
+    return;
+  }
+  s->state = UVSQL__S_ACTIVE;
+  s->head->after_tx(s, s->head);
+}
+
+static void tx_checked_out(uvsql_future_t *f, void *data) {
+  uvsql_session_t *s = data;
+  const uvsql_error_t *err = uvsql_future_error(f);
+  if (err) {
+    finish(s, NULL, NULL, err);
+    return;
+  }
+  s->conn = uvsql_future_value(f);
+  s->nstatements++;
+  uvsql_conn_begin(s->conn, s->opt.isolation, tx_begun, s);
+}
+
+/* Autobegin: runs op->after_tx once a transaction is open. */
+static void ensure_tx(uvsql_session_t *s, uvsql__op_t *op,
+                      void (*after)(uvsql_session_t *, uvsql__op_t *)) {
+  op->after_tx = after;
+  if (s->state == UVSQL__S_ACTIVE) {
+    after(s, op);
+    return;
+  }
+  uvsql_engine_connect(s->engine, tx_checked_out, s);
+}
+
+/* Puts objects back as the database has them after the journal entries from `from` on are
+ * undone. top: the whole transaction (pending objects become transient too). */
+static void undo(uvsql_session_t *s, size_t from, int top) {
+  for (size_t k = s->njournal; k-- > from;) {
+    uvsql__jentry_t *e = &s->journal[k];
+    uvsql__obj_t *h = e->obj;
+    if (!h)
+      continue;
+    switch (e->kind) {
+    case UVSQL__J_INSERTED:
+      if (h->state == UVSQL_OBJ_PERSISTENT)
+        uvsql__idmap_remove(&s->idmap, h);
+      h->state = UVSQL_OBJ_PENDING; /* made transient below */
+      free(h->snap);
+      h->snap = NULL;
+      break;
+    case UVSQL__J_UPDATED:
+      free(h->snap);
+      h->snap = e->old;
+      e->old = NULL;
+      break;
+    case UVSQL__J_DELETED:
+      if (h->state == UVSQL_OBJ_DELETED && uvsql__idmap_put(&s->idmap, h) == 0)
+        h->state = UVSQL_OBJ_PERSISTENT;
+      break;
+    }
+  }
+  s->njournal = from;
+  for (uvsql__obj_t *h = s->owned; h; h = h->next) {
+    h->flags &= (uint8_t)~UVSQL__OF_MARK_DELETE;
+    if (h->state == UVSQL_OBJ_PERSISTENT && h->snap && uvsql__obj_changes(h))
+      (void)uvsql__struct_assign(h->mapper, h->body, h->snap); /* OOM: stays as it is */
+    if (h->state == UVSQL_OBJ_PENDING && (top || !h->snap)) {
+      const uvsql_mapper_t *m = h->mapper;
+      if (m->autoinc) /* a generated key from the rolled-back INSERT is not the object's */
+        *(int64_t *)(h->body + m->model->fields[m->pk[0]].offset) = 0;
+      if (top)
+        h->state = UVSQL_OBJ_TRANSIENT;
+    }
+  }
+}
+
+static void journal_clear(uvsql_session_t *s) {
+  for (size_t k = 0; k < s->njournal; k++)
+    free(s->journal[k].old);
+  s->njournal = 0;
+  s->nsp = 0;
+  for (uvsql__obj_t *h = s->owned; h; h = h->next)
+    if (h->state == UVSQL_OBJ_DELETED)
+      h->state = UVSQL_OBJ_DETACHED;
+}
+
+static void release_conn(uvsql_session_t *s) {
+  if (s->conn)
+    uvsql_conn_release(s->conn);
+  s->conn = NULL;
+  s->nsp = 0;
+}
+
+/* A flush or COMMIT failed: roll the database back, keep the error, fail the op with it. */
+static void failed_rolled_back(uvsql_future_t *f, void *data) {
+  uvsql_session_t *s = data;
+  release_conn(s);
+  s->state = UVSQL__S_FAILED;
+  uvsql_error_t err = s->fail_err;
+  finish(s, NULL, NULL, &err);
+}
+
+static void fail_tx(uvsql_session_t *s, const uvsql_error_t *err) {
+  s->fail_err = *err;
+  if (!s->conn) {
+    s->state = UVSQL__S_FAILED;
+    finish(s, NULL, NULL, err);
+    return;
+  }
+  s->nstatements++;
+  uvsql_conn_rollback(s->conn, failed_rolled_back, s);
+}
+
+static int check_failed(uvsql_session_t *s) {
+  if (s->state != UVSQL__S_FAILED)
+    return 0;
+  uvsql_error_t err;
+  uvsql__error_set(&err, UVSQL_EINTERFACE, PENDING_ROLLBACK, uvsql_err_name(s->fail_err.code),
+                   s->fail_err.message);
+  finish(s, NULL, NULL, &err);
+  return 1;
+}
+
+/* ------------------------------------------------------------------ operations */
+
+static void op_done_null(uvsql_future_t *f, void *data) {
+  uvsql_session_t *s = data;
+  finish(s, NULL, NULL, uvsql_future_error(f));
+}
+
+static void flushed(uvsql_session_t *s, const uvsql_error_t *err, void *data) {
+  uvsql__op_t *op = data;
+  if (err) {
+    fail_tx(s, err);
+    return;
+  }
+  switch (op->kind) {
+  case OP_FLUSH:
+    finish(s, NULL, NULL, NULL);
+    return;
+  case OP_NESTED: {
+    char name[32];
+    size_t *marks = realloc(s->sp_marks, (s->nsp + 1) * sizeof *marks);
+    if (!marks) {
+      finish_code(s, UVSQL_ENOMEM, "%s%s", "out of memory", "");
+      return;
+    }
+    s->sp_marks = marks;
+    marks[s->nsp++] = s->njournal;
+    snprintf(name, sizeof name, "uvsql_sp_%zu", s->nsp);
+    s->nstatements++;
+    uvsql_conn_savepoint(s->conn, name, op_done_null, s);
+    return;
+  }
+  default:
+    op->after_tx(s, op); /* get/execute after their autoflush */
+  }
+}
+
+static void committed(uvsql_future_t *f, void *data) {
+  uvsql_session_t *s = data;
+  const uvsql_error_t *err = uvsql_future_error(f);
+  if (err) {
+    fail_tx(s, err);
+    return;
+  }
+  if (s->nsp > 0) { /* released the innermost savepoint: its entries now belong to the parent */
+    s->nsp--;
+  } else {
+    journal_clear(s);
+    release_conn(s);
+    s->state = UVSQL__S_IDLE;
+  }
+  finish(s, NULL, NULL, NULL);
+}
+
+static void commit_flushed(uvsql_session_t *s, const uvsql_error_t *err, void *data) {
+  if (err) {
+    fail_tx(s, err);
+    return;
+  }
+  s->nstatements++;
+  if (s->nsp > 0) {
+    char name[32];
+    snprintf(name, sizeof name, "uvsql_sp_%zu", s->nsp);
+    uvsql_conn_release_savepoint(s->conn, name, committed, s);
+  } else {
+    uvsql_conn_commit(s->conn, committed, s);
+  }
+}
+
+static void with_tx_flush(uvsql_session_t *s, uvsql__op_t *op) {
+  uvsql__flush(s, op->kind == OP_COMMIT ? commit_flushed : flushed, op);
+}
+
+static void rolled_back(uvsql_future_t *f, void *data) {
+  uvsql_session_t *s = data;
+  const uvsql_error_t *err = uvsql_future_error(f);
+  if (s->nsp > 0 && s->state == UVSQL__S_ACTIVE) {
+    if (!err) {
+      undo(s, s->sp_marks[--s->nsp], 0);
+      finish(s, NULL, NULL, NULL);
+      return;
+    }
+  }
+  release_conn(s);
+  undo(s, 0, 1);
+  s->state = UVSQL__S_IDLE;
+  finish(s, NULL, NULL, err);
+}
+
+/* get / refresh: the SELECT by primary key came back. */
+static void got_row(uvsql_future_t *f, void *data) {
+  uvsql_session_t *s = data;
+  uvsql__op_t *op = s->head;
+  const uvsql_error_t *ferr = uvsql_future_error(f);
+  if (ferr) {
+    finish(s, NULL, NULL, ferr);
+    return;
+  }
+  uvsql_result_t *r = uvsql_future_value(f);
+  uvsql_error_t err;
+  void **objs;
+  size_t n;
+  if (uvsql__session_load(s, op->m, r, &objs, &n, op->kind == OP_REFRESH, &err)) {
+    finish(s, NULL, NULL, &err);
+    return;
+  }
+  void *obj = n ? objs[0] : NULL;
+  free(objs);
+  if (op->kind == OP_REFRESH && !obj) {
+    finish_code(s, UVSQL_ESTALE_DATA, "refresh: the row of this %s%s is gone",
+                op->m->model->type_name, "");
+    return;
+  }
+  finish(s, obj, NULL, NULL);
+}
+
+static void select_by_pk(uvsql_session_t *s, uvsql__op_t *op) {
+  uvsql_param_t p[UVSQL__MAX_PK];
+  for (size_t i = 0; i < op->m->npk; i++)
+    p[i] = UVSQL_P(uvsql__key_names[i], op->pk[i]);
+  uvsql_core_stmt_t *st = uvsql__stmt_select_pk(op->m);
+  if (!st) {
+    finish_code(s, UVSQL_ENOMEM, "%s%s", "out of memory", "");
+    return;
+  }
+  s->nstatements++;
+  uvsql_conn_execute_core(s->conn, st, p, op->m->npk, got_row, s);
+}
+
+static void executed(uvsql_future_t *f, void *data) {
+  uvsql_session_t *s = data;
+  const uvsql_error_t *ferr = uvsql_future_error(f);
+  if (ferr) {
+    finish(s, NULL, NULL, ferr);
+    return;
+  }
+  uvsql_error_t err;
+  uvsql_orm_result_t *res = calloc(1, sizeof *res);
+  if (!res) {
+    finish_code(s, UVSQL_ENOMEM, "%s%s", "out of memory", "");
+    return;
+  }
+  if (uvsql__session_load(s, s->head->m, uvsql_future_value(f), &res->objs, &res->n, 0, &err)) {
+    free(res);
+    finish(s, NULL, NULL, &err);
+    return;
+  }
+  finish(s, res, result_free_cb, NULL);
+}
+
+static void run_select(uvsql_session_t *s, uvsql__op_t *op) {
+  if (op->kind == OP_EXECUTE) {
+    s->nstatements++;
+    uvsql_conn_execute_core(s->conn, op->stmt, op->params, op->nparams, executed, s);
+  } else {
+    select_by_pk(s, op);
+  }
+}
+
+static void after_tx_query(uvsql_session_t *s, uvsql__op_t *op) {
+  op->after_tx = run_select;
+  if (s->opt.autoflush && op->kind != OP_REFRESH && uvsql__flush_needed(s))
+    uvsql__flush(s, flushed, op);
+  else
+    run_select(s, op);
+}
+
+static void session_free(uvsql_session_t *s) {
+  while (s->owned) {
+    uvsql__obj_t *h = s->owned;
+    uvsql__session_disown(s, h);
+    uvsql__obj_destroy(h);
+  }
+  for (size_t k = 0; k < s->njournal; k++)
+    free(s->journal[k].old);
+  free(s->journal);
+  free(s->sp_marks);
+  uvsql__idmap_free(&s->idmap);
+  free(s);
+}
+
+static void rolled_back_for_close(uvsql_future_t *f, void *data) {
+  uvsql_session_t *s = data;
+  release_conn(s);
+  finish(s, NULL, NULL, NULL); /* frees the session; a failed ROLLBACK closes the connection */
+}
+
+static void run_next(uvsql_session_t *s) {
+  if (s->running || !s->head)
+    return;
+  s->running = 1;
+  uvsql__op_t *op = s->head;
+  switch (op->kind) {
+  case OP_CLOSE:
+    if (s->state == UVSQL__S_ACTIVE) {
+      s->nstatements++;
+      uvsql_conn_rollback(s->conn, rolled_back_for_close, s);
+      return;
+    }
+    release_conn(s);
+    finish(s, NULL, NULL, NULL);
+    return;
+  case OP_ROLLBACK:
+    if (s->state == UVSQL__S_ACTIVE) {
+      s->nstatements++;
+      if (s->nsp > 0) {
+        char name[32];
+        snprintf(name, sizeof name, "uvsql_sp_%zu", s->nsp);
+        uvsql_conn_rollback_to_savepoint(s->conn, name, rolled_back, s);
+      } else {
+        uvsql_conn_rollback(s->conn, rolled_back, s);
+      }
+      return;
+    }
+    undo(s, 0, 1);
+    s->state = UVSQL__S_IDLE;
+    finish(s, NULL, NULL, NULL);
+    return;
+  default:
+    break;
+  }
+  if (check_failed(s))
+    return;
+  switch (op->kind) {
+  case OP_FLUSH:
+  case OP_COMMIT:
+    if (s->state == UVSQL__S_IDLE && !uvsql__flush_needed(s)) {
+      finish(s, NULL, NULL, NULL);
+      return;
+    }
+    ensure_tx(s, op, with_tx_flush);
+    return;
+  case OP_NESTED:
+    ensure_tx(s, op, with_tx_flush);
+    return;
+  case OP_GET: {
+    uvsql__obj_t *h = uvsql__idmap_find(&s->idmap, op->m, op->pk);
+    if (h) {
+      finish(s, h->body, NULL, NULL);
+      return;
+    }
+    ensure_tx(s, op, after_tx_query);
+    return;
+  }
+  case OP_REFRESH:
+    if (!op->obj->session || op->obj->state != UVSQL_OBJ_PERSISTENT) {
+      finish_code(s, UVSQL_EINVALID_ARGUMENT, "refresh: the %s is %s, not persistent",
+                  op->m->model->type_name, uvsql_orm_state_name(op->obj->state));
+      return;
+    }
+    uvsql__obj_pk(op->m, op->obj->snap ? op->obj->snap : op->obj->body, op->pk);
+    ensure_tx(s, op, after_tx_query);
+    return;
+  case OP_EXECUTE:
+    ensure_tx(s, op, after_tx_query);
+    return;
+  default:
+    return;
+  }
+}
+
+/* ------------------------------------------------------------------ the public operations */
+
+static uvsql__op_t *op_new(op_kind_t kind) {
+  uvsql__op_t *op = calloc(1, sizeof *op);
+  if (op)
+    op->kind = kind;
+  return op;
+}
+
+static uvsql_future_t *bad_call(uv_loop_t *loop, const char *what, uvsql_future_cb cb, void *data) {
+  uvsql_future_t *f = loop ? uvsql__future_new(loop) : NULL;
+  if (!f)
+    return NULL;
+  uvsql_error_t err;
+  uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT, "%s", what);
+  uvsql__future_fail_soon(f, &err);
+  return uvsql__future_return(f, cb, data);
+}
+
+uvsql_future_t *uvsql_session_flush(uvsql_session_t *s, uvsql_future_cb cb, void *data) {
+  return s ? enqueue(s, op_new(OP_FLUSH), cb, data) : NULL;
+}
+uvsql_future_t *uvsql_session_commit(uvsql_session_t *s, uvsql_future_cb cb, void *data) {
+  return s ? enqueue(s, op_new(OP_COMMIT), cb, data) : NULL;
+}
+uvsql_future_t *uvsql_session_rollback(uvsql_session_t *s, uvsql_future_cb cb, void *data) {
+  return s ? enqueue(s, op_new(OP_ROLLBACK), cb, data) : NULL;
+}
+uvsql_future_t *uvsql_session_begin_nested(uvsql_session_t *s, uvsql_future_cb cb, void *data) {
+  return s ? enqueue(s, op_new(OP_NESTED), cb, data) : NULL;
+}
+uvsql_future_t *uvsql_session_close(uvsql_session_t *s, uvsql_future_cb cb, void *data) {
+  return s ? enqueue(s, op_new(OP_CLOSE), cb, data) : NULL;
+}
+
+uvsql_future_t *uvsql_session_get(uvsql_session_t *s, const uvsql_mapper_t *m,
+                                  const uvsql_value_t *pk, size_t npk, uvsql_future_cb cb,
+                                  void *data) {
+  if (!s)
+    return NULL;
+  if (!m || !pk || npk != m->npk)
+    return bad_call(s->loop, "uvsql_session_get: give one value per primary key field", cb, data);
+  uvsql__op_t *op = op_new(OP_GET);
+  if (op) {
+    op->m = (uvsql_mapper_t *)m;
+    size_t len = 0;
+    for (size_t i = 0; i < npk; i++)
+      if (pk[i].type == UVSQL_TYPE_TEXT || pk[i].type == UVSQL_TYPE_BYTES)
+        len += pk[i].u.s.len + 1;
+    if (len && !(op->buf = malloc(len))) {
+      free(op);
+      op = NULL;
+    }
+    char *p = op ? op->buf : NULL;
+    for (size_t i = 0; op && i < npk; i++) {
+      op->pk[i] = pk[i];
+      if (pk[i].type == UVSQL_TYPE_TEXT || pk[i].type == UVSQL_TYPE_BYTES) {
+        memcpy(p, pk[i].u.s.ptr, pk[i].u.s.len);
+        op->pk[i].u.s.ptr = p;
+        p += pk[i].u.s.len + 1;
+      }
+    }
+  }
+  return enqueue(s, op, cb, data);
+}
+
+uvsql_future_t *uvsql_session_refresh(uvsql_session_t *s, void *obj, uvsql_future_cb cb,
+                                      void *data) {
+  if (!s)
+    return NULL;
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  if (!h || h->session != s)
+    return bad_call(s->loop, "uvsql_session_refresh: the object is not in this session", cb, data);
+  uvsql__op_t *op = op_new(OP_REFRESH);
+  if (op) {
+    op->obj = h;
+    op->m = (uvsql_mapper_t *)h->mapper;
+  }
+  return enqueue(s, op, cb, data);
+}
+
+uvsql_future_t *uvsql_session_execute(uvsql_session_t *s, const uvsql_mapper_t *m,
+                                      uvsql_core_stmt_t *select, const uvsql_param_t *params,
+                                      size_t nparams, uvsql_future_cb cb, void *data) {
+  if (!s)
+    return NULL;
+  if (!m || !select || (nparams && !params))
+    return bad_call(s->loop, "uvsql_session_execute: a mapper and a select are required", cb, data);
+  uvsql__op_t *op = op_new(OP_EXECUTE);
+  size_t len = nparams * sizeof(uvsql_param_t);
+  for (size_t i = 0; i < nparams; i++) {
+    len += (params[i].name ? strlen(params[i].name) : 0) + 1;
+    if (params[i].value.type == UVSQL_TYPE_TEXT || params[i].value.type == UVSQL_TYPE_BYTES)
+      len += params[i].value.u.s.len + 1;
+  }
+  if (op && nparams && !(op->params = malloc(len))) {
+    free(op);
+    op = NULL;
+  }
+  if (op) {
+    op->m = (uvsql_mapper_t *)m;
+    op->nparams = nparams;
+    char *p = (char *)(op->params + nparams);
+    for (size_t i = 0; i < nparams; i++) {
+      op->params[i] = params[i];
+      size_t n = params[i].name ? strlen(params[i].name) : 0;
+      memcpy(p, params[i].name ? params[i].name : "", n + 1);
+      op->params[i].name = p;
+      p += n + 1;
+      uvsql_value_t *v = &op->params[i].value;
+      if (v->type == UVSQL_TYPE_TEXT || v->type == UVSQL_TYPE_BYTES) {
+        memcpy(p, v->u.s.ptr, v->u.s.len);
+        v->u.s.ptr = p;
+        p += v->u.s.len + 1;
+      }
+    }
+    op->stmt = select; /* borrowed: the caller keeps it alive until the future settles */
+  }
+  return enqueue(s, op, cb, data);
+}
