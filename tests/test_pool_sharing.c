@@ -62,6 +62,7 @@ static int second_statement_waits(int depth) {
   opt.pool_size = 1;
   opt.max_overflow = 0;
   opt.pipeline_depth = depth;
+  opt.pool_timeout = 300;
   fixture_t fx = fixture_open(test_sqlite_url(), &opt);
   uvsql_future_t *a = uvsql_engine_execute_sql(fx.engine, SLOW_SQLITE, NULL, 0, NULL, NULL);
   test_sleep(fx.loop, 30);
@@ -80,7 +81,7 @@ static int second_statement_waits(int depth) {
   return st.waiting;
 }
 
-TEST(sqlite_pipeline_depth_one_disables_sharing) {
+TEST(sqlite_pipeline_depth_one_makes_a_statement_wait_while_another_keeps_running) {
   ASSERT_INT_EQ(second_statement_waits(1), 1);
   ASSERT_INT_EQ(second_statement_waits(16), 0);
   uv_loop_t *loop = test_loop();
