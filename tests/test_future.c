@@ -197,3 +197,43 @@ TEST(error_table_names_codes_and_families) {
   ASSERT_INT_EQ(uvsql__error_from_sqlstate("22P02"), UVSQL_EDATA);
   ASSERT_STR_CONTAINS(uvsql_strerror(UVSQL_EINTEGRITY), "constraint");
 }
+
+static int all_cb_runs;
+static void count_all(uvsql_future_t *f, void *data) {
+  (void)data;
+  ASSERT_INT_EQ(uvsql_future_state(f), UVSQL_FUTURE_FAILED);
+  ASSERT_STR_EQ(uvsql_future_error(f)->message, "first");
+  all_cb_runs++;
+}
+
+TEST(all_of_settled_inputs_calls_back_from_the_loop_not_the_call) {
+  uv_loop_t *loop = test_loop();
+  uvsql_future_t *in[3] = {uvsql__future_new(loop), uvsql__future_new(loop),
+                           uvsql__future_new(loop)};
+  uvsql__future_resolve(in[0], NULL, NULL);
+  uvsql__future_fail_code(in[1], UVSQL_EDATA, "first");
+  uvsql__future_fail_code(in[2], UVSQL_EDATA, "second");
+  all_cb_runs = 0;
+  uvsql_future_all(loop, in, 3, count_all, NULL);
+  ASSERT_INT_EQ(all_cb_runs, 0);
+  uv_run(loop, UV_RUN_DEFAULT);
+  ASSERT_INT_EQ(all_cb_runs, 1);
+  for (int i = 0; i < 3; i++)
+    uvsql_future_unref(in[i]);
+  test_loop_close(loop);
+}
+
+TEST(all_with_an_early_failure_fails_once_even_when_the_rest_resolve_later) {
+  uv_loop_t *loop = test_loop();
+  uvsql_future_t *in[2] = {uvsql__future_new(loop), uvsql__future_new(loop)};
+  uvsql__future_fail_code(in[0], UVSQL_EDATA, "first");
+  all_cb_runs = 0;
+  uvsql_future_all(loop, in, 2, count_all, NULL);
+  uvsql__future_resolve(in[1], NULL, NULL); /* before the deferred failure ran */
+  ASSERT_INT_EQ(all_cb_runs, 1);
+  uv_run(loop, UV_RUN_DEFAULT);
+  ASSERT_INT_EQ(all_cb_runs, 1);
+  uvsql_future_unref(in[0]);
+  uvsql_future_unref(in[1]);
+  test_loop_close(loop);
+}

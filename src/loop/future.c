@@ -282,24 +282,42 @@ int uvsql_future_wait(uvsql_future_t *f) {
   return rc;
 }
 
-/* ------------------------------------------------------------------ uvsql_future_all */
+/* ------------------------------------------------------------------ uvsql_future_all
+ * While inputs are being attached (some may have settled already), the outcome is only
+ * recorded; the result settles from the loop afterwards, so a callback given to
+ * uvsql_future_all never runs before it returns. After that, the first failure settles the
+ * result at once and the last success resolves it. */
 
 typedef struct {
   uvsql_future_t *result;
   size_t remaining, n;
+  int attaching;
+  int failed; /* first error recorded in err */
+  uvsql_error_t err;
   uvsql_future_t *inputs[];
 } all_t;
 
+static void all_free(all_t *a) {
+  for (size_t i = 0; i < a->n; i++)
+    uvsql_future_unref(a->inputs[i]);
+  uvsql_future_unref(a->result);
+  free(a);
+}
+
 static void all_input_settled(uvsql_future_t *in, void *data) {
   all_t *a = data;
-  if (in->state != UVSQL_FUTURE_RESOLVED)
-    uvsql__future_fail(a->result, &in->error);
-  if (--a->remaining == 0) {
-    uvsql__future_resolve(a->result, NULL, NULL);
-    for (size_t i = 0; i < a->n; i++)
-      uvsql_future_unref(a->inputs[i]);
-    uvsql_future_unref(a->result);
-    free(a);
+  if (in->state != UVSQL_FUTURE_RESOLVED && !a->failed) {
+    a->failed = 1;
+    a->err = in->error;
+    if (!a->attaching)
+      uvsql__future_fail(a->result, &a->err);
+  }
+  if (--a->remaining == 0 && !a->attaching) {
+    if (a->failed) /* settles now if a deferred failure has not run yet */
+      uvsql__future_fail(a->result, &a->err);
+    else
+      uvsql__future_resolve(a->result, NULL, NULL);
+    all_free(a);
   }
 }
 
@@ -316,40 +334,44 @@ uvsql_future_t *uvsql_future_all(uv_loop_t *loop, uvsql_future_t **futures, size
   uvsql_future_t *f = uvsql__future_new(loop);
   if (!f)
     return NULL;
-  if (n == 0) {
-    uvsql__future_resolve_soon(f, NULL, NULL);
-    return uvsql__future_return(f, cb, data);
-  }
-  all_t *a = malloc(sizeof *a + n * sizeof a->inputs[0]);
-  if (!a) {
-    uvsql_error_t err;
-    uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory joining %zu futures", n);
-    uvsql__future_fail_soon(f, &err);
+  all_t *a = n ? calloc(1, sizeof *a + n * sizeof a->inputs[0]) : NULL;
+  if (n == 0 || !a) {
+    if (n == 0) {
+      uvsql__future_resolve_soon(f, NULL, NULL);
+    } else {
+      uvsql_error_t err;
+      uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory joining %zu futures", n);
+      uvsql__future_fail_soon(f, &err);
+    }
     return uvsql__future_return(f, cb, data);
   }
   a->result = uvsql_future_ref(f);
   a->remaining = n;
   a->n = n;
+  a->attaching = 1;
   for (size_t i = 0; i < n; i++)
     a->inputs[i] = uvsql_future_ref(futures[i]);
-  uvsql__future_set_canceller(f, all_cancel, a);
-  uvsql__future_return(f, cb, data);
-  f->refs++; /* keep f valid for our caller even if everything settles below */
   for (size_t i = 0; i < n; i++) {
     if (uvsql_future_then(a->inputs[i], all_input_settled, a) != 0) {
-      /* Out of memory: count this input as failed now. */
-      uvsql__future_fail_code(f, UVSQL_ENOMEM, "out of memory joining futures");
-      if (--a->remaining == 0) {
-        for (size_t j = 0; j < n; j++)
-          uvsql_future_unref(a->inputs[j]);
-        uvsql_future_unref(a->result);
-        free(a);
-        break;
+      if (!a->failed) { /* out of memory: count this input as failed */
+        a->failed = 1;
+        uvsql__error_set(&a->err, UVSQL_ENOMEM, "out of memory joining futures");
       }
+      a->remaining--;
     }
   }
-  /* With a callback and every input already settled, f may be gone now: the returned pointer
-   * is borrowed, as future.h says. */
-  uvsql_future_unref(f);
-  return f;
+  a->attaching = 0;
+  if (a->remaining == 0) { /* everything had settled already */
+    if (a->failed)
+      uvsql__future_fail_soon(f, &a->err);
+    else
+      uvsql__future_resolve_soon(f, NULL, NULL);
+    all_free(a);
+  } else if (a->failed) {
+    uvsql__future_fail_soon(f, &a->err);
+    uvsql__future_set_canceller(f, all_cancel, a);
+  } else {
+    uvsql__future_set_canceller(f, all_cancel, a);
+  }
+  return uvsql__future_return(f, cb, data);
 }
