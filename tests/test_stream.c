@@ -26,6 +26,16 @@ static const backend_t pg = {
     "division by zero",
 };
 
+static const backend_t sqlite = {
+    test_sqlite_url,
+    "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < %d) SELECT x FROM s",
+    "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < %d) "
+    "SELECT x, hex(zeroblob(50)) AS pad FROM s",
+    "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 100000) "
+    "SELECT abs(CASE WHEN x = 50000 THEN -9223372036854775807 - 1 ELSE x END) FROM s",
+    "integer overflow",
+};
+
 /* ------------------------------------------------------------------ a consumer */
 
 typedef struct {
@@ -302,4 +312,32 @@ TEST(pg_memory_is_bounded_by_the_batch) {
 
 TEST(pg_loop_keeps_running_during_a_stream) {
   loop_keeps_running_during_a_stream(&pg);
+}
+
+TEST(sqlite_all_rows_in_order_in_exact_batches) {
+  all_rows_in_order_in_exact_batches(&sqlite);
+}
+
+TEST(sqlite_stop_early_leaves_connection_usable) {
+  stop_early_leaves_connection_usable(&sqlite);
+}
+
+TEST(sqlite_stop_early_on_a_huge_result_ends_quickly) {
+  stop_early_on_a_huge_result_ends_quickly(&sqlite);
+}
+
+TEST(sqlite_error_mid_stream_fails_after_earlier_batches) {
+  error_mid_stream_fails_after_earlier_batches(&sqlite);
+}
+
+TEST(sqlite_cancel_stops_the_stream_on_the_server) {
+  cancel_stops_the_stream_on_the_server(&sqlite);
+}
+
+TEST(sqlite_memory_is_bounded_by_the_batch) {
+  memory_is_bounded_by_the_batch(&sqlite);
+}
+
+TEST(sqlite_loop_keeps_running_during_a_stream) {
+  loop_keeps_running_during_a_stream(&sqlite);
 }

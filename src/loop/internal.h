@@ -118,6 +118,10 @@ int uvsql__worker_new(uvsql__worker_t **out, uv_loop_t *loop);
 /* Queues a job. Returns 0 or UVSQL_ENOMEM / UVSQL_ECLOSED (then neither function runs). */
 int uvsql__worker_submit(uvsql__worker_t *w, uvsql__work_fn work, uvsql__after_fn after,
                          void *data);
+/* From inside a job's `work` (the worker thread): runs fn(data, 0) on the loop thread, in the
+ * order posted and before that job's `after`. Returns 0 or UVSQL_ENOMEM (then fn never runs).
+ * The loop runs posted messages even while the worker is closing. */
+int uvsql__worker_post(uvsql__worker_t *w, uvsql__after_fn fn, void *data);
 /* Jobs not yet started get after(data, 1) without running work; the running one finishes
  * (after(data, 0)); then the thread is joined (it is idle by then, so this does not block
  * for long), the async handle closed, and closed_cb(data) runs from the loop. */

@@ -24,6 +24,9 @@
  *     does not hold the loop open. It is still an open handle: uv_loop_close fails until
  *     uvsql__worker_close has completed.
  *  6. Memory is freed in the async handle's close callback, then closed_cb(data) runs.
+ *  7. A running job may post messages to the loop (uvsql__worker_post: a streamed batch). They
+ *     go through `completed` like completions, so each runs on the loop before its job's
+ *     `after`, in the order posted; they do not count in `outstanding` (their job does).
  *
  * States (loop side):
  *
@@ -42,6 +45,7 @@ struct uvsql__job_s {
   uvsql__work_fn work;
   uvsql__after_fn after;
   void *data;
+  int post; /* a message from a running job (uvsql__worker_post), not a job */
 };
 
 typedef struct {
@@ -141,10 +145,12 @@ static void on_async(uv_async_t *async) {
 
   /* An after may call uvsql__worker_close or submit; neither touches this detached list. */
   for (; job; job = next) {
+    int post = job->post;
     next = job->next;
     job->after(job->data, 0);
     free(job);
-    job_finished(w);
+    if (!post)
+      job_finished(w);
   }
 
   /* Only once the thread has said it is exiting: by then it had appended its last completion
@@ -211,12 +217,28 @@ int uvsql__worker_submit(uvsql__worker_t *w, uvsql__work_fn work, uvsql__after_f
   job->work = work;
   job->after = after;
   job->data = data;
+  job->post = 0;
   if (w->outstanding++ == 0)
     uv_ref((uv_handle_t *)&w->async);
   uv_mutex_lock(&w->mu);
   jobq_push(&w->pending, job);
   uv_cond_signal(&w->cond);
   uv_mutex_unlock(&w->mu);
+  return 0;
+}
+
+int uvsql__worker_post(uvsql__worker_t *w, uvsql__after_fn fn, void *data) {
+  uvsql__job_t *job = malloc(sizeof *job);
+  if (!job)
+    return UVSQL_ENOMEM;
+  job->work = NULL;
+  job->after = fn;
+  job->data = data;
+  job->post = 1;
+  uv_mutex_lock(&w->mu);
+  jobq_push(&w->completed, job); /* before the running job's own completion: invariant 1 */
+  uv_mutex_unlock(&w->mu);
+  uv_async_send(&w->async);
   return 0;
 }
 

@@ -111,6 +111,7 @@ static void on_worker_closed(void *arg) {
   /* The thread is joined: if the close job never ran (out of memory), the handle is ours. */
   uvsql__sq_close_db(conn);
   uvsql__sq_options_free(&conn->opt);
+  uv_cond_destroy(&conn->st_cond);
   uv_mutex_destroy(&conn->mu);
   free(conn);
   if (closed_cb)
@@ -144,6 +145,7 @@ static void uvsql__sq_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), v
     atomic_store(&conn->cancel, UVSQL__SQ_CANCEL_CLOSE);
     if (conn->executing)
       sqlite3_interrupt(conn->db);
+    uv_cond_signal(&conn->st_cond); /* a stream waiting for its consumer */
   }
   uv_mutex_unlock(&conn->mu);
 
@@ -179,6 +181,8 @@ static void request_work(void *arg) {
     req->next = NULL;
     req->state = UVSQL__SQ_REQ_RUNNING;
     conn->current = req;
+    conn->st_inflight = 0;
+    conn->st_stop = 0;
     atomic_store(&conn->cancel, UVSQL__SQ_CANCEL_NONE);
     conn->executing = conn->db != NULL && !conn->fatal;
   }
@@ -194,7 +198,10 @@ static void request_work(void *arg) {
                      "the SQLite connection is unusable after an earlier error (corrupt file or "
                      "I/O error); open a new one");
   } else {
-    uvsql__sq_execute(conn, req);
+    if (req->flags & UVSQL__REQ_STREAM)
+      uvsql__sq_stream(conn, req);
+    else
+      uvsql__sq_execute(conn, req);
     job->result = conn->result;
     job->err = conn->err;
     conn->result = NULL;
@@ -332,6 +339,7 @@ static int uvsql__sq_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
       atomic_store(&conn->cancel, UVSQL__SQ_CANCEL_USER);
       if (conn->executing)
         sqlite3_interrupt(conn->db); /* allowed from any thread; see invariant 2 */
+      uv_cond_signal(&conn->st_cond); /* a stream waiting for its consumer */
     }
     break;
   default: /* COMPLETED: too late, its result is on its way */
@@ -390,6 +398,11 @@ static int uvsql__sq_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_
     rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory");
     goto fail_cache;
   }
+  if (uv_cond_init(&conn->st_cond) != 0) {
+    rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory");
+    uv_mutex_destroy(&conn->mu);
+    goto fail_cache;
+  }
   rc = uvsql__worker_new(&conn->worker, loop);
   if (rc != 0) {
     uvsql__error_set(err, rc, "could not start the SQLite worker thread");
@@ -414,6 +427,7 @@ static int uvsql__sq_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_
   return 0;
 
 fail_mutex:
+  uv_cond_destroy(&conn->st_cond);
   uv_mutex_destroy(&conn->mu);
 fail_cache:
   uvsql__sq_cache_free(&conn->cache);

@@ -5,6 +5,7 @@
  *   connection.c   the connection state machine on the loop thread (connect, submit, cancel,
  *                  close) and the driver table
  *   execute.c      one request on the worker thread: prepare, bind, step, build the result
+ *   stream.c       a streamed request: the worker steps a batch ahead of the loop, no more
  *   values.c       uvsql values <-> SQLite: binding parameters, reading cells, column types
  *   stmt_cache.c   the per-connection prepared statement cache (LRU)
  *   errors.c       SQLite result codes -> uvsql error codes and messages
@@ -107,6 +108,11 @@ typedef struct uvsql__sq_conn_s {
   uvsql__request_t *current;
   int executing;
   atomic_int cancel;
+  /* A stream's flow control (stream.c): batches posted to the loop and not yet consumed, and
+   * whether the consumer stopped; the worker waits on st_cond, which cancel and close signal. */
+  int st_inflight;
+  int st_stop;
+  uv_cond_t st_cond;
   /* Worker thread only. */
   sqlite3 *db;
   uvsql__sq_cache_t cache;
@@ -126,6 +132,12 @@ void uvsql__sq_open(uvsql__sq_conn_t *conn);
 void uvsql__sq_execute(uvsql__sq_conn_t *conn, const uvsql__request_t *req);
 /* Finalizes cached statements and closes conn->db. */
 void uvsql__sq_close_db(uvsql__sq_conn_t *conn);
+
+/* ------------------------------------------------------------------ stream.c (worker) */
+
+/* Runs a UVSQL__REQ_STREAM request: its batches go to the loop (req->batch) as they fill;
+ * on return conn->err is set or the stream succeeded (conn->result stays NULL). */
+void uvsql__sq_stream(uvsql__sq_conn_t *conn, uvsql__request_t *req);
 
 /* ------------------------------------------------------------------ values.c (worker) */
 
