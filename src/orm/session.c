@@ -414,6 +414,13 @@ static void ensure_tx(uvsql_session_t *s, uvsql__op_t *op,
   uvsql_engine_connect(s->engine, tx_checked_out, s);
 }
 
+/* A generated key from a rolled-back INSERT is not the object's any more. */
+static void reset_key(uvsql__obj_t *h) {
+  const uvsql_mapper_t *m = h->mapper;
+  if (m->autoinc)
+    *(int64_t *)(h->body + m->model->fields[m->pk[0]].offset) = 0;
+}
+
 /* Puts objects back as the database has them after the journal entries from `from` on are
  * undone. top: the whole transaction (pending objects become transient too). */
 static void undo(uvsql_session_t *s, size_t from, int top) {
@@ -426,9 +433,10 @@ static void undo(uvsql_session_t *s, size_t from, int top) {
     case UVSQL__J_INSERTED:
       if (h->state == UVSQL_OBJ_PERSISTENT)
         uvsql__idmap_remove(&s->idmap, h);
-      h->state = UVSQL_OBJ_PENDING; /* made transient below */
+      h->state = UVSQL_OBJ_TRANSIENT;
       free(h->snap);
       h->snap = NULL;
+      reset_key(h);
       break;
     case UVSQL__J_UPDATED:
       free(h->snap);
@@ -446,12 +454,9 @@ static void undo(uvsql_session_t *s, size_t from, int top) {
     h->flags &= (uint8_t)~UVSQL__OF_MARK_DELETE;
     if (h->state == UVSQL_OBJ_PERSISTENT && h->snap && uvsql__obj_changes(h))
       (void)uvsql__struct_assign(h->mapper, h->body, h->snap); /* OOM: stays as it is */
-    if (h->state == UVSQL_OBJ_PENDING && (top || !h->snap)) {
-      const uvsql_mapper_t *m = h->mapper;
-      if (m->autoinc) /* a generated key from the rolled-back INSERT is not the object's */
-        *(int64_t *)(h->body + m->model->fields[m->pk[0]].offset) = 0;
-      if (top)
-        h->state = UVSQL_OBJ_TRANSIENT;
+    if (h->state == UVSQL_OBJ_PENDING && top) {
+      h->state = UVSQL_OBJ_TRANSIENT;
+      reset_key(h); /* it may hold a key from the INSERT of a failed flush */
     }
   }
 }
