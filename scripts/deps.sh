@@ -5,21 +5,24 @@
 #   bash scripts/deps.sh --servers   also the PostgreSQL and MariaDB servers (scripts/test.sh
 #                                    starts throwaway instances of them for the tests)
 #   bash scripts/deps.sh --tools     also valgrind
+#   bash scripts/deps.sh --docs      also doxygen (the API reference: bash scripts/docs.sh)
 #
 # It asks dpkg first, so it costs a fraction of a second when everything is there; it runs
 # `apt-get update` only when something has to be installed; it uses sudo when not root.
 set -euo pipefail
 
 usage() {
-  sed -n '2,10s/^# \{0,1\}//p' "$0"
+  sed -n '2,11s/^# \{0,1\}//p' "$0"
 }
 
 want_servers=0
 want_tools=0
+want_docs=0
 for arg in "$@"; do
   case "$arg" in
   --servers) want_servers=1 ;;
   --tools) want_tools=1 ;;
+  --docs) want_docs=1 ;;
   -h | --help)
     usage
     exit 0
@@ -50,6 +53,9 @@ if [ "$want_servers" = 1 ]; then
 fi
 if [ "$want_tools" = 1 ]; then
   wanted+=("valgrind|memory checker for scripts/test.sh --valgrind")
+fi
+if [ "$want_docs" = 1 ]; then
+  wanted+=("doxygen|builds the API reference from the header comments (scripts/docs.sh)")
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then

@@ -1,0 +1,66 @@
+# cmake/docs.cmake — the documentation's build and tests (included from CMakeLists.txt).
+#
+#   cmake --build build --target docs   the API reference (Doxygen) in build/docs/api
+#   docs_<name>                         each docs/examples/<name>.c: the tutorial's programs, so
+#                                       every snippet in docs/*.md compiles (-Werror in CI)
+#   ctest -L docs                       runs those programs (on SQLite: no server needed) and
+#                                       checks that docs/*.md match the code (snippets, errors)
+#   ctest -L install                    tests/install/run.sh: install, then build against it
+find_program(UVSQL_DOXYGEN doxygen)
+if(UVSQL_DOXYGEN)
+  add_custom_target(docs
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/docs
+    COMMAND ${CMAKE_COMMAND} -E env UVSQL_DOCS_OUT=${PROJECT_BINARY_DIR}/docs
+            UVSQL_VERSION=${PROJECT_VERSION} ${UVSQL_DOXYGEN} docs/Doxyfile
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    COMMENT "Doxygen: API reference in ${PROJECT_BINARY_DIR}/docs/api/index.html"
+    VERBATIM)
+else()
+  add_custom_target(docs
+    COMMAND ${CMAKE_COMMAND} -E echo "doxygen is not installed: run bash scripts/docs.sh"
+    COMMAND ${CMAKE_COMMAND} -E false
+    VERBATIM)
+endif()
+
+if(UVSQL_BUILD_EXAMPLES)
+  file(GLOB UVSQL_DOC_EXAMPLES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/examples/*.c)
+  foreach(src ${UVSQL_DOC_EXAMPLES})
+    get_filename_component(name ${src} NAME_WE)
+    add_executable(docs_${name} ${src})
+    target_compile_options(docs_${name} PRIVATE ${UVSQL_WARNINGS})
+    target_link_libraries(docs_${name} PRIVATE uvsql_static)
+    if(UVSQL_BUILD_TESTS)
+      # Each runs in a directory of its own (they write SQLite files); 77 means "skipped"
+      # (a program that needs a server it was not given).
+      set(dir ${PROJECT_BINARY_DIR}/docs-run/${name})
+      file(MAKE_DIRECTORY ${dir})
+      add_test(NAME docs.${name} COMMAND docs_${name} WORKING_DIRECTORY ${dir})
+      set_tests_properties(docs.${name} PROPERTIES LABELS docs TIMEOUT 120 SKIP_RETURN_CODE 77)
+    endif()
+  endforeach()
+  add_executable(docs_errors_table ${PROJECT_SOURCE_DIR}/docs/tools/errors_table.c)
+  target_compile_options(docs_errors_table PRIVATE ${UVSQL_WARNINGS})
+  target_link_libraries(docs_errors_table PRIVATE uvsql_static)
+  if(UVSQL_BUILD_TESTS)
+    add_test(NAME docs.errors_table_is_current
+             COMMAND bash ${PROJECT_SOURCE_DIR}/docs/tools/check.sh errors
+                     $<TARGET_FILE:docs_errors_table>)
+    set_tests_properties(docs.errors_table_is_current PROPERTIES LABELS docs TIMEOUT 60)
+  endif()
+endif()
+
+if(UVSQL_BUILD_TESTS)
+  add_test(NAME docs.snippets_compile
+           COMMAND bash ${PROJECT_SOURCE_DIR}/docs/tools/check.sh snippets)
+  set_tests_properties(docs.snippets_compile PROPERTIES LABELS docs TIMEOUT 60)
+
+  # The install test builds and installs a plain (unsanitized) uvsql of its own: under
+  # scripts/test.sh --asan or --valgrind it would only repeat the normal run, at the cost of a
+  # full compile, so it is registered in plain builds only.
+  if(NOT UVSQL_SANITIZE AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
+    add_test(NAME install.pkgconfig_and_cmake
+             COMMAND bash ${PROJECT_SOURCE_DIR}/tests/install/run.sh ${PROJECT_SOURCE_DIR}
+                     ${PROJECT_VERSION})
+    set_tests_properties(install.pkgconfig_and_cmake PROPERTIES LABELS install TIMEOUT 600)
+  endif()
+endif()

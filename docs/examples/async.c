@@ -1,0 +1,202 @@
+/* docs/examples/async.c — the tutorial's "Async patterns" section: uvsql inside a program that
+ * already runs a libuv loop (a timer keeps ticking while queries run), callbacks versus
+ * futures and who owns each, joining futures, a chain of callbacks for a transaction, cancel.
+ * Nothing here waits: the loop runs once, from main, until everything is done.
+ *
+ * Usage: async [URL]   (default sqlite:///async.db)
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <uvsql.h>
+
+typedef struct app_s {
+  uv_loop_t loop;
+  uv_timer_t ticker;
+  int ticks;
+  uvsql_engine_t *engine;
+  uvsql_future_t *counted; /* future style: ours until we unref it */
+  uvsql_conn_t *conn;      /* held by the transaction chain */
+  int pending;             /* parts still running */
+} app_t;
+
+static void finish_part(app_t *app);
+
+static void on_tick(uv_timer_t *t) {
+  app_t *app = t->data;
+  app->ticks++;
+}
+
+/* Callback style: the library owns the future and frees it after this returns. */
+static void on_rows(uvsql_future_t *f, void *data) {
+  app_t *app = data;
+  if (uvsql_future_state(f) == UVSQL_FUTURE_RESOLVED) {
+    uvsql_result_t *r = uvsql_future_value(f); /* valid until this callback returns */
+    printf("callback: %zu rows\n", uvsql_result_nrows(r));
+  } else {
+    printf("callback: %s\n", uvsql_future_error(f)->message);
+  }
+  finish_part(app);
+}
+
+/* Future style with then(): we made the call without a callback, so we own app->counted. */
+static void on_counted(uvsql_future_t *f, void *data) {
+  app_t *app = data;
+  int64_t n = 0;
+  if (uvsql_future_value(f))
+    uvsql_result_int64(uvsql_future_value(f), 0, 0, &n);
+  printf("then: count is %" PRId64 "\n", n);
+  finish_part(app);
+}
+
+/* uvsql_future_all resolves with NULL; the parts hold the results. */
+static void on_all(uvsql_future_t *f, void *data) {
+  app_t *app = data;
+  printf("all: %s\n", uvsql_future_state(f) == UVSQL_FUTURE_RESOLVED
+                          ? "every part resolved"
+                          : uvsql_future_error(f)->message);
+  finish_part(app);
+}
+
+/* A transaction as a chain of callbacks: each step starts the next and returns at once. */
+static void tx_step(uvsql_future_t *f, void *data);
+enum { TX_CONNECTED, TX_BEGUN, TX_INSERTED, TX_COMMITTED };
+typedef struct tx_s {
+  app_t *app;
+  int state;
+} tx_t;
+
+static void tx_step(uvsql_future_t *f, void *data) {
+  tx_t *tx = data;
+  app_t *app = tx->app;
+  if (uvsql_future_state(f) != UVSQL_FUTURE_RESOLVED) {
+    printf("transaction: %s\n", uvsql_future_error(f)->message);
+    if (app->conn)
+      uvsql_conn_release(app->conn); /* rolls back (pool_reset_on_return) */
+    free(tx);
+    finish_part(app);
+    return;
+  }
+  switch (tx->state++) {
+  case TX_CONNECTED:
+    app->conn = uvsql_future_value(f);
+    uvsql_conn_begin(app->conn, UVSQL_ISOLATION_DEFAULT, tx_step, tx);
+    break;
+  case TX_BEGUN: {
+    uvsql_param_t p[] = {UVSQL_P_TEXT("name", "from a callback chain")};
+    uvsql_conn_execute_sql(app->conn, "INSERT INTO notes (name) VALUES (:name)", p, 1, tx_step, tx);
+    break;
+  }
+  case TX_INSERTED:
+    uvsql_conn_commit(app->conn, tx_step, tx);
+    break;
+  case TX_COMMITTED:
+    printf("transaction: committed\n");
+    uvsql_conn_release(app->conn);
+    app->conn = NULL;
+    free(tx);
+    finish_part(app);
+    break;
+  }
+}
+
+/* Cancel: a long query, cancelled 50 ms after it started. */
+static void on_slow(uvsql_future_t *f, void *data) {
+  printf("slow query: %s\n",
+         uvsql_future_state(f) == UVSQL_FUTURE_CANCELLED
+             ? "cancelled"
+             : uvsql_err_name(uvsql_future_error(f) ? uvsql_future_error(f)->code : 0));
+  finish_part(data);
+}
+static void on_cancel_timer(uv_timer_t *t) {
+  uvsql_future_cancel(t->data);
+  uvsql_future_unref(t->data);
+  uv_close((uv_handle_t *)t, (uv_close_cb)free);
+}
+
+static void on_disposed(uvsql_future_t *f, void *data) {
+  app_t *app = data;
+  uv_close((uv_handle_t *)&app->ticker, NULL); /* the last handle: uv_run returns */
+}
+
+static void finish_part(app_t *app) {
+  if (--app->pending == 0)
+    uvsql_engine_dispose(app->engine, on_disposed, app);
+}
+
+int main(int argc, char **argv) {
+  const char *url = argc > 1 ? argv[1] : "sqlite:///async.db";
+  app_t app = {0};
+  uvsql_error_t err;
+
+  /* The program's own loop, with its own work on it (here a timer). */
+  uv_loop_init(&app.loop);
+  uv_timer_init(&app.loop, &app.ticker);
+  app.ticker.data = &app;
+  uv_timer_start(&app.ticker, on_tick, 10, 10);
+
+  if (uvsql_engine_new(&app.engine, &app.loop, url, NULL, &err) != 0) {
+    fprintf(stderr, "%s\n", err.message);
+    return 1;
+  }
+  /* Setup the simple way: wait (this runs the loop; fine here, before the server starts). */
+  uvsql_future_t *f = uvsql_engine_execute_sql(
+      app.engine, "CREATE TABLE IF NOT EXISTS notes (id integer PRIMARY KEY, name text)", NULL, 0,
+      NULL, NULL);
+  if (uvsql_future_wait(f) != 0) {
+    fprintf(stderr, "%s\n", uvsql_future_error(f)->message);
+    return 1;
+  }
+  uvsql_future_unref(f);
+
+  /* From here on nothing waits: every call returns at once. */
+  app.pending = 5;
+
+  /* 1. A callback: the returned future is borrowed; ignore it or uvsql_future_ref it. */
+  uvsql_engine_execute_sql(app.engine, "SELECT id, name FROM notes", NULL, 0, on_rows, &app);
+
+  /* 2. A future we own, with a callback attached later. */
+  app.counted =
+      uvsql_engine_execute_sql(app.engine, "SELECT count(*) FROM notes", NULL, 0, NULL, NULL);
+  uvsql_future_then(app.counted, on_counted, &app);
+
+  /* 3. A transaction driven by a chain of callbacks. */
+  tx_t *tx = malloc(sizeof *tx);
+  tx->app = &app;
+  tx->state = TX_CONNECTED;
+  uvsql_engine_connect(app.engine, tx_step, tx);
+
+  /* 4. Several statements at once, joined: resolves when all have, fails with the first error. */
+  uvsql_future_t *parts[3];
+  for (int i = 0; i < 3; i++) {
+    uvsql_param_t p[] = {UVSQL_P_INT64("i", i)};
+    parts[i] = uvsql_engine_execute_sql(app.engine, "SELECT :i * 10", p, 1, NULL, NULL);
+  }
+  uvsql_future_t *all = uvsql_future_all(&app.loop, parts, 3, NULL, NULL);
+  uvsql_future_then(all, on_all, &app);
+
+  /* 5. Cancel: the query runs on SQLite's worker thread until sqlite3_interrupt stops it. */
+  uvsql_future_t *slow = uvsql_engine_execute_sql(
+      app.engine,
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) "
+      "SELECT count(*) FROM c",
+      NULL, 0, on_slow, &app);
+  uv_timer_t *cancel_timer = malloc(sizeof *cancel_timer);
+  uv_timer_init(&app.loop, cancel_timer);
+  cancel_timer->data = uvsql_future_ref(slow); /* borrowed: keep it alive for the timer */
+  uv_timer_start(cancel_timer, on_cancel_timer, 50, 0);
+
+  uv_run(&app.loop, UV_RUN_DEFAULT); /* the program's one loop run */
+
+  printf("the timer ticked %s meanwhile\n", app.ticks > 0 ? "on" : "NOT");
+  for (int i = 0; i < 3; i++) {
+    int64_t v;
+    uvsql_result_int64(uvsql_future_value(parts[i]), 0, 0, &v);
+    printf("part %d: %" PRId64 "\n", i, v);
+  }
+  uvsql_future_unref(app.counted);
+  uvsql_future_unref(all);
+  for (int i = 0; i < 3; i++)
+    uvsql_future_unref(parts[i]);
+  return uv_loop_close(&app.loop) == 0 ? 0 : 1;
+}
