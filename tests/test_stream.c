@@ -36,6 +36,15 @@ static const backend_t sqlite = {
     "integer overflow",
 };
 
+static const backend_t mariadb = {
+    test_mariadb_url,
+    "SELECT seq AS x FROM seq_1_to_%d",
+    "SELECT seq AS x, REPEAT('x', 100) AS pad FROM seq_1_to_%d",
+    /* correlated, so evaluated per row, and only where seq = 50000 */
+    "SELECT seq, IF(seq = 50000, (SELECT seq UNION ALL SELECT seq + 1), seq) FROM seq_1_to_100000",
+    "more than 1 row",
+};
+
 /* ------------------------------------------------------------------ a consumer */
 
 typedef struct {
@@ -312,6 +321,34 @@ TEST(pg_memory_is_bounded_by_the_batch) {
 
 TEST(pg_loop_keeps_running_during_a_stream) {
   loop_keeps_running_during_a_stream(&pg);
+}
+
+TEST(mariadb_all_rows_in_order_in_exact_batches) {
+  all_rows_in_order_in_exact_batches(&mariadb);
+}
+
+TEST(mariadb_stop_early_leaves_connection_usable) {
+  stop_early_leaves_connection_usable(&mariadb);
+}
+
+TEST(mariadb_stop_early_on_a_huge_result_ends_quickly) {
+  stop_early_on_a_huge_result_ends_quickly(&mariadb);
+}
+
+TEST(mariadb_error_mid_stream_fails_after_earlier_batches) {
+  error_mid_stream_fails_after_earlier_batches(&mariadb);
+}
+
+TEST(mariadb_cancel_stops_the_stream_on_the_server) {
+  cancel_stops_the_stream_on_the_server(&mariadb);
+}
+
+TEST(mariadb_memory_is_bounded_by_the_batch) {
+  memory_is_bounded_by_the_batch(&mariadb);
+}
+
+TEST(mariadb_loop_keeps_running_during_a_stream) {
+  loop_keeps_running_during_a_stream(&mariadb);
 }
 
 TEST(sqlite_all_rows_in_order_in_exact_batches) {

@@ -101,6 +101,8 @@ static int my_op_cont(uvsql__my_conn_t *mc, int ready) {
     return mysql_stmt_store_result_cont(&mc->ret_int, mc->op_stmt, ready);
   case UVSQL__MY_OP_STMT_NEXT:
     return mysql_stmt_next_result_cont(&mc->ret_int, mc->op_stmt, ready);
+  case UVSQL__MY_OP_STMT_FETCH:
+    return mysql_stmt_fetch_cont(&mc->ret_int, mc->op_stmt, ready);
   case UVSQL__MY_OP_QUERY:
     return mysql_real_query_cont(&mc->ret_int, mc->mysql, ready);
   case UVSQL__MY_OP_STORE:

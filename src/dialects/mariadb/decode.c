@@ -15,7 +15,9 @@
  * Invariants: every text and bytes cell is copied into the result's arena and NUL-terminated;
  * the statement's or MYSQL_RES's buffers are never referenced after decoding, so they can be
  * freed (or the statement re-executed) at once. Decoding does no I/O: the result was stored
- * with mysql_stmt_store_result / mysql_store_result before.
+ * with mysql_stmt_store_result / mysql_store_result before — except for streams
+ * (uvsql__my_rows_*), where exec.c fetches each row from the server (mysql_stmt_fetch_start)
+ * and this file decodes the row just fetched; mysql_stmt_fetch_column on that row is local.
  */
 #include <errno.h>
 #include <limits.h>
@@ -382,5 +384,91 @@ done:
     return rc;
   }
   *out = r;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ streams: row by row */
+
+struct uvsql__my_rows_s {
+  MYSQL_RES *meta;
+  MYSQL_FIELD *fields;
+  unsigned n;
+  uvsql_type_t *types;
+  MYSQL_BIND *binds;
+  col_t *cols;
+};
+
+void uvsql__my_rows_free(uvsql__my_rows_t *rr) {
+  if (!rr)
+    return;
+  if (rr->meta)
+    mysql_free_result(rr->meta);
+  free(rr->types);
+  free(rr->binds);
+  free(rr->cols);
+  free(rr);
+}
+
+uvsql__my_rows_t *uvsql__my_rows_new(MYSQL_STMT *stmt, uvsql_error_t *err) {
+  uvsql__my_rows_t *rr = calloc(1, sizeof *rr);
+  if (!rr || !(rr->meta = mysql_stmt_result_metadata(stmt))) {
+    uvsql__my_rows_free(rr);
+    uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");
+    return NULL;
+  }
+  rr->n = mysql_num_fields(rr->meta);
+  rr->fields = mysql_fetch_fields(rr->meta);
+  rr->types = calloc(rr->n ? rr->n : 1, sizeof *rr->types);
+  rr->binds = calloc(rr->n ? rr->n : 1, sizeof *rr->binds);
+  rr->cols = calloc(rr->n ? rr->n : 1, sizeof *rr->cols);
+  if (!rr->types || !rr->binds || !rr->cols) {
+    uvsql__my_rows_free(rr);
+    uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");
+    return NULL;
+  }
+  for (unsigned i = 0; i < rr->n; i++) {
+    MYSQL_BIND *b = &rr->binds[i];
+    rr->types[i] = uvsql__my_field_type(&rr->fields[i]);
+    b->buffer_type = fetch_type(rr->types[i]);
+    b->buffer = &rr->cols[i].v;
+    b->buffer_length =
+        b->buffer_type == MYSQL_TYPE_STRING || b->buffer_type == MYSQL_TYPE_BLOB ? INLINE_BUF : 0;
+    b->is_unsigned = (rr->fields[i].flags & UNSIGNED_FLAG) != 0;
+    b->length = &rr->cols[i].len;
+    b->is_null = &rr->cols[i].is_null;
+    b->error = &rr->cols[i].error;
+  }
+  if (rr->n && mysql_stmt_bind_result(stmt, rr->binds) != 0) {
+    uvsql__my_error_set(err, mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt),
+                        mysql_stmt_error(stmt), NULL, 0);
+    uvsql__my_rows_free(rr);
+    return NULL;
+  }
+  return rr;
+}
+
+int uvsql__my_rows_append(uvsql__my_rows_t *rr, MYSQL_STMT *stmt, uvsql_result_t **batch,
+                          size_t cap, uvsql_error_t *err) {
+  uvsql_result_t *r = *batch;
+  int rc;
+  if (!r) {
+    r = uvsql__result_new(rr->n);
+    if (!r || set_columns(r, rr->fields, rr->n, rr->types) != 0 ||
+        uvsql__result_reserve(r, cap) != 0) {
+      uvsql_result_free(r);
+      return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");
+    }
+    *batch = r;
+  }
+  uvsql_value_t *row = uvsql__result_add_row(r);
+  if (!row)
+    return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");
+  for (unsigned i = 0; i < rr->n; i++) {
+    rc =
+        decode_cell(stmt, r, &rr->fields[i], rr->types[i], &rr->binds[i], &rr->cols[i], i, &row[i]);
+    if (rc)
+      return uvsql__error_set(err, rc, "could not read column \"%s\" of a result row",
+                              rr->fields[i].name);
+  }
   return 0;
 }

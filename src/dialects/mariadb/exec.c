@@ -11,6 +11,8 @@
  *     [not cached: PREPARE] -> EXECUTE -> [columns: STMT_STORE] -> [more results: STMT_NEXT
  *     (-> STMT_STORE, discarded) ...] -> done -> [statement not cached: STMT_CLOSE]
  *     (EXECUTE failing with 1615 "needs to be re-prepared": STMT_CLOSE -> PREPARE, once)
+ *   streams (UVSQL__REQ_STREAM, binary protocol only): EXECUTE -> STMT_FETCH per row (stream.c)
+ *     -> done
  *   text protocol (UVSQL__REQ_NO_PREPARE — BEGIN, COMMIT, savepoints, the pool's ping and
  *   rollback — or several statements in one text without parameters):
  *     QUERY -> STORE -> [more results: NEXT -> STORE ...] -> done
@@ -105,10 +107,12 @@ void uvsql__my_exec_free(uvsql__my_conn_t *mc) {
   mc->stmt_cached = 0;
   uvsql_result_free(mc->result);
   mc->result = NULL;
+  uvsql__my_stream_reset(mc);
 }
 
 void uvsql__my_fail_all(uvsql__my_conn_t *mc, const uvsql_error_t *err) {
   uvsql__request_t *req = mc->running;
+  uvsql__my_stream_reset(mc);
   if (req) {
     mc->running = NULL;
     mc->cancel_asked = 0;
@@ -134,7 +138,11 @@ static int finish(uvsql__my_conn_t *mc) {
   uvsql_result_t *result = mc->result;
   uvsql_error_t err = mc->err;
   MYSQL_STMT *leftover = mc->stmt && !mc->stmt_cached ? mc->stmt : NULL;
+  int stopped = mc->st_stop;
 
+  uvsql__my_stream_reset(mc);
+  if (stopped && err.code && err.code != UVSQL_EDISCONNECT)
+    uvsql__error_set(&err, 0, "%s", ""); /* stream.c invariant 2: the KILL's 1317 is no error */
   if (mc->stmt && mc->stmt_cached)
     mysql_stmt_free_result(mc->stmt); /* local: every result set was read */
   mc->running = NULL;
@@ -238,11 +246,32 @@ static int start_execute(uvsql__my_conn_t *mc) {
   return mysql_stmt_execute_start(&mc->ret_int, mc->stmt);
 }
 
+static int after_stmt_result(uvsql__my_conn_t *mc);
+
+/* The rows of a stream (stream.c), and what follows its last fetch. */
+static int stream_next(uvsql__my_conn_t *mc, int first) {
+  int outcome, st = uvsql__my_stream_step(mc, first, &outcome);
+  if (outcome == UVSQL__MY_STREAM_FETCHING)
+    return st;
+  if (outcome == UVSQL__MY_STREAM_END)
+    return after_stmt_result(mc);
+  if (mc->stmt_cached) { /* it may hold unread rows: close it rather than reuse it */
+    uvsql__my_cache_forget(&mc->cache, mc->stmt);
+    mc->stmt_cached = 0;
+  }
+  return fail_step(mc);
+}
+
 /* The first call of the head request. -2: it ended at once (mc->err set). */
 static int begin(uvsql__my_conn_t *mc) {
   const uvsql__request_t *req = mc->running;
-  if ((req->flags & UVSQL__REQ_NO_PREPARE) ||
-      (req->nparams == 0 && uvsql__my_is_multi(req->sql, req->sql_len)))
+  int multi = req->nparams == 0 && uvsql__my_is_multi(req->sql, req->sql_len);
+  if ((req->flags & UVSQL__REQ_STREAM) && multi) {
+    uvsql__error_set(&mc->err, UVSQL_EINVALID_ARGUMENT,
+                     "only a single statement can be streamed; this text holds several");
+    return finish(mc);
+  }
+  if ((req->flags & UVSQL__REQ_NO_PREPARE) || multi)
     return start_text(mc);
   MYSQL_STMT *stmt = uvsql__my_cache_get(&mc->cache, req->sql, req->sql_len);
   if (stmt) {
@@ -324,7 +353,8 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
   case UVSQL__MY_OP_PREPARE:
     if (mc->ret_int != 0) {
       unsigned e = mysql_stmt_errno(mc->stmt);
-      if (e == 1295 && mc->running->nparams == 0) { /* not preparable: send it as text */
+      if (e == 1295 && mc->running->nparams == 0 && !(mc->running->flags & UVSQL__REQ_STREAM)) {
+        /* not preparable: send it as text (a stream needs the binary protocol) */
         mysql_stmt_close(mc->stmt);                 /* never prepared: nothing to tell the server */
         mc->stmt = NULL;
         return start_text(mc);
@@ -370,6 +400,8 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
       }
       return fail_step(mc);
     }
+    if (mysql_stmt_field_count(mc->stmt) > 0 && (mc->running->flags & UVSQL__REQ_STREAM))
+      return stream_next(mc, 1);
     if (mysql_stmt_field_count(mc->stmt) > 0) {
       mc->op = UVSQL__MY_OP_STMT_STORE;
       mc->op_stmt = mc->stmt;
@@ -401,6 +433,9 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
     }
     mysql_stmt_free_result(mc->stmt); /* local: the rows were stored */
     return after_stmt_result(mc);
+
+  case UVSQL__MY_OP_STMT_FETCH:
+    return stream_next(mc, 0);
 
   case UVSQL__MY_OP_STMT_NEXT:
     if (mc->ret_int > 0) {

@@ -9,6 +9,7 @@
  *                 is in progress, close (diagram there); the driver table
  *   exec.c        requests: the FIFO queue, prepare/execute/store (binary protocol) or
  *                 query/store/next (text protocol), cancel
+ *   stream.c      streamed requests: fetch row by row, batches, stop
  *   kill.c        KILL QUERY <thread id> on a second, short-lived nonblocking connection
  *   params.c      uvsql values -> MYSQL_BIND (and MYSQL_TIME)
  *   decode.c      statement rows and text rows -> uvsql_result_t
@@ -127,6 +128,7 @@ typedef enum {
   UVSQL__MY_OP_EXECUTE,    /* mysql_stmt_execute_*: ret_int */
   UVSQL__MY_OP_STMT_STORE, /* mysql_stmt_store_result_*: ret_int */
   UVSQL__MY_OP_STMT_NEXT,  /* mysql_stmt_next_result_*: ret_int */
+  UVSQL__MY_OP_STMT_FETCH, /* mysql_stmt_fetch_* of a stream, row by row: ret_int */
   UVSQL__MY_OP_QUERY,      /* mysql_real_query_*: ret_int */
   UVSQL__MY_OP_STORE,      /* mysql_store_result_*: ret_res */
   UVSQL__MY_OP_NEXT,       /* mysql_next_result_*: ret_int */
@@ -134,6 +136,7 @@ typedef enum {
 } uvsql__my_op_t;
 
 typedef struct uvsql__my_kill_s uvsql__my_kill_t;
+typedef struct uvsql__my_rows_s uvsql__my_rows_t;
 
 typedef struct uvsql__my_conn_s {
   uvsql__dconn_t dc; /* first: the engine's view */
@@ -175,6 +178,12 @@ typedef struct uvsql__my_conn_s {
   void *bind_store;
   size_t bind_cap;
   uvsql__my_cache_t cache;
+  /* The running stream (UVSQL__REQ_STREAM, exec.c): its row reader, the batch being filled,
+   * and whether the consumer stopped (rows are then fetched and dropped). */
+  uvsql__my_rows_t *st_rows;
+  uvsql_result_t *st_batch;
+  int st_stop;
+  size_t st_dropped; /* rows dropped after the stop */
   /* Engine callbacks. */
   uvsql__connect_cb connect_cb;
   void *connect_data;
@@ -216,6 +225,15 @@ void uvsql__my_exec_free(uvsql__my_conn_t *mc);
  * more SQL)? */
 int uvsql__my_is_multi(const char *sql, size_t len);
 
+/* stream.c: the rows of a streamed `running` request, after its EXECUTE. first: set up the
+ * row reader and fetch the first row; else the fetch (UVSQL__MY_OP_STMT_FETCH) just ended.
+ * *outcome: FETCHING (the status of the next fetch is returned; -1 if the connection closed
+ * meanwhile), END (every row read and handed over) or FAILED (mc->err set). */
+enum { UVSQL__MY_STREAM_FETCHING, UVSQL__MY_STREAM_END, UVSQL__MY_STREAM_FAILED };
+int uvsql__my_stream_step(uvsql__my_conn_t *mc, int first, int *outcome);
+/* Frees the running stream's row reader and batch; clears its stop. */
+void uvsql__my_stream_reset(uvsql__my_conn_t *mc);
+
 /* kill.c: KILL QUERY <thread_id> on a new connection made like mc's. The job holds no
  * reference on mc; mc->kill points to it and it clears mc->kill (and kicks mc) when it ends,
  * unless uvsql__my_kill_detach was called first. 0 or UVSQL_ENOMEM. */
@@ -239,6 +257,13 @@ uvsql_type_t uvsql__my_field_type(const MYSQL_FIELD *f);
 int uvsql__my_decode_stmt(MYSQL_STMT *stmt, uvsql_result_t **out, uvsql_error_t *err);
 /* Same for a text-protocol MYSQL_RES (from mysql_store_result). */
 int uvsql__my_decode_text(MYSQL_RES *res, uvsql_result_t **out, uvsql_error_t *err);
+/* Streams: binds stmt's result columns for fetching row by row (NULL with err on failure);
+ * appends the row just fetched to *batch (made on first use with room for cap rows; 0 or a
+ * code with err filled); frees (accepts NULL). */
+uvsql__my_rows_t *uvsql__my_rows_new(MYSQL_STMT *stmt, uvsql_error_t *err);
+int uvsql__my_rows_append(uvsql__my_rows_t *rr, MYSQL_STMT *stmt, uvsql_result_t **batch,
+                          size_t cap, uvsql_error_t *err);
+void uvsql__my_rows_free(uvsql__my_rows_t *rr);
 
 /* ------------------------------------------------------------------ errors.c */
 

@@ -1,0 +1,94 @@
+/* src/dialects/mariadb/stream.c — streamed requests (UVSQL__REQ_STREAM) on MariaDB.
+ *
+ * A stream runs the binary protocol like any request (exec.c: [PREPARE] -> EXECUTE), but never
+ * stores its result: after EXECUTE, each row is fetched from the server with
+ * mysql_stmt_fetch_start/_cont (one nonblocking call, UVSQL__MY_OP_STMT_FETCH, per row; most
+ * finish at once from Connector/C's network buffer), decoded into the batch being filled, and
+ * a full batch goes to req->batch. The connection is busy until MYSQL_NO_DATA or an error.
+ *
+ *   EXECUTE --(columns)--> uvsql__my_stream_step(first) --> FETCH --> step --> FETCH ...
+ *                                                            | NO_DATA: last batch, END
+ *                                                            | error: FAILED (mc->err)
+ *
+ * Invariants:
+ *  1. Memory: one batch plus Connector/C's network buffer; rows are read only as fast as the
+ *     loop decodes them, so the server waits on TCP when the consumer is slow.
+ *  2. Stop: later rows are fetched and dropped; a KILL QUERY (kill.c) shortens the rest. While
+ *     the KILL runs no later request starts, so it can only reach the stream. The stream's
+ *     end, error 1317 or NO_DATA, is reported as success (exec.c finish()).
+ *  3. The row reader and the batch belong to `running`; uvsql__my_stream_reset frees them
+ *     whenever the request ends (finish, fail_all, exec_free).
+ *  4. The loop is never held for long: while the server sends faster than we decode, every
+ *     fetch finishes at once from the buffer, so after each batch (handed over, or dropped
+ *     after a stop) the next fetch is resumed from the loop's next iteration (uvsql__my_kick)
+ *     instead of in this one.
+ */
+#include <stdlib.h>
+#include "mariadb.h"
+
+void uvsql__my_stream_reset(uvsql__my_conn_t *mc) {
+  uvsql__my_rows_free(mc->st_rows);
+  mc->st_rows = NULL;
+  uvsql_result_free(mc->st_batch);
+  mc->st_batch = NULL;
+  mc->st_stop = 0;
+  mc->st_dropped = 0;
+}
+
+static void hand_over(uvsql__my_conn_t *mc, uvsql__request_t *req, int ended) {
+  uvsql_result_t *b = mc->st_batch;
+  mc->st_batch = NULL;
+  int stop = req->batch(req, b);
+  uvsql_result_free(b);
+  if (!stop || mc->st_stop)
+    return;
+  mc->st_stop = 1;
+  /* invariant 2; if the KILL cannot start, the rest is simply drained */
+  if (!ended && !mc->kill && !mc->cancel_asked && !mc->closing && mc->state == UVSQL__MY_READY &&
+      mc->thread_id)
+    (void)uvsql__my_kill_start(mc);
+}
+
+int uvsql__my_stream_step(uvsql__my_conn_t *mc, int first, int *outcome) {
+  uvsql__request_t *req = mc->running;
+  int yield = 0;
+  *outcome = UVSQL__MY_STREAM_FAILED;
+  if (first) {
+    if (!(mc->st_rows = uvsql__my_rows_new(mc->stmt, &mc->err)))
+      return -1;
+  } else if (mc->ret_int == MYSQL_NO_DATA) {
+    if (!mc->st_stop && mc->st_batch && uvsql_result_nrows(mc->st_batch) > 0)
+      hand_over(mc, req, 1);
+    *outcome = UVSQL__MY_STREAM_END;
+    return -1;
+  } else if (mc->ret_int == 1) {
+    /* an error packet in the middle of the rows lands on the connection, not the statement */
+    if (mysql_stmt_errno(mc->stmt))
+      uvsql__my_error_set(&mc->err, mysql_stmt_errno(mc->stmt), mysql_stmt_sqlstate(mc->stmt),
+                          mysql_stmt_error(mc->stmt), req->sql, req->sql_len);
+    else
+      uvsql__my_error_set(&mc->err, mysql_errno(mc->mysql), mysql_sqlstate(mc->mysql),
+                          mysql_error(mc->mysql), req->sql, req->sql_len);
+    return -1;
+  } else if (!mc->st_stop) { /* 0, or MYSQL_DATA_TRUNCATED: a long value, read by column */
+    if (uvsql__my_rows_append(mc->st_rows, mc->stmt, &mc->st_batch, req->batch_rows, &mc->err))
+      return -1;
+    if (uvsql_result_nrows(mc->st_batch) >= req->batch_rows) {
+      hand_over(mc, req, 0);
+      yield = 1;
+    }
+  } else if (++mc->st_dropped % req->batch_rows == 0) {
+    yield = 1;
+  }
+  *outcome = UVSQL__MY_STREAM_FETCHING;
+  if (mc->closing || mc->state != UVSQL__MY_READY)
+    return -1; /* closed from on_batch: the close fails the request */
+  mc->op = UVSQL__MY_OP_STMT_FETCH;
+  mc->op_stmt = mc->stmt;
+  int st = mysql_stmt_fetch_start(&mc->ret_int, mc->stmt);
+  if (st == 0 && yield) {
+    uvsql__my_kick(mc); /* invariant 4: the loop's next iteration resumes the finished fetch */
+    return -1;
+  }
+  return st;
+}
