@@ -276,7 +276,8 @@ static void prepare_mapper(flush_t *fl, uvsql_mapper_t *m) {
     if (lv > fl->maxlevel)
       fl->maxlevel = lv;
   }
-  qsort(v->v, v->n, sizeof *v->v, cmp_ins); /* dirty (shape) is set per level in send_level */
+  if (fl->maxlevel) /* rows of one level in one run; the shape is sorted per level later */
+    qsort(v->v, v->n, sizeof *v->v, cmp_ins);
 }
 
 static void send_level(flush_t *fl, uvsql_mapper_t *m) {
@@ -299,7 +300,11 @@ static void send_level(flush_t *fl, uvsql_mapper_t *m) {
     h->dirty = m->autoinc && (uvsql__field_is_null(m, h->body, m->pk[0]) ||
                               *(int64_t *)field_ptr(h, m->pk[0]) == 0);
   }
-  qsort(v->v + lo, hi - lo, sizeof *v->v, cmp_ins);
+  size_t sorted = lo + 1;
+  while (sorted < hi && cmp_ins(&v->v[sorted - 1], &v->v[sorted]) <= 0)
+    sorted++;
+  if (sorted < hi) /* usually all rows have one shape: no sort needed */
+    qsort(v->v + lo, hi - lo, sizeof *v->v, cmp_ins);
   fl->sending = 1;
   for (size_t at = lo; at < hi && !fl->failed;) {
     int gen = (int)v->v[at]->dirty;
