@@ -1,8 +1,10 @@
-/* bench/lib/common.c — timing, peak memory and the JSON line format. */
+/* bench/lib/common.c — timing, peak memory, forked runs and the JSON line format. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include "bench.h"
 
 double bench_now(void) {
@@ -29,4 +31,37 @@ void bench_report(const char *backend, const char *workload, const char *side,
     printf(",%s", extra_json);
   printf("}\n");
   fflush(stdout);
+}
+
+int bench_in_child(bench_fn fn, const void *arg, bench_run_t *out, long *peak_rss_kb) {
+  struct {
+    int rc;
+    bench_run_t run;
+    long peak;
+  } msg;
+  int fds[2];
+  fflush(NULL); /* nothing buffered is written twice */
+  if (pipe(fds) != 0)
+    return -1;
+  pid_t pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0) {
+    close(fds[0]);
+    memset(&msg, 0, sizeof msg);
+    msg.rc = fn(arg, &msg.run);
+    msg.peak = bench_peak_rss_kb();
+    ssize_t w = write(fds[1], &msg, sizeof msg);
+    _exit(w == (ssize_t)sizeof msg ? 0 : 1);
+  }
+  close(fds[1]);
+  ssize_t got = read(fds[0], &msg, sizeof msg);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (got != (ssize_t)sizeof msg || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return -1;
+  *out = msg.run;
+  *peak_rss_kb = msg.peak;
+  return msg.rc;
 }

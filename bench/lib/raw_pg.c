@@ -225,3 +225,35 @@ double pg_pgbench_tps(const char *conninfo, int clients, int seconds) {
   pclose(p);
   return tps;
 }
+
+/* ------------------------------------------------------------------ streaming */
+
+int pg_streaming(const char *conninfo, const char *sql, bench_run_t *out) {
+  PGconn *c = pg_open(conninfo);
+  if (!c)
+    return -1;
+  memset(out, 0, sizeof *out);
+  double t0 = bench_now();
+  if (!PQsendQueryParams(c, sql, 0, NULL, NULL, NULL, NULL, 0) || !PQsetSingleRowMode(c)) {
+    fprintf(stderr, "libpq streaming: %s", PQerrorMessage(c));
+    PQfinish(c);
+    return -1;
+  }
+  int rc = 0;
+  PGresult *r;
+  while ((r = PQgetResult(c)) != NULL) {
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_SINGLE_TUPLE) {
+      out->checksum +=
+          (double)strtoll(PQgetvalue(r, 0, 0), NULL, 10) + strtod(PQgetvalue(r, 0, 1), NULL);
+      out->rows++;
+    } else if (st != PGRES_TUPLES_OK) {
+      fprintf(stderr, "libpq streaming: %s", PQresultErrorMessage(r));
+      rc = -1;
+    }
+    PQclear(r);
+  }
+  out->seconds = bench_now() - t0;
+  PQfinish(c);
+  return rc;
+}

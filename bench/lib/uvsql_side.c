@@ -175,3 +175,45 @@ int uvsql_concurrent_selects(const char *url, int n, int ncallers, int pool, int
   env_close(&env);
   return 0;
 }
+
+/* ------------------------------------------------------------------ streaming */
+
+static int add_batch(const uvsql_result_t *b, void *data) {
+  bench_run_t *run = data;
+  size_t n = uvsql_result_nrows(b);
+  for (size_t i = 0; i < n; i++) {
+    int64_t x;
+    double y;
+    uvsql_result_int64(b, i, 0, &x);
+    uvsql_result_double(b, i, 1, &y);
+    run->checksum += (double)x + y;
+  }
+  run->rows += (int64_t)n;
+  return 0;
+}
+
+int uvsql_streaming(const char *url, const char *sql, size_t batch_rows, bench_run_t *out) {
+  env_t env;
+  uvsql_stmt_t *st;
+  uvsql_error_t err;
+  if (env_open(&env, url, 1) != 0)
+    return -1;
+  if (uvsql_text(&st, sql, &err) != 0) {
+    fprintf(stderr, "%s\n", err.message);
+    return -1;
+  }
+  memset(out, 0, sizeof *out);
+  uvsql_future_t *f = uvsql_engine_execute_sql(env.engine, "SELECT 1", NULL, 0, NULL, NULL);
+  if (uvsql_future_wait(f) != 0) /* warm up: the connection is open before the clock starts */
+    return failed(f, "uvsql streaming warm-up");
+  uvsql_future_unref(f);
+  double t0 = bench_now();
+  f = uvsql_engine_stream(env.engine, st, NULL, 0, batch_rows, add_batch, out, NULL, NULL);
+  if (uvsql_future_wait(f) != 0)
+    return failed(f, "uvsql streaming");
+  out->seconds = bench_now() - t0;
+  uvsql_future_unref(f);
+  uvsql_stmt_free(st);
+  env_close(&env);
+  return 0;
+}
