@@ -276,7 +276,8 @@ static void prepare_mapper(flush_t *fl, uvsql_mapper_t *m) {
     if (lv > fl->maxlevel)
       fl->maxlevel = lv;
   }
-  if (fl->maxlevel) /* rows of one level in one run; the shape is sorted per level later */
+  if (fl->maxlevel &&
+      v->n > 1) /* rows of one level in one run; the shape is sorted per level later */
     qsort(v->v, v->n, sizeof *v->v, cmp_ins);
 }
 
@@ -415,7 +416,8 @@ static void send_writes(flush_t *fl) {
   for (size_t k = 0; k < fl->nm && !fl->failed; k++) {
     uvsql_mapper_t *m = fl->order[k];
     objvec_t *v = &fl->upd[m->index];
-    qsort(v->v, v->n, sizeof *v->v, cmp_dirty); /* one statement per set of changed columns */
+    if (v->n > 1) /* one statement per set of changed columns, sent together */
+      qsort(v->v, v->n, sizeof *v->v, cmp_dirty);
     for (size_t i = 0; i < v->n && !fl->failed; i++)
       send_update(fl, m, &v->v[i]);
   }

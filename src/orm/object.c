@@ -5,9 +5,8 @@
  *  1. Every TEXT/BYTES pointer in an object or a snapshot is owned by it (malloc'd), or NULL.
  *     A snapshot is one allocation: the struct followed by its strings (free() releases all).
  *  2. A field is NULL iff its bit in uvsql_nulls is set, or (TEXT/BYTES) its pointer is NULL.
- *  3. The identity map holds an object iff its state is PERSISTENT or DELETED-but-not-yet-
- *     committed... precisely: iff it is PERSISTENT (flushed deletions leave the map and the
- *     journal puts them back on rollback). h->hash is valid while it is in the map.
+ *  3. The identity map holds an object iff its state is PERSISTENT (a flushed deletion
+ *     leaves it; the journal puts it back on rollback). h->hash is valid while it is there.
  */
 #include <stdlib.h>
 #include <string.h>
