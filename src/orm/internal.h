@@ -182,6 +182,11 @@ struct uvsql_session_s {
   uint64_t nstatements;
 };
 
+struct uvsql_orm_result_s {
+  void **objs; /* borrowed: the objects belong to the session */
+  size_t n;
+};
+
 void uvsql__session_own(uvsql_session_t *s, uvsql__obj_t *h);
 void uvsql__session_disown(uvsql_session_t *s, uvsql__obj_t *h);
 int uvsql__journal_add(uvsql_session_t *s, uvsql__obj_t *h, uvsql__jkind_t kind, void *old);
