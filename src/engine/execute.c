@@ -163,21 +163,33 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
       free(x);
       return NULL;
     }
-    /* Copy borrowed text and bytes into the exec: the caller's buffers may go away now. */
+    /* Copy borrowed text and bytes into the exec: the caller's buffers may go away now. With
+     * ? placeholders a name can stand several times: its value is copied once and shared
+     * (first[] maps a name to its first placeholder; other styles never repeat one). */
+    int repeats = e->driver->paramstyle == UVSQL__PARAMSTYLE_QMARK && (size_t)nph > stmt->nnames;
+    int stack_first[64], *first = NULL;
+    if (repeats) {
+      first = stmt->nnames <= 64 ? stack_first : malloc(stmt->nnames * sizeof *first);
+      if (!first) {
+        uvsql__error_set(err, UVSQL_ENOMEM, "out of memory queuing a statement");
+        free(x);
+        return NULL;
+      }
+      for (size_t k = 0; k < stmt->nnames; k++)
+        first[k] = -1;
+    }
     char *store = (char *)(x->values + nph);
     for (size_t i = 0; i < nph; i++) {
       uvsql_value_t *v = &x->values[i];
       if (v->type != UVSQL_TYPE_TEXT && v->type != UVSQL_TYPE_BYTES)
         continue;
-      /* A name bound to several ? placeholders is copied once per placeholder: bounded by the
-       * params' total size times repetitions, which the byte count above does not cover. */
-      int seen = -1;
-      for (size_t k = 0; k < i; k++)
-        if (cp->order[k] == cp->order[i])
-          seen = (int)k;
-      if (seen >= 0) {
-        *v = x->values[seen];
-        continue;
+      if (repeats) {
+        int name = cp->order[i];
+        if (first[name] >= 0) {
+          *v = x->values[first[name]];
+          continue;
+        }
+        first[name] = (int)i;
       }
       if (v->u.s.len)
         memcpy(store, v->u.s.ptr, v->u.s.len);
@@ -185,6 +197,8 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
       v->u.s.ptr = store;
       store += v->u.s.len + 1;
     }
+    if (first != stack_first)
+      free(first);
     x->stmt = uvsql__stmt_ref(stmt);
     x->req.sql = cp->sql;
     x->req.sql_len = cp->len;
