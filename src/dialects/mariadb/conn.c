@@ -346,6 +346,10 @@ static void my_on_watch(uvsql__watcher_t *w, int events, int status, void *data)
     uvsql__error_set(&err, UVSQL_ETIMEOUT, "could not connect to %s: timed out after %.3g s",
                      mc->where, mc->opt.connect_timeout);
     my_connect_fail(mc, &err);
+  } else if (mc->st_resume && mc->op == UVSQL__MY_OP_STMT_FETCH && mc->wait == 0) {
+    mc->st_resume = 0; /* a stream yielded to the loop after a batch (stream.c invariant 4) */
+    my_unwatch(mc);
+    uvsql__my_run(mc, 0);
   } else if (mc->op == UVSQL__MY_OP_NONE || mc->wait == 0) {
     my_unwatch(mc); /* nothing waits: a late event */
   } else {

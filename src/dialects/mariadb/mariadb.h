@@ -184,6 +184,7 @@ typedef struct uvsql__my_conn_s {
   uvsql_result_t *st_batch;
   int st_stop;
   size_t st_dropped; /* rows dropped after the stop */
+  int st_resume;     /* a finished fetch waits for the loop's next poll phase (stream.c) */
   /* Engine callbacks. */
   uvsql__connect_cb connect_cb;
   void *connect_data;

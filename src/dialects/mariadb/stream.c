@@ -20,8 +20,10 @@
  *     whenever the request ends (finish, fail_all, exec_free).
  *  4. The loop is never held for long: while the server sends faster than we decode, every
  *     fetch finishes at once from the buffer, so after each batch (handed over, or dropped
- *     after a stop) the next fetch is resumed from the loop's next iteration (uvsql__my_kick)
- *     instead of in this one.
+ *     after a stop) the finished fetch is resumed from the loop's next poll phase (st_resume:
+ *     the watcher waits for the socket to be writable, which it is at once), so timers and
+ *     other sockets get their turn. (A zero timer would not do: libuv runs timers started
+ *     during its timer phase in that same phase.)
  */
 #include <stdlib.h>
 #include "mariadb.h"
@@ -33,6 +35,7 @@ void uvsql__my_stream_reset(uvsql__my_conn_t *mc) {
   mc->st_batch = NULL;
   mc->st_stop = 0;
   mc->st_dropped = 0;
+  mc->st_resume = 0;
 }
 
 static void hand_over(uvsql__my_conn_t *mc, uvsql__request_t *req, int ended) {
@@ -86,8 +89,9 @@ int uvsql__my_stream_step(uvsql__my_conn_t *mc, int first, int *outcome) {
   mc->op = UVSQL__MY_OP_STMT_FETCH;
   mc->op_stmt = mc->stmt;
   int st = mysql_stmt_fetch_start(&mc->ret_int, mc->stmt);
-  if (st == 0 && yield) {
-    uvsql__my_kick(mc); /* invariant 4: the loop's next iteration resumes the finished fetch */
+  if (st == 0 && yield &&
+      uvsql__watcher_watch(mc->watcher, (int)mysql_get_socket(mc->mysql), UV_WRITABLE) == 0) {
+    mc->st_resume = 1; /* invariant 4: my_on_watch resumes the finished fetch */
     return -1;
   }
   return st;
