@@ -641,6 +641,14 @@ void uvsql__pg_io(uvsql__pg_conn_t *pc, int events, int status) {
         broken_libpq(pc);
       return;
     }
+    /* Input arrived with the error (e.g. the server's FATAL before it hung up): settle what
+     * it completes, so the request in flight gets the server's own words. */
+    if (read_results(pc) < 0 || pc->state != UVSQL__PG_READY)
+      return;
+    if (PQstatus(pc->pg) == CONNECTION_BAD) {
+      broken_libpq(pc);
+      return;
+    }
     snprintf(why, sizeof why, "polling the socket failed: %s", uv_strerror(status));
     broken(pc, why, NULL);
     return;
