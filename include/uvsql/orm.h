@@ -143,6 +143,42 @@ typedef struct uvsql_model_s {
     return &model;                                                                                 \
   }
 
+/* Models with relationships: RELS(X) lists the relationship fields, placed after the columns
+ * (and after uvsql_nulls), each X(name, ONE(type)) for a pointer to another model's struct
+ * (many-to-one, one-to-one) or X(name, MANY(type)) for a collection (one-to-many,
+ * many-to-many):
+ *
+ *   #define AUTHOR_RELS(X) X(books, MANY(book_t))
+ *   #define BOOK_RELS(X)   X(author, ONE(author_t))
+ *   UVSQL_MODEL_REL(author_t, "author", AUTHOR_FIELDS, AUTHOR_RELS)
+ *
+ * The fields are declared here; uvsql_mapper_relationship says what they mean. */
+typedef struct uvsql_collection_s {
+  void **items;  /* borrowed object pointers (the session owns the objects); the array is
+                    owned by the object that holds the collection */
+  size_t n, cap; /* items[0..n) */
+  int loaded;    /* 0: never loaded (n may count objects appended since): not the database */
+} uvsql_collection_t;
+
+#define UVSQL__RT_ONE(t)      struct t *
+#define UVSQL__RT_MANY(t)     uvsql_collection_t
+#define UVSQL__RDECL(name, k) UVSQL__RT_##k name;
+
+#define UVSQL_MODEL_REL(type, table_name, FIELDS, RELS)                                            \
+  typedef struct type {                                                                            \
+    FIELDS(UVSQL__DECL)                                                                            \
+    uint64_t uvsql_nulls; /* bit i set: field i is NULL */                                         \
+    RELS(UVSQL__RDECL)                                                                             \
+  } type;                                                                                          \
+  static inline const uvsql_model_t *type##_model(void) {                                          \
+    typedef type uvsql__self_t;                                                                    \
+    static const uvsql_field_t fields[] = {FIELDS(UVSQL__DESC)};                                   \
+    static const uvsql_model_t model = {#type,        table_name,                                  \
+                                        sizeof(type), offsetof(type, uvsql_nulls),                 \
+                                        fields,       sizeof fields / sizeof fields[0]};           \
+    return &model;                                                                                 \
+  }
+
 /* ---------------------------------------------------------------- registry and mappers */
 
 typedef struct uvsql_registry_s uvsql_registry_t;
@@ -306,6 +342,151 @@ uvsql_future_t *uvsql_session_refresh(uvsql_session_t *s, void *obj, uvsql_futur
  * before the session is freed fail with UVSQL_ECLOSED; once the future settles the session
  * pointer is invalid. Resolves with NULL. */
 uvsql_future_t *uvsql_session_close(uvsql_session_t *s, uvsql_future_cb cb, void *data);
+
+/* ---------------------------------------------------------------- relationships
+ *
+ * A relationship links objects of two mappers through a single INT64 key column:
+ *   UVSQL_MANY_TO_ONE   field: target_t * (ONE). fk: a field of the source holding the
+ *                       target's primary key (book.author_id).
+ *   UVSQL_ONE_TO_MANY   field: collection (MANY). fk: a field of the target holding the
+ *                       source's primary key (book.author_id, seen from author.books).
+ *   UVSQL_ONE_TO_ONE    field: target_t * (ONE); fk in the target, as one-to-many.
+ *   UVSQL_MANY_TO_MANY  field: collection (MANY); fk NULL: the rows of a secondary Core table
+ *                       (uvsql_relationship_secondary) link the two primary keys.
+ * Self-referential relationships (a mapper to itself) are allowed: the adjacency list
+ * parent (many-to-one) / children (one-to-many).
+ *
+ * Loading: a C field access never does I/O. A relationship is loaded by an eager loader of
+ * the query that loaded its object (selectin or joined, per query or by default), or on
+ * request with uvsql_session_load (a future). Until then it is "not loaded":
+ * uvsql_orm_is_loaded says so (the collection's `loaded` is 0, a ONE pointer is NULL), and
+ * UVSQL_ASSERT_LOADED aborts in debug builds. Objects already in the session are reused
+ * (identity map); a many-to-one whose target is in the identity map costs no query.
+ *
+ * Cascades (flags): SAVE_UPDATE (the default: adding an object to a session adds the objects
+ * it refers to, at once and again at each flush), DELETE (deleting an object deletes the
+ * objects of its loaded collection / reference), DELETE_ORPHAN (an object removed from the
+ * collection with uvsql_orm_remove is deleted). Foreign keys are set from the relationship at
+ * flush (uvsql_orm_link); many-to-many rows are inserted in and deleted from the secondary
+ * table at flush. Collections are changed with uvsql_orm_append / uvsql_orm_remove and
+ * references with uvsql_orm_set_ref, which keep back_populates sides consistent.
+ */
+typedef enum {
+  UVSQL_MANY_TO_ONE = 1,
+  UVSQL_ONE_TO_MANY,
+  UVSQL_ONE_TO_ONE,
+  UVSQL_MANY_TO_MANY
+} uvsql_rel_kind_t;
+
+typedef enum {
+  UVSQL_LOAD_LAZY = 0, /* not loaded by queries: uvsql_session_load (the default) */
+  UVSQL_LOAD_SELECTIN, /* SELECT ... WHERE key IN (... up to 500 keys), after the parents */
+  UVSQL_LOAD_JOINED,   /* LEFT OUTER JOIN in the parents' statement (from the queried mapper) */
+  UVSQL_LOAD_RAISE     /* never loaded; uvsql_session_load fails with UVSQL_EINVALID_ARGUMENT */
+} uvsql_loader_t;
+
+#define UVSQL_CASCADE_SAVE_UPDATE   0x01u
+#define UVSQL_CASCADE_DELETE        0x02u
+#define UVSQL_CASCADE_DELETE_ORPHAN 0x04u
+#define UVSQL_CASCADE_ALL           (UVSQL_CASCADE_SAVE_UPDATE | UVSQL_CASCADE_DELETE)
+#define UVSQL_CASCADE_NONE          0x80u  /* not even save-update */
+#define UVSQL_REL_INNERJOIN         0x100u /* joined loading of a many-to-one: INNER JOIN */
+
+typedef struct uvsql_relationship_s uvsql_relationship_t;
+
+/* Declares relationship `name` of m, stored at `offset` in m's struct (offsetof). fk: see
+ * the kinds above (NULL for many-to-many). flags: UVSQL_CASCADE_* | UVSQL_REL_INNERJOIN (0:
+ * save-update). Both mappers must have a single INT64 primary key, and fk must be INT64.
+ * Returns the relationship (owned by the registry) or NULL with err filled. */
+uvsql_relationship_t *uvsql_mapper_relationship(uvsql_mapper_t *m, const char *name,
+                                                uvsql_rel_kind_t kind, uvsql_mapper_t *target,
+                                                size_t offset, const char *fk, unsigned flags,
+                                                uvsql_error_t *err);
+/* Many-to-many: the Core table and its columns holding the source's and the target's key. */
+uvsql_relationship_t *uvsql_relationship_secondary(uvsql_relationship_t *r,
+                                                   uvsql_table_t *secondary, const char *source_col,
+                                                   const char *target_col);
+/* a and b are two sides of one link (author.books / book.author): changing one side with
+ * uvsql_orm_append/remove/set_ref changes the other in memory. Returns a, NULL if they do not
+ * fit (not between the same two mappers). */
+uvsql_relationship_t *uvsql_relationship_back_populates(uvsql_relationship_t *a,
+                                                        uvsql_relationship_t *b);
+/* The loader used when a query gives no option for this relationship (default LAZY). */
+uvsql_relationship_t *uvsql_relationship_loader(uvsql_relationship_t *r, uvsql_loader_t how);
+/* Collections are kept sorted by this field of the target (ascending; -1 none) after each
+ * load, whichever loader filled them. Returns r, NULL if the field is unknown. */
+uvsql_relationship_t *uvsql_relationship_order_by(uvsql_relationship_t *r, const char *field);
+uvsql_relationship_t *uvsql_mapper_get_relationship(const uvsql_mapper_t *m, const char *name);
+
+/* Whether obj's relationship `name` was loaded (or set with set_ref / a new object's
+ * collection): 1, 0; -1 if obj has no such relationship. */
+int uvsql_orm_is_loaded(const void *obj, const char *name);
+#ifndef NDEBUG
+#define UVSQL_ASSERT_LOADED(obj, name) uvsql__assert_loaded((obj), (name), __FILE__, __LINE__)
+#else
+#define UVSQL_ASSERT_LOADED(obj, name) ((void)0)
+#endif
+void uvsql__assert_loaded(const void *obj, const char *name, const char *file, int line);
+
+/* Appends child to parent's collection `name` (no-op if it is there), sets the other side
+ * (back_populates) and links the foreign key for the next flush; if parent belongs to a
+ * session and the relationship cascades save-update, child is added to it. Returns 0,
+ * UVSQL_EINVALID_ARGUMENT (no such collection, wrong model) or UVSQL_ENOMEM. */
+int uvsql_orm_append(void *parent, const char *name, void *child);
+/* Removes child from the collection (no-op if absent) and from the other side. One-to-many:
+ * with DELETE_ORPHAN the child is deleted at the next flush, else its foreign key is set to
+ * NULL. Many-to-many: the secondary row is deleted at the next flush (and with
+ * DELETE_ORPHAN the child too). */
+int uvsql_orm_remove(void *parent, const char *name, void *child);
+/* Sets obj's reference `name` (many-to-one or one-to-one) to target (NULL: none, the foreign
+ * key becomes NULL at flush), moving obj between the targets' collections (back_populates). */
+int uvsql_orm_set_ref(void *obj, const char *name, void *target);
+
+/* ---------------------------------------------------------------- queries with loader options */
+
+typedef struct uvsql_load_option_s {
+  const char *path; /* relationship names from the queried mapper, dot separated:
+                       "books", "books.reviews", "children.children" */
+  uvsql_loader_t how;
+} uvsql_load_option_t;
+#define UVSQL_SELECTINLOAD(path) ((uvsql_load_option_t){(path), UVSQL_LOAD_SELECTIN})
+#define UVSQL_JOINEDLOAD(path)   ((uvsql_load_option_t){(path), UVSQL_LOAD_JOINED})
+#define UVSQL_LAZYLOAD(path)     ((uvsql_load_option_t){(path), UVSQL_LOAD_LAZY})
+#define UVSQL_RAISELOAD(path)    ((uvsql_load_option_t){(path), UVSQL_LOAD_RAISE})
+
+typedef struct uvsql_orm_query_s uvsql_orm_query_t;
+
+/* An ORM query of m with loader options (copied; paths resolved now): its Core select
+ * (uvsql_orm_query_stmt) selects m's columns FROM m's table, plus a LEFT OUTER JOIN and the
+ * columns of each joined relationship (only at the first level: "books", not
+ * "books.reviews", which becomes selectin). Add where/order_by/limit to that select with
+ * the Core API before executing. NULL with err filled (unknown relationship, OOM).
+ * The caller owns the query (uvsql_orm_query_free), and keeps it alive until every future
+ * of uvsql_session_execute_query on it has settled. */
+uvsql_orm_query_t *uvsql_orm_query(const uvsql_mapper_t *m, const uvsql_load_option_t *opts,
+                                   size_t nopts, uvsql_error_t *err);
+uvsql_core_stmt_t *uvsql_orm_query_stmt(uvsql_orm_query_t *q); /* borrowed */
+/* A joined relationship's table as it appears in the query (its alias), for where/order_by:
+ * uvsql_col(uvsql_orm_query_from(q, "books"), "title"). NULL if path is not joined. */
+uvsql_from_t *uvsql_orm_query_from(uvsql_orm_query_t *q, const char *path);
+void uvsql_orm_query_free(uvsql_orm_query_t *q); /* accepts NULL */
+
+/* Runs q as uvsql_session_execute does, then its loaders: joined rows are de-duplicated
+ * into their parents (the result lists each parent once, in order of first appearance),
+ * then selectin loaders run level by level (one statement per relationship and 500 keys,
+ * all of a level sent together: pipelined on PostgreSQL). The future settles when every
+ * loader is done: with a uvsql_orm_result_t* owned by the future (future.h rule). */
+uvsql_future_t *uvsql_session_execute_query(uvsql_session_t *s, uvsql_orm_query_t *q,
+                                            const uvsql_param_t *params, size_t nparams,
+                                            uvsql_future_cb cb, void *data);
+
+/* Loads obj's relationship `name` (explicit lazy load): one SELECT, or none when a
+ * many-to-one's target is in the identity map or the relationship is already loaded.
+ * Queued like every session operation (autoflush first). Resolves with obj (borrowed: the
+ * session owns it); fails with UVSQL_EINVALID_ARGUMENT for an unknown name, an object not
+ * persistent in s, or a RAISE relationship. Future ownership as in future.h. */
+uvsql_future_t *uvsql_session_load(uvsql_session_t *s, void *obj, const char *name,
+                                   uvsql_future_cb cb, void *data);
 
 #ifdef __cplusplus
 }

@@ -104,6 +104,8 @@ static int apply_links(uvsql__obj_t *h) {
 }
 
 int uvsql__flush_needed(uvsql_session_t *s) {
+  if (s->reg->has_rels && uvsql__rel_flush_needed(s))
+    return 1;
   for (uvsql__obj_t *h = s->owned; h; h = h->next) {
     if (h->state == UVSQL_OBJ_PENDING || (h->flags & UVSQL__OF_MARK_DELETE))
       return 1;
@@ -525,6 +527,13 @@ static void step(flush_t *fl) {
 }
 
 void uvsql__flush(uvsql_session_t *s, uvsql__flush_done done, void *data) {
+  if (s->reg->has_rels)
+    uvsql__rel_flush(s, done, data); /* cascades, then uvsql__flush_rows */
+  else
+    uvsql__flush_rows(s, done, data);
+}
+
+void uvsql__flush_rows(uvsql_session_t *s, uvsql__flush_done done, void *data) {
   flush_t *fl = calloc(1, sizeof *fl);
   uvsql_error_t err;
   size_t n = s->reg->n ? s->reg->n : 1;

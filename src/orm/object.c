@@ -38,6 +38,8 @@ void uvsql__obj_destroy(uvsql__obj_t *h) {
   if (!h)
     return;
   uvsql__struct_free_strings(h->mapper, uvsql__body(h));
+  if (h->mapper->nrels)
+    uvsql__obj_free_rels(h);
   free(h->snap);
   free(h->links);
   h->magic = 0;
@@ -255,7 +257,8 @@ int uvsql__struct_assign(const uvsql_mapper_t *m, void *dst, const void *src) {
   if (!copy)
     return UVSQL_ENOMEM;
   uvsql__struct_free_strings(m, dst);
-  memcpy(dst, copy, m->model->size);
+  /* the columns and uvsql_nulls only: relationship fields after them stay (UVSQL_MODEL_REL) */
+  memcpy(dst, copy, m->model->nulls_offset + sizeof(uint64_t));
   /* dst must own each string separately: duplicate them out of the block. */
   int rc = 0;
   for (size_t i = 0; i < m->model->nfields; i++) {

@@ -94,7 +94,7 @@ int uvsql_session_add(uvsql_session_t *s, void *obj) {
     h->state = UVSQL_OBJ_PENDING;
   }
   uvsql__session_own(s, h);
-  return 0;
+  return h->mapper->nrels ? uvsql__rel_cascade_add(s, h) : 0;
 }
 
 int uvsql_session_add_all(uvsql_session_t *s, void *const *objs, size_t n) {

@@ -39,7 +39,8 @@ typedef enum {
   OP_GET,
   OP_EXECUTE,
   OP_REFRESH,
-  OP_CLOSE
+  OP_CLOSE,
+  OP_CUSTOM /* relationship loading (uvsql__session_custom) */
 } op_kind_t;
 
 struct uvsql__op_s {
@@ -54,6 +55,9 @@ struct uvsql__op_s {
   uvsql__obj_t *obj;
   char *buf;                                             /* copies of text primary key values */
   void (*after_tx)(uvsql_session_t *s, uvsql__op_t *op); /* what ensure_tx continues with */
+  uvsql__custom_fn custom_start, custom_run;             /* OP_CUSTOM */
+  void (*custom_free)(void *);
+  void *custom_ctx;
 };
 
 static void run_next(uvsql_session_t *s);
@@ -68,6 +72,8 @@ static void result_free_cb(void *v) {
 /* ------------------------------------------------------------------ the queue */
 
 static void op_free(uvsql__op_t *op) {
+  if (op->custom_free)
+    op->custom_free(op->custom_ctx);
   free(op->params);
   free(op->buf);
   free(op);
@@ -426,6 +432,8 @@ static void run_select(uvsql_session_t *s, uvsql__op_t *op) {
   if (op->kind == OP_EXECUTE) {
     s->nstatements++;
     uvsql_conn_execute_core(s->conn, op->stmt, op->params, op->nparams, executed, s);
+  } else if (op->kind == OP_CUSTOM) {
+    op->custom_run(s, op->custom_ctx);
   } else {
     select_by_pk(s, op);
   }
@@ -449,6 +457,7 @@ static void session_free(uvsql_session_t *s) {
     free(s->journal[k].old);
   free(s->journal);
   free(s->sp_marks);
+  uvsql__rel_session_free(s);
   uvsql__idmap_free(&s->idmap);
   free(s);
 }
@@ -527,6 +536,9 @@ static void run_next(uvsql_session_t *s) {
     return;
   case OP_EXECUTE:
     ensure_tx(s, op, after_tx_query);
+    return;
+  case OP_CUSTOM:
+    op->custom_start(s, op->custom_ctx);
     return;
   default:
     return;
@@ -652,4 +664,30 @@ uvsql_future_t *uvsql_session_execute(uvsql_session_t *s, const uvsql_mapper_t *
     op->stmt = select; /* borrowed: the caller keeps it alive until the future settles */
   }
   return enqueue(s, op, cb, data);
+}
+
+/* ------------------------------------------------------------------ custom operations */
+
+uvsql_future_t *uvsql__session_custom(uvsql_session_t *s, uvsql__custom_fn start,
+                                      uvsql__custom_fn run, void (*ctx_free)(void *), void *ctx,
+                                      uvsql_future_cb cb, void *data) {
+  uvsql__op_t *op = op_new(OP_CUSTOM);
+  if (op) {
+    op->custom_start = start;
+    op->custom_run = run;
+    op->custom_free = ctx_free;
+    op->custom_ctx = ctx;
+  } else if (ctx_free) {
+    ctx_free(ctx);
+  }
+  return enqueue(s, op, cb, data);
+}
+
+void uvsql__session_custom_tx(uvsql_session_t *s) {
+  ensure_tx(s, s->head, after_tx_query);
+}
+
+void uvsql__session_custom_done(uvsql_session_t *s, void *value, uvsql_value_free_cb free_cb,
+                                const uvsql_error_t *err) {
+  finish(s, value, free_cb, err);
 }

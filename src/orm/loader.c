@@ -1,0 +1,295 @@
+/* src/orm/loader.c — ORM queries with loader options: the plan (a tree of relationships to
+ * load, from the options and the relationships' defaults), the Core select with the LEFT
+ * OUTER JOINs of joined loading, turning rows into objects at a column offset, and
+ * uvsql_session_execute_query, which runs the select, de-duplicates joined rows into their
+ * parents, and hands the selectin levels to loader_selectin.c.
+ *
+ * Invariants:
+ *  1. A plan node's relationship belongs to its parent node's target mapper (the root's is
+ *     the query's mapper). JOINED is honoured only for the root's children; deeper JOINED
+ *     nodes load as SELECTIN.
+ *  2. A joined node's columns are the target's fields, in order, from column col0 of the
+ *     row; the root's are columns 0 .. nfields-1.
+ *  3. A parent's relationship is filled only if it was not loaded when the query saw the
+ *     parent first (identity map: an object the session has keeps what it holds).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "loader.h"
+
+/* ------------------------------------------------------------------ rows into objects */
+
+int uvsql__load_row(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_result_t *r,
+                    size_t row, size_t col0, void **out, uvsql_error_t *err) {
+  size_t pkc = col0 + m->pk[0], nf = m->model->nfields;
+  int64_t id;
+  *out = NULL;
+  if (uvsql_result_is_null(r, row, pkc))
+    return 0;
+  if (uvsql_result_int64(r, row, pkc, &id))
+    return uvsql__error_set(err, UVSQL_EDATA, "cannot load the key of %s: %s", m->model->type_name,
+                            uvsql_result_last_error(r));
+  uvsql_value_t v = UVSQL_V_INT64(id);
+  uvsql__obj_t *have = uvsql__idmap_find(&s->idmap, m, &v);
+  if (have) {
+    *out = have->body;
+    return 0;
+  }
+  uvsql__obj_t *h = uvsql__obj_alloc(m);
+  int rc = h ? 0 : uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
+  for (size_t i = 0; rc == 0 && i < nf; i++)
+    rc = uvsql__field_load(m, h->body, i, r, row, col0 + i, err);
+  if (rc == 0 && (uvsql__obj_snapshot(h) || uvsql__idmap_put(&s->idmap, h)))
+    rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
+  if (rc) {
+    uvsql__obj_destroy(h);
+    return rc;
+  }
+  h->state = UVSQL_OBJ_PERSISTENT;
+  uvsql__session_own(s, h);
+  *out = h->body;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ the selectin statement */
+
+static void add_columns(uvsql_core_stmt_t *st, const uvsql_mapper_t *m, uvsql_from_t *from) {
+  for (size_t i = 0; i < m->model->nfields; i++) {
+    uvsql_expr_t *c = uvsql_from_col(from, m->model->fields[i].name);
+    uvsql_select_columns(st, &c, 1);
+  }
+}
+
+uvsql_core_stmt_t *uvsql__rel_select(uvsql_relationship_t *r) {
+  if (r->sel)
+    return r->sel;
+  const uvsql_mapper_t *t = r->target;
+  uvsql_core_stmt_t *st = uvsql_select_new();
+  if (!st)
+    return NULL;
+  uvsql_from_t *tf = uvsql_table_from(t->table);
+  add_columns(st, t, tf);
+  uvsql_select_from_item(st, tf);
+  uvsql_expr_t *key;
+  switch (r->kind) {
+  case UVSQL_MANY_TO_ONE:
+    key = uvsql_from_col(tf, t->model->fields[t->pk[0]].name);
+    break;
+  case UVSQL_MANY_TO_MANY: {
+    uvsql_from_t *sf = uvsql_table_from(r->secondary);
+    key = uvsql_from_col(sf, r->sec_source);
+    uvsql_select_columns(st, &key, 1);
+    uvsql_select_join_item(st, sf,
+                           uvsql_eq(st, uvsql_from_col(sf, r->sec_target),
+                                    uvsql_from_col(tf, t->model->fields[t->pk[0]].name)),
+                           UVSQL_JOIN_INNER);
+    break;
+  }
+  default:
+    key = uvsql_from_col(tf, t->model->fields[r->fk].name);
+  }
+  uvsql_where(st, uvsql_in_expanding(st, key, "k"));
+  r->sel = st;
+  return st;
+}
+
+/* ------------------------------------------------------------------ plans and queries */
+
+static void plan_free(uvsql__plan_t *p) {
+  for (size_t i = 0; i < p->nkids; i++) {
+    plan_free(p->kids[i]);
+    free(p->kids[i]);
+  }
+  free(p->kids);
+  free(p->path);
+}
+
+static uvsql__plan_t *plan_kid(uvsql__plan_t *p, uvsql_relationship_t *r, uvsql_loader_t how) {
+  for (size_t i = 0; i < p->nkids; i++)
+    if (p->kids[i]->r == r)
+      return p->kids[i];
+  uvsql__plan_t **v = realloc(p->kids, (p->nkids + 1) * sizeof *v);
+  uvsql__plan_t *k = calloc(1, sizeof *k);
+  if (v)
+    p->kids = v;
+  if (!v || !k) {
+    free(k);
+    return NULL;
+  }
+  k->r = r;
+  k->how = how;
+  k->depth = p->depth + 1;
+  p->kids[p->nkids++] = k;
+  return k;
+}
+
+/* Relationships loaded by default (non-LAZY) under p, not already in the plan, down to
+ * three levels and never back into a mapper of the path (self-references stop). */
+static int add_defaults(uvsql__plan_t *p, const uvsql_mapper_t *m, const uvsql_mapper_t **path) {
+  if (p->depth >= 3)
+    return 0;
+  path[p->depth] = m;
+  for (size_t i = 0; i < m->nrels; i++) {
+    uvsql_relationship_t *r = m->rels[i];
+    int seen = 0;
+    for (size_t k = 0; k <= p->depth; k++)
+      seen |= path[k] == r->target;
+    if (r->lazy != UVSQL_LOAD_SELECTIN && r->lazy != UVSQL_LOAD_JOINED)
+      continue;
+    int present = 0;
+    for (size_t k = 0; k < p->nkids; k++)
+      present |= p->kids[k]->r == r;
+    if (present || seen)
+      continue;
+    if (!plan_kid(p, r, r->lazy))
+      return UVSQL_ENOMEM;
+  }
+  for (size_t k = 0; k < p->nkids; k++)
+    if (p->kids[k]->how != UVSQL_LOAD_LAZY && p->kids[k]->how != UVSQL_LOAD_RAISE &&
+        add_defaults(p->kids[k], p->kids[k]->r->target, path))
+      return UVSQL_ENOMEM;
+  return 0;
+}
+
+static int add_option(uvsql_orm_query_t *q, const uvsql_load_option_t *o, uvsql_error_t *err) {
+  const char *p = o->path;
+  uvsql__plan_t *node = &q->root;
+  const uvsql_mapper_t *m = q->m;
+  while (p && *p) {
+    const char *dot = strchr(p, '.');
+    size_t len = dot ? (size_t)(dot - p) : strlen(p);
+    char name[128];
+    snprintf(name, sizeof name, "%.*s", (int)len, p);
+    uvsql_relationship_t *r = uvsql_mapper_get_relationship(m, name);
+    if (!r)
+      return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                              "loader option \"%s\": %s has no relationship \"%s\"", o->path,
+                              m->model->type_name, name);
+    /* a link of a longer path loads by its default, or selectin if that is lazy */
+    uvsql_loader_t how =
+        dot ? (r->lazy == UVSQL_LOAD_JOINED ? r->lazy : UVSQL_LOAD_SELECTIN) : o->how;
+    int existed = 0;
+    for (size_t k = 0; k < node->nkids; k++)
+      existed |= node->kids[k]->r == r;
+    uvsql__plan_t *kid = plan_kid(node, r, how);
+    if (!kid)
+      return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a query");
+    if (!dot || !existed)
+      kid->how = how;
+    if (!kid->path && !(kid->path = strndup(o->path, (size_t)(p - o->path) + len)))
+      return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a query");
+    node = kid;
+    m = r->target;
+    p = dot ? dot + 1 : NULL;
+  }
+  return 0;
+}
+
+/* LEFT OUTER JOIN (INNER with UVSQL_REL_INNERJOIN on a many-to-one) of each joined child of
+ * the root, its columns appended to the select list. */
+static void add_joins(uvsql_orm_query_t *q) {
+  uvsql_core_stmt_t *st = q->stmt;
+  const uvsql_mapper_t *m = q->m;
+  uvsql_from_t *root = uvsql_table_from(m->table);
+  size_t col = m->model->nfields;
+  for (size_t i = 0; i < q->root.nkids; i++) {
+    uvsql__plan_t *k = q->root.kids[i];
+    if (k->how != UVSQL_LOAD_JOINED)
+      continue;
+    uvsql_relationship_t *r = k->r;
+    const uvsql_mapper_t *t = r->target;
+    char alias[40];
+    snprintf(alias, sizeof alias, "uvsql_j%zu", i);
+    k->from = uvsql_alias(st, t->table, alias);
+    k->col0 = col;
+    add_columns(st, t, k->from);
+    col += t->model->nfields;
+    const char *tpk = t->model->fields[t->pk[0]].name, *mpk = m->model->fields[m->pk[0]].name;
+    uvsql_join_t type = UVSQL_JOIN_LEFT;
+    uvsql_expr_t *on;
+    if (r->kind == UVSQL_MANY_TO_ONE) {
+      on = uvsql_eq(st, uvsql_from_col(root, m->model->fields[r->fk].name),
+                    uvsql_from_col(k->from, tpk));
+      if (r->flags & UVSQL_REL_INNERJOIN)
+        type = UVSQL_JOIN_INNER;
+    } else if (r->kind == UVSQL_MANY_TO_MANY) {
+      snprintf(alias, sizeof alias, "uvsql_s%zu", i);
+      uvsql_from_t *sec = uvsql_alias(st, r->secondary, alias);
+      uvsql_select_join_item(
+          st, sec, uvsql_eq(st, uvsql_from_col(sec, r->sec_source), uvsql_from_col(root, mpk)),
+          UVSQL_JOIN_LEFT);
+      on = uvsql_eq(st, uvsql_from_col(k->from, tpk), uvsql_from_col(sec, r->sec_target));
+    } else {
+      on = uvsql_eq(st, uvsql_from_col(k->from, t->model->fields[r->fk].name),
+                    uvsql_from_col(root, mpk));
+    }
+    uvsql_select_join_item(st, k->from, on, type);
+  }
+}
+
+/* Joined below the first level becomes selectin (invariant 1). */
+static void demote_deep_joins(uvsql__plan_t *p) {
+  for (size_t i = 0; i < p->nkids; i++) {
+    if (p->depth >= 1 && p->kids[i]->how == UVSQL_LOAD_JOINED)
+      p->kids[i]->how = UVSQL_LOAD_SELECTIN;
+    demote_deep_joins(p->kids[i]);
+  }
+}
+
+uvsql_orm_query_t *uvsql_orm_query(const uvsql_mapper_t *m, const uvsql_load_option_t *opts,
+                                   size_t nopts, uvsql_error_t *err) {
+  if (!m || (nopts && !opts)) {
+    uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT, "uvsql_orm_query: a mapper is required");
+    return NULL;
+  }
+  uvsql_orm_query_t *q = calloc(1, sizeof *q);
+  if (!q) {
+    uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a query");
+    return NULL;
+  }
+  q->m = m;
+  for (size_t i = 0; i < nopts; i++)
+    if (add_option(q, &opts[i], err))
+      goto fail;
+  const uvsql_mapper_t *path[4];
+  if (add_defaults(&q->root, m, path)) {
+    uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a query");
+    goto fail;
+  }
+  demote_deep_joins(&q->root);
+  if (!(q->stmt = uvsql_orm_select(m))) {
+    uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a query");
+    goto fail;
+  }
+  add_joins(q);
+  const uvsql_error_t *se = uvsql_core_stmt_error(q->stmt);
+  if (se) {
+    if (err)
+      *err = *se;
+    goto fail;
+  }
+  return q;
+fail:
+  uvsql_orm_query_free(q);
+  return NULL;
+}
+
+uvsql_core_stmt_t *uvsql_orm_query_stmt(uvsql_orm_query_t *q) {
+  return q ? q->stmt : NULL;
+}
+
+uvsql_from_t *uvsql_orm_query_from(uvsql_orm_query_t *q, const char *path) {
+  for (size_t i = 0; q && path && i < q->root.nkids; i++)
+    if (q->root.kids[i]->from && q->root.kids[i]->path && strcmp(q->root.kids[i]->path, path) == 0)
+      return q->root.kids[i]->from;
+  return NULL;
+}
+
+void uvsql_orm_query_free(uvsql_orm_query_t *q) {
+  if (!q)
+    return;
+  plan_free(&q->root);
+  uvsql_core_stmt_free(q->stmt);
+  free(q);
+}

@@ -1,0 +1,475 @@
+/* src/orm/relationship.c — declaring relationships on mappers, and their in-memory side:
+ * the loaded state, collections, uvsql_orm_append / remove / set_ref keeping both sides of a
+ * back_populates pair consistent, and the save-update cascade when an object is added.
+ *
+ * Invariants: those of rel.h. Nothing here sends SQL: foreign keys are recorded as links
+ * (uvsql_orm_link) that the flush applies, many-to-many changes as pending secondary rows
+ * (cascade.c), deletions as session deletions.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rel.h"
+
+void uvsql__cascade_m2m_note(uvsql_session_t *s, uvsql_relationship_t *r, void *parent, void *child,
+                             int add); /* cascade.c */
+
+static long field_index(const uvsql_mapper_t *m, const char *name) {
+  for (size_t i = 0; name && i < m->model->nfields; i++)
+    if (strcmp(m->model->fields[i].name, name) == 0)
+      return (long)i;
+  return -1;
+}
+
+static int int64_key(const uvsql_mapper_t *m) {
+  return m->npk == 1 && m->model->fields[m->pk[0]].kind == UVSQL_FIELD_INT64;
+}
+
+uvsql_relationship_t *uvsql_mapper_relationship(uvsql_mapper_t *m, const char *name,
+                                                uvsql_rel_kind_t kind, uvsql_mapper_t *target,
+                                                size_t offset, const char *fk, unsigned flags,
+                                                uvsql_error_t *err) {
+  if (!m || !target || !name || kind < UVSQL_MANY_TO_ONE || kind > UVSQL_MANY_TO_MANY) {
+    uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                     "uvsql_mapper_relationship: a mapper, a name, a kind and a target are "
+                     "required");
+    return NULL;
+  }
+  if (!int64_key(m) || !int64_key(target)) {
+    uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                     "relationship %s.%s: both models need a single INT64 primary key",
+                     m->model->type_name, name);
+    return NULL;
+  }
+  if (uvsql_mapper_get_relationship(m, name) || m->nrels == UVSQL__MAX_RELS) {
+    uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                     "relationship %s.%s: the name is taken, or the model has 64 already",
+                     m->model->type_name, name);
+    return NULL;
+  }
+  long f = -1;
+  if (kind != UVSQL_MANY_TO_MANY) {
+    const uvsql_mapper_t *owner = kind == UVSQL_MANY_TO_ONE ? m : target;
+    f = field_index(owner, fk);
+    if (f < 0 || owner->model->fields[f].kind != UVSQL_FIELD_INT64) {
+      uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                       "relationship %s.%s: %s is not an INT64 field of %s", m->model->type_name,
+                       name, fk ? fk : "(null)", owner->model->type_name);
+      return NULL;
+    }
+  }
+  uvsql_relationship_t *r = calloc(1, sizeof *r);
+  uvsql_relationship_t **v = realloc(m->rels, (m->nrels + 1) * sizeof *v);
+  if (v)
+    m->rels = v;
+  if (!r || !v || !(r->name = strdup(name))) {
+    free(r);
+    uvsql__error_set(err, UVSQL_ENOMEM, "out of memory declaring relationship %s", name);
+    return NULL;
+  }
+  r->m = m;
+  r->target = target;
+  r->kind = kind;
+  r->offset = offset;
+  r->fk = f;
+  r->flags = (flags & UVSQL_CASCADE_NONE) ? (flags & ~0xffu) : (flags | UVSQL_CASCADE_SAVE_UPDATE);
+  r->lazy = UVSQL_LOAD_LAZY;
+  r->order_by = -1;
+  r->index = m->nrels;
+  m->rels[m->nrels++] = r;
+  m->reg->has_rels = 1;
+  return r;
+}
+
+uvsql_relationship_t *uvsql_relationship_secondary(uvsql_relationship_t *r,
+                                                   uvsql_table_t *secondary, const char *source_col,
+                                                   const char *target_col) {
+  if (!r || r->kind != UVSQL_MANY_TO_MANY || !secondary || !source_col || !target_col ||
+      !uvsql_table_column(secondary, source_col) || !uvsql_table_column(secondary, target_col))
+    return NULL;
+  free(r->sec_source);
+  free(r->sec_target);
+  r->sec_source = strdup(source_col);
+  r->sec_target = strdup(target_col);
+  r->secondary = secondary;
+  return r->sec_source && r->sec_target ? r : NULL;
+}
+
+uvsql_relationship_t *uvsql_relationship_back_populates(uvsql_relationship_t *a,
+                                                        uvsql_relationship_t *b) {
+  if (!a || !b || a->m != b->target || b->m != a->target)
+    return NULL;
+  a->back = b;
+  b->back = a;
+  return a;
+}
+
+uvsql_relationship_t *uvsql_relationship_loader(uvsql_relationship_t *r, uvsql_loader_t how) {
+  if (r)
+    r->lazy = how;
+  return r;
+}
+
+uvsql_relationship_t *uvsql_relationship_order_by(uvsql_relationship_t *r, const char *field) {
+  long f = r ? field_index(r->target, field) : -1;
+  if (f < 0)
+    return NULL;
+  r->order_by = f;
+  return r;
+}
+
+uvsql_relationship_t *uvsql_mapper_get_relationship(const uvsql_mapper_t *m, const char *name) {
+  for (size_t i = 0; m && name && i < m->nrels; i++)
+    if (strcmp(m->rels[i]->name, name) == 0)
+      return m->rels[i];
+  return NULL;
+}
+
+void uvsql__mapper_free_rels(uvsql_mapper_t *m) {
+  for (size_t i = 0; i < m->nrels; i++) {
+    uvsql_relationship_t *r = m->rels[i];
+    uvsql_core_stmt_free(r->sel);
+    uvsql_core_stmt_free(r->sec_ins);
+    uvsql_core_stmt_free(r->sec_del);
+    uvsql_core_stmt_free(r->sec_del_by[0]);
+    uvsql_core_stmt_free(r->sec_del_by[1]);
+    free(r->sec_source);
+    free(r->sec_target);
+    free(r->name);
+    free(r);
+  }
+  free(m->rels);
+  m->rels = NULL;
+  m->nrels = 0;
+}
+
+void uvsql__obj_free_rels(uvsql__obj_t *h) {
+  const uvsql_mapper_t *m = h->mapper;
+  for (size_t i = 0; i < m->nrels; i++)
+    if (uvsql__rel_many(m->rels[i])) {
+      uvsql_collection_t *c = uvsql__rel_coll(m->rels[i], h->body);
+      free(c->items);
+      memset(c, 0, sizeof *c);
+    }
+}
+
+/* ------------------------------------------------------------------ loaded state */
+
+void uvsql__rel_set_loaded(const uvsql_relationship_t *r, void *obj, int loaded) {
+  uvsql__obj_t *h = uvsql__hdr(obj);
+  if (loaded)
+    h->rel_loaded |= UINT64_C(1) << r->index;
+  else
+    h->rel_loaded &= ~(UINT64_C(1) << r->index);
+  if (uvsql__rel_many(r))
+    uvsql__rel_coll(r, obj)->loaded = loaded;
+}
+
+int uvsql_orm_is_loaded(const void *obj, const char *name) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  uvsql_relationship_t *r = h ? uvsql_mapper_get_relationship(h->mapper, name) : NULL;
+  if (!r)
+    return -1;
+  if (h->state == UVSQL_OBJ_TRANSIENT || h->state == UVSQL_OBJ_PENDING)
+    return 1; /* an object the program made: it has no rows to load */
+  return (h->rel_loaded >> r->index) & 1;
+}
+
+void uvsql__assert_loaded(const void *obj, const char *name, const char *file, int line) {
+  if (uvsql_orm_is_loaded(obj, name) != 1) {
+    fprintf(stderr,
+            "%s:%d: relationship %s is not loaded (use a loader option or "
+            "uvsql_session_load)\n",
+            file, line, name);
+    abort();
+  }
+}
+
+/* ------------------------------------------------------------------ collections */
+
+int uvsql__coll_push(uvsql_collection_t *c, void *obj) {
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 4;
+    void **v = realloc(c->items, cap * sizeof *v);
+    if (!v)
+      return UVSQL_ENOMEM;
+    c->items = v;
+    c->cap = cap;
+  }
+  c->items[c->n++] = obj;
+  return 0;
+}
+
+int uvsql__coll_has(const uvsql_collection_t *c, const void *obj) {
+  for (size_t i = 0; i < c->n; i++)
+    if (c->items[i] == obj)
+      return 1;
+  return 0;
+}
+
+static int coll_remove(uvsql_collection_t *c, const void *obj) {
+  for (size_t i = 0; i < c->n; i++)
+    if (c->items[i] == obj) {
+      memmove(c->items + i, c->items + i + 1, (c->n - i - 1) * sizeof *c->items);
+      c->n--;
+      return 1;
+    }
+  return 0;
+}
+
+void uvsql__coll_sort(const uvsql_relationship_t *r, uvsql_collection_t *c) {
+  if (r->order_by < 0 || c->n < 2)
+    return;
+  const uvsql_mapper_t *t = r->target;
+  size_t f = (size_t)r->order_by;
+  for (size_t i = 1; i < c->n; i++) { /* insertion sort: stable, and loads are mostly sorted */
+    void *x = c->items[i];
+    uvsql_value_t vx = uvsql__field_value(t, x, f);
+    size_t j = i;
+    while (j > 0) {
+      uvsql_value_t vy = uvsql__field_value(t, c->items[j - 1], f);
+      int gt;
+      if (vx.type == UVSQL_TYPE_TEXT && vy.type == UVSQL_TYPE_TEXT)
+        gt = strcmp(vy.u.s.ptr, vx.u.s.ptr) > 0;
+      else if (vx.type == UVSQL_TYPE_DOUBLE)
+        gt = vy.u.f64 > vx.u.f64;
+      else
+        gt = vy.type != UVSQL_TYPE_NULL && (vx.type == UVSQL_TYPE_NULL || vy.u.i64 > vx.u.i64);
+      if (!gt)
+        break;
+      c->items[j] = c->items[j - 1];
+      j--;
+    }
+    c->items[j] = x;
+  }
+}
+
+/* ------------------------------------------------------------------ changing links */
+
+static void *fk_ptr(const uvsql_relationship_t *r, void *obj) {
+  const uvsql_mapper_t *owner = r->kind == UVSQL_MANY_TO_ONE ? r->m : r->target;
+  return (unsigned char *)obj + owner->model->fields[r->fk].offset;
+}
+
+/* The foreign key of `child` (the row holding it) points at `parent` from the next flush on;
+ * parent NULL: the key becomes NULL. */
+static int set_fk(const uvsql_relationship_t *r, void *holder, void *parent) {
+  void *f = fk_ptr(r, holder);
+  int rc = uvsql_orm_link(holder, f, parent);
+  if (rc == 0 && !parent)
+    rc = uvsql_orm_set_null(holder, f, 1);
+  return rc;
+}
+
+static int cascade_add_to(void *owner, const uvsql_relationship_t *r, void *other) {
+  uvsql__obj_t *h = uvsql__hdr(owner), *o = uvsql__hdr(other);
+  if (!h->session || o->session || !(r->flags & UVSQL_CASCADE_SAVE_UPDATE))
+    return 0;
+  return uvsql_session_add(h->session, other);
+}
+
+static uvsql_relationship_t *find(void *obj, const char *name, int many) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  uvsql_relationship_t *r = h ? uvsql_mapper_get_relationship(h->mapper, name) : NULL;
+  if (!r || uvsql__rel_many(r) != many)
+    return NULL;
+  return r;
+}
+
+/* The in-memory "other side" of parent.r gaining (add) or losing child. */
+static int back_side(uvsql_relationship_t *r, void *parent, void *child, int add) {
+  uvsql_relationship_t *b = r->back;
+  if (!b)
+    return 0;
+  if (uvsql__rel_many(b)) {
+    uvsql_collection_t *c = uvsql__rel_coll(b, child);
+    if (!add)
+      return coll_remove(c, parent), 0;
+    return uvsql__coll_has(c, parent) ? 0 : uvsql__coll_push(c, parent);
+  }
+  void **ref = uvsql__rel_ref(b, child);
+  if (add) {
+    void *old = *ref;
+    if (old && old != parent && uvsql__rel_many(r))
+      coll_remove(uvsql__rel_coll(r, old), child); /* it moves from old to parent */
+    *ref = parent;
+    uvsql__hdr(child)->rel_loaded |= UINT64_C(1) << b->index;
+  } else if (*ref == parent) {
+    *ref = NULL;
+  }
+  return 0;
+}
+
+int uvsql_orm_append(void *parent, const char *name, void *child) {
+  uvsql_relationship_t *r = find(parent, name, 1);
+  uvsql__obj_t *ch = uvsql__obj_check(child);
+  if (!r || !ch || ch->mapper != r->target)
+    return UVSQL_EINVALID_ARGUMENT;
+  uvsql_collection_t *c = uvsql__rel_coll(r, parent);
+  if (uvsql__coll_has(c, child))
+    return 0;
+  int rc = uvsql__coll_push(c, child);
+  if (!rc)
+    rc = back_side(r, parent, child, 1);
+  if (!rc && r->kind == UVSQL_ONE_TO_MANY)
+    rc = set_fk(r, child, parent);
+  uvsql_session_t *s = uvsql__hdr(parent)->session;
+  if (!rc && r->kind == UVSQL_MANY_TO_MANY && s)
+    uvsql__cascade_m2m_note(s, r, parent, child, 1);
+  if (!rc)
+    rc = cascade_add_to(parent, r, child);
+  return rc;
+}
+
+int uvsql_orm_remove(void *parent, const char *name, void *child) {
+  uvsql_relationship_t *r = find(parent, name, 1);
+  uvsql__obj_t *ch = uvsql__obj_check(child);
+  if (!r || !ch || ch->mapper != r->target)
+    return UVSQL_EINVALID_ARGUMENT;
+  if (!coll_remove(uvsql__rel_coll(r, parent), child))
+    return 0;
+  back_side(r, parent, child, 0);
+  uvsql_session_t *s = uvsql__hdr(parent)->session;
+  if (r->kind == UVSQL_MANY_TO_MANY && s)
+    uvsql__cascade_m2m_note(s, r, parent, child, 0);
+  if ((r->flags & UVSQL_CASCADE_DELETE_ORPHAN) && ch->session)
+    return uvsql_session_delete(ch->session, child);
+  if (r->kind == UVSQL_ONE_TO_MANY)
+    return set_fk(r, child, NULL);
+  return 0;
+}
+
+int uvsql_orm_set_ref(void *obj, const char *name, void *target) {
+  uvsql_relationship_t *r = find(obj, name, 0);
+  uvsql__obj_t *t = target ? uvsql__obj_check(target) : NULL;
+  if (!r || (target && (!t || t->mapper != r->target)))
+    return UVSQL_EINVALID_ARGUMENT;
+  void **ref = uvsql__rel_ref(r, obj), *old = *ref;
+  int rc = 0;
+  *ref = target;
+  uvsql__hdr(obj)->rel_loaded |= UINT64_C(1) << r->index;
+  if (r->kind == UVSQL_MANY_TO_ONE) {
+    rc = set_fk(r, obj, target);
+  } else { /* one-to-one: the key is in the target */
+    if (old && old != target)
+      rc = set_fk(r, old, NULL);
+    if (!rc && target)
+      rc = set_fk(r, target, obj);
+  }
+  if (!rc && r->back && old && old != target) { /* obj leaves old's side */
+    if (uvsql__rel_many(r->back))
+      coll_remove(uvsql__rel_coll(r->back, old), obj);
+    else if (*uvsql__rel_ref(r->back, old) == obj)
+      *uvsql__rel_ref(r->back, old) = NULL;
+  }
+  if (!rc && r->back && target) {
+    if (uvsql__rel_many(r->back)) {
+      uvsql_collection_t *c = uvsql__rel_coll(r->back, target);
+      if (!uvsql__coll_has(c, obj))
+        rc = uvsql__coll_push(c, obj);
+    } else {
+      *uvsql__rel_ref(r->back, target) = obj;
+    }
+  }
+  if (!rc && target)
+    rc = cascade_add_to(obj, r, target);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ save-update cascade */
+
+int uvsql__rel_cascade_add(uvsql_session_t *s, uvsql__obj_t *h) {
+  const uvsql_mapper_t *m = h->mapper;
+  if (h->state == UVSQL_OBJ_PENDING) { /* made by the program: what it holds is complete */
+    h->rel_loaded = m->nrels == 64 ? ~UINT64_C(0) : (UINT64_C(1) << m->nrels) - 1;
+    for (size_t i = 0; i < m->nrels; i++)
+      if (uvsql__rel_many(m->rels[i]))
+        uvsql__rel_coll(m->rels[i], h->body)->loaded = 1;
+  }
+  for (size_t i = 0; i < m->nrels; i++) {
+    uvsql_relationship_t *r = m->rels[i];
+    if (uvsql__rel_many(r)) {
+      uvsql_collection_t *c = uvsql__rel_coll(r, h->body);
+      for (size_t k = 0; k < c->n; k++) {
+        int rc = 0;
+        if (r->kind == UVSQL_ONE_TO_MANY && uvsql__hdr(c->items[k])->state != UVSQL_OBJ_PERSISTENT)
+          rc = set_fk(r, c->items[k], h->body);
+        if (!rc && r->kind == UVSQL_MANY_TO_MANY && h->state == UVSQL_OBJ_PENDING)
+          uvsql__cascade_m2m_note(s, r, h->body, c->items[k], 1);
+        if (!rc && !uvsql__hdr(c->items[k])->session && (r->flags & UVSQL_CASCADE_SAVE_UPDATE))
+          rc = uvsql_session_add(s, c->items[k]);
+        if (rc)
+          return rc;
+      }
+    } else {
+      void *t = *uvsql__rel_ref(r, h->body);
+      if (!t)
+        continue;
+      int rc = 0;
+      if (h->state == UVSQL_OBJ_PENDING)
+        rc = r->kind == UVSQL_MANY_TO_ONE ? set_fk(r, h->body, t) : set_fk(r, t, h->body);
+      if (!rc && !uvsql__hdr(t)->session && (r->flags & UVSQL_CASCADE_SAVE_UPDATE))
+        rc = uvsql_session_add(s, t);
+      if (rc)
+        return rc;
+    }
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ int64 map */
+
+static size_t slot(int64_t k, size_t cap) {
+  uint64_t x = (uint64_t)k * 0x9e3779b97f4a7c15u;
+  return (size_t)(x >> 17) & (cap - 1);
+}
+
+int uvsql__i64map_put(uvsql__i64map_t *mp, int64_t k, void *v) {
+  if ((mp->n + 1) * 2 > mp->cap) {
+    size_t cap = mp->cap ? mp->cap * 2 : 64;
+    int64_t *keys = malloc(cap * sizeof *keys);
+    void **vals = calloc(cap, sizeof *vals);
+    if (!keys || !vals) {
+      free(keys);
+      free(vals);
+      return UVSQL_ENOMEM;
+    }
+    for (size_t i = 0; i < mp->cap; i++) {
+      if (!mp->vals[i])
+        continue;
+      size_t j = slot(mp->keys[i], cap);
+      while (vals[j])
+        j = (j + 1) & (cap - 1);
+      keys[j] = mp->keys[i];
+      vals[j] = mp->vals[i];
+    }
+    free(mp->keys);
+    free(mp->vals);
+    mp->keys = keys;
+    mp->vals = vals;
+    mp->cap = cap;
+  }
+  size_t j = slot(k, mp->cap);
+  while (mp->vals[j] && mp->keys[j] != k)
+    j = (j + 1) & (mp->cap - 1);
+  if (!mp->vals[j])
+    mp->n++;
+  mp->keys[j] = k;
+  mp->vals[j] = v;
+  return 0;
+}
+
+void *uvsql__i64map_get(const uvsql__i64map_t *mp, int64_t k) {
+  if (!mp->cap)
+    return NULL;
+  for (size_t j = slot(k, mp->cap); mp->vals[j]; j = (j + 1) & (mp->cap - 1))
+    if (mp->keys[j] == k)
+      return mp->vals[j];
+  return NULL;
+}
+
+void uvsql__i64map_free(uvsql__i64map_t *mp) {
+  free(mp->keys);
+  free(mp->vals);
+  memset(mp, 0, sizeof *mp);
+}
