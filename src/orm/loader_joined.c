@@ -198,7 +198,9 @@ static void xq_rows(uvsql_future_t *f, void *data) {
   x->res = calloc(1, sizeof *x->res);
   x->outs = calloc(nk ? nk : 1, sizeof *x->outs);
   if (!x->res || !x->outs) {
-    uvsql__session_custom_done(x->s, NULL, NULL, NULL);
+    uvsql_error_t err;
+    uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory loading rows");
+    uvsql__session_custom_done(x->s, NULL, NULL, &err);
     return;
   }
   if (uvsql__joined_rows(x->s, x->q, uvsql_future_value(f), x->res, x->outs, &x->err)) {
