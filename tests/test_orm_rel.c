@@ -4,15 +4,16 @@
  * many-to-one answered from the identity map without a query; a self-referential tree
  * loaded three levels deep with chained selectinload; many-to-many add / remove /
  * delete-orphan checked in the secondary table with Core queries; one-to-many cascades
- * (save-update, delete, delete-orphan). Statements are counted through the engine's echo
- * log. Each behaviour is one function taking a URL; each backend one TEST. */
+ * (save-update, delete, delete-orphan); one-to-one; loader defaults and raiseload. Statements are
+ * counted through the engine's echo log. Each behaviour is one function taking a URL; each backend
+ * one TEST. */
 #include "backend.h"
 #include "uvsql/orm.h"
 
 #define AUTHOR_FIELDS(X)                                                                           \
   X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
   X(name, STRING(50), UVSQL_NOT_NULL)
-#define AUTHOR_RELS(X) X(books, MANY(book_t))
+#define AUTHOR_RELS(X) X(books, MANY(book_t)) X(profile, ONE(profile_t))
 UVSQL_MODEL_REL(author_t, "author", AUTHOR_FIELDS, AUTHOR_RELS)
 
 #define BOOK_FIELDS(X)                                                                             \
@@ -21,6 +22,13 @@ UVSQL_MODEL_REL(author_t, "author", AUTHOR_FIELDS, AUTHOR_RELS)
   X(author_id, INT64, 0)
 #define BOOK_RELS(X) X(author, ONE(author_t))
 UVSQL_MODEL_REL(book_t, "book", BOOK_FIELDS, BOOK_RELS)
+
+#define PROFILE_FIELDS(X)                                                                          \
+  X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
+  X(bio, STRING(50), UVSQL_NOT_NULL)                                                               \
+  X(author_id, INT64, 0)
+#define PROFILE_RELS(X) X(author, ONE(author_t))
+UVSQL_MODEL_REL(profile_t, "profile", PROFILE_FIELDS, PROFILE_RELS)
 
 #define CATEGORY_FIELDS(X)                                                                         \
   X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
@@ -64,9 +72,9 @@ typedef struct {
   fixture_t fx;
   sqllog_t log;
   uvsql_registry_t *reg;
-  uvsql_mapper_t *authors, *books, *cats, *students, *courses;
+  uvsql_mapper_t *authors, *books, *profiles, *cats, *students, *courses;
   uvsql_table_t *enroll;
-  char ta[64], tb[64], tc[64], ts[64], tco[64], te[64];
+  char ta[64], tb[64], tp[64], tc[64], ts[64], tco[64], te[64];
 } orm_t;
 
 static void await_ok(uvsql_future_t *f) {
@@ -91,16 +99,19 @@ static orm_t *orm_open(const char *url) {
   snprintf(o->ta, sizeof o->ta, "%s", test_unique_name("author"));
   snprintf(o->tb, sizeof o->tb, "%s", test_unique_name("book"));
   snprintf(o->tc, sizeof o->tc, "%s", test_unique_name("category"));
+  snprintf(o->tp, sizeof o->tp, "%s", test_unique_name("profile"));
   snprintf(o->ts, sizeof o->ts, "%s", test_unique_name("student"));
   snprintf(o->tco, sizeof o->tco, "%s", test_unique_name("course"));
   snprintf(o->te, sizeof o->te, "%s", test_unique_name("enrollment"));
   o->reg = uvsql_registry_new(NULL);
   ASSERT(o->authors = uvsql_registry_map_table(o->reg, author_t_model(), o->ta, &err));
   ASSERT(o->books = uvsql_registry_map_table(o->reg, book_t_model(), o->tb, &err));
+  ASSERT(o->profiles = uvsql_registry_map_table(o->reg, profile_t_model(), o->tp, &err));
   ASSERT(o->cats = uvsql_registry_map_table(o->reg, category_t_model(), o->tc, &err));
   ASSERT(o->students = uvsql_registry_map_table(o->reg, student_t_model(), o->ts, &err));
   ASSERT(o->courses = uvsql_registry_map_table(o->reg, course_t_model(), o->tco, &err));
   ASSERT(uvsql_mapper_references(o->books, "author_id", ref(fk, o->ta), UVSQL_FK_NO_ACTION));
+  ASSERT(uvsql_mapper_references(o->profiles, "author_id", ref(fk, o->ta), UVSQL_FK_NO_ACTION));
   ASSERT(uvsql_mapper_references(o->cats, "parent_id", ref(fk, o->tc), UVSQL_FK_NO_ACTION));
   o->enroll = uvsql_table(uvsql_registry_metadata(o->reg), o->te);
   uvsql_column_references(uvsql_column(o->enroll, "student_id", UVSQL_SQL_BIGINT, UVSQL_NOT_NULL),
@@ -120,6 +131,14 @@ static orm_t *orm_open(const char *url) {
                                 offsetof(book_t, author), "author_id", 0, &err);
   ASSERT(ba);
   ASSERT(uvsql_relationship_back_populates(ab, ba));
+  /* author.profile (one-to-one, the key in profile) <-> profile.author */
+  uvsql_relationship_t *ap =
+      uvsql_mapper_relationship(o->authors, "profile", UVSQL_ONE_TO_ONE, o->profiles,
+                                offsetof(author_t, profile), "author_id", 0, &err);
+  uvsql_relationship_t *pa =
+      uvsql_mapper_relationship(o->profiles, "author", UVSQL_MANY_TO_ONE, o->authors,
+                                offsetof(profile_t, author), "author_id", 0, &err);
+  ASSERT(ap && pa && uvsql_relationship_back_populates(ap, pa));
   /* the adjacency list */
   uvsql_relationship_t *cc = uvsql_mapper_relationship(o->cats, "children", UVSQL_ONE_TO_MANY,
                                                        o->cats, offsetof(category_t, children),
@@ -353,6 +372,118 @@ static void lazy_and_identity(const char *url) {
   orm_close(o);
 }
 
+static void loader_defaults(const char *url) {
+  orm_t *o = orm_open(url);
+  uvsql_session_t *s = session(o);
+  author_t *a = named(o->authors, NULL, "ann");
+  ASSERT_OK(uvsql_orm_append(a, "books", named(o->books, NULL, "a1")), NOERR);
+  ASSERT_OK(uvsql_session_add(s, a), NOERR);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  uvsql_relationship_t *books = uvsql_mapper_get_relationship(o->authors, "books");
+  /* a default of selectin: a query without options loads the books */
+  ASSERT(uvsql_relationship_loader(books, UVSQL_LOAD_SELECTIN));
+  uvsql_orm_query_t *q = query_of(o->authors, NULL, 0);
+  uvsql_load_option_t lazy = UVSQL_LAZYLOAD("books");
+  uvsql_orm_query_t *ql = query_of(o->authors, &lazy, 1); /* an option overrides the default */
+  s = session(o);
+  o->log.selects = 0;
+  uvsql_orm_result_t *r = run_query(s, q);
+  ASSERT_INT_EQ(o->log.selects, 2);
+  a = uvsql_orm_result_first(r);
+  ASSERT_INT_EQ(uvsql_orm_is_loaded(a, "books"), 1);
+  ASSERT_INT_EQ(a->books.n, 1);
+  uvsql_orm_result_free(r);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  s = session(o);
+  r = run_query(s, ql);
+  a = uvsql_orm_result_first(r);
+  ASSERT_INT_EQ(uvsql_orm_is_loaded(a, "books"), 0);
+  /* raiseload: never loaded, and asking says so */
+  ASSERT(uvsql_relationship_loader(books, UVSQL_LOAD_RAISE));
+  uvsql_future_t *f = uvsql_session_load(s, a, "books", NULL, NULL);
+  const uvsql_error_t *err = AWAIT_ERR(f, UVSQL_EINVALID_ARGUMENT);
+  ASSERT_STR_CONTAINS(err->message, "raiseload");
+  uvsql_future_unref(f);
+  ASSERT_INT_EQ(uvsql_orm_is_loaded(a, "books"), 0);
+  uvsql_orm_result_free(r);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  uvsql_orm_query_free(q);
+  uvsql_orm_query_free(ql);
+  orm_close(o);
+}
+
+TEST(orm_rel_loader_defaults_pg) {
+  loader_defaults(test_pg_url());
+}
+TEST(orm_rel_loader_defaults_mariadb) {
+  loader_defaults(test_mariadb_url());
+}
+TEST(orm_rel_loader_defaults_sqlite) {
+  loader_defaults(test_sqlite_url());
+}
+
+/* ------------------------------------------------------------------ one-to-one, joined many-to-one
+ */
+
+static void one_to_one(const char *url) {
+  orm_t *o = orm_open(url);
+  uvsql_session_t *s = session(o);
+  author_t *a = named(o->authors, NULL, "ann"), *b = named(o->authors, NULL, "bob");
+  profile_t *p = named(o->profiles, NULL, "likes C");
+  ASSERT_OK(uvsql_orm_set_ref(a, "profile", p), NOERR);
+  ASSERT(p->author == a); /* back_populates */
+  ASSERT_OK(uvsql_orm_append(a, "books", named(o->books, NULL, "a1")), NOERR);
+  ASSERT_OK(uvsql_session_add(s, a), NOERR); /* save-update: the profile and the book too */
+  ASSERT_OK(uvsql_session_add(s, b), NOERR);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(p->author_id, a->id);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+
+  uvsql_load_option_t opts[2] = {UVSQL_JOINEDLOAD("profile"), UVSQL_SELECTINLOAD("profile")};
+  for (int k = 0; k < 2; k++) {
+    uvsql_orm_query_t *q = query_of(o->authors, &opts[k], 1);
+    s = session(o);
+    o->log.selects = 0;
+    uvsql_orm_result_t *r = run_query(s, q);
+    ASSERT_INT_EQ(o->log.selects, k == 0 ? 1 : 2);
+    ASSERT_INT_EQ(uvsql_orm_result_count(r), 2);
+    a = uvsql_orm_result_at(r, 0);
+    b = uvsql_orm_result_at(r, 1);
+    ASSERT_STR_EQ(a->profile->bio, "likes C");
+    ASSERT(a->profile->author == a);
+    ASSERT_INT_EQ(uvsql_orm_is_loaded(b, "profile"), 1);
+    ASSERT(b->profile == NULL);
+    uvsql_orm_result_free(r);
+    await_ok(uvsql_session_close(s, NULL, NULL));
+    uvsql_orm_query_free(q);
+  }
+  /* joined many-to-one: books with their author, one statement */
+  uvsql_load_option_t ja = UVSQL_JOINEDLOAD("author");
+  uvsql_orm_query_t *q = query_of(o->books, &ja, 1);
+  s = session(o);
+  o->log.selects = 0;
+  uvsql_orm_result_t *r = run_query(s, q);
+  ASSERT_INT_EQ(o->log.selects, 1);
+  book_t *bk = uvsql_orm_result_first(r);
+  ASSERT_STR_EQ(bk->author->name, "ann");
+  ASSERT_INT_EQ(uvsql_orm_is_loaded(bk->author, "books"), 0); /* the other side: not loaded */
+  uvsql_orm_result_free(r);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  uvsql_orm_query_free(q);
+  orm_close(o);
+}
+
+TEST(orm_rel_one_to_one_pg) {
+  one_to_one(test_pg_url());
+}
+TEST(orm_rel_one_to_one_mariadb) {
+  one_to_one(test_mariadb_url());
+}
+TEST(orm_rel_one_to_one_sqlite) {
+  one_to_one(test_sqlite_url());
+}
+
 TEST(orm_rel_lazy_and_identity_pg) {
   lazy_and_identity(test_pg_url());
 }
@@ -515,6 +646,23 @@ static void many_to_many(const char *url) {
   uvsql_core_stmt_free(cq);
   ASSERT_INT_EQ(count_rows(o, o->tco, NULL), 2);
   (void)k3;
+  uvsql_orm_result_free(r);
+  uvsql_orm_query_free(q);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  /* joinedload through the secondary table: the same graph in one statement */
+  s = session(o);
+  uvsql_load_option_t jopt = UVSQL_JOINEDLOAD("courses");
+  q = query_of(o->students, &jopt, 1);
+  o->log.selects = 0;
+  r = run_query(s, q);
+  ASSERT_INT_EQ(o->log.selects, 1);
+  ASSERT_INT_EQ(uvsql_orm_result_count(r), 2);
+  s1 = uvsql_orm_result_at(r, 0);
+  s2 = uvsql_orm_result_at(r, 1);
+  ASSERT_INT_EQ(uvsql_orm_is_loaded(s1, "courses"), 1);
+  ASSERT_INT_EQ(s1->courses.n, 0);
+  ASSERT_INT_EQ(s2->courses.n, 1);
+  ASSERT_INT_EQ(((course_t *)s2->courses.items[0])->id, k2);
   uvsql_orm_result_free(r);
   uvsql_orm_query_free(q);
   await_ok(uvsql_session_close(s, NULL, NULL));

@@ -71,6 +71,16 @@ void uvsql__rel_session_free(uvsql_session_t *s) {
   s->rel = NULL;
 }
 
+void uvsql__rel_forget(uvsql_session_t *s, uvsql__obj_t *h) {
+  relstate_t *st = s->rel;
+  void *obj = uvsql__body(h);
+  for (size_t i = 0; st && i < st->n;)
+    if (st->v[i].parent == obj || st->v[i].child == obj)
+      st->v[i] = st->v[--st->n];
+    else
+      i++;
+}
+
 /* ------------------------------------------------------------------ the cascade pass */
 
 static int cascade_delete(uvsql_session_t *s, uvsql__obj_t *h, int depth) {

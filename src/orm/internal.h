@@ -211,7 +211,8 @@ uvsql_future_t *uvsql__session_custom(uvsql_session_t *s, uvsql__custom_fn start
 void uvsql__session_custom_tx(uvsql_session_t *s);
 void uvsql__session_custom_done(uvsql_session_t *s, void *value, uvsql_value_free_cb free_cb,
                                 const uvsql_error_t *err);
-void uvsql__rel_session_free(uvsql_session_t *s); /* cascade.c: frees s->rel */
+void uvsql__rel_session_free(uvsql_session_t *s);            /* cascade.c: frees s->rel */
+void uvsql__rel_forget(uvsql_session_t *s, uvsql__obj_t *h); /* cascade.c: h leaves s */
 
 /* ------------------------------------------------------------------ flush (flush.c) */
 

@@ -132,6 +132,8 @@ int uvsql_session_expunge(uvsql_session_t *s, void *obj) {
       s->journal[i].obj = NULL;
       s->journal[i].old = NULL;
     }
+  if (s->rel)
+    uvsql__rel_forget(s, h); /* pending secondary rows must not outlive it either */
   h->flags &= (uint8_t)~UVSQL__OF_MARK_DELETE;
   h->state = h->state == UVSQL_OBJ_PENDING || h->state == UVSQL_OBJ_TRANSIENT ? UVSQL_OBJ_TRANSIENT
                                                                               : UVSQL_OBJ_DETACHED;
