@@ -468,6 +468,22 @@ static void one_to_one(const char *url) {
   book_t *bk = uvsql_orm_result_first(r);
   ASSERT_STR_EQ(bk->author->name, "ann");
   ASSERT_INT_EQ(uvsql_orm_is_loaded(bk->author, "books"), 0); /* the other side: not loaded */
+  /* a book without an author: there with the outer join, not with innerjoin */
+  book_t *lone = named(o->books, NULL, "lone");
+  ASSERT_OK(uvsql_orm_set_null(lone, &lone->author_id, 1), NOERR);
+  ASSERT_OK(uvsql_session_add(s, lone), NOERR);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  uvsql_orm_result_free(r);
+  r = run_query(s, q);
+  ASSERT_INT_EQ(uvsql_orm_result_count(r), 2);
+  ASSERT(((book_t *)uvsql_orm_result_at(r, 1))->author == NULL);
+  uvsql_orm_result_free(r);
+  uvsql_orm_query_free(q);
+  uvsql_load_option_t inner = UVSQL_JOINEDLOAD_INNER("author");
+  q = query_of(o->books, &inner, 1);
+  r = run_query(s, q);
+  ASSERT_INT_EQ(uvsql_orm_result_count(r), 1);
+  ASSERT(((book_t *)uvsql_orm_result_first(r))->author != NULL);
   uvsql_orm_result_free(r);
   await_ok(uvsql_session_close(s, NULL, NULL));
   uvsql_orm_query_free(q);

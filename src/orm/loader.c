@@ -177,6 +177,8 @@ static int add_option(uvsql_orm_query_t *q, const uvsql_load_option_t *o, uvsql_
       return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a query");
     if (!dot || !existed)
       kid->how = how;
+    if (!dot)
+      kid->flags = o->flags;
     if (!kid->path && !(kid->path = strndup(o->path, (size_t)(p - o->path) + len)))
       return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a query");
     node = kid;
@@ -211,7 +213,7 @@ static void add_joins(uvsql_orm_query_t *q) {
     if (r->kind == UVSQL_MANY_TO_ONE) {
       on = uvsql_eq(st, uvsql_from_col(root, m->model->fields[r->fk].name),
                     uvsql_from_col(k->from, tpk));
-      if (r->flags & UVSQL_REL_INNERJOIN)
+      if ((r->flags | k->flags) & UVSQL_REL_INNERJOIN)
         type = UVSQL_JOIN_INNER;
     } else if (r->kind == UVSQL_MANY_TO_MANY) {
       snprintf(alias, sizeof alias, "uvsql_s%zu", i);

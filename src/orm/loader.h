@@ -16,6 +16,7 @@ typedef struct uvsql__plan_s uvsql__plan_t;
 struct uvsql__plan_s {
   uvsql_relationship_t *r; /* NULL for the root */
   uvsql_loader_t how;
+  unsigned flags;     /* UVSQL_REL_INNERJOIN from the option */
   size_t depth;       /* root 0 */
   size_t col0;        /* JOINED: the target's first column in the row */
   uvsql_from_t *from; /* JOINED: the target's alias in the query */
