@@ -124,7 +124,7 @@ int uvsql__joined_rows(uvsql_session_t *s, const uvsql_orm_query_t *q, const uvs
       if ((rc = uvsql__load_row(s, kid->r->target, r, row, kid->col0, &child, err)) || !child)
         continue;
       if ((rc = uvsql__attach(kid->r, obj, child, (int)(fill[2 * (at - 1) + 1] >> k & 1))) ||
-          (rc = uvsql__objset_add(&outs[k], kid->r->target, child)))
+          (kid->nkids && (rc = uvsql__objset_add(&outs[k], kid->r->target, child))))
         uvsql__error_set(err, rc, "out of memory loading rows");
     }
   }

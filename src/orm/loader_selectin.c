@@ -169,7 +169,7 @@ static void rows_into(uvsql__load_t *ld, job_t *j, const uvsql_result_t *res) {
     }
     if (!child)
       continue;
-    if (uvsql__objset_add(&j->out, t, child)) {
+    if (j->node->nkids && uvsql__objset_add(&j->out, t, child)) { /* only a next level reads it */
       ld_oom(ld);
       return;
     }
