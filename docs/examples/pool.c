@@ -23,7 +23,7 @@ int main(int argc, char **argv) {
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
   opt.pool_size = 2;             /* connections kept open */
   opt.max_overflow = 1;          /* one more under load, closed when released */
-  opt.pool_timeout = 0.2;        /* seconds a checkout waits before UVSQL_EPOOL_TIMEOUT */
+  opt.pool_timeout = 2.0;        /* seconds a checkout waits before UVSQL_EPOOL_TIMEOUT */
   opt.pool_recycle = 3600;       /* replace connections older than an hour */
   opt.pool_pre_ping = 1;         /* test a connection with a round trip at checkout */
   opt.pool_reset_on_return = 1;  /* roll back what a released connection left open */
