@@ -511,6 +511,65 @@ TEST(error_in_pipeline_does_not_affect_next) {
   test_loop_close(loop);
 }
 
+/* Identical requests pipelined behind a new statement's Parse run that statement without
+ * waiting for it (one Parse for all); if the Parse fails, each reports the Parse's error. */
+TEST(identical_requests_behind_a_failed_parse_report_its_error) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_t *t[3];
+  for (int i = 0; i < 3; i++)
+    t[i] = submit(dc, "SELEC 4", NULL, 0);
+  treq_t *ok = submit(dc, "SELECT 5", NULL, 0);
+  wait_req(loop, ok);
+  for (int i = 0; i < 3; i++) {
+    ASSERT_ERR(t[i]->err.code, UVSQL_EPROGRAMMING);
+    ASSERT_STR_EQ(t[i]->err.sqlstate, "42601");
+    ASSERT_STR_CONTAINS(t[i]->err.message, "syntax error");
+    treq_free(t[i]);
+  }
+  ASSERT_INT_EQ(cell_i64(ok->result, 0, 0), 5);
+  treq_free(ok);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+TEST(identical_requests_behind_a_parse_share_it) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_t *t[5];
+  for (int i = 0; i < 5; i++) {
+    uvsql_value_t p[] = {UVSQL_V_INT64(i)};
+    t[i] = submit(dc, "SELECT $1::int8 * 2", p, 1);
+  }
+  wait_req(loop, t[4]);
+  for (int i = 0; i < 5; i++) {
+    ASSERT_OK(t[i]->err.code, &t[i]->err);
+    ASSERT_INT_EQ(cell_i64(t[i]->result, 0, 0), 2 * i);
+    treq_free(t[i]);
+  }
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* Another statement between two identical ones may change how the text parses: the second
+ * then gets its own Parse, and succeeds where the first failed. */
+TEST(a_statement_between_identical_requests_gets_them_parsed_apart) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_t *a = submit(dc, "SELECT count(*) FROM parsed_apart", NULL, 0);
+  treq_t *mk = submit(dc, "CREATE TEMP TABLE parsed_apart (x int)", NULL, 0);
+  treq_t *b = submit(dc, "SELECT count(*) FROM parsed_apart", NULL, 0);
+  wait_req(loop, b);
+  ASSERT_ERR(a->err.code, UVSQL_EPROGRAMMING);
+  ASSERT_STR_EQ(a->err.sqlstate, "42P01");
+  ASSERT_OK(mk->err.code, &mk->err);
+  ASSERT_OK(b->err.code, &b->err);
+  ASSERT_INT_EQ(cell_i64(b->result, 0, 0), 0);
+  treq_free(a), treq_free(mk), treq_free(b);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
 TEST(multi_statement_text_between_pipelined_requests) {
   uv_loop_t *loop = test_loop();
   uvsql__dconn_t *dc = open_pg(loop, 100);

@@ -57,6 +57,7 @@ struct uvsql__pg_stmt_s {
   int binary;    /* 0 unknown yet, 1 every result column decodes in binary, -1 not all */
   int refs;      /* one for the cache while listed, one per request in flight */
   int listed;    /* in the cache's table and LRU list */
+  uvsql_error_t *parse_err; /* its Parse failed: what requests that borrowed it report */
   uint64_t hash;
   char *key; /* sql, NUL, then the parameter OIDs */
   size_t keylen;
@@ -164,15 +165,16 @@ typedef struct uvsql__pg_queue_s {
 } uvsql__pg_queue_t;
 
 /* req->state bits. */
-#define UVSQL__PG_RS_MULTI       0x01 /* several statements: simple query protocol */
-#define UVSQL__PG_RS_PREPARE     0x02 /* its sync group opens with a Parse */
-#define UVSQL__PG_RS_CANCEL      0x04 /* cancel asked while it waits behind others */
-#define UVSQL__PG_RS_CANCEL_SENT 0x08 /* a cancel request went to the server */
-#define UVSQL__PG_RS_PREFAILED   0x10 /* never sent; driver_data is its uvsql_error_t* */
-#define UVSQL__PG_RS_INTERNAL    0x20 /* the driver's own (DEALLOCATE, SET): nobody waits */
-#define UVSQL__PG_RS_QUEUED      0x40 /* in pending */
-#define UVSQL__PG_RS_SENT        0x80 /* in sent */
+#define UVSQL__PG_RS_MULTI       0x01  /* several statements: simple query protocol */
+#define UVSQL__PG_RS_PREPARE     0x02  /* its sync group opens with a Parse */
+#define UVSQL__PG_RS_CANCEL      0x04  /* cancel asked while it waits behind others */
+#define UVSQL__PG_RS_CANCEL_SENT 0x08  /* a cancel request went to the server */
+#define UVSQL__PG_RS_PREFAILED   0x10  /* never sent; driver_data is its uvsql_error_t* */
+#define UVSQL__PG_RS_INTERNAL    0x20  /* the driver's own (DEALLOCATE, SET): nobody waits */
+#define UVSQL__PG_RS_QUEUED      0x40  /* in pending */
+#define UVSQL__PG_RS_SENT        0x80  /* in sent */
 #define UVSQL__PG_RS_SINGLE      0x100 /* a stream whose single-row mode is on (stream.c) */
+#define UVSQL__PG_RS_BORROWED    0x200 /* runs a statement whose Parse was still in flight */
 
 typedef struct uvsql__pg_conn_s {
   uvsql__dconn_t dc; /* first: the engine's handle is this struct */
@@ -206,6 +208,10 @@ typedef struct uvsql__pg_conn_s {
   int rd_prep_failed;
 
   uvsql__pg_cache_t cache;
+  /* The statement whose Parse went out last, if every group sent since runs it too: later
+   * requests for it may run it before the Parse is confirmed (pipeline.c, invariant 3).
+   * Compared, never dereferenced. */
+  const uvsql__pg_stmt_t *parse_stmt;
 
   /* the stream being read (the head of sent, with UVSQL__REQ_STREAM): stream.c */
   uvsql_result_t *st_batch; /* rows read and not yet handed over (< batch_rows) */

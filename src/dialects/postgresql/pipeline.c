@@ -20,8 +20,13 @@
  *  1. Results are read only for the head of `sent`; rd_* describe that head's group.
  *  2. Sending never calls a done callback; reading calls them one at a time and re-checks the
  *     connection after each (a callback may submit, cancel or close).
- *  3. A statement's cache entry is used (PQsendQueryPrepared) only once the server confirmed
- *     its Parse; while the Parse is in flight, other requests with the same text go unnamed.
+ *  3. A statement's cache entry is used (PQsendQueryPrepared) once the server confirmed its
+ *     Parse, or while its Parse is in flight if every group sent since that Parse runs the
+ *     same statement (pc->parse_stmt): nothing between them can change how the text parses,
+ *     so if the Parse fails, the requests that borrowed the name (UVSQL__PG_RS_BORROWED) get
+ *     the Parse's error in place of "prepared statement does not exist". Otherwise a request
+ *     whose statement's Parse is in flight goes unnamed. (A batch of identical INSERTs is
+ *     then parsed and planned once, not once per statement.)
  *     Binary results are asked for only when the first execution showed that every result
  *     column has a type decode.c reads in binary.
  *  4. Evicting a cached statement sends DEALLOCATE as a group of its own, after every group
@@ -279,6 +284,7 @@ static int send_deallocate(uvsql__pg_conn_t *pc, uvsql__pg_stmt_t *old) {
   uvsql__request_t *req;
   snprintf(sql, sizeof sql, "DEALLOCATE %s", old->name);
   uvsql__pg_stmt_unref(old);
+  pc->parse_stmt = NULL;
   req = internal_new(sql);
   if (!req)
     return 0; /* the statement stays on the server until the session ends; harmless */
@@ -311,7 +317,10 @@ static int send_one(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   if (!(req->flags & UVSQL__REQ_NO_PREPARE) && pc->cache.cap > 0) {
     stmt = uvsql__pg_cache_get(&pc->cache, req->sql, req->sql_len, p.types, n);
     if (stmt && !stmt->prepared) {
-      stmt = NULL; /* its Parse is still in flight (invariant 3) */
+      if (stmt == pc->parse_stmt)
+        req->state |= UVSQL__PG_RS_BORROWED; /* invariant 3 */
+      else
+        stmt = NULL; /* its Parse is in flight, and other groups went out since */
     } else if (!stmt) {
       stmt = uvsql__pg_cache_add(&pc->cache, req->sql, req->sql_len, p.types, n, &evicted);
       if (evicted && send_deallocate(pc, evicted) != 0) {
@@ -323,6 +332,8 @@ static int send_one(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
         req->state |= UVSQL__PG_RS_PREPARE;
     }
   }
+  pc->parse_stmt =
+      stmt && (req->state & (UVSQL__PG_RS_PREPARE | UVSQL__PG_RS_BORROWED)) ? stmt : NULL;
   if (!stmt) {
     ok = PQsendQueryParams(pc->pg, req->sql, n, p.types, p.values, p.lengths, p.formats, 0);
   } else {
@@ -341,6 +352,7 @@ static int send_one(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
 /* Leaves pipeline mode and sends a multi-statement request with the simple protocol. */
 static int send_multi(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   int ok = PQexitPipelineMode(pc->pg) && PQsendQuery(pc->pg, req->sql);
+  pc->parse_stmt = NULL;
   move_to_sent(pc, req);
   if (!ok)
     return -1;
@@ -418,8 +430,10 @@ static void after_session_reset(uvsql__pg_conn_t *pc, const char *tag) {
   if (!tag || (strcmp(tag, "DISCARD ALL") != 0 && strcmp(tag, "DEALLOCATE ALL") != 0 &&
                strcmp(tag, "RESET") != 0))
     return;
-  if (strcmp(tag, "RESET") != 0)
+  if (strcmp(tag, "RESET") != 0) {
     uvsql__pg_cache_free(&pc->cache);
+    pc->parse_stmt = NULL;
+  }
   ds = PQparameterStatus(pc->pg, "DateStyle");
   if (ds && strncmp(ds, "ISO", 3) != 0)
     (void)uvsql__pg_submit_internal_first(pc, "SET DateStyle = ISO");
@@ -447,10 +461,17 @@ static void complete(uvsql__pg_conn_t *pc) {
   }
   if (stmt) {
     if (req->state & UVSQL__PG_RS_PREPARE) {
-      if (prep_failed)
+      if (pc->parse_stmt == stmt)
+        pc->parse_stmt = NULL; /* confirmed or failed: nothing left to borrow */
+      if (prep_failed) {
         uvsql__pg_cache_remove(&pc->cache, stmt);
-      else
+        if (!stmt->parse_err && (stmt->parse_err = malloc(sizeof *stmt->parse_err)))
+          *stmt->parse_err = err;
+      } else {
         stmt->prepared = 1;
+      }
+    } else if ((req->state & UVSQL__PG_RS_BORROWED) && err.code && stmt->parse_err) {
+      err = *stmt->parse_err; /* invariant 3: the Parse's own error, not "does not exist" */
     }
     if (err.code && stmt->listed && strcmp(err.sqlstate, "26000") == 0) {
       /* the server no longer has it (DEALLOCATE ALL, DISCARD ALL): prepare it again next time */

@@ -79,6 +79,7 @@ uvsql__pg_stmt_t *uvsql__pg_cache_get(uvsql__pg_cache_t *c, const char *sql, siz
 
 void uvsql__pg_stmt_unref(uvsql__pg_stmt_t *s) {
   if (s && --s->refs == 0) {
+    free(s->parse_err);
     free(s->key);
     free(s);
   }
