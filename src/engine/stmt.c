@@ -61,16 +61,48 @@ static int b_seg(builder_t *b, int param) {
   return 0;
 }
 
-static int name_index(uvsql_stmt_t *st, const char *name, size_t n) {
-  for (size_t i = 0; i < st->nnames; i++)
-    if (strlen(st->names[i]) == n && memcmp(st->names[i], name, n) == 0)
-      return (int)i;
-  char **names = realloc(st->names, (st->nnames + 1) * sizeof *names);
-  if (!names)
+/* Open addressing over the names while a statement is built (generated statements can hold
+ * thousands of placeholders: a multi-row INSERT). Slots hold index + 1; 0 is empty. */
+typedef struct {
+  uint32_t *slots;
+  size_t mask;
+} namehash_t;
+
+static size_t name_hash(const char *s, size_t n) {
+  size_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (unsigned char)s[i]) * 16777619u;
+  return h;
+}
+
+static int name_is(const char *have, const char *name, size_t n) {
+  return strncmp(have, name, n) == 0 && have[n] == '\0';
+}
+
+/* The index of name among st's distinct names, added if new; h (may be NULL: a linear scan)
+ * has room for every name the statement can hold. */
+static int name_index(uvsql_stmt_t *st, namehash_t *h, const char *name, size_t n) {
+  size_t slot = 0;
+  if (h) {
+    for (slot = name_hash(name, n) & h->mask; h->slots[slot]; slot = (slot + 1) & h->mask)
+      if (name_is(st->names[h->slots[slot] - 1], name, n))
+        return (int)h->slots[slot] - 1;
+  } else {
+    for (size_t i = 0; i < st->nnames; i++)
+      if (name_is(st->names[i], name, n))
+        return (int)i;
+  }
+  /* capacity: 4, then doubled whenever nnames reaches a power of two */
+  if (st->nnames == 0 || (st->nnames >= 4 && (st->nnames & (st->nnames - 1)) == 0)) {
+    char **names = realloc(st->names, (st->nnames ? st->nnames * 2 : 4) * sizeof *names);
+    if (!names)
+      return UVSQL_ENOMEM;
+    st->names = names;
+  }
+  if (!(st->names[st->nnames] = strndup(name, n)))
     return UVSQL_ENOMEM;
-  st->names = names;
-  if (!(names[st->nnames] = strndup(name, n)))
-    return UVSQL_ENOMEM;
+  if (h)
+    h->slots[slot] = (uint32_t)st->nnames + 1;
   return (int)st->nnames++;
 }
 
@@ -175,7 +207,7 @@ int uvsql_text(uvsql_stmt_t **out, const char *sql, uvsql_error_t *err) {
       const char *name = ++p;
       while (isalnum((unsigned char)*p) || *p == '_')
         p++;
-      int idx = name_index(st, name, (size_t)(p - name));
+      int idx = name_index(st, NULL, name, (size_t)(p - name));
       if (idx < 0 || b_seg(&b, idx))
         goto fail;
     } else {
@@ -200,9 +232,19 @@ fail:
 int uvsql__text_marked(uvsql_stmt_t **out, const char *sql, size_t len, const size_t *marks,
                        size_t nmarks, uvsql_error_t *err) {
   uvsql_stmt_t *st = calloc(1, sizeof *st);
+  namehash_t h = {NULL, 0}, *hp = NULL;
   *out = NULL;
   if (!st)
     goto fail;
+  if (nmarks > 8) {
+    size_t nslots = 16;
+    while (nslots < 2 * nmarks)
+      nslots *= 2;
+    if (!(h.slots = calloc(nslots, sizeof *h.slots)))
+      goto fail;
+    h.mask = nslots - 1;
+    hp = &h;
+  }
   st->refs = 1;
   st->sql = malloc(len + 1);
   st->literal = malloc(len + 1);
@@ -223,7 +265,7 @@ int uvsql__text_marked(uvsql_stmt_t **out, const char *sql, size_t len, const si
       const char *name = sql + end + 1, *p = name;
       while (isalnum((unsigned char)*p) || *p == '_')
         p++;
-      int idx = name_index(st, name, (size_t)(p - name));
+      int idx = name_index(st, hp, name, (size_t)(p - name));
       if (idx < 0)
         goto fail;
       st->segs[i].param = idx;
@@ -232,9 +274,11 @@ int uvsql__text_marked(uvsql_stmt_t **out, const char *sql, size_t len, const si
   }
   st->literal[lit] = '\0';
   st->nsegs = nmarks + 1;
+  free(h.slots);
   *out = st;
   return 0;
 fail:
+  free(h.slots);
   uvsql_stmt_free(st);
   return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a statement");
 }
