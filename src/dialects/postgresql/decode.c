@@ -328,10 +328,11 @@ int uvsql__pg_decode(PGresult *res, uvsql_result_t **out, uvsql_error_t *err) {
       break;
     }
     for (int c = 0; c < nf && rc == 0; c++) {
-      if (PQgetisnull(res, row, c))
+      /* a value with bytes is not NULL: PQgetisnull only for the empty ones */
+      size_t len = (size_t)PQgetlength(res, row, c);
+      if (len == 0 && PQgetisnull(res, row, c))
         continue;
       const char *s = PQgetvalue(res, row, c);
-      size_t len = (size_t)PQgetlength(res, row, c);
       Oid oid = c < 64 ? oids[c] : PQftype(res, c);
       int bin = c < 64 ? binary[c] : PQfformat(res, c) == 1;
       rc = bin ? decode_binary(r, oid, s, len, &cells[c]) : decode_text(r, oid, s, len, &cells[c]);
