@@ -4,9 +4,9 @@
  * many-to-one answered from the identity map without a query; a self-referential tree
  * loaded three levels deep with chained selectinload; many-to-many add / remove /
  * delete-orphan checked in the secondary table with Core queries; one-to-many cascades
- * (save-update, delete, delete-orphan); one-to-one; loader defaults and raiseload. Statements are
- * counted through the engine's echo log. Each behaviour is one function taking a URL; each backend
- * one TEST. */
+ * (save-update, delete, also of collections not loaded, delete-orphan); one-to-one; loader defaults
+ * and raiseload. Statements are counted through the engine's echo log. Each behaviour is one
+ * function taking a URL; each backend one TEST. */
 #include "backend.h"
 #include "uvsql/orm.h"
 
@@ -742,6 +742,25 @@ static void cascades(const char *url) {
   ASSERT_INT_EQ(mv->author_id, c->id);
   snprintf(where, sizeof where, "author_id = %lld", (long long)c->id);
   ASSERT_INT_EQ(count_rows(o, o->tb, where), 1);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  /* delete cascade over a collection that is not loaded: the flush loads it first */
+  s = session(o);
+  uvsql_orm_query_t *q = query_of(o->authors, NULL, 0);
+  uvsql_orm_result_t *r = run_query(s, q);
+  ASSERT_INT_EQ(uvsql_orm_result_count(r), 2);
+  author_t *bob = uvsql_orm_result_first(r);
+  ASSERT_STR_EQ(bob->name, "bob");
+  ASSERT_INT_EQ(uvsql_orm_is_loaded(bob, "books"), 0);
+  snprintf(where, sizeof where, "author_id = %lld", (long long)bob->id);
+  ASSERT_INT_EQ(count_rows(o, o->tb, where), 2);
+  ASSERT_OK(uvsql_session_delete(s, bob), NOERR);
+  o->log.selects = 0;
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(o->log.selects, 1); /* bob's books */
+  ASSERT_INT_EQ(count_rows(o, o->tb, where), 0);
+  ASSERT_INT_EQ(count_rows(o, o->ta, NULL), 1);
+  uvsql_orm_result_free(r);
+  uvsql_orm_query_free(q);
   await_ok(uvsql_session_close(s, NULL, NULL));
   orm_close(o);
 }

@@ -365,7 +365,8 @@ uvsql_future_t *uvsql_session_close(uvsql_session_t *s, uvsql_future_cb cb, void
  *
  * Cascades (flags): SAVE_UPDATE (the default: adding an object to a session adds the objects
  * it refers to, at once and again at each flush), DELETE (deleting an object deletes the
- * objects of its loaded collection / reference), DELETE_ORPHAN (an object removed from the
+ * objects of its one-to-many collection / one-to-one reference, which the flush loads first
+ * when they are not loaded), DELETE_ORPHAN (an object removed from the
  * collection with uvsql_orm_remove is deleted). Foreign keys are set from the relationship at
  * flush (uvsql_orm_link); many-to-many rows are inserted in and deleted from the secondary
  * table at flush. Collections are changed with uvsql_orm_append / uvsql_orm_remove and
