@@ -537,39 +537,43 @@ static void tree(const char *url) {
   ASSERT_INT_EQ(count_rows(o, o->tc, NULL), 1 + 3 + 6 + 6);
   ASSERT_INT_EQ(count_rows(o, o->tc, "parent_id IS NULL"), 1);
 
-  s = session(o);
-  uvsql_load_option_t opts[] = {UVSQL_SELECTINLOAD("children"),
-                                UVSQL_SELECTINLOAD("children.children")};
-  uvsql_orm_query_t *q = query_of(o->cats, opts, 2);
-  uvsql_where(uvsql_orm_query_stmt(q),
-              uvsql_is_null(uvsql_orm_query_stmt(q), uvsql_mapper_col(o->cats, "parent_id")));
-  o->log.selects = 0;
-  uvsql_orm_result_t *r = run_query(s, q);
-  ASSERT_INT_EQ(o->log.selects, 3); /* roots, children, grandchildren */
-  ASSERT_INT_EQ(uvsql_orm_result_count(r), 1);
-  category_t *top = uvsql_orm_result_first(r);
-  ASSERT_STR_EQ(top->name, "root");
-  ASSERT_INT_EQ(uvsql_orm_is_loaded(top, "children"), 1);
-  ASSERT_INT_EQ(top->children.n, 3);
-  for (int i = 0; i < 3; i++) {
-    category_t *c = top->children.items[i];
-    snprintf(name, sizeof name, "c%d", i);
-    ASSERT_STR_EQ(c->name, name);
-    ASSERT(c->parent == top);
-    ASSERT_INT_EQ(uvsql_orm_is_loaded(c, "children"), 1);
-    ASSERT_INT_EQ(c->children.n, 2);
-    for (int k = 0; k < 2; k++) {
-      category_t *g = c->children.items[k];
-      snprintf(name, sizeof name, "c%d.%d", i, k);
-      ASSERT_STR_EQ(g->name, name);
-      ASSERT(g->parent == c);
-      /* the fourth level was not asked for */
-      ASSERT_INT_EQ(uvsql_orm_is_loaded(g, "children"), 0);
+  /* the same three levels with chained selectin (3 statements) and chained joins (1) */
+  uvsql_load_option_t opts[2][2] = {
+      {UVSQL_SELECTINLOAD("children"), UVSQL_SELECTINLOAD("children.children")},
+      {UVSQL_JOINEDLOAD("children"), UVSQL_JOINEDLOAD("children.children")}};
+  for (int way = 0; way < 2; way++) {
+    s = session(o);
+    uvsql_orm_query_t *q = query_of(o->cats, opts[way], 2);
+    uvsql_where(uvsql_orm_query_stmt(q),
+                uvsql_is_null(uvsql_orm_query_stmt(q), uvsql_mapper_col(o->cats, "parent_id")));
+    o->log.selects = 0;
+    uvsql_orm_result_t *r = run_query(s, q);
+    ASSERT_INT_EQ(o->log.selects, way == 0 ? 3 : 1); /* roots, children, grandchildren */
+    ASSERT_INT_EQ(uvsql_orm_result_count(r), 1);
+    category_t *top = uvsql_orm_result_first(r);
+    ASSERT_STR_EQ(top->name, "root");
+    ASSERT_INT_EQ(uvsql_orm_is_loaded(top, "children"), 1);
+    ASSERT_INT_EQ(top->children.n, 3);
+    for (int i = 0; i < 3; i++) {
+      category_t *c = top->children.items[i];
+      snprintf(name, sizeof name, "c%d", i);
+      ASSERT_STR_EQ(c->name, name);
+      ASSERT(c->parent == top);
+      ASSERT_INT_EQ(uvsql_orm_is_loaded(c, "children"), 1);
+      ASSERT_INT_EQ(c->children.n, 2);
+      for (int k = 0; k < 2; k++) {
+        category_t *g = c->children.items[k];
+        snprintf(name, sizeof name, "c%d.%d", i, k);
+        ASSERT_STR_EQ(g->name, name);
+        ASSERT(g->parent == c);
+        /* the fourth level was not asked for */
+        ASSERT_INT_EQ(uvsql_orm_is_loaded(g, "children"), 0);
+      }
     }
+    uvsql_orm_result_free(r);
+    uvsql_orm_query_free(q);
+    await_ok(uvsql_session_close(s, NULL, NULL));
   }
-  uvsql_orm_result_free(r);
-  uvsql_orm_query_free(q);
-  await_ok(uvsql_session_close(s, NULL, NULL));
   orm_close(o);
 }
 

@@ -463,8 +463,9 @@ typedef struct uvsql_orm_query_s uvsql_orm_query_t;
 
 /* An ORM query of m with loader options (copied; paths resolved now): its Core select
  * (uvsql_orm_query_stmt) selects m's columns FROM m's table, plus a LEFT OUTER JOIN and the
- * columns of each joined relationship (only at the first level: "books", not
- * "books.reviews", which becomes selectin). Add where/order_by/limit to that select with
+ * columns of each joined relationship, chained ("books.reviews" joins twice; a joined
+ * relationship under a selectin one loads as selectin; INNER JOIN only at the first level).
+ * Add where/order_by/limit to that select with
  * the Core API before executing. NULL with err filled (unknown relationship, OOM).
  * The caller owns the query (uvsql_orm_query_free), and keeps it alive until every future
  * of uvsql_session_execute_query on it has settled. */

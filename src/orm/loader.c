@@ -6,8 +6,8 @@
  *
  * Invariants:
  *  1. A plan node's relationship belongs to its parent node's target mapper (the root's is
- *     the query's mapper). JOINED is honoured only for the root's children; deeper JOINED
- *     nodes load as SELECTIN.
+ *     the query's mapper). JOINED is honoured under the root and under JOINED nodes (a chain
+ *     of LEFT OUTER JOINs); a JOINED node under a SELECTIN one loads as SELECTIN.
  *  2. A joined node's columns are the target's fields, in order, from column col0 of the
  *     row; the root's are columns 0 .. nfields-1.
  *  3. A parent's relationship is filled only if it was not loaded when the query saw the
@@ -189,53 +189,62 @@ static int add_option(uvsql_orm_query_t *q, const uvsql_load_option_t *o, uvsql_
 }
 
 /* LEFT OUTER JOIN (INNER with UVSQL_REL_INNERJOIN on a many-to-one) of each joined child of
- * the root, its columns appended to the select list. */
-static void add_joins(uvsql_orm_query_t *q) {
+ * p, whose rows come from `from` (mapper m), its columns appended to the select list; then
+ * the same for its own joined children (a chain "books.reviews" joins twice). */
+static int add_joins(uvsql_orm_query_t *q, uvsql__plan_t *p, uvsql_from_t *from,
+                     const uvsql_mapper_t *m, size_t *col) {
   uvsql_core_stmt_t *st = q->stmt;
-  const uvsql_mapper_t *m = q->m;
-  uvsql_from_t *root = uvsql_table_from(m->table);
-  size_t col = m->model->nfields;
-  for (size_t i = 0; i < q->root.nkids; i++) {
-    uvsql__plan_t *k = q->root.kids[i];
+  for (size_t i = 0; i < p->nkids; i++) {
+    uvsql__plan_t *k = p->kids[i];
     if (k->how != UVSQL_LOAD_JOINED)
       continue;
+    uvsql__plan_t **v = realloc(q->joined, (q->njoined + 1) * sizeof *v);
+    if (!v)
+      return UVSQL_ENOMEM;
+    q->joined = v;
+    k->parent = p;
+    k->jindex = q->njoined;
+    q->joined[q->njoined++] = k;
     uvsql_relationship_t *r = k->r;
     const uvsql_mapper_t *t = r->target;
     char alias[40];
-    snprintf(alias, sizeof alias, "uvsql_j%zu", i);
+    snprintf(alias, sizeof alias, "uvsql_j%zu", q->njoined);
     k->from = uvsql_alias(st, t->table, alias);
-    k->col0 = col;
+    k->col0 = *col;
     add_columns(st, t, k->from);
-    col += t->model->nfields;
+    *col += t->model->nfields;
     const char *tpk = t->model->fields[t->pk[0]].name, *mpk = m->model->fields[m->pk[0]].name;
     uvsql_join_t type = UVSQL_JOIN_LEFT;
     uvsql_expr_t *on;
     if (r->kind == UVSQL_MANY_TO_ONE) {
-      on = uvsql_eq(st, uvsql_from_col(root, m->model->fields[r->fk].name),
+      on = uvsql_eq(st, uvsql_from_col(from, m->model->fields[r->fk].name),
                     uvsql_from_col(k->from, tpk));
-      if ((r->flags | k->flags) & UVSQL_REL_INNERJOIN)
+      if (((r->flags | k->flags) & UVSQL_REL_INNERJOIN) && p->depth == 0)
         type = UVSQL_JOIN_INNER;
     } else if (r->kind == UVSQL_MANY_TO_MANY) {
-      snprintf(alias, sizeof alias, "uvsql_s%zu", i);
+      snprintf(alias, sizeof alias, "uvsql_s%zu", q->njoined);
       uvsql_from_t *sec = uvsql_alias(st, r->secondary, alias);
       uvsql_select_join_item(
-          st, sec, uvsql_eq(st, uvsql_from_col(sec, r->sec_source), uvsql_from_col(root, mpk)),
+          st, sec, uvsql_eq(st, uvsql_from_col(sec, r->sec_source), uvsql_from_col(from, mpk)),
           UVSQL_JOIN_LEFT);
       on = uvsql_eq(st, uvsql_from_col(k->from, tpk), uvsql_from_col(sec, r->sec_target));
     } else {
       on = uvsql_eq(st, uvsql_from_col(k->from, t->model->fields[r->fk].name),
-                    uvsql_from_col(root, mpk));
+                    uvsql_from_col(from, mpk));
     }
     uvsql_select_join_item(st, k->from, on, type);
+    if (add_joins(q, k, k->from, t, col))
+      return UVSQL_ENOMEM;
   }
+  return 0;
 }
 
-/* Joined below the first level becomes selectin (invariant 1). */
-static void demote_deep_joins(uvsql__plan_t *p) {
+/* JOINED only under the root or another JOINED node (invariant 1); elsewhere SELECTIN. */
+static void demote_joins(uvsql__plan_t *p) {
   for (size_t i = 0; i < p->nkids; i++) {
-    if (p->depth >= 1 && p->kids[i]->how == UVSQL_LOAD_JOINED)
+    if (p->depth >= 1 && p->how != UVSQL_LOAD_JOINED && p->kids[i]->how == UVSQL_LOAD_JOINED)
       p->kids[i]->how = UVSQL_LOAD_SELECTIN;
-    demote_deep_joins(p->kids[i]);
+    demote_joins(p->kids[i]);
   }
 }
 
@@ -259,12 +268,16 @@ uvsql_orm_query_t *uvsql_orm_query(const uvsql_mapper_t *m, const uvsql_load_opt
     uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a query");
     goto fail;
   }
-  demote_deep_joins(&q->root);
+  demote_joins(&q->root);
   if (!(q->stmt = uvsql_orm_select(m))) {
     uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a query");
     goto fail;
   }
-  add_joins(q);
+  size_t col = m->model->nfields;
+  if (add_joins(q, &q->root, uvsql_table_from(m->table), m, &col)) {
+    uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a query");
+    goto fail;
+  }
   const uvsql_error_t *se = uvsql_core_stmt_error(q->stmt);
   if (se) {
     if (err)
@@ -282,9 +295,9 @@ uvsql_core_stmt_t *uvsql_orm_query_stmt(uvsql_orm_query_t *q) {
 }
 
 uvsql_from_t *uvsql_orm_query_from(uvsql_orm_query_t *q, const char *path) {
-  for (size_t i = 0; q && path && i < q->root.nkids; i++)
-    if (q->root.kids[i]->from && q->root.kids[i]->path && strcmp(q->root.kids[i]->path, path) == 0)
-      return q->root.kids[i]->from;
+  for (size_t i = 0; q && path && i < q->njoined; i++)
+    if (q->joined[i]->path && strcmp(q->joined[i]->path, path) == 0)
+      return q->joined[i]->from;
   return NULL;
 }
 
@@ -292,6 +305,7 @@ void uvsql_orm_query_free(uvsql_orm_query_t *q) {
   if (!q)
     return;
   plan_free(&q->root);
+  free(q->joined);
   uvsql_core_stmt_free(q->stmt);
   free(q);
 }

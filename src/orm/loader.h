@@ -16,11 +16,13 @@ typedef struct uvsql__plan_s uvsql__plan_t;
 struct uvsql__plan_s {
   uvsql_relationship_t *r; /* NULL for the root */
   uvsql_loader_t how;
-  unsigned flags;     /* UVSQL_REL_INNERJOIN from the option */
-  size_t depth;       /* root 0 */
-  size_t col0;        /* JOINED: the target's first column in the row */
-  uvsql_from_t *from; /* JOINED: the target's alias in the query */
-  char *path;         /* as given in the options, or NULL */
+  unsigned flags;        /* UVSQL_REL_INNERJOIN from the option */
+  size_t depth;          /* root 0 */
+  size_t col0;           /* JOINED: the target's first column in the row */
+  uvsql_from_t *from;    /* JOINED: the target's alias in the query */
+  uvsql__plan_t *parent; /* JOINED: the node whose objects it fills */
+  size_t jindex;         /* JOINED: its index in the query's joined[] */
+  char *path;            /* as given in the options, or NULL */
   uvsql__plan_t **kids;
   size_t nkids;
 };
@@ -29,6 +31,8 @@ struct uvsql_orm_query_s {
   const uvsql_mapper_t *m;
   uvsql_core_stmt_t *stmt;
   uvsql__plan_t root;
+  uvsql__plan_t **joined; /* every JOINED node, parents before children */
+  size_t njoined;
 };
 
 /* A growable list of distinct objects. */
@@ -50,9 +54,9 @@ void uvsql__selectin(uvsql_session_t *s, const uvsql__plan_t *node, void *const 
 void *uvsql__load_data(uvsql__load_t *ld);
 /* Adds one more (relationship, parents) job to a load about to start (lazy loading). */
 
-/* Fills the joined relationships of q's root children from r's rows; res gets the distinct
- * roots in order of first appearance. For each joined child k, outs[k] gets the distinct
- * objects loaded into it (the next level's parents). */
+/* Fills the joined relationships (q->joined) from r's rows; res gets the distinct roots in
+ * order of first appearance. For each joined node q->joined[k] that has children, outs[k]
+ * gets the distinct objects loaded into it (the parents of its selectin children). */
 int uvsql__joined_rows(uvsql_session_t *s, const uvsql_orm_query_t *q, const uvsql_result_t *r,
                        uvsql_orm_result_t *res, uvsql__objset_t *outs, uvsql_error_t *err);
 

@@ -4,9 +4,10 @@
  * order_by), and then runs the selectin loaders (loader_selectin.c) before it settles.
  *
  * Invariants:
- *  1. Each root object appears once in the result, at its first row; its joined
- *     relationships are filled only if they were not loaded when that row was read
- *     (loader.c invariant 3), and marked loaded even when the outer join found nothing.
+ *  1. Each root object appears once in the result, at its first row; an object's joined
+ *     relationships (at any depth of a joined chain) are filled only if they were not loaded
+ *     when the query met the object first (loader.c invariant 3), and marked loaded even
+ *     when the outer join found nothing.
  *  2. The operation holds the session's queue from its start to its end: nothing else runs
  *     on the connection in between, and the statements of one selectin level are all
  *     queued before the first result is read.
@@ -68,72 +69,122 @@ int uvsql__attach(const uvsql_relationship_t *r, void *parent, void *child, int 
   return 0;
 }
 
+/* Per joined node: which parents it fills (decided when the query meets a parent first). */
+typedef struct {
+  uvsql__i64map_t state; /* parent id -> FILL, FILL|MERGE, or SKIP (as a pointer value) */
+  void **filled;         /* parents being filled, for the final sort */
+  size_t n, cap;
+  uvsql__i64map_t kids; /* one-to-many children attached (several joined nodes repeat rows) */
+} jstate_t;
+
+#define J_FILL  1u
+#define J_MERGE 2u
+#define J_SKIP  4u
+
+static unsigned decide(jstate_t *js, const uvsql_relationship_t *r, void *parent, int *rc) {
+  int64_t id = uvsql__obj_id(r->m, parent);
+  unsigned st = (unsigned)(uintptr_t)uvsql__i64map_get(&js->state, id);
+  if (st)
+    return st;
+  if (uvsql__hdr(parent)->rel_loaded >> r->index & 1) {
+    st = J_SKIP;
+  } else {
+    st = J_FILL | (uvsql__begin_fill(r, parent) ? J_MERGE : 0u);
+    if (js->n == js->cap) {
+      size_t cap = js->cap ? js->cap * 2 : 64;
+      void **v = realloc(js->filled, cap * sizeof *v);
+      if (!v) {
+        *rc = UVSQL_ENOMEM;
+        return J_SKIP;
+      }
+      js->filled = v;
+      js->cap = cap;
+    }
+    js->filled[js->n++] = parent;
+  }
+  if (uvsql__i64map_put(&js->state, id, (void *)(uintptr_t)st))
+    *rc = UVSQL_ENOMEM;
+  return st;
+}
+
+/* The objects of joined node k and of its joined children in this row, under parent. */
+static int fill_node(uvsql_session_t *s, const uvsql_orm_query_t *q, const uvsql__plan_t *k,
+                     jstate_t *js, uvsql__objset_t *outs, const uvsql_result_t *r, size_t row,
+                     void *parent, uvsql_error_t *err) {
+  int rc = 0;
+  unsigned st = decide(&js[k->jindex], k->r, parent, &rc);
+  void *child;
+  if (rc)
+    return uvsql__error_set(err, rc, "out of memory loading rows");
+  if ((rc = uvsql__load_row(s, k->r->target, r, row, k->col0, &child, err)) || !child)
+    return rc;
+  int merge = (st & J_MERGE) != 0;
+  if ((st & J_FILL) && q->njoined > 1 && uvsql__rel_many(k->r)) {
+    /* another joined node multiplies the rows: attach each child once */
+    if (k->r->kind == UVSQL_MANY_TO_MANY) {
+      merge = 1;
+    } else {
+      int64_t id = uvsql__obj_id(k->r->target, child);
+      if (uvsql__i64map_get(&js[k->jindex].kids, id))
+        st = J_SKIP;
+      else if (uvsql__i64map_put(&js[k->jindex].kids, id, child))
+        return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading rows");
+    }
+  }
+  if ((st & J_FILL) && uvsql__attach(k->r, parent, child, merge))
+    return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading rows");
+  if (k->nkids && uvsql__objset_add(&outs[k->jindex], k->r->target, child))
+    return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading rows");
+  for (size_t i = 0; rc == 0 && i < k->nkids; i++)
+    if (k->kids[i]->how == UVSQL_LOAD_JOINED)
+      rc = fill_node(s, q, k->kids[i], js, outs, r, row, child, err);
+  return rc;
+}
+
 int uvsql__joined_rows(uvsql_session_t *s, const uvsql_orm_query_t *q, const uvsql_result_t *r,
                        uvsql_orm_result_t *res, uvsql__objset_t *outs, uvsql_error_t *err) {
   const uvsql_mapper_t *m = q->m;
-  size_t n = uvsql_result_nrows(r), nk = q->root.nkids;
-  uint64_t joined = 0;
-  for (size_t k = 0; k < nk; k++)
-    if (q->root.kids[k]->how == UVSQL_LOAD_JOINED)
-      joined |= UINT64_C(1) << k;
+  size_t n = uvsql_result_nrows(r), nj = q->njoined;
   if (uvsql_result_ncols(r) < m->model->nfields)
     return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                             "an ORM query of %s must select its %zu columns first",
                             m->model->type_name, m->model->nfields);
   res->objs = malloc((n ? n : 1) * sizeof *res->objs);
-  uint64_t *fill = joined ? malloc((n ? n : 1) * 2 * sizeof *fill) : NULL; /* fill, merge */
-  uvsql__i64map_t idx = {0};
-  int rc = res->objs && (fill || !joined)
+  jstate_t *js = nj ? calloc(nj, sizeof *js) : NULL;
+  uvsql__i64map_t seen = {0};
+  int rc = res->objs && (js || !nj)
                ? 0
                : uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading %zu rows", n);
   for (size_t row = 0; rc == 0 && row < n; row++) {
     void *obj;
-    if ((rc = uvsql__load_row(s, m, r, row, 0, &obj, err)))
-      break;
-    if (!obj)
+    if ((rc = uvsql__load_row(s, m, r, row, 0, &obj, err)) || !obj)
       continue;
-    if (!joined) {
+    if (nj) { /* each root once (invariant 1) */
+      int64_t id = uvsql__obj_id(m, obj);
+      if (!uvsql__i64map_get(&seen, id)) {
+        if (uvsql__i64map_put(&seen, id, obj)) {
+          rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading rows");
+          break;
+        }
+        res->objs[res->n++] = obj;
+      }
+    } else {
       res->objs[res->n++] = obj;
-      continue;
     }
-    int64_t id = uvsql__obj_id(m, obj);
-    size_t at = (size_t)(uintptr_t)uvsql__i64map_get(&idx, id);
-    if (!at) {
-      at = ++res->n;
-      res->objs[at - 1] = obj;
-      if ((rc = uvsql__i64map_put(&idx, id, (void *)(uintptr_t)at))) {
-        uvsql__error_set(err, rc, "out of memory loading rows");
-        break;
-      }
-      fill[2 * (at - 1)] = fill[2 * (at - 1) + 1] = 0;
-      uvsql__obj_t *h = uvsql__hdr(obj);
-      for (size_t k = 0; k < nk; k++) {
-        const uvsql_relationship_t *rel = q->root.kids[k]->r;
-        if (!(joined >> k & 1) || (h->rel_loaded >> rel->index & 1))
-          continue;
-        fill[2 * (at - 1)] |= UINT64_C(1) << k;
-        if (uvsql__begin_fill(rel, obj))
-          fill[2 * (at - 1) + 1] |= UINT64_C(1) << k;
-      }
-    }
-    for (size_t k = 0; rc == 0 && k < nk; k++) {
-      if (!(fill[2 * (at - 1)] >> k & 1))
-        continue;
-      const uvsql__plan_t *kid = q->root.kids[k];
-      void *child;
-      if ((rc = uvsql__load_row(s, kid->r->target, r, row, kid->col0, &child, err)) || !child)
-        continue;
-      if ((rc = uvsql__attach(kid->r, obj, child, (int)(fill[2 * (at - 1) + 1] >> k & 1))) ||
-          (kid->nkids && (rc = uvsql__objset_add(&outs[k], kid->r->target, child))))
-        uvsql__error_set(err, rc, "out of memory loading rows");
-    }
+    for (size_t i = 0; rc == 0 && i < q->root.nkids; i++)
+      if (q->root.kids[i]->how == UVSQL_LOAD_JOINED)
+        rc = fill_node(s, q, q->root.kids[i], js, outs, r, row, obj, err);
   }
-  for (size_t i = 0; rc == 0 && joined && i < res->n; i++)
-    for (size_t k = 0; k < nk; k++)
-      if ((fill[2 * i] >> k & 1) && uvsql__rel_many(q->root.kids[k]->r))
-        uvsql__coll_sort(q->root.kids[k]->r, uvsql__rel_coll(q->root.kids[k]->r, res->objs[i]));
-  free(fill);
-  uvsql__i64map_free(&idx);
+  for (size_t k = 0; k < nj; k++) {
+    const uvsql_relationship_t *rel = q->joined[k]->r;
+    for (size_t i = 0; rc == 0 && uvsql__rel_many(rel) && i < js[k].n; i++)
+      uvsql__coll_sort(rel, uvsql__rel_coll(rel, js[k].filled[i]));
+    free(js[k].filled);
+    uvsql__i64map_free(&js[k].state);
+    uvsql__i64map_free(&js[k].kids);
+  }
+  free(js);
+  uvsql__i64map_free(&seen);
   return rc;
 }
 
@@ -145,7 +196,7 @@ typedef struct {
   uvsql_param_t *params;
   size_t nparams;
   uvsql_orm_result_t *res;
-  uvsql__objset_t *outs; /* per root child */
+  uvsql__objset_t *outs; /* per joined node */
   int loads;             /* selectin loads running */
   int failed;
   uvsql_error_t err;
@@ -154,7 +205,7 @@ typedef struct {
 static void xq_free(void *p) {
   xq_t *x = p;
   if (x->outs)
-    for (size_t k = 0; k < x->q->root.nkids; k++)
+    for (size_t k = 0; k < x->q->njoined; k++)
       uvsql__objset_free(&x->outs[k]);
   free(x->outs);
   uvsql_orm_result_free(x->res);
@@ -194,7 +245,7 @@ static void xq_rows(uvsql_future_t *f, void *data) {
     uvsql__session_custom_done(x->s, NULL, NULL, ferr);
     return;
   }
-  size_t nk = x->q->root.nkids;
+  size_t nk = x->q->njoined;
   x->res = calloc(1, sizeof *x->res);
   x->outs = calloc(nk ? nk : 1, sizeof *x->outs);
   if (!x->res || !x->outs) {
@@ -213,9 +264,9 @@ static void xq_rows(uvsql_future_t *f, void *data) {
   x->loads = 1;
   x->loads++;
   uvsql__selectin(x->s, &x->q->root, x->res->objs, x->res->n, load_done, x);
-  for (size_t k = 0; k < nk; k++) {
-    const uvsql__plan_t *kid = x->q->root.kids[k];
-    if (kid->how != UVSQL_LOAD_JOINED || !kid->nkids || !x->outs[k].n)
+  for (size_t k = 0; k < nk; k++) { /* joined nodes' selectin children (joined ones: done) */
+    const uvsql__plan_t *kid = x->q->joined[k];
+    if (!x->outs[k].n)
       continue;
     x->loads++;
     uvsql__selectin(x->s, kid, x->outs[k].v, x->outs[k].n, load_done, x);
