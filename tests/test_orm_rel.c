@@ -669,6 +669,26 @@ static void many_to_many(const char *url) {
   uvsql_orm_result_free(r);
   uvsql_orm_query_free(q);
   await_ok(uvsql_session_close(s, NULL, NULL));
+  /* a rollback forgets what relationships held: they load again from the database */
+  s = session(o);
+  q = query_of(o->students, &opt, 1);
+  r = run_query(s, q);
+  s2 = uvsql_orm_result_at(r, 1);
+  c3 = named(o->courses, NULL, "c4");
+  ASSERT_OK(uvsql_orm_append(s2, "courses", c3), NOERR);
+  await_ok(uvsql_session_flush(s, NULL, NULL));
+  ASSERT_INT_EQ(s2->courses.n, 2);
+  await_ok(uvsql_session_rollback(s, NULL, NULL));
+  ASSERT_INT_EQ(uvsql_orm_is_loaded(s2, "courses"), 0);
+  ASSERT_INT_EQ(s2->courses.n, 0);
+  f = uvsql_session_load(s, s2, "courses", NULL, NULL);
+  AWAIT_OK(f);
+  uvsql_future_unref(f);
+  ASSERT_INT_EQ(s2->courses.n, 1);
+  ASSERT_INT_EQ(((course_t *)s2->courses.items[0])->id, k2);
+  uvsql_orm_result_free(r);
+  uvsql_orm_query_free(q);
+  await_ok(uvsql_session_close(s, NULL, NULL));
   /* joinedload through the secondary table: the same graph in one statement */
   s = session(o);
   uvsql_load_option_t jopt = UVSQL_JOINEDLOAD("courses");

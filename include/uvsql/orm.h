@@ -371,6 +371,7 @@ uvsql_future_t *uvsql_session_close(uvsql_session_t *s, uvsql_future_cb cb, void
  * flush (uvsql_orm_link); many-to-many rows are inserted in and deleted from the secondary
  * table at flush. Collections are changed with uvsql_orm_append / uvsql_orm_remove and
  * references with uvsql_orm_set_ref, which keep back_populates sides consistent.
+ * A rollback empties the relationships of persistent objects and marks them not loaded.
  */
 typedef enum {
   UVSQL_MANY_TO_ONE = 1,

@@ -82,6 +82,27 @@ void uvsql__rel_forget(uvsql_session_t *s, uvsql__obj_t *h) {
       i++;
 }
 
+void uvsql__rel_expire(uvsql_session_t *s) {
+  relstate_t *st = s->rel;
+  if (st)
+    st->n = 0;
+  for (uvsql__obj_t *h = s->owned; h; h = h->next) {
+    const uvsql_mapper_t *m = h->mapper;
+    if (h->state != UVSQL_OBJ_PERSISTENT || !m->nrels)
+      continue;
+    h->rel_loaded = 0;
+    for (size_t i = 0; i < m->nrels; i++) {
+      if (uvsql__rel_many(m->rels[i])) {
+        uvsql_collection_t *c = uvsql__rel_coll(m->rels[i], h->body);
+        c->n = 0;
+        c->loaded = 0;
+      } else {
+        *uvsql__rel_ref(m->rels[i], h->body) = NULL;
+      }
+    }
+  }
+}
+
 /* ------------------------------------------------------------------ the cascade pass */
 
 static int cascade_delete(uvsql_session_t *s, uvsql__obj_t *h, int depth) {

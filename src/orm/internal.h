@@ -213,6 +213,9 @@ void uvsql__session_custom_done(uvsql_session_t *s, void *value, uvsql_value_fre
                                 const uvsql_error_t *err);
 void uvsql__rel_session_free(uvsql_session_t *s);            /* cascade.c: frees s->rel */
 void uvsql__rel_forget(uvsql_session_t *s, uvsql__obj_t *h); /* cascade.c: h leaves s */
+/* cascade.c, after a rollback: persistent objects' relationships become not loaded (emptied)
+ * and pending secondary-table changes are dropped. */
+void uvsql__rel_expire(uvsql_session_t *s);
 
 /* ------------------------------------------------------------------ flush (flush.c) */
 

@@ -230,6 +230,8 @@ static void undo(uvsql_session_t *s, size_t from, int top) {
       reset_key(h); /* it may hold a key from the INSERT of a failed flush */
     }
   }
+  if (s->reg->has_rels)
+    uvsql__rel_expire(s); /* relationships: reloaded from the database when asked */
 }
 
 static void journal_clear(uvsql_session_t *s) {
