@@ -192,13 +192,16 @@ static int scan_accept(scan_t *sc, char c) {
 /* Exactly n digits; -1 if they are not there. */
 static int digits(scan_t *sc, int n) {
   int v = 0;
+  if (sc->len - sc->pos < (size_t)n) /* one bounds check, not one per digit */
+    return -1;
+  const unsigned char *p = (const unsigned char *)sc->s + sc->pos;
   for (int i = 0; i < n; i++) {
-    int c = peek(sc);
-    if (c < '0' || c > '9')
+    unsigned d = (unsigned)p[i] - '0';
+    if (d > 9)
       return -1;
-    v = v * 10 + (c - '0');
-    sc->pos++;
+    v = v * 10 + (int)d;
   }
+  sc->pos += (size_t)n;
   return v;
 }
 
