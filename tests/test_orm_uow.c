@@ -433,3 +433,51 @@ TEST(orm_queued_in_order_mariadb) {
 TEST(orm_queued_in_order_sqlite) {
   queued_in_order(test_sqlite_url());
 }
+
+/* ------------------------------------------------------------------ close from a callback */
+
+/* A server closes a request's session from the callback of its last operation: the close is
+ * queued while the commit's callback runs, runs at once after it, and frees the session;
+ * nothing may touch the session afterwards (a deferred run of the queue did: ASan and
+ * valgrind caught it). */
+typedef struct {
+  uvsql_session_t *s;
+  int committed, closed;
+} close_cb_t;
+
+static void closed_in_cb(uvsql_future_t *f, void *data) {
+  close_cb_t *c = data;
+  ASSERT_INT_EQ(uvsql_future_state(f), UVSQL_FUTURE_RESOLVED);
+  c->closed++;
+}
+
+static void commit_then_close(uvsql_future_t *f, void *data) {
+  close_cb_t *c = data;
+  ASSERT_INT_EQ(uvsql_future_state(f), UVSQL_FUTURE_RESOLVED);
+  c->committed++;
+  uvsql_session_close(c->s, closed_in_cb, c);
+}
+
+static void close_from_callback(const char *url) {
+  orm_t *o = orm_open(url);
+  close_cb_t c = {session(o), 0, 0};
+  ASSERT_OK(uvsql_session_add(c.s, new_user(o, "sandy", "Sandy Cheeks")), (uvsql_error_t *)NULL);
+  uvsql_session_commit(c.s, commit_then_close, &c);
+  while (!c.closed)
+    uv_run(o->fx.loop, UV_RUN_ONCE);
+  uv_run(o->fx.loop, UV_RUN_NOWAIT); /* whatever was deferred runs now */
+  ASSERT_INT_EQ(c.committed, 1);
+  ASSERT_INT_EQ(c.closed, 1);
+  ASSERT_INT_EQ(count_rows(o, o->tu, NULL), 1);
+  orm_close(o);
+}
+
+TEST(orm_close_from_commit_callback_pg) {
+  close_from_callback(test_pg_url());
+}
+TEST(orm_close_from_commit_callback_mariadb) {
+  close_from_callback(test_mariadb_url());
+}
+TEST(orm_close_from_commit_callback_sqlite) {
+  close_from_callback(test_sqlite_url());
+}

@@ -179,6 +179,7 @@ struct uvsql_session_s {
   uvsql__idmap_t idmap;
   uvsql__op_t *head, *tail; /* queued operations; head is running when running != 0 */
   int running, kick_scheduled, closing;
+  int dead; /* closed and cleaned up while a kick was scheduled: the kick frees it */
   uvsql__jentry_t *journal;
   size_t njournal, capjournal;
   size_t *sp_marks; /* journal length at each savepoint */

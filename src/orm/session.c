@@ -82,6 +82,10 @@ static void op_free(uvsql__op_t *op) {
 static void kick(void *data) {
   uvsql_session_t *s = data;
   s->kick_scheduled = 0;
+  if (s->dead) { /* closed (by an operation queued from a callback) before this ran */
+    free(s);
+    return;
+  }
   run_next(s);
 }
 
@@ -461,7 +465,10 @@ static void session_free(uvsql_session_t *s) {
   free(s->sp_marks);
   uvsql__rel_session_free(s);
   uvsql__idmap_free(&s->idmap);
-  free(s);
+  if (s->kick_scheduled) /* a deferred kick still points at s: it frees it */
+    s->dead = 1;
+  else
+    free(s);
 }
 
 static void rolled_back_for_close(uvsql_future_t *f, void *data) {
