@@ -10,7 +10,8 @@
 #     exact JSON (escaping of quotes, backslashes, tabs; UTF-8 passed through);
 #   - 400 for bad input (bad id, bad limit, bad JSON, missing fields), 404 for an unknown
 #     author or path, 405 for a wrong method;
-#   - POST then GET sees the new book; a kept-alive connection serves two requests;
+#   - POST then GET sees the new book; a kept-alive connection serves two requests; pipelined
+#     requests are answered in order;
 #   - 200 requests from 32 concurrent clients (GETs of all kinds and POSTs): zero failures;
 #   - SIGTERM: the server exits by itself with code 0 (loop closed, nothing left open).
 # Registered with ctest as http.server_answers_curl (label http). Under scripts/test.sh
@@ -163,6 +164,14 @@ check_backend() { # check_backend NAME URL
   # keep-alive: two requests, one connection
   curl -sv --max-time $((10 * slow)) "$base/authors/1" "$base/stats" >/dev/null 2>"$tmp/verbose" || true
   grep -q 'Re-using existing connection' "$tmp/verbose" || fail "the connection was not kept alive"
+
+  # pipelining: three requests in one write are answered in order; the last one closes
+  local pipelined want
+  pipelined="$(exec 3<>"/dev/tcp/127.0.0.1/${base##*:}" &&
+    printf 'GET /authors/2 HTTP/1.1\r\nHost: t\r\n\r\nGET /authors/abc HTTP/1.1\r\nHost: t\r\n\r\nGET /authors/3 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&3 &&
+    timeout $((10 * slow)) cat <&3 | tr -d '\r' | grep -E '^(HTTP|\{)')" || true
+  want=$'HTTP/1.1 200 OK\n{"id":2,"name":"Jorge Luis Borges"}\nHTTP/1.1 400 Bad Request\n{"error":"author id must be a positive integer, not \\"abc\\""}\nHTTP/1.1 200 OK\n{"id":3,"name":"Chinua Achebe"}'
+  [ "$pipelined" = "$want" ] || fail "pipelined requests: got $pipelined"
 
   # 200 requests from 32 concurrent clients
   : >"$tmp/urls"
