@@ -62,8 +62,9 @@ int main(int argc, char **argv) {
   uvsql_future_unref(f);
 
   uvsql_stmt_t *insert;
-  if (uvsql_text(&insert, "INSERT INTO users (id, name, karma, joined) "
-                          "VALUES (:id, :name, :karma, :joined)",
+  if (uvsql_text(&insert,
+                 "INSERT INTO users (id, name, karma, joined) "
+                 "VALUES (:id, :name, :karma, :joined)",
                  &err) != 0) {
     fprintf(stderr, "%s\n", err.message);
     return 1;
@@ -103,8 +104,7 @@ int main(int argc, char **argv) {
     uvsql_result_double(r, row, 2, &karma);
     uvsql_result_date(r, row, 3, &days);
     uvsql_civil_from_days(days, &y, &m, &d);
-    printf("user %" PRId64 ": %-32s karma %.1f joined %04d-%02d-%02d\n", id, name, karma, y, m,
-           d);
+    printf("user %" PRId64 ": %-32s karma %.1f joined %04d-%02d-%02d\n", id, name, karma, y, m, d);
   }
   uvsql_future_unref(f); /* frees the result too */
 

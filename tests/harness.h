@@ -18,10 +18,10 @@ typedef void (*test_fn)(void);
 void test_register(const char *name, test_fn fn);
 
 #define TEST(name)                                                                                 \
-  static void test_##name(void);                                                               \
-  __attribute__((constructor)) static void test_register_##name(void) {                        \
-    test_register(#name, test_##name);                                                         \
-  }                                                                                            \
+  static void test_##name(void);                                                                   \
+  __attribute__((constructor)) static void test_register_##name(void) {                            \
+    test_register(#name, test_##name);                                                             \
+  }                                                                                                \
   static void test_##name(void)
 
 void test_fail(const char *file, int line, const char *fmt, ...)

@@ -132,10 +132,12 @@ static void injection_payload_is_stored_verbatim(const char *url) {
   char sql[256];
   snprintf(sql, sizeof sql, "CREATE TABLE %s (id integer PRIMARY KEY, s text)", t);
   exec_ok(&fx, sql);
-  const char *payloads[] = {
-      "'; DROP TABLE t; --", "Robert'); DROP TABLE students;--", "\"quoted\" and 'single' ''",
-      "back\\slash \\' \\\" %s %d $1 ?1 :id", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xd0\xaf",
-      "line\nbreak\ttab\r\x01\x7f"};
+  const char *payloads[] = {"'; DROP TABLE t; --",
+                            "Robert'); DROP TABLE students;--",
+                            "\"quoted\" and 'single' ''",
+                            "back\\slash \\' \\\" %s %d $1 ?1 :id",
+                            "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xd0\xaf",
+                            "line\nbreak\ttab\r\x01\x7f"};
   size_t n = sizeof payloads / sizeof payloads[0];
   snprintf(sql, sizeof sql, "INSERT INTO %s (id, s) VALUES (:id, :s)", t);
   for (size_t i = 0; i < n; i++) {
@@ -296,8 +298,7 @@ static void parameter_mistakes_are_reported(const char *url) {
   fixture_t fx = fixture_open(url, NULL);
   uvsql_param_t p[] = {UVSQL_P_INT64("idd", 1)};
   uvsql_future_t *f = uvsql_engine_execute_sql(fx.engine, "SELECT :id", p, 1, NULL, NULL);
-  ASSERT_STR_CONTAINS(AWAIT_ERR(f, UVSQL_EINVALID_ARGUMENT)->message,
-                      "no value for parameter :id");
+  ASSERT_STR_CONTAINS(AWAIT_ERR(f, UVSQL_EINVALID_ARGUMENT)->message, "no value for parameter :id");
   uvsql_future_unref(f);
   f = uvsql_engine_execute_sql(fx.engine, "SELECT 1 FROM no_such_table_xyz", NULL, 0, NULL, NULL);
   const uvsql_error_t *e = AWAIT_ERR(f, UVSQL_EPROGRAMMING);

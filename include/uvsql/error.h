@@ -33,7 +33,7 @@ extern "C" {
   XX(URL, -16, INTERFACE, "malformed database URL")                                                \
   XX(TYPE, -17, INTERFACE, "value has another type")                                               \
   XX(CLOSED, -18, INTERFACE, "object is closed")                                                   \
-  XX(BUSY, -19, INTERFACE, "object is busy with another operation")                               \
+  XX(BUSY, -19, INTERFACE, "object is busy with another operation")                                \
   XX(STALE_DATA, -20, DATABASE, "stale data: the row was changed or deleted by someone else")
 
 typedef enum {
@@ -62,14 +62,14 @@ typedef enum {
 
 /* An error value. Plain data: copy it freely, nothing to free. */
 typedef struct uvsql_error_s {
-  int code;             /* UVSQL_E*, 0 when there is no error */
-  int native_code;      /* the client library's or server's own code, 0 if none */
-  char sqlstate[6];     /* five characters and NUL; empty when the server gave none */
+  int code;         /* UVSQL_E*, 0 when there is no error */
+  int native_code;  /* the client library's or server's own code, 0 if none */
+  char sqlstate[6]; /* five characters and NUL; empty when the server gave none */
   char message[UVSQL_ERROR_MESSAGE_MAX]; /* what happened and, where known, what to do */
 } uvsql_error_t;
 
-const char *uvsql_err_name(int code);  /* "UVSQL_EPOOL_TIMEOUT"; "UVSQL_UNKNOWN" otherwise */
-const char *uvsql_strerror(int code);  /* the one-line description from the table */
+const char *uvsql_err_name(int code); /* "UVSQL_EPOOL_TIMEOUT"; "UVSQL_UNKNOWN" otherwise */
+const char *uvsql_strerror(int code); /* the one-line description from the table */
 uvsql_family_t uvsql_err_family(int code);
 const char *uvsql_family_name(uvsql_family_t family); /* "IntegrityError", ... */
 

@@ -63,13 +63,13 @@ typedef int (*uvsql__request_batch_cb)(uvsql__request_t *req, uvsql_result_t *ro
 
 struct uvsql__request_s {
   /* Set by the engine; valid until done is called. */
-  const char *sql;              /* in the driver's parameter style, NUL-terminated */
+  const char *sql; /* in the driver's parameter style, NUL-terminated */
   size_t sql_len;
-  const uvsql_value_t *params;  /* one per placeholder, in order; text/bytes owned by the engine */
+  const uvsql_value_t *params; /* one per placeholder, in order; text/bytes owned by the engine */
   int nparams;
-  unsigned flags;               /* UVSQL__REQ_* */
+  unsigned flags; /* UVSQL__REQ_* */
   uvsql__request_done_cb done;
-  void *data;                   /* the engine's */
+  void *data;                    /* the engine's */
   uvsql__request_batch_cb batch; /* UVSQL__REQ_STREAM only */
   size_t batch_rows;             /* UVSQL__REQ_STREAM only; >= 1 */
   /* The driver's: queue link and state, untouched by the engine. */
@@ -81,20 +81,20 @@ struct uvsql__request_s {
 struct uvsql__dconn_s {
   const uvsql__driver_t *driver;
   uv_loop_t *loop;
-  int broken;                   /* set by the driver when the connection is lost */
+  int broken; /* set by the driver when the connection is lost */
 };
 
 typedef struct uvsql__dconn_options_s {
-  double connect_timeout;       /* seconds, <= 0 for none */
-  int statement_cache_size;     /* prepared statements kept (LRU); 0 disables the cache */
+  double connect_timeout;   /* seconds, <= 0 for none */
+  int statement_cache_size; /* prepared statements kept (LRU); 0 disables the cache */
 } uvsql__dconn_options_t;
 
 typedef void (*uvsql__connect_cb)(uvsql__dconn_t *dc, const uvsql_error_t *err, void *data);
 
 struct uvsql__driver_s {
-  const char *name;             /* "postgresql", "mariadb", "sqlite" */
+  const char *name; /* "postgresql", "mariadb", "sqlite" */
   uvsql__paramstyle_t paramstyle;
-  int max_params;               /* the backend's limit per statement */
+  int max_params; /* the backend's limit per statement */
   /* Checks the URL without connecting (unknown options, missing parts). 0 or UVSQL_EURL. */
   int (*validate_url)(const uvsql_url_t *url, uvsql_error_t *err);
   /* See contract 1. On success *out is set at once (before cb), so close() can abort. */
@@ -122,7 +122,7 @@ int uvsql__result_set_column(uvsql_result_t *r, size_t col, const char *name, uv
 /* Appends a row of ncols NULL cells and returns it for filling, or NULL on OOM. */
 uvsql_value_t *uvsql__result_add_row(uvsql_result_t *r);
 int uvsql__result_reserve(uvsql_result_t *r, size_t nrows);
-void *uvsql__result_alloc(uvsql_result_t *r, size_t size);          /* arena, freed with r */
+void *uvsql__result_alloc(uvsql_result_t *r, size_t size);                 /* arena, freed with r */
 char *uvsql__result_strndup(uvsql_result_t *r, const char *s, size_t len); /* NUL added */
 void uvsql__result_set_backing(uvsql_result_t *r, void *backing, void (*free_fn)(void *));
 void uvsql__result_set_rows_affected(uvsql_result_t *r, int64_t n);

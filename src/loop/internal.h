@@ -53,8 +53,7 @@ uvsql_future_t *uvsql__future_new(uv_loop_t *loop);
 void uvsql__future_resolve(uvsql_future_t *f, void *value, uvsql_value_free_cb free_cb);
 /* Settles as failed, or as cancelled when err->code == UVSQL_ECANCELLED. */
 void uvsql__future_fail(uvsql_future_t *f, const uvsql_error_t *err);
-void uvsql__future_fail_code(uvsql_future_t *f, int code, const char *fmt, ...)
-    UVSQL__PRINTF(3, 4);
+void uvsql__future_fail_code(uvsql_future_t *f, int code, const char *fmt, ...) UVSQL__PRINTF(3, 4);
 /* Like fail, but the callbacks run from the loop on its next iteration: for errors found
  * before an asynchronous call has returned. */
 void uvsql__future_fail_soon(uvsql_future_t *f, const uvsql_error_t *err);
@@ -82,7 +81,7 @@ int uvsql__defer(uv_loop_t *loop, void (*fn)(void *data), void *data);
  * events passed to the callback: UV_READABLE | UV_WRITABLE bits, UVSQL__WATCH_TIMEOUT when the
  * timer fired, or UVSQL__WATCH_ERROR (status in `status`) when polling failed. */
 #define UVSQL__WATCH_TIMEOUT 0x100
-#define UVSQL__WATCH_ERROR 0x200
+#define UVSQL__WATCH_ERROR   0x200
 
 typedef struct uvsql__watcher_s uvsql__watcher_t;
 typedef void (*uvsql__watcher_cb)(uvsql__watcher_t *w, int events, int status, void *data);

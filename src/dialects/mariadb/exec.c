@@ -355,7 +355,7 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
       unsigned e = mysql_stmt_errno(mc->stmt);
       if (e == 1295 && mc->running->nparams == 0 && !(mc->running->flags & UVSQL__REQ_STREAM)) {
         /* not preparable: send it as text (a stream needs the binary protocol) */
-        mysql_stmt_close(mc->stmt);                 /* never prepared: nothing to tell the server */
+        mysql_stmt_close(mc->stmt); /* never prepared: nothing to tell the server */
         mc->stmt = NULL;
         return start_text(mc);
       }

@@ -338,7 +338,7 @@ static int uvsql__sq_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
     if (conn->current == req && atomic_load(&conn->cancel) == UVSQL__SQ_CANCEL_NONE) {
       atomic_store(&conn->cancel, UVSQL__SQ_CANCEL_USER);
       if (conn->executing)
-        sqlite3_interrupt(conn->db); /* allowed from any thread; see invariant 2 */
+        sqlite3_interrupt(conn->db);  /* allowed from any thread; see invariant 2 */
       uv_cond_signal(&conn->st_cond); /* a stream waiting for its consumer */
     }
     break;
