@@ -313,6 +313,15 @@ static void parameter_mistakes_are_reported(const char *url) {
   } else {
     ASSERT_STR_CONTAINS(e->message, "syntax error");
   }
+  ASSERT_STR_CONTAINS(e->message, "[SQL: SELEC 1]"); /* the error names its statement */
+  uvsql_future_unref(f);
+  /* ... as sent, with the dialect's placeholders, never the values */
+  uvsql_param_t secret[] = {UVSQL_P_TEXT("v", "hunter2")};
+  f = uvsql_engine_execute_sql(fx.engine, "SELECT :v FROM no_such_table_xyz", secret, 1, NULL,
+                               NULL);
+  e = AWAIT_ERR(f, UVSQL_EPROGRAMMING);
+  ASSERT_STR_CONTAINS(e->message, "[SQL: SELECT ");
+  ASSERT(strstr(e->message, "hunter2") == NULL);
   uvsql_future_unref(f);
   fixture_close(&fx);
 }

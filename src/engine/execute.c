@@ -50,6 +50,35 @@ void uvsql__conn_submit(uvsql_conn_t *c, uvsql__request_t *req) {
   c->engine->driver->submit(c->dc, req);
 }
 
+/* A database error names the statement it answers, as SQLAlchemy's do: "... [SQL: ...]" (the
+ * text as sent, never the parameters' values). Errors about the connection, the pool or a
+ * cancel are not about the statement and stay as they are, as does a message the driver has
+ * already annotated (SQLite's). */
+static const uvsql_error_t *with_statement(const uvsql_error_t *err, const char *sql,
+                                           uvsql_error_t *buf) {
+  switch (err->code) {
+  case UVSQL_EPROGRAMMING:
+  case UVSQL_EINTEGRITY:
+  case UVSQL_EDATA:
+  case UVSQL_EDATABASE:
+  case UVSQL_EOPERATIONAL:
+  case UVSQL_EINTERNAL:
+  case UVSQL_ENOT_SUPPORTED:
+    break;
+  default:
+    return err;
+  }
+  if (!sql || strstr(err->message, "[SQL: "))
+    return err;
+  *buf = *err;
+  size_t len = strlen(buf->message), room = sizeof buf->message - len;
+  size_t n = strlen(sql);
+  if (room > 16)
+    snprintf(buf->message + len, room, " [SQL: %.*s%s]", n > 200 ? 200 : (int)n, sql,
+             n > 200 ? "..." : "");
+  return buf;
+}
+
 static void exec_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err) {
   exec_t *x = (exec_t *)req;
   uvsql_conn_t *c = x->conn;
@@ -70,7 +99,8 @@ static void exec_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql
     uvsql_result_free(result);
     uvsql__stream_settle(&x->stream, x->f, err);
   } else if (err) {
-    uvsql__future_fail(x->f, err);
+    uvsql_error_t annotated;
+    uvsql__future_fail(x->f, with_statement(err, x->req.sql, &annotated));
   } else if (x->resolve_null) {
     uvsql_result_free(result);
     uvsql__future_resolve(x->f, NULL, NULL);
