@@ -245,9 +245,9 @@ TEST(engine_url_masks_the_password) {
   uv_loop_t *loop = test_loop();
   uvsql_engine_t *e;
   uvsql_error_t err;
-  ASSERT_OK(uvsql_engine_new(&e, loop, "postgresql://app:s%40cret@127.0.0.1:5999/appdb", NULL,
-                             &err),
-            &err);
+  ASSERT_OK(
+      uvsql_engine_new(&e, loop, "postgresql://app:s%40cret@127.0.0.1:5999/appdb", NULL, &err),
+      &err);
   ASSERT_STR_EQ(uvsql_engine_url(e), "postgresql://app:***@127.0.0.1:5999/appdb");
   ASSERT_STR_EQ(uvsql_engine_dialect(e), "postgresql");
   uvsql_future_t *d = uvsql_engine_dispose(e, NULL, NULL);
