@@ -1,5 +1,6 @@
 /* bench/lib/common.c — timing, peak memory, forked runs and the JSON line format. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -64,4 +65,33 @@ int bench_in_child(bench_fn fn, const void *arg, bench_run_t *out, long *peak_rs
   *out = msg.run;
   *peak_rss_kb = msg.peak;
   return msg.rc;
+}
+
+bench_insert_row_t *bench_insert_rows_new(int n) {
+  bench_insert_row_t *rows = calloc((size_t)n, sizeof *rows);
+  char name[32];
+  for (int i = 0; i < n; i++) {
+    snprintf(name, sizeof name, "user%d", i);
+    rows[i].name = strdup(name);
+    rows[i].fullname = strdup("Full Name");
+  }
+  return rows;
+}
+
+void bench_insert_rows_free(bench_insert_row_t *rows, int n) {
+  for (int i = 0; i < n; i++) {
+    free(rows[i].name);
+    free(rows[i].fullname);
+  }
+  free(rows);
+}
+
+/* Howard Hinnant's days_from_civil. */
+int64_t bench_days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = (unsigned)(y - era * 400);
+  unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int64_t)doe - 719468;
 }

@@ -8,6 +8,9 @@
 #include <string.h>
 #include "bench.h"
 
+/* timestamptz binary: µs since 2000-01-01 UTC; + this = µs since 1970-01-01. */
+#define PG_EPOCH_US INT64_C(946684800000000)
+
 static PGconn *pg_open(const char *conninfo) {
   PGconn *c = PQconnectdb(conninfo);
   if (PQstatus(c) != CONNECTION_OK) {
@@ -70,10 +73,9 @@ static void consume(const PGresult *r, bench_run_t *run) {
     uint64_t xb = be64(PQgetvalue(r, i, 2));
     double x;
     memcpy(&x, &xb, 8);
-    int64_t ts = (int64_t)be64(PQgetvalue(r, i, 3));
-    (void)ts;
+    int64_t ts = (int64_t)be64(PQgetvalue(r, i, 3)) + PG_EPOCH_US;
     int flag = PQgetvalue(r, i, 4)[0];
-    run->checksum += (double)id + x + flag + len;
+    run->checksum += BENCH_ROW_SUM(id, x, flag, len, ts);
   }
   run->rows += n;
 }

@@ -46,16 +46,33 @@ int sqlite_setup(const char *path, int64_t nrows) {
   return rc == SQLITE_OK ? 0 : -1;
 }
 
+static unsigned digits(const unsigned char *p, int n) {
+  unsigned v = 0;
+  for (int i = 0; i < n; i++)
+    v = v * 10 + (unsigned)(p[i] - '0');
+  return v;
+}
+
+/* The stored format exactly: 'YYYY-MM-DD HH:MM:SS.SSS' (UTC) -> µs since the epoch; 0
+ * for anything else (the checksums then disagree). */
+int64_t bench_sqlite_ts(const unsigned char *p, int len) {
+  if (!p || len != 23 || p[4] != '-' || p[7] != '-' || p[10] != ' ' || p[13] != ':' ||
+      p[16] != ':' || p[19] != '.')
+    return 0;
+  int64_t days = bench_days_from_civil(digits(p, 4), digits(p + 5, 2), digits(p + 8, 2));
+  int64_t s = days * 86400 + digits(p + 11, 2) * 3600 + digits(p + 14, 2) * 60 + digits(p + 17, 2);
+  return s * 1000000 + digits(p + 20, 3) * 1000;
+}
+
 static void read_row(sqlite3_stmt *st, bench_run_t *run) {
   int64_t id = sqlite3_column_int64(st, 0);
   const unsigned char *name = sqlite3_column_text(st, 1);
   int len = sqlite3_column_bytes(st, 1);
   double x = sqlite3_column_double(st, 2);
-  const unsigned char *ts = sqlite3_column_text(st, 3);
+  int64_t ts = bench_sqlite_ts(sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3));
   int flag = sqlite3_column_int(st, 4);
   (void)name;
-  (void)ts;
-  run->checksum += (double)id + x + flag + len;
+  run->checksum += BENCH_ROW_SUM(id, x, flag, len, ts);
   run->rows++;
 }
 

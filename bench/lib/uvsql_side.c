@@ -53,7 +53,7 @@ static void consume(const uvsql_result_t *r, bench_run_t *run) {
     uvsql_result_double(r, i, 2, &x);
     uvsql_result_timestamp(r, i, 3, &ts);
     uvsql_result_bool(r, i, 4, &flag);
-    run->checksum += (double)id + x + flag + (double)len;
+    run->checksum += BENCH_ROW_SUM(id, x, flag, len, ts);
   }
   run->rows += (int64_t)n;
 }
