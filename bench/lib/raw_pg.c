@@ -1,27 +1,28 @@
 /* bench/lib/raw_pg.c — the workloads done directly with libpq, as fast as libpq allows:
  * binary results, prepared statements, and pipeline mode for the concurrent workload. */
+#include "raw_pg.h"
 #include <arpa/inet.h>
-#include <endian.h>
-#include <libpq-fe.h>
 #include <poll.h>
 #include <stdlib.h>
-#include <string.h>
 #include "bench.h"
 
-/* timestamptz binary: µs since 2000-01-01 UTC; + this = µs since 1970-01-01. */
-#define PG_EPOCH_US INT64_C(946684800000000)
+static void quiet(void *arg, const char *message) { /* NOTICEs of DROP ... IF EXISTS */
+  (void)arg;
+  (void)message;
+}
 
-static PGconn *pg_open(const char *conninfo) {
+PGconn *bench_pg_open(const char *conninfo) {
   PGconn *c = PQconnectdb(conninfo);
   if (PQstatus(c) != CONNECTION_OK) {
     fprintf(stderr, "libpq connect: %s", PQerrorMessage(c));
     PQfinish(c);
     return NULL;
   }
+  PQsetNoticeProcessor(c, quiet, NULL);
   return c;
 }
 
-static int pg_ok(PGconn *c, const char *sql) {
+int bench_pg_exec(PGconn *c, const char *sql) {
   PGresult *r = PQexec(c, sql);
   int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
   if (!ok)
@@ -30,8 +31,17 @@ static int pg_ok(PGconn *c, const char *sql) {
   return ok ? 0 : -1;
 }
 
+int bench_pg_prepare(PGconn *c, const char *name, const char *sql, int nparams, const Oid *types) {
+  PGresult *r = PQprepare(c, name, sql, nparams, types);
+  int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  if (!ok)
+    fprintf(stderr, "prepare %s: %s", name, PQerrorMessage(c));
+  PQclear(r);
+  return ok ? 0 : -1;
+}
+
 int pg_setup(const char *conninfo, int64_t nrows) {
-  PGconn *c = pg_open(conninfo);
+  PGconn *c = bench_pg_open(conninfo);
   if (!c)
     return -1;
   char sql[512];
@@ -50,30 +60,24 @@ int pg_setup(const char *conninfo, int64_t nrows) {
              "timestamptz '2024-01-01' + g * interval '1 second', g %% 2 = 0 "
              "FROM generate_series(1, %lld) g",
              (long long)nrows);
-    rc = pg_ok(c, "DROP TABLE IF EXISTS " BENCH_TABLE) ||
-         pg_ok(c, "CREATE TABLE " BENCH_TABLE " (id bigint PRIMARY KEY, name text, "
-                  "x double precision, ts timestamptz, flag boolean)") ||
-         pg_ok(c, sql) || pg_ok(c, "VACUUM ANALYZE " BENCH_TABLE);
+    rc = bench_pg_exec(c, "DROP TABLE IF EXISTS " BENCH_TABLE) ||
+         bench_pg_exec(c, "CREATE TABLE " BENCH_TABLE " (id bigint PRIMARY KEY, name text, "
+                          "x double precision, ts timestamptz, flag boolean)") ||
+         bench_pg_exec(c, sql) || bench_pg_exec(c, "VACUUM ANALYZE " BENCH_TABLE);
   }
   PQfinish(c);
   return rc ? -1 : 0;
 }
 
-static uint64_t be64(const char *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return be64toh(v);
-}
-
 static void consume(const PGresult *r, bench_run_t *run) {
   int n = PQntuples(r);
   for (int i = 0; i < n; i++) {
-    int64_t id = (int64_t)be64(PQgetvalue(r, i, 0));
+    int64_t id = (int64_t)bench_be64(PQgetvalue(r, i, 0));
     int len = PQgetlength(r, i, 1);
-    uint64_t xb = be64(PQgetvalue(r, i, 2));
+    uint64_t xb = bench_be64(PQgetvalue(r, i, 2));
     double x;
     memcpy(&x, &xb, 8);
-    int64_t ts = (int64_t)be64(PQgetvalue(r, i, 3)) + PG_EPOCH_US;
+    int64_t ts = (int64_t)bench_be64(PQgetvalue(r, i, 3)) + PG_EPOCH_US;
     int flag = PQgetvalue(r, i, 4)[0];
     run->checksum += BENCH_ROW_SUM(id, x, flag, len, ts);
   }
@@ -81,7 +85,7 @@ static void consume(const PGresult *r, bench_run_t *run) {
 }
 
 int pg_large_resultset(const char *conninfo, bench_run_t *out) {
-  PGconn *c = pg_open(conninfo);
+  PGconn *c = bench_pg_open(conninfo);
   if (!c)
     return -1;
   double best = 1e9;
@@ -106,17 +110,65 @@ int pg_large_resultset(const char *conninfo, bench_run_t *out) {
   return 0;
 }
 
+/* Row i of a binary result of BENCH_SELECT_ALL's columns into o (o->name strdup'd). */
+static void fill_row(const PGresult *r, int i, bench_raw_row_t *o) {
+  o->id = (int64_t)bench_be64(PQgetvalue(r, i, 0));
+  o->name = strdup(PQgetvalue(r, i, 1));
+  uint64_t xb = bench_be64(PQgetvalue(r, i, 2));
+  memcpy(&o->x, &xb, 8);
+  o->ts = (int64_t)bench_be64(PQgetvalue(r, i, 3)) + PG_EPOCH_US;
+  o->flag = PQgetvalue(r, i, 4)[0];
+}
+
+static double row_sum(const bench_raw_row_t *o) {
+  return BENCH_ROW_SUM(o->id, o->x, o->flag, strlen(o->name), o->ts);
+}
+
+/* The 500k rows into a malloc'd array of structs with strdup'd names, as the ORM makes
+ * objects; the checksum is read from the structs; they are freed after the clock stops. */
+int pg_orm_large_resultset(const char *conninfo, bench_run_t *out) {
+  PGconn *c = bench_pg_open(conninfo);
+  if (!c)
+    return -1;
+  double best = 1e9;
+  bench_run_t run = {0};
+  for (int rep = 0; rep < 4; rep++) {
+    memset(&run, 0, sizeof run);
+    double t0 = bench_now();
+    PGresult *r = PQexecParams(c, BENCH_SELECT_ALL, 0, NULL, NULL, NULL, NULL, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      fprintf(stderr, "%s", PQerrorMessage(c));
+      return -1;
+    }
+    int n = PQntuples(r);
+    bench_raw_row_t *rows = malloc((size_t)(n ? n : 1) * sizeof *rows);
+    for (int i = 0; i < n; i++)
+      fill_row(r, i, &rows[i]);
+    PQclear(r);
+    for (int i = 0; i < n; i++)
+      run.checksum += row_sum(&rows[i]);
+    run.rows = n;
+    run.seconds = bench_now() - t0;
+    if (rep > 0 && run.seconds < best)
+      best = run.seconds;
+    for (int i = 0; i < n; i++)
+      free(rows[i].name);
+    free(rows);
+  }
+  run.seconds = best;
+  *out = run;
+  PQfinish(c);
+  return 0;
+}
+
 static int prepare_lookup(PGconn *c) {
-  PGresult *r =
-      PQprepare(c, "lookup", "SELECT id, name, x, ts, flag FROM " BENCH_TABLE " WHERE id = $1", 1,
-                (Oid[]){20});
-  int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-  PQclear(r);
-  return ok ? 0 : -1;
+  return bench_pg_prepare(c, "lookup",
+                          "SELECT id, name, x, ts, flag FROM " BENCH_TABLE " WHERE id = $1", 1,
+                          (Oid[]){20});
 }
 
 int pg_short_selects(const char *conninfo, int n, int64_t nkeys, bench_run_t *out) {
-  PGconn *c = pg_open(conninfo);
+  PGconn *c = bench_pg_open(conninfo);
   if (!c || prepare_lookup(c) != 0)
     return -1;
   bench_run_t run = {0};
@@ -126,7 +178,7 @@ int pg_short_selects(const char *conninfo, int n, int64_t nkeys, bench_run_t *ou
       memset(&run, 0, sizeof run);
       t0 = bench_now();
     }
-    uint64_t key = htobe64((uint64_t)(1 + (int64_t)((i + 100) * 7919) % nkeys));
+    uint64_t key = htobe64((uint64_t)BENCH_KEY(i, nkeys));
     const char *vals[] = {(const char *)&key};
     int lens[] = {8}, fmts[] = {1};
     PGresult *r = PQexecPrepared(c, "lookup", 1, vals, lens, fmts, 1);
@@ -134,6 +186,40 @@ int pg_short_selects(const char *conninfo, int n, int64_t nkeys, bench_run_t *ou
     PQclear(r);
   }
   run.seconds = bench_now() - t0;
+  *out = run;
+  PQfinish(c);
+  return 0;
+}
+
+/* orm_get's raw side: the prepared lookup filling one struct (its name replaced each time). */
+int pg_get_lookups(const char *conninfo, int n, int64_t nkeys, bench_run_t *out) {
+  PGconn *c = bench_pg_open(conninfo);
+  if (!c || prepare_lookup(c) != 0)
+    return -1;
+  bench_run_t run = {0};
+  bench_raw_row_t o = {0};
+  double t0 = 0;
+  for (int i = -100; i < n; i++) {
+    if (i == 0) {
+      memset(&run, 0, sizeof run);
+      t0 = bench_now();
+    }
+    uint64_t key = htobe64((uint64_t)BENCH_KEY(i, nkeys));
+    const char *vals[] = {(const char *)&key};
+    int lens[] = {8}, fmts[] = {1};
+    PGresult *r = PQexecPrepared(c, "lookup", 1, vals, lens, fmts, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+      fprintf(stderr, "lookup: %s", PQresultErrorMessage(r));
+      return -1;
+    }
+    free(o.name);
+    fill_row(r, 0, &o);
+    PQclear(r);
+    run.checksum += row_sum(&o);
+    run.rows++;
+  }
+  run.seconds = bench_now() - t0;
+  free(o.name);
   *out = run;
   PQfinish(c);
   return 0;
@@ -149,7 +235,7 @@ int pg_concurrent_selects(const char *conninfo, int n, int nconns, int64_t nkeys
   struct pollfd *pfd = calloc((size_t)nconns, sizeof *pfd);
   int per = n / nconns;
   for (int i = 0; i < nconns; i++) {
-    if (!(cs[i] = pg_open(conninfo)) || prepare_lookup(cs[i]) != 0)
+    if (!(cs[i] = bench_pg_open(conninfo)) || prepare_lookup(cs[i]) != 0)
       return -1;
     PQsetnonblocking(cs[i], 1);
     PQenterPipelineMode(cs[i]);
@@ -231,7 +317,7 @@ double pg_pgbench_tps(const char *conninfo, int clients, int seconds) {
 /* ------------------------------------------------------------------ streaming */
 
 int pg_streaming(const char *conninfo, const char *sql, bench_run_t *out) {
-  PGconn *c = pg_open(conninfo);
+  PGconn *c = bench_pg_open(conninfo);
   if (!c)
     return -1;
   memset(out, 0, sizeof *out);

@@ -1,21 +1,38 @@
 /* bench/lib/raw_sqlite.c — the workloads done directly with sqlite3: one prepared statement,
  * step and read columns. */
-#include <sqlite3.h>
+#include "raw_sqlite.h"
 #include <stdlib.h>
 #include <string.h>
 #include "bench.h"
 
-static sqlite3 *sq_open(const char *path) {
+sqlite3 *bench_sqlite_open(const char *path) {
   sqlite3 *db;
   if (sqlite3_open(path, &db) != SQLITE_OK) {
     fprintf(stderr, "sqlite3_open %s: %s\n", path, sqlite3_errmsg(db));
+    sqlite3_close(db);
     return NULL;
   }
   return db;
 }
 
+int bench_sqlite_exec(sqlite3 *db, const char *sql) {
+  char *msg = NULL;
+  if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+    return 0;
+  fprintf(stderr, "sqlite3: %s: %s\n", sql, msg);
+  sqlite3_free(msg);
+  return -1;
+}
+
+sqlite3_stmt *bench_sqlite_prepare(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    fprintf(stderr, "sqlite3 prepare: %s\n", sqlite3_errmsg(db));
+  return st;
+}
+
 int sqlite_setup(const char *path, int64_t nrows) {
-  sqlite3 *db = sq_open(path);
+  sqlite3 *db = bench_sqlite_open(path);
   if (!db)
     return -1;
   char sql[600];
@@ -25,7 +42,7 @@ int sqlite_setup(const char *path, int64_t nrows) {
       sqlite3_step(st) == SQLITE_ROW)
     have = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
-  int rc = SQLITE_OK;
+  int rc = 0;
   if (have != nrows) {
     snprintf(sql, sizeof sql,
              "DROP TABLE IF EXISTS " BENCH_TABLE ";"
@@ -36,14 +53,10 @@ int sqlite_setup(const char *path, int64_t nrows) {
              "strftime('%%Y-%%m-%%d %%H:%%M:%%f', 1704067200 + i, 'unixepoch'), i %% 2 = 0 "
              "FROM g;",
              (long long)nrows);
-    char *msg = NULL;
-    rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-      fprintf(stderr, "sqlite setup: %s\n", msg);
-    sqlite3_free(msg);
+    rc = bench_sqlite_exec(db, sql);
   }
   sqlite3_close(db);
-  return rc == SQLITE_OK ? 0 : -1;
+  return rc;
 }
 
 static unsigned digits(const unsigned char *p, int n) {
@@ -77,7 +90,7 @@ static void read_row(sqlite3_stmt *st, bench_run_t *run) {
 }
 
 int sqlite_large_resultset(const char *path, bench_run_t *out) {
-  sqlite3 *db = sq_open(path);
+  sqlite3 *db = bench_sqlite_open(path);
   sqlite3_stmt *st;
   if (!db || sqlite3_prepare_v2(db, BENCH_SELECT_ALL, -1, &st, NULL) != SQLITE_OK)
     return -1;
@@ -100,17 +113,103 @@ int sqlite_large_resultset(const char *path, bench_run_t *out) {
   return 0;
 }
 
-int sqlite_short_selects(const char *path, int n, int64_t nkeys, bench_run_t *out) {
-  sqlite3 *db = sq_open(path);
+static void fill_row(sqlite3_stmt *st, bench_raw_row_t *o) {
+  o->id = sqlite3_column_int64(st, 0);
+  o->name = strdup((const char *)sqlite3_column_text(st, 1));
+  o->x = sqlite3_column_double(st, 2);
+  o->ts = bench_sqlite_ts(sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3));
+  o->flag = sqlite3_column_int(st, 4);
+}
+
+static double row_sum(const bench_raw_row_t *o) {
+  return BENCH_ROW_SUM(o->id, o->x, o->flag, strlen(o->name), o->ts);
+}
+
+/* The rows into a growing malloc'd array of structs with strdup'd names; the checksum is read
+ * from the structs; they are freed after the clock stops. */
+int sqlite_orm_large_resultset(const char *path, bench_run_t *out) {
+  sqlite3 *db = bench_sqlite_open(path);
+  sqlite3_stmt *st;
+  if (!db || sqlite3_prepare_v2(db, BENCH_SELECT_ALL, -1, &st, NULL) != SQLITE_OK)
+    return -1;
+  double best = 1e9;
+  bench_run_t run = {0};
+  for (int rep = 0; rep < 4; rep++) {
+    memset(&run, 0, sizeof run);
+    size_t n = 0, cap = 1024;
+    double t0 = bench_now();
+    bench_raw_row_t *rows = malloc(cap * sizeof *rows);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      if (n == cap)
+        rows = realloc(rows, (cap *= 2) * sizeof *rows);
+      fill_row(st, &rows[n++]);
+    }
+    sqlite3_reset(st);
+    for (size_t i = 0; i < n; i++)
+      run.checksum += row_sum(&rows[i]);
+    run.rows = (int64_t)n;
+    run.seconds = bench_now() - t0;
+    if (rep > 0 && run.seconds < best)
+      best = run.seconds;
+    for (size_t i = 0; i < n; i++)
+      free(rows[i].name);
+    free(rows);
+  }
+  run.seconds = best;
+  *out = run;
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return 0;
+}
+
+/* orm_get's raw side: the prepared lookup filling one struct (its name replaced each time). */
+int sqlite_get_lookups(const char *path, int n, int64_t nkeys, bench_run_t *out) {
+  sqlite3 *db = bench_sqlite_open(path);
   sqlite3_stmt *st;
   if (!db ||
       sqlite3_prepare_v2(db, "SELECT id, name, x, ts, flag FROM " BENCH_TABLE " WHERE id = ?1", -1,
                          &st, NULL) != SQLITE_OK)
     return -1;
   bench_run_t run = {0};
-  double t0 = bench_now();
-  for (int i = 0; i < n; i++) {
-    sqlite3_bind_int64(st, 1, 1 + (int64_t)((i + 100) * 7919) % nkeys);
+  bench_raw_row_t o = {0};
+  double t0 = 0;
+  for (int i = -100; i < n; i++) {
+    if (i == 0) {
+      memset(&run, 0, sizeof run);
+      t0 = bench_now();
+    }
+    sqlite3_bind_int64(st, 1, BENCH_KEY(i, nkeys));
+    if (sqlite3_step(st) != SQLITE_ROW)
+      return -1;
+    free(o.name);
+    fill_row(st, &o);
+    sqlite3_reset(st);
+    run.checksum += row_sum(&o);
+    run.rows++;
+  }
+  run.seconds = bench_now() - t0;
+  free(o.name);
+  *out = run;
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return 0;
+}
+
+int sqlite_short_selects(const char *path, int n, int64_t nkeys, bench_run_t *out) {
+  sqlite3 *db = bench_sqlite_open(path);
+  sqlite3_stmt *st;
+  if (!db ||
+      sqlite3_prepare_v2(db, "SELECT id, name, x, ts, flag FROM " BENCH_TABLE " WHERE id = ?1", -1,
+                         &st, NULL) != SQLITE_OK)
+    return -1;
+  bench_run_t run = {0};
+  double t0 = 0;
+  for (int i = -100; i < n; i++) { /* 100 warm-up lookups */
+    if (i == 0) {
+      memset(&run, 0, sizeof run);
+      t0 = bench_now();
+    }
+    sqlite3_bind_int64(st, 1, BENCH_KEY(i, nkeys));
     while (sqlite3_step(st) == SQLITE_ROW)
       read_row(st, &run);
     sqlite3_reset(st);

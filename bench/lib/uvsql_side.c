@@ -5,13 +5,9 @@
 #include <string.h>
 #include <uvsql.h>
 #include "bench.h"
+#include "uvsql_env.h"
 
-typedef struct {
-  uv_loop_t loop;
-  uvsql_engine_t *engine;
-} env_t;
-
-static int env_open(env_t *env, const char *url, int pool) {
+int bench_env_open(bench_env_t *env, const char *url, int pool) {
   uvsql_error_t err;
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
   opt.pool_size = pool;
@@ -24,7 +20,7 @@ static int env_open(env_t *env, const char *url, int pool) {
   return 0;
 }
 
-static void env_close(env_t *env) {
+void bench_env_close(bench_env_t *env) {
   uvsql_future_t *f = uvsql_engine_dispose(env->engine, NULL, NULL);
   uvsql_future_wait(f);
   uvsql_future_unref(f);
@@ -32,11 +28,18 @@ static void env_close(env_t *env) {
   uv_loop_close(&env->loop);
 }
 
-static int failed(uvsql_future_t *f, const char *what) {
+int bench_failed(uvsql_future_t *f, const char *what) {
   const uvsql_error_t *e = uvsql_future_error(f);
   fprintf(stderr, "%s: %s\n", what, e ? e->message : "?");
   uvsql_future_unref(f);
   return -1;
+}
+
+int bench_wait(uvsql_future_t *f, const char *what) {
+  if (uvsql_future_wait(f) != 0)
+    return bench_failed(f, what);
+  uvsql_future_unref(f);
+  return 0;
 }
 
 /* Reads every row the way an application would; adds to the run's checksum. */
@@ -59,9 +62,9 @@ static void consume(const uvsql_result_t *r, bench_run_t *run) {
 }
 
 int uvsql_large_resultset(const char *url, bench_run_t *out) {
-  env_t env;
+  bench_env_t env;
   uvsql_stmt_t *st;
-  if (env_open(&env, url, 1) != 0 || uvsql_text(&st, BENCH_SELECT_ALL, NULL) != 0)
+  if (bench_env_open(&env, url, 1) != 0 || uvsql_text(&st, BENCH_SELECT_ALL, NULL) != 0)
     return -1;
   double best = 1e9;
   bench_run_t run = {0};
@@ -70,7 +73,7 @@ int uvsql_large_resultset(const char *url, bench_run_t *out) {
     double t0 = bench_now();
     uvsql_future_t *f = uvsql_engine_execute(env.engine, st, NULL, 0, NULL, NULL);
     if (uvsql_future_wait(f) != 0)
-      return failed(f, "large_resultset");
+      return bench_failed(f, "large_resultset");
     consume(uvsql_future_value(f), &run);
     uvsql_future_unref(f);
     run.seconds = bench_now() - t0;
@@ -80,18 +83,18 @@ int uvsql_large_resultset(const char *url, bench_run_t *out) {
   run.seconds = best;
   *out = run;
   uvsql_stmt_free(st);
-  env_close(&env);
+  bench_env_close(&env);
   return 0;
 }
 
 int uvsql_short_selects(const char *url, int n, int64_t nkeys, bench_run_t *out) {
-  env_t env;
+  bench_env_t env;
   uvsql_stmt_t *st;
-  if (env_open(&env, url, 1) != 0 || uvsql_text(&st, BENCH_SELECT_ONE, NULL) != 0)
+  if (bench_env_open(&env, url, 1) != 0 || uvsql_text(&st, BENCH_SELECT_ONE, NULL) != 0)
     return -1;
   uvsql_future_t *f = uvsql_engine_connect(env.engine, NULL, NULL);
   if (uvsql_future_wait(f) != 0)
-    return failed(f, "connect");
+    return bench_failed(f, "connect");
   uvsql_conn_t *conn = uvsql_future_value(f);
   uvsql_future_unref(f);
   bench_run_t run = {0};
@@ -104,7 +107,7 @@ int uvsql_short_selects(const char *url, int n, int64_t nkeys, bench_run_t *out)
     uvsql_param_t p[] = {UVSQL_P_INT64("id", 1 + (int64_t)((i + 100) * 7919) % nkeys)};
     f = uvsql_conn_execute(conn, st, p, 1, NULL, NULL);
     if (uvsql_future_wait(f) != 0)
-      return failed(f, "short_selects");
+      return bench_failed(f, "short_selects");
     consume(uvsql_future_value(f), &run);
     uvsql_future_unref(f);
   }
@@ -112,12 +115,12 @@ int uvsql_short_selects(const char *url, int n, int64_t nkeys, bench_run_t *out)
   *out = run;
   uvsql_conn_release(conn);
   uvsql_stmt_free(st);
-  env_close(&env);
+  bench_env_close(&env);
   return 0;
 }
 
 typedef struct caller_s {
-  env_t *env;
+  bench_env_t *env;
   uvsql_stmt_t *st;
   int left;
   int64_t key, nkeys;
@@ -149,9 +152,9 @@ static void caller_next(caller_t *c) {
 
 int uvsql_concurrent_selects(const char *url, int n, int ncallers, int pool, int64_t nkeys,
                              bench_run_t *out) {
-  env_t env;
+  bench_env_t env;
   uvsql_stmt_t *st;
-  if (env_open(&env, url, pool) != 0 || uvsql_text(&st, BENCH_SELECT_ONE, NULL) != 0)
+  if (bench_env_open(&env, url, pool) != 0 || uvsql_text(&st, BENCH_SELECT_ONE, NULL) != 0)
     return -1;
   caller_t *callers = calloc((size_t)ncallers, sizeof *callers);
   bench_run_t run = {0};
@@ -172,7 +175,7 @@ int uvsql_concurrent_selects(const char *url, int n, int ncallers, int pool, int
   *out = run;
   free(callers);
   uvsql_stmt_free(st);
-  env_close(&env);
+  bench_env_close(&env);
   return 0;
 }
 
@@ -193,10 +196,10 @@ static int add_batch(const uvsql_result_t *b, void *data) {
 }
 
 int uvsql_streaming(const char *url, const char *sql, size_t batch_rows, bench_run_t *out) {
-  env_t env;
+  bench_env_t env;
   uvsql_stmt_t *st;
   uvsql_error_t err;
-  if (env_open(&env, url, 1) != 0)
+  if (bench_env_open(&env, url, 1) != 0)
     return -1;
   if (uvsql_text(&st, sql, &err) != 0) {
     fprintf(stderr, "%s\n", err.message);
@@ -205,15 +208,15 @@ int uvsql_streaming(const char *url, const char *sql, size_t batch_rows, bench_r
   memset(out, 0, sizeof *out);
   uvsql_future_t *f = uvsql_engine_execute_sql(env.engine, "SELECT 1", NULL, 0, NULL, NULL);
   if (uvsql_future_wait(f) != 0) /* warm up: the connection is open before the clock starts */
-    return failed(f, "uvsql streaming warm-up");
+    return bench_failed(f, "uvsql streaming warm-up");
   uvsql_future_unref(f);
   double t0 = bench_now();
   f = uvsql_engine_stream(env.engine, st, NULL, 0, batch_rows, add_batch, out, NULL, NULL);
   if (uvsql_future_wait(f) != 0)
-    return failed(f, "uvsql streaming");
+    return bench_failed(f, "uvsql streaming");
   out->seconds = bench_now() - t0;
   uvsql_future_unref(f);
   uvsql_stmt_free(st);
-  env_close(&env);
+  bench_env_close(&env);
   return 0;
 }
