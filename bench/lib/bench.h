@@ -129,6 +129,18 @@ long bench_peak_rss_kb(void);
 /* Prints one JSON line; ratio is uvsql/raw when raw_seconds > 0, else omitted. */
 void bench_report(const char *backend, const char *workload, const char *side,
                   const bench_run_t *run, double raw_seconds, const char *extra_json);
+/* One measured run of a workload on ctx: fills run (zeroed before), seconds included. */
+typedef int (*bench_once_fn)(void *ctx, bench_run_t *run);
+/* once(ctx) for a warm-up, then reps times; *out = the fastest counted run. 0, or once's -1. */
+int bench_best_of(int reps, bench_once_fn once, void *ctx, bench_run_t *out);
+/* One lookup of key on ctx, added to run (rows, checksum). */
+typedef int (*bench_lookup_fn)(void *ctx, int64_t key, bench_run_t *run);
+/* The short_selects / orm_get loop: 100 warm-up lookups, then keys BENCH_KEY(0..n-1) timed. */
+int bench_lookups(int n, int64_t nkeys, bench_lookup_fn one, void *ctx, bench_run_t *out);
+/* Adds the row checksum of n structs to run (and n to its rows); _free frees their names
+ * and the array. */
+void bench_raw_rows_sum(const bench_raw_row_t *rows, size_t n, bench_run_t *run);
+void bench_raw_rows_free(bench_raw_row_t *rows, size_t n);
 /* n rows of orm_bulk_insert (name 'user<i>', fullname 'Full Name'), and their release. */
 bench_insert_row_t *bench_insert_rows_new(int n);
 void bench_insert_rows_free(bench_insert_row_t *rows, int n);

@@ -95,3 +95,45 @@ int64_t bench_days_from_civil(int64_t y, unsigned m, unsigned d) {
   unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + (int64_t)doe - 719468;
 }
+
+int bench_best_of(int reps, bench_once_fn once, void *ctx, bench_run_t *out) {
+  bench_run_t run, best = {.seconds = 1e300};
+  for (int i = 0; i <= reps; i++) {
+    memset(&run, 0, sizeof run);
+    if (once(ctx, &run) != 0)
+      return -1;
+    if (i > 0 && run.seconds < best.seconds)
+      best = run;
+  }
+  *out = best;
+  return 0;
+}
+
+int bench_lookups(int n, int64_t nkeys, bench_lookup_fn one, void *ctx, bench_run_t *out) {
+  bench_run_t run = {0};
+  double t0 = 0;
+  for (int i = -100; i < n; i++) {
+    if (i == 0) {
+      memset(&run, 0, sizeof run);
+      t0 = bench_now();
+    }
+    if (one(ctx, BENCH_KEY(i, nkeys), &run) != 0)
+      return -1;
+  }
+  run.seconds = bench_now() - t0;
+  *out = run;
+  return 0;
+}
+
+void bench_raw_rows_sum(const bench_raw_row_t *rows, size_t n, bench_run_t *run) {
+  for (size_t i = 0; i < n; i++)
+    run->checksum +=
+        BENCH_ROW_SUM(rows[i].id, rows[i].x, rows[i].flag, strlen(rows[i].name), rows[i].ts);
+  run->rows += (int64_t)n;
+}
+
+void bench_raw_rows_free(bench_raw_row_t *rows, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(rows[i].name);
+  free(rows);
+}

@@ -84,29 +84,24 @@ static void consume(const PGresult *r, bench_run_t *run) {
   run->rows += n;
 }
 
-int pg_large_resultset(const char *conninfo, bench_run_t *out) {
-  PGconn *c = bench_pg_open(conninfo);
-  if (!c)
+/* BENCH_SELECT_ALL with binary results, or NULL after printing the error. */
+static PGresult *select_all(PGconn *c) {
+  PGresult *r = PQexecParams(c, BENCH_SELECT_ALL, 0, NULL, NULL, NULL, NULL, 1);
+  if (PQresultStatus(r) == PGRES_TUPLES_OK)
+    return r;
+  fprintf(stderr, "%s", PQresultErrorMessage(r));
+  PQclear(r);
+  return NULL;
+}
+
+static int large_once(void *c, bench_run_t *run) {
+  double t0 = bench_now();
+  PGresult *r = select_all(c);
+  if (!r)
     return -1;
-  double best = 1e9;
-  bench_run_t run = {0};
-  for (int rep = 0; rep < 4; rep++) {
-    memset(&run, 0, sizeof run);
-    double t0 = bench_now();
-    PGresult *r = PQexecParams(c, BENCH_SELECT_ALL, 0, NULL, NULL, NULL, NULL, 1);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-      fprintf(stderr, "%s", PQerrorMessage(c));
-      return -1;
-    }
-    consume(r, &run);
-    PQclear(r);
-    run.seconds = bench_now() - t0;
-    if (rep > 0 && run.seconds < best)
-      best = run.seconds;
-  }
-  run.seconds = best;
-  *out = run;
-  PQfinish(c);
+  consume(r, run);
+  PQclear(r);
+  run->seconds = bench_now() - t0;
   return 0;
 }
 
@@ -120,45 +115,40 @@ static void fill_row(const PGresult *r, int i, bench_raw_row_t *o) {
   o->flag = PQgetvalue(r, i, 4)[0];
 }
 
-static double row_sum(const bench_raw_row_t *o) {
-  return BENCH_ROW_SUM(o->id, o->x, o->flag, strlen(o->name), o->ts);
+/* The rows into a malloc'd array of structs with strdup'd names, as the ORM makes objects;
+ * the checksum is read from the structs; they are freed after the clock stops. */
+static int orm_large_once(void *c, bench_run_t *run) {
+  double t0 = bench_now();
+  PGresult *r = select_all(c);
+  if (!r)
+    return -1;
+  int n = PQntuples(r);
+  bench_raw_row_t *rows = malloc((size_t)(n ? n : 1) * sizeof *rows);
+  for (int i = 0; i < n; i++)
+    fill_row(r, i, &rows[i]);
+  PQclear(r);
+  bench_raw_rows_sum(rows, (size_t)n, run);
+  run->seconds = bench_now() - t0;
+  bench_raw_rows_free(rows, (size_t)n);
+  return 0;
 }
 
-/* The 500k rows into a malloc'd array of structs with strdup'd names, as the ORM makes
- * objects; the checksum is read from the structs; they are freed after the clock stops. */
-int pg_orm_large_resultset(const char *conninfo, bench_run_t *out) {
+/* once on one connection, the best of 3 after a warm-up. */
+static int best_on_conn(const char *conninfo, bench_once_fn once, bench_run_t *out) {
   PGconn *c = bench_pg_open(conninfo);
   if (!c)
     return -1;
-  double best = 1e9;
-  bench_run_t run = {0};
-  for (int rep = 0; rep < 4; rep++) {
-    memset(&run, 0, sizeof run);
-    double t0 = bench_now();
-    PGresult *r = PQexecParams(c, BENCH_SELECT_ALL, 0, NULL, NULL, NULL, NULL, 1);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-      fprintf(stderr, "%s", PQerrorMessage(c));
-      return -1;
-    }
-    int n = PQntuples(r);
-    bench_raw_row_t *rows = malloc((size_t)(n ? n : 1) * sizeof *rows);
-    for (int i = 0; i < n; i++)
-      fill_row(r, i, &rows[i]);
-    PQclear(r);
-    for (int i = 0; i < n; i++)
-      run.checksum += row_sum(&rows[i]);
-    run.rows = n;
-    run.seconds = bench_now() - t0;
-    if (rep > 0 && run.seconds < best)
-      best = run.seconds;
-    for (int i = 0; i < n; i++)
-      free(rows[i].name);
-    free(rows);
-  }
-  run.seconds = best;
-  *out = run;
+  int rc = bench_best_of(3, once, c, out);
   PQfinish(c);
-  return 0;
+  return rc;
+}
+
+int pg_large_resultset(const char *conninfo, bench_run_t *out) {
+  return best_on_conn(conninfo, large_once, out);
+}
+
+int pg_orm_large_resultset(const char *conninfo, bench_run_t *out) {
+  return best_on_conn(conninfo, orm_large_once, out);
 }
 
 static int prepare_lookup(PGconn *c) {
@@ -167,62 +157,62 @@ static int prepare_lookup(PGconn *c) {
                           (Oid[]){20});
 }
 
-int pg_short_selects(const char *conninfo, int n, int64_t nkeys, bench_run_t *out) {
-  PGconn *c = bench_pg_open(conninfo);
-  if (!c || prepare_lookup(c) != 0)
+typedef struct {
+  PGconn *c;
+  bench_raw_row_t o; /* orm_get's one struct */
+} lookup_t;
+
+static PGresult *lookup(PGconn *c, int64_t key) {
+  uint64_t k = htobe64((uint64_t)key);
+  const char *vals[] = {(const char *)&k};
+  int lens[] = {8}, fmts[] = {1};
+  PGresult *r = PQexecPrepared(c, "lookup", 1, vals, lens, fmts, 1);
+  if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+    return r;
+  fprintf(stderr, "lookup %lld: %s", (long long)key, PQresultErrorMessage(r));
+  PQclear(r);
+  return NULL;
+}
+
+static int short_one(void *ctx, int64_t key, bench_run_t *run) {
+  PGresult *r = lookup(((lookup_t *)ctx)->c, key);
+  if (!r)
     return -1;
-  bench_run_t run = {0};
-  double t0 = 0;
-  for (int i = -100; i < n; i++) {
-    if (i == 0) {
-      memset(&run, 0, sizeof run);
-      t0 = bench_now();
-    }
-    uint64_t key = htobe64((uint64_t)BENCH_KEY(i, nkeys));
-    const char *vals[] = {(const char *)&key};
-    int lens[] = {8}, fmts[] = {1};
-    PGresult *r = PQexecPrepared(c, "lookup", 1, vals, lens, fmts, 1);
-    consume(r, &run);
-    PQclear(r);
-  }
-  run.seconds = bench_now() - t0;
-  *out = run;
-  PQfinish(c);
+  consume(r, run);
+  PQclear(r);
   return 0;
 }
 
 /* orm_get's raw side: the prepared lookup filling one struct (its name replaced each time). */
-int pg_get_lookups(const char *conninfo, int n, int64_t nkeys, bench_run_t *out) {
-  PGconn *c = bench_pg_open(conninfo);
-  if (!c || prepare_lookup(c) != 0)
+static int get_one(void *ctx, int64_t key, bench_run_t *run) {
+  lookup_t *l = ctx;
+  PGresult *r = lookup(l->c, key);
+  if (!r)
     return -1;
-  bench_run_t run = {0};
-  bench_raw_row_t o = {0};
-  double t0 = 0;
-  for (int i = -100; i < n; i++) {
-    if (i == 0) {
-      memset(&run, 0, sizeof run);
-      t0 = bench_now();
-    }
-    uint64_t key = htobe64((uint64_t)BENCH_KEY(i, nkeys));
-    const char *vals[] = {(const char *)&key};
-    int lens[] = {8}, fmts[] = {1};
-    PGresult *r = PQexecPrepared(c, "lookup", 1, vals, lens, fmts, 1);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-      fprintf(stderr, "lookup: %s", PQresultErrorMessage(r));
-      return -1;
-    }
-    free(o.name);
-    fill_row(r, 0, &o);
-    PQclear(r);
-    run.checksum += row_sum(&o);
-    run.rows++;
-  }
-  run.seconds = bench_now() - t0;
-  free(o.name);
-  *out = run;
-  PQfinish(c);
+  free(l->o.name);
+  fill_row(r, 0, &l->o);
+  PQclear(r);
+  bench_raw_rows_sum(&l->o, 1, run);
   return 0;
+}
+
+static int lookups(const char *conninfo, int n, int64_t nkeys, bench_lookup_fn one,
+                   bench_run_t *out) {
+  lookup_t l = {bench_pg_open(conninfo), {0}};
+  if (!l.c || prepare_lookup(l.c) != 0)
+    return -1;
+  int rc = bench_lookups(n, nkeys, one, &l, out);
+  free(l.o.name);
+  PQfinish(l.c);
+  return rc;
+}
+
+int pg_short_selects(const char *conninfo, int n, int64_t nkeys, bench_run_t *out) {
+  return lookups(conninfo, n, nkeys, short_one, out);
+}
+
+int pg_get_lookups(const char *conninfo, int n, int64_t nkeys, bench_run_t *out) {
+  return lookups(conninfo, n, nkeys, get_one, out);
 }
 
 /* Eight connections in pipeline mode, each sending its share as fast as the socket takes it,

@@ -71,7 +71,7 @@ static int prepare_eager(PGconn *c) {
 }
 
 /* selectin: the authors, then their books by chunks of keys, the chunks pipelined. */
-static int selectin_once(PGconn *c, bench_run_t *run) {
+static int selectin_once(void *c, bench_run_t *run) {
   double t0 = bench_now();
   PGresult *r = PQexecPrepared(c, "authors", 0, NULL, NULL, NULL, 1);
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -133,7 +133,7 @@ static int selectin_once(PGconn *c, bench_run_t *run) {
 }
 
 /* joined: one LEFT OUTER JOIN ordered by author; a new author starts when the id changes. */
-static int joined_once(PGconn *c, bench_run_t *run) {
+static int joined_once(void *c, bench_run_t *run) {
   double t0 = bench_now();
   PGresult *r = PQexecPrepared(c, "joined", 0, NULL, NULL, NULL, 1);
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -162,20 +162,11 @@ static int joined_once(PGconn *c, bench_run_t *run) {
 }
 
 /* A warm-up run, then the best of BENCH_EAGER_RUNS. */
-static int eager(const char *conninfo, int (*once)(PGconn *, bench_run_t *), bench_run_t *out) {
+static int eager(const char *conninfo, bench_once_fn once, bench_run_t *out) {
   PGconn *c = bench_pg_open(conninfo);
-  if (!c || prepare_eager(c) != 0)
-    return -1;
-  bench_run_t run = {0}, best = {.seconds = 1e9};
-  for (int i = 0; i <= BENCH_EAGER_RUNS; i++) {
-    if (once(c, &run) != 0)
-      return -1;
-    if (i > 0 && run.seconds < best.seconds)
-      best = run;
-  }
-  *out = best;
+  int rc = c && prepare_eager(c) == 0 ? bench_best_of(BENCH_EAGER_RUNS, once, c, out) : -1;
   PQfinish(c);
-  return 0;
+  return rc;
 }
 
 int pg_eager_selectin(const char *conninfo, bench_run_t *out) {

@@ -89,30 +89,6 @@ static void read_row(sqlite3_stmt *st, bench_run_t *run) {
   run->rows++;
 }
 
-int sqlite_large_resultset(const char *path, bench_run_t *out) {
-  sqlite3 *db = bench_sqlite_open(path);
-  sqlite3_stmt *st;
-  if (!db || sqlite3_prepare_v2(db, BENCH_SELECT_ALL, -1, &st, NULL) != SQLITE_OK)
-    return -1;
-  double best = 1e9;
-  bench_run_t run = {0};
-  for (int rep = 0; rep < 4; rep++) {
-    memset(&run, 0, sizeof run);
-    double t0 = bench_now();
-    while (sqlite3_step(st) == SQLITE_ROW)
-      read_row(st, &run);
-    sqlite3_reset(st);
-    run.seconds = bench_now() - t0;
-    if (rep > 0 && run.seconds < best)
-      best = run.seconds;
-  }
-  run.seconds = best;
-  *out = run;
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return 0;
-}
-
 static void fill_row(sqlite3_stmt *st, bench_raw_row_t *o) {
   o->id = sqlite3_column_int64(st, 0);
   o->name = strdup((const char *)sqlite3_column_text(st, 1));
@@ -121,104 +97,108 @@ static void fill_row(sqlite3_stmt *st, bench_raw_row_t *o) {
   o->flag = sqlite3_column_int(st, 4);
 }
 
-static double row_sum(const bench_raw_row_t *o) {
-  return BENCH_ROW_SUM(o->id, o->x, o->flag, strlen(o->name), o->ts);
+static int large_once(void *st, bench_run_t *run) {
+  double t0 = bench_now();
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    read_row(st, run);
+  sqlite3_reset(st);
+  run->seconds = bench_now() - t0;
+  return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* The rows into a growing malloc'd array of structs with strdup'd names; the checksum is read
  * from the structs; they are freed after the clock stops. */
-int sqlite_orm_large_resultset(const char *path, bench_run_t *out) {
-  sqlite3 *db = bench_sqlite_open(path);
-  sqlite3_stmt *st;
-  if (!db || sqlite3_prepare_v2(db, BENCH_SELECT_ALL, -1, &st, NULL) != SQLITE_OK)
-    return -1;
-  double best = 1e9;
-  bench_run_t run = {0};
-  for (int rep = 0; rep < 4; rep++) {
-    memset(&run, 0, sizeof run);
-    size_t n = 0, cap = 1024;
-    double t0 = bench_now();
-    bench_raw_row_t *rows = malloc(cap * sizeof *rows);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      if (n == cap)
-        rows = realloc(rows, (cap *= 2) * sizeof *rows);
-      fill_row(st, &rows[n++]);
-    }
-    sqlite3_reset(st);
-    for (size_t i = 0; i < n; i++)
-      run.checksum += row_sum(&rows[i]);
-    run.rows = (int64_t)n;
-    run.seconds = bench_now() - t0;
-    if (rep > 0 && run.seconds < best)
-      best = run.seconds;
-    for (size_t i = 0; i < n; i++)
-      free(rows[i].name);
-    free(rows);
+static int orm_large_once(void *st, bench_run_t *run) {
+  size_t n = 0, cap = 1024;
+  double t0 = bench_now();
+  bench_raw_row_t *rows = malloc(cap * sizeof *rows);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap)
+      rows = realloc(rows, (cap *= 2) * sizeof *rows);
+    fill_row(st, &rows[n++]);
   }
-  run.seconds = best;
-  *out = run;
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return 0;
+  sqlite3_reset(st);
+  bench_raw_rows_sum(rows, n, run);
+  run->seconds = bench_now() - t0;
+  bench_raw_rows_free(rows, n);
+  return rc == SQLITE_DONE ? 0 : -1;
+}
+
+typedef struct {
+  sqlite3 *db;
+  sqlite3_stmt *st;
+  bench_raw_row_t o; /* orm_get's one struct */
+} stmt_t;
+
+static int stmt_open(stmt_t *s, const char *path, const char *sql) {
+  memset(s, 0, sizeof *s);
+  if (!(s->db = bench_sqlite_open(path)))
+    return -1;
+  return (s->st = bench_sqlite_prepare(s->db, sql)) ? 0 : -1;
+}
+
+static void stmt_close(stmt_t *s) {
+  free(s->o.name);
+  sqlite3_finalize(s->st);
+  sqlite3_close(s->db);
+}
+
+/* once on BENCH_SELECT_ALL, the best of 3 after a warm-up. */
+static int best_of_all(const char *path, bench_once_fn once, bench_run_t *out) {
+  stmt_t s;
+  int rc = stmt_open(&s, path, BENCH_SELECT_ALL) == 0 ? bench_best_of(3, once, s.st, out) : -1;
+  stmt_close(&s);
+  return rc;
+}
+
+int sqlite_large_resultset(const char *path, bench_run_t *out) {
+  return best_of_all(path, large_once, out);
+}
+
+int sqlite_orm_large_resultset(const char *path, bench_run_t *out) {
+  return best_of_all(path, orm_large_once, out);
+}
+
+static int short_one(void *ctx, int64_t key, bench_run_t *run) {
+  sqlite3_stmt *st = ((stmt_t *)ctx)->st;
+  sqlite3_bind_int64(st, 1, key);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    read_row(st, run);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* orm_get's raw side: the prepared lookup filling one struct (its name replaced each time). */
-int sqlite_get_lookups(const char *path, int n, int64_t nkeys, bench_run_t *out) {
-  sqlite3 *db = bench_sqlite_open(path);
-  sqlite3_stmt *st;
-  if (!db ||
-      sqlite3_prepare_v2(db, "SELECT id, name, x, ts, flag FROM " BENCH_TABLE " WHERE id = ?1", -1,
-                         &st, NULL) != SQLITE_OK)
+static int get_one(void *ctx, int64_t key, bench_run_t *run) {
+  stmt_t *s = ctx;
+  sqlite3_bind_int64(s->st, 1, key);
+  if (sqlite3_step(s->st) != SQLITE_ROW)
     return -1;
-  bench_run_t run = {0};
-  bench_raw_row_t o = {0};
-  double t0 = 0;
-  for (int i = -100; i < n; i++) {
-    if (i == 0) {
-      memset(&run, 0, sizeof run);
-      t0 = bench_now();
-    }
-    sqlite3_bind_int64(st, 1, BENCH_KEY(i, nkeys));
-    if (sqlite3_step(st) != SQLITE_ROW)
-      return -1;
-    free(o.name);
-    fill_row(st, &o);
-    sqlite3_reset(st);
-    run.checksum += row_sum(&o);
-    run.rows++;
-  }
-  run.seconds = bench_now() - t0;
-  free(o.name);
-  *out = run;
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  free(s->o.name);
+  fill_row(s->st, &s->o);
+  sqlite3_reset(s->st);
+  bench_raw_rows_sum(&s->o, 1, run);
   return 0;
 }
 
+static int lookups(const char *path, int n, int64_t nkeys, bench_lookup_fn one, bench_run_t *out) {
+  stmt_t s;
+  int rc = stmt_open(&s, path, "SELECT id, name, x, ts, flag FROM " BENCH_TABLE " WHERE id = ?1");
+  if (rc == 0)
+    rc = bench_lookups(n, nkeys, one, &s, out);
+  stmt_close(&s);
+  return rc;
+}
+
 int sqlite_short_selects(const char *path, int n, int64_t nkeys, bench_run_t *out) {
-  sqlite3 *db = bench_sqlite_open(path);
-  sqlite3_stmt *st;
-  if (!db ||
-      sqlite3_prepare_v2(db, "SELECT id, name, x, ts, flag FROM " BENCH_TABLE " WHERE id = ?1", -1,
-                         &st, NULL) != SQLITE_OK)
-    return -1;
-  bench_run_t run = {0};
-  double t0 = 0;
-  for (int i = -100; i < n; i++) { /* 100 warm-up lookups */
-    if (i == 0) {
-      memset(&run, 0, sizeof run);
-      t0 = bench_now();
-    }
-    sqlite3_bind_int64(st, 1, BENCH_KEY(i, nkeys));
-    while (sqlite3_step(st) == SQLITE_ROW)
-      read_row(st, &run);
-    sqlite3_reset(st);
-  }
-  run.seconds = bench_now() - t0;
-  *out = run;
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return 0;
+  return lookups(path, n, nkeys, short_one, out);
+}
+
+int sqlite_get_lookups(const char *path, int n, int64_t nkeys, bench_run_t *out) {
+  return lookups(path, n, nkeys, get_one, out);
 }
 
 /* ------------------------------------------------------------------ streaming */

@@ -2,6 +2,7 @@
  * orm_bulk_insert (contract: bench.h), and their tables: prepared statements, stepped, the
  * same struct shapes and checksums as the libpq sides. Opening happens before the clock. */
 #include <stdlib.h>
+#include <string.h>
 #include "bench.h"
 #include "raw_eager.h"
 #include "raw_sqlite.h"
@@ -51,6 +52,7 @@ typedef struct {
 } eager_t;
 
 static int eager_open(eager_t *e, const char *path) {
+  memset(e, 0, sizeof *e);
   if (!(e->db = bench_sqlite_open(path)))
     return -1;
   char *sql = malloc(160 + BENCH_EAGER_CHUNK * 8);
@@ -79,7 +81,8 @@ static void eager_close(eager_t *e) {
 }
 
 /* selectin: the authors, then their books by chunks of keys. */
-static int selectin_once(eager_t *e, bench_run_t *run) {
+static int selectin_once(void *ctx, bench_run_t *run) {
+  eager_t *e = ctx;
   double t0 = bench_now();
   size_t n = 0, cap = 256;
   raw_author_t **as = malloc(cap * sizeof *as);
@@ -118,7 +121,8 @@ static int selectin_once(eager_t *e, bench_run_t *run) {
 }
 
 /* joined: one LEFT OUTER JOIN ordered by author; a new author starts when the id changes. */
-static int joined_once(eager_t *e, bench_run_t *run) {
+static int joined_once(void *ctx, bench_run_t *run) {
+  eager_t *e = ctx;
   double t0 = bench_now();
   size_t n = 0, cap = 256;
   raw_author_t **as = malloc(cap * sizeof *as);
@@ -147,22 +151,13 @@ static int joined_once(eager_t *e, bench_run_t *run) {
 }
 
 /* A warm-up run, then the best of BENCH_EAGER_RUNS. */
-static int eager(const char *path, int (*once)(eager_t *, bench_run_t *), bench_run_t *out) {
+static int eager(const char *path, bench_once_fn once, bench_run_t *out) {
   eager_t e;
-  if (eager_open(&e, path) != 0)
-    return -1;
-  bench_run_t run = {0}, best = {.seconds = 1e9};
-  for (int i = 0; i <= BENCH_EAGER_RUNS; i++) {
-    if (once(&e, &run) != 0) {
-      fprintf(stderr, "sqlite3 eager_load: %s\n", sqlite3_errmsg(e.db));
-      return -1;
-    }
-    if (i > 0 && run.seconds < best.seconds)
-      best = run;
-  }
-  *out = best;
+  int rc = eager_open(&e, path) == 0 ? bench_best_of(BENCH_EAGER_RUNS, once, &e, out) : -1;
+  if (rc != 0 && e.db)
+    fprintf(stderr, "sqlite3 eager_load: %s\n", sqlite3_errmsg(e.db));
   eager_close(&e);
-  return 0;
+  return rc;
 }
 
 int sqlite_eager_selectin(const char *path, bench_run_t *out) {

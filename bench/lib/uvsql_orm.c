@@ -72,38 +72,40 @@ static double row_sum(const bench_row_t *r) {
 
 /* ------------------------------------------------------------------ orm_large_resultset */
 
-int uvsql_orm_large_resultset(const char *url, bench_run_t *out) {
+typedef struct {
   orm_t o;
-  if (orm_open(&o, url, bench_row_t_model()) != 0)
+  uvsql_core_stmt_t *sel;
+} large_t;
+
+/* One load of every row in a fresh session (closed after the clock stops). */
+static int large_once(void *ctx, bench_run_t *run) {
+  large_t *l = ctx;
+  uvsql_session_t *s = session(&l->o, NULL);
+  if (!s)
     return -1;
-  uvsql_core_stmt_t *sel = uvsql_orm_select(o.m);
-  double best = 1e9;
-  bench_run_t run = {0};
-  for (int rep = 0; rep < 4; rep++) { /* the first run warms up and is not counted */
-    uvsql_session_t *s = session(&o, NULL);
-    if (!s)
-      return -1;
-    memset(&run, 0, sizeof run);
-    double t0 = bench_now();
-    uvsql_future_t *f = uvsql_session_execute(s, o.m, sel, NULL, 0, NULL, NULL);
-    if (uvsql_future_wait(f) != 0)
-      return bench_failed(f, "orm_large_resultset");
-    const uvsql_orm_result_t *r = uvsql_future_value(f);
-    size_t n = uvsql_orm_result_count(r);
-    for (size_t i = 0; i < n; i++)
-      run.checksum += row_sum(uvsql_orm_result_at(r, i));
-    run.rows = (int64_t)n;
-    run.seconds = bench_now() - t0;
-    if (rep > 0 && run.seconds < best)
-      best = run.seconds;
-    uvsql_future_unref(f);
-    if (bench_wait(uvsql_session_close(s, NULL, NULL), "session close") != 0)
-      return -1;
-  }
-  run.seconds = best;
-  *out = run;
-  uvsql_core_stmt_free(sel);
-  orm_close(&o);
+  double t0 = bench_now();
+  uvsql_future_t *f = uvsql_session_execute(s, l->o.m, l->sel, NULL, 0, NULL, NULL);
+  if (uvsql_future_wait(f) != 0)
+    return bench_failed(f, "orm_large_resultset");
+  const uvsql_orm_result_t *r = uvsql_future_value(f);
+  size_t n = uvsql_orm_result_count(r);
+  for (size_t i = 0; i < n; i++)
+    run->checksum += row_sum(uvsql_orm_result_at(r, i));
+  run->rows = (int64_t)n;
+  run->seconds = bench_now() - t0;
+  uvsql_future_unref(f);
+  return bench_wait(uvsql_session_close(s, NULL, NULL), "session close");
+}
+
+int uvsql_orm_large_resultset(const char *url, bench_run_t *out) {
+  large_t l;
+  if (orm_open(&l.o, url, bench_row_t_model()) != 0)
+    return -1;
+  l.sel = uvsql_orm_select(l.o.m);
+  if (bench_best_of(3, large_once, &l, out) != 0)
+    return -1;
+  uvsql_core_stmt_free(l.sel);
+  orm_close(&l.o);
   return 0;
 }
 
@@ -181,7 +183,8 @@ static int eager_open(eager_t *e, const char *url, uvsql_load_option_t opt) {
 }
 
 /* One load of the graph in a fresh session (closed after the clock stops). */
-static int eager_once(eager_t *e, bench_run_t *run) {
+static int eager_once(void *ctx, bench_run_t *run) {
+  eager_t *e = ctx;
   uvsql_session_t *s = session(&e->o, NULL);
   if (!s)
     return -1;
@@ -190,8 +193,6 @@ static int eager_once(eager_t *e, bench_run_t *run) {
   if (uvsql_future_wait(f) != 0)
     return bench_failed(f, "eager_load");
   const uvsql_orm_result_t *r = uvsql_future_value(f);
-  run->checksum = 0;
-  run->rows = 0;
   for (size_t i = 0; i < uvsql_orm_result_count(r); i++) {
     author_t *a = uvsql_orm_result_at(r, i);
     run->checksum += (double)a->id;
@@ -211,14 +212,8 @@ static int eager(const char *url, uvsql_load_option_t opt, bench_run_t *out) {
   eager_t e;
   if (eager_open(&e, url, opt) != 0)
     return -1;
-  bench_run_t run = {0}, best = {.seconds = 1e9};
-  for (int i = 0; i <= BENCH_EAGER_RUNS; i++) {
-    if (eager_once(&e, &run) != 0)
-      return -1;
-    if (i > 0 && run.seconds < best.seconds)
-      best = run;
-  }
-  *out = best;
+  if (bench_best_of(BENCH_EAGER_RUNS, eager_once, &e, out) != 0)
+    return -1;
   uvsql_orm_query_free(e.q);
   orm_close(&e.o);
   return 0;

@@ -61,61 +61,59 @@ static void consume(const uvsql_result_t *r, bench_run_t *run) {
   run->rows += (int64_t)n;
 }
 
-int uvsql_large_resultset(const char *url, bench_run_t *out) {
+typedef struct {
   bench_env_t env;
   uvsql_stmt_t *st;
-  if (bench_env_open(&env, url, 1) != 0 || uvsql_text(&st, BENCH_SELECT_ALL, NULL) != 0)
+  uvsql_conn_t *conn; /* short_selects: one connection for every lookup */
+} core_t;
+
+static int large_once(void *ctx, bench_run_t *run) {
+  core_t *c = ctx;
+  double t0 = bench_now();
+  uvsql_future_t *f = uvsql_engine_execute(c->env.engine, c->st, NULL, 0, NULL, NULL);
+  if (uvsql_future_wait(f) != 0)
+    return bench_failed(f, "large_resultset");
+  consume(uvsql_future_value(f), run);
+  uvsql_future_unref(f);
+  run->seconds = bench_now() - t0;
+  return 0;
+}
+
+int uvsql_large_resultset(const char *url, bench_run_t *out) {
+  core_t c = {0};
+  if (bench_env_open(&c.env, url, 1) != 0 || uvsql_text(&c.st, BENCH_SELECT_ALL, NULL) != 0 ||
+      bench_best_of(3, large_once, &c, out) != 0)
     return -1;
-  double best = 1e9;
-  bench_run_t run = {0};
-  for (int rep = 0; rep < 4; rep++) { /* the first run warms up and is not counted */
-    memset(&run, 0, sizeof run);
-    double t0 = bench_now();
-    uvsql_future_t *f = uvsql_engine_execute(env.engine, st, NULL, 0, NULL, NULL);
-    if (uvsql_future_wait(f) != 0)
-      return bench_failed(f, "large_resultset");
-    consume(uvsql_future_value(f), &run);
-    uvsql_future_unref(f);
-    run.seconds = bench_now() - t0;
-    if (rep > 0 && run.seconds < best)
-      best = run.seconds;
-  }
-  run.seconds = best;
-  *out = run;
-  uvsql_stmt_free(st);
-  bench_env_close(&env);
+  uvsql_stmt_free(c.st);
+  bench_env_close(&c.env);
+  return 0;
+}
+
+static int short_one(void *ctx, int64_t key, bench_run_t *run) {
+  core_t *c = ctx;
+  uvsql_param_t p[] = {UVSQL_P_INT64("id", key)};
+  uvsql_future_t *f = uvsql_conn_execute(c->conn, c->st, p, 1, NULL, NULL);
+  if (uvsql_future_wait(f) != 0)
+    return bench_failed(f, "short_selects");
+  consume(uvsql_future_value(f), run);
+  uvsql_future_unref(f);
   return 0;
 }
 
 int uvsql_short_selects(const char *url, int n, int64_t nkeys, bench_run_t *out) {
-  bench_env_t env;
-  uvsql_stmt_t *st;
-  if (bench_env_open(&env, url, 1) != 0 || uvsql_text(&st, BENCH_SELECT_ONE, NULL) != 0)
+  core_t c = {0};
+  if (bench_env_open(&c.env, url, 1) != 0 || uvsql_text(&c.st, BENCH_SELECT_ONE, NULL) != 0)
     return -1;
-  uvsql_future_t *f = uvsql_engine_connect(env.engine, NULL, NULL);
+  uvsql_future_t *f = uvsql_engine_connect(c.env.engine, NULL, NULL);
   if (uvsql_future_wait(f) != 0)
     return bench_failed(f, "connect");
-  uvsql_conn_t *conn = uvsql_future_value(f);
+  c.conn = uvsql_future_value(f);
   uvsql_future_unref(f);
-  bench_run_t run = {0};
-  double t0 = 0;
-  for (int i = -100; i < n; i++) { /* 100 warm-up lookups */
-    if (i == 0) {
-      memset(&run, 0, sizeof run);
-      t0 = bench_now();
-    }
-    uvsql_param_t p[] = {UVSQL_P_INT64("id", 1 + (int64_t)((i + 100) * 7919) % nkeys)};
-    f = uvsql_conn_execute(conn, st, p, 1, NULL, NULL);
-    if (uvsql_future_wait(f) != 0)
-      return bench_failed(f, "short_selects");
-    consume(uvsql_future_value(f), &run);
-    uvsql_future_unref(f);
-  }
-  run.seconds = bench_now() - t0;
-  *out = run;
-  uvsql_conn_release(conn);
-  uvsql_stmt_free(st);
-  bench_env_close(&env);
+  if (bench_lookups(n, nkeys, short_one, &c, out) != 0)
+    return -1;
+  uvsql_conn_release(c.conn);
+  uvsql_stmt_free(c.st);
+  bench_env_close(&c.env);
   return 0;
 }
 
