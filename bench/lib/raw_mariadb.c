@@ -163,10 +163,6 @@ static void row_to_obj(MYSQL_STMT *st, const row_buf_t *r, bench_raw_row_t *o) {
   o->flag = r->flag != 0;
 }
 
-static double obj_sum(const bench_raw_row_t *o) {
-  return BENCH_ROW_SUM(o->id, o->x, o->flag, strlen(o->name), o->ts);
-}
-
 int mariadb_setup(const char *url, int64_t nrows) {
   MYSQL *m = my_open(url);
   if (!m)
@@ -194,146 +190,139 @@ int mariadb_setup(const char *url, int64_t nrows) {
   return rc ? -1 : 0;
 }
 
-/* One execution of BENCH_SELECT_ALL on st (bound to r): every row read; objs (when not NULL)
- * grows to hold each row as a bench_raw_row_t. */
-static int select_all(MYSQL_STMT *st, row_buf_t *r, bench_run_t *run, bench_raw_row_t **objs,
-                      size_t *cap) {
-  if (mysql_stmt_execute(st) != 0)
-    return stmt_fail(st, "execute");
-  int f;
-  while ((f = my_fetch(st)) == 1) {
-    if (objs) {
-      if ((size_t)run->rows == *cap) {
-        *cap = *cap ? *cap * 2 : 1024;
-        *objs = realloc(*objs, *cap * sizeof **objs);
-      }
-      row_to_obj(st, r, &(*objs)[run->rows]);
-    } else {
-      run->checksum += row_sum(r);
-    }
-    run->rows++;
-  }
-  return f;
-}
-
-/* Warm-up, then the best of 3: Core rows (orm = 0) or objects (orm = 1). */
-static int large_resultset(const char *url, int orm, bench_run_t *out) {
-  MYSQL *m = my_open(url);
-  if (!m)
-    return -1;
-  row_buf_t r;
-  MYSQL_STMT *st = my_prepare(m, BENCH_SELECT_ALL);
-  int rc = !st || row_bind(st, &r) != 0 ? -1 : 0;
-  double best = 1e9;
-  bench_run_t run = {0};
-  for (int rep = 0; rep < 4 && rc == 0; rep++) {
-    memset(&run, 0, sizeof run);
-    bench_raw_row_t *objs = NULL;
-    size_t cap = 0;
-    double t0 = bench_now();
-    rc = select_all(st, &r, &run, orm ? &objs : NULL, &cap);
-    run.seconds = bench_now() - t0;
-    if (rep > 0 && run.seconds < best)
-      best = run.seconds;
-    for (int64_t i = 0; i < (orm ? run.rows : 0); i++) {
-      run.checksum += obj_sum(&objs[i]);
-      free(objs[i].name);
-    }
-    free(objs);
-  }
-  run.seconds = best;
-  *out = run;
-  if (st)
-    mysql_stmt_close(st);
-  mysql_close(m);
-  return rc;
-}
-
-int mariadb_large_resultset(const char *url, bench_run_t *out) {
-  return large_resultset(url, 0, out);
-}
-
-int mariadb_orm_large_resultset(const char *url, bench_run_t *out) {
-  return large_resultset(url, 1, out);
-}
-
-/* A prepared lookup: the key parameter and the row bound once. */
+/* A prepared statement with bench_rows' columns bound to r (and for lookups, key to ?). */
 typedef struct {
   MYSQL *m;
   MYSQL_STMT *st;
   long long key;
   MYSQL_BIND param;
   row_buf_t r;
-} lookup_t;
+  bench_raw_row_t o; /* orm_get's one struct */
+} rows_t;
 
-static int lookup_open(lookup_t *l, const char *url) {
+static int rows_open(rows_t *l, const char *url, const char *sql, int keyed) {
   memset(l, 0, sizeof *l);
-  if (!(l->m = my_open(url)) || !(l->st = my_prepare(l->m, SELECT_ONE_MY)))
+  if (!(l->m = my_open(url)) || !(l->st = my_prepare(l->m, sql)))
     return -1;
   l->param.buffer_type = MYSQL_TYPE_LONGLONG;
   l->param.buffer = &l->key;
-  if (mysql_stmt_bind_param(l->st, &l->param) != 0)
+  if (keyed && mysql_stmt_bind_param(l->st, &l->param) != 0)
     return stmt_fail(l->st, "bind param");
   return row_bind(l->st, &l->r);
 }
 
-static void lookup_close(lookup_t *l) {
+static void rows_close(rows_t *l) {
+  free(l->o.name);
   if (l->st)
     mysql_stmt_close(l->st);
   if (l->m)
     mysql_close(l->m);
 }
 
-/* Looks key up; obj (when not NULL) is refilled from the row, else the row is summed. */
-static int lookup(lookup_t *l, int64_t key, bench_run_t *run, bench_raw_row_t *obj) {
-  l->key = key;
+/* Core: BENCH_SELECT_ALL, every row read from the typed buffers. */
+static int large_once(void *ctx, bench_run_t *run) {
+  rows_t *l = ctx;
+  double t0 = bench_now();
   if (mysql_stmt_execute(l->st) != 0)
     return stmt_fail(l->st, "execute");
   int f;
   while ((f = my_fetch(l->st)) == 1) {
-    if (obj) {
-      free(obj->name);
-      row_to_obj(l->st, &l->r, obj);
-      run->checksum += obj_sum(obj);
-    } else {
-      run->checksum += row_sum(&l->r);
-    }
+    run->checksum += row_sum(&l->r);
     run->rows++;
   }
+  run->seconds = bench_now() - t0;
   return f;
 }
 
-static int short_selects(const char *url, int n, int64_t nkeys, int orm, bench_run_t *out) {
-  lookup_t l;
-  bench_raw_row_t obj = {0};
-  int rc = lookup_open(&l, url);
-  bench_run_t run = {0};
-  double t0 = 0;
-  for (int i = -100; i < n && rc == 0; i++) { /* 100 warm-up lookups */
-    if (i == 0) {
-      memset(&run, 0, sizeof run);
-      t0 = bench_now();
+/* ORM shape: the rows into a malloc'd array of structs with strdup'd names; the checksum is
+ * read from the structs; they are freed after the clock stops. */
+static int orm_large_once(void *ctx, bench_run_t *run) {
+  rows_t *l = ctx;
+  bench_raw_row_t *objs = NULL;
+  size_t n = 0, cap = 0;
+  double t0 = bench_now();
+  if (mysql_stmt_execute(l->st) != 0)
+    return stmt_fail(l->st, "execute");
+  int f;
+  while ((f = my_fetch(l->st)) == 1) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 1024;
+      objs = realloc(objs, cap * sizeof *objs);
     }
-    rc = lookup(&l, BENCH_KEY(i, nkeys), &run, orm ? &obj : NULL);
+    row_to_obj(l->st, &l->r, &objs[n++]);
   }
-  run.seconds = bench_now() - t0;
-  *out = run;
-  free(obj.name);
-  lookup_close(&l);
+  bench_raw_rows_sum(objs, n, run);
+  run->seconds = bench_now() - t0;
+  bench_raw_rows_free(objs, n);
+  return f;
+}
+
+/* once on one connection, the best of 3 after a warm-up. */
+static int large(const char *url, bench_once_fn once, bench_run_t *out) {
+  rows_t l;
+  int rc = rows_open(&l, url, BENCH_SELECT_ALL, 0) == 0 ? bench_best_of(3, once, &l, out) : -1;
+  rows_close(&l);
+  return rc;
+}
+
+int mariadb_large_resultset(const char *url, bench_run_t *out) {
+  return large(url, large_once, out);
+}
+
+int mariadb_orm_large_resultset(const char *url, bench_run_t *out) {
+  return large(url, orm_large_once, out);
+}
+
+/* Executes the lookup of key and fetches its one row. */
+static int lookup(rows_t *l, int64_t key) {
+  l->key = key;
+  if (mysql_stmt_execute(l->st) != 0)
+    return stmt_fail(l->st, "execute");
+  if (my_fetch(l->st) != 1 || my_fetch(l->st) != 0) {
+    fprintf(stderr, "mariadb lookup %lld: not one row\n", (long long)key);
+    return -1;
+  }
+  return 0;
+}
+
+static int short_one(void *ctx, int64_t key, bench_run_t *run) {
+  rows_t *l = ctx;
+  if (lookup(l, key) != 0)
+    return -1;
+  run->checksum += row_sum(&l->r);
+  run->rows++;
+  return 0;
+}
+
+/* orm_get's raw side: the prepared lookup filling one struct (its name replaced each time). */
+static int get_one(void *ctx, int64_t key, bench_run_t *run) {
+  rows_t *l = ctx;
+  if (lookup(l, key) != 0)
+    return -1;
+  free(l->o.name);
+  row_to_obj(l->st, &l->r, &l->o);
+  bench_raw_rows_sum(&l->o, 1, run);
+  return 0;
+}
+
+static int lookups(const char *url, int n, int64_t nkeys, bench_lookup_fn one, bench_run_t *out) {
+  rows_t l;
+  int rc = rows_open(&l, url, SELECT_ONE_MY, 1) == 0 ? bench_lookups(n, nkeys, one, &l, out) : -1;
+  rows_close(&l);
   return rc;
 }
 
 int mariadb_short_selects(const char *url, int n, int64_t nkeys, bench_run_t *out) {
-  return short_selects(url, n, nkeys, 0, out);
+  return lookups(url, n, nkeys, short_one, out);
 }
 
 int mariadb_get_lookups(const char *url, int n, int64_t nkeys, bench_run_t *out) {
-  return short_selects(url, n, nkeys, 1, out);
+  return lookups(url, n, nkeys, get_one, out);
 }
 
 /* One thread of concurrent_selects: its own connection and its share of the keys. */
 typedef struct {
-  lookup_t l;
+  rows_t l;
   const int64_t *keys;
   int n;
   pthread_barrier_t *start;
@@ -346,7 +335,7 @@ static void *worker_main(void *arg) {
   mysql_thread_init();
   pthread_barrier_wait(w->start);
   for (int i = 0; i < w->n && w->rc == 0; i++)
-    w->rc = lookup(&w->l, w->keys[i], &w->run, NULL);
+    w->rc = short_one(&w->l, w->keys[i], &w->run);
   mysql_thread_end();
   return NULL;
 }
@@ -366,9 +355,9 @@ int mariadb_concurrent_selects(const char *url, int n, int conns, int64_t nkeys,
   mysql_library_init(0, NULL, NULL);
   int rc = 0;
   for (int i = 0; i < conns && rc == 0; i++) { /* connect, prepare, 20 warm-up lookups */
-    rc = lookup_open(&ws[i].l, url);
+    rc = rows_open(&ws[i].l, url, SELECT_ONE_MY, 1);
     for (int k = 0; k < 20 && rc == 0; k++)
-      rc = lookup(&ws[i].l, BENCH_KEY(k, nkeys), &ws[i].run, NULL);
+      rc = short_one(&ws[i].l, BENCH_KEY(k, nkeys), &ws[i].run);
     ws[i].keys = keys + (size_t)i * (size_t)per;
     ws[i].n = per;
     ws[i].start = &start;
@@ -390,7 +379,7 @@ int mariadb_concurrent_selects(const char *url, int n, int conns, int64_t nkeys,
   }
   *out = run;
   for (int i = 0; i < conns; i++)
-    lookup_close(&ws[i].l);
+    rows_close(&ws[i].l);
   pthread_barrier_destroy(&start);
   free(th);
   free(ws);
@@ -512,7 +501,7 @@ static void authors_push(raw_author_t ***as, size_t *n, size_t *cap, raw_author_
   (*as)[(*n)++] = a;
 }
 
-static int eager_selectin_once(eager_t *e, raw_author_t ***as, size_t *n) {
+static int selectin_fetch(eager_t *e, raw_author_t ***as, size_t *n) {
   size_t cap = 0;
   if (mysql_stmt_execute(e->authors) != 0)
     return stmt_fail(e->authors, "authors");
@@ -540,7 +529,7 @@ static int eager_selectin_once(eager_t *e, raw_author_t ***as, size_t *n) {
   return f;
 }
 
-static int eager_joined_once(eager_t *e, raw_author_t ***as, size_t *n) {
+static int joined_fetch(eager_t *e, raw_author_t ***as, size_t *n) {
   size_t cap = 0;
   if (mysql_stmt_execute(e->joined) != 0)
     return stmt_fail(e->joined, "joined");
@@ -555,37 +544,45 @@ static int eager_joined_once(eager_t *e, raw_author_t ***as, size_t *n) {
   return f;
 }
 
-/* Best of BENCH_EAGER_RUNS runs of one loader; the graph is checked and freed off the clock. */
-static int eager_run(const char *url, int joined, bench_run_t *out) {
+/* One run of a loader, timed; the graph is summed and freed after the clock stops. */
+static int eager_once(eager_t *e, int joined, bench_run_t *run) {
+  raw_author_t **as = NULL;
+  size_t n = 0;
+  double t0 = bench_now();
+  int rc = joined ? joined_fetch(e, &as, &n) : selectin_fetch(e, &as, &n);
+  run->seconds = bench_now() - t0;
+  run->rows = (int64_t)n;
+  for (size_t i = 0; i < n; i++)
+    run->rows += (int64_t)as[i]->n;
+  run->checksum = raw_authors_checksum(as, n);
+  raw_authors_free(as, n);
+  return rc;
+}
+
+static int selectin_once(void *e, bench_run_t *run) {
+  return eager_once(e, 0, run);
+}
+
+static int joined_once(void *e, bench_run_t *run) {
+  return eager_once(e, 1, run);
+}
+
+/* A warm-up run, then the best of BENCH_EAGER_RUNS. */
+static int eager_run(const char *url, bench_once_fn once, bench_run_t *out) {
   eager_t *e = eager_open(url);
   if (!e)
     return -1;
-  int rc = 0;
-  bench_run_t best = {1e9, 0, 0};
-  for (int run = 0; run < BENCH_EAGER_RUNS && rc == 0; run++) {
-    raw_author_t **as = NULL;
-    size_t n = 0;
-    double t0 = bench_now();
-    rc = joined ? eager_joined_once(e, &as, &n) : eager_selectin_once(e, &as, &n);
-    double t = bench_now() - t0;
-    int64_t rows = (int64_t)n;
-    for (size_t i = 0; i < n; i++)
-      rows += (int64_t)as[i]->n;
-    if (t < best.seconds)
-      best = (bench_run_t){t, rows, raw_authors_checksum(as, n)};
-    raw_authors_free(as, n);
-  }
-  *out = best;
+  int rc = bench_best_of(BENCH_EAGER_RUNS, once, e, out);
   eager_close(e);
   return rc;
 }
 
 int mariadb_eager_selectin(const char *url, bench_run_t *out) {
-  return eager_run(url, 0, out);
+  return eager_run(url, selectin_once, out);
 }
 
 int mariadb_eager_joined(const char *url, bench_run_t *out) {
-  return eager_run(url, 1, out);
+  return eager_run(url, joined_once, out);
 }
 
 /* ------------------------------------------------------------------ orm_bulk_insert */
