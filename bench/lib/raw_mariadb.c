@@ -2,10 +2,12 @@
  * blocking API goes: every query a server-side prepared statement (binary protocol, prepared
  * once before the clock), parameters bound once and refilled in place, results bound with
  * mysql_stmt_bind_result into typed buffers and fetched row by row from the socket (no
- * mysql_stmt_store_result: the rows are never copied twice), multi-row INSERT ... RETURNING
- * for the bulk insert. The contract each function follows (tables, data, keys, checksums) is
- * at the top of bench.h; concurrent_selects uses one blocking connection per thread, since
- * Connector/C has no pipelining.
+ * mysql_stmt_store_result, which copies every row once more: 500k rows took ~25% longer with
+ * it; the text protocol took twice as long), multi-row INSERT ... RETURNING for the bulk
+ * insert. The contract each function follows (tables, data, keys, checksums) is at the top of
+ * bench.h. concurrent_selects uses one blocking connection per thread: Connector/C has no
+ * pipelining, and one thread driving the connections through its nonblocking API
+ * (mysql_stmt_execute_start/_cont under poll) was slower here.
  *
  * Invariants: a statement's result is read to MYSQL_NO_DATA before it is executed again; a
  * name longer than its bound buffer is fetched whole with mysql_stmt_fetch_column (its length
