@@ -546,6 +546,24 @@ TEST(builder_errors_surface_at_compile) {
   uvsql_select_cols(s, uvsql_bindparam(s, "param_1"), uvsql_lit_int64(s, 2));
   expect_err(s, "postgresql", UVSQL_EINVALID_ARGUMENT, "clashes with a generated name");
   uvsql_core_stmt_free(s);
+  /* each message names the statement or table and what to call instead */
+  s = uvsql_update(db.users);
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT,
+             "UPDATE users sets no column: call uvsql_update_set");
+  uvsql_select_limit(s, 1);
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT,
+             "uvsql_select_limit: not for an UPDATE statement");
+  uvsql_core_stmt_free(s);
+  s = uvsql_select_new();
+  uvsql_update_set(s, "name", uvsql_lit_text(s, "x"));
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT,
+             "uvsql_update_set: for UPDATE statements, not a SELECT");
+  uvsql_core_stmt_free(s);
+  s = uvsql_create_index(db.users, 7);
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT, "uvsql_create_index: table users has ");
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT,
+             "so no index 7 (indexes count from 0 in declaration order)");
+  uvsql_core_stmt_free(s);
   uvsql_metadata_free(db.md);
 }
 

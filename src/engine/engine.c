@@ -102,7 +102,9 @@ uvsql_future_t *uvsql_engine_dispose(uvsql_engine_t *e, uvsql_future_cb cb, void
     if (!f)
       return NULL;
     uvsql_error_t err;
-    uvsql__error_set(&err, UVSQL_EINTERFACE, "the engine is already being disposed");
+    uvsql__error_set(&err, UVSQL_EINTERFACE,
+                     "uvsql_engine_dispose: the engine is already being disposed: call it "
+                     "once and wait for that future");
     uvsql__future_fail_soon(f, &err);
     return uvsql__future_return(f, cb, data);
   }

@@ -369,7 +369,8 @@ uvsql_future_t *uvsql_session_load(uvsql_session_t *s, void *obj, const char *na
       uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory");
     else if (r)
       uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,
-                       "relationship %s.%s is raiseload: it is never loaded",
+                       "relationship %s.%s is raiseload: it is never loaded; load it "
+                       "with a UVSQL_SELECTINLOAD or UVSQL_JOINEDLOAD option on the query",
                        h->mapper->model->type_name, name);
     else
       uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,

@@ -24,7 +24,10 @@ static int is(uvsql_core_stmt_t *s, uvsql__stmt_kind_t kind, const char *fn) {
   if (uvsql__building(s, fn))
     return s->err.code;
   if (s->kind != kind)
-    return uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "%s: not for this kind of statement", fn);
+    return uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "%s: for %s statements, not a%s %s", fn,
+                       uvsql__stmt_kind_name(kind),
+                       s->kind == UVSQL__S_INSERT || s->kind == UVSQL__S_UPDATE ? "n" : "",
+                       uvsql__stmt_kind_name(s->kind));
   return 0;
 }
 

@@ -333,7 +333,7 @@ uvsql_expr_t *uvsql_case_n(uvsql_core_stmt_t *s, uvsql_expr_t *const *pairs, siz
   if (!s)
     return NULL;
   if (npairs == 0) {
-    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_case: at least one WHEN/THEN pair");
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_case: at least one WHEN/THEN pair is required");
     return NULL;
   }
   if (otherwise && uvsql__check_expr(s, otherwise, "uvsql_case"))
