@@ -238,7 +238,7 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
     x->req.sql_len = cp->len;
     x->req.params = x->values;
     x->req.nparams = (int)nph;
-  } else {
+  } else if (command) { /* always, without a statement (said so for gcc -O3's -Wnonnull) */
     char *copy = (char *)(x->values + nph); /* the caller's text may be on its stack */
     x->req.sql_len = strlen(command);
     memcpy(copy, command, x->req.sql_len + 1);
