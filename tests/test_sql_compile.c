@@ -564,6 +564,15 @@ TEST(builder_errors_surface_at_compile) {
   expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT,
              "so no index 7 (indexes count from 0 in declaration order)");
   uvsql_core_stmt_free(s);
+  s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_excluded(s, "name"));
+  expect_err(s, "postgresql", UVSQL_EINVALID_ARGUMENT,
+             "uvsql_excluded: only for the ON CONFLICT clause of an INSERT statement");
+  uvsql_core_stmt_free(s);
+  s = uvsql_create_table(uvsql_table(db.md, "empty_table"));
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT,
+             "table empty_table has no columns: declare them with uvsql_column");
+  uvsql_core_stmt_free(s);
   uvsql_metadata_free(db.md);
 }
 

@@ -121,7 +121,8 @@ static void foreign_key(uvsql__compiler_t *c, const uvsql_table_t *t, const uvsq
 
 static void create_table(uvsql__compiler_t *c, const uvsql_table_t *t) {
   if (!t->columns.n) {
-    uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT, "table %s has no columns", t->name);
+    uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT,
+                  "table %s has no columns: declare them with uvsql_column", t->name);
     return;
   }
   uvsql__c_puts(c, "CREATE TABLE IF NOT EXISTS ");

@@ -78,7 +78,10 @@ uvsql_expr_t *uvsql_lit(uvsql_core_stmt_t *s, uvsql_value_t v) {
     return NULL;
   if (v.type == UVSQL_TYPE_TEXT || v.type == UVSQL_TYPE_BYTES) {
     if (!v.u.s.ptr && v.u.s.len) {
-      uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_lit: NULL pointer with length %zu", v.u.s.len);
+      uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                  "uvsql_lit: NULL pointer with length %zu (for SQL NULL use "
+                  "uvsql_lit_null)",
+                  v.u.s.len);
       return NULL;
     }
     char *p = uvsql__arena_strndup(&s->arena, v.u.s.ptr ? v.u.s.ptr : "", v.u.s.len);
@@ -88,7 +91,10 @@ uvsql_expr_t *uvsql_lit(uvsql_core_stmt_t *s, uvsql_value_t v) {
     }
     v.u.s.ptr = p;
   } else if ((unsigned)v.type > UVSQL_TYPE_TIMESTAMPTZ) {
-    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_lit: unknown value type %d", (int)v.type);
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                "uvsql_lit: unknown value type %d: build values with the "
+                "UVSQL_V_* macros",
+                (int)v.type);
     return NULL;
   }
   e->u.value = v;
@@ -145,7 +151,9 @@ uvsql_expr_t *uvsql_name(uvsql_core_stmt_t *s, const char *name) {
 
 uvsql_expr_t *uvsql_excluded(uvsql_core_stmt_t *s, const char *col) {
   if (s && !s->err.code && s->kind != UVSQL__S_INSERT) {
-    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_excluded: only for an INSERT statement");
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                "uvsql_excluded: only for the ON CONFLICT clause of an INSERT "
+                "statement");
     return NULL;
   }
   if (s && !s->err.code && (!col || !uvsql_table_column(s->table, col))) {
