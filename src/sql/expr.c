@@ -288,7 +288,9 @@ uvsql_expr_t *uvsql_in_expanding(uvsql_core_stmt_t *s, uvsql_expr_t *a, const ch
   if (!s || uvsql__check_expr(s, a, "uvsql_in_expanding"))
     return NULL;
   if (!uvsql__valid_param_name(name)) {
-    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_in_expanding: \"%s\" is not a parameter name",
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                "uvsql_in_expanding: \"%s\" is not a parameter name (letters, "
+                "digits and '_', not starting with a digit)",
                 name ? name : "(null)");
     return NULL;
   }
@@ -457,7 +459,9 @@ uvsql_expr_t *uvsql_over(uvsql_core_stmt_t *s, uvsql_expr_t *f, uvsql_expr_t *co
   if (!s || uvsql__check_expr(s, f, "uvsql_over"))
     return NULL;
   if (f->kind != UVSQL__N_FUNC) {
-    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_over: the first argument must be a function");
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                "uvsql_over: the first argument must be a function call "
+                "(uvsql_func)");
     return NULL;
   }
   uvsql_expr_t **p = list_dup(s, partition, npartition, "uvsql_over");
