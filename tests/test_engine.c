@@ -300,6 +300,12 @@ static void parameter_mistakes_are_reported(const char *url) {
   uvsql_future_t *f = uvsql_engine_execute_sql(fx.engine, "SELECT :id", p, 1, NULL, NULL);
   ASSERT_STR_CONTAINS(AWAIT_ERR(f, UVSQL_EINVALID_ARGUMENT)->message, "no value for parameter :id");
   uvsql_future_unref(f);
+  uvsql_param_t nullptr_text[] = {UVSQL_P("id", UVSQL_V_TEXTN(NULL, 3))};
+  f = uvsql_engine_execute_sql(fx.engine, "SELECT :id", nullptr_text, 1, NULL, NULL);
+  ASSERT_STR_EQ(AWAIT_ERR(f, UVSQL_EINVALID_ARGUMENT)->message,
+                "parameter :id: a text or bytes value with a NULL pointer and length 3: pass the "
+                "data, or UVSQL_V_NULL() for SQL NULL");
+  uvsql_future_unref(f);
   f = uvsql_engine_execute_sql(fx.engine, "SELECT 1 FROM no_such_table_xyz", NULL, 0, NULL, NULL);
   const uvsql_error_t *e = AWAIT_ERR(f, UVSQL_EPROGRAMMING);
   ASSERT_STR_CONTAINS(e->message, "no_such_table_xyz");

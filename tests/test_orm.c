@@ -70,7 +70,10 @@ static void quickstart(const char *url) {
   uvsql_error_t err;
   void *one;
   ASSERT_ERR(uvsql_orm_result_one(r, &one, &err), UVSQL_EINTERFACE);
-  ASSERT_STR_CONTAINS(err.message, "Multiple rows were found");
+  ASSERT_STR_EQ(err.message, "Multiple rows were found when exactly one was required (2 user_t "
+                             "rows): narrow the query's WHERE, or use uvsql_orm_result_first");
+  ASSERT_ERR(uvsql_orm_result_one_or_none(r, &one, &err), UVSQL_EINTERFACE);
+  ASSERT_STR_CONTAINS(err.message, "when one or none was required (2 user_t rows)");
   uvsql_future_unref(f);
   uvsql_core_stmt_free(q);
 
@@ -84,7 +87,8 @@ static void quickstart(const char *url) {
   p = UVSQL_P_TEXT("name", "nobody");
   r = run_select(s2, o->users, q, &p, 1, &f);
   ASSERT_ERR(uvsql_orm_result_one(r, &one, &err), UVSQL_EINTERFACE);
-  ASSERT_STR_EQ(err.message, "No row was found when one was required");
+  ASSERT_STR_EQ(err.message, "No row was found when one was required: use "
+                             "uvsql_orm_result_one_or_none when none is an answer");
   ASSERT_OK(uvsql_orm_result_one_or_none(r, &one, &err), &err);
   ASSERT(one == NULL);
   uvsql_future_unref(f);
@@ -162,6 +166,13 @@ static void identity_map(const char *url) {
   ASSERT_STR_EQ(b->fullname, "Squidward Tentacles");
   uvsql_future_unref(f1);
   uvsql_future_unref(f2);
+  /* a key of the wrong width fails and says what the model's key is */
+  uvsql_value_t two[] = {UVSQL_V_INT64(id), UVSQL_V_INT64(id)};
+  f1 = uvsql_session_get(s, o->users, two, 2, NULL, NULL);
+  ASSERT_STR_EQ(AWAIT_ERR(f1, UVSQL_EINVALID_ARGUMENT)->message,
+                "uvsql_session_get: user_t has 1 primary key field(s) but 2 value(s) were given: "
+                "give one value per primary key field, in field order");
+  uvsql_future_unref(f1);
   /* a missing key resolves with NULL */
   f1 = uvsql_session_get_int(s, o->users, id + 1000, NULL, NULL);
   ASSERT(AWAIT_OK(f1) == NULL);

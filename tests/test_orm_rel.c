@@ -149,6 +149,13 @@ static void lazy_and_identity(const char *url) {
   const uvsql_error_t *err = AWAIT_ERR(f, UVSQL_EINVALID_ARGUMENT);
   ASSERT_STR_CONTAINS(err->message, "no relationship \"nope\"");
   uvsql_future_unref(f);
+  /* a relationship declared twice */
+  uvsql_error_t derr;
+  ASSERT(!uvsql_mapper_relationship(o->authors, "books", UVSQL_ONE_TO_MANY, o->books,
+                                    offsetof(author_t, books), "author_id", 0, &derr));
+  ASSERT_INT_EQ(derr.code, UVSQL_EINVALID_ARGUMENT);
+  ASSERT_STR_EQ(derr.message,
+                "relationship author_t.books is already declared: give the new one another name");
   uvsql_orm_result_free(ra);
   uvsql_orm_result_free(rb);
   await_ok(uvsql_session_close(s, NULL, NULL));
@@ -201,7 +208,9 @@ static void loader_defaults(const char *url) {
   ASSERT(uvsql_relationship_loader(books, UVSQL_LOAD_RAISE));
   uvsql_future_t *f = uvsql_session_load(s, a, "books", NULL, NULL);
   const uvsql_error_t *err = AWAIT_ERR(f, UVSQL_EINVALID_ARGUMENT);
-  ASSERT_STR_CONTAINS(err->message, "raiseload");
+  ASSERT_STR_EQ(err->message,
+                "relationship author_t.books is raiseload: it is never loaded; load "
+                "it with a UVSQL_SELECTINLOAD or UVSQL_JOINEDLOAD option on the query");
   uvsql_future_unref(f);
   ASSERT_INT_EQ(uvsql_orm_is_loaded(a, "books"), 0);
   uvsql_orm_result_free(r);

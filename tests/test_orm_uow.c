@@ -229,7 +229,11 @@ static void stale_version(const char *url) {
   ASSERT_OK(uvsql_orm_set_text(d2, &d2->title, "second"), (uvsql_error_t *)NULL);
   f = uvsql_session_commit(s2, NULL, NULL);
   const uvsql_error_t *err = AWAIT_ERR(f, UVSQL_ESTALE_DATA);
-  ASSERT_STR_CONTAINS(err->message, "expected to update 1 row(s); 0 were matched");
+  ASSERT_STR_CONTAINS(err->message, o->td);
+  ASSERT_STR_CONTAINS(err->message,
+                      "' expected to update 1 row(s); 0 were matched (the row was changed or "
+                      "deleted by someone else): roll back the session, reload the object and "
+                      "decide again");
   uvsql_future_unref(f);
   await_ok(uvsql_session_rollback(s2, NULL, NULL));
   ASSERT_STR_EQ(d2->title, "draft"); /* back to what it was loaded as */
@@ -238,7 +242,11 @@ static void stale_version(const char *url) {
   /* a stale delete fails the same way */
   ASSERT_OK(uvsql_session_delete(s2, d2), (uvsql_error_t *)NULL);
   f = uvsql_session_commit(s2, NULL, NULL);
-  AWAIT_ERR(f, UVSQL_ESTALE_DATA);
+  err = AWAIT_ERR(f, UVSQL_ESTALE_DATA);
+  ASSERT_STR_CONTAINS(err->message, o->td);
+  ASSERT_STR_CONTAINS(err->message, "' expected to delete 1 row(s); only 0 were matched (changed "
+                                    "or deleted by someone else): roll back the session and "
+                                    "reload");
   uvsql_future_unref(f);
   await_ok(uvsql_session_rollback(s2, NULL, NULL));
   /* the fresh copy deletes fine */

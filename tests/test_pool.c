@@ -205,8 +205,16 @@ static void dispose_fails_waiting_checkouts_and_queries(const char *url) {
   uvsql_future_t *q = uvsql_engine_execute_sql(fx.engine, "SELECT 1", NULL, 0, NULL, NULL);
   uv_run(fx.loop, UV_RUN_NOWAIT);
   uvsql_future_t *d = uvsql_engine_dispose(fx.engine, NULL, NULL);
-  ASSERT_STR_CONTAINS(AWAIT_ERR(w, UVSQL_ECLOSED)->message, "disposed");
+  ASSERT_STR_EQ(AWAIT_ERR(w, UVSQL_ECLOSED)->message,
+                "the engine was disposed (uvsql_engine_dispose) while this waited for a "
+                "connection: nothing was run");
   AWAIT_ERR(q, UVSQL_ECLOSED);
+  /* disposing twice says so */
+  uvsql_future_t *d2 = uvsql_engine_dispose(fx.engine, NULL, NULL);
+  ASSERT_STR_EQ(AWAIT_ERR(d2, UVSQL_EINTERFACE)->message,
+                "uvsql_engine_dispose: the engine is already being disposed: call it once and "
+                "wait for that future");
+  uvsql_future_unref(d2);
   ASSERT_INT_EQ(uvsql_future_state(d), UVSQL_FUTURE_PENDING); /* c is still checked out */
   uvsql_conn_release(c);
   AWAIT_OK(d);
@@ -235,6 +243,17 @@ TEST(engine_new_rejects_bad_urls_and_options) {
   opt.pool_size = 0;
   ASSERT_ERR(uvsql_engine_new(&e, loop, "sqlite://", &opt, &err), UVSQL_EINVALID_ARGUMENT);
   ASSERT_STR_EQ(err.message, "pool_size is 0: it must be at least 1");
+  opt = (uvsql_engine_options_t)UVSQL_ENGINE_OPTIONS_INIT;
+  opt.pool_timeout = -1;
+  ASSERT_ERR(uvsql_engine_new(&e, loop, "sqlite://", &opt, &err), UVSQL_EINVALID_ARGUMENT);
+  ASSERT_STR_EQ(err.message, "pool_timeout is -1 and connect_timeout 30: neither may be "
+                             "negative (seconds; 0 for none)");
+  opt = (uvsql_engine_options_t)UVSQL_ENGINE_OPTIONS_INIT;
+  opt.statement_cache_size = -2;
+  ASSERT_ERR(uvsql_engine_new(&e, loop, "sqlite://", &opt, &err), UVSQL_EINVALID_ARGUMENT);
+  ASSERT_STR_EQ(
+      err.message,
+      "statement_cache_size is -2: it must be 0 or more (0 keeps no prepared statements)");
   ASSERT_ERR(uvsql_engine_new(&e, loop, "postgresql://u@h/db?no_such_option=1", NULL, &err),
              UVSQL_EURL);
   ASSERT_STR_CONTAINS(err.message, "no_such_option");

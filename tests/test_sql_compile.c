@@ -546,6 +546,52 @@ TEST(builder_errors_surface_at_compile) {
   uvsql_select_cols(s, uvsql_bindparam(s, "param_1"), uvsql_lit_int64(s, 2));
   expect_err(s, "postgresql", UVSQL_EINVALID_ARGUMENT, "clashes with a generated name");
   uvsql_core_stmt_free(s);
+  /* each message names the statement or table and what to call instead */
+  s = uvsql_update(db.users);
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT,
+             "UPDATE users sets no column: call uvsql_update_set");
+  uvsql_select_limit(s, 1);
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT,
+             "uvsql_select_limit: not for an UPDATE statement");
+  uvsql_core_stmt_free(s);
+  s = uvsql_select_new();
+  uvsql_update_set(s, "name", uvsql_lit_text(s, "x"));
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT,
+             "uvsql_update_set: for UPDATE statements, not a SELECT");
+  uvsql_core_stmt_free(s);
+  s = uvsql_create_index(db.users, 7);
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT, "uvsql_create_index: table users has ");
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT,
+             "so no index 7 (indexes count from 0 in declaration order)");
+  uvsql_core_stmt_free(s);
+  s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_excluded(s, "name"));
+  expect_err(s, "postgresql", UVSQL_EINVALID_ARGUMENT,
+             "uvsql_excluded: only for the ON CONFLICT clause of an INSERT statement");
+  uvsql_core_stmt_free(s);
+  s = uvsql_create_table(uvsql_table(db.md, "empty_table"));
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT,
+             "table empty_table has no columns: declare them with uvsql_column");
+  uvsql_core_stmt_free(s);
+  s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_over(s, uvsql_col(db.users, "id"), NULL, 0, NULL, 0));
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT,
+             "uvsql_over: the first argument must be a function call (uvsql_func)");
+  uvsql_core_stmt_free(s);
+  s = uvsql_select_new();
+  uvsql_select_cols(s, uvsql_col(db.users, "id"));
+  uvsql_where(s, uvsql_in_expanding(s, uvsql_col(db.users, "id"), "1ids"));
+  expect_err(s, "sqlite", UVSQL_EINVALID_ARGUMENT,
+             "uvsql_in_expanding: \"1ids\" is not a parameter name (letters, digits and '_', not "
+             "starting with a digit)");
+  uvsql_core_stmt_free(s);
+  uvsql_table_t *bad = uvsql_table(db.md, "bad_fk");
+  uvsql_column(bad, "a", UVSQL_SQL_INTEGER, 0);
+  uvsql_foreign_key(bad, NULL, UVSQL_NAMES("a"), "users", UVSQL_NAMES("id", "org_id"),
+                    UVSQL_FK_NO_ACTION, UVSQL_FK_NO_ACTION);
+  ASSERT_STR_EQ(uvsql_metadata_error(db.md)->message,
+                "foreign key of bad_fk: 1 columns reference 2 columns (name one referenced column "
+                "per column, or none for the primary key)");
   uvsql_metadata_free(db.md);
 }
 

@@ -61,6 +61,9 @@ TEST(bind_orders_values_and_names_missing_ones) {
   uvsql_param_t extra[] = {UVSQL_P_INT64("a", 1), UVSQL_P_INT64("b", 2), UVSQL_P_INT64("zz", 3)};
   ASSERT_ERR(uvsql__stmt_bind(st, c, extra, 3, out, &err), UVSQL_EINVALID_ARGUMENT);
   ASSERT_STR_CONTAINS(err.message, "the statement has no parameter :zz");
+  uvsql_param_t twice[] = {UVSQL_P_INT64("a", 1), UVSQL_P_INT64("b", 2), UVSQL_P_INT64("a", 3)};
+  ASSERT_ERR(uvsql__stmt_bind(st, c, twice, 3, out, &err), UVSQL_EINVALID_ARGUMENT);
+  ASSERT_STR_EQ(err.message, "parameter :a was given twice: pass each name once");
   uvsql_stmt_free(st);
 }
 

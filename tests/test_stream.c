@@ -102,6 +102,22 @@ static const char *fmt(const char *f, int n) {
 
 /* ------------------------------------------------------------------ behaviours */
 
+/* Streaming is for one statement: a text holding two fails at once and says so. */
+static void several_statements_cannot_be_streamed(const backend_t *be) {
+  fixture_t fx = fixture_open(be->url(), NULL);
+  consumer_t c = {0};
+  uvsql_future_t *f = stream_sql(NULL, &fx, "SELECT 1; SELECT 2", 1000, &c);
+  const uvsql_error_t *e = AWAIT_ERR(f, UVSQL_EINVALID_ARGUMENT);
+  ASSERT_STR_CONTAINS(e->message, "only a single statement can be streamed; this text holds "
+                                  "several");
+  if (be == &mariadb)
+    ASSERT_STR_CONTAINS(e->message, ": stream one statement and execute the others separately "
+                                    "[SQL: SELECT 1; SELECT 2]");
+  ASSERT_INT_EQ(c.batches, 0);
+  uvsql_future_unref(f);
+  fixture_close(&fx);
+}
+
 static void all_rows_in_order_in_exact_batches(const backend_t *be) {
   fixture_t fx = fixture_open(be->url(), NULL);
   consumer_t c = {0};
@@ -298,6 +314,18 @@ static void loop_keeps_running_during_a_stream(const backend_t *be) {
 }
 
 /* ------------------------------------------------------------------ per backend */
+
+TEST(pg_several_statements_cannot_be_streamed) {
+  several_statements_cannot_be_streamed(&pg);
+}
+
+TEST(mariadb_several_statements_cannot_be_streamed) {
+  several_statements_cannot_be_streamed(&mariadb);
+}
+
+TEST(sqlite_several_statements_cannot_be_streamed) {
+  several_statements_cannot_be_streamed(&sqlite);
+}
 
 TEST(pg_all_rows_in_order_in_exact_batches) {
   all_rows_in_order_in_exact_batches(&pg);

@@ -234,6 +234,11 @@ static void on_written(uv_write_t *req, int status) {
 }
 
 void http_respond(http_conn_t *c, int status, const char *body, size_t len) {
+  http_respond_headers(c, status, "", body, len);
+}
+
+void http_respond_headers(http_conn_t *c, int status, const char *headers, const char *body,
+                          size_t len) {
   if (uv_is_closing((uv_handle_t *)&c->tcp)) { /* the client went away: nobody to answer */
     c->busy = 0;
     conn_unref(c);
@@ -241,12 +246,12 @@ void http_respond(http_conn_t *c, int status, const char *body, size_t len) {
   }
   if (c->srv->stopping)
     c->keep_alive = 0;
-  char head[256];
+  char head[512];
   int keep10 = c->keep_alive && c->parser.http_major == 1 && c->parser.http_minor == 0;
   int hn = snprintf(head, sizeof head,
                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-                    "Content-Length: %zu\r\n%s\r\n",
-                    status, reason(status), len + 1,
+                    "Content-Length: %zu\r\n%.200s%s\r\n",
+                    status, reason(status), len + 1, headers,
                     !c->keep_alive ? "Connection: close\r\n"
                     : keep10       ? "Connection: keep-alive\r\n"
                                    : "");

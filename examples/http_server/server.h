@@ -74,6 +74,9 @@ void http_server_stop(http_server_t *srv, http_stopped_cb cb, void *data);
 /* Answers the connection's current request (body: JSON, copied). If the client has gone,
  * the answer is dropped. */
 void http_respond(http_conn_t *conn, int status, const char *body, size_t len);
+/* The same with extra header lines, each ending in "\r\n" (e.g. "Allow: GET\r\n"). */
+void http_respond_headers(http_conn_t *conn, int status, const char *headers, const char *body,
+                          size_t len);
 
 /* ------------------------------------------------------------------ store.c */
 

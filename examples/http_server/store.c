@@ -73,6 +73,19 @@ static void reply_json(job_t *job, int status, buf_t *b) {
   buf_free(b);
 }
 
+/* Answers {"error": msg} with extra header lines (each ending in "\r\n", or ""). */
+static void reply_message(http_conn_t *conn, int status, const char *headers, const char *msg) {
+  buf_t b = {0};
+  buf_puts(&b, "{\"error\":");
+  json_string(&b, msg, strlen(msg));
+  buf_puts(&b, "}");
+  if (b.oom)
+    http_respond(conn, 503, "{\"error\":\"out of memory\"}", 25);
+  else
+    http_respond_headers(conn, status, headers, b.p, b.len);
+  buf_free(&b);
+}
+
 static void reply_error(http_conn_t *conn, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void reply_error(http_conn_t *conn, int status, const char *fmt, ...) {
@@ -81,15 +94,16 @@ static void reply_error(http_conn_t *conn, int status, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  buf_t b = {0};
-  buf_puts(&b, "{\"error\":");
-  json_string(&b, msg, strlen(msg));
-  buf_puts(&b, "}");
-  if (b.oom)
-    http_respond(conn, 503, "{\"error\":\"out of memory\"}", 25);
-  else
-    http_respond(conn, status, b.p, b.len);
-  buf_free(&b);
+  reply_message(conn, status, "", msg);
+}
+
+/* 405 Method Not Allowed: HTTP/1.1 requires an Allow header naming the path's methods. */
+static void reply_405(http_conn_t *conn, const char *method, const char *route,
+                      const char *allowed) {
+  char headers[64], msg[128];
+  snprintf(headers, sizeof headers, "Allow: %s\r\n", allowed);
+  snprintf(msg, sizeof msg, "%s %s: only %s is allowed", method, route, allowed);
+  reply_message(conn, 405, headers, msg);
 }
 
 /* A database failure: 503 when the pool ran dry or the engine is closing, else 500. */
@@ -359,7 +373,7 @@ void store_handle(void *app, http_conn_t *conn, const http_request_t *req) {
   } else if (strncmp(req->path, "/authors/", 9) == 0) {
     int64_t id = parse_id(req->path + 9, strlen(req->path + 9));
     if (!get)
-      reply_error(conn, 405, "%s /authors/:id: only GET is allowed", req->method);
+      reply_405(conn, req->method, "/authors/:id", "GET");
     else if (id < 0)
       reply_error(conn, 400, "author id must be a positive integer, not \"%.40s\"", req->path + 9);
     else
@@ -369,19 +383,19 @@ void store_handle(void *app, http_conn_t *conn, const http_request_t *req) {
     const char *v = query_param(req->query, "limit", &n);
     int64_t limit = v ? parse_id(v, n) : 10;
     if (!get)
-      reply_error(conn, 405, "%s /authors: only GET is allowed", req->method);
+      reply_405(conn, req->method, "/authors", "GET");
     else if (limit < 1 || limit > MAX_LIMIT)
       reply_error(conn, 400, "limit must be an integer from 1 to %d", MAX_LIMIT);
     else
       list_authors(st, conn, limit);
   } else if (strcmp(req->path, "/books") == 0) {
     if (!post)
-      reply_error(conn, 405, "%s /books: only POST is allowed", req->method);
+      reply_405(conn, req->method, "/books", "POST");
     else
       post_book(st, conn, req);
   } else if (strcmp(req->path, "/stats") == 0) {
     if (!get)
-      reply_error(conn, 405, "%s /stats: only GET is allowed", req->method);
+      reply_405(conn, req->method, "/stats", "GET");
     else
       get_stats(st, conn);
   } else {

@@ -22,14 +22,18 @@ static int check_options(const uvsql_engine_options_t *o, uvsql_error_t *err) {
                             "max_overflow is %d: it must be 0 or more", o->max_overflow);
   if (o->pool_timeout < 0 || o->connect_timeout < 0)
     return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
-                            "pool_timeout and connect_timeout must not be negative");
+                            "pool_timeout is %g and connect_timeout %g: neither may be negative "
+                            "(seconds; 0 for none)",
+                            o->pool_timeout, o->connect_timeout);
   if (o->pipeline_depth < 1)
     return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                             "pipeline_depth is %d: it must be at least 1 (1 disables sharing)",
                             o->pipeline_depth);
   if (o->statement_cache_size < 0)
     return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
-                            "statement_cache_size must not be negative");
+                            "statement_cache_size is %d: it must be 0 or more (0 keeps no "
+                            "prepared statements)",
+                            o->statement_cache_size);
   return 0;
 }
 
@@ -102,7 +106,9 @@ uvsql_future_t *uvsql_engine_dispose(uvsql_engine_t *e, uvsql_future_cb cb, void
     if (!f)
       return NULL;
     uvsql_error_t err;
-    uvsql__error_set(&err, UVSQL_EINTERFACE, "the engine is already being disposed");
+    uvsql__error_set(&err, UVSQL_EINTERFACE,
+                     "uvsql_engine_dispose: the engine is already being disposed: call it "
+                     "once and wait for that future");
     uvsql__future_fail_soon(f, &err);
     return uvsql__future_return(f, cb, data);
   }

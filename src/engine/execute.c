@@ -167,14 +167,18 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
     uvsql_type_t t = params[i].value.type;
     if (t == UVSQL_TYPE_TEXT || t == UVSQL_TYPE_BYTES) {
       if (!params[i].value.u.s.ptr && params[i].value.u.s.len) {
-        uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
-                         "parameter :%s has a NULL pointer with length %zu",
-                         params[i].name ? params[i].name : "?", params[i].value.u.s.len);
+        uvsql__error_set(
+            err, UVSQL_EINVALID_ARGUMENT,
+            "parameter :%s: a text or bytes value with a NULL pointer and length %zu: pass "
+            "the data, or UVSQL_V_NULL() for SQL NULL",
+            params[i].name ? params[i].name : "?", params[i].value.u.s.len);
         return NULL;
       }
       bytes += params[i].value.u.s.len + 1;
     } else if ((unsigned)t > UVSQL_TYPE_TIMESTAMPTZ) {
-      uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT, "parameter :%s has an unknown type %d",
+      uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                       "parameter :%s has an unknown value type %d: build "
+                       "values with the UVSQL_V_* macros (value.h)",
                        params[i].name ? params[i].name : "?", (int)t);
       return NULL;
     }
@@ -234,7 +238,7 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
     x->req.sql_len = cp->len;
     x->req.params = x->values;
     x->req.nparams = (int)nph;
-  } else {
+  } else if (command) { /* always, without a statement (said so for gcc -O3's -Wnonnull) */
     char *copy = (char *)(x->values + nph); /* the caller's text may be on its stack */
     x->req.sql_len = strlen(command);
     memcpy(copy, command, x->req.sql_len + 1);

@@ -446,7 +446,9 @@ static void timer_closed(uv_handle_t *h) {
 
 void uvsql__pool_dispose(uvsql_engine_t *e) {
   uvsql_error_t err;
-  uvsql__error_set(&err, UVSQL_ECLOSED, "the engine was disposed while this was waiting");
+  uvsql__error_set(&err, UVSQL_ECLOSED,
+                   "the engine was disposed (uvsql_engine_dispose) while this "
+                   "waited for a connection: nothing was run");
   e->disposing = 1;
   while (e->wait_head)
     fail_head(e, &err);

@@ -385,7 +385,15 @@ int uvsql__stmt_bind(const uvsql_stmt_t *st, const uvsql__compiled_t *c,
         goto done;
       }
     }
-    rc = uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT, "a parameter was given twice");
+    const char *twice = "?";
+    for (size_t j = 0; j < nparams && twice[0] == '?'; j++)
+      for (size_t k = j + 1; k < nparams; k++)
+        if (params[j].name && params[k].name && strcmp(params[j].name, params[k].name) == 0) {
+          twice = params[j].name;
+          break;
+        }
+    rc = uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                          "parameter :%s was given twice: pass each name once", twice);
     goto done;
   }
   for (int k = 0; k < c->nplaceholders; k++)

@@ -213,8 +213,10 @@ static void stmt_done(uvsql_future_t *f, void *data) {
     int64_t affected = uvsql_result_rows_affected(r);
     if (b->kind == 'I' && b->ret) {
       if (uvsql_result_nrows(r) != b->n) {
-        fl_fail(fl, UVSQL_EINTERNAL, "INSERT into %s returned %zu keys for %zu rows", table,
-                uvsql_result_nrows(r), b->n);
+        fl_fail(fl, UVSQL_EINTERNAL,
+                "INSERT into %s returned %zu keys for %zu rows (a trigger or "
+                "rule changed the rows?): roll back the session",
+                table, uvsql_result_nrows(r), b->n);
       } else {
         size_t pkf = b->m->pk[0];
         for (size_t i = 0; i < b->n && !fl->failed; i++)
@@ -224,12 +226,13 @@ static void stmt_done(uvsql_future_t *f, void *data) {
     } else if (b->kind == 'U' && affected >= 0 && affected != 1) {
       fl_fail(fl, UVSQL_ESTALE_DATA,
               "UPDATE statement on table '%s' expected to update 1 row(s); %lld were matched "
-              "(the row was changed or deleted by someone else)",
+              "(the row was changed or deleted by someone else): roll back the session, reload "
+              "the object and decide again",
               table, (long long)affected);
     } else if (b->kind == 'D' && affected >= 0 && (size_t)affected != b->n) {
       fl_fail(fl, UVSQL_ESTALE_DATA,
               "DELETE statement on table '%s' expected to delete %zu row(s); only %lld were "
-              "matched (changed or deleted by someone else)",
+              "matched (changed or deleted by someone else): roll back the session and reload",
               table, b->n, (long long)affected);
     }
   }

@@ -147,7 +147,8 @@ int uvsql__joined_rows(uvsql_session_t *s, const uvsql_orm_query_t *q, const uvs
   size_t n = uvsql_result_nrows(r), nj = q->njoined;
   if (uvsql_result_ncols(r) < m->model->nfields)
     return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
-                            "an ORM query of %s must select its %zu columns first",
+                            "an ORM query of %s must select its %zu columns first (build it "
+                            "with uvsql_orm_query)",
                             m->model->type_name, m->model->nfields);
   res->objs = malloc((n ? n : 1) * sizeof *res->objs);
   jstate_t *js = nj ? calloc(nj, sizeof *js) : NULL;

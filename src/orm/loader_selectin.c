@@ -334,7 +334,8 @@ static void lazy_start(uvsql_session_t *s, void *ctx) {
   uvsql_error_t err;
   if (h->session != s || h->state != UVSQL_OBJ_PERSISTENT) {
     uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,
-                     "uvsql_session_load: the %s is %s, not persistent in this session",
+                     "uvsql_session_load: the %s is %s, not persistent in this "
+                     "session: add and flush it first, or load it in its own session",
                      h->mapper->model->type_name, uvsql_orm_state_name(h->state));
     uvsql__session_custom_done(s, NULL, NULL, &err);
     return;
@@ -369,7 +370,8 @@ uvsql_future_t *uvsql_session_load(uvsql_session_t *s, void *obj, const char *na
       uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory");
     else if (r)
       uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,
-                       "relationship %s.%s is raiseload: it is never loaded",
+                       "relationship %s.%s is raiseload: it is never loaded; load it "
+                       "with a UVSQL_SELECTINLOAD or UVSQL_JOINEDLOAD option on the query",
                        h->mapper->model->type_name, name);
     else
       uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,

@@ -82,8 +82,9 @@ uvsql_mapper_t *uvsql_registry_map_table(uvsql_registry_t *reg, const uvsql_mode
   }
   if (model->nfields > 64) {
     uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
-                     "model %s has %zu fields: a model has at most 64", model->type_name,
-                     model->nfields);
+                     "model %s has %zu fields: a model has at most 64; split the "
+                     "table into two models",
+                     model->type_name, model->nfields);
     return NULL;
   }
   uvsql_mapper_t *m = calloc(1, sizeof *m);

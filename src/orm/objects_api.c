@@ -216,23 +216,33 @@ void *uvsql_orm_result_at(const uvsql_orm_result_t *r, size_t i) {
 void *uvsql_orm_result_first(const uvsql_orm_result_t *r) {
   return uvsql_orm_result_at(r, 0);
 }
+/* The model name of a result's objects, for messages. */
+static const char *result_model(const uvsql_orm_result_t *r) {
+  uvsql__obj_t *h = r && r->n ? uvsql__obj_check(r->objs[0]) : NULL;
+  return h ? h->mapper->model->type_name : "objects";
+}
+
 int uvsql_orm_result_one_or_none(const uvsql_orm_result_t *r, void **out, uvsql_error_t *err) {
   *out = NULL;
   if (r && r->n > 1)
     return uvsql__error_set(err, UVSQL_EINTERFACE,
-                            "Multiple rows were found when one or none was required (%zu rows)",
-                            r->n);
+                            "Multiple rows were found when one or none was required (%zu %s "
+                            "rows): narrow the query's WHERE, or use uvsql_orm_result_first",
+                            r->n, result_model(r));
   *out = uvsql_orm_result_first(r);
   return 0;
 }
 int uvsql_orm_result_one(const uvsql_orm_result_t *r, void **out, uvsql_error_t *err) {
   *out = NULL;
   if (!r || r->n == 0)
-    return uvsql__error_set(err, UVSQL_EINTERFACE, "No row was found when one was required");
+    return uvsql__error_set(err, UVSQL_EINTERFACE,
+                            "No row was found when one was required: use "
+                            "uvsql_orm_result_one_or_none when none is an answer");
   if (r->n > 1)
     return uvsql__error_set(err, UVSQL_EINTERFACE,
-                            "Multiple rows were found when exactly one was required (%zu rows)",
-                            r->n);
+                            "Multiple rows were found when exactly one was required (%zu %s "
+                            "rows): narrow the query's WHERE, or use uvsql_orm_result_first",
+                            r->n, result_model(r));
   *out = r->objs[0];
   return 0;
 }

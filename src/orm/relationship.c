@@ -41,10 +41,17 @@ uvsql_relationship_t *uvsql_mapper_relationship(uvsql_mapper_t *m, const char *n
                      m->model->type_name, name);
     return NULL;
   }
-  if (uvsql_mapper_get_relationship(m, name) || m->nrels == UVSQL__MAX_RELS) {
+  if (uvsql_mapper_get_relationship(m, name)) {
     uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
-                     "relationship %s.%s: the name is taken, or the model has 64 already",
+                     "relationship %s.%s is already declared: give the new one another name",
                      m->model->type_name, name);
+    return NULL;
+  }
+  if (m->nrels == UVSQL__MAX_RELS) {
+    uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                     "relationship %s.%s: %s already has %d relationships, the most a model "
+                     "can have",
+                     m->model->type_name, name, m->model->type_name, UVSQL__MAX_RELS);
     return NULL;
   }
   long f = -1;

@@ -102,7 +102,9 @@ static uvsql_future_t *enqueue(uvsql_session_t *s, uvsql__op_t *op, uvsql_future
   }
   if (s->closing) {
     uvsql_error_t err;
-    uvsql__error_set(&err, UVSQL_ECLOSED, "the session is closed");
+    uvsql__error_set(&err, UVSQL_ECLOSED,
+                     "the session is closed (uvsql_session_close was called): "
+                     "make a new session with uvsql_session_new");
     uvsql__future_fail_soon(f, &err);
     op_free(op);
     return uvsql__future_return(f, cb, data);
@@ -594,8 +596,14 @@ uvsql_future_t *uvsql_session_get(uvsql_session_t *s, const uvsql_mapper_t *m,
                                   void *data) {
   if (!s)
     return NULL;
-  if (!m || !pk || npk != m->npk)
-    return bad_call(s->loop, "uvsql_session_get: give one value per primary key field", cb, data);
+  if (!m || !pk || npk != m->npk) {
+    char what[200];
+    snprintf(what, sizeof what,
+             "uvsql_session_get: %s%s has %zu primary key field(s) but %zu value(s) were given: "
+             "give one value per primary key field, in field order",
+             m ? "" : "(no mapper) ", m ? m->model->type_name : "the model", m ? m->npk : 0, npk);
+    return bad_call(s->loop, what, cb, data);
+  }
   uvsql__op_t *op = op_new(OP_GET);
   if (op) {
     op->m = (uvsql_mapper_t *)m;
@@ -626,7 +634,10 @@ uvsql_future_t *uvsql_session_refresh(uvsql_session_t *s, void *obj, uvsql_futur
     return NULL;
   uvsql__obj_t *h = uvsql__obj_check(obj);
   if (!h || h->session != s)
-    return bad_call(s->loop, "uvsql_session_refresh: the object is not in this session", cb, data);
+    return bad_call(s->loop,
+                    "uvsql_session_refresh: the object is not in this session: "
+                    "refresh it in the session that loaded or added it",
+                    cb, data);
   uvsql__op_t *op = op_new(OP_REFRESH);
   if (op) {
     op->obj = h;

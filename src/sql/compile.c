@@ -70,7 +70,10 @@ void uvsql__c_printf(uvsql__compiler_t *c, const char *fmt, ...) {
   int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
   va_end(ap);
   if (n < 0 || (size_t)n >= sizeof tmp)
-    uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT, "a name in the statement is too long");
+    uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT,
+                  "a name in the statement is too long (255 bytes at most): "
+                  "\"%.40s...\"",
+                  tmp);
   else
     uvsql__c_putn(c, tmp, (size_t)n);
 }

@@ -195,7 +195,10 @@ void uvsql__c_select(uvsql__compiler_t *c, uvsql_core_stmt_t *s) {
   for (size_t i = 0; i < implicit.n; i++)
     add(all, implicit.items[i]);
   if (all->overflow || refs.overflow) {
-    uvsql__c_fail(c, UVSQL_ENOT_SUPPORTED, "more than %d FROM items in one SELECT", MAX_FROMS);
+    uvsql__c_fail(c, UVSQL_ENOT_SUPPORTED,
+                  "more than %d FROM items in one SELECT: join fewer tables, "
+                  "or move some into a subquery",
+                  MAX_FROMS);
     return;
   }
   if (push_scope(c, all->items, all->n))
@@ -392,7 +395,10 @@ void uvsql__c_insert(uvsql__compiler_t *c, uvsql_core_stmt_t *s) {
         cols[ncols++] = col;
     }
   if (t->columns.n > 256) {
-    uvsql__c_fail(c, UVSQL_ENOT_SUPPORTED, "INSERT into a table of more than 256 columns");
+    uvsql__c_fail(c, UVSQL_ENOT_SUPPORTED,
+                  "INSERT into %s: the table has %u columns, more than the "
+                  "256 an INSERT can write",
+                  t->name, t->columns.n);
     return;
   }
   if (push_scope(c, scope, 1))
@@ -447,7 +453,8 @@ void uvsql__c_insert(uvsql__compiler_t *c, uvsql_core_stmt_t *s) {
 void uvsql__c_update(uvsql__compiler_t *c, uvsql_core_stmt_t *s) {
   uvsql_from_t *scope[1] = {&s->table->from};
   if (!s->sets.n) {
-    uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT, "an UPDATE needs uvsql_update_set");
+    uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT, "UPDATE %s sets no column: call uvsql_update_set",
+                  s->table->name);
     return;
   }
   if (push_scope(c, scope, 1))

@@ -22,8 +22,10 @@ static uvsql_core_stmt_t *ddl_new(uvsql_table_t *t, uvsql__ddl_t kind, size_t i,
   else if (t->md->err.code)
     uvsql__fail(s, t->md->err.code, "%s", t->md->err.message);
   else if (kind == UVSQL__DDL_CREATE_INDEX && i >= t->indexes.n)
-    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "%s: table %s has %u indexes, not %zu", fn, t->name,
-                t->indexes.n, i + 1);
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                "%s: table %s has %u index(es), so no index %zu (indexes count "
+                "from 0 in declaration order)",
+                fn, t->name, t->indexes.n, i);
   return s;
 }
 
@@ -119,7 +121,8 @@ static void foreign_key(uvsql__compiler_t *c, const uvsql_table_t *t, const uvsq
 
 static void create_table(uvsql__compiler_t *c, const uvsql_table_t *t) {
   if (!t->columns.n) {
-    uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT, "table %s has no columns", t->name);
+    uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT,
+                  "table %s has no columns: declare them with uvsql_column", t->name);
     return;
   }
   uvsql__c_puts(c, "CREATE TABLE IF NOT EXISTS ");

@@ -24,7 +24,10 @@ static int is(uvsql_core_stmt_t *s, uvsql__stmt_kind_t kind, const char *fn) {
   if (uvsql__building(s, fn))
     return s->err.code;
   if (s->kind != kind)
-    return uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "%s: not for this kind of statement", fn);
+    return uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "%s: for %s statements, not a%s %s", fn,
+                       uvsql__stmt_kind_name(kind),
+                       s->kind == UVSQL__S_INSERT || s->kind == UVSQL__S_UPDATE ? "n" : "",
+                       uvsql__stmt_kind_name(s->kind));
   return 0;
 }
 
@@ -44,7 +47,9 @@ uvsql_core_stmt_t *uvsql_insert_columns(uvsql_core_stmt_t *s, const char *const 
   if (is(s, UVSQL__S_INSERT, "uvsql_insert_columns"))
     return s;
   if (s->icols.n || s->rows.n) {
-    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_insert_columns: columns are already set");
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                "uvsql_insert_columns: columns are already set (call it once "
+                "per statement)");
     return s;
   }
   for (size_t i = 0; cols && cols[i]; i++) {
@@ -63,7 +68,9 @@ uvsql_core_stmt_t *uvsql_insert_row(uvsql_core_stmt_t *s, uvsql_expr_t *const *e
   if (is(s, UVSQL__S_INSERT, "uvsql_insert_values"))
     return s;
   if (s->from_select) {
-    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_insert_values: the insert is from a SELECT");
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                "uvsql_insert_values: the INSERT is from a SELECT: an INSERT "
+                "takes values or a SELECT, not both");
     return s;
   }
   if (!s->icols.n || n != s->icols.n) {
@@ -107,7 +114,10 @@ static uvsql_core_stmt_t *conflict(uvsql_core_stmt_t *s, const char *const *targ
   if (is(s, UVSQL__S_INSERT, fn))
     return s;
   if (s->conflict) {
-    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "%s: the upsert is already set", fn);
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                "%s: the INSERT already has an ON CONFLICT clause (one per "
+                "statement)",
+                fn);
     return s;
   }
   if (kind == UVSQL__CONFLICT_UPDATE && (!target || !target[0])) {

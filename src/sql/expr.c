@@ -78,7 +78,10 @@ uvsql_expr_t *uvsql_lit(uvsql_core_stmt_t *s, uvsql_value_t v) {
     return NULL;
   if (v.type == UVSQL_TYPE_TEXT || v.type == UVSQL_TYPE_BYTES) {
     if (!v.u.s.ptr && v.u.s.len) {
-      uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_lit: NULL pointer with length %zu", v.u.s.len);
+      uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                  "uvsql_lit: NULL pointer with length %zu (for SQL NULL use "
+                  "uvsql_lit_null)",
+                  v.u.s.len);
       return NULL;
     }
     char *p = uvsql__arena_strndup(&s->arena, v.u.s.ptr ? v.u.s.ptr : "", v.u.s.len);
@@ -88,7 +91,10 @@ uvsql_expr_t *uvsql_lit(uvsql_core_stmt_t *s, uvsql_value_t v) {
     }
     v.u.s.ptr = p;
   } else if ((unsigned)v.type > UVSQL_TYPE_TIMESTAMPTZ) {
-    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_lit: unknown value type %d", (int)v.type);
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                "uvsql_lit: unknown value type %d: build values with the "
+                "UVSQL_V_* macros",
+                (int)v.type);
     return NULL;
   }
   e->u.value = v;
@@ -145,7 +151,9 @@ uvsql_expr_t *uvsql_name(uvsql_core_stmt_t *s, const char *name) {
 
 uvsql_expr_t *uvsql_excluded(uvsql_core_stmt_t *s, const char *col) {
   if (s && !s->err.code && s->kind != UVSQL__S_INSERT) {
-    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_excluded: only for an INSERT statement");
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                "uvsql_excluded: only for the ON CONFLICT clause of an INSERT "
+                "statement");
     return NULL;
   }
   if (s && !s->err.code && (!col || !uvsql_table_column(s->table, col))) {
@@ -280,7 +288,9 @@ uvsql_expr_t *uvsql_in_expanding(uvsql_core_stmt_t *s, uvsql_expr_t *a, const ch
   if (!s || uvsql__check_expr(s, a, "uvsql_in_expanding"))
     return NULL;
   if (!uvsql__valid_param_name(name)) {
-    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_in_expanding: \"%s\" is not a parameter name",
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                "uvsql_in_expanding: \"%s\" is not a parameter name (letters, "
+                "digits and '_', not starting with a digit)",
                 name ? name : "(null)");
     return NULL;
   }
@@ -333,7 +343,7 @@ uvsql_expr_t *uvsql_case_n(uvsql_core_stmt_t *s, uvsql_expr_t *const *pairs, siz
   if (!s)
     return NULL;
   if (npairs == 0) {
-    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_case: at least one WHEN/THEN pair");
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_case: at least one WHEN/THEN pair is required");
     return NULL;
   }
   if (otherwise && uvsql__check_expr(s, otherwise, "uvsql_case"))
@@ -449,7 +459,9 @@ uvsql_expr_t *uvsql_over(uvsql_core_stmt_t *s, uvsql_expr_t *f, uvsql_expr_t *co
   if (!s || uvsql__check_expr(s, f, "uvsql_over"))
     return NULL;
   if (f->kind != UVSQL__N_FUNC) {
-    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_over: the first argument must be a function");
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                "uvsql_over: the first argument must be a function call "
+                "(uvsql_func)");
     return NULL;
   }
   uvsql_expr_t **p = list_dup(s, partition, npartition, "uvsql_over");

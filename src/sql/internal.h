@@ -189,6 +189,9 @@ typedef enum {
   UVSQL__S_DDL
 } uvsql__stmt_kind_t;
 
+/* "SELECT", "compound SELECT", "INSERT", "UPDATE", "DELETE", "DDL": for messages. */
+const char *uvsql__stmt_kind_name(uvsql__stmt_kind_t kind);
+
 typedef struct {
   uvsql_from_t *target;
   uvsql_expr_t *on; /* NULL only while not yet inferred: filled at build time */

@@ -221,8 +221,9 @@ static int add_fk(uvsql_table_t *t, const char *name, const char *const *cols, c
     return UVSQL_ENOMEM;
   if (!fk->ncols || (refcols && nref != fk->ncols))
     return uvsql__md_fail(md, UVSQL_EINVALID_ARGUMENT,
-                          "foreign key of %s: %zu columns reference %zu columns", t->name,
-                          fk->ncols, nref);
+                          "foreign key of %s: %zu columns reference %zu columns (name "
+                          "one referenced column per column, or none for the primary key)",
+                          t->name, fk->ncols, nref);
   fk->on_delete = on_delete;
   fk->on_update = on_update;
   return uvsql__vec_push(&md->arena, &t->fks, fk);

@@ -95,6 +95,12 @@ static int push(uvsql_core_stmt_t *s, uvsql__vec_t *v, void *p) {
   return 0;
 }
 
+const char *uvsql__stmt_kind_name(uvsql__stmt_kind_t kind) {
+  static const char *const names[] = {"SELECT", "compound SELECT", "INSERT",
+                                      "UPDATE", "DELETE",          "DDL"};
+  return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "unknown";
+}
+
 static int kind_is(uvsql_core_stmt_t *s, int select_ok, int compound_ok, int dml_ok,
                    const char *fn) {
   if (!s)
@@ -105,7 +111,9 @@ static int kind_is(uvsql_core_stmt_t *s, int select_ok, int compound_ok, int dml
            (compound_ok && s->kind == UVSQL__S_COMPOUND) ||
            (dml_ok && (s->kind == UVSQL__S_UPDATE || s->kind == UVSQL__S_DELETE));
   if (!ok)
-    return uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "%s: not for this kind of statement", fn);
+    return uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "%s: not for a%s %s statement", fn,
+                       s->kind == UVSQL__S_INSERT || s->kind == UVSQL__S_UPDATE ? "n" : "",
+                       uvsql__stmt_kind_name(s->kind));
   return 0;
 }
 
@@ -335,7 +343,10 @@ static uvsql_expr_t *infer_on(uvsql_core_stmt_t *s, uvsql_from_t **left, size_t 
   }
   uvsql_expr_t *conds[16];
   if (found->ncols > 16) {
-    uvsql__fail(s, UVSQL_ENOT_SUPPORTED, "uvsql_select_join: key too wide to infer");
+    uvsql__fail(s, UVSQL_ENOT_SUPPORTED,
+                "uvsql_select_join: the foreign key to %s has %zu columns, too many to infer an ON "
+                "clause from (16 at most): give the ON clause",
+                target->name, (size_t)found->ncols);
     return NULL;
   }
   for (size_t i = 0; i < found->ncols; i++) {

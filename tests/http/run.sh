@@ -9,7 +9,7 @@
 #   - GET /authors/:id, GET /authors?limit=N, POST /books and GET /stats: status codes and the
 #     exact JSON (escaping of quotes, backslashes, tabs; UTF-8 passed through);
 #   - 400 for bad input (bad id, bad limit, bad JSON, missing fields), 404 for an unknown
-#     author or path, 405 for a wrong method;
+#     author or path, 405 with an Allow header for a wrong method;
 #   - POST then GET sees the new book; a kept-alive connection serves two requests; pipelined
 #     requests are answered in order;
 #   - 200 requests from 32 concurrent clients (GETs of all kinds and POSTs): zero failures;
@@ -68,6 +68,18 @@ expect_error() {
   req "${@:1:$#-1}"
   if [ "$code" != "$want_code" ] || [[ "$body" != '{"error":"'* ]]; then
     fail "$1 $2: got $code $body; expected $want_code and {\"error\":...}"
+  fi
+}
+
+# expect_405 METHOD PATH ALLOWED JSON — 405, an Allow header (HTTP/1.1 requires it), the JSON
+expect_405() {
+  code="$(curl -s -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' --max-time $((10 * slow)) \
+    -X "$1" "$base$2" || echo "curl-failed")"
+  body="$(cat "$tmp/body" 2>/dev/null || true)"
+  local allow
+  allow="$(tr -d '\r' <"$tmp/headers" | sed -n 's/^[Aa]llow: //p')"
+  if [ "$code" != 405 ] || [ "$allow" != "$3" ] || [ "$body" != "$4" ]; then
+    fail "$1 $2: got $code, Allow: '$allow', $body; expected 405, Allow: '$3', $4"
   fi
 }
 
@@ -141,8 +153,10 @@ check_backend() { # check_backend NAME URL
     '{"error":"\"title\" is required: a string of 1 to 100 characters"}'
   expect POST /books '{"author_id":999,"title":"Nobody'"'"'s"}' 404 '{"error":"author 999 not found"}'
   expect_error GET /nowhere 404
-  expect_error DELETE /authors/1 405
-  expect_error GET /books 405
+  expect_405 DELETE /authors/1 GET '{"error":"DELETE /authors/:id: only GET is allowed"}'
+  expect_405 PUT /authors GET '{"error":"PUT /authors: only GET is allowed"}'
+  expect_405 GET /books POST '{"error":"GET /books: only POST is allowed"}'
+  expect_405 POST /stats GET '{"error":"POST /stats: only GET is allowed"}'
 
   # POST, then GET sees the book. Its id comes after the seed's 300 (not necessarily 301: the
   # failed insert above used a sequence value on PostgreSQL and MariaDB).

@@ -604,7 +604,8 @@ static const char *uvsql__my_begin_sql(uvsql_isolation_t isolation, uvsql_error_
   case UVSQL_ISOLATION_SERIALIZABLE:
     return "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE; START TRANSACTION";
   default:
-    uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT, "unknown isolation level %d", (int)isolation);
+    uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                     "unknown isolation level %d: use a UVSQL_ISOLATION_* value", (int)isolation);
     return NULL;
   }
 }

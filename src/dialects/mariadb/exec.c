@@ -268,7 +268,9 @@ static int begin(uvsql__my_conn_t *mc) {
   int multi = req->nparams == 0 && uvsql__my_is_multi(req->sql, req->sql_len);
   if ((req->flags & UVSQL__REQ_STREAM) && multi) {
     uvsql__error_set(&mc->err, UVSQL_EINVALID_ARGUMENT,
-                     "only a single statement can be streamed; this text holds several");
+                     "only a single statement can be streamed; this text holds several: "
+                     "stream one statement and execute the others separately [SQL: %.200s]",
+                     req->sql);
     return finish(mc);
   }
   if ((req->flags & UVSQL__REQ_NO_PREPARE) || multi)
@@ -505,7 +507,9 @@ void uvsql__my_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
   uvsql_error_t err;
   req->next = NULL;
   if (mc->closing || mc->state == UVSQL__MY_CLOSING || mc->state == UVSQL__MY_CLOSED) {
-    uvsql__error_set(&err, UVSQL_ECLOSED, "the MariaDB connection is closed");
+    uvsql__error_set(&err, UVSQL_ECLOSED,
+                     "the MariaDB connection is closed: check out another "
+                     "connection from the engine");
     uvsql__my_fail_later(dc->loop, req, &err);
     return;
   }
