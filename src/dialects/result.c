@@ -4,6 +4,11 @@
  * Text and bytes in cells point into the result's arena or into a backing object (a PGresult)
  * freed with the result. Invariants: a TEXT cell is NUL-terminated at ptr[len]; the result is
  * immutable once handed to the engine except for last_error, which getters write.
+ *
+ * The getters run once per cell of every result an application reads, so each has a fast path
+ * (cell in range, of the type asked for) that touches nothing else; every other case (NULL,
+ * out of range, a conversion, a mismatch) goes through the common slow path, which alone
+ * writes last_error. Both paths give the same value for the same cell.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +88,18 @@ uvsql_value_t *uvsql__result_add_row(uvsql_result_t *r) {
   memset(row, 0, r->ncols * sizeof *row); /* all UVSQL_TYPE_NULL */
   r->nrows++;
   return row;
+}
+
+uvsql_value_t *uvsql__result_add_rows(uvsql_result_t *r, size_t n) {
+  if (r->ncols == 0 || n == 0)
+    return NULL;
+  if (n > SIZE_MAX - r->nrows)
+    return NULL;
+  if (r->nrows + n > r->cap_rows && uvsql__result_reserve(r, r->nrows + n) != 0)
+    return NULL;
+  uvsql_value_t *first = r->cells + r->nrows * r->ncols;
+  r->nrows += n;
+  return first;
 }
 
 void *uvsql__result_alloc(uvsql_result_t *r, size_t size) {
@@ -177,7 +194,19 @@ static int mismatch(const uvsql_result_t *r, size_t col, const uvsql_value_t *v,
   return UVSQL_ETYPE;
 }
 
-int uvsql_result_int64(const uvsql_result_t *r, size_t row, size_t col, int64_t *out) {
+/* The slow paths stay out of line, so that the fast paths need no stack frame. */
+#if defined(__GNUC__)
+#define SLOW_PATH __attribute__((noinline, cold))
+#else
+#define SLOW_PATH
+#endif
+
+/* A getter's fast path: the cell at (row, col) if it is in range and of type t1 or t2. */
+#define FAST_CELL(r, row, col, t1, t2, v)                                                          \
+  ((r) && (row) < (r)->nrows && (col) < (r)->ncols &&                                              \
+   ((v) = &(r)->cells[(row) * (r)->ncols + (col)], (v)->type == (t1) || (v)->type == (t2)))
+
+SLOW_PATH static int int64_slow(const uvsql_result_t *r, size_t row, size_t col, int64_t *out) {
   const uvsql_value_t *v;
   int rc = cell(r, row, col, &v);
   if (rc)
@@ -191,7 +220,16 @@ int uvsql_result_int64(const uvsql_result_t *r, size_t row, size_t col, int64_t 
   return 0;
 }
 
-int uvsql_result_double(const uvsql_result_t *r, size_t row, size_t col, double *out) {
+int uvsql_result_int64(const uvsql_result_t *r, size_t row, size_t col, int64_t *out) {
+  const uvsql_value_t *v;
+  if (FAST_CELL(r, row, col, UVSQL_TYPE_INT64, UVSQL_TYPE_INT64, v)) {
+    *out = v->u.i64;
+    return 0;
+  }
+  return int64_slow(r, row, col, out);
+}
+
+SLOW_PATH static int double_slow(const uvsql_result_t *r, size_t row, size_t col, double *out) {
   const uvsql_value_t *v;
   int rc = cell(r, row, col, &v);
   if (rc)
@@ -205,7 +243,16 @@ int uvsql_result_double(const uvsql_result_t *r, size_t row, size_t col, double 
   return 0;
 }
 
-int uvsql_result_bool(const uvsql_result_t *r, size_t row, size_t col, int *out) {
+int uvsql_result_double(const uvsql_result_t *r, size_t row, size_t col, double *out) {
+  const uvsql_value_t *v;
+  if (FAST_CELL(r, row, col, UVSQL_TYPE_DOUBLE, UVSQL_TYPE_DOUBLE, v)) {
+    *out = v->u.f64;
+    return 0;
+  }
+  return double_slow(r, row, col, out);
+}
+
+SLOW_PATH static int bool_slow(const uvsql_result_t *r, size_t row, size_t col, int *out) {
   const uvsql_value_t *v;
   int rc = cell(r, row, col, &v);
   if (rc)
@@ -219,14 +266,26 @@ int uvsql_result_bool(const uvsql_result_t *r, size_t row, size_t col, int *out)
   return 0;
 }
 
+int uvsql_result_bool(const uvsql_result_t *r, size_t row, size_t col, int *out) {
+  const uvsql_value_t *v;
+  if (FAST_CELL(r, row, col, UVSQL_TYPE_BOOL, UVSQL_TYPE_BOOL, v)) {
+    *out = v->u.b;
+    return 0;
+  }
+  return bool_slow(r, row, col, out);
+}
+
+SLOW_PATH static int text_slow(const uvsql_result_t *r, size_t row, size_t col) {
+  const uvsql_value_t *v;
+  int rc = cell(r, row, col, &v);
+  return rc ? rc : mismatch(r, col, v, "text");
+}
+
 int uvsql_result_text(const uvsql_result_t *r, size_t row, size_t col, const char **out,
                       size_t *len) {
   const uvsql_value_t *v;
-  int rc = cell(r, row, col, &v);
-  if (rc)
-    return rc;
-  if (v->type != UVSQL_TYPE_TEXT)
-    return mismatch(r, col, v, "text");
+  if (!FAST_CELL(r, row, col, UVSQL_TYPE_TEXT, UVSQL_TYPE_TEXT, v))
+    return text_slow(r, row, col);
   *out = v->u.s.ptr;
   if (len)
     *len = v->u.s.len;
@@ -247,8 +306,8 @@ int uvsql_result_bytes(const uvsql_result_t *r, size_t row, size_t col, const vo
   return 0;
 }
 
-static int temporal(const uvsql_result_t *r, size_t row, size_t col, uvsql_type_t want,
-                    int64_t *out) {
+SLOW_PATH static int temporal(const uvsql_result_t *r, size_t row, size_t col, uvsql_type_t want,
+                              int64_t *out) {
   const uvsql_value_t *v;
   int rc = cell(r, row, col, &v);
   if (rc)
@@ -286,5 +345,10 @@ int uvsql_result_time(const uvsql_result_t *r, size_t row, size_t col, int64_t *
 }
 
 int uvsql_result_timestamp(const uvsql_result_t *r, size_t row, size_t col, int64_t *us) {
+  const uvsql_value_t *v;
+  if (FAST_CELL(r, row, col, UVSQL_TYPE_TIMESTAMP, UVSQL_TYPE_TIMESTAMPTZ, v)) {
+    *us = v->u.i64;
+    return 0;
+  }
   return temporal(r, row, col, UVSQL_TYPE_TIMESTAMP, us);
 }
