@@ -344,11 +344,58 @@ int uvsql_result_time(const uvsql_result_t *r, size_t row, size_t col, int64_t *
   return temporal(r, row, col, UVSQL_TYPE_TIME, us);
 }
 
+/* SQLite keeps timestamps as text, so reading one parses it for every cell. Text in exactly
+ * the form uvsql writes and SQLite's strftime gives, "YYYY-MM-DD HH:MM:SS" with an optional
+ * ".f" of 1 to 6 digits, is read here with the same checks as uvsql_parse_temporal (years
+ * 1..9999, the month's days, 00:00:00..23:59:59) and the same value; anything else (and any
+ * check that fails) is left to uvsql_parse_temporal, so errors and other forms are its. */
+static int canonical_timestamp(const char *s, size_t len, int64_t *us) {
+  static const char shape[] = "dddd-dd-dd dd:dd:dd";
+  static const unsigned char mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int n[6] = {0}, k = 0;
+  int64_t frac = 0;
+  if (len < 19 || len == 20 || len > 26)
+    return -1;
+  for (int i = 0; i < 19; i++) {
+    unsigned d = (unsigned)(unsigned char)s[i] - '0';
+    if (shape[i] != 'd') {
+      if (s[i] != shape[i])
+        return -1;
+      k++;
+      continue;
+    }
+    if (d > 9)
+      return -1;
+    n[k] = n[k] * 10 + (int)d;
+  }
+  if (len > 19) {
+    if (s[19] != '.')
+      return -1;
+    for (size_t i = 20; i < 26; i++) {
+      unsigned d = i < len ? (unsigned)(unsigned char)s[i] - '0' : 0;
+      if (d > 9)
+        return -1;
+      frac = frac * 10 + d;
+    }
+  }
+  int y = n[0], m = n[1], d = n[2];
+  if (y < 1 || m < 1 || m > 12 || d < 1 || n[3] > 23 || n[4] > 59 || n[5] > 59)
+    return -1;
+  int leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+  if (d > mdays[m - 1] + (m == 2 && leap))
+    return -1;
+  *us = uvsql_days_from_civil(y, m, d) * INT64_C(86400000000) +
+        ((int64_t)n[3] * 3600 + n[4] * 60 + n[5]) * INT64_C(1000000) + frac;
+  return 0;
+}
+
 int uvsql_result_timestamp(const uvsql_result_t *r, size_t row, size_t col, int64_t *us) {
-  const uvsql_value_t *v;
+  const uvsql_value_t *v = NULL;
   if (FAST_CELL(r, row, col, UVSQL_TYPE_TIMESTAMP, UVSQL_TYPE_TIMESTAMPTZ, v)) {
     *us = v->u.i64;
     return 0;
   }
+  if (v && v->type == UVSQL_TYPE_TEXT && canonical_timestamp(v->u.s.ptr, v->u.s.len, us) == 0)
+    return 0;
   return temporal(r, row, col, UVSQL_TYPE_TIMESTAMP, us);
 }
