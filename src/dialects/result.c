@@ -350,42 +350,40 @@ int uvsql_result_time(const uvsql_result_t *r, size_t row, size_t col, int64_t *
  * 1..9999, the month's days, 00:00:00..23:59:59) and the same value; anything else (and any
  * check that fails) is left to uvsql_parse_temporal, so errors and other forms are its. */
 static int canonical_timestamp(const char *s, size_t len, int64_t *us) {
-  static const char shape[] = "dddd-dd-dd dd:dd:dd";
   static const unsigned char mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int n[6] = {0}, k = 0;
   int64_t frac = 0;
-  if (len < 19 || len == 20 || len > 26)
+  if (len < 19 || len == 20 || len > 26 || s[4] != '-' || s[7] != '-' || s[10] != ' ' ||
+      s[13] != ':' || s[16] != ':')
     return -1;
-  for (int i = 0; i < 19; i++) {
-    unsigned d = (unsigned)(unsigned char)s[i] - '0';
-    if (shape[i] != 'd') {
-      if (s[i] != shape[i])
-        return -1;
-      k++;
-      continue;
-    }
-    if (d > 9)
-      return -1;
-    n[k] = n[k] * 10 + (int)d;
-  }
+#define DIGIT(i) ((unsigned)(unsigned char)s[i] - '0')
+  unsigned d[14] = {DIGIT(0), DIGIT(1),  DIGIT(2),  DIGIT(3),  DIGIT(5),  DIGIT(6),  DIGIT(8),
+                    DIGIT(9), DIGIT(11), DIGIT(12), DIGIT(14), DIGIT(15), DIGIT(17), DIGIT(18)};
+#undef DIGIT
+  if ((d[0] > 9) | (d[1] > 9) | (d[2] > 9) | (d[3] > 9) | (d[4] > 9) | (d[5] > 9) | (d[6] > 9) |
+      (d[7] > 9) | (d[8] > 9) | (d[9] > 9) | (d[10] > 9) | (d[11] > 9) | (d[12] > 9) | (d[13] > 9))
+    return -1;
   if (len > 19) {
     if (s[19] != '.')
       return -1;
-    for (size_t i = 20; i < 26; i++) {
-      unsigned d = i < len ? (unsigned)(unsigned char)s[i] - '0' : 0;
-      if (d > 9)
+    size_t i = 20;
+    for (; i < len; i++) {
+      unsigned x = (unsigned)(unsigned char)s[i] - '0';
+      if (x > 9)
         return -1;
-      frac = frac * 10 + d;
+      frac = frac * 10 + x;
     }
+    for (; i < 26; i++)
+      frac *= 10;
   }
-  int y = n[0], m = n[1], d = n[2];
-  if (y < 1 || m < 1 || m > 12 || d < 1 || n[3] > 23 || n[4] > 59 || n[5] > 59)
+  int y = (int)(d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3]), m = (int)(d[4] * 10 + d[5]),
+      day = (int)(d[6] * 10 + d[7]), h = (int)(d[8] * 10 + d[9]), mi = (int)(d[10] * 10 + d[11]),
+      se = (int)(d[12] * 10 + d[13]);
+  if (y < 1 || m < 1 || m > 12 || day < 1 || h > 23 || mi > 59 || se > 59)
     return -1;
-  int leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-  if (d > mdays[m - 1] + (m == 2 && leap))
+  if (day > mdays[m - 1] + (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
     return -1;
-  *us = uvsql_days_from_civil(y, m, d) * INT64_C(86400000000) +
-        ((int64_t)n[3] * 3600 + n[4] * 60 + n[5]) * INT64_C(1000000) + frac;
+  *us = uvsql_days_from_civil(y, m, day) * INT64_C(86400000000) +
+        ((int64_t)h * 3600 + mi * 60 + se) * INT64_C(1000000) + frac;
   return 0;
 }
 
