@@ -197,10 +197,15 @@ int uvsql__sq_read_row(uvsql_result_t *r, sqlite3_stmt *stmt, int ncols, uvsql_t
     const void *p;
     size_t n;
     char *copy;
-    switch (sqlite3_column_type(stmt, i)) {
+    /* One column lookup per cell, then the value's own accessors: sqlite3_column_type and
+     * sqlite3_column_int64 would each look the column up again. The value is "unprotected"
+     * (SQLite's word): only the thread that owns the connection may read it, which is this
+     * one, and only until the next step, which is before we return. */
+    sqlite3_value *cv = sqlite3_column_value(stmt, i);
+    switch (sqlite3_value_type(cv)) {
     case SQLITE_INTEGER:
       v->type = UVSQL_TYPE_INT64;
-      v->u.i64 = sqlite3_column_int64(stmt, i);
+      v->u.i64 = sqlite3_value_int64(cv);
       if (coltypes[i] == UVSQL_TYPE_BOOL && (v->u.i64 == 0 || v->u.i64 == 1)) {
         int b = (int)v->u.i64;
         v->type = UVSQL_TYPE_BOOL;
@@ -209,11 +214,11 @@ int uvsql__sq_read_row(uvsql_result_t *r, sqlite3_stmt *stmt, int ncols, uvsql_t
       break;
     case SQLITE_FLOAT:
       v->type = UVSQL_TYPE_DOUBLE;
-      v->u.f64 = sqlite3_column_double(stmt, i);
+      v->u.f64 = sqlite3_value_double(cv);
       break;
     case SQLITE_TEXT:
-      p = sqlite3_column_text(stmt, i); /* before column_bytes: see SQLite's docs */
-      n = (size_t)sqlite3_column_bytes(stmt, i);
+      p = sqlite3_value_text(cv); /* before value_bytes: see SQLite's docs */
+      n = (size_t)sqlite3_value_bytes(cv);
       if (!p && n == 0)
         p = "";
       if (!p)
@@ -226,8 +231,8 @@ int uvsql__sq_read_row(uvsql_result_t *r, sqlite3_stmt *stmt, int ncols, uvsql_t
       v->u.s.len = n;
       break;
     case SQLITE_BLOB:
-      p = sqlite3_column_blob(stmt, i);
-      n = (size_t)sqlite3_column_bytes(stmt, i);
+      p = sqlite3_value_blob(cv);
+      n = (size_t)sqlite3_value_bytes(cv);
       copy = uvsql__result_alloc(r, n ? n : 1);
       if (!copy)
         return UVSQL_ENOMEM;
