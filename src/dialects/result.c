@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include "driver.h"
 
 typedef struct {
@@ -66,16 +69,37 @@ int uvsql__result_set_column(uvsql_result_t *r, size_t col, const char *name, uv
   return 0;
 }
 
+/* A large result's cells are fresh memory from mmap every time (malloc maps anything past
+ * 32 MB anew), and touching them page by page costs one page fault per 4 KB: 15,000 for
+ * 500,000 rows of 5 columns, a tenth of the time it takes to fill them. Asking for huge pages
+ * (where the system gives them on request) makes that about 30. Advice only: ignored where
+ * unsupported. */
+static void huge_pages(void *p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (bytes >= ((size_t)16 << 20)) {
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+    uintptr_t e = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
+    if (e > a)
+      (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+  }
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
 int uvsql__result_reserve(uvsql_result_t *r, size_t nrows) {
   if (nrows <= r->cap_rows || r->ncols == 0)
     return 0;
   if (nrows > SIZE_MAX / r->ncols / sizeof(uvsql_value_t))
     return UVSQL_ENOMEM;
-  uvsql_value_t *cells = realloc(r->cells, nrows * r->ncols * sizeof *cells);
+  size_t bytes = nrows * r->ncols * sizeof(uvsql_value_t);
+  uvsql_value_t *cells = realloc(r->cells, bytes);
   if (!cells)
     return UVSQL_ENOMEM;
   r->cells = cells;
   r->cap_rows = nrows;
+  huge_pages(cells, bytes);
   return 0;
 }
 
