@@ -34,16 +34,17 @@ struct uvsql_result_s {
   char last_error[256];
 };
 
+/* The column descriptors live in the same allocation, right after the struct: one malloc
+ * and one free per result, which counts for the one-row results of key lookups. */
 uvsql_result_t *uvsql__result_new(size_t ncols) {
-  uvsql_result_t *r = calloc(1, sizeof *r);
+  if (ncols > (SIZE_MAX - sizeof(uvsql_result_t)) / sizeof(column_t))
+    return NULL;
+  uvsql_result_t *r = calloc(1, sizeof *r + ncols * sizeof(column_t));
   if (!r)
     return NULL;
   r->ncols = ncols;
   r->rows_affected = -1;
-  if (ncols && !(r->cols = calloc(ncols, sizeof *r->cols))) {
-    free(r);
-    return NULL;
-  }
+  r->cols = ncols ? (column_t *)(r + 1) : NULL;
   uvsql__arena_init(&r->arena, 4096);
   return r;
 }
@@ -55,7 +56,6 @@ void uvsql_result_free(uvsql_result_t *r) {
     r->backing_free(r->backing);
   uvsql__arena_free(&r->arena);
   free(r->cells);
-  free(r->cols);
   free(r);
 }
 
