@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include "harness.h"
 #include "dialects/driver.h"
+#include "dialects/sqlite/sqlite.h"
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -451,6 +452,49 @@ TEST(column_type_without_a_declaration_comes_from_the_first_non_null_value) {
   uvsql_result_free(r);
   db_close(&db);
   test_loop_close(loop);
+}
+
+/* Declared types: the table of common names (the fast path) gives what the full keyword scan
+ * gives, in any case and with a size; other names still go through the scan. */
+TEST(declared_types_map_the_same_through_the_fast_path_and_the_scan) {
+  const char *name;
+  uvsql_type_t want;
+  size_t n = 0;
+  for (; (int)(want = uvsql__sq_decltype_common(n, &name)) != -1; n++) {
+    char lower[64], sized[80];
+    size_t k;
+    for (k = 0; name[k]; k++)
+      lower[k] = (char)(name[k] >= 'A' && name[k] <= 'Z' ? name[k] - 'A' + 'a' : name[k]);
+    lower[k] = '\0';
+    snprintf(sized, sizeof sized, "%s (10, 2)", lower);
+    ASSERT_INT_EQ(want, uvsql__sq_decltype_scan(name));
+    ASSERT_INT_EQ(uvsql__sq_decltype_to_type(name), want);
+    ASSERT_INT_EQ(uvsql__sq_decltype_to_type(lower), want);
+    ASSERT_INT_EQ(uvsql__sq_decltype_to_type(sized), want);
+  }
+  ASSERT(n >= 20);
+  static const struct {
+    const char *decl;
+    uvsql_type_t type;
+  } others[] = {
+      {"VARCHAR(255)", UVSQL_TYPE_TEXT},
+      {"unsigned big int", UVSQL_TYPE_INT64},
+      {"timestamp with time zone", UVSQL_TYPE_TIMESTAMPTZ},
+      {"NATIVE CHARACTER(70)", UVSQL_TYPE_TEXT},
+      {"double(", UVSQL_TYPE_DOUBLE},
+      {"INT(abc)", UVSQL_TYPE_INT64},
+      {"json", UVSQL_TYPE_TEXT},
+      {"uuid", UVSQL_TYPE_TEXT},
+      {"bytea", UVSQL_TYPE_BYTES},
+      {"POINT", UVSQL_TYPE_INT64}, /* SQLite's rule: any name holding INT */
+      {"MONEY", UVSQL_TYPE_NULL},
+      {"", UVSQL_TYPE_NULL},
+  };
+  for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+    ASSERT_INT_EQ(uvsql__sq_decltype_to_type(others[i].decl), others[i].type);
+    ASSERT_INT_EQ(uvsql__sq_decltype_scan(others[i].decl), others[i].type);
+  }
+  ASSERT_INT_EQ(uvsql__sq_decltype_to_type(NULL), UVSQL_TYPE_NULL);
 }
 
 TEST(rows_affected_counts_only_inserts_updates_and_deletes) {

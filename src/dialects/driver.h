@@ -121,6 +121,10 @@ uvsql_result_t *uvsql__result_new(size_t ncols);
 int uvsql__result_set_column(uvsql_result_t *r, size_t col, const char *name, uvsql_type_t type);
 /* Appends a row of ncols NULL cells and returns it for filling, or NULL on OOM. */
 uvsql_value_t *uvsql__result_add_row(uvsql_result_t *r);
+/* Appends n rows and returns their first cell (row-major), or NULL on OOM or n == 0. The cells
+ * are NOT initialised: the caller fills every one of them (NULL cells included) before the
+ * result is read or freed. For decoders that know their row count. */
+uvsql_value_t *uvsql__result_add_rows(uvsql_result_t *r, size_t n);
 int uvsql__result_reserve(uvsql_result_t *r, size_t nrows);
 void *uvsql__result_alloc(uvsql_result_t *r, size_t size);                 /* arena, freed with r */
 char *uvsql__result_strndup(uvsql_result_t *r, const char *s, size_t len); /* NUL added */

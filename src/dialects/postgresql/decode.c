@@ -80,12 +80,18 @@ int uvsql__pg_binary_known(Oid oid) {
   }
 }
 
-static uint32_t be32(const char *p) {
+static inline uint32_t be32(const char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  return __builtin_bswap32(v);
+#else
   const unsigned char *u = (const unsigned char *)p;
   return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
+#endif
 }
 
-static uint64_t be64(const char *p) {
+static inline uint64_t be64(const char *p) {
   return (uint64_t)be32(p) << 32 | be32(p + 4);
 }
 
@@ -161,6 +167,10 @@ static int decode_text(uvsql_result_t *r, Oid oid, const char *s, size_t len, uv
     cell->u.i64 = strtoll(s, &end, 10);
     return end == s + len && len ? 0 : UVSQL_EDATA;
   case UVSQL__PG_FLOAT4:
+    /* Read as the float it is, as the binary format gives it: "1.1" is 1.1f, not 1.1. */
+    cell->type = UVSQL_TYPE_DOUBLE;
+    cell->u.f64 = strtof(s, &end);
+    return end == s + len && len ? 0 : UVSQL_EDATA;
   case UVSQL__PG_FLOAT8:
     /* strtod reads "NaN", "Infinity" and "-Infinity" as PostgreSQL writes them. */
     cell->type = UVSQL_TYPE_DOUBLE;
@@ -300,54 +310,147 @@ static void clear_backing(void *res) {
   PQclear(res);
 }
 
+/* How the hot loop of uvsql__pg_decode reads a column: the common binary types inline, every
+ * other column through decode_binary / decode_text. */
+typedef enum {
+  K_TEXT_FORMAT = 0, /* decode_text */
+  K_BINARY,          /* decode_binary */
+  K_BIN_STR,         /* text, varchar, bpchar, name, json: the bytes are the text */
+  K_BIN_INT8,
+  K_BIN_INT4,
+  K_BIN_FLOAT8,
+  K_BIN_BOOL,
+  K_BIN_TS, /* timestamp, timestamptz */
+} col_kind_t;
+
+static col_kind_t kind_of(Oid oid, int binary) {
+  if (!binary)
+    return K_TEXT_FORMAT;
+  switch (oid) {
+  case UVSQL__PG_TEXT:
+  case UVSQL__PG_VARCHAR:
+  case UVSQL__PG_BPCHAR:
+  case UVSQL__PG_NAME:
+  case UVSQL__PG_JSON:
+    return K_BIN_STR;
+  case UVSQL__PG_INT8:
+    return K_BIN_INT8;
+  case UVSQL__PG_INT4:
+    return K_BIN_INT4;
+  case UVSQL__PG_FLOAT8:
+    return K_BIN_FLOAT8;
+  case UVSQL__PG_BOOL:
+    return K_BIN_BOOL;
+  case UVSQL__PG_TIMESTAMP:
+  case UVSQL__PG_TIMESTAMPTZ:
+    return K_BIN_TS;
+  default:
+    return K_BINARY;
+  }
+}
+
+/* One cell; the inline cases give exactly what decode_binary gives (invariant 3 included). */
+static inline int decode_cell(uvsql_result_t *r, col_kind_t kind, Oid oid, const char *s,
+                              size_t len, uvsql_value_t *cell) {
+  switch (kind) {
+  case K_BIN_STR:
+    *cell = (uvsql_value_t){.type = UVSQL_TYPE_TEXT, .u.s = {s, len}};
+    return 0;
+  case K_BIN_INT8:
+    if (len != 8)
+      return UVSQL_EDATA;
+    *cell = (uvsql_value_t){.type = UVSQL_TYPE_INT64, .u.i64 = (int64_t)be64(s)};
+    return 0;
+  case K_BIN_INT4:
+    if (len != 4)
+      return UVSQL_EDATA;
+    *cell = (uvsql_value_t){.type = UVSQL_TYPE_INT64, .u.i64 = (int32_t)be32(s)};
+    return 0;
+  case K_BIN_FLOAT8: {
+    uint64_t bits;
+    if (len != 8)
+      return UVSQL_EDATA;
+    bits = be64(s);
+    *cell = (uvsql_value_t){.type = UVSQL_TYPE_DOUBLE};
+    memcpy(&cell->u.f64, &bits, 8);
+    return 0;
+  }
+  case K_BIN_BOOL:
+    if (len != 1)
+      return UVSQL_EDATA;
+    *cell = (uvsql_value_t){.type = UVSQL_TYPE_BOOL, .u.b = s[0] != 0};
+    return 0;
+  case K_BIN_TS: {
+    int64_t t;
+    if (len != 8)
+      return UVSQL_EDATA;
+    t = (int64_t)be64(s);
+    /* infinity stays INT64_MAX / INT64_MIN, as uvsql_parse_temporal gives it */
+    *cell = (uvsql_value_t){.type = oid == UVSQL__PG_TIMESTAMP ? UVSQL_TYPE_TIMESTAMP
+                                                               : UVSQL_TYPE_TIMESTAMPTZ,
+                            .u.i64 = t == INT64_MAX || t == INT64_MIN ? t : t + UVSQL__PG_EPOCH_US};
+    return 0;
+  }
+  case K_BINARY:
+    *cell = (uvsql_value_t){.type = UVSQL_TYPE_NULL};
+    return decode_binary(r, oid, s, len, cell);
+  default:
+    *cell = (uvsql_value_t){.type = UVSQL_TYPE_NULL};
+    return decode_text(r, oid, s, len, cell);
+  }
+}
+
 int uvsql__pg_decode(PGresult *res, uvsql_result_t **out, uvsql_error_t *err) {
   int nf = PQnfields(res), nt = PQntuples(res), rc = 0;
   const char *ct;
   uvsql_result_t *r = uvsql__result_new((size_t)nf);
+  /* Column facts once, not per cell: this loop is the hot path of every large result. */
+  struct {
+    Oid oid;
+    col_kind_t kind;
+  } cols_small[32], *cols = cols_small;
 
   if (!r) {
     PQclear(res);
     return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");
   }
-  for (int c = 0; c < nf && rc == 0; c++)
-    rc =
-        uvsql__result_set_column(r, (size_t)c, PQfname(res, c), uvsql__pg_type_of(PQftype(res, c)));
-  if (rc == 0 && nf > 0)
-    rc = uvsql__result_reserve(r, (size_t)nt);
-  /* Column facts once, not per cell: this loop is the hot path of every large result. */
-  Oid oids[64];
-  int binary[64];
-  for (int c = 0; c < nf && c < 64; c++) {
-    oids[c] = PQftype(res, c);
-    binary[c] = PQfformat(res, c) == 1;
+  if (nf > 32 && !(cols = malloc((size_t)nf * sizeof *cols)))
+    rc = UVSQL_ENOMEM;
+  for (int c = 0; c < nf && rc == 0; c++) {
+    cols[c].oid = PQftype(res, c);
+    cols[c].kind = kind_of(cols[c].oid, PQfformat(res, c) == 1);
+    rc = uvsql__result_set_column(r, (size_t)c, PQfname(res, c), uvsql__pg_type_of(cols[c].oid));
   }
+  uvsql_value_t *cell = NULL;
+  if (rc == 0 && nf > 0 && nt > 0 && !(cell = uvsql__result_add_rows(r, (size_t)nt)))
+    rc = UVSQL_ENOMEM;
   for (int row = 0; row < nt && rc == 0 && nf > 0; row++) {
-    uvsql_value_t *cells = uvsql__result_add_row(r);
-    if (!cells) {
-      rc = UVSQL_ENOMEM;
-      break;
-    }
-    for (int c = 0; c < nf && rc == 0; c++) {
+    for (int c = 0; c < nf; c++, cell++) {
       /* a value with bytes is not NULL: PQgetisnull only for the empty ones */
       size_t len = (size_t)PQgetlength(res, row, c);
-      if (len == 0 && PQgetisnull(res, row, c))
-        continue;
       const char *s = PQgetvalue(res, row, c);
-      Oid oid = c < 64 ? oids[c] : PQftype(res, c);
-      int bin = c < 64 ? binary[c] : PQfformat(res, c) == 1;
-      rc = bin ? decode_binary(r, oid, s, len, &cells[c]) : decode_text(r, oid, s, len, &cells[c]);
+      if (len == 0 && PQgetisnull(res, row, c)) {
+        *cell = (uvsql_value_t){.type = UVSQL_TYPE_NULL};
+        continue;
+      }
+      rc = decode_cell(r, cols[c].kind, cols[c].oid, s, len, cell);
       if (rc != 0) {
         if (rc == UVSQL_ENOMEM)
           uvsql__error_set(err, rc, "out of memory reading a result");
         else
           uvsql__error_set(err, rc,
                            "could not read column \"%s\" (type oid %u, %s format) of row %d",
-                           PQfname(res, c), (unsigned)oid, bin ? "binary" : "text", row + 1);
+                           PQfname(res, c), (unsigned)cols[c].oid,
+                           cols[c].kind == K_TEXT_FORMAT ? "text" : "binary", row + 1);
+        /* the cells not filled yet must not be read by anybody: the result is freed below */
+        break;
       }
     }
   }
+  if (cols != cols_small)
+    free(cols);
   if (rc != 0) {
-    if (rc == UVSQL_ENOMEM && err && err->code != UVSQL_ENOMEM)
+    if (rc == UVSQL_ENOMEM)
       uvsql__error_set(err, rc, "out of memory reading a result");
     uvsql_result_free(r);
     PQclear(res);

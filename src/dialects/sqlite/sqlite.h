@@ -147,6 +147,10 @@ int uvsql__sq_bind_params(sqlite3_stmt *stmt, const uvsql_value_t *params, int n
 /* The uvsql type a declared column type names ("BIGINT" -> INT64), or UVSQL_TYPE_NULL when it
  * says nothing (no declared type, NUMERIC, ...). */
 uvsql_type_t uvsql__sq_decltype_to_type(const char *decltype);
+/* For tests: the full keyword scan that uvsql__sq_decltype_to_type falls back on, and entry i
+ * of its table of common declared types (*name set; (uvsql_type_t)-1 past the end). */
+uvsql_type_t uvsql__sq_decltype_scan(const char *decltype);
+uvsql_type_t uvsql__sq_decltype_common(size_t i, const char **name);
 /* Copies the current row of stmt into a new row of r. 0 or UVSQL_ENOMEM. coltypes[i] is
  * column i's type so far: BOOL (declared) turns integer 0/1 cells into BOOL; NULL (nothing
  * declared, no value seen yet) is replaced by this row's cell type when the cell is not NULL. */

@@ -85,8 +85,64 @@ static int has_nocase(const char *s, const char *word) {
 
 static uvsql_type_t decltype_upper(const char *t, int (*has)(const char *, const char *));
 
-/* Runs for every column of every result: one upper-casing pass, then plain strstr (several
- * times cheaper than a dozen strcasestr calls on a short query). */
+/* The declared types schemas use most, upper-cased, with what the full scan below gives for
+ * each (a test checks that they agree): one length check and memcmp each instead of the scan's
+ * dozen strstr calls, for every column of every result. */
+static const struct {
+  const char *name;
+  size_t len;
+  uvsql_type_t type;
+} common_types[] = {
+#define T(name, type)                                                                              \
+  { name, sizeof name - 1, type }
+    T("INTEGER", UVSQL_TYPE_INT64),
+    T("INT", UVSQL_TYPE_INT64),
+    T("BIGINT", UVSQL_TYPE_INT64),
+    T("SMALLINT", UVSQL_TYPE_INT64),
+    T("TEXT", UVSQL_TYPE_TEXT),
+    T("VARCHAR", UVSQL_TYPE_TEXT),
+    T("CHAR", UVSQL_TYPE_TEXT),
+    T("REAL", UVSQL_TYPE_DOUBLE),
+    T("DOUBLE", UVSQL_TYPE_DOUBLE),
+    T("DOUBLE PRECISION", UVSQL_TYPE_DOUBLE),
+    T("FLOAT", UVSQL_TYPE_DOUBLE),
+    T("BOOLEAN", UVSQL_TYPE_BOOL),
+    T("BOOL", UVSQL_TYPE_BOOL),
+    T("BLOB", UVSQL_TYPE_BYTES),
+    T("DATE", UVSQL_TYPE_DATE),
+    T("TIME", UVSQL_TYPE_TIME),
+    T("DATETIME", UVSQL_TYPE_TIMESTAMP),
+    T("TIMESTAMP", UVSQL_TYPE_TIMESTAMP),
+    T("TIMESTAMPTZ", UVSQL_TYPE_TIMESTAMPTZ),
+    T("NUMERIC", UVSQL_TYPE_NULL),
+    T("DECIMAL", UVSQL_TYPE_NULL),
+#undef T
+};
+
+uvsql_type_t uvsql__sq_decltype_common(size_t i, const char **name) {
+  if (i >= sizeof common_types / sizeof common_types[0])
+    return (uvsql_type_t)-1;
+  *name = common_types[i].name;
+  return common_types[i].type;
+}
+
+/* Length of up without a "(digits[, digits])" size and the blanks before it: "VARCHAR(30)" is
+ * looked up as "VARCHAR". The size holds no letter, so the full scan gives both the same type. */
+static size_t base_len(const char *up, size_t n) {
+  size_t i = n;
+  if (n == 0 || up[n - 1] != ')')
+    return n;
+  for (i = n - 1; i > 0 && up[i - 1] != '('; i--)
+    if (!((up[i - 1] >= '0' && up[i - 1] <= '9') || up[i - 1] == ',' || up[i - 1] == ' '))
+      return n;
+  if (i == 0)
+    return n;
+  i--; /* at '(' */
+  while (i > 0 && up[i - 1] == ' ')
+    i--;
+  return i;
+}
+
 uvsql_type_t uvsql__sq_decltype_to_type(const char *t) {
   char up[64];
   size_t n;
@@ -97,7 +153,15 @@ uvsql_type_t uvsql__sq_decltype_to_type(const char *t) {
   if (t[n])
     return decltype_upper(t, has_nocase);
   up[n] = '\0';
+  size_t len = base_len(up, n);
+  for (size_t i = 0; i < sizeof common_types / sizeof common_types[0]; i++)
+    if (common_types[i].len == len && memcmp(common_types[i].name, up, len) == 0)
+      return common_types[i].type;
   return decltype_upper(up, has_upper);
+}
+
+uvsql_type_t uvsql__sq_decltype_scan(const char *t) {
+  return t && *t ? decltype_upper(t, has_nocase) : UVSQL_TYPE_NULL;
 }
 
 static uvsql_type_t decltype_upper(const char *t, int (*has)(const char *, const char *)) {
@@ -133,10 +197,15 @@ int uvsql__sq_read_row(uvsql_result_t *r, sqlite3_stmt *stmt, int ncols, uvsql_t
     const void *p;
     size_t n;
     char *copy;
-    switch (sqlite3_column_type(stmt, i)) {
+    /* One column lookup per cell, then the value's own accessors: sqlite3_column_type and
+     * sqlite3_column_int64 would each look the column up again. The value is "unprotected"
+     * (SQLite's word): only the thread that owns the connection may read it, which is this
+     * one, and only until the next step, which is before we return. */
+    sqlite3_value *cv = sqlite3_column_value(stmt, i);
+    switch (sqlite3_value_type(cv)) {
     case SQLITE_INTEGER:
       v->type = UVSQL_TYPE_INT64;
-      v->u.i64 = sqlite3_column_int64(stmt, i);
+      v->u.i64 = sqlite3_value_int64(cv);
       if (coltypes[i] == UVSQL_TYPE_BOOL && (v->u.i64 == 0 || v->u.i64 == 1)) {
         int b = (int)v->u.i64;
         v->type = UVSQL_TYPE_BOOL;
@@ -145,11 +214,11 @@ int uvsql__sq_read_row(uvsql_result_t *r, sqlite3_stmt *stmt, int ncols, uvsql_t
       break;
     case SQLITE_FLOAT:
       v->type = UVSQL_TYPE_DOUBLE;
-      v->u.f64 = sqlite3_column_double(stmt, i);
+      v->u.f64 = sqlite3_value_double(cv);
       break;
     case SQLITE_TEXT:
-      p = sqlite3_column_text(stmt, i); /* before column_bytes: see SQLite's docs */
-      n = (size_t)sqlite3_column_bytes(stmt, i);
+      p = sqlite3_value_text(cv); /* before value_bytes: see SQLite's docs */
+      n = (size_t)sqlite3_value_bytes(cv);
       if (!p && n == 0)
         p = "";
       if (!p)
@@ -162,8 +231,8 @@ int uvsql__sq_read_row(uvsql_result_t *r, sqlite3_stmt *stmt, int ncols, uvsql_t
       v->u.s.len = n;
       break;
     case SQLITE_BLOB:
-      p = sqlite3_column_blob(stmt, i);
-      n = (size_t)sqlite3_column_bytes(stmt, i);
+      p = sqlite3_value_blob(cv);
+      n = (size_t)sqlite3_value_bytes(cv);
       copy = uvsql__result_alloc(r, n ? n : 1);
       if (!copy)
         return UVSQL_ENOMEM;
