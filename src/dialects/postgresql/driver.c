@@ -97,7 +97,8 @@ static const char *pg_begin_sql(uvsql_isolation_t isolation, uvsql_error_t *err)
   case UVSQL_ISOLATION_SERIALIZABLE:
     return "BEGIN ISOLATION LEVEL SERIALIZABLE";
   }
-  uvsql__error_set(err, UVSQL_ENOT_SUPPORTED, "unknown isolation level %d", (int)isolation);
+  uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
+                   "unknown isolation level %d: use a UVSQL_ISOLATION_* value", (int)isolation);
   return NULL;
 }
 

@@ -165,7 +165,9 @@ int uvsql__pg_params_encode(uvsql__pg_params_t *p, const uvsql_value_t *v, int n
       break;
     default:
       uvsql__pg_params_free(p);
-      return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT, "parameter $%d has an unknown type %d",
+      return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                              "parameter $%d has an unknown type %d: build values with the "
+                              "UVSQL_V_* macros (value.h)",
                               i + 1, (int)x->type);
     }
   }

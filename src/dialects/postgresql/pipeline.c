@@ -220,7 +220,10 @@ static void deferred_fail(void *data) {
                      pc->broken_msg);
     uvsql__pg_fail_all(pc, &err);
   } else if (pc->state == UVSQL__PG_FAILED) {
-    uvsql__error_set(&err, UVSQL_ECONNECT, "the connection could not be established");
+    uvsql__error_set(&err, UVSQL_ECONNECT,
+                     "the connection to %s could not be made: check that the server is running "
+                     "there, then check out a new connection",
+                     pc->where[0] ? pc->where : "the server");
     uvsql__pg_fail_all(pc, &err);
   }
   uvsql__pg_leave(pc);
@@ -365,8 +368,11 @@ static int send_pending(uvsql__pg_conn_t *pc) {
     uvsql__request_t *req = q_pop(&pc->pending);
     if ((req->state & UVSQL__PG_RS_MULTI) && (req->flags & UVSQL__REQ_STREAM)) {
       uvsql_error_t err;
-      uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,
-                       "only a single statement can be streamed; this text holds several");
+      uvsql__error_set(
+          &err, UVSQL_EINVALID_ARGUMENT,
+          "only a single statement can be streamed; this text holds several: stream one "
+          "statement and execute the others separately [SQL: %.*s]",
+          (int)(req->sql_len > 200 ? 200 : req->sql_len), req->sql);
       prefail(pc, req, &err);
       continue;
     }

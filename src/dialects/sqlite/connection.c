@@ -192,7 +192,10 @@ static void request_work(void *arg) {
   job->req = req;
 
   if (!conn->db) {
-    uvsql__error_set(&job->err, UVSQL_ECONNECT, "the SQLite database could not be opened");
+    uvsql__error_set(&job->err, UVSQL_ECONNECT,
+                     "the SQLite database %s could not be opened: check the path and its "
+                     "permissions, then connect again",
+                     conn->opt.path);
   } else if (conn->fatal) {
     uvsql__error_set(&job->err, UVSQL_EDISCONNECT,
                      "the SQLite connection is unusable after an earlier error (corrupt file or "
@@ -252,7 +255,10 @@ static void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
     return;
   }
   if (conn->state == UVSQL__SQ_FAILED) {
-    uvsql__error_set(&err, UVSQL_ECONNECT, "the SQLite database could not be opened");
+    uvsql__error_set(&err, UVSQL_ECONNECT,
+                     "the SQLite database %s could not be opened: check the path and its "
+                     "permissions, then connect again",
+                     conn->opt.path);
     fail_later(dc->loop, req, &err);
     return;
   }

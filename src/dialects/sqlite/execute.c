@@ -261,8 +261,8 @@ void uvsql__sq_execute(uvsql__sq_conn_t *conn, const uvsql__request_t *req) {
   conn->result = NULL;
   if (req->sql_len > INT_MAX) {
     uvsql__error_set(&conn->err, UVSQL_EDATA,
-                     "the statement is %zu bytes long, more than SQLite "
-                     "accepts",
+                     "the statement is %zu bytes long, more than SQLite accepts (2 GB): pass "
+                     "large values as bound parameters",
                      req->sql_len);
     return;
   }

@@ -117,8 +117,8 @@ static sqlite3_stmt *prepare(uvsql__sq_conn_t *conn, const uvsql__request_t *req
   *cached = 0;
   if (req->sql_len > INT_MAX) {
     uvsql__error_set(&conn->err, UVSQL_EDATA,
-                     "the statement is %zu bytes long, more than SQLite "
-                     "accepts",
+                     "the statement is %zu bytes long, more than SQLite accepts (2 GB): pass "
+                     "large values as bound parameters",
                      req->sql_len);
     return NULL;
   }
@@ -137,8 +137,11 @@ static sqlite3_stmt *prepare(uvsql__sq_conn_t *conn, const uvsql__request_t *req
       return NULL;
     if (!only_space(tail, end)) {
       sqlite3_finalize(stmt);
-      uvsql__error_set(&conn->err, UVSQL_EINVALID_ARGUMENT,
-                       "only a single statement can be streamed; this text holds several");
+      uvsql__error_set(
+          &conn->err, UVSQL_EINVALID_ARGUMENT,
+          "only a single statement can be streamed; this text holds several: stream one "
+          "statement and execute the others separately [SQL: %.*s]",
+          (int)(req->sql_len > 200 ? 200 : req->sql_len), req->sql);
       return NULL;
     }
     if (!cacheable)
@@ -160,8 +163,9 @@ static int run(uvsql__sq_conn_t *conn, uvsql__request_t *req, sqlite3_stmt *stmt
 
   if (sqlite3_bind_parameter_count(stmt) > req->nparams)
     return uvsql__error_set(&conn->err, UVSQL_EPROGRAMMING,
-                            "the statement takes %d parameters but %d were given",
-                            sqlite3_bind_parameter_count(stmt), req->nparams);
+                            "the statement takes %d parameters but %d were given [SQL: %.*s]",
+                            sqlite3_bind_parameter_count(stmt), req->nparams,
+                            (int)(req->sql_len > 200 ? 200 : req->sql_len), req->sql);
   if ((rc = uvsql__sq_bind_params(stmt, req->params, req->nparams)) != SQLITE_OK)
     return fail(conn, req, rc, 0);
   rc = sqlite3_step(stmt);
