@@ -61,6 +61,14 @@ enum { UVSQL__R_COLUMNS, UVSQL__R_PK, UVSQL__R_FK, UVSQL__R_UNIQUE, UVSQL__R_IND
 /* src/sql/dialect.c: the dialect called name, or NULL. */
 const uvsql__sql_dialect_t *uvsql__sql_dialect_find(const char *name);
 
+/* A dialect's DDL type names, indexed by uvsql_sqltype_kind_t (index 0 unused). */
+#define UVSQL__SQLT_NKINDS (UVSQL_SQLT_JSON + 1)
+typedef const char *const uvsql__type_names_t[UVSQL__SQLT_NKINDS];
+
+/* Writes names[t.kind], then "(length)" for a STRING with a length and "(precision, scale)"
+ * for a NUMERIC with a precision; fails the compile for a kind the table does not name. */
+void uvsql__c_type_name(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_names_t names);
+
 extern const uvsql__sql_dialect_t uvsql__sql_dialect_postgresql;
 extern const uvsql__sql_dialect_t uvsql__sql_dialect_mariadb;
 extern const uvsql__sql_dialect_t uvsql__sql_dialect_sqlite;

@@ -4,64 +4,28 @@
 #include <string.h>
 #include "../../sql/dialect.h"
 
+static uvsql__type_names_t pg_type_names = {
+    [UVSQL_SQLT_INTEGER] = "INTEGER",
+    [UVSQL_SQLT_SMALLINT] = "SMALLINT",
+    [UVSQL_SQLT_BIGINT] = "BIGINT",
+    [UVSQL_SQLT_BOOLEAN] = "BOOLEAN",
+    [UVSQL_SQLT_FLOAT] = "REAL",
+    [UVSQL_SQLT_DOUBLE] = "DOUBLE PRECISION",
+    [UVSQL_SQLT_NUMERIC] = "NUMERIC",
+    [UVSQL_SQLT_STRING] = "VARCHAR",
+    [UVSQL_SQLT_TEXT] = "TEXT",
+    [UVSQL_SQLT_BINARY] = "BYTEA",
+    [UVSQL_SQLT_DATE] = "DATE",
+    [UVSQL_SQLT_TIME] = "TIME WITHOUT TIME ZONE",
+    [UVSQL_SQLT_TIMESTAMP] = "TIMESTAMP WITHOUT TIME ZONE",
+    [UVSQL_SQLT_TIMESTAMPTZ] = "TIMESTAMP WITH TIME ZONE",
+    [UVSQL_SQLT_UUID] = "UUID",
+    [UVSQL_SQLT_JSON] = "JSONB",
+};
+
 static void pg_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t use) {
-  switch (t.kind) {
-  case UVSQL_SQLT_INTEGER:
-    uvsql__c_puts(c, "INTEGER");
-    return;
-  case UVSQL_SQLT_SMALLINT:
-    uvsql__c_puts(c, "SMALLINT");
-    return;
-  case UVSQL_SQLT_BIGINT:
-    uvsql__c_puts(c, "BIGINT");
-    return;
-  case UVSQL_SQLT_BOOLEAN:
-    uvsql__c_puts(c, "BOOLEAN");
-    return;
-  case UVSQL_SQLT_FLOAT:
-    uvsql__c_puts(c, "REAL");
-    return;
-  case UVSQL_SQLT_DOUBLE:
-    uvsql__c_puts(c, "DOUBLE PRECISION");
-    return;
-  case UVSQL_SQLT_NUMERIC:
-    if (t.precision > 0)
-      uvsql__c_printf(c, "NUMERIC(%d, %d)", t.precision, t.scale);
-    else
-      uvsql__c_puts(c, "NUMERIC");
-    return;
-  case UVSQL_SQLT_STRING:
-    if (t.length > 0)
-      uvsql__c_printf(c, "VARCHAR(%d)", t.length);
-    else
-      uvsql__c_puts(c, "VARCHAR");
-    return;
-  case UVSQL_SQLT_TEXT:
-    uvsql__c_puts(c, "TEXT");
-    return;
-  case UVSQL_SQLT_BINARY:
-    uvsql__c_puts(c, "BYTEA");
-    return;
-  case UVSQL_SQLT_DATE:
-    uvsql__c_puts(c, "DATE");
-    return;
-  case UVSQL_SQLT_TIME:
-    uvsql__c_puts(c, "TIME WITHOUT TIME ZONE");
-    return;
-  case UVSQL_SQLT_TIMESTAMP:
-    uvsql__c_puts(c, "TIMESTAMP WITHOUT TIME ZONE");
-    return;
-  case UVSQL_SQLT_TIMESTAMPTZ:
-    uvsql__c_puts(c, "TIMESTAMP WITH TIME ZONE");
-    return;
-  case UVSQL_SQLT_UUID:
-    uvsql__c_puts(c, "UUID");
-    return;
-  case UVSQL_SQLT_JSON:
-    uvsql__c_puts(c, "JSONB");
-    return;
-  }
-  uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT, "unknown column type %d", (int)t.kind);
+  (void)use; /* CREATE TABLE and CAST take the same names */
+  uvsql__c_type_name(c, t, pg_type_names);
 }
 
 static void pg_autoinc(uvsql__compiler_t *c, const uvsql_column_t *col, int *inline_pk) {

@@ -7,6 +7,18 @@
 #include <strings.h>
 #include "../../sql/dialect.h"
 
+/* Declared types: names the driver maps back to uvsql types (BOOLEAN, TIMESTAMPTZ, ...). */
+static uvsql__type_names_t sq_type_names = {
+    [UVSQL_SQLT_INTEGER] = "INTEGER",     [UVSQL_SQLT_SMALLINT] = "SMALLINT",
+    [UVSQL_SQLT_BIGINT] = "BIGINT",       [UVSQL_SQLT_BOOLEAN] = "BOOLEAN",
+    [UVSQL_SQLT_FLOAT] = "FLOAT",         [UVSQL_SQLT_DOUBLE] = "DOUBLE",
+    [UVSQL_SQLT_NUMERIC] = "NUMERIC",     [UVSQL_SQLT_STRING] = "VARCHAR",
+    [UVSQL_SQLT_TEXT] = "TEXT",           [UVSQL_SQLT_BINARY] = "BLOB",
+    [UVSQL_SQLT_DATE] = "DATE",           [UVSQL_SQLT_TIME] = "TIME",
+    [UVSQL_SQLT_TIMESTAMP] = "TIMESTAMP", [UVSQL_SQLT_TIMESTAMPTZ] = "TIMESTAMPTZ",
+    [UVSQL_SQLT_UUID] = "UUID",           [UVSQL_SQLT_JSON] = "JSON",
+};
+
 static void sq_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t use) {
   if (use == UVSQL__TYPE_CAST) {
     switch (t.kind) {
@@ -31,63 +43,7 @@ static void sq_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t u
       return;
     }
   }
-  switch (t.kind) {
-  case UVSQL_SQLT_INTEGER:
-    uvsql__c_puts(c, "INTEGER");
-    return;
-  case UVSQL_SQLT_SMALLINT:
-    uvsql__c_puts(c, "SMALLINT");
-    return;
-  case UVSQL_SQLT_BIGINT:
-    uvsql__c_puts(c, "BIGINT");
-    return;
-  case UVSQL_SQLT_BOOLEAN:
-    uvsql__c_puts(c, "BOOLEAN");
-    return;
-  case UVSQL_SQLT_FLOAT:
-    uvsql__c_puts(c, "FLOAT");
-    return;
-  case UVSQL_SQLT_DOUBLE:
-    uvsql__c_puts(c, "DOUBLE");
-    return;
-  case UVSQL_SQLT_NUMERIC:
-    if (t.precision > 0)
-      uvsql__c_printf(c, "NUMERIC(%d, %d)", t.precision, t.scale);
-    else
-      uvsql__c_puts(c, "NUMERIC");
-    return;
-  case UVSQL_SQLT_STRING:
-    if (t.length > 0)
-      uvsql__c_printf(c, "VARCHAR(%d)", t.length);
-    else
-      uvsql__c_puts(c, "VARCHAR");
-    return;
-  case UVSQL_SQLT_TEXT:
-    uvsql__c_puts(c, "TEXT");
-    return;
-  case UVSQL_SQLT_BINARY:
-    uvsql__c_puts(c, "BLOB");
-    return;
-  case UVSQL_SQLT_DATE:
-    uvsql__c_puts(c, "DATE");
-    return;
-  case UVSQL_SQLT_TIME:
-    uvsql__c_puts(c, "TIME");
-    return;
-  case UVSQL_SQLT_TIMESTAMP:
-    uvsql__c_puts(c, "TIMESTAMP");
-    return;
-  case UVSQL_SQLT_TIMESTAMPTZ:
-    uvsql__c_puts(c, "TIMESTAMPTZ");
-    return;
-  case UVSQL_SQLT_UUID:
-    uvsql__c_puts(c, "UUID");
-    return;
-  case UVSQL_SQLT_JSON:
-    uvsql__c_puts(c, "JSON");
-    return;
-  }
-  uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT, "unknown column type %d", (int)t.kind);
+  uvsql__c_type_name(c, t, sq_type_names);
 }
 
 /* Only a column declared exactly INTEGER becomes the rowid: BIGINT/SMALLINT keys too. */
