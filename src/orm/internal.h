@@ -38,7 +38,19 @@ struct uvsql_mapper_s {
   uvsql__stmt_cache_t *cache;  /* built statements, reused by every session */
   uvsql_relationship_t **rels; /* relationships declared on it (rel.h), owned */
   size_t nrels;
+  /* The autoflush check's plan (uvsql__mapper_plan): the struct up to and with uvsql_nulls as
+   * 8-byte words (offset, mask of the bytes that are not TEXT/BYTES fields; words with none
+   * left out) plus a tail shorter than a word, compared bitwise against the snapshot; then
+   * the TEXT/BYTES fields, by content. nwords == SIZE_MAX: no plan, compare field by field. */
+  uint32_t word_off[130];
+  uint64_t word_mask[130];
+  size_t nwords;
+  uint32_t tail_off, tail_len;
+  uint8_t blobs[64];
+  size_t nblobs;
 };
+/* Fills m's autoflush check plan from its model (object.c). */
+void uvsql__mapper_plan(uvsql_mapper_t *m);
 
 struct uvsql_registry_s {
   uvsql_metadata_t *md;
@@ -98,7 +110,6 @@ uvsql_value_t uvsql__field_value(const uvsql_mapper_t *m, const void *st, size_t
 /* Sets the field from a result cell (copies text/bytes). 0 or an error code (err filled). */
 int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_result_t *r,
                       size_t row, size_t col, uvsql_error_t *err);
-int uvsql__field_equal(const uvsql_mapper_t *m, const void *a, const void *b, size_t i);
 /* Frees st's owned strings (not st). */
 void uvsql__struct_free_strings(const uvsql_mapper_t *m, void *st);
 /* A copy of st with its own strings, in one allocation (free()), or NULL on OOM. */
@@ -109,6 +120,8 @@ int uvsql__struct_assign(const uvsql_mapper_t *m, void *dst, const void *src);
 int uvsql__obj_snapshot(uvsql__obj_t *h);
 /* Bitmask of fields differing from the snapshot (all bits if there is none). */
 uint64_t uvsql__obj_changes(const uvsql__obj_t *h);
+/* uvsql__obj_changes(h) != 0, stopping at the first difference (the autoflush check). */
+int uvsql__obj_modified(const uvsql__obj_t *h);
 
 /* ------------------------------------------------------------------ identity map (identity.c) */
 

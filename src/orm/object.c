@@ -191,27 +191,6 @@ int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_r
   return 0;
 }
 
-int uvsql__field_equal(const uvsql_mapper_t *m, const void *a, const void *b, size_t i) {
-  int na = uvsql__field_is_null(m, a, i), nb = uvsql__field_is_null(m, b, i);
-  if (na || nb)
-    return na == nb;
-  const void *pa = fptr(m, a, i), *pb = fptr(m, b, i);
-  switch (m->model->fields[i].kind) {
-  case UVSQL_FIELD_TEXT:
-    return strcmp(*(char *const *)pa, *(char *const *)pb) == 0;
-  case UVSQL_FIELD_BYTES: {
-    const uvsql_bytes_t *x = pa, *y = pb;
-    return x->len == y->len && (x->len == 0 || memcmp(x->ptr, y->ptr, x->len) == 0);
-  }
-  case UVSQL_FIELD_DOUBLE:
-    return *(const double *)pa == *(const double *)pb;
-  case UVSQL_FIELD_BOOL:
-    return !*(const int *)pa == !*(const int *)pb;
-  default:
-    return *(const int64_t *)pa == *(const int64_t *)pb;
-  }
-}
-
 void uvsql__struct_free_strings(const uvsql_mapper_t *m, void *st) {
   for (size_t i = 0; i < m->model->nfields; i++)
     if (is_blob(m->model->fields[i].kind))
@@ -291,17 +270,119 @@ int uvsql__obj_snapshot(uvsql__obj_t *h) {
   return 0;
 }
 
+/* Whether field i (bit) differs between structs a and b, whose null words are na and nb. Two
+ * NULLs are equal whatever the bytes under them; text and bytes compare by content. */
+static inline int field_differs(const uvsql_field_t *f, uint64_t bit, uint64_t na, uint64_t nb,
+                                const unsigned char *a, const unsigned char *b) {
+  const unsigned char *pa = a + f->offset, *pb = b + f->offset;
+  switch (f->kind) {
+  case UVSQL_FIELD_TEXT: {
+    const char *sa = (na & bit) ? NULL : *(char *const *)pa;
+    const char *sb = (nb & bit) ? NULL : *(char *const *)pb;
+    if (!sa || !sb)
+      return sa != sb;
+    return strcmp(sa, sb) != 0;
+  }
+  case UVSQL_FIELD_BYTES: {
+    const uvsql_bytes_t *x = (const uvsql_bytes_t *)pa, *y = (const uvsql_bytes_t *)pb;
+    int za = (na & bit) || !x->ptr, zb = (nb & bit) || !y->ptr;
+    if (za || zb)
+      return za != zb;
+    return x->len != y->len || (x->len != 0 && memcmp(x->ptr, y->ptr, x->len) != 0);
+  }
+  default:
+    if ((na ^ nb) & bit)
+      return 1;
+    if (na & bit)
+      return 0;
+    switch (f->kind) {
+    case UVSQL_FIELD_DOUBLE: /* the same bits are the same value (a NaN stays unchanged) */
+      return !(*(const double *)pa == *(const double *)pb) && memcmp(pa, pb, sizeof(double)) != 0;
+    case UVSQL_FIELD_BOOL:
+      return !*(const int *)pa != !*(const int *)pb;
+    default:
+      return *(const int64_t *)pa != *(const int64_t *)pb;
+    }
+  }
+}
+
 uint64_t uvsql__obj_changes(const uvsql__obj_t *h) {
   const uvsql_mapper_t *m = h->mapper;
   size_t n = m->model->nfields;
   uint64_t all = n == 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
   if (!h->snap)
     return all;
-  uint64_t mask = 0;
+  const unsigned char *a = h->body, *b = h->snap;
+  uint64_t na = *nulls(m, a), nb = *nulls(m, b), mask = 0;
+  const uvsql_field_t *f = m->model->fields;
   for (size_t i = 0; i < n; i++)
-    if (!uvsql__field_equal(m, h->body, h->snap, i))
+    if (field_differs(&f[i], UINT64_C(1) << i, na, nb, a, b))
       mask |= UINT64_C(1) << i;
   return mask;
+}
+
+void uvsql__mapper_plan(uvsql_mapper_t *m) {
+  const uvsql_model_t *md = m->model;
+  size_t prefix = md->nulls_offset + sizeof(uint64_t);
+  m->nblobs = 0;
+  for (size_t i = 0; i < md->nfields; i++)
+    if (is_blob(md->fields[i].kind))
+      m->blobs[m->nblobs++] = (uint8_t)i;
+  m->nwords = 0;
+  m->tail_off = (uint32_t)(prefix & ~(size_t)7);
+  m->tail_len = (uint32_t)(prefix & 7);
+  for (size_t w = 0; w + 8 <= prefix; w += 8) {
+    unsigned char keep[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    for (size_t k = 0; k < m->nblobs; k++) { /* blob bytes inside this word are not compared */
+      const uvsql_field_t *f = &md->fields[m->blobs[k]];
+      size_t lo = f->offset,
+             hi = lo + (f->kind == UVSQL_FIELD_TEXT ? sizeof(char *) : sizeof(uvsql_bytes_t));
+      for (size_t byte = w; byte < w + 8; byte++)
+        if (byte >= lo && byte < hi)
+          keep[byte - w] = 0;
+    }
+    uint64_t mask;
+    unsigned char bytes[8];
+    for (size_t byte = 0; byte < 8; byte++)
+      bytes[byte] = keep[byte] ? 0xff : 0;
+    memcpy(&mask, bytes, 8);
+    if (!mask)
+      continue;
+    if (m->nwords == sizeof m->word_off / sizeof m->word_off[0]) {
+      m->nwords = SIZE_MAX;
+      return;
+    }
+    m->word_off[m->nwords] = (uint32_t)w;
+    m->word_mask[m->nwords++] = mask;
+  }
+}
+
+/* Bitwise-equal fixed fields and null words are equal fields (field_differs agrees), so only
+ * a bitwise difference needs the exact comparison (e.g. a BOOL of 2 against 1). */
+int uvsql__obj_modified(const uvsql__obj_t *h) {
+  const uvsql_mapper_t *m = h->mapper;
+  if (!h->snap)
+    return 1;
+  if (m->nwords == SIZE_MAX)
+    return uvsql__obj_changes(h) != 0;
+  const unsigned char *a = h->body, *b = h->snap;
+  uint64_t acc = 0;
+  for (size_t w = 0; w < m->nwords; w++) {
+    uint64_t x, y;
+    memcpy(&x, a + m->word_off[w], 8);
+    memcpy(&y, b + m->word_off[w], 8);
+    acc |= (x ^ y) & m->word_mask[w];
+  }
+  if (acc || (m->tail_len && memcmp(a + m->tail_off, b + m->tail_off, m->tail_len) != 0))
+    return uvsql__obj_changes(h) != 0;
+  uint64_t na = *nulls(m, a); /* == the snapshot's: it was compared */
+  const uvsql_field_t *f = m->model->fields;
+  for (size_t k = 0; k < m->nblobs; k++) {
+    size_t i = m->blobs[k];
+    if (field_differs(&f[i], UINT64_C(1) << i, na, na, a, b))
+      return 1;
+  }
+  return 0;
 }
 
 /* ------------------------------------------------------------------ public setters */

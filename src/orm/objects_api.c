@@ -146,7 +146,7 @@ int uvsql_session_is_modified(const uvsql_session_t *s, const void *obj) {
   if (!h || h->session != s)
     return 0;
   return h->state == UVSQL_OBJ_PENDING || (h->flags & UVSQL__OF_MARK_DELETE) ||
-         (h->state == UVSQL_OBJ_PERSISTENT && uvsql__obj_changes(h) != 0);
+         (h->state == UVSQL_OBJ_PERSISTENT && uvsql__obj_modified(h));
 }
 
 uint64_t uvsql_session_statement_count(const uvsql_session_t *s) {
