@@ -110,6 +110,10 @@ uvsql_value_t uvsql__field_value(const uvsql_mapper_t *m, const void *st, size_t
 /* Sets the field from a result cell (copies text/bytes). 0 or an error code (err filled). */
 int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_result_t *r,
                       size_t row, size_t col, uvsql_error_t *err);
+/* Loads row `row` of r (the fields from column col0 on) into st, which must be zeroed (a new
+ * object's body): as uvsql__field_load for each field, without freeing what st held. */
+int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result_t *r, size_t row,
+                           size_t col0, uvsql_error_t *err);
 /* Frees st's owned strings (not st). */
 void uvsql__struct_free_strings(const uvsql_mapper_t *m, void *st);
 /* A copy of st with its own strings, in one allocation (free()), or NULL on OOM. */
@@ -136,6 +140,10 @@ void uvsql__obj_pk(const uvsql_mapper_t *m, const void *st, uvsql_value_t *out);
 uvsql__obj_t *uvsql__idmap_find(const uvsql__idmap_t *map, const uvsql_mapper_t *m,
                                 const uvsql_value_t *pk);
 int uvsql__idmap_put(uvsql__idmap_t *map, uvsql__obj_t *h); /* computes h->hash; 0 or ENOMEM */
+/* The same with hash = uvsql__pk_hash(m, pk) already computed (of h's key for put). */
+uvsql__obj_t *uvsql__idmap_find_hashed(const uvsql__idmap_t *map, const uvsql_mapper_t *m,
+                                       const uvsql_value_t *pk, uint64_t hash);
+int uvsql__idmap_put_hashed(uvsql__idmap_t *map, uvsql__obj_t *h, uint64_t hash);
 void uvsql__idmap_remove(uvsql__idmap_t *map, uvsql__obj_t *h);
 void uvsql__idmap_free(uvsql__idmap_t *map);
 int uvsql__value_equal(const uvsql_value_t *a, const uvsql_value_t *b);

@@ -13,9 +13,13 @@
 #include "internal.h"
 
 uvsql__obj_t *uvsql__obj_alloc(const uvsql_mapper_t *m) {
-  uvsql__obj_t *h = calloc(1, sizeof *h + m->model->size);
+  /* malloc and two memsets, not calloc (nor one memset, which compilers turn into calloc):
+   * glibc's calloc skips the thread cache */
+  uvsql__obj_t *h = malloc(sizeof *h + m->model->size);
   if (!h)
     return NULL;
+  memset(h, 0, sizeof *h);
+  memset(h->body, 0, m->model->size);
   h->magic = UVSQL__ORM_MAGIC;
   h->mapper = m;
   h->state = UVSQL_OBJ_TRANSIENT;
@@ -198,37 +202,98 @@ void uvsql__struct_free_strings(const uvsql_mapper_t *m, void *st) {
 }
 
 void *uvsql__struct_copy(const uvsql_mapper_t *m, const void *st) {
-  size_t size = m->model->size, extra = 0;
-  for (size_t i = 0; i < m->model->nfields; i++) {
-    if (!is_blob(m->model->fields[i].kind) || uvsql__field_is_null(m, st, i))
-      continue;
-    uvsql_value_t v = uvsql__field_value(m, st, i);
-    extra += v.u.s.len + 1;
+  size_t size = m->model->size, extra = 0, len[64];
+  uint64_t nl = *nulls(m, st);
+  const uvsql_field_t *f = m->model->fields;
+  for (size_t k = 0; k < m->nblobs; k++) { /* len[k]: SIZE_MAX for NULL */
+    size_t i = m->blobs[k];
+    const void *p = (const unsigned char *)st + f[i].offset;
+    if (f[i].kind == UVSQL_FIELD_TEXT) {
+      const char *t = *(char *const *)p;
+      len[k] = (nl & (UINT64_C(1) << i)) || !t ? SIZE_MAX : strlen(t);
+    } else {
+      const uvsql_bytes_t *b = p;
+      len[k] = (nl & (UINT64_C(1) << i)) || !b->ptr ? SIZE_MAX : b->len;
+    }
+    if (len[k] != SIZE_MAX)
+      extra += len[k] + 1;
   }
   unsigned char *copy = malloc(size + extra);
   if (!copy)
     return NULL;
   memcpy(copy, st, size);
   unsigned char *tail = copy + size;
-  for (size_t i = 0; i < m->model->nfields; i++) {
-    if (!is_blob(m->model->fields[i].kind))
-      continue;
-    void *p = fptr(m, copy, i);
-    if (uvsql__field_is_null(m, st, i)) {
-      memset(p, 0,
-             m->model->fields[i].kind == UVSQL_FIELD_TEXT ? sizeof(char *) : sizeof(uvsql_bytes_t));
+  for (size_t k = 0; k < m->nblobs; k++) {
+    size_t i = m->blobs[k];
+    void *p = copy + f[i].offset;
+    if (len[k] == SIZE_MAX) {
+      memset(p, 0, f[i].kind == UVSQL_FIELD_TEXT ? sizeof(char *) : sizeof(uvsql_bytes_t));
       continue;
     }
-    uvsql_value_t v = uvsql__field_value(m, st, i);
-    memcpy(tail, v.u.s.ptr, v.u.s.len);
-    tail[v.u.s.len] = '\0';
-    if (m->model->fields[i].kind == UVSQL_FIELD_TEXT)
+    if (f[i].kind == UVSQL_FIELD_TEXT) {
+      memcpy(tail, *(char **)p, len[k]);
       *(char **)p = (char *)tail;
-    else
+    } else {
+      memcpy(tail, ((uvsql_bytes_t *)p)->ptr, len[k]);
       ((uvsql_bytes_t *)p)->ptr = tail;
-    tail += v.u.s.len + 1;
+    }
+    tail[len[k]] = '\0';
+    tail += len[k] + 1;
   }
   return copy;
+}
+
+int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result_t *r, size_t row,
+                           size_t col0, uvsql_error_t *err) {
+  const uvsql_field_t *f = m->model->fields;
+  uint64_t *nl = nulls(m, st);
+  for (size_t i = 0, n = m->model->nfields; i < n; i++) {
+    void *p = (unsigned char *)st + f[i].offset;
+    size_t col = col0 + i;
+    if (uvsql_result_is_null(r, row, col)) {
+      *nl |= UINT64_C(1) << i;
+      continue;
+    }
+    int rc;
+    switch (f[i].kind) {
+    case UVSQL_FIELD_INT64:
+      rc = uvsql_result_int64(r, row, col, p);
+      break;
+    case UVSQL_FIELD_DOUBLE:
+      rc = uvsql_result_double(r, row, col, p);
+      break;
+    case UVSQL_FIELD_BOOL:
+      rc = uvsql_result_bool(r, row, col, p);
+      break;
+    case UVSQL_FIELD_DATE:
+      rc = uvsql_result_date(r, row, col, p);
+      break;
+    case UVSQL_FIELD_TIME:
+      rc = uvsql_result_time(r, row, col, p);
+      break;
+    case UVSQL_FIELD_TIMESTAMP:
+      rc = uvsql_result_timestamp(r, row, col, p);
+      break;
+    case UVSQL_FIELD_TEXT: {
+      const char *src;
+      size_t len;
+      char *copy = NULL;
+      rc = uvsql_result_text(r, row, col, &src, &len);
+      if (rc == 0 && (copy = malloc(len + 1))) {
+        memcpy(copy, src, len);
+        copy[len] = '\0';
+        *(char **)p = copy;
+      }
+      rc = rc ? rc : !copy;
+      break;
+    }
+    default:
+      rc = 1; /* BYTES, and errors: field by field */
+    }
+    if (rc && (rc = uvsql__field_load(m, st, i, r, row, col, err)) != 0)
+      return rc; /* field_load says what went wrong */
+  }
+  return 0;
 }
 
 int uvsql__struct_assign(const uvsql_mapper_t *m, void *dst, const void *src) {
@@ -524,9 +589,13 @@ void uvsql__obj_pk(const uvsql_mapper_t *m, const void *st, uvsql_value_t *out) 
 
 uvsql__obj_t *uvsql__idmap_find(const uvsql__idmap_t *map, const uvsql_mapper_t *m,
                                 const uvsql_value_t *pk) {
+  return map->nbuckets ? uvsql__idmap_find_hashed(map, m, pk, uvsql__pk_hash(m, pk)) : NULL;
+}
+
+uvsql__obj_t *uvsql__idmap_find_hashed(const uvsql__idmap_t *map, const uvsql_mapper_t *m,
+                                       const uvsql_value_t *pk, uint64_t hash) {
   if (!map->nbuckets)
     return NULL;
-  uint64_t hash = uvsql__pk_hash(m, pk);
   for (uvsql__obj_t *h = map->buckets[hash & (map->nbuckets - 1)]; h; h = h->hnext) {
     if (h->hash != hash || h->mapper != m)
       continue;
@@ -562,11 +631,15 @@ static int grow(uvsql__idmap_t *map) {
 }
 
 int uvsql__idmap_put(uvsql__idmap_t *map, uvsql__obj_t *h) {
-  if (map->count + 1 > map->nbuckets && grow(map))
-    return UVSQL_ENOMEM;
   uvsql_value_t pk[UVSQL__MAX_PK];
   uvsql__obj_pk(h->mapper, h->body, pk);
-  h->hash = uvsql__pk_hash(h->mapper, pk);
+  return uvsql__idmap_put_hashed(map, h, uvsql__pk_hash(h->mapper, pk));
+}
+
+int uvsql__idmap_put_hashed(uvsql__idmap_t *map, uvsql__obj_t *h, uint64_t hash) {
+  if (map->count + 1 > map->nbuckets && grow(map))
+    return UVSQL_ENOMEM;
+  h->hash = hash;
   size_t b = h->hash & (map->nbuckets - 1);
   h->hnext = map->buckets[b];
   map->buckets[b] = h;

@@ -171,13 +171,15 @@ int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql
   for (size_t row = 0; row < n; row++) {
     uvsql__obj_t *h = uvsql__obj_alloc(m);
     int rc = h ? 0 : uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
-    for (size_t i = 0; rc == 0 && i < nf; i++)
-      rc = uvsql__field_load(m, h->body, i, r, row, i, err);
+    if (rc == 0)
+      rc = uvsql__obj_load_fields(m, h->body, r, row, 0, err);
     uvsql_value_t pk[UVSQL__MAX_PK];
     uvsql__obj_t *have = NULL;
+    uint64_t hash = 0;
     if (rc == 0) {
       uvsql__obj_pk(m, h->body, pk);
-      have = uvsql__idmap_find(&s->idmap, m, pk);
+      hash = uvsql__pk_hash(m, pk);
+      have = uvsql__idmap_find_hashed(&s->idmap, m, pk, hash);
     }
     if (rc == 0 && have) {
       if (overwrite && (uvsql__struct_assign(m, have->body, h->body) || uvsql__obj_snapshot(have)))
@@ -185,7 +187,7 @@ int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql
       uvsql__obj_destroy(h);
       h = have;
     } else if (rc == 0) {
-      if (uvsql__obj_snapshot(h) || uvsql__idmap_put(&s->idmap, h))
+      if (uvsql__obj_snapshot(h) || uvsql__idmap_put_hashed(&s->idmap, h, hash))
         rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
       else {
         h->state = UVSQL_OBJ_PERSISTENT;
