@@ -207,7 +207,8 @@ static size_t log_index(const sqllog_t *log, const char *prefix) {
 }
 
 /* Direct writes into a loaded object's struct, of every field kind, are seen as changes
- * (and writes that keep the value are not); a get that queries flushes them first. */
+ * (and writes that keep the value are not); a get that queries flushes them first. A loaded
+ * object's snapshot survives flushes, savepoints, rollbacks, expunge and close. */
 static void change_detection(const char *url) {
   orm_t *o = orm_open(url);
   uvsql_error_t err;
@@ -289,6 +290,39 @@ static void change_detection(const char *url) {
   await_ok(uvsql_session_close(s, NULL, NULL));
   char sql[128];
   snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE x = 2.5", table);
+  ASSERT_INT_EQ(query_int(&o->fx, sql), 1);
+
+  /* a loaded object's snapshot shares its allocation: flushes, savepoints, rollbacks, expunge
+   * and close hand it over and give it back right (the ASan run checks the memory) */
+  ASSERT_OK(uvsql_session_new(&s, o->fx.engine, reg, NULL), (uvsql_error_t *)NULL);
+  f = uvsql_session_get_int(s, m, id, NULL, NULL);
+  g = AWAIT_OK(f);
+  uvsql_future_unref(f);
+  ASSERT_OK(uvsql_orm_set_text(g, &g->note, "one"), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_flush(s, NULL, NULL));
+  await_ok(uvsql_session_begin_nested(s, NULL, NULL));
+  ASSERT_OK(uvsql_orm_set_text(g, &g->note, "two"), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_flush(s, NULL, NULL));
+  await_ok(uvsql_session_rollback(s, NULL, NULL)); /* to the savepoint */
+  ASSERT_STR_EQ(g->note, "one");
+  ASSERT(!uvsql_session_is_modified(s, g));
+  await_ok(uvsql_session_rollback(s, NULL, NULL));
+  ASSERT_STR_EQ(g->note, "abc");
+  ASSERT(g->x == 2.5);
+  ASSERT(!uvsql_session_is_modified(s, g));
+  ASSERT_OK(uvsql_orm_set_text(g, &g->note, "three"), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_flush(s, NULL, NULL));
+  ASSERT_OK(uvsql_session_expunge(s, g), (uvsql_error_t *)NULL);
+  ASSERT_INT_EQ(uvsql_orm_state(g), UVSQL_OBJ_DETACHED);
+  uvsql_orm_free(g);
+  f = uvsql_session_get_int(s, m, id, NULL, NULL);
+  g = AWAIT_OK(f);
+  uvsql_future_unref(f);
+  ASSERT_STR_EQ(g->note, "three"); /* flushed, not committed */
+  ASSERT_OK(uvsql_orm_set_text(g, &g->note, "four"), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_flush(s, NULL, NULL));
+  await_ok(uvsql_session_close(s, NULL, NULL)); /* rolls back */
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE note = 'abc'", table);
   ASSERT_INT_EQ(query_int(&o->fx, sql), 1);
 
   await_ok(uvsql_metadata_drop_all(uvsql_registry_metadata(reg), o->fx.engine, NULL, NULL));

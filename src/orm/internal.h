@@ -114,6 +114,14 @@ int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_r
  * object's body): as uvsql__field_load for each field, without freeing what st held. */
 int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result_t *r, size_t row,
                            size_t col0, uvsql_error_t *err);
+/* A new object (TRANSIENT, no session) with row `row` of r loaded as uvsql__obj_load_fields
+ * does, and its snapshot, made inside the object's own allocation (see uvsql__snap_free).
+ * 0 and *out; -1 when out of memory (err not filled); else an error code with err filled. */
+int uvsql__obj_load(const uvsql_mapper_t *m, const uvsql_result_t *r, size_t row, size_t col0,
+                    uvsql__obj_t **out, uvsql_error_t *err);
+/* Frees snap, a snapshot of h's (or one a journal entry of h holds), unless it is the one
+ * inside h's allocation (uvsql__obj_load), which goes with h. Never free() a snapshot. */
+void uvsql__snap_free(const uvsql__obj_t *h, void *snap);
 /* Frees st's owned strings (not st). */
 void uvsql__struct_free_strings(const uvsql_mapper_t *m, void *st);
 /* A copy of st with its own strings, in one allocation (free()), or NULL on OOM. */

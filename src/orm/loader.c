@@ -36,11 +36,9 @@ int uvsql__load_row(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_res
     *out = have->body;
     return 0;
   }
-  uvsql__obj_t *h = uvsql__obj_alloc(m);
-  int rc = h ? 0 : uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
-  if (rc == 0)
-    rc = uvsql__obj_load_fields(m, h->body, r, row, col0, err);
-  if (rc == 0 && (uvsql__obj_snapshot(h) || uvsql__idmap_put(&s->idmap, h)))
+  uvsql__obj_t *h;
+  int rc = uvsql__obj_load(m, r, row, col0, &h, err);
+  if (rc < 0 || (rc == 0 && uvsql__idmap_put(&s->idmap, h)))
     rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
   if (rc) {
     uvsql__obj_destroy(h);

@@ -12,10 +12,10 @@
 #include <string.h>
 #include "internal.h"
 
-uvsql__obj_t *uvsql__obj_alloc(const uvsql_mapper_t *m) {
-  /* malloc and two memsets, not calloc (nor one memset, which compilers turn into calloc):
-   * glibc's calloc skips the thread cache */
-  uvsql__obj_t *h = malloc(sizeof *h + m->model->size);
+/* An object of m with `extra` bytes after its body; malloc and two memsets, not calloc (nor one
+ * memset, which compilers turn into calloc): glibc's calloc skips the thread cache. */
+static uvsql__obj_t *obj_alloc(const uvsql_mapper_t *m, size_t extra) {
+  uvsql__obj_t *h = malloc(sizeof *h + m->model->size + extra);
   if (!h)
     return NULL;
   memset(h, 0, sizeof *h);
@@ -24,6 +24,21 @@ uvsql__obj_t *uvsql__obj_alloc(const uvsql_mapper_t *m) {
   h->mapper = m;
   h->state = UVSQL_OBJ_TRANSIENT;
   return h;
+}
+
+/* Where a snapshot made by uvsql__obj_load sits: after the body, in the object's allocation. */
+static size_t snap_at(const uvsql_mapper_t *m) {
+  size_t a = alignof(max_align_t);
+  return (m->model->size + a - 1) / a * a;
+}
+
+void uvsql__snap_free(const uvsql__obj_t *h, void *snap) {
+  if (snap && !(h && (unsigned char *)snap == h->body + snap_at(h->mapper)))
+    free(snap);
+}
+
+uvsql__obj_t *uvsql__obj_alloc(const uvsql_mapper_t *m) {
+  return obj_alloc(m, 0);
 }
 
 void *uvsql_orm_new(const uvsql_mapper_t *m) {
@@ -44,7 +59,7 @@ void uvsql__obj_destroy(uvsql__obj_t *h) {
   uvsql__struct_free_strings(h->mapper, uvsql__body(h));
   if (h->mapper->nrels)
     uvsql__obj_free_rels(h);
-  free(h->snap);
+  uvsql__snap_free(h, h->snap);
   free(h->links);
   h->magic = 0;
   free(h);
@@ -201,11 +216,13 @@ void uvsql__struct_free_strings(const uvsql_mapper_t *m, void *st) {
       free_field(m, st, i);
 }
 
-void *uvsql__struct_copy(const uvsql_mapper_t *m, const void *st) {
-  size_t size = m->model->size, extra = 0, len[64];
+/* The lengths of st's strings, len[k] for m->blobs[k] (SIZE_MAX: NULL); returns the bytes
+ * they take with their NULs. */
+static size_t blob_lengths(const uvsql_mapper_t *m, const void *st, size_t *len) {
+  size_t extra = 0;
   uint64_t nl = *nulls(m, st);
   const uvsql_field_t *f = m->model->fields;
-  for (size_t k = 0; k < m->nblobs; k++) { /* len[k]: SIZE_MAX for NULL */
+  for (size_t k = 0; k < m->nblobs; k++) {
     size_t i = m->blobs[k];
     const void *p = (const unsigned char *)st + f[i].offset;
     if (f[i].kind == UVSQL_FIELD_TEXT) {
@@ -218,11 +235,15 @@ void *uvsql__struct_copy(const uvsql_mapper_t *m, const void *st) {
     if (len[k] != SIZE_MAX)
       extra += len[k] + 1;
   }
-  unsigned char *copy = malloc(size + extra);
-  if (!copy)
-    return NULL;
-  memcpy(copy, st, size);
-  unsigned char *tail = copy + size;
+  return extra;
+}
+
+/* Copies st into copy: the struct, then its strings (lengths from blob_lengths) after it. */
+static void copy_into(const uvsql_mapper_t *m, const void *st, unsigned char *copy,
+                      const size_t *len) {
+  const uvsql_field_t *f = m->model->fields;
+  memcpy(copy, st, m->model->size);
+  unsigned char *tail = copy + m->model->size;
   for (size_t k = 0; k < m->nblobs; k++) {
     size_t i = m->blobs[k];
     void *p = copy + f[i].offset;
@@ -240,6 +261,14 @@ void *uvsql__struct_copy(const uvsql_mapper_t *m, const void *st) {
     tail[len[k]] = '\0';
     tail += len[k] + 1;
   }
+}
+
+void *uvsql__struct_copy(const uvsql_mapper_t *m, const void *st) {
+  size_t len[64];
+  size_t extra = blob_lengths(m, st, len);
+  unsigned char *copy = malloc(m->model->size + extra);
+  if (copy)
+    copy_into(m, st, copy, len);
   return copy;
 }
 
@@ -296,6 +325,39 @@ int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result
   return 0;
 }
 
+int uvsql__obj_load(const uvsql_mapper_t *m, const uvsql_result_t *r, size_t row, size_t col0,
+                    uvsql__obj_t **out, uvsql_error_t *err) {
+  const uvsql_field_t *f = m->model->fields;
+  size_t room = 0, len[64]; /* room: the snapshot's strings, as the result has them */
+  for (size_t k = 0; k < m->nblobs; k++) {
+    size_t i = m->blobs[k], col = col0 + i, n;
+    const void *src;
+    if (uvsql_result_is_null(r, row, col))
+      continue;
+    if ((f[i].kind == UVSQL_FIELD_TEXT ? uvsql_result_text(r, row, col, (const char **)&src, &n)
+                                       : uvsql_result_bytes(r, row, col, &src, &n)) == 0)
+      room += n + 1;
+  }
+  size_t at = snap_at(m);
+  uvsql__obj_t *h = obj_alloc(m, at + room); /* the snapshot after the body */
+  *out = NULL;
+  if (!h)
+    return -1;
+  int rc = uvsql__obj_load_fields(m, h->body, r, row, col0, err);
+  if (rc == 0 && blob_lengths(m, h->body, len) <= room) {
+    h->snap = h->body + at;
+    copy_into(m, h->body, h->snap, len);
+  } else if (rc == 0 && uvsql__obj_snapshot(h)) {
+    rc = -1;
+  }
+  if (rc) {
+    uvsql__obj_destroy(h);
+    return rc;
+  }
+  *out = h;
+  return 0;
+}
+
 int uvsql__struct_assign(const uvsql_mapper_t *m, void *dst, const void *src) {
   void *copy = uvsql__struct_copy(m, src); /* strings of src, in one block */
   if (!copy)
@@ -330,7 +392,7 @@ int uvsql__obj_snapshot(uvsql__obj_t *h) {
   void *snap = uvsql__struct_copy(h->mapper, uvsql__body(h));
   if (!snap)
     return UVSQL_ENOMEM;
-  free(h->snap);
+  uvsql__snap_free(h, h->snap);
   h->snap = snap;
   return 0;
 }

@@ -128,7 +128,7 @@ int uvsql_session_expunge(uvsql_session_t *s, void *obj) {
     uvsql__idmap_remove(&s->idmap, h);
   for (size_t i = 0; i < s->njournal; i++) /* the journal must not outlive its objects */
     if (s->journal[i].obj == h) {
-      free(s->journal[i].old);
+      uvsql__snap_free(h, s->journal[i].old);
       s->journal[i].obj = NULL;
       s->journal[i].old = NULL;
     }
@@ -169,10 +169,10 @@ int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql
                             m->model->type_name, nf);
   }
   for (size_t row = 0; row < n; row++) {
-    uvsql__obj_t *h = uvsql__obj_alloc(m);
-    int rc = h ? 0 : uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
-    if (rc == 0)
-      rc = uvsql__obj_load_fields(m, h->body, r, row, 0, err);
+    uvsql__obj_t *h;
+    int rc = uvsql__obj_load(m, r, row, 0, &h, err);
+    if (rc < 0)
+      rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
     uvsql_value_t pk[UVSQL__MAX_PK];
     uvsql__obj_t *have = NULL;
     uint64_t hash = 0;
@@ -187,7 +187,7 @@ int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql
       uvsql__obj_destroy(h);
       h = have;
     } else if (rc == 0) {
-      if (uvsql__obj_snapshot(h) || uvsql__idmap_put_hashed(&s->idmap, h, hash))
+      if (uvsql__idmap_put_hashed(&s->idmap, h, hash)) /* h has its snapshot */
         rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
       else {
         h->state = UVSQL_OBJ_PERSISTENT;
