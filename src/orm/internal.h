@@ -152,6 +152,9 @@ int uvsql__idmap_put(uvsql__idmap_t *map, uvsql__obj_t *h); /* computes h->hash;
 uvsql__obj_t *uvsql__idmap_find_hashed(const uvsql__idmap_t *map, const uvsql_mapper_t *m,
                                        const uvsql_value_t *pk, uint64_t hash);
 int uvsql__idmap_put_hashed(uvsql__idmap_t *map, uvsql__obj_t *h, uint64_t hash);
+/* Room for count objects without rehashing (one rehash now instead of one per doubling when
+ * a result's rows are about to go in). 0 or ENOMEM. */
+int uvsql__idmap_reserve(uvsql__idmap_t *map, size_t count);
 void uvsql__idmap_remove(uvsql__idmap_t *map, uvsql__obj_t *h);
 void uvsql__idmap_free(uvsql__idmap_t *map);
 int uvsql__value_equal(const uvsql_value_t *a, const uvsql_value_t *b);

@@ -645,8 +645,15 @@ uint64_t uvsql__pk_hash(const uvsql_mapper_t *m, const uvsql_value_t *pk) {
 }
 
 void uvsql__obj_pk(const uvsql_mapper_t *m, const void *st, uvsql_value_t *out) {
-  for (size_t i = 0; i < m->npk; i++)
-    out[i] = uvsql__field_value(m, st, m->pk[i]);
+  uint64_t nl = *nulls(m, st);
+  for (size_t i = 0; i < m->npk; i++) {
+    size_t k = m->pk[i];
+    const uvsql_field_t *f = &m->model->fields[k];
+    if (f->kind == UVSQL_FIELD_INT64 && !(nl & (UINT64_C(1) << k))) /* the usual key */
+      out[i] = UVSQL_V_INT64(*(const int64_t *)fptr(m, st, k));
+    else
+      out[i] = uvsql__field_value(m, st, k);
+  }
 }
 
 uvsql__obj_t *uvsql__idmap_find(const uvsql__idmap_t *map, const uvsql_mapper_t *m,
@@ -672,8 +679,11 @@ uvsql__obj_t *uvsql__idmap_find_hashed(const uvsql__idmap_t *map, const uvsql_ma
   return NULL;
 }
 
-static int grow(uvsql__idmap_t *map) {
+/* Rehashes into at least `want` buckets (a power of two, at least double the present). */
+static int grow_to(uvsql__idmap_t *map, size_t want) {
   size_t n = map->nbuckets ? map->nbuckets * 2 : 64;
+  while (n < want)
+    n *= 2;
   uvsql__obj_t **b = calloc(n, sizeof *b);
   if (!b)
     return UVSQL_ENOMEM;
@@ -690,6 +700,14 @@ static int grow(uvsql__idmap_t *map) {
   map->buckets = b;
   map->nbuckets = n;
   return 0;
+}
+
+static int grow(uvsql__idmap_t *map) {
+  return grow_to(map, 0);
+}
+
+int uvsql__idmap_reserve(uvsql__idmap_t *map, size_t count) {
+  return count > map->nbuckets ? grow_to(map, count) : 0;
 }
 
 int uvsql__idmap_put(uvsql__idmap_t *map, uvsql__obj_t *h) {

@@ -168,6 +168,7 @@ int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql
                             "uvsql_orm_select)",
                             m->model->type_name, nf);
   }
+  (void)uvsql__idmap_reserve(&s->idmap, s->idmap.count + n); /* out of memory: grows as it goes */
   for (size_t row = 0; row < n; row++) {
     uvsql__obj_t *h;
     int rc = uvsql__obj_load(m, r, row, 0, &h, err);
