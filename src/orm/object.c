@@ -488,26 +488,35 @@ void uvsql__mapper_plan(uvsql_mapper_t *m) {
  * a bitwise difference needs the exact comparison (e.g. a BOOL of 2 against 1). */
 int uvsql__obj_modified(const uvsql__obj_t *h) {
   const uvsql_mapper_t *m = h->mapper;
-  if (!h->snap)
-    return 1;
-  if (m->nwords == SIZE_MAX)
-    return uvsql__obj_changes(h) != 0;
   const unsigned char *a = h->body, *b = h->snap;
+  size_t nw = m->nwords, nb = m->nblobs; /* locals: the byte reads below may alias m */
+  if (!b || nw == SIZE_MAX)
+    return !b || uvsql__obj_changes(h) != 0;
+  const uint32_t *off = m->word_off;
+  const uint64_t *mask = m->word_mask;
   uint64_t acc = 0;
-  for (size_t w = 0; w < m->nwords; w++) {
+  for (size_t w = 0; w < nw; w++) {
     uint64_t x, y;
-    memcpy(&x, a + m->word_off[w], 8);
-    memcpy(&y, b + m->word_off[w], 8);
-    acc |= (x ^ y) & m->word_mask[w];
+    memcpy(&x, a + off[w], 8);
+    memcpy(&y, b + off[w], 8);
+    acc |= (x ^ y) & mask[w];
   }
   if (acc || (m->tail_len && memcmp(a + m->tail_off, b + m->tail_off, m->tail_len) != 0))
     return uvsql__obj_changes(h) != 0;
   uint64_t na = *nulls(m, a); /* == the snapshot's: it was compared */
   const uvsql_field_t *f = m->model->fields;
-  for (size_t k = 0; k < m->nblobs; k++) {
-    size_t i = m->blobs[k];
-    if (field_differs(&f[i], UINT64_C(1) << i, na, na, a, b))
+  for (size_t k = 0; k < nb; k++) {
+    const uvsql_field_t *fi = &f[m->blobs[k]];
+    uint64_t bit = UINT64_C(1) << m->blobs[k];
+    if (na & bit)
+      continue; /* NULL in both */
+    if (fi->kind == UVSQL_FIELD_TEXT) {
+      const char *x = *(char *const *)(a + fi->offset), *y = *(char *const *)(b + fi->offset);
+      if (x && y ? strcmp(x, y) != 0 : x != y)
+        return 1;
+    } else if (field_differs(fi, bit, na, na, a, b)) {
       return 1;
+    }
   }
   return 0;
 }
