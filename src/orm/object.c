@@ -3,10 +3,14 @@
  *
  * Invariants:
  *  1. Every TEXT/BYTES pointer in an object or a snapshot is owned by it (malloc'd), or NULL.
- *     A snapshot is one allocation: the struct followed by its strings (free() releases all).
+ *     A snapshot is one block: the struct followed by its strings. It is its own allocation,
+ *     or, made by uvsql__obj_load, lies inside its object's allocation after the body and is
+ *     never written again; uvsql__snap_free releases either kind (only the first is freed).
  *  2. A field is NULL iff its bit in uvsql_nulls is set, or (TEXT/BYTES) its pointer is NULL.
  *  3. The identity map holds an object iff its state is PERSISTENT (a flushed deletion
  *     leaves it; the journal puts it back on rollback). h->hash is valid while it is there.
+ *  4. The autoflush check's plan (uvsql__mapper_plan) is exact: bitwise-equal words are equal
+ *     fields, so a bitwise difference falls back to the field-by-field comparison.
  */
 #include <stdlib.h>
 #include <string.h>
