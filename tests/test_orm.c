@@ -198,3 +198,155 @@ TEST(orm_identity_map_mariadb) {
 TEST(orm_identity_map_sqlite) {
   identity_map(test_sqlite_url());
 }
+
+/* ------------------------------------------------------------------ change detection */
+
+#define GAUGE_FIELDS(X)                                                                            \
+  X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
+  X(x, DOUBLE, 0)                                                                                  \
+  X(lit, BOOL, 0)                                                                                  \
+  X(note, TEXT, 0)                                                                                 \
+  X(data, BYTES, 0)                                                                                \
+  X(d, DATE, 0)
+UVSQL_MODEL(gauge_t, "gauge", GAUGE_FIELDS)
+
+static size_t log_index(const sqllog_t *log, const char *prefix) {
+  for (size_t i = 0; i < log->n; i++)
+    if (strncmp(log->lines[i], prefix, strlen(prefix)) == 0)
+      return i;
+  return log->n;
+}
+
+/* Direct writes into a loaded object's struct, of every field kind, are seen as changes
+ * (and writes that keep the value are not); a get that queries flushes them first. A loaded
+ * object's snapshot survives flushes, savepoints, rollbacks, expunge and close. */
+static void change_detection(const char *url) {
+  orm_t *o = orm_open(url);
+  uvsql_error_t err;
+  char table[64];
+  snprintf(table, sizeof table, "%s", test_unique_name("gauge"));
+  uvsql_registry_t *reg = uvsql_registry_new(NULL);
+  uvsql_mapper_t *m = uvsql_registry_map_table(reg, gauge_t_model(), table, &err);
+  ASSERT(m);
+  await_ok(uvsql_metadata_create_all(uvsql_registry_metadata(reg), o->fx.engine, NULL, NULL));
+  uvsql_session_t *s;
+  ASSERT_OK(uvsql_session_new(&s, o->fx.engine, reg, NULL), (uvsql_error_t *)NULL);
+  gauge_t *g = uvsql_orm_new(m);
+  g->x = 1.5;
+  g->lit = 1;
+  g->d = 100;
+  ASSERT_OK(uvsql_orm_set_text(g, &g->note, "abc"), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_orm_set_bytes(g, &g->data, "\x00\x01", 2), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_session_add(s, g), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  int64_t id = g->id;
+  await_ok(uvsql_session_close(s, NULL, NULL));
+
+  ASSERT_OK(uvsql_session_new(&s, o->fx.engine, reg, NULL), (uvsql_error_t *)NULL);
+  uvsql_future_t *f = uvsql_session_get_int(s, m, id, NULL, NULL);
+  g = AWAIT_OK(f);
+  uvsql_future_unref(f);
+  ASSERT(g && g->x == 1.5 && g->lit == 1 && g->d == 100 && strcmp(g->note, "abc") == 0);
+  ASSERT(g->data.len == 2 && memcmp(g->data.ptr, "\x00\x01", 2) == 0);
+  ASSERT(!uvsql_session_is_modified(s, g));
+  g->lit = 2; /* still true */
+  ASSERT(!uvsql_session_is_modified(s, g));
+  g->lit = 0;
+  ASSERT(uvsql_session_is_modified(s, g));
+  g->lit = 1;
+  g->x = 2.0;
+  ASSERT(uvsql_session_is_modified(s, g));
+  g->x = 1.5;
+  g->d = 101;
+  ASSERT(uvsql_session_is_modified(s, g));
+  g->d = 100;
+  ASSERT(!uvsql_session_is_modified(s, g));
+  g->note[1] = 'X'; /* in place */
+  ASSERT(uvsql_session_is_modified(s, g));
+  g->note[1] = 'b';
+  ASSERT_OK(uvsql_orm_set_text(g, &g->note, "abc"), (uvsql_error_t *)NULL); /* same text */
+  ASSERT(!uvsql_session_is_modified(s, g));
+  free(g->note);
+  g->note = NULL; /* NULL by its pointer */
+  ASSERT(uvsql_session_is_modified(s, g));
+  ASSERT_OK(uvsql_orm_set_text(g, &g->note, "abc"), (uvsql_error_t *)NULL);
+  ((unsigned char *)g->data.ptr)[0] = 7;
+  ASSERT(uvsql_session_is_modified(s, g));
+  ((unsigned char *)g->data.ptr)[0] = 0;
+  g->data.len = 1;
+  ASSERT(uvsql_session_is_modified(s, g));
+  g->data.len = 2;
+  ASSERT(!uvsql_session_is_modified(s, g));
+  ASSERT_OK(uvsql_orm_set_null(g, &g->d, 1), (uvsql_error_t *)NULL);
+  ASSERT(uvsql_session_is_modified(s, g));
+  ASSERT_OK(uvsql_orm_set_null(g, &g->d, 0), (uvsql_error_t *)NULL);
+  ASSERT(!uvsql_session_is_modified(s, g));
+
+  /* a get that queries flushes a direct write first; one that finds nothing to flush does not */
+  g->x = 2.5;
+  log_clear(&o->log);
+  f = uvsql_session_get_int(s, m, id + 1000, NULL, NULL);
+  ASSERT(AWAIT_OK(f) == NULL);
+  uvsql_future_unref(f);
+  ASSERT_INT_EQ(log_count(&o->log, "UPDATE"), 1);
+  ASSERT_INT_EQ(log_count(&o->log, "SELECT"), 1);
+  ASSERT(log_index(&o->log, "UPDATE") < log_index(&o->log, "SELECT"));
+  ASSERT(!uvsql_session_is_modified(s, g));
+  f = uvsql_session_get_int(s, m, id + 1001, NULL, NULL);
+  ASSERT(AWAIT_OK(f) == NULL);
+  uvsql_future_unref(f);
+  ASSERT_INT_EQ(log_count(&o->log, "UPDATE"), 1);
+  ASSERT_INT_EQ(log_count(&o->log, "SELECT"), 2);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  char sql[128];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE x = 2.5", table);
+  ASSERT_INT_EQ(query_int(&o->fx, sql), 1);
+
+  /* a loaded object's snapshot shares its allocation: flushes, savepoints, rollbacks, expunge
+   * and close hand it over and give it back right (the ASan run checks the memory) */
+  ASSERT_OK(uvsql_session_new(&s, o->fx.engine, reg, NULL), (uvsql_error_t *)NULL);
+  f = uvsql_session_get_int(s, m, id, NULL, NULL);
+  g = AWAIT_OK(f);
+  uvsql_future_unref(f);
+  ASSERT_OK(uvsql_orm_set_text(g, &g->note, "one"), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_flush(s, NULL, NULL));
+  await_ok(uvsql_session_begin_nested(s, NULL, NULL));
+  ASSERT_OK(uvsql_orm_set_text(g, &g->note, "two"), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_flush(s, NULL, NULL));
+  await_ok(uvsql_session_rollback(s, NULL, NULL)); /* to the savepoint */
+  ASSERT_STR_EQ(g->note, "one");
+  ASSERT(!uvsql_session_is_modified(s, g));
+  await_ok(uvsql_session_rollback(s, NULL, NULL));
+  ASSERT_STR_EQ(g->note, "abc");
+  ASSERT(g->x == 2.5);
+  ASSERT(!uvsql_session_is_modified(s, g));
+  ASSERT_OK(uvsql_orm_set_text(g, &g->note, "three"), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_flush(s, NULL, NULL));
+  ASSERT_OK(uvsql_session_expunge(s, g), (uvsql_error_t *)NULL);
+  ASSERT_INT_EQ(uvsql_orm_state(g), UVSQL_OBJ_DETACHED);
+  uvsql_orm_free(g);
+  f = uvsql_session_get_int(s, m, id, NULL, NULL);
+  g = AWAIT_OK(f);
+  uvsql_future_unref(f);
+  ASSERT_STR_EQ(g->note, "three"); /* flushed, not committed */
+  ASSERT_OK(uvsql_orm_set_text(g, &g->note, "four"), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_flush(s, NULL, NULL));
+  await_ok(uvsql_session_close(s, NULL, NULL)); /* rolls back */
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE note = 'abc'", table);
+  ASSERT_INT_EQ(query_int(&o->fx, sql), 1);
+
+  await_ok(uvsql_metadata_drop_all(uvsql_registry_metadata(reg), o->fx.engine, NULL, NULL));
+  uvsql_registry_free(reg);
+  orm_close(o);
+}
+
+TEST(orm_change_detection_pg) {
+  change_detection(test_pg_url());
+}
+TEST(orm_change_detection_mariadb) {
+  change_detection(test_mariadb_url());
+}
+TEST(orm_change_detection_sqlite) {
+  change_detection(test_sqlite_url());
+}

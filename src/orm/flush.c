@@ -112,7 +112,7 @@ int uvsql__flush_needed(uvsql_session_t *s) {
     if (h->state == UVSQL_OBJ_PERSISTENT) {
       if (h->nlinks)
         apply_links(h);
-      if (uvsql__obj_changes(h))
+      if (uvsql__obj_modified(h))
         return 1;
     }
   }

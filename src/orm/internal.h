@@ -38,7 +38,19 @@ struct uvsql_mapper_s {
   uvsql__stmt_cache_t *cache;  /* built statements, reused by every session */
   uvsql_relationship_t **rels; /* relationships declared on it (rel.h), owned */
   size_t nrels;
+  /* The autoflush check's plan (uvsql__mapper_plan): the struct up to and with uvsql_nulls as
+   * 8-byte words (offset, mask of the bytes that are not TEXT/BYTES fields; words with none
+   * left out) plus a tail shorter than a word, compared bitwise against the snapshot; then
+   * the TEXT/BYTES fields, by content. nwords == SIZE_MAX: no plan, compare field by field. */
+  uint32_t word_off[130];
+  uint64_t word_mask[130];
+  size_t nwords;
+  uint32_t tail_off, tail_len;
+  uint8_t blobs[64];
+  size_t nblobs;
 };
+/* Fills m's autoflush check plan from its model (object.c). */
+void uvsql__mapper_plan(uvsql_mapper_t *m);
 
 struct uvsql_registry_s {
   uvsql_metadata_t *md;
@@ -98,7 +110,18 @@ uvsql_value_t uvsql__field_value(const uvsql_mapper_t *m, const void *st, size_t
 /* Sets the field from a result cell (copies text/bytes). 0 or an error code (err filled). */
 int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_result_t *r,
                       size_t row, size_t col, uvsql_error_t *err);
-int uvsql__field_equal(const uvsql_mapper_t *m, const void *a, const void *b, size_t i);
+/* Loads row `row` of r (the fields from column col0 on) into st, which must be zeroed (a new
+ * object's body): as uvsql__field_load for each field, without freeing what st held. */
+int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result_t *r, size_t row,
+                           size_t col0, uvsql_error_t *err);
+/* A new object (TRANSIENT, no session) with row `row` of r loaded as uvsql__obj_load_fields
+ * does, and its snapshot, made inside the object's own allocation (see uvsql__snap_free).
+ * 0 and *out; -1 when out of memory (err not filled); else an error code with err filled. */
+int uvsql__obj_load(const uvsql_mapper_t *m, const uvsql_result_t *r, size_t row, size_t col0,
+                    uvsql__obj_t **out, uvsql_error_t *err);
+/* Frees snap, a snapshot of h's (or one a journal entry of h holds), unless it is the one
+ * inside h's allocation (uvsql__obj_load), which goes with h. Never free() a snapshot. */
+void uvsql__snap_free(const uvsql__obj_t *h, void *snap);
 /* Frees st's owned strings (not st). */
 void uvsql__struct_free_strings(const uvsql_mapper_t *m, void *st);
 /* A copy of st with its own strings, in one allocation (free()), or NULL on OOM. */
@@ -109,6 +132,8 @@ int uvsql__struct_assign(const uvsql_mapper_t *m, void *dst, const void *src);
 int uvsql__obj_snapshot(uvsql__obj_t *h);
 /* Bitmask of fields differing from the snapshot (all bits if there is none). */
 uint64_t uvsql__obj_changes(const uvsql__obj_t *h);
+/* uvsql__obj_changes(h) != 0, stopping at the first difference (the autoflush check). */
+int uvsql__obj_modified(const uvsql__obj_t *h);
 
 /* ------------------------------------------------------------------ identity map (identity.c) */
 
@@ -123,6 +148,13 @@ void uvsql__obj_pk(const uvsql_mapper_t *m, const void *st, uvsql_value_t *out);
 uvsql__obj_t *uvsql__idmap_find(const uvsql__idmap_t *map, const uvsql_mapper_t *m,
                                 const uvsql_value_t *pk);
 int uvsql__idmap_put(uvsql__idmap_t *map, uvsql__obj_t *h); /* computes h->hash; 0 or ENOMEM */
+/* The same with hash = uvsql__pk_hash(m, pk) already computed (of h's key for put). */
+uvsql__obj_t *uvsql__idmap_find_hashed(const uvsql__idmap_t *map, const uvsql_mapper_t *m,
+                                       const uvsql_value_t *pk, uint64_t hash);
+int uvsql__idmap_put_hashed(uvsql__idmap_t *map, uvsql__obj_t *h, uint64_t hash);
+/* Room for count objects without rehashing (one rehash now instead of one per doubling when
+ * a result's rows are about to go in). 0 or ENOMEM. */
+int uvsql__idmap_reserve(uvsql__idmap_t *map, size_t count);
 void uvsql__idmap_remove(uvsql__idmap_t *map, uvsql__obj_t *h);
 void uvsql__idmap_free(uvsql__idmap_t *map);
 int uvsql__value_equal(const uvsql_value_t *a, const uvsql_value_t *b);

@@ -22,7 +22,7 @@
 
 int uvsql__load_row(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_result_t *r,
                     size_t row, size_t col0, void **out, uvsql_error_t *err) {
-  size_t pkc = col0 + m->pk[0], nf = m->model->nfields;
+  size_t pkc = col0 + m->pk[0];
   int64_t id;
   *out = NULL;
   if (uvsql_result_is_null(r, row, pkc))
@@ -36,11 +36,9 @@ int uvsql__load_row(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_res
     *out = have->body;
     return 0;
   }
-  uvsql__obj_t *h = uvsql__obj_alloc(m);
-  int rc = h ? 0 : uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
-  for (size_t i = 0; rc == 0 && i < nf; i++)
-    rc = uvsql__field_load(m, h->body, i, r, row, col0 + i, err);
-  if (rc == 0 && (uvsql__obj_snapshot(h) || uvsql__idmap_put(&s->idmap, h)))
+  uvsql__obj_t *h;
+  int rc = uvsql__obj_load(m, r, row, col0, &h, err);
+  if (rc < 0 || (rc == 0 && uvsql__idmap_put(&s->idmap, h)))
     rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
   if (rc) {
     uvsql__obj_destroy(h);

@@ -133,6 +133,7 @@ uvsql_mapper_t *uvsql_registry_map_table(uvsql_registry_t *reg, const uvsql_mode
   }
   m->autoinc = m->npk == 1 && uvsql_column_autoincrement(m->cols[m->pk[0]]) &&
                model->fields[m->pk[0]].kind == UVSQL_FIELD_INT64;
+  uvsql__mapper_plan(m);
   m->index = reg->n;
   reg->mappers[reg->n++] = m;
   return m;

@@ -3,23 +3,46 @@
  *
  * Invariants:
  *  1. Every TEXT/BYTES pointer in an object or a snapshot is owned by it (malloc'd), or NULL.
- *     A snapshot is one allocation: the struct followed by its strings (free() releases all).
+ *     A snapshot is one block: the struct followed by its strings. It is its own allocation,
+ *     or, made by uvsql__obj_load, lies inside its object's allocation after the body and is
+ *     never written again; uvsql__snap_free releases either kind (only the first is freed).
  *  2. A field is NULL iff its bit in uvsql_nulls is set, or (TEXT/BYTES) its pointer is NULL.
  *  3. The identity map holds an object iff its state is PERSISTENT (a flushed deletion
  *     leaves it; the journal puts it back on rollback). h->hash is valid while it is there.
+ *  4. The autoflush check's plan (uvsql__mapper_plan) is exact: bitwise-equal words are equal
+ *     fields, so a bitwise difference falls back to the field-by-field comparison.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 
-uvsql__obj_t *uvsql__obj_alloc(const uvsql_mapper_t *m) {
-  uvsql__obj_t *h = calloc(1, sizeof *h + m->model->size);
+/* An object of m with `extra` bytes after its body; malloc and two memsets, not calloc (nor one
+ * memset, which compilers turn into calloc): glibc's calloc skips the thread cache. */
+static uvsql__obj_t *obj_alloc(const uvsql_mapper_t *m, size_t extra) {
+  uvsql__obj_t *h = malloc(sizeof *h + m->model->size + extra);
   if (!h)
     return NULL;
+  memset(h, 0, sizeof *h);
+  memset(h->body, 0, m->model->size);
   h->magic = UVSQL__ORM_MAGIC;
   h->mapper = m;
   h->state = UVSQL_OBJ_TRANSIENT;
   return h;
+}
+
+/* Where a snapshot made by uvsql__obj_load sits: after the body, in the object's allocation. */
+static size_t snap_at(const uvsql_mapper_t *m) {
+  size_t a = alignof(max_align_t);
+  return (m->model->size + a - 1) / a * a;
+}
+
+void uvsql__snap_free(const uvsql__obj_t *h, void *snap) {
+  if (snap && !(h && (unsigned char *)snap == h->body + snap_at(h->mapper)))
+    free(snap);
+}
+
+uvsql__obj_t *uvsql__obj_alloc(const uvsql_mapper_t *m) {
+  return obj_alloc(m, 0);
 }
 
 void *uvsql_orm_new(const uvsql_mapper_t *m) {
@@ -40,7 +63,7 @@ void uvsql__obj_destroy(uvsql__obj_t *h) {
   uvsql__struct_free_strings(h->mapper, uvsql__body(h));
   if (h->mapper->nrels)
     uvsql__obj_free_rels(h);
-  free(h->snap);
+  uvsql__snap_free(h, h->snap);
   free(h->links);
   h->magic = 0;
   free(h);
@@ -191,65 +214,152 @@ int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_r
   return 0;
 }
 
-int uvsql__field_equal(const uvsql_mapper_t *m, const void *a, const void *b, size_t i) {
-  int na = uvsql__field_is_null(m, a, i), nb = uvsql__field_is_null(m, b, i);
-  if (na || nb)
-    return na == nb;
-  const void *pa = fptr(m, a, i), *pb = fptr(m, b, i);
-  switch (m->model->fields[i].kind) {
-  case UVSQL_FIELD_TEXT:
-    return strcmp(*(char *const *)pa, *(char *const *)pb) == 0;
-  case UVSQL_FIELD_BYTES: {
-    const uvsql_bytes_t *x = pa, *y = pb;
-    return x->len == y->len && (x->len == 0 || memcmp(x->ptr, y->ptr, x->len) == 0);
-  }
-  case UVSQL_FIELD_DOUBLE:
-    return *(const double *)pa == *(const double *)pb;
-  case UVSQL_FIELD_BOOL:
-    return !*(const int *)pa == !*(const int *)pb;
-  default:
-    return *(const int64_t *)pa == *(const int64_t *)pb;
-  }
-}
-
 void uvsql__struct_free_strings(const uvsql_mapper_t *m, void *st) {
   for (size_t i = 0; i < m->model->nfields; i++)
     if (is_blob(m->model->fields[i].kind))
       free_field(m, st, i);
 }
 
-void *uvsql__struct_copy(const uvsql_mapper_t *m, const void *st) {
-  size_t size = m->model->size, extra = 0;
-  for (size_t i = 0; i < m->model->nfields; i++) {
-    if (!is_blob(m->model->fields[i].kind) || uvsql__field_is_null(m, st, i))
-      continue;
-    uvsql_value_t v = uvsql__field_value(m, st, i);
-    extra += v.u.s.len + 1;
+/* The lengths of st's strings, len[k] for m->blobs[k] (SIZE_MAX: NULL); returns the bytes
+ * they take with their NULs. */
+static size_t blob_lengths(const uvsql_mapper_t *m, const void *st, size_t *len) {
+  size_t extra = 0;
+  uint64_t nl = *nulls(m, st);
+  const uvsql_field_t *f = m->model->fields;
+  for (size_t k = 0; k < m->nblobs; k++) {
+    size_t i = m->blobs[k];
+    const void *p = (const unsigned char *)st + f[i].offset;
+    if (f[i].kind == UVSQL_FIELD_TEXT) {
+      const char *t = *(char *const *)p;
+      len[k] = (nl & (UINT64_C(1) << i)) || !t ? SIZE_MAX : strlen(t);
+    } else {
+      const uvsql_bytes_t *b = p;
+      len[k] = (nl & (UINT64_C(1) << i)) || !b->ptr ? SIZE_MAX : b->len;
+    }
+    if (len[k] != SIZE_MAX)
+      extra += len[k] + 1;
   }
-  unsigned char *copy = malloc(size + extra);
-  if (!copy)
-    return NULL;
-  memcpy(copy, st, size);
-  unsigned char *tail = copy + size;
-  for (size_t i = 0; i < m->model->nfields; i++) {
-    if (!is_blob(m->model->fields[i].kind))
-      continue;
-    void *p = fptr(m, copy, i);
-    if (uvsql__field_is_null(m, st, i)) {
-      memset(p, 0,
-             m->model->fields[i].kind == UVSQL_FIELD_TEXT ? sizeof(char *) : sizeof(uvsql_bytes_t));
+  return extra;
+}
+
+/* Copies st into copy: the struct, then its strings (lengths from blob_lengths) after it. */
+static void copy_into(const uvsql_mapper_t *m, const void *st, unsigned char *copy,
+                      const size_t *len) {
+  const uvsql_field_t *f = m->model->fields;
+  memcpy(copy, st, m->model->size);
+  unsigned char *tail = copy + m->model->size;
+  for (size_t k = 0; k < m->nblobs; k++) {
+    size_t i = m->blobs[k];
+    void *p = copy + f[i].offset;
+    if (len[k] == SIZE_MAX) {
+      memset(p, 0, f[i].kind == UVSQL_FIELD_TEXT ? sizeof(char *) : sizeof(uvsql_bytes_t));
       continue;
     }
-    uvsql_value_t v = uvsql__field_value(m, st, i);
-    memcpy(tail, v.u.s.ptr, v.u.s.len);
-    tail[v.u.s.len] = '\0';
-    if (m->model->fields[i].kind == UVSQL_FIELD_TEXT)
+    if (f[i].kind == UVSQL_FIELD_TEXT) {
+      memcpy(tail, *(char **)p, len[k]);
       *(char **)p = (char *)tail;
-    else
+    } else {
+      memcpy(tail, ((uvsql_bytes_t *)p)->ptr, len[k]);
       ((uvsql_bytes_t *)p)->ptr = tail;
-    tail += v.u.s.len + 1;
+    }
+    tail[len[k]] = '\0';
+    tail += len[k] + 1;
   }
+}
+
+void *uvsql__struct_copy(const uvsql_mapper_t *m, const void *st) {
+  size_t len[64];
+  size_t extra = blob_lengths(m, st, len);
+  unsigned char *copy = malloc(m->model->size + extra);
+  if (copy)
+    copy_into(m, st, copy, len);
   return copy;
+}
+
+int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result_t *r, size_t row,
+                           size_t col0, uvsql_error_t *err) {
+  const uvsql_field_t *f = m->model->fields;
+  uint64_t *nl = nulls(m, st);
+  for (size_t i = 0, n = m->model->nfields; i < n; i++) {
+    void *p = (unsigned char *)st + f[i].offset;
+    size_t col = col0 + i;
+    if (uvsql_result_is_null(r, row, col)) {
+      *nl |= UINT64_C(1) << i;
+      continue;
+    }
+    int rc;
+    switch (f[i].kind) {
+    case UVSQL_FIELD_INT64:
+      rc = uvsql_result_int64(r, row, col, p);
+      break;
+    case UVSQL_FIELD_DOUBLE:
+      rc = uvsql_result_double(r, row, col, p);
+      break;
+    case UVSQL_FIELD_BOOL:
+      rc = uvsql_result_bool(r, row, col, p);
+      break;
+    case UVSQL_FIELD_DATE:
+      rc = uvsql_result_date(r, row, col, p);
+      break;
+    case UVSQL_FIELD_TIME:
+      rc = uvsql_result_time(r, row, col, p);
+      break;
+    case UVSQL_FIELD_TIMESTAMP:
+      rc = uvsql_result_timestamp(r, row, col, p);
+      break;
+    case UVSQL_FIELD_TEXT: {
+      const char *src;
+      size_t len;
+      char *copy = NULL;
+      rc = uvsql_result_text(r, row, col, &src, &len);
+      if (rc == 0 && (copy = malloc(len + 1))) {
+        memcpy(copy, src, len);
+        copy[len] = '\0';
+        *(char **)p = copy;
+      }
+      rc = rc ? rc : !copy;
+      break;
+    }
+    default:
+      rc = 1; /* BYTES, and errors: field by field */
+    }
+    if (rc && (rc = uvsql__field_load(m, st, i, r, row, col, err)) != 0)
+      return rc; /* field_load says what went wrong */
+  }
+  return 0;
+}
+
+int uvsql__obj_load(const uvsql_mapper_t *m, const uvsql_result_t *r, size_t row, size_t col0,
+                    uvsql__obj_t **out, uvsql_error_t *err) {
+  const uvsql_field_t *f = m->model->fields;
+  size_t room = 0, len[64]; /* room: the snapshot's strings, as the result has them */
+  for (size_t k = 0; k < m->nblobs; k++) {
+    size_t i = m->blobs[k], col = col0 + i, n;
+    const void *src;
+    if (uvsql_result_is_null(r, row, col))
+      continue;
+    if ((f[i].kind == UVSQL_FIELD_TEXT ? uvsql_result_text(r, row, col, (const char **)&src, &n)
+                                       : uvsql_result_bytes(r, row, col, &src, &n)) == 0)
+      room += n + 1;
+  }
+  size_t at = snap_at(m);
+  uvsql__obj_t *h = obj_alloc(m, at + room); /* the snapshot after the body */
+  *out = NULL;
+  if (!h)
+    return -1;
+  int rc = uvsql__obj_load_fields(m, h->body, r, row, col0, err);
+  if (rc == 0 && blob_lengths(m, h->body, len) <= room) {
+    h->snap = h->body + at;
+    copy_into(m, h->body, h->snap, len);
+  } else if (rc == 0 && uvsql__obj_snapshot(h)) {
+    rc = -1;
+  }
+  if (rc) {
+    uvsql__obj_destroy(h);
+    return rc;
+  }
+  *out = h;
+  return 0;
 }
 
 int uvsql__struct_assign(const uvsql_mapper_t *m, void *dst, const void *src) {
@@ -286,9 +396,45 @@ int uvsql__obj_snapshot(uvsql__obj_t *h) {
   void *snap = uvsql__struct_copy(h->mapper, uvsql__body(h));
   if (!snap)
     return UVSQL_ENOMEM;
-  free(h->snap);
+  uvsql__snap_free(h, h->snap);
   h->snap = snap;
   return 0;
+}
+
+/* Whether field i (bit) differs between structs a and b, whose null words are na and nb. Two
+ * NULLs are equal whatever the bytes under them; text and bytes compare by content. */
+static inline int field_differs(const uvsql_field_t *f, uint64_t bit, uint64_t na, uint64_t nb,
+                                const unsigned char *a, const unsigned char *b) {
+  const unsigned char *pa = a + f->offset, *pb = b + f->offset;
+  switch (f->kind) {
+  case UVSQL_FIELD_TEXT: {
+    const char *sa = (na & bit) ? NULL : *(char *const *)pa;
+    const char *sb = (nb & bit) ? NULL : *(char *const *)pb;
+    if (!sa || !sb)
+      return sa != sb;
+    return strcmp(sa, sb) != 0;
+  }
+  case UVSQL_FIELD_BYTES: {
+    const uvsql_bytes_t *x = (const uvsql_bytes_t *)pa, *y = (const uvsql_bytes_t *)pb;
+    int za = (na & bit) || !x->ptr, zb = (nb & bit) || !y->ptr;
+    if (za || zb)
+      return za != zb;
+    return x->len != y->len || (x->len != 0 && memcmp(x->ptr, y->ptr, x->len) != 0);
+  }
+  default:
+    if ((na ^ nb) & bit)
+      return 1;
+    if (na & bit)
+      return 0;
+    switch (f->kind) {
+    case UVSQL_FIELD_DOUBLE: /* the same bits are the same value (a NaN stays unchanged) */
+      return !(*(const double *)pa == *(const double *)pb) && memcmp(pa, pb, sizeof(double)) != 0;
+    case UVSQL_FIELD_BOOL:
+      return !*(const int *)pa != !*(const int *)pb;
+    default:
+      return *(const int64_t *)pa != *(const int64_t *)pb;
+    }
+  }
 }
 
 uint64_t uvsql__obj_changes(const uvsql__obj_t *h) {
@@ -297,11 +443,86 @@ uint64_t uvsql__obj_changes(const uvsql__obj_t *h) {
   uint64_t all = n == 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
   if (!h->snap)
     return all;
-  uint64_t mask = 0;
+  const unsigned char *a = h->body, *b = h->snap;
+  uint64_t na = *nulls(m, a), nb = *nulls(m, b), mask = 0;
+  const uvsql_field_t *f = m->model->fields;
   for (size_t i = 0; i < n; i++)
-    if (!uvsql__field_equal(m, h->body, h->snap, i))
+    if (field_differs(&f[i], UINT64_C(1) << i, na, nb, a, b))
       mask |= UINT64_C(1) << i;
   return mask;
+}
+
+void uvsql__mapper_plan(uvsql_mapper_t *m) {
+  const uvsql_model_t *md = m->model;
+  size_t prefix = md->nulls_offset + sizeof(uint64_t);
+  m->nblobs = 0;
+  for (size_t i = 0; i < md->nfields; i++)
+    if (is_blob(md->fields[i].kind))
+      m->blobs[m->nblobs++] = (uint8_t)i;
+  m->nwords = 0;
+  m->tail_off = (uint32_t)(prefix & ~(size_t)7);
+  m->tail_len = (uint32_t)(prefix & 7);
+  for (size_t w = 0; w + 8 <= prefix; w += 8) {
+    unsigned char keep[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    for (size_t k = 0; k < m->nblobs; k++) { /* blob bytes inside this word are not compared */
+      const uvsql_field_t *f = &md->fields[m->blobs[k]];
+      size_t lo = f->offset,
+             hi = lo + (f->kind == UVSQL_FIELD_TEXT ? sizeof(char *) : sizeof(uvsql_bytes_t));
+      for (size_t byte = w; byte < w + 8; byte++)
+        if (byte >= lo && byte < hi)
+          keep[byte - w] = 0;
+    }
+    uint64_t mask;
+    unsigned char bytes[8];
+    for (size_t byte = 0; byte < 8; byte++)
+      bytes[byte] = keep[byte] ? 0xff : 0;
+    memcpy(&mask, bytes, 8);
+    if (!mask)
+      continue;
+    if (m->nwords == sizeof m->word_off / sizeof m->word_off[0]) {
+      m->nwords = SIZE_MAX;
+      return;
+    }
+    m->word_off[m->nwords] = (uint32_t)w;
+    m->word_mask[m->nwords++] = mask;
+  }
+}
+
+/* Bitwise-equal fixed fields and null words are equal fields (field_differs agrees), so only
+ * a bitwise difference needs the exact comparison (e.g. a BOOL of 2 against 1). */
+int uvsql__obj_modified(const uvsql__obj_t *h) {
+  const uvsql_mapper_t *m = h->mapper;
+  const unsigned char *a = h->body, *b = h->snap;
+  size_t nw = m->nwords, nb = m->nblobs; /* locals: the byte reads below may alias m */
+  if (!b || nw == SIZE_MAX)
+    return !b || uvsql__obj_changes(h) != 0;
+  const uint32_t *off = m->word_off;
+  const uint64_t *mask = m->word_mask;
+  uint64_t acc = 0;
+  for (size_t w = 0; w < nw; w++) {
+    uint64_t x, y;
+    memcpy(&x, a + off[w], 8);
+    memcpy(&y, b + off[w], 8);
+    acc |= (x ^ y) & mask[w];
+  }
+  if (acc || (m->tail_len && memcmp(a + m->tail_off, b + m->tail_off, m->tail_len) != 0))
+    return uvsql__obj_changes(h) != 0;
+  uint64_t na = *nulls(m, a); /* == the snapshot's: it was compared */
+  const uvsql_field_t *f = m->model->fields;
+  for (size_t k = 0; k < nb; k++) {
+    const uvsql_field_t *fi = &f[m->blobs[k]];
+    uint64_t bit = UINT64_C(1) << m->blobs[k];
+    if (na & bit)
+      continue; /* NULL in both */
+    if (fi->kind == UVSQL_FIELD_TEXT) {
+      const char *x = *(char *const *)(a + fi->offset), *y = *(char *const *)(b + fi->offset);
+      if (x && y ? strcmp(x, y) != 0 : x != y)
+        return 1;
+    } else if (field_differs(fi, bit, na, na, a, b)) {
+      return 1;
+    }
+  }
+  return 0;
 }
 
 /* ------------------------------------------------------------------ public setters */
@@ -437,15 +658,26 @@ uint64_t uvsql__pk_hash(const uvsql_mapper_t *m, const uvsql_value_t *pk) {
 }
 
 void uvsql__obj_pk(const uvsql_mapper_t *m, const void *st, uvsql_value_t *out) {
-  for (size_t i = 0; i < m->npk; i++)
-    out[i] = uvsql__field_value(m, st, m->pk[i]);
+  uint64_t nl = *nulls(m, st);
+  for (size_t i = 0; i < m->npk; i++) {
+    size_t k = m->pk[i];
+    const uvsql_field_t *f = &m->model->fields[k];
+    if (f->kind == UVSQL_FIELD_INT64 && !(nl & (UINT64_C(1) << k))) /* the usual key */
+      out[i] = UVSQL_V_INT64(*(const int64_t *)fptr(m, st, k));
+    else
+      out[i] = uvsql__field_value(m, st, k);
+  }
 }
 
 uvsql__obj_t *uvsql__idmap_find(const uvsql__idmap_t *map, const uvsql_mapper_t *m,
                                 const uvsql_value_t *pk) {
+  return map->nbuckets ? uvsql__idmap_find_hashed(map, m, pk, uvsql__pk_hash(m, pk)) : NULL;
+}
+
+uvsql__obj_t *uvsql__idmap_find_hashed(const uvsql__idmap_t *map, const uvsql_mapper_t *m,
+                                       const uvsql_value_t *pk, uint64_t hash) {
   if (!map->nbuckets)
     return NULL;
-  uint64_t hash = uvsql__pk_hash(m, pk);
   for (uvsql__obj_t *h = map->buckets[hash & (map->nbuckets - 1)]; h; h = h->hnext) {
     if (h->hash != hash || h->mapper != m)
       continue;
@@ -460,8 +692,11 @@ uvsql__obj_t *uvsql__idmap_find(const uvsql__idmap_t *map, const uvsql_mapper_t 
   return NULL;
 }
 
-static int grow(uvsql__idmap_t *map) {
+/* Rehashes into at least `want` buckets (a power of two, at least double the present). */
+static int grow_to(uvsql__idmap_t *map, size_t want) {
   size_t n = map->nbuckets ? map->nbuckets * 2 : 64;
+  while (n < want)
+    n *= 2;
   uvsql__obj_t **b = calloc(n, sizeof *b);
   if (!b)
     return UVSQL_ENOMEM;
@@ -480,12 +715,24 @@ static int grow(uvsql__idmap_t *map) {
   return 0;
 }
 
+static int grow(uvsql__idmap_t *map) {
+  return grow_to(map, 0);
+}
+
+int uvsql__idmap_reserve(uvsql__idmap_t *map, size_t count) {
+  return count > map->nbuckets ? grow_to(map, count) : 0;
+}
+
 int uvsql__idmap_put(uvsql__idmap_t *map, uvsql__obj_t *h) {
-  if (map->count + 1 > map->nbuckets && grow(map))
-    return UVSQL_ENOMEM;
   uvsql_value_t pk[UVSQL__MAX_PK];
   uvsql__obj_pk(h->mapper, h->body, pk);
-  h->hash = uvsql__pk_hash(h->mapper, pk);
+  return uvsql__idmap_put_hashed(map, h, uvsql__pk_hash(h->mapper, pk));
+}
+
+int uvsql__idmap_put_hashed(uvsql__idmap_t *map, uvsql__obj_t *h, uint64_t hash) {
+  if (map->count + 1 > map->nbuckets && grow(map))
+    return UVSQL_ENOMEM;
+  h->hash = hash;
   size_t b = h->hash & (map->nbuckets - 1);
   h->hnext = map->buckets[b];
   map->buckets[b] = h;

@@ -128,7 +128,7 @@ int uvsql_session_expunge(uvsql_session_t *s, void *obj) {
     uvsql__idmap_remove(&s->idmap, h);
   for (size_t i = 0; i < s->njournal; i++) /* the journal must not outlive its objects */
     if (s->journal[i].obj == h) {
-      free(s->journal[i].old);
+      uvsql__snap_free(h, s->journal[i].old);
       s->journal[i].obj = NULL;
       s->journal[i].old = NULL;
     }
@@ -146,7 +146,7 @@ int uvsql_session_is_modified(const uvsql_session_t *s, const void *obj) {
   if (!h || h->session != s)
     return 0;
   return h->state == UVSQL_OBJ_PENDING || (h->flags & UVSQL__OF_MARK_DELETE) ||
-         (h->state == UVSQL_OBJ_PERSISTENT && uvsql__obj_changes(h) != 0);
+         (h->state == UVSQL_OBJ_PERSISTENT && uvsql__obj_modified(h));
 }
 
 uint64_t uvsql_session_statement_count(const uvsql_session_t *s) {
@@ -168,16 +168,19 @@ int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql
                             "uvsql_orm_select)",
                             m->model->type_name, nf);
   }
+  (void)uvsql__idmap_reserve(&s->idmap, s->idmap.count + n); /* out of memory: grows as it goes */
   for (size_t row = 0; row < n; row++) {
-    uvsql__obj_t *h = uvsql__obj_alloc(m);
-    int rc = h ? 0 : uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
-    for (size_t i = 0; rc == 0 && i < nf; i++)
-      rc = uvsql__field_load(m, h->body, i, r, row, i, err);
+    uvsql__obj_t *h;
+    int rc = uvsql__obj_load(m, r, row, 0, &h, err);
+    if (rc < 0)
+      rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
     uvsql_value_t pk[UVSQL__MAX_PK];
     uvsql__obj_t *have = NULL;
+    uint64_t hash = 0;
     if (rc == 0) {
       uvsql__obj_pk(m, h->body, pk);
-      have = uvsql__idmap_find(&s->idmap, m, pk);
+      hash = uvsql__pk_hash(m, pk);
+      have = uvsql__idmap_find_hashed(&s->idmap, m, pk, hash);
     }
     if (rc == 0 && have) {
       if (overwrite && (uvsql__struct_assign(m, have->body, h->body) || uvsql__obj_snapshot(have)))
@@ -185,7 +188,7 @@ int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql
       uvsql__obj_destroy(h);
       h = have;
     } else if (rc == 0) {
-      if (uvsql__obj_snapshot(h) || uvsql__idmap_put(&s->idmap, h))
+      if (uvsql__idmap_put_hashed(&s->idmap, h, hash)) /* h has its snapshot */
         rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
       else {
         h->state = UVSQL_OBJ_PERSISTENT;

@@ -211,12 +211,12 @@ static void undo(uvsql_session_t *s, size_t from, int top) {
       if (h->state == UVSQL_OBJ_PERSISTENT)
         uvsql__idmap_remove(&s->idmap, h);
       h->state = UVSQL_OBJ_TRANSIENT;
-      free(h->snap);
+      uvsql__snap_free(h, h->snap);
       h->snap = NULL;
       reset_key(h);
       break;
     case UVSQL__J_UPDATED:
-      free(h->snap);
+      uvsql__snap_free(h, h->snap);
       h->snap = e->old;
       e->old = NULL;
       break;
@@ -242,7 +242,7 @@ static void undo(uvsql_session_t *s, size_t from, int top) {
 
 static void journal_clear(uvsql_session_t *s) {
   for (size_t k = 0; k < s->njournal; k++)
-    free(s->journal[k].old);
+    uvsql__snap_free(s->journal[k].obj, s->journal[k].old);
   s->njournal = 0;
   s->nsp = 0;
   for (uvsql__obj_t *h = s->owned; h; h = h->next)
@@ -456,13 +456,13 @@ static void after_tx_query(uvsql_session_t *s, uvsql__op_t *op) {
 }
 
 static void session_free(uvsql_session_t *s) {
+  for (size_t k = 0; k < s->njournal; k++) /* before the objects: it may hold theirs */
+    uvsql__snap_free(s->journal[k].obj, s->journal[k].old);
   while (s->owned) {
     uvsql__obj_t *h = s->owned;
     uvsql__session_disown(s, h);
     uvsql__obj_destroy(h);
   }
-  for (size_t k = 0; k < s->njournal; k++)
-    free(s->journal[k].old);
   free(s->journal);
   free(s->sp_marks);
   uvsql__rel_session_free(s);
