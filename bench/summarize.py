@@ -6,11 +6,13 @@
 
 Reads the JSON lines of any number of runs (other lines are ignored), keeps the best (lowest)
 `seconds` of each (backend, workload, side), and prints one Markdown row per (backend,
-workload): rows, best raw seconds, best uvsql seconds, their ratio, the spread of the per-run
-ratios, and the notes of the best uvsql line (peak RSS for streaming, pgbench for
-concurrent_selects). Invariant: a ratio is always best uvsql over best raw of the same input.
+workload): rows, best raw seconds, best uvsql seconds, the median and the range of the per-run
+ratios (each uvsql/raw of the same run, as the program printed it: the figure to quote, since
+both sides of a run saw the same machine), and the notes of the best uvsql line (peak RSS for
+streaming, pgbench for concurrent_selects).
 """
 import json
+import statistics
 import sys
 
 ORDER = ["streaming", "large_resultset", "orm_large_resultset", "short_selects", "orm_get",
@@ -42,7 +44,8 @@ def main(paths):
                     best[key] = line
                 if "ratio" in line:
                     ratios.setdefault(key[:2], []).append(line["ratio"])
-    print("| Backend | Workload | Rows | raw s | uvsql s | ratio uvsql/raw | per-run ratios | Notes |")
+    print("| Backend | Workload | Rows | best raw s | best uvsql s | ratio uvsql/raw (median of runs) "
+          "| range | Notes |")
     print("|---|---|---:|---:|---:|---:|---|---|")
     for backend in ["postgresql", "sqlite", "mariadb"]:
         for workload in ORDER:
@@ -53,7 +56,7 @@ def main(paths):
             spread = ratios.get((backend, workload), [])
             print("| %s | %s | %s | %.3f | %.3f | %.2f | %s | %s |" %
                   (backend, workload, f"{uv['rows']:,}", raw["seconds"], uv["seconds"],
-                   uv["seconds"] / raw["seconds"],
+                   statistics.median(spread) if spread else uv["seconds"] / raw["seconds"],
                    "–".join("%.2f" % r for r in (min(spread), max(spread))) if spread else "",
                    notes(uv)))
 
