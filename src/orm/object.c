@@ -156,6 +156,28 @@ static void free_field(const uvsql_mapper_t *m, void *st, size_t i) {
   }
 }
 
+/* Reads a fixed-size field (every kind but TEXT and BYTES) from a non-NULL cell into p:
+ * the getter's code, or -1 for TEXT and BYTES (the caller's to load). */
+static int load_scalar(uvsql_field_kind_t kind, const uvsql_result_t *r, size_t row, size_t col,
+                       void *p) {
+  switch (kind) {
+  case UVSQL_FIELD_INT64:
+    return uvsql_result_int64(r, row, col, p);
+  case UVSQL_FIELD_DOUBLE:
+    return uvsql_result_double(r, row, col, p);
+  case UVSQL_FIELD_BOOL:
+    return uvsql_result_bool(r, row, col, p);
+  case UVSQL_FIELD_DATE:
+    return uvsql_result_date(r, row, col, p);
+  case UVSQL_FIELD_TIME:
+    return uvsql_result_time(r, row, col, p);
+  case UVSQL_FIELD_TIMESTAMP:
+    return uvsql_result_timestamp(r, row, col, p);
+  default:
+    return -1;
+  }
+}
+
 int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_result_t *r,
                       size_t row, size_t col, uvsql_error_t *err) {
   void *p = fptr(m, st, i);
@@ -168,24 +190,6 @@ int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_r
   uvsql__field_set_null(m, st, i, 0);
   int rc = 0;
   switch (f->kind) {
-  case UVSQL_FIELD_INT64:
-    rc = uvsql_result_int64(r, row, col, p);
-    break;
-  case UVSQL_FIELD_DOUBLE:
-    rc = uvsql_result_double(r, row, col, p);
-    break;
-  case UVSQL_FIELD_BOOL:
-    rc = uvsql_result_bool(r, row, col, p);
-    break;
-  case UVSQL_FIELD_DATE:
-    rc = uvsql_result_date(r, row, col, p);
-    break;
-  case UVSQL_FIELD_TIME:
-    rc = uvsql_result_time(r, row, col, p);
-    break;
-  case UVSQL_FIELD_TIMESTAMP:
-    rc = uvsql_result_timestamp(r, row, col, p);
-    break;
   case UVSQL_FIELD_TEXT:
   case UVSQL_FIELD_BYTES: {
     const void *src;
@@ -207,6 +211,10 @@ int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_r
     }
     break;
   }
+  default:
+    rc = load_scalar(f->kind, r, row, col, p);
+    if (rc < 0)
+      rc = 0; /* no other kinds: mappers are validated when they are made */
   }
   if (rc)
     return uvsql__error_set(err, rc, "cannot load column %s of %s: %s", f->name,
@@ -289,24 +297,6 @@ int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result
     }
     int rc;
     switch (f[i].kind) {
-    case UVSQL_FIELD_INT64:
-      rc = uvsql_result_int64(r, row, col, p);
-      break;
-    case UVSQL_FIELD_DOUBLE:
-      rc = uvsql_result_double(r, row, col, p);
-      break;
-    case UVSQL_FIELD_BOOL:
-      rc = uvsql_result_bool(r, row, col, p);
-      break;
-    case UVSQL_FIELD_DATE:
-      rc = uvsql_result_date(r, row, col, p);
-      break;
-    case UVSQL_FIELD_TIME:
-      rc = uvsql_result_time(r, row, col, p);
-      break;
-    case UVSQL_FIELD_TIMESTAMP:
-      rc = uvsql_result_timestamp(r, row, col, p);
-      break;
     case UVSQL_FIELD_TEXT: {
       const char *src;
       size_t len;
@@ -321,7 +311,7 @@ int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result
       break;
     }
     default:
-      rc = 1; /* BYTES, and errors: field by field */
+      rc = load_scalar(f[i].kind, r, row, col, p); /* -1 for BYTES: field by field */
     }
     if (rc && (rc = uvsql__field_load(m, st, i, r, row, col, err)) != 0)
       return rc; /* field_load says what went wrong */
