@@ -57,6 +57,14 @@ static inline int64_t query_int(fixture_t *fx, const char *sql) {
   return v;
 }
 
+/* SELECT count(*) FROM table [WHERE where]. */
+static inline int64_t count_rows(fixture_t *fx, const char *table, const char *where) {
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM %s%s%s", table, where ? " WHERE " : "",
+           where ? where : "");
+  return query_int(fx, sql);
+}
+
 static inline uvsql_conn_t *checkout(fixture_t *fx) {
   uvsql_future_t *f = uvsql_engine_connect(fx->engine, NULL, NULL);
   uvsql_conn_t *c = AWAIT_OK(f);

@@ -52,14 +52,13 @@ UVSQL_MODEL_REL(course_t, "course", COURSE_FIELDS, COURSE_RELS)
 /* ------------------------------------------------------------------ SQL capture */
 
 typedef struct {
-  size_t selects, total;
+  size_t selects;
 } sqllog_t;
 
 static inline void log_line(void *data, const char *line) {
   sqllog_t *log = data;
   if (strncmp(line, "[param", 6) == 0)
     return;
-  log->total++;
   if (strncmp(line, "SELECT", 6) == 0)
     log->selects++;
 }
@@ -175,20 +174,12 @@ static inline uvsql_session_t *session(orm_t *o) {
   return s;
 }
 
-static inline void *named(uvsql_mapper_t *m, char **field_of_new, const char *name) {
-  (void)field_of_new;
+static inline void *named(uvsql_mapper_t *m, const char *name) {
   void *obj = uvsql_orm_new(m);
   /* every model here has `name` or `title` as field 1 */
   char **f = (char **)((unsigned char *)obj + uvsql_mapper_model(m)->fields[1].offset);
   ASSERT_OK(uvsql_orm_set_text(obj, f, name), NOERR);
   return obj;
-}
-
-static inline int64_t count_rows(orm_t *o, const char *table, const char *where) {
-  char sql[256];
-  snprintf(sql, sizeof sql, "SELECT count(*) FROM %s%s%s", table, where ? " WHERE " : "",
-           where ? where : "");
-  return query_int(&o->fx, sql);
 }
 
 /* Runs q and returns its result (taken: the caller frees it). */

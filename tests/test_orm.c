@@ -20,13 +20,6 @@ static uvsql_orm_result_t *run_select(uvsql_session_t *s, const uvsql_mapper_t *
   return r;
 }
 
-static int64_t count_rows(orm_t *o, const char *table, const char *where) {
-  char sql[256];
-  snprintf(sql, sizeof sql, "SELECT count(*) FROM %s%s%s", table, where ? " WHERE " : "",
-           where ? where : "");
-  return query_int(&o->fx, sql);
-}
-
 /* ------------------------------------------------------------------ the quickstart */
 
 static void quickstart(const char *url) {
@@ -51,7 +44,7 @@ static void quickstart(const char *url) {
   ASSERT_INT_EQ(a3->user_id, sandy->id);
   ASSERT_INT_EQ(log_count(&o->log, "INSERT"), 2);             /* one multi-row INSERT per table */
   ASSERT(strstr(log_find(&o->log, "INSERT"), o->tu) != NULL); /* parents first */
-  ASSERT_INT_EQ(count_rows(o, o->ta, NULL), 3);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->ta, NULL), 3);
 
   /* select by name, in a new session: objects come back typed */
   uvsql_session_t *s2 = session(o);
@@ -113,7 +106,7 @@ static void quickstart(const char *url) {
     char where_sql[64];
     snprintf(where_sql, sizeof where_sql, "fullname = 'Sandy Squirrel' AND id = %lld",
              (long long)sandy->id);
-    ASSERT_INT_EQ(count_rows(o, o->tu, where_sql), 1);
+    ASSERT_INT_EQ(count_rows(&o->fx, o->tu, where_sql), 1);
   }
 
   /* delete and commit (the addresses go with ON DELETE CASCADE) */
@@ -126,7 +119,7 @@ static void quickstart(const char *url) {
   await_ok(uvsql_session_commit(s2, NULL, NULL));
   ASSERT_INT_EQ(log_count(&o->log, "DELETE"), 1);
   ASSERT_INT_EQ(uvsql_orm_state(patrick2), UVSQL_OBJ_DETACHED);
-  ASSERT_INT_EQ(count_rows(o, o->tu, NULL), 2);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tu, NULL), 2);
 
   await_ok(uvsql_session_close(s2, NULL, NULL));
   await_ok(uvsql_session_close(s, NULL, NULL));

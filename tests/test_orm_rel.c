@@ -18,17 +18,17 @@ static void seed_authors(orm_t *o) {
   char name[64];
   for (int i = 0; i < NAUTHORS; i++) {
     snprintf(name, sizeof name, "author %d", i);
-    author_t *a = named(o->authors, NULL, name);
+    author_t *a = named(o->authors, name);
     for (int k = 0; k < NBOOKS; k++) {
       snprintf(name, sizeof name, "book %d.%d", i, k);
-      ASSERT_OK(uvsql_orm_append(a, "books", named(o->books, NULL, name)), NOERR);
+      ASSERT_OK(uvsql_orm_append(a, "books", named(o->books, name)), NOERR);
     }
     ASSERT_OK(uvsql_session_add(s, a), NOERR); /* save-update: its books are added too */
   }
   await_ok(uvsql_session_commit(s, NULL, NULL));
   await_ok(uvsql_session_close(s, NULL, NULL));
-  ASSERT_INT_EQ(count_rows(o, o->tb, NULL), NAUTHORS * NBOOKS);
-  ASSERT_INT_EQ(count_rows(o, o->tb, "author_id IS NULL"), 0);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tb, NULL), NAUTHORS * NBOOKS);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tb, "author_id IS NULL"), 0);
 }
 
 static void eager_graphs(const char *url) {
@@ -93,11 +93,11 @@ TEST(orm_rel_eager_graphs_sqlite) {
 static void lazy_and_identity(const char *url) {
   orm_t *o = orm_open(url);
   uvsql_session_t *s = session(o);
-  author_t *a = named(o->authors, NULL, "ann");
-  author_t *b = named(o->authors, NULL, "bob");
-  ASSERT_OK(uvsql_orm_append(a, "books", named(o->books, NULL, "a1")), NOERR);
-  ASSERT_OK(uvsql_orm_append(a, "books", named(o->books, NULL, "a2")), NOERR);
-  ASSERT_OK(uvsql_orm_append(b, "books", named(o->books, NULL, "b1")), NOERR);
+  author_t *a = named(o->authors, "ann");
+  author_t *b = named(o->authors, "bob");
+  ASSERT_OK(uvsql_orm_append(a, "books", named(o->books, "a1")), NOERR);
+  ASSERT_OK(uvsql_orm_append(a, "books", named(o->books, "a2")), NOERR);
+  ASSERT_OK(uvsql_orm_append(b, "books", named(o->books, "b1")), NOERR);
   ASSERT_OK(uvsql_session_add(s, a), NOERR);
   ASSERT_OK(uvsql_session_add(s, b), NOERR);
   await_ok(uvsql_session_commit(s, NULL, NULL));
@@ -180,8 +180,8 @@ static void lazy_and_identity(const char *url) {
 static void loader_defaults(const char *url) {
   orm_t *o = orm_open(url);
   uvsql_session_t *s = session(o);
-  author_t *a = named(o->authors, NULL, "ann");
-  ASSERT_OK(uvsql_orm_append(a, "books", named(o->books, NULL, "a1")), NOERR);
+  author_t *a = named(o->authors, "ann");
+  ASSERT_OK(uvsql_orm_append(a, "books", named(o->books, "a1")), NOERR);
   ASSERT_OK(uvsql_session_add(s, a), NOERR);
   await_ok(uvsql_session_commit(s, NULL, NULL));
   await_ok(uvsql_session_close(s, NULL, NULL));
@@ -246,26 +246,26 @@ static void tree(const char *url) {
   orm_t *o = orm_open(url);
   uvsql_session_t *s = session(o);
   char name[32];
-  category_t *root = named(o->cats, NULL, "root");
+  category_t *root = named(o->cats, "root");
   ASSERT_OK(uvsql_orm_set_null(root, &root->parent_id, 1), NOERR); /* a root has no parent */
   for (int i = 0; i < 3; i++) {
     snprintf(name, sizeof name, "c%d", i);
-    category_t *c = named(o->cats, NULL, name);
+    category_t *c = named(o->cats, name);
     ASSERT_OK(uvsql_orm_append(root, "children", c), NOERR);
     for (int k = 0; k < 2; k++) {
       snprintf(name, sizeof name, "c%d.%d", i, k);
-      category_t *g = named(o->cats, NULL, name);
+      category_t *g = named(o->cats, name);
       ASSERT_OK(uvsql_orm_set_ref(g, "parent", c), NOERR); /* the other side */
       snprintf(name, sizeof name, "c%d.%d.0", i, k);
-      ASSERT_OK(uvsql_orm_append(g, "children", named(o->cats, NULL, name)), NOERR);
+      ASSERT_OK(uvsql_orm_append(g, "children", named(o->cats, name)), NOERR);
     }
     ASSERT_INT_EQ(c->children.n, 2);
   }
   ASSERT_OK(uvsql_session_add(s, root), NOERR);
   await_ok(uvsql_session_commit(s, NULL, NULL));
   await_ok(uvsql_session_close(s, NULL, NULL));
-  ASSERT_INT_EQ(count_rows(o, o->tc, NULL), 1 + 3 + 6 + 6);
-  ASSERT_INT_EQ(count_rows(o, o->tc, "parent_id IS NULL"), 1);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tc, NULL), 1 + 3 + 6 + 6);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tc, "parent_id IS NULL"), 1);
 
   /* the same three levels with chained selectin (3 statements) and chained joins (1) */
   uvsql_load_option_t opts[2][2] = {

@@ -12,11 +12,11 @@
 static void one_to_one(const char *url) {
   orm_t *o = orm_open(url);
   uvsql_session_t *s = session(o);
-  author_t *a = named(o->authors, NULL, "ann"), *b = named(o->authors, NULL, "bob");
-  profile_t *p = named(o->profiles, NULL, "likes C");
+  author_t *a = named(o->authors, "ann"), *b = named(o->authors, "bob");
+  profile_t *p = named(o->profiles, "likes C");
   ASSERT_OK(uvsql_orm_set_ref(a, "profile", p), NOERR);
   ASSERT(p->author == a); /* back_populates */
-  ASSERT_OK(uvsql_orm_append(a, "books", named(o->books, NULL, "a1")), NOERR);
+  ASSERT_OK(uvsql_orm_append(a, "books", named(o->books, "a1")), NOERR);
   ASSERT_OK(uvsql_session_add(s, a), NOERR); /* save-update: the profile and the book too */
   ASSERT_OK(uvsql_session_add(s, b), NOERR);
   await_ok(uvsql_session_commit(s, NULL, NULL));
@@ -52,7 +52,7 @@ static void one_to_one(const char *url) {
   ASSERT_STR_EQ(bk->author->name, "ann");
   ASSERT_INT_EQ(uvsql_orm_is_loaded(bk->author, "books"), 0); /* the other side: not loaded */
   /* a book without an author: there with the outer join, not with innerjoin */
-  book_t *lone = named(o->books, NULL, "lone");
+  book_t *lone = named(o->books, "lone");
   ASSERT_OK(uvsql_orm_set_null(lone, &lone->author_id, 1), NOERR);
   ASSERT_OK(uvsql_session_add(s, lone), NOERR);
   await_ok(uvsql_session_commit(s, NULL, NULL));
@@ -89,15 +89,15 @@ static int64_t enrolled(orm_t *o, int64_t student, int64_t course) {
   char where[96];
   snprintf(where, sizeof where, "student_id = %lld AND course_id = %lld", (long long)student,
            (long long)course);
-  return count_rows(o, o->te, where);
+  return count_rows(&o->fx, o->te, where);
 }
 
 static void many_to_many(const char *url) {
   orm_t *o = orm_open(url);
   uvsql_session_t *s = session(o);
-  student_t *s1 = named(o->students, NULL, "s1"), *s2 = named(o->students, NULL, "s2");
-  course_t *c1 = named(o->courses, NULL, "c1"), *c2 = named(o->courses, NULL, "c2");
-  course_t *c3 = named(o->courses, NULL, "c3");
+  student_t *s1 = named(o->students, "s1"), *s2 = named(o->students, "s2");
+  course_t *c1 = named(o->courses, "c1"), *c2 = named(o->courses, "c2");
+  course_t *c3 = named(o->courses, "c3");
   ASSERT_OK(uvsql_orm_append(s1, "courses", c1), NOERR);
   ASSERT_OK(uvsql_orm_append(s1, "courses", c2), NOERR);
   ASSERT_OK(uvsql_orm_append(s2, "courses", c2), NOERR);
@@ -108,7 +108,7 @@ static void many_to_many(const char *url) {
   await_ok(uvsql_session_commit(s, NULL, NULL));
   int64_t id1 = s1->id, id2 = s2->id, k1 = c1->id, k2 = c2->id, k3 = c3->id;
   await_ok(uvsql_session_close(s, NULL, NULL));
-  ASSERT_INT_EQ(count_rows(o, o->te, NULL), 3);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->te, NULL), 3);
   ASSERT_INT_EQ(enrolled(o, id1, k1) + enrolled(o, id1, k2) + enrolled(o, id2, k2), 3);
 
   s = session(o);
@@ -136,16 +136,16 @@ static void many_to_many(const char *url) {
   ASSERT_INT_EQ(s1->courses.n, 1); /* and from s1's side */
   await_ok(uvsql_session_commit(s, NULL, NULL));
   ASSERT_INT_EQ(enrolled(o, id1, k2), 0);
-  ASSERT_INT_EQ(count_rows(o, o->tco, NULL), 3);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tco, NULL), 3);
   /* delete-orphan (student.courses): removing c1 from s2 deletes the course and its rows */
   ASSERT_OK(uvsql_orm_remove(s2, "courses", c1), NOERR);
   await_ok(uvsql_session_commit(s, NULL, NULL));
   ASSERT_INT_EQ(uvsql_orm_state(c1), UVSQL_OBJ_DETACHED);
   char where[64];
   snprintf(where, sizeof where, "id = %lld", (long long)k1);
-  ASSERT_INT_EQ(count_rows(o, o->tco, where), 0);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tco, where), 0);
   snprintf(where, sizeof where, "course_id = %lld", (long long)k1);
-  ASSERT_INT_EQ(count_rows(o, o->te, where), 0);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->te, where), 0);
   /* what is left, checked with a Core query */
   uvsql_core_stmt_t *cq = uvsql_select_new();
   uvsql_select_cols(cq, uvsql_col(o->enroll, "student_id"), uvsql_col(o->enroll, "course_id"));
@@ -160,7 +160,7 @@ static void many_to_many(const char *url) {
   ASSERT_INT_EQ(co, k2);
   uvsql_future_unref(f);
   uvsql_core_stmt_free(cq);
-  ASSERT_INT_EQ(count_rows(o, o->tco, NULL), 2);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tco, NULL), 2);
   (void)k3;
   uvsql_orm_result_free(r);
   uvsql_orm_query_free(q);
@@ -170,7 +170,7 @@ static void many_to_many(const char *url) {
   q = query_of(o->students, &opt, 1);
   r = run_query(s, q);
   s2 = uvsql_orm_result_at(r, 1);
-  c3 = named(o->courses, NULL, "c4");
+  c3 = named(o->courses, "c4");
   ASSERT_OK(uvsql_orm_append(s2, "courses", c3), NOERR);
   await_ok(uvsql_session_flush(s, NULL, NULL));
   ASSERT_INT_EQ(s2->courses.n, 2);
@@ -220,27 +220,27 @@ TEST(orm_rel_many_to_many_sqlite) {
 static void cascades(const char *url) {
   orm_t *o = orm_open(url);
   uvsql_session_t *s = session(o);
-  author_t *a = named(o->authors, NULL, "ann"), *b = named(o->authors, NULL, "bob");
+  author_t *a = named(o->authors, "ann"), *b = named(o->authors, "bob");
   for (int k = 0; k < 3; k++) {
-    ASSERT_OK(uvsql_orm_append(a, "books", named(o->books, NULL, "a")), NOERR);
-    ASSERT_OK(uvsql_orm_append(b, "books", named(o->books, NULL, "b")), NOERR);
+    ASSERT_OK(uvsql_orm_append(a, "books", named(o->books, "a")), NOERR);
+    ASSERT_OK(uvsql_orm_append(b, "books", named(o->books, "b")), NOERR);
   }
   ASSERT_OK(uvsql_session_add(s, a), NOERR);
   ASSERT_OK(uvsql_session_add(s, b), NOERR);
   /* save-update: a book appended to an author of the session joins the session */
-  book_t *late = named(o->books, NULL, "late");
+  book_t *late = named(o->books, "late");
   ASSERT_OK(uvsql_orm_append(b, "books", late), NOERR);
   ASSERT_INT_EQ(uvsql_orm_state(late), UVSQL_OBJ_PENDING);
   await_ok(uvsql_session_commit(s, NULL, NULL));
   ASSERT_INT_EQ(late->author_id, b->id); /* the foreign key from the relationship */
-  ASSERT_INT_EQ(count_rows(o, o->tb, NULL), 7);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tb, NULL), 7);
 
   /* delete-orphan: a book removed from its author is deleted */
   book_t *gone = b->books.items[0];
   ASSERT_OK(uvsql_orm_remove(b, "books", gone), NOERR);
   ASSERT(gone->author == NULL);
   await_ok(uvsql_session_commit(s, NULL, NULL));
-  ASSERT_INT_EQ(count_rows(o, o->tb, NULL), 6);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tb, NULL), 6);
   ASSERT_INT_EQ(uvsql_orm_state(gone), UVSQL_OBJ_DETACHED);
   /* delete: deleting an author deletes its (loaded) books */
   int64_t aid = a->id;
@@ -248,12 +248,12 @@ static void cascades(const char *url) {
   await_ok(uvsql_session_commit(s, NULL, NULL));
   char where[64];
   snprintf(where, sizeof where, "author_id = %lld", (long long)aid);
-  ASSERT_INT_EQ(count_rows(o, o->tb, where), 0);
-  ASSERT_INT_EQ(count_rows(o, o->tb, NULL), 3);
-  ASSERT_INT_EQ(count_rows(o, o->ta, NULL), 1);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tb, where), 0);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tb, NULL), 3);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->ta, NULL), 1);
   /* moving a book between authors (set_ref) keeps both collections consistent */
   book_t *mv = b->books.items[0];
-  author_t *c = named(o->authors, NULL, "cat");
+  author_t *c = named(o->authors, "cat");
   ASSERT_OK(uvsql_session_add(s, c), NOERR);
   ASSERT_OK(uvsql_orm_set_ref(mv, "author", c), NOERR);
   ASSERT_INT_EQ(b->books.n, 2);
@@ -261,7 +261,7 @@ static void cascades(const char *url) {
   await_ok(uvsql_session_commit(s, NULL, NULL));
   ASSERT_INT_EQ(mv->author_id, c->id);
   snprintf(where, sizeof where, "author_id = %lld", (long long)c->id);
-  ASSERT_INT_EQ(count_rows(o, o->tb, where), 1);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tb, where), 1);
   await_ok(uvsql_session_close(s, NULL, NULL));
   /* delete cascade over a collection that is not loaded: the flush loads it first */
   s = session(o);
@@ -272,13 +272,13 @@ static void cascades(const char *url) {
   ASSERT_STR_EQ(bob->name, "bob");
   ASSERT_INT_EQ(uvsql_orm_is_loaded(bob, "books"), 0);
   snprintf(where, sizeof where, "author_id = %lld", (long long)bob->id);
-  ASSERT_INT_EQ(count_rows(o, o->tb, where), 2);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tb, where), 2);
   ASSERT_OK(uvsql_session_delete(s, bob), NOERR);
   o->log.selects = 0;
   await_ok(uvsql_session_commit(s, NULL, NULL));
   ASSERT_INT_EQ(o->log.selects, 1); /* bob's books */
-  ASSERT_INT_EQ(count_rows(o, o->tb, where), 0);
-  ASSERT_INT_EQ(count_rows(o, o->ta, NULL), 1);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tb, where), 0);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->ta, NULL), 1);
   uvsql_orm_result_free(r);
   uvsql_orm_query_free(q);
   await_ok(uvsql_session_close(s, NULL, NULL));

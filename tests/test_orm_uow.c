@@ -6,13 +6,6 @@
  * Each behaviour is one function taking a URL; each backend one TEST. */
 #include "orm_fixture.h"
 
-static int64_t count_rows(orm_t *o, const char *table, const char *where) {
-  char sql[256];
-  snprintf(sql, sizeof sql, "SELECT count(*) FROM %s%s%s", table, where ? " WHERE " : "",
-           where ? where : "");
-  return query_int(&o->fx, sql);
-}
-
 /* ------------------------------------------------------------------ bulk insert */
 
 #define NBULK 100000
@@ -89,7 +82,7 @@ static void unique_violation(const char *url) {
   const uvsql_error_t *err = AWAIT_ERR(f, UVSQL_EINTEGRITY);
   uvsql_future_unref(f);
   ASSERT(log_count(&o->log, "INSERT") >= 3);
-  ASSERT_INT_EQ(count_rows(o, o->tu, NULL), 1); /* nothing of the flush is left */
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tu, NULL), 1); /* nothing of the flush is left */
   ASSERT_INT_EQ(uvsql_orm_state(us[0]), UVSQL_OBJ_PENDING);
 
   /* the session now demands a rollback */
@@ -111,7 +104,7 @@ static void unique_violation(const char *url) {
   memcpy(objs, us, sizeof objs);
   ASSERT_OK(uvsql_session_add_all(s, objs, 12), (uvsql_error_t *)NULL);
   await_ok(uvsql_session_commit(s, NULL, NULL));
-  ASSERT_INT_EQ(count_rows(o, o->tu, NULL), 13);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tu, NULL), 13);
   ASSERT(us[11]->id > 0);
   await_ok(uvsql_session_close(s, NULL, NULL));
   orm_close(o);
@@ -159,7 +152,7 @@ static void dirty_and_rollback(const char *url) {
   ASSERT(!uvsql_session_is_modified(s, u));
   ASSERT_INT_EQ(uvsql_orm_state(plankton), UVSQL_OBJ_TRANSIENT);
   ASSERT_INT_EQ(plankton->id, 0);
-  ASSERT_INT_EQ(count_rows(o, o->tu, NULL), 1);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tu, NULL), 1);
 
   ASSERT_OK(uvsql_session_delete(s, u), (uvsql_error_t *)NULL);
   await_ok(uvsql_session_flush(s, NULL, NULL));
@@ -191,7 +184,7 @@ static void dirty_and_rollback(const char *url) {
   ASSERT_INT_EQ(uvsql_orm_state(gary), UVSQL_OBJ_PERSISTENT);
   ASSERT_STR_EQ(gary->fullname, "Gary the Snail");
   await_ok(uvsql_session_commit(s, NULL, NULL)); /* the outer transaction */
-  ASSERT_INT_EQ(count_rows(o, o->tu, NULL), 2);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tu, NULL), 2);
   await_ok(uvsql_session_close(s, NULL, NULL));
   orm_close(o);
 }
@@ -252,7 +245,7 @@ static void stale_version(const char *url) {
   /* the fresh copy deletes fine */
   ASSERT_OK(uvsql_session_delete(s1, d), (uvsql_error_t *)NULL);
   await_ok(uvsql_session_commit(s1, NULL, NULL));
-  ASSERT_INT_EQ(count_rows(o, o->td, NULL), 0);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->td, NULL), 0);
   await_ok(uvsql_session_close(s1, NULL, NULL));
   await_ok(uvsql_session_close(s2, NULL, NULL));
   orm_close(o);
@@ -366,7 +359,7 @@ static void close_from_callback(const char *url) {
   uv_run(o->fx.loop, UV_RUN_NOWAIT); /* whatever was deferred runs now */
   ASSERT_INT_EQ(c.committed, 1);
   ASSERT_INT_EQ(c.closed, 1);
-  ASSERT_INT_EQ(count_rows(o, o->tu, NULL), 1);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tu, NULL), 1);
   orm_close(o);
 }
 
