@@ -92,7 +92,8 @@ static void server_maybe_done(http_server_t *srv) {
     http_stopped_cb cb = srv->stopped_cb;
     void *data = srv->stopped_data;
     free(srv);
-    cb(data);
+    if (cb)
+      cb(data);
   }
 }
 
@@ -129,6 +130,7 @@ static void conn_close(http_conn_t *c) {
 static int on_message_begin(http_parser *p) {
   http_conn_t *c = p->data;
   c->url.len = c->body.len = 0;
+  c->url.oom = c->body.oom = 0; /* a failed allocation refuses that request, not the next ones */
   c->too_large = 0;
   return 0;
 }
@@ -369,7 +371,7 @@ http_server_t *http_server_start(uv_loop_t *loop, int port, http_handler_cb hand
       (rc = uv_listen((uv_stream_t *)&srv->listener, 511, on_connection)) != 0 ||
       (rc = uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&bound, &len)) != 0) {
     fprintf(stderr, "http_server: cannot listen on 127.0.0.1:%d: %s\n", port, uv_strerror(rc));
-    http_server_stop(srv, free, NULL); /* frees srv once the handle is closed */
+    http_server_stop(srv, NULL, NULL); /* frees srv once the handle is closed */
     return NULL;
   }
   srv->port = ntohs(((struct sockaddr_in *)&bound)->sin_port);

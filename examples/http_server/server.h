@@ -69,7 +69,7 @@ typedef void (*http_stopped_cb)(void *data);
 http_server_t *http_server_start(uv_loop_t *loop, int port, http_handler_cb handler, void *app);
 int http_server_port(const http_server_t *srv);
 /* Stops accepting, closes idle connections, lets busy ones answer first, then frees the server
- * and calls cb. */
+ * and calls cb (when not NULL). */
 void http_server_stop(http_server_t *srv, http_stopped_cb cb, void *data);
 /* Answers the connection's current request (body: JSON, copied). If the client has gone,
  * the answer is dropped. */
@@ -85,7 +85,8 @@ typedef void (*store_cb)(store_t *store, int ok, void *data);
 
 /* Creates the engine, the schema (tables prefix + "authors", prefix + "books") and, when the
  * tables are empty, the seed rows; then calls cb (ok 0: the error is on stderr, and the store
- * must still be closed). prefix: letters, digits, '_'. */
+ * must still be closed). prefix: letters, digits, '_'. NULL when it cannot start (the error
+ * is on stderr; cb will not run): run the loop anyway, so that the engine it made is disposed. */
 store_t *store_open(uv_loop_t *loop, const char *url, const char *prefix, int drop_at_close,
                     store_cb cb, void *data);
 /* The http handler: routes a request. */

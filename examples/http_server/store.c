@@ -38,7 +38,6 @@ UVSQL_MODEL(book_t, "books", BOOK_FIELDS)
 #define MAX_TITLE_CHARS 100
 
 struct store_s {
-  uv_loop_t *loop;
   uvsql_engine_t *engine;
   uvsql_registry_t *reg;
   uvsql_mapper_t *authors, *books;
@@ -147,6 +146,16 @@ static void job_end(job_t *job) {
   job_free(job);
 }
 
+/* A call that takes a callback returns NULL when it cannot even start (out of memory): its
+ * callback will not run, so the job is answered and ended here. */
+static void job_not_started(job_t *job, void *call) {
+  if (call)
+    return;
+  reply_error(job->conn, 503, "out of memory");
+  job->conn = NULL;
+  job_end(job);
+}
+
 static int job_session(job_t *job) {
   if (uvsql_session_new(&job->session, job->store->engine, job->store->reg, NULL) != 0) {
     reply_error(job->conn, 503, "cannot create a session");
@@ -188,7 +197,8 @@ static void get_author(store_t *st, http_conn_t *conn, int64_t id) {
     return;
   job->author_id = id;
   uvsql_param_t p = UVSQL_P_INT64("id", id);
-  uvsql_engine_execute_core(st->engine, st->author_by_id, &p, 1, on_author_row, job);
+  job_not_started(
+      job, uvsql_engine_execute_core(st->engine, st->author_by_id, &p, 1, on_author_row, job));
 }
 
 /* ------------------------------------------------------------------ GET /authors?limit=N */
@@ -235,7 +245,8 @@ static void list_authors(store_t *st, http_conn_t *conn, int64_t limit) {
   uvsql_core_stmt_t *q = uvsql_orm_query_stmt(job->query);
   uvsql_select_order_by(q, uvsql_mapper_col(st->authors, "id"));
   uvsql_select_limit(q, limit);
-  uvsql_session_execute_query(job->session, job->query, NULL, 0, on_authors, job);
+  job_not_started(job,
+                  uvsql_session_execute_query(job->session, job->query, NULL, 0, on_authors, job));
   return;
 fail:
   if (job)
@@ -280,7 +291,7 @@ static void add_book(job_t *job) {
   }
   book->author_id = job->author_id;
   job->book = book; /* borrowed: the session owns it */
-  uvsql_session_commit(job->session, on_book_committed, job);
+  job_not_started(job, uvsql_session_commit(job->session, on_book_committed, job));
 }
 
 static size_t utf8_chars(const char *s) {
@@ -451,7 +462,8 @@ static void on_seed_committed(uvsql_future_t *f, void *data) {
     fprintf(stderr, "http_server: seeding the tables: %s: %s\n", uvsql_err_name(e->code),
             e->message);
   }
-  uvsql_session_close(sd->s, on_seed_closed, sd);
+  if (!uvsql_session_close(sd->s, on_seed_closed, sd))
+    on_seed_closed(NULL, sd); /* could not start: its callback will not run */
 }
 
 /* Adds SEED_AUTHORS authors with SEED_BOOKS books each, in one transaction; authors are added
@@ -478,7 +490,11 @@ static void seed(store_t *st) {
     }
     uvsql_session_add(sd->s, a);
   }
-  uvsql_session_commit(sd->s, on_seed_committed, sd);
+  if (!uvsql_session_commit(sd->s, on_seed_committed, sd)) {
+    fprintf(stderr, "http_server: seeding the tables: out of memory\n");
+    if (!uvsql_session_close(sd->s, on_seed_closed, sd))
+      on_seed_closed(NULL, sd);
+  }
 }
 
 static void on_probed(uvsql_future_t *f, void *data) {
@@ -500,7 +516,10 @@ static void on_created(uvsql_future_t *f, void *data) {
   }
   uvsql_core_stmt_t *probe = uvsql_orm_select(st->authors);
   uvsql_select_limit(probe, 1);
-  uvsql_engine_execute_core(st->engine, probe, NULL, 0, on_probed, st);
+  if (!uvsql_engine_execute_core(st->engine, probe, NULL, 0, on_probed, st)) {
+    fprintf(stderr, "http_server: reading the authors table: out of memory\n");
+    opened(st, 0);
+  }
   uvsql_core_stmt_free(probe); /* allowed: the call compiled what it needs */
 }
 
@@ -511,7 +530,6 @@ store_t *store_open(uv_loop_t *loop, const char *url, const char *prefix, int dr
   char ta[64], tb[64], fk[80];
   if (!st)
     return NULL;
-  st->loop = loop;
   st->drop_at_close = drop_at_close;
   st->cb = cb;
   st->cb_data = data;
@@ -543,13 +561,13 @@ store_t *store_open(uv_loop_t *loop, const char *url, const char *prefix, int dr
   uvsql_core_stmt_t *q = st->author_by_id = uvsql_orm_select(st->authors);
   if (q)
     uvsql_where(q, uvsql_eq(q, uvsql_mapper_col(st->authors, "id"), uvsql_bindparam(q, "id")));
-  if (!rel || !q) {
+  if (!rel || !q ||
+      !uvsql_metadata_create_all(uvsql_registry_metadata(st->reg), st->engine, on_created, st)) {
     fprintf(stderr, "http_server: declaring the schema: %s\n", rel ? "no memory" : err.message);
     st->cb = NULL;
     store_close(st, NULL, NULL);
     return NULL;
   }
-  uvsql_metadata_create_all(uvsql_registry_metadata(st->reg), st->engine, on_created, st);
   return st;
 }
 

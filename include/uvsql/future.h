@@ -11,6 +11,8 @@
  *   - cb != NULL: the library owns the future and releases it after cb returns; the returned
  *     pointer is borrowed (use uvsql_future_ref() to keep it beyond cb). cb runs exactly once,
  *     and never before the call that registered it has returned.
+ *   - Either way, a call returns NULL only when it could not even make its future (out of
+ *     memory); cb then never runs, and the caller cleans up as for a failure.
  * A value handed to a callback is valid until the callback returns, unless taken.
  */
 #ifndef UVSQL_FUTURE_H
