@@ -283,7 +283,10 @@ int uvsql_session_add_all(uvsql_session_t *s, void *const *objs, size_t n);
  * it becomes transient, still owned by the session). UVSQL_EINVALID_ARGUMENT otherwise. */
 int uvsql_session_delete(uvsql_session_t *s, void *obj);
 /* Removes obj from the session (and its identity map) without any SQL; the caller owns it
- * again (uvsql_orm_free). Unflushed changes to it are forgotten. */
+ * again (uvsql_orm_free). Unflushed changes to it are forgotten. Links to obj from other
+ * objects stay, and as in SQLAlchemy the save-update cascade adds obj back at the next flush
+ * while a session object's collection or reference holds it: unlink it first
+ * (uvsql_orm_remove, uvsql_orm_set_ref(..., NULL)) before freeing it. */
 int uvsql_session_expunge(uvsql_session_t *s, void *obj);
 /* Whether obj has unflushed changes (pending, marked deleted, or fields differing from the
  * values last loaded/flushed). */

@@ -51,6 +51,8 @@ struct uvsql_mapper_s {
 };
 /* Fills m's autoflush check plan from its model (object.c). */
 void uvsql__mapper_plan(uvsql_mapper_t *m);
+/* The index of the field called name in m's model, or -1 (also for name NULL). */
+long uvsql__field_index(const uvsql_mapper_t *m, const char *name);
 
 struct uvsql_registry_s {
   uvsql_metadata_t *md;

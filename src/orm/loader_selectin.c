@@ -109,6 +109,8 @@ static int prepare(uvsql__load_t *ld, job_t *j) {
     void *p = j->parents[i];
     uvsql__obj_t *h = uvsql__hdr(p);
     if (h->rel_loaded >> r->index & 1) { /* keeps what it has; its objects go on down */
+      if (!j->node->nkids)
+        continue; /* (when there is a next level) */
       if (uvsql__rel_many(r)) {
         uvsql_collection_t *c = uvsql__rel_coll(r, p);
         for (size_t k = 0; k < c->n; k++)
@@ -130,7 +132,7 @@ static int prepare(uvsql__load_t *ld, job_t *j) {
       uvsql__obj_t *have = uvsql__idmap_find(&ld->s->idmap, t, &v);
       if (have) {
         *uvsql__rel_ref(r, p) = have->body;
-        if (uvsql__objset_add(&j->out, t, have->body))
+        if (j->node->nkids && uvsql__objset_add(&j->out, t, have->body))
           return UVSQL_ENOMEM;
         continue;
       }

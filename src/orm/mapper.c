@@ -143,7 +143,7 @@ fail:
   return NULL;
 }
 
-static long field_index(const uvsql_mapper_t *m, const char *name) {
+long uvsql__field_index(const uvsql_mapper_t *m, const char *name) {
   for (size_t i = 0; name && i < m->model->nfields; i++)
     if (strcmp(m->model->fields[i].name, name) == 0)
       return (long)i;
@@ -152,7 +152,7 @@ static long field_index(const uvsql_mapper_t *m, const char *name) {
 
 uvsql_mapper_t *uvsql_mapper_references(uvsql_mapper_t *m, const char *field, const char *target,
                                         uvsql_fk_action_t on_delete) {
-  long i = m ? field_index(m, field) : -1;
+  long i = m ? uvsql__field_index(m, field) : -1;
   if (i < 0)
     return NULL;
   if (!uvsql_column_references(m->cols[i], target, on_delete, UVSQL_FK_NO_ACTION))

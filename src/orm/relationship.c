@@ -14,13 +14,6 @@
 void uvsql__cascade_m2m_note(uvsql_session_t *s, uvsql_relationship_t *r, void *parent, void *child,
                              int add); /* cascade.c */
 
-static long field_index(const uvsql_mapper_t *m, const char *name) {
-  for (size_t i = 0; name && i < m->model->nfields; i++)
-    if (strcmp(m->model->fields[i].name, name) == 0)
-      return (long)i;
-  return -1;
-}
-
 static int int64_key(const uvsql_mapper_t *m) {
   return m->npk == 1 && m->model->fields[m->pk[0]].kind == UVSQL_FIELD_INT64;
 }
@@ -57,7 +50,7 @@ uvsql_relationship_t *uvsql_mapper_relationship(uvsql_mapper_t *m, const char *n
   long f = -1;
   if (kind != UVSQL_MANY_TO_MANY) {
     const uvsql_mapper_t *owner = kind == UVSQL_MANY_TO_ONE ? m : target;
-    f = field_index(owner, fk);
+    f = uvsql__field_index(owner, fk);
     if (f < 0 || owner->model->fields[f].kind != UVSQL_FIELD_INT64) {
       uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                        "relationship %s.%s: %s is not an INT64 field of %s", m->model->type_name,
@@ -118,7 +111,7 @@ uvsql_relationship_t *uvsql_relationship_loader(uvsql_relationship_t *r, uvsql_l
 }
 
 uvsql_relationship_t *uvsql_relationship_order_by(uvsql_relationship_t *r, const char *field) {
-  long f = r ? field_index(r->target, field) : -1;
+  long f = r ? uvsql__field_index(r->target, field) : -1;
   if (f < 0)
     return NULL;
   r->order_by = f;
@@ -224,6 +217,28 @@ static int coll_remove(uvsql_collection_t *c, const void *obj) {
   return 0;
 }
 
+/* Whether a sorts after b: two values of one field (so of one type, or NULL); NULLs first,
+ * as SQLite and MariaDB order them. */
+static int value_after(const uvsql_value_t *a, const uvsql_value_t *b) {
+  if (a->type == UVSQL_TYPE_NULL || b->type == UVSQL_TYPE_NULL)
+    return b->type == UVSQL_TYPE_NULL && a->type != UVSQL_TYPE_NULL;
+  switch (a->type) {
+  case UVSQL_TYPE_TEXT:
+    return strcmp(a->u.s.ptr, b->u.s.ptr) > 0;
+  case UVSQL_TYPE_BYTES: {
+    size_t n = a->u.s.len < b->u.s.len ? a->u.s.len : b->u.s.len;
+    int c = n ? memcmp(a->u.s.ptr, b->u.s.ptr, n) : 0;
+    return c > 0 || (c == 0 && a->u.s.len > b->u.s.len);
+  }
+  case UVSQL_TYPE_DOUBLE:
+    return a->u.f64 > b->u.f64;
+  case UVSQL_TYPE_BOOL:
+    return a->u.b > b->u.b;
+  default: /* INT64 and the temporal types */
+    return a->u.i64 > b->u.i64;
+  }
+}
+
 void uvsql__coll_sort(const uvsql_relationship_t *r, uvsql_collection_t *c) {
   if (r->order_by < 0 || c->n < 2)
     return;
@@ -235,14 +250,7 @@ void uvsql__coll_sort(const uvsql_relationship_t *r, uvsql_collection_t *c) {
     size_t j = i;
     while (j > 0) {
       uvsql_value_t vy = uvsql__field_value(t, c->items[j - 1], f);
-      int gt;
-      if (vx.type == UVSQL_TYPE_TEXT && vy.type == UVSQL_TYPE_TEXT)
-        gt = strcmp(vy.u.s.ptr, vx.u.s.ptr) > 0;
-      else if (vx.type == UVSQL_TYPE_DOUBLE)
-        gt = vy.u.f64 > vx.u.f64;
-      else
-        gt = vy.type != UVSQL_TYPE_NULL && (vx.type == UVSQL_TYPE_NULL || vy.u.i64 > vx.u.i64);
-      if (!gt)
+      if (!value_after(&vy, &vx))
         break;
       c->items[j] = c->items[j - 1];
       j--;
