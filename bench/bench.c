@@ -11,26 +11,11 @@
  * `streaming` runs first, each measurement in a forked child (its peak RSS is its own).
  * PostgreSQL: UVSQL_BENCH_PG_URL, else UVSQL_TEST_PG_URL. MariaDB: UVSQL_BENCH_MARIADB_URL,
  * else UVSQL_TEST_MARIADB_URL (each skipped when unset). SQLite: a file at
- * UVSQL_BENCH_SQLITE_PATH, default /tmp/uvsql-bench.db. A workload whose raw side a backend
- * lacks is skipped with a note on stderr. See bench/README.md. */
+ * UVSQL_BENCH_SQLITE_PATH, default /tmp/uvsql-bench.db. See bench/README.md. */
 #include <stdlib.h>
 #include <string.h>
 #include "bench.h"
 #include "raw_mariadb.h"
-
-/* The raw MariaDB sides may not all exist yet: a missing one is NULL and its workload is
- * skipped. */
-#pragma weak mariadb_setup
-#pragma weak mariadb_large_resultset
-#pragma weak mariadb_orm_large_resultset
-#pragma weak mariadb_short_selects
-#pragma weak mariadb_get_lookups
-#pragma weak mariadb_concurrent_selects
-#pragma weak mariadb_eager_setup
-#pragma weak mariadb_eager_selectin
-#pragma weak mariadb_eager_joined
-#pragma weak mariadb_bulk_insert_setup
-#pragma weak mariadb_bulk_insert
 
 static int64_t nrows = 500000;
 static int nlookups = 10000, nconcurrent = 20000, nauthors = 2000, nbooks = 10, ninsert = 100000;
@@ -89,10 +74,6 @@ static void check_same(const backend_t *b, const char *workload, const bench_run
             b->name, workload, (long long)u->rows, u->checksum, (long long)r->rows, r->checksum);
     exit(1);
   }
-}
-
-static void skip(const backend_t *b, const char *workload, const char *why) {
-  fprintf(stderr, "bench: %s %s skipped: %s\n", b->name, workload, why);
 }
 
 /* ------------------------------------------------------------------ streaming */
@@ -223,44 +204,12 @@ static void run_workload(const backend_t *b, int w) {
   }
 }
 
-/* Whether b has the raw side (and setup) workload w needs. */
-static int has_raw_side(const backend_t *b, int w) {
-  switch (w) {
-  case W_LARGE:
-    return b->large != NULL;
-  case W_ORM_LARGE:
-    return b->orm_large != NULL;
-  case W_SHORT:
-    return b->short_selects != NULL;
-  case W_GET:
-    return b->get != NULL;
-  case W_CONCURRENT:
-    return b->concurrent != NULL;
-  case W_SELECTIN:
-    return b->eager_setup && b->selectin;
-  case W_JOINED:
-    return b->eager_setup && b->joined;
-  case W_INSERT:
-    return b->insert_setup && b->insert;
-  default:
-    return 0;
-  }
-}
-
 static void run_backend(const backend_t *b) {
   int rows_setup = 0, eager_setup = 0;
   for (int w = W_LARGE; w < W_COUNT; w++) {
     if (!selected[w])
       continue;
-    if (!has_raw_side(b, w)) {
-      skip(b, workload_names[w], "no raw side for this backend yet");
-      continue;
-    }
     if (w <= W_CONCURRENT && !rows_setup) {
-      if (!b->setup) {
-        skip(b, workload_names[w], "no setup of bench_rows for this backend yet");
-        continue;
-      }
       if (b->setup(b->target, nrows) != 0)
         die(b->name, "bench_rows", "setup failed");
       rows_setup = 1;

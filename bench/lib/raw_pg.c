@@ -199,8 +199,10 @@ static int get_one(void *ctx, int64_t key, bench_run_t *run) {
 static int lookups(const char *conninfo, int n, int64_t nkeys, bench_lookup_fn one,
                    bench_run_t *out) {
   lookup_t l = {bench_pg_open(conninfo), {0}};
-  if (!l.c || prepare_lookup(l.c) != 0)
+  if (!l.c || prepare_lookup(l.c) != 0) {
+    PQfinish(l.c);
     return -1;
+  }
   int rc = bench_lookups(n, nkeys, one, &l, out);
   free(l.o.name);
   PQfinish(l.c);
@@ -227,6 +229,8 @@ int pg_concurrent_selects(const char *conninfo, int n, int nconns, int64_t nkeys
   for (int i = 0; i < nconns; i++) {
     if (!(cs[i] = bench_pg_open(conninfo)) || prepare_lookup(cs[i]) != 0)
       return -1;
+    for (int k = 0; k < 20; k++) /* warm the backend up, as the uvsql side does */
+      PQclear(lookup(cs[i], BENCH_KEY(k, nkeys)));
     PQsetnonblocking(cs[i], 1);
     PQenterPipelineMode(cs[i]);
   }

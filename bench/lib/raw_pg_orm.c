@@ -110,6 +110,7 @@ static int selectin_once(void *c, bench_run_t *run) {
     r = PQgetResult(c);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
       fprintf(stderr, "books: %s", PQresultErrorMessage(r));
+      PQclear(r);
       return -1;
     }
     for (int i = 0; i < PQntuples(r); i++) {
@@ -232,6 +233,7 @@ int pg_bulk_insert(const char *conninfo, int n, bench_run_t *out) {
     PGresult *r = PQgetResult(c);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
       fprintf(stderr, "insert: %s", PQresultErrorMessage(r));
+      PQclear(r);
       goto done;
     }
     for (int i = 0; i < PQntuples(r); i++)
