@@ -54,7 +54,7 @@ void uvsql__conn_submit(uvsql_conn_t *c, uvsql__request_t *req) {
  * text as sent, never the parameters' values). Errors about the connection, the pool or a
  * cancel are not about the statement and stay as they are, as does a message the driver has
  * already annotated (SQLite's). */
-static const uvsql_error_t *with_statement(const uvsql_error_t *err, const char *sql,
+static const uvsql_error_t *with_statement(const uvsql_error_t *err, const char *sql, size_t n,
                                            uvsql_error_t *buf) {
   switch (err->code) {
   case UVSQL_EPROGRAMMING:
@@ -64,6 +64,7 @@ static const uvsql_error_t *with_statement(const uvsql_error_t *err, const char 
   case UVSQL_EOPERATIONAL:
   case UVSQL_EINTERNAL:
   case UVSQL_ENOT_SUPPORTED:
+  case UVSQL_EINVALID_ARGUMENT:
     break;
   default:
     return err;
@@ -72,7 +73,6 @@ static const uvsql_error_t *with_statement(const uvsql_error_t *err, const char 
     return err;
   *buf = *err;
   size_t len = strlen(buf->message), room = sizeof buf->message - len;
-  size_t n = strlen(sql);
   if (room > 16)
     snprintf(buf->message + len, room, " [SQL: %.*s%s]", n > 200 ? 200 : (int)n, sql,
              n > 200 ? "..." : "");
@@ -95,12 +95,14 @@ static void exec_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql
     uvsql__pool_release(c);
   else
     uvsql__pool_after_request(c);
+  uvsql_error_t annotated;
+  if (err)
+    err = with_statement(err, x->req.sql, x->req.sql_len, &annotated);
   if (x->streaming) {
     uvsql_result_free(result);
     uvsql__stream_settle(&x->stream, x->f, err);
   } else if (err) {
-    uvsql_error_t annotated;
-    uvsql__future_fail(x->f, with_statement(err, x->req.sql, &annotated));
+    uvsql__future_fail(x->f, err);
   } else if (x->resolve_null) {
     uvsql_result_free(result);
     uvsql__future_resolve(x->f, NULL, NULL);

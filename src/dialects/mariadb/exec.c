@@ -269,8 +269,7 @@ static int begin(uvsql__my_conn_t *mc) {
   if ((req->flags & UVSQL__REQ_STREAM) && multi) {
     uvsql__error_set(&mc->err, UVSQL_EINVALID_ARGUMENT,
                      "only a single statement can be streamed; this text holds several: "
-                     "stream one statement and execute the others separately [SQL: %.200s]",
-                     req->sql);
+                     "stream one statement and execute the others separately");
     return finish(mc);
   }
   if ((req->flags & UVSQL__REQ_NO_PREPARE) || multi)

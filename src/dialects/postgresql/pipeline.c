@@ -371,8 +371,7 @@ static int send_pending(uvsql__pg_conn_t *pc) {
       uvsql__error_set(
           &err, UVSQL_EINVALID_ARGUMENT,
           "only a single statement can be streamed; this text holds several: stream one "
-          "statement and execute the others separately [SQL: %.*s]",
-          (int)(req->sql_len > 200 ? 200 : req->sql_len), req->sql);
+          "statement and execute the others separately");
       prefail(pc, req, &err);
       continue;
     }

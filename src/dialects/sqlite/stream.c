@@ -140,8 +140,7 @@ static sqlite3_stmt *prepare(uvsql__sq_conn_t *conn, const uvsql__request_t *req
       uvsql__error_set(
           &conn->err, UVSQL_EINVALID_ARGUMENT,
           "only a single statement can be streamed; this text holds several: stream one "
-          "statement and execute the others separately [SQL: %.*s]",
-          (int)(req->sql_len > 200 ? 200 : req->sql_len), req->sql);
+          "statement and execute the others separately");
       return NULL;
     }
     if (!cacheable)
@@ -163,9 +162,8 @@ static int run(uvsql__sq_conn_t *conn, uvsql__request_t *req, sqlite3_stmt *stmt
 
   if (sqlite3_bind_parameter_count(stmt) > req->nparams)
     return uvsql__error_set(&conn->err, UVSQL_EPROGRAMMING,
-                            "the statement takes %d parameters but %d were given [SQL: %.*s]",
-                            sqlite3_bind_parameter_count(stmt), req->nparams,
-                            (int)(req->sql_len > 200 ? 200 : req->sql_len), req->sql);
+                            "the statement takes %d parameters but %d were given",
+                            sqlite3_bind_parameter_count(stmt), req->nparams);
   if ((rc = uvsql__sq_bind_params(stmt, req->params, req->nparams)) != SQLITE_OK)
     return fail(conn, req, rc, 0);
   rc = sqlite3_step(stmt);
