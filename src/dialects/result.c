@@ -69,14 +69,16 @@ int uvsql__result_set_column(uvsql_result_t *r, size_t col, const char *name, uv
   return 0;
 }
 
-/* A large result's cells are fresh memory from mmap every time (malloc maps anything past
- * 32 MB anew), and touching them page by page costs one page fault per 4 KB: 15,000 for
- * 500,000 rows of 5 columns, a tenth of the time it takes to fill them. Asking for huge pages
- * (where the system gives them on request) makes that about 30. Advice only: ignored where
- * unsupported. */
+/* A large result's cells are fresh memory from mmap every time, and touching them page by
+ * page costs one page fault per 4 KB: 15,000 for 500,000 rows of 5 columns, a tenth of the
+ * time it takes to fill them. Asking for huge pages makes that about 30. Only past 32 MB:
+ * glibc's mmap threshold moves (up to 32 MB) with what is freed, so smaller blocks may come
+ * from the shared heap, whose pages would keep the advice after the result is freed; past
+ * it, the block is always a mapping of its own (and realloc moves it with mremap). Advice
+ * only: ignored where unsupported. */
 static void huge_pages(void *p, size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-  if (bytes >= ((size_t)16 << 20)) {
+  if (bytes > ((size_t)32 << 20)) {
     uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
     uintptr_t e = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
     if (e > a)
