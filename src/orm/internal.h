@@ -53,6 +53,9 @@ struct uvsql_mapper_s {
 void uvsql__mapper_plan(uvsql_mapper_t *m);
 /* The index of the field called name in m's model, or -1 (also for name NULL). */
 long uvsql__field_index(const uvsql_mapper_t *m, const char *name);
+/* A copy of params in one malloc'd block (session.c): the array, then each name and each text
+ * or bytes value (NUL-terminated). Freed with free(); NULL when out of memory. */
+uvsql_param_t *uvsql__params_copy(const uvsql_param_t *params, size_t n);
 
 struct uvsql_registry_s {
   uvsql_metadata_t *md;

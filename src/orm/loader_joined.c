@@ -287,35 +287,6 @@ static void xq_run(uvsql_session_t *s, void *ctx) {
   uvsql_conn_execute_core(s->conn, x->q->stmt, x->params, x->nparams, xq_rows, x);
 }
 
-/* One block: the params, then their names and text values. */
-static uvsql_param_t *copy_params(const uvsql_param_t *params, size_t n) {
-  size_t len = n * sizeof(uvsql_param_t);
-  for (size_t i = 0; i < n; i++) {
-    len += (params[i].name ? strlen(params[i].name) : 0) + 1;
-    if (params[i].value.type == UVSQL_TYPE_TEXT || params[i].value.type == UVSQL_TYPE_BYTES)
-      len += params[i].value.u.s.len + 1;
-  }
-  uvsql_param_t *out = malloc(len ? len : 1);
-  if (!out)
-    return NULL;
-  char *p = (char *)(out + n);
-  for (size_t i = 0; i < n; i++) {
-    out[i] = params[i];
-    size_t k = params[i].name ? strlen(params[i].name) : 0;
-    memcpy(p, params[i].name ? params[i].name : "", k + 1);
-    out[i].name = p;
-    p += k + 1;
-    uvsql_value_t *v = &out[i].value;
-    if (v->type == UVSQL_TYPE_TEXT || v->type == UVSQL_TYPE_BYTES) {
-      memcpy(p, v->u.s.ptr, v->u.s.len);
-      p[v->u.s.len] = '\0';
-      v->u.s.ptr = p;
-      p += v->u.s.len + 1;
-    }
-  }
-  return out;
-}
-
 uvsql_future_t *uvsql_session_execute_query(uvsql_session_t *s, uvsql_orm_query_t *q,
                                             const uvsql_param_t *params, size_t nparams,
                                             uvsql_future_cb cb, void *data) {
@@ -326,7 +297,7 @@ uvsql_future_t *uvsql_session_execute_query(uvsql_session_t *s, uvsql_orm_query_
     x->s = s;
     x->q = q;
     x->nparams = nparams;
-    if (!q || (nparams && !params) || !(x->params = copy_params(params, nparams))) {
+    if (!q || (nparams && !params) || !(x->params = uvsql__params_copy(params, nparams))) {
       free(x);
       x = NULL;
     }

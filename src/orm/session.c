@@ -646,6 +646,35 @@ uvsql_future_t *uvsql_session_refresh(uvsql_session_t *s, void *obj, uvsql_futur
   return enqueue(s, op, cb, data);
 }
 
+/* One block: the params, then their names and text values. */
+uvsql_param_t *uvsql__params_copy(const uvsql_param_t *params, size_t n) {
+  size_t len = n * sizeof(uvsql_param_t);
+  for (size_t i = 0; i < n; i++) {
+    len += (params[i].name ? strlen(params[i].name) : 0) + 1;
+    if (params[i].value.type == UVSQL_TYPE_TEXT || params[i].value.type == UVSQL_TYPE_BYTES)
+      len += params[i].value.u.s.len + 1;
+  }
+  uvsql_param_t *out = malloc(len ? len : 1);
+  if (!out)
+    return NULL;
+  char *p = (char *)(out + n);
+  for (size_t i = 0; i < n; i++) {
+    out[i] = params[i];
+    size_t k = params[i].name ? strlen(params[i].name) : 0;
+    memcpy(p, params[i].name ? params[i].name : "", k + 1);
+    out[i].name = p;
+    p += k + 1;
+    uvsql_value_t *v = &out[i].value;
+    if (v->type == UVSQL_TYPE_TEXT || v->type == UVSQL_TYPE_BYTES) {
+      memcpy(p, v->u.s.ptr, v->u.s.len);
+      p[v->u.s.len] = '\0';
+      v->u.s.ptr = p;
+      p += v->u.s.len + 1;
+    }
+  }
+  return out;
+}
+
 uvsql_future_t *uvsql_session_execute(uvsql_session_t *s, const uvsql_mapper_t *m,
                                       uvsql_core_stmt_t *select, const uvsql_param_t *params,
                                       size_t nparams, uvsql_future_cb cb, void *data) {
@@ -654,33 +683,13 @@ uvsql_future_t *uvsql_session_execute(uvsql_session_t *s, const uvsql_mapper_t *
   if (!m || !select || (nparams && !params))
     return bad_call(s->loop, "uvsql_session_execute: a mapper and a select are required", cb, data);
   uvsql__op_t *op = op_new(OP_EXECUTE);
-  size_t len = nparams * sizeof(uvsql_param_t);
-  for (size_t i = 0; i < nparams; i++) {
-    len += (params[i].name ? strlen(params[i].name) : 0) + 1;
-    if (params[i].value.type == UVSQL_TYPE_TEXT || params[i].value.type == UVSQL_TYPE_BYTES)
-      len += params[i].value.u.s.len + 1;
-  }
-  if (op && nparams && !(op->params = malloc(len))) {
+  if (op && nparams && !(op->params = uvsql__params_copy(params, nparams))) {
     free(op);
     op = NULL;
   }
   if (op) {
     op->m = (uvsql_mapper_t *)m;
     op->nparams = nparams;
-    char *p = (char *)(op->params + nparams);
-    for (size_t i = 0; i < nparams; i++) {
-      op->params[i] = params[i];
-      size_t n = params[i].name ? strlen(params[i].name) : 0;
-      memcpy(p, params[i].name ? params[i].name : "", n + 1);
-      op->params[i].name = p;
-      p += n + 1;
-      uvsql_value_t *v = &op->params[i].value;
-      if (v->type == UVSQL_TYPE_TEXT || v->type == UVSQL_TYPE_BYTES) {
-        memcpy(p, v->u.s.ptr, v->u.s.len);
-        v->u.s.ptr = p;
-        p += v->u.s.len + 1;
-      }
-    }
     op->stmt = select; /* borrowed: the caller keeps it alive until the future settles */
   }
   return enqueue(s, op, cb, data);
