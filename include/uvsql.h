@@ -2,6 +2,7 @@
 #ifndef UVSQL_H
 #define UVSQL_H
 
+#include "uvsql/version.h"
 #include "uvsql/error.h"
 #include "uvsql/value.h"
 #include "uvsql/future.h"
