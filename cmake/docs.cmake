@@ -6,6 +6,7 @@
 #   ctest -L docs                       runs those programs (on SQLite: no server needed) and
 #                                       checks that docs/*.md match the code (snippets, errors)
 #   ctest -L install                    tests/install/run.sh: install, then build against it
+#   ctest -L abi                        tests/abi/exports.sh: libuvsql.so exports the public API
 find_program(UVSQL_DOXYGEN doxygen)
 if(UVSQL_DOXYGEN)
   add_custom_target(docs
@@ -53,6 +54,12 @@ if(UVSQL_BUILD_TESTS)
   add_test(NAME docs.snippets_compile
            COMMAND bash ${PROJECT_SOURCE_DIR}/docs/tools/check.sh snippets)
   set_tests_properties(docs.snippets_compile PROPERTIES LABELS docs TIMEOUT 60)
+
+  # libuvsql.so exports exactly the functions the public headers declare (no uvsql__*).
+  add_test(NAME abi.exports_are_the_public_api
+           COMMAND bash ${PROJECT_SOURCE_DIR}/tests/abi/exports.sh $<TARGET_FILE:uvsql>
+                   ${PROJECT_SOURCE_DIR}/include)
+  set_tests_properties(abi.exports_are_the_public_api PROPERTIES LABELS abi TIMEOUT 60)
 
   # The install test builds and installs a plain (unsanitized) uvsql of its own: under
   # scripts/test.sh --asan or --valgrind it would only repeat the normal run, at the cost of a

@@ -6,6 +6,7 @@
 #   <libdir>/pkgconfig/uvsql.pc                               pkg-config: uvsql
 #   <libdir>/cmake/uvsql/uvsqlConfig.cmake, ...Version.cmake,  find_package(uvsql):
 #                        uvsqlTargets*.cmake                   uvsql::uvsql, uvsql::uvsql_static
+#   <prefix>/share/doc/uvsql/LICENSE, CHANGELOG.md
 #
 # Both the pkg-config file and the CMake package find the installation relative to themselves
 # or to the prefix given at install time (`cmake --install build --prefix DIR` works without
@@ -14,6 +15,8 @@
 # against the installed copy both ways.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
+
+# libuvsql.so exports only the public API (uvsql_[!_]*): see CMakeLists.txt, cmake/uvsql.map.
 
 # The names a program in this build (add_subdirectory) links with are the installed ones too.
 add_library(uvsql::uvsql ALIAS uvsql)
@@ -28,6 +31,8 @@ install(TARGETS uvsql uvsql_static EXPORT uvsqlTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.h")
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/CHANGELOG.md
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # ---------------------------------------------------------------- CMake package
 install(EXPORT uvsqlTargets NAMESPACE uvsql:: DESTINATION ${UVSQL_CMAKE_DIR})

@@ -22,9 +22,12 @@
 #include "future.h"
 #include "value.h"
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+UVSQL__EXPORTS_BEGIN
 
 /* ---------------------------------------------------------------- URLs */
 
@@ -287,6 +290,7 @@ uvsql_future_t *uvsql_engine_stream(uvsql_engine_t *engine, uvsql_stmt_t *stmt,
                                     uvsql_batch_cb on_batch, void *batch_data, uvsql_future_cb cb,
                                     void *data);
 
+UVSQL__EXPORTS_END
 #ifdef __cplusplus
 }
 #endif

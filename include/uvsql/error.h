@@ -9,9 +9,12 @@
 
 #include <stddef.h>
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+UVSQL__EXPORTS_BEGIN
 
 /* XX(name, value, family, description) */
 #define UVSQL_ERRNO_MAP(XX)                                                                        \
@@ -76,6 +79,7 @@ const char *uvsql_family_name(uvsql_family_t family); /* "IntegrityError", ... *
 /* Clears err (code 0, empty strings). Accepts NULL. */
 void uvsql_error_clear(uvsql_error_t *err);
 
+UVSQL__EXPORTS_END
 #ifdef __cplusplus
 }
 #endif

@@ -21,9 +21,12 @@
 #include <uv.h>
 #include "error.h"
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+UVSQL__EXPORTS_BEGIN
 
 typedef struct uvsql_future_s uvsql_future_t;
 
@@ -74,6 +77,7 @@ int uvsql_future_wait(uvsql_future_t *future);
 uvsql_future_t *uvsql_future_all(uv_loop_t *loop, uvsql_future_t **futures, size_t n,
                                  uvsql_future_cb cb, void *data);
 
+UVSQL__EXPORTS_END
 #ifdef __cplusplus
 }
 #endif

@@ -63,9 +63,12 @@
 #include "sql.h"
 #include "value.h"
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+UVSQL__EXPORTS_BEGIN
 
 /* ---------------------------------------------------------------- models */
 
@@ -427,11 +430,13 @@ uvsql_relationship_t *uvsql_mapper_get_relationship(const uvsql_mapper_t *m, con
  * collection): 1, 0; -1 if obj has no such relationship. */
 int uvsql_orm_is_loaded(const void *obj, const char *name);
 #ifndef NDEBUG
-#define UVSQL_ASSERT_LOADED(obj, name) uvsql__assert_loaded((obj), (name), __FILE__, __LINE__)
+#define UVSQL_ASSERT_LOADED(obj, name) uvsql_orm_assert_loaded((obj), (name), __FILE__, __LINE__)
 #else
 #define UVSQL_ASSERT_LOADED(obj, name) ((void)0)
 #endif
-void uvsql__assert_loaded(const void *obj, const char *name, const char *file, int line);
+/* What UVSQL_ASSERT_LOADED calls: aborts with file:line and the relationship's name unless it is
+ * loaded. */
+void uvsql_orm_assert_loaded(const void *obj, const char *name, const char *file, int line);
 
 /* Appends child to parent's collection `name` (no-op if it is there), sets the other side
  * (back_populates) and links the foreign key for the next flush; if parent belongs to a
@@ -498,6 +503,7 @@ uvsql_future_t *uvsql_session_execute_query(uvsql_session_t *s, uvsql_orm_query_
 uvsql_future_t *uvsql_session_load(uvsql_session_t *s, void *obj, const char *name,
                                    uvsql_future_cb cb, void *data);
 
+UVSQL__EXPORTS_END
 #ifdef __cplusplus
 }
 #endif

@@ -42,9 +42,12 @@
 #include "future.h"
 #include "value.h"
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+UVSQL__EXPORTS_BEGIN
 
 typedef struct uvsql_metadata_s uvsql_metadata_t;
 typedef struct uvsql_table_s uvsql_table_t;
@@ -439,6 +442,7 @@ uvsql_future_t *uvsql_metadata_drop_all(uvsql_metadata_t *md, uvsql_engine_t *e,
 uvsql_future_t *uvsql_metadata_reflect(uvsql_metadata_t *md, uvsql_engine_t *e,
                                        const char *const *names, uvsql_future_cb cb, void *data);
 
+UVSQL__EXPORTS_END
 #ifdef __cplusplus
 }
 #endif

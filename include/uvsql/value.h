@@ -17,9 +17,12 @@
 #include <stdint.h>
 #include <string.h> /* strlen, used by UVSQL_V_TEXT */
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+UVSQL__EXPORTS_BEGIN
 
 typedef enum {
   UVSQL_TYPE_NULL = 0,
@@ -91,6 +94,7 @@ size_t uvsql_format_temporal(uvsql_type_t type, int64_t v, char *buf, size_t siz
  * "YYYY-MM-DD[ T]HH:MM:SS[.ffffff][Z|+HH[:MM]]"). Returns 0 or UVSQL_EDATA. */
 int uvsql_parse_temporal(uvsql_type_t type, const char *s, size_t len, int64_t *out);
 
+UVSQL__EXPORTS_END
 #ifdef __cplusplus
 }
 #endif

@@ -11,9 +11,12 @@
 #ifndef UVSQL_VERSION_H
 #define UVSQL_VERSION_H
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+UVSQL__EXPORTS_BEGIN
 
 #define UVSQL_VERSION_MAJOR 0
 #define UVSQL_VERSION_MINOR 1
@@ -36,6 +39,7 @@ unsigned uvsql_version(void);
 /* The running library's UVSQL_VERSION_STRING (static storage, never NULL). */
 const char *uvsql_version_string(void);
 
+UVSQL__EXPORTS_END
 #ifdef __cplusplus
 }
 #endif

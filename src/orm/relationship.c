@@ -175,7 +175,7 @@ int uvsql_orm_is_loaded(const void *obj, const char *name) {
   return (h->rel_loaded >> r->index) & 1;
 }
 
-void uvsql__assert_loaded(const void *obj, const char *name, const char *file, int line) {
+void uvsql_orm_assert_loaded(const void *obj, const char *name, const char *file, int line) {
   if (uvsql_orm_is_loaded(obj, name) != 1) {
     fprintf(stderr,
             "%s:%d: relationship %s is not loaded (use a loader option or "

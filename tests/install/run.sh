@@ -68,7 +68,7 @@ lib="$prefix/lib"
 for f in include/uvsql.h include/uvsql/engine.h include/uvsql/future.h include/uvsql/error.h \
   include/uvsql/value.h include/uvsql/sql.h include/uvsql/orm.h include/uvsql/version.h lib/libuvsql.a lib/pkgconfig/uvsql.pc \
   lib/cmake/uvsql/uvsqlConfig.cmake lib/cmake/uvsql/uvsqlConfigVersion.cmake \
-  lib/cmake/uvsql/uvsqlTargets.cmake; do
+  lib/cmake/uvsql/uvsqlTargets.cmake share/doc/uvsql/LICENSE; do
   [ -f "$prefix/$f" ] || fail "not installed: $f"
 done
 real="$(find "$lib" -maxdepth 1 -name 'libuvsql.so.*.*.*' -type f | head -n 1)"
