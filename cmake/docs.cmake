@@ -7,6 +7,8 @@
 #                                       checks that docs/*.md match the code (snippets, errors)
 #   ctest -L install                    tests/install/run.sh: install, then build against it
 #   ctest -L abi                        tests/abi/exports.sh: libuvsql.so exports the public API
+#   ctest -L headers                    tests/headers/compile.sh: each public header alone, C11
+#                                       and C++17
 find_program(UVSQL_DOXYGEN doxygen)
 if(UVSQL_DOXYGEN)
   add_custom_target(docs
@@ -60,6 +62,19 @@ if(UVSQL_BUILD_TESTS)
            COMMAND bash ${PROJECT_SOURCE_DIR}/tests/abi/exports.sh $<TARGET_FILE:uvsql>
                    ${PROJECT_SOURCE_DIR}/include)
   set_tests_properties(abi.exports_are_the_public_api PROPERTIES LABELS abi TIMEOUT 60)
+
+  # Every public header compiles alone as C11 and as C++17 (the C++ compiler CMake finds: CXX,
+  # else c++/g++/clang++; the C++ language is not enabled for the build itself).
+  include(CheckLanguage)
+  check_language(CXX)
+  set(UVSQL_TEST_CXX "${CMAKE_CXX_COMPILER}")
+  if(NOT UVSQL_TEST_CXX)
+    set(UVSQL_TEST_CXX c++) # the test says it is missing
+  endif()
+  add_test(NAME headers.compile_alone_c11_and_cxx17
+           COMMAND bash ${PROJECT_SOURCE_DIR}/tests/headers/compile.sh ${PROJECT_SOURCE_DIR}/include
+                   ${CMAKE_C_COMPILER} ${UVSQL_TEST_CXX} ${LIBUV_CFLAGS})
+  set_tests_properties(headers.compile_alone_c11_and_cxx17 PROPERTIES LABELS headers TIMEOUT 120)
 
   # The install test builds and installs a plain (unsanitized) uvsql of its own: under
   # scripts/test.sh --asan or --valgrind it would only repeat the normal run, at the cost of a

@@ -460,13 +460,14 @@ typedef struct uvsql_load_option_s {
   uvsql_loader_t how;
   unsigned flags; /* UVSQL_REL_INNERJOIN: a joined many-to-one as an INNER JOIN */
 } uvsql_load_option_t;
-#define UVSQL_SELECTINLOAD(path) ((uvsql_load_option_t){(path), UVSQL_LOAD_SELECTIN, 0})
-#define UVSQL_JOINEDLOAD(path)   ((uvsql_load_option_t){(path), UVSQL_LOAD_JOINED, 0})
+#define UVSQL_SELECTINLOAD(path)                                                                   \
+  (UVSQL__COMPOUND(uvsql_load_option_t){(path), UVSQL_LOAD_SELECTIN, 0})
+#define UVSQL_JOINEDLOAD(path) (UVSQL__COMPOUND(uvsql_load_option_t){(path), UVSQL_LOAD_JOINED, 0})
 /* joinedload(..., innerjoin=True): parents without a target are not returned */
 #define UVSQL_JOINEDLOAD_INNER(path)                                                               \
-  ((uvsql_load_option_t){(path), UVSQL_LOAD_JOINED, UVSQL_REL_INNERJOIN})
-#define UVSQL_LAZYLOAD(path)  ((uvsql_load_option_t){(path), UVSQL_LOAD_LAZY, 0})
-#define UVSQL_RAISELOAD(path) ((uvsql_load_option_t){(path), UVSQL_LOAD_RAISE, 0})
+  (UVSQL__COMPOUND(uvsql_load_option_t){(path), UVSQL_LOAD_JOINED, UVSQL_REL_INNERJOIN})
+#define UVSQL_LAZYLOAD(path)  (UVSQL__COMPOUND(uvsql_load_option_t){(path), UVSQL_LOAD_LAZY, 0})
+#define UVSQL_RAISELOAD(path) (UVSQL__COMPOUND(uvsql_load_option_t){(path), UVSQL_LOAD_RAISE, 0})
 
 typedef struct uvsql_orm_query_s uvsql_orm_query_t;
 

@@ -84,7 +84,7 @@ typedef struct uvsql_sqltype_s {
   int scale;
 } uvsql_sqltype_t;
 
-#define UVSQL__T(k, l, p, s)    ((uvsql_sqltype_t){UVSQL_SQLT_##k, (l), (p), (s)})
+#define UVSQL__T(k, l, p, s)    (UVSQL__COMPOUND(uvsql_sqltype_t){UVSQL_SQLT_##k, (l), (p), (s)})
 #define UVSQL_SQL_INTEGER       UVSQL__T(INTEGER, 0, 0, 0)
 #define UVSQL_SQL_SMALLINT      UVSQL__T(SMALLINT, 0, 0, 0)
 #define UVSQL_SQL_BIGINT        UVSQL__T(BIGINT, 0, 0, 0)
@@ -122,7 +122,11 @@ typedef enum {
   UVSQL_FK_SET_DEFAULT
 } uvsql_fk_action_t;
 
+#ifndef __cplusplus
 #define UVSQL_NAMES(...) ((const char *[]){__VA_ARGS__, NULL})
+#else /* an array temporary that lives to the end of the full expression, as the C literal */
+#define UVSQL_NAMES(...) (uvsql__list_of<const char *>(__VA_ARGS__, nullptr).ptr())
+#endif
 
 /* A new, empty registry, or NULL when out of memory. The caller owns it. */
 uvsql_metadata_t *uvsql_metadata_new(void);
@@ -199,8 +203,12 @@ uvsql_from_t *uvsql_table_from(uvsql_table_t *t);
 /* The column `name` of a table, alias, subquery or CTE: uvsql_col(users, "id"). An unknown
  * name gives an error node: the statement using it fails with a message naming it. */
 uvsql_expr_t *uvsql_from_col(uvsql_from_t *from, const char *name);
+#ifndef __cplusplus
 #define UVSQL_FROM(x)                                                                              \
   _Generic((x), uvsql_table_t * : uvsql_table_from, default : uvsql__from_self)(x)
+#else /* C++ has overloads where C has _Generic */
+#define UVSQL_FROM(x) uvsql__from(x)
+#endif
 #define uvsql_col(x, name) uvsql_from_col(UVSQL_FROM(x), (name))
 static inline uvsql_from_t *uvsql__from_self(uvsql_from_t *f) {
   return f;
@@ -218,7 +226,12 @@ uvsql_from_t *uvsql_cte_union(uvsql_from_t *cte, uvsql_core_stmt_t *recursive_pa
 
 /* ---------------------------------------------------------------- expressions */
 
+#ifndef __cplusplus
 #define UVSQL__LIST(T, ...) (T[]){__VA_ARGS__}, sizeof((T[]){__VA_ARGS__}) / sizeof(T)
+#else /* the arguments are evaluated once: decltype does not evaluate them */
+#define UVSQL__LIST(T, ...)                                                                        \
+  uvsql__list_of<T>(__VA_ARGS__).ptr(), decltype(uvsql__list_of<T>(__VA_ARGS__))::n
+#endif
 /* An array and its count, for the *_n functions and uvsql_over: UVSQL_EXPRS(a, b). */
 #define UVSQL_EXPRS(...) UVSQL__LIST(uvsql_expr_t *, __VA_ARGS__)
 #define UVSQL_NO_EXPRS   NULL, 0
@@ -441,6 +454,30 @@ uvsql_future_t *uvsql_metadata_drop_all(uvsql_metadata_t *md, uvsql_engine_t *e,
  * alive (and untouched) until the future settles. */
 uvsql_future_t *uvsql_metadata_reflect(uvsql_metadata_t *md, uvsql_engine_t *e,
                                        const char *const *names, uvsql_future_cb cb, void *data);
+
+#ifdef __cplusplus
+/* C++ forms of the macros above that C writes with _Generic and array compound literals. */
+extern "C++" {
+static inline uvsql_from_t *uvsql__from(uvsql_table_t *t) {
+  return uvsql_table_from(t);
+}
+static inline uvsql_from_t *uvsql__from(uvsql_from_t *f) {
+  return f;
+}
+/* N values of type T in a temporary that lives to the end of the full expression. */
+template <typename T, size_t N> struct uvsql__list {
+  T v[N];
+  static constexpr size_t n = N;
+  const T *ptr() const {
+    return v;
+  }
+};
+template <typename T, typename... A>
+static inline uvsql__list<T, sizeof...(A)> uvsql__list_of(A... a) {
+  return {{a...}};
+}
+}
+#endif
 
 UVSQL__EXPORTS_END
 #ifdef __cplusplus

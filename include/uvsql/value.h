@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h> /* strlen, used by UVSQL_V_TEXT */
+#include <string.h> /* strlen, used by uvsql_v_text and UVSQL_V_TEXT */
 
 #include "export.h"
 
@@ -58,31 +58,105 @@ typedef struct uvsql_param_s {
 
 const char *uvsql_type_name(uvsql_type_t type); /* "int64", "text", ... */
 
-/* Constructors, usable in initialisers: uvsql_param_t p[] = { UVSQL_P_INT64("id", 7) }; */
-#define UVSQL_V_NULL() ((uvsql_value_t){.type = UVSQL_TYPE_NULL})
-#define UVSQL_V_BOOL(x) ((uvsql_value_t){.type = UVSQL_TYPE_BOOL, .u.b = !!(x)})
-#define UVSQL_V_INT64(x) ((uvsql_value_t){.type = UVSQL_TYPE_INT64, .u.i64 = (x)})
-#define UVSQL_V_DOUBLE(x) ((uvsql_value_t){.type = UVSQL_TYPE_DOUBLE, .u.f64 = (x)})
+/* Constructor functions, in C and C++: uvsql_v_int64(7), uvsql_p("id", uvsql_v_int64(7)). */
+static inline uvsql_value_t uvsql__v(uvsql_type_t type) {
+  uvsql_value_t v = {UVSQL_TYPE_NULL, {0}};
+  v.type = type;
+  return v;
+}
+static inline uvsql_value_t uvsql_v_null(void) {
+  return uvsql__v(UVSQL_TYPE_NULL);
+}
+static inline uvsql_value_t uvsql_v_bool(int x) {
+  uvsql_value_t v = uvsql__v(UVSQL_TYPE_BOOL);
+  v.u.b = !!x;
+  return v;
+}
+static inline uvsql_value_t uvsql_v_int64_of(uvsql_type_t type, int64_t x) { /* INT64, DATE... */
+  uvsql_value_t v = uvsql__v(type);
+  v.u.i64 = x;
+  return v;
+}
+static inline uvsql_value_t uvsql_v_int64(int64_t x) {
+  return uvsql_v_int64_of(UVSQL_TYPE_INT64, x);
+}
+static inline uvsql_value_t uvsql_v_double(double x) {
+  uvsql_value_t v = uvsql__v(UVSQL_TYPE_DOUBLE);
+  v.u.f64 = x;
+  return v;
+}
+static inline uvsql_value_t uvsql_v_bytes_of(uvsql_type_t type, const void *p, size_t n) {
+  uvsql_value_t v = uvsql__v(type);
+  v.u.s.ptr = (const char *)p;
+  v.u.s.len = n;
+  return v;
+}
+static inline uvsql_value_t uvsql_v_textn(const char *p, size_t n) {
+  return uvsql_v_bytes_of(UVSQL_TYPE_TEXT, p, n);
+}
+static inline uvsql_value_t uvsql_v_text(const char *p) {
+  return uvsql_v_bytes_of(UVSQL_TYPE_TEXT, p, strlen(p));
+}
+static inline uvsql_value_t uvsql_v_bytes(const void *p, size_t n) {
+  return uvsql_v_bytes_of(UVSQL_TYPE_BYTES, p, n);
+}
+static inline uvsql_param_t uvsql_p(const char *name, uvsql_value_t value) {
+  uvsql_param_t p = {name, value};
+  return p;
+}
+
+/* The same as macros, usable in initialisers: uvsql_param_t p[] = { UVSQL_P_INT64("id", 7) }.
+ * In C they are compound literals, constant expressions even in a static initialiser; C++ has
+ * no compound literals, and there they call the functions above. */
+#ifndef __cplusplus
+#define UVSQL_V_NULL()      ((uvsql_value_t){.type = UVSQL_TYPE_NULL})
+#define UVSQL_V_BOOL(x)     ((uvsql_value_t){.type = UVSQL_TYPE_BOOL, .u.b = !!(x)})
+#define UVSQL_V_INT64(x)    ((uvsql_value_t){.type = UVSQL_TYPE_INT64, .u.i64 = (x)})
+#define UVSQL_V_DOUBLE(x)   ((uvsql_value_t){.type = UVSQL_TYPE_DOUBLE, .u.f64 = (x)})
 #define UVSQL_V_TEXTN(p, n) ((uvsql_value_t){.type = UVSQL_TYPE_TEXT, .u.s = {(p), (n)}})
-#define UVSQL_V_TEXT(p) UVSQL_V_TEXTN((p), strlen(p))
-#define UVSQL_V_BYTES(p, n) ((uvsql_value_t){.type = UVSQL_TYPE_BYTES, .u.s = {(const char *)(p), (n)}})
-#define UVSQL_V_DATE(days) ((uvsql_value_t){.type = UVSQL_TYPE_DATE, .u.i64 = (days)})
-#define UVSQL_V_TIME(us) ((uvsql_value_t){.type = UVSQL_TYPE_TIME, .u.i64 = (us)})
-#define UVSQL_V_TIMESTAMP(us) ((uvsql_value_t){.type = UVSQL_TYPE_TIMESTAMP, .u.i64 = (us)})
+#define UVSQL_V_TEXT(p)     UVSQL_V_TEXTN((p), strlen(p))
+#define UVSQL_V_BYTES(p, n)                                                                        \
+  ((uvsql_value_t){.type = UVSQL_TYPE_BYTES, .u.s = {(const char *)(p), (n)}})
+#define UVSQL_V_DATE(days)      ((uvsql_value_t){.type = UVSQL_TYPE_DATE, .u.i64 = (days)})
+#define UVSQL_V_TIME(us)        ((uvsql_value_t){.type = UVSQL_TYPE_TIME, .u.i64 = (us)})
+#define UVSQL_V_TIMESTAMP(us)   ((uvsql_value_t){.type = UVSQL_TYPE_TIMESTAMP, .u.i64 = (us)})
 #define UVSQL_V_TIMESTAMPTZ(us) ((uvsql_value_t){.type = UVSQL_TYPE_TIMESTAMPTZ, .u.i64 = (us)})
 
 #define UVSQL_P(name_, v) ((uvsql_param_t){.name = (name_), .value = v})
-#define UVSQL_P_NULL(n) UVSQL_P(n, UVSQL_V_NULL())
-#define UVSQL_P_BOOL(n, x) UVSQL_P(n, UVSQL_V_BOOL(x))
-#define UVSQL_P_INT64(n, x) UVSQL_P(n, UVSQL_V_INT64(x))
-#define UVSQL_P_DOUBLE(n, x) UVSQL_P(n, UVSQL_V_DOUBLE(x))
-#define UVSQL_P_TEXT(n, s) UVSQL_P(n, UVSQL_V_TEXT(s))
-#define UVSQL_P_TEXTN(n, s, l) UVSQL_P(n, UVSQL_V_TEXTN(s, l))
-#define UVSQL_P_BYTES(n, p, l) UVSQL_P(n, UVSQL_V_BYTES(p, l))
-#define UVSQL_P_DATE(n, d) UVSQL_P(n, UVSQL_V_DATE(d))
-#define UVSQL_P_TIME(n, t) UVSQL_P(n, UVSQL_V_TIME(t))
-#define UVSQL_P_TIMESTAMP(n, t) UVSQL_P(n, UVSQL_V_TIMESTAMP(t))
+#else
+#define UVSQL_V_NULL()          uvsql_v_null()
+#define UVSQL_V_BOOL(x)         uvsql_v_bool(x)
+#define UVSQL_V_INT64(x)        uvsql_v_int64(x)
+#define UVSQL_V_DOUBLE(x)       uvsql_v_double(x)
+#define UVSQL_V_TEXTN(p, n)     uvsql_v_textn((p), (n))
+#define UVSQL_V_TEXT(p)         uvsql_v_text(p)
+#define UVSQL_V_BYTES(p, n)     uvsql_v_bytes((p), (n))
+#define UVSQL_V_DATE(days)      uvsql_v_int64_of(UVSQL_TYPE_DATE, (days))
+#define UVSQL_V_TIME(us)        uvsql_v_int64_of(UVSQL_TYPE_TIME, (us))
+#define UVSQL_V_TIMESTAMP(us)   uvsql_v_int64_of(UVSQL_TYPE_TIMESTAMP, (us))
+#define UVSQL_V_TIMESTAMPTZ(us) uvsql_v_int64_of(UVSQL_TYPE_TIMESTAMPTZ, (us))
+#define UVSQL_P(name_, v)       uvsql_p((name_), v)
+#endif
+#define UVSQL_P_NULL(n)           UVSQL_P(n, UVSQL_V_NULL())
+#define UVSQL_P_BOOL(n, x)        UVSQL_P(n, UVSQL_V_BOOL(x))
+#define UVSQL_P_INT64(n, x)       UVSQL_P(n, UVSQL_V_INT64(x))
+#define UVSQL_P_DOUBLE(n, x)      UVSQL_P(n, UVSQL_V_DOUBLE(x))
+#define UVSQL_P_TEXT(n, s)        UVSQL_P(n, UVSQL_V_TEXT(s))
+#define UVSQL_P_TEXTN(n, s, l)    UVSQL_P(n, UVSQL_V_TEXTN(s, l))
+#define UVSQL_P_BYTES(n, p, l)    UVSQL_P(n, UVSQL_V_BYTES(p, l))
+#define UVSQL_P_DATE(n, d)        UVSQL_P(n, UVSQL_V_DATE(d))
+#define UVSQL_P_TIME(n, t)        UVSQL_P(n, UVSQL_V_TIME(t))
+#define UVSQL_P_TIMESTAMP(n, t)   UVSQL_P(n, UVSQL_V_TIMESTAMP(t))
 #define UVSQL_P_TIMESTAMPTZ(n, t) UVSQL_P(n, UVSQL_V_TIMESTAMPTZ(t))
+
+/* A struct literal of type T from positional initialisers: UVSQL__COMPOUND(T){a, b} is the
+ * compound literal (T){a, b} in C and the temporary T{a, b} in C++ (the public macros that
+ * build structs use it). */
+#ifndef __cplusplus
+#define UVSQL__COMPOUND(T) (T)
+#else
+#define UVSQL__COMPOUND(T) T
+#endif
 
 /* Calendar helpers (proleptic Gregorian, UTC). */
 int64_t uvsql_days_from_civil(int year, int month, int day);

@@ -13,7 +13,9 @@
 #   3. builds tests/install/hello.c against the installed copy through pkg-config
 #      (PKG_CONFIG_PATH; shared, and static with `pkg-config --static`) and through CMake
 #      (find_package(uvsql) with CMAKE_PREFIX_PATH; uvsql::uvsql and uvsql::uvsql_static);
-#   4. runs the four programs on an SQLite file and checks what they print.
+#   4. runs the four programs on an SQLite file and checks what they print;
+#   5. builds tests/install/hello_cpp.cc as C++17 (-Wall -Wextra -Werror -pedantic) against the
+#      installed headers and library through pkg-config, runs it and checks what it prints.
 # Registered with ctest as install.pkgconfig_and_cmake (label `install`). It takes about half a
 # minute, most of it compiling uvsql once more.
 set -euo pipefail
@@ -22,6 +24,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 src="$(cd "${1:-$here/../..}" && pwd)"
 version="${2:-}"
 cc="${CC:-cc}"
+cxx="${CXX:-c++}"
 jobs=2
 
 say() { echo "install test: $*"; }
@@ -143,4 +146,17 @@ if [ "$(LD_LIBRARY_PATH="$lib" ldd "$out/hello_pc_shared" | awk '$1 ~ /^libuvsql
   "$lib/libuvsql.so.$major" ]; then
   fail "hello_pc_shared did not load the installed libuvsql.so.$major"
 fi
+
+# ------------------------------------------------------------------ 5. C++17
+command -v "$cxx" >/dev/null || fail "no C++ compiler '$cxx' (set CXX; Debian: g++)"
+# shellcheck disable=SC2086
+step cxx_shared "$cxx" -std=c++17 -Wall -Wextra -Werror -pedantic -o "$out/hello_cpp" \
+  "$here/hello_cpp.cc" $cflags $libs
+needs_so "$out/hello_cpp" || fail "hello_cpp does not link libuvsql.so.$major"
+if ! got="$(LD_LIBRARY_PATH="$lib" "$out/hello_cpp" "sqlite:///$tmp/hello_cpp.db" 2>&1)"; then
+  fail "hello_cpp exited with an error: $got"
+fi
+want="uvsql ${pc_version} from C++: forty first, 40 + 2 = 42, nothing on 2026-12-04, sqlite"
+[ "$got" = "$want" ] || fail "hello_cpp printed '$got', expected '$want'"
+say "hello_cpp ($cxx -std=c++17): $got"
 say "ok"
