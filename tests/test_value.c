@@ -340,3 +340,51 @@ TEST(format_then_parse_round_trips) {
       FAILF("date %" PRId64 " -> \"%s\" -> %" PRId64, d, buf, back);
   }
 }
+
+/* ------------------------------------------------------------------ constructors */
+
+/* Two values are the same parameter value: type and the member that type uses. */
+static void assert_same_value(uvsql_value_t a, uvsql_value_t b) {
+  ASSERT_INT_EQ(a.type, b.type);
+  switch (a.type) {
+  case UVSQL_TYPE_NULL:
+    break;
+  case UVSQL_TYPE_BOOL:
+    ASSERT_INT_EQ(a.u.b, b.u.b);
+    break;
+  case UVSQL_TYPE_DOUBLE:
+    ASSERT(a.u.f64 == b.u.f64);
+    break;
+  case UVSQL_TYPE_TEXT:
+  case UVSQL_TYPE_BYTES:
+    ASSERT(a.u.s.ptr == b.u.s.ptr);
+    ASSERT_INT_EQ(a.u.s.len, b.u.s.len);
+    break;
+  default:
+    ASSERT_INT_EQ(a.u.i64, b.u.i64);
+  }
+}
+
+/* The functions C++ programs get behind the UVSQL_V_* / UVSQL_P_* macros make the values the C
+ * macros make (tests/install/hello_cpp.cc runs the C++ side). */
+TEST(constructor_functions_make_what_the_macros_make) {
+  const char *text = "héllo";
+  const unsigned char bytes[] = {0, 1, 2, 255};
+  assert_same_value(uvsql_v_null(), UVSQL_V_NULL());
+  assert_same_value(uvsql_v_bool(42), UVSQL_V_BOOL(42));
+  ASSERT_INT_EQ(uvsql_v_bool(42).u.b, 1);
+  assert_same_value(uvsql_v_int64(INT64_MIN), UVSQL_V_INT64(INT64_MIN));
+  assert_same_value(uvsql_v_double(-0.5), UVSQL_V_DOUBLE(-0.5));
+  assert_same_value(uvsql_v_text(text), UVSQL_V_TEXT(text));
+  ASSERT_INT_EQ(uvsql_v_text(text).u.s.len, 6); /* bytes, not characters */
+  assert_same_value(uvsql_v_textn(text, 2), UVSQL_V_TEXTN(text, 2));
+  assert_same_value(uvsql_v_bytes(bytes, sizeof bytes), UVSQL_V_BYTES(bytes, sizeof bytes));
+  ASSERT_INT_EQ(uvsql_v_bytes(bytes, sizeof bytes).type, UVSQL_TYPE_BYTES);
+  assert_same_value(uvsql_v_int64_of(UVSQL_TYPE_DATE, -1), UVSQL_V_DATE(-1));
+  assert_same_value(uvsql_v_int64_of(UVSQL_TYPE_TIME, 5 * US), UVSQL_V_TIME(5 * US));
+  assert_same_value(uvsql_v_int64_of(UVSQL_TYPE_TIMESTAMP, DAY_US), UVSQL_V_TIMESTAMP(DAY_US));
+  assert_same_value(uvsql_v_int64_of(UVSQL_TYPE_TIMESTAMPTZ, 7), UVSQL_V_TIMESTAMPTZ(7));
+  uvsql_param_t p = uvsql_p("id", uvsql_v_int64(7)), q = UVSQL_P_INT64("id", 7);
+  ASSERT_STR_EQ(p.name, q.name);
+  assert_same_value(p.value, q.value);
+}

@@ -106,8 +106,8 @@ static inline uvsql_param_t uvsql_p(const char *name, uvsql_value_t value) {
 }
 
 /* The same as macros, usable in initialisers: uvsql_param_t p[] = { UVSQL_P_INT64("id", 7) }.
- * In C they are compound literals, constant expressions even in a static initialiser; C++ has
- * no compound literals, and there they call the functions above. */
+ * In C they are compound literals (as they always were); C++ has no compound literals, and
+ * there they call the functions above. */
 #ifndef __cplusplus
 #define UVSQL_V_NULL()      ((uvsql_value_t){.type = UVSQL_TYPE_NULL})
 #define UVSQL_V_BOOL(x)     ((uvsql_value_t){.type = UVSQL_TYPE_BOOL, .u.b = !!(x)})
