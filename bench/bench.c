@@ -326,7 +326,9 @@ int main(int argc, char **argv) {
        mariadb_concurrent_selects, "8 connections", mariadb_eager_setup, mariadb_eager_selectin,
        mariadb_eager_joined, mariadb_bulk_insert_setup, mariadb_bulk_insert}};
   const char *flags[3] = {"pg", "sqlite", "mariadb"};
-  const char *envs[3] = {"UVSQL_BENCH_PG_URL", NULL, "UVSQL_BENCH_MARIADB_URL"};
+  /* sqlite always has a URL (a default file); its variable is named for a complete table */
+  const char *envs[3] = {"UVSQL_BENCH_PG_URL", "UVSQL_BENCH_SQLITE_PATH",
+                         "UVSQL_BENCH_MARIADB_URL"};
   int use[3];
   for (int k = 0; k < 3; k++) {
     backends[k].target = backends[k].target ? backends[k].target : backends[k].url;

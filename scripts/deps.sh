@@ -6,6 +6,7 @@
 #   bash scripts/deps.sh --servers   also the PostgreSQL and MariaDB servers (scripts/test.sh
 #                                    starts throwaway instances of them for the tests)
 #   bash scripts/deps.sh --tools     also valgrind
+#   bash scripts/deps.sh --clang     also clang (scripts/test.sh --clang builds with it)
 #   bash scripts/deps.sh --docs      also doxygen (the API reference: bash scripts/docs.sh)
 #
 # It asks dpkg first, so it costs a fraction of a second when everything is there; it runs
@@ -13,17 +14,19 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,12s/^# \{0,1\}//p' "$0"
+  sed -n '2,13s/^# \{0,1\}//p' "$0"
 }
 
 want_servers=0
 want_tools=0
 want_docs=0
+want_clang=0
 for arg in "$@"; do
   case "$arg" in
   --servers) want_servers=1 ;;
   --tools) want_tools=1 ;;
   --docs) want_docs=1 ;;
+  --clang) want_clang=1 ;;
   -h | --help)
     usage
     exit 0
@@ -56,6 +59,9 @@ if [ "$want_servers" = 1 ]; then
 fi
 if [ "$want_tools" = 1 ]; then
   wanted+=("valgrind|memory checker for scripts/test.sh --valgrind")
+fi
+if [ "$want_clang" = 1 ]; then
+  wanted+=("clang|C and C++ compiler for scripts/test.sh --clang (CI builds with gcc and clang)")
 fi
 if [ "$want_docs" = 1 ]; then
   wanted+=("doxygen|builds the API reference from the header comments (scripts/docs.sh)")

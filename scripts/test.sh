@@ -5,8 +5,13 @@
 #   bash scripts/test.sh --asan           the same with AddressSanitizer + UBSan, in build-asan/
 #   bash scripts/test.sh --valgrind       the same under valgrind, in build-valgrind/ (latency
 #                                         tests left out: valgrind is too slow for them)
+#   bash scripts/test.sh --clang          built with clang/clang++ (Release, -Werror), in
+#                                         build-clang/
 #   bash scripts/test.sh -L pg            extra arguments go to ctest (here: only the pg tests)
 #   bash scripts/test.sh --servers-only   start the servers, print their URLs, wait for Ctrl-C
+#   --build-type TYPE                     with any mode: CMAKE_BUILD_TYPE TYPE (Debug, Release,
+#                                         ...), in <mode's directory>-<type>/
+#   --build-only                          with any mode: configure and build (-Werror), no tests
 #
 # PostgreSQL and MariaDB: when UVSQL_TEST_PG_URL / UVSQL_TEST_MARIADB_URL are set, the tests use
 # those servers. Otherwise this script starts its own (initdb / mariadb-install-db into a
@@ -17,7 +22,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,15s/^# \{0,1\}//p' "$0"
+  sed -n '2,20s/^# \{0,1\}//p' "$0"
 }
 
 cd "$(dirname "$0")/.."
@@ -25,12 +30,24 @@ root="$(pwd)"
 
 mode=normal
 servers_only=0
+build_only=0
+build_type=""
 ctest_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
   --asan) mode=asan ;;
   --valgrind) mode=valgrind ;;
+  --clang) mode=clang ;;
   --servers-only) servers_only=1 ;;
+  --build-only) build_only=1 ;;
+  --build-type)
+    [ $# -ge 2 ] || {
+      echo "test.sh: error: --build-type needs a CMake build type (Debug, Release, ...)" >&2
+      exit 2
+    }
+    build_type="$2"
+    shift
+    ;;
   -h | --help)
     usage
     exit 0
@@ -56,11 +73,16 @@ need_pg=0
 need_mariadb=0
 [ -n "${UVSQL_TEST_PG_URL:-}" ] || need_pg=1
 [ -n "${UVSQL_TEST_MARIADB_URL:-}" ] || need_mariadb=1
+if [ "$build_only" = 1 ]; then
+  need_pg=0
+  need_mariadb=0
+fi
 
 # ------------------------------------------------------------------ dependencies
 deps_args=()
 if [ "$need_pg" = 1 ] || [ "$need_mariadb" = 1 ]; then deps_args+=(--servers); fi
 if [ "$mode" = valgrind ]; then deps_args+=(--tools); fi
+if [ "$mode" = clang ]; then deps_args+=(--clang); fi
 bash scripts/deps.sh "${deps_args[@]}"
 
 # ------------------------------------------------------------------ build (before the servers:
@@ -83,12 +105,28 @@ valgrind)
   cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DUVSQL_WERROR=ON
     "-DCMAKE_CROSSCOMPILING_EMULATOR=valgrind;--error-exitcode=99;--leak-check=full;--errors-for-leak-kinds=definite;--quiet")
   ;;
+clang)
+  build="build-clang"
+  # Release: clang's warnings at -O3 as a distribution builds it; the C++ compiler is clang's
+  # too (the header and install tests compile C++17 with it).
+  cmake_args=(-DCMAKE_BUILD_TYPE=Release -DUVSQL_WERROR=ON -DCMAKE_C_COMPILER=clang
+    -DCMAKE_CXX_COMPILER=clang++)
+  export CC=clang CXX=clang++
+  ;;
 esac
+if [ -n "$build_type" ]; then
+  build="$build-$(echo "$build_type" | tr '[:upper:]' '[:lower:]')"
+  cmake_args+=("-DCMAKE_BUILD_TYPE=$build_type")
+fi
 
 if [ "$servers_only" = 0 ]; then
   say "configuring and building in $build/"
   cmake -S "$root" -B "$root/$build" "${cmake_args[@]}" >/dev/null
   cmake --build "$root/$build" -j "$jobs"
+fi
+if [ "$build_only" = 1 ]; then
+  say "built in $build/ (--build-only: no tests)"
+  exit 0
 fi
 
 # ------------------------------------------------------------------ throwaway servers

@@ -737,7 +737,7 @@ int uvsql_core_compile(uvsql_core_stmt_t *s, const char *dialect, const uvsql_pa
                             "uvsql_core_compile: unknown dialect \"%s\" (postgresql, mariadb, "
                             "sqlite)",
                             dialect ? dialect : "(null)");
-  const uvsql__core_compiled_t *cc;
+  const uvsql__core_compiled_t *cc = NULL; /* set when rc is 0 (gcc -O3 cannot tell) */
   int rc = uvsql__compiled(s, d, params, nparams, &cc, err);
   if (rc)
     return rc;
