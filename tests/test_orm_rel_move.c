@@ -101,7 +101,8 @@ static void reset(kinds_t *k) {
   memset(k, 0, sizeof *k);
 }
 
-/* post_update: whether user.favorite is declared UVSQL_REL_POST_UPDATE. */
+/* post_update: 0 none, 1 user.favorite (many-to-one), 2 user.addresses (one-to-many) is
+ * declared UVSQL_REL_POST_UPDATE. */
 static mv_t *mv_open(const char *url, int post_update) {
   mv_t *o = calloc(1, sizeof *o);
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
@@ -148,16 +149,16 @@ static mv_t *mv_open(const char *url, int post_update) {
   ASSERT(uvsql_mapper_relationship(o->folders, "docs", UVSQL_ONE_TO_MANY, o->docs,
                                    offsetof(folder_t, docs), "folder_id", UVSQL_REL_PASSIVE_DELETES,
                                    &err));
-  uvsql_relationship_t *ua =
-      uvsql_mapper_relationship(o->users, "addresses", UVSQL_ONE_TO_MANY, o->addrs,
-                                offsetof(user_t, addresses), "user_id", UVSQL_CASCADE_ALL, &err);
+  uvsql_relationship_t *ua = uvsql_mapper_relationship(
+      o->users, "addresses", UVSQL_ONE_TO_MANY, o->addrs, offsetof(user_t, addresses), "user_id",
+      UVSQL_CASCADE_ALL | (post_update == 2 ? UVSQL_REL_POST_UPDATE : 0), &err);
   uvsql_relationship_t *au = uvsql_mapper_relationship(
       o->addrs, "user", UVSQL_MANY_TO_ONE, o->users, offsetof(address_t, user), "user_id", 0, &err);
   ASSERT(ua && au && uvsql_relationship_back_populates(ua, au));
   ASSERT(uvsql_relationship_order_by(ua, "id"));
   ASSERT(uvsql_mapper_relationship(o->users, "favorite", UVSQL_MANY_TO_ONE, o->addrs,
                                    offsetof(user_t, favorite), "favorite_address_id",
-                                   post_update ? UVSQL_REL_POST_UPDATE : 0, &err));
+                                   post_update == 1 ? UVSQL_REL_POST_UPDATE : 0, &err));
   await_ok(uvsql_metadata_create_all(uvsql_registry_metadata(o->reg), o->fx.engine, NULL, NULL));
   return o;
 }
@@ -347,6 +348,23 @@ static void move_without_back(const char *url) {
   ASSERT_INT_EQ(where_count(&o->fx, o->titem, "box_id = %lld", b->id), 2);
   ASSERT_INT_EQ(where_count(&o->fx, o->titem, "box_id = %lld", a->id), 1);
   ASSERT_INT_EQ(count_rows(&o->fx, o->titem, NULL), 3);
+  ASSERT_INT_EQ(a->items.n, 1);
+  ASSERT_INT_EQ(b->items.n, 2);
+
+  /* two flushes: appended to a (one UPDATE), removed from b later (nothing to send: its key
+   * is a's, so it is no orphan) */
+  ASSERT_OK(uvsql_orm_append(a, "items", i1), NOERR);
+  reset(&o->log);
+  flush_ok(s);
+  ASSERT_INT_EQ(o->log.updates, 1);
+  ASSERT_INT_EQ(o->log.inserts + o->log.deletes, 0);
+  ASSERT_OK(uvsql_orm_remove(b, "items", i1), NOERR);
+  reset(&o->log);
+  flush_ok(s);
+  ASSERT_INT_EQ(o->log.updates + o->log.inserts + o->log.deletes, 0);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(one_int(&o->fx, "box_id", o->titem, i1->id), a->id);
+  ASSERT_INT_EQ(uvsql_orm_state(i1), UVSQL_OBJ_PERSISTENT);
 
   /* a new box taking an item in the same flush that inserts it: INSERT, then one UPDATE */
   box_t *c = named(o->boxes, "c");
@@ -603,6 +621,45 @@ static void cycle_post_update(const char *url) {
   ASSERT_INT_EQ(uvsql_orm_state(work), UVSQL_OBJ_DETACHED);
   await_ok(uvsql_session_close(s, NULL, NULL));
   mv_close(o);
+}
+
+/* post_update on the one-to-many side: addresses go first with user_id NULL, the user with
+ * its favorite, then one UPDATE per address; deleting clears the addresses' keys first. */
+static void cycle_post_update_one_to_many(const char *url) {
+  mv_t *o = mv_open(url, 2);
+  uvsql_session_t *s = mv_session(o);
+  user_t *u = new_user(o, "ann");
+  address_t *home = named(o->addrs, "home@x"), *work = named(o->addrs, "work@x");
+  ASSERT_OK(uvsql_orm_append(u, "addresses", home), NOERR);
+  ASSERT_OK(uvsql_orm_append(u, "addresses", work), NOERR);
+  ASSERT_OK(uvsql_orm_set_ref(u, "favorite", home), NOERR);
+  ASSERT_OK(uvsql_session_add(s, u), NOERR);
+  reset(&o->log);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(o->log.inserts, 2);
+  ASSERT_INT_EQ(o->log.updates, 2);
+  ASSERT_INT_EQ(one_int(&o->fx, "favorite_address_id", o->tuser, u->id), home->id);
+  ASSERT_INT_EQ(one_int(&o->fx, "user_id", o->taddr, home->id), u->id);
+  ASSERT_INT_EQ(one_int(&o->fx, "user_id", o->taddr, work->id), u->id);
+  ASSERT_OK(uvsql_session_delete(s, u), NOERR);
+  reset(&o->log);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(o->log.updates, 2);
+  ASSERT_INT_EQ(o->log.deletes, 2);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tuser, NULL), 0);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->taddr, NULL), 0);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  mv_close(o);
+}
+
+TEST(orm_rel_cycle_post_update_one_to_many_pg) {
+  cycle_post_update_one_to_many(test_pg_url());
+}
+TEST(orm_rel_cycle_post_update_one_to_many_mariadb) {
+  cycle_post_update_one_to_many(test_mariadb_url());
+}
+TEST(orm_rel_cycle_post_update_one_to_many_sqlite) {
+  cycle_post_update_one_to_many(test_sqlite_url());
 }
 
 TEST(orm_rel_cycle_post_update_pg) {
