@@ -100,8 +100,9 @@ static void fk_name(const uvsql_table_t *t, const uvsql__fk_t *fk, char out[64])
   size_t n = (size_t)snprintf(full, sizeof full, "fk_%s", t->name);
   for (size_t i = 0; i < fk->ncols && n < sizeof full; i++)
     n += (size_t)snprintf(full + n, sizeof full - n, "_%s", fk->cols[i]);
-  if (strlen(full) <= 60) {
-    snprintf(out, 64, "%s", full);
+  size_t len = strlen(full);
+  if (len <= 60) {
+    memcpy(out, full, len + 1);
     return;
   }
   uint32_t h = 2166136261u;
