@@ -497,22 +497,23 @@ static void preloaded(uvsql__load_t *ld, const uvsql_error_t *err) {
   preload_step(rf);
 }
 
-/* Deleting an object deletes the objects of its DELETE-cascading collections: those not
- * loaded yet are loaded first (one mapper at a time; the loop ends as every round loads at
- * least one relationship that was not loaded). */
+/* Deleting an object deletes the objects of its DELETE-cascading collections, or sets their
+ * key NULL: those not loaded yet are loaded first, unless passive (one mapper at a time; the
+ * loop ends as every round loads at least one relationship that was not loaded). */
 static void preload_step(rf_t *rf) {
   uvsql_session_t *s = rf->s;
   uvsql_registry_t *reg = s->reg;
-  int orphans = delete_orphans(s);                 /* their children are loaded too */
-  for (uvsql__obj_t *h = s->owned; h; h = h->next) /* mark what loaded collections hold */
-    if (orphans ||
-        ((h->flags & UVSQL__OF_MARK_DELETE) && h->mapper->nrels && cascade_delete(s, h, 0))) {
-      uvsql_error_t err;
-      uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory cascading a deletion");
-      rf_fail(rf, &err);
-      rf_next(rf);
-      return;
-    }
+  int rc = delete_orphans(s); /* orphans first: their children are loaded too */
+  for (uvsql__obj_t *h = s->owned; h && !rc; h = h->next) /* mark what loaded ones hold */
+    if ((h->flags & UVSQL__OF_MARK_DELETE) && h->mapper->nrels)
+      rc = cascade_delete(s, h, 0);
+  if (rc) {
+    uvsql_error_t err;
+    uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory cascading a deletion");
+    rf_fail(rf, &err);
+    rf_next(rf);
+    return;
+  }
   for (size_t mi = 0; mi < reg->n; mi++) {
     uvsql_mapper_t *m = reg->mappers[mi];
     uint64_t want = 0; /* one-to-many / one-to-one: their children are deleted or nulled */

@@ -163,10 +163,11 @@ static int waits_on(flush_t *fl, size_t a, size_t b) {
 }
 
 /* A table-level cycle: the first mapper left none of whose new rows waits for another one
- * left; -1 when each waits (err filled), or (no new rows) the first left. */
+ * left (with no new rows, the first left); -1 when each waits (the flush fails naming one of
+ * them and the mapper it waits for). */
 static long break_cycle(flush_t *fl, const int *placed) {
   uvsql_registry_t *reg = fl->s->reg;
-  long first = -1, a = -1, b = -1;
+  long a = -1, b = -1;
   for (size_t i = 0; i < reg->n; i++) {
     if (placed[i])
       continue;
@@ -176,19 +177,13 @@ static long break_cycle(flush_t *fl, const int *placed) {
         on = (long)j;
     if (on < 0)
       return (long)i;
-    if (first < 0)
-      first = (long)i;
     if (a < 0) {
       a = (long)i;
       b = on;
     }
   }
-  if (a >= 0) {
-    const uvsql_mapper_t *ma = reg->mappers[a], *mb = reg->mappers[b];
-    fl_fail_early(fl, ma, mb);
-    return -1;
-  }
-  return first;
+  fl_fail_early(fl, reg->mappers[a], reg->mappers[b]);
+  return -1;
 }
 
 static int sort_mappers(flush_t *fl) {
