@@ -3,9 +3,10 @@
  * either order, set_ref, one flush or two); delete-orphan deletes only a child without a
  * parent at flush; deleting a parent without delete cascade sets its children's key NULL
  * (loading them first), a NOT NULL key fails naming the relationship, passive_deletes leaves
- * it to the database's ON DELETE; two tables referencing each other flush and delete with
- * post_update, and create_all / drop_all them with a use_alter foreign key; a cycle without
- * post_update names both mappers. Rows are checked with plain SQL, statements counted with
+ * it to the database's ON DELETE; two tables referencing each other (post_update on either
+ * side) and a ring of rows of one versioned table flush and delete with post_update, and
+ * create_all / drop_all them with a use_alter foreign key; a cycle without post_update names
+ * both mappers. Rows are checked with plain SQL, statements counted with
  * uvsql_session_statement_count and the engine's echo log. */
 #include "orm_rel_fixture.h"
 
@@ -66,6 +67,19 @@ UVSQL_MODEL_REL(user_t, "user_account", USER_FIELDS, USER_RELS)
 #define ADDRESS_RELS(X) X(user, ONE(user_t))
 UVSQL_MODEL_REL(address_t, "address", ADDRESS_FIELDS, ADDRESS_RELS)
 
+/* team.members: no cascade but save-update, member.team_id nullable */
+#define TEAM_FIELDS(X)                                                                             \
+  X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
+  X(name, STRING(50), UVSQL_NOT_NULL)
+#define TEAM_RELS(X) X(members, MANY(member_t))
+UVSQL_MODEL_REL(team_t, "team", TEAM_FIELDS, TEAM_RELS)
+
+#define MEMBER_FIELDS(X)                                                                           \
+  X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
+  X(name, STRING(50), UVSQL_NOT_NULL)                                                              \
+  X(team_id, INT64, 0)
+UVSQL_MODEL(member_t, "member", MEMBER_FIELDS)
+
 /* a ring of nodes, with a version counter: node.next_id -> node.id */
 #define NODE_FIELDS(X)                                                                             \
   X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
@@ -103,8 +117,9 @@ typedef struct {
   kinds_t log;
   uvsql_registry_t *reg;
   uvsql_mapper_t *boxes, *items, *owners, *pets, *folders, *docs, *users, *addrs, *nodes;
+  uvsql_mapper_t *teams, *members;
   char tbox[64], titem[64], towner[64], tpet[64], tfolder[64], tdoc[64], tuser[64], taddr[64];
-  char tnode[64];
+  char tnode[64], tteam[64], tmember[64];
 } mv_t;
 
 static void reset(kinds_t *k) {
@@ -131,6 +146,8 @@ static mv_t *mv_open(const char *url, int post_update) {
   snprintf(o->tuser, sizeof o->tuser, "%s", test_unique_name("user_account"));
   snprintf(o->taddr, sizeof o->taddr, "%s", test_unique_name("address"));
   snprintf(o->tnode, sizeof o->tnode, "%s", test_unique_name("node"));
+  snprintf(o->tteam, sizeof o->tteam, "%s", test_unique_name("team"));
+  snprintf(o->tmember, sizeof o->tmember, "%s", test_unique_name("member"));
   o->reg = uvsql_registry_new(NULL);
   ASSERT(o->boxes = uvsql_registry_map_table(o->reg, box_t_model(), o->tbox, &err));
   ASSERT(o->items = uvsql_registry_map_table(o->reg, item_t_model(), o->titem, &err));
@@ -142,6 +159,11 @@ static mv_t *mv_open(const char *url, int post_update) {
   ASSERT(o->users = uvsql_registry_map_table(o->reg, user_t_model(), o->tuser, &err));
   ASSERT(o->addrs = uvsql_registry_map_table(o->reg, address_t_model(), o->taddr, &err));
   ASSERT(o->nodes = uvsql_registry_map_table(o->reg, node_t_model(), o->tnode, &err));
+  ASSERT(o->teams = uvsql_registry_map_table(o->reg, team_t_model(), o->tteam, &err));
+  ASSERT(o->members = uvsql_registry_map_table(o->reg, member_t_model(), o->tmember, &err));
+  ASSERT(uvsql_mapper_references(o->members, "team_id", ref(fk, o->tteam), UVSQL_FK_NO_ACTION));
+  ASSERT(uvsql_mapper_relationship(o->teams, "members", UVSQL_ONE_TO_MANY, o->members,
+                                   offsetof(team_t, members), "team_id", 0, &err));
   ASSERT(uvsql_mapper_references(o->nodes, "next_id", ref(fk, o->tnode), UVSQL_FK_NO_ACTION));
   ASSERT(uvsql_mapper_references(o->items, "box_id", ref(fk, o->tbox), UVSQL_FK_NO_ACTION));
   ASSERT(uvsql_mapper_references(o->pets, "owner_id", ref(fk, o->towner), UVSQL_FK_NO_ACTION));
@@ -469,6 +491,44 @@ static void parent_delete_nulls(const char *url) {
   ASSERT_INT_EQ(is_null(&o->fx, "author_id", o->tp, idpb), 1);
   await_ok(uvsql_session_close(s, NULL, NULL));
   orm_close(o);
+}
+
+/* One-to-many without cascade (team.members), collection not loaded: one SELECT of the
+ * members, one UPDATE each, then the team's DELETE. */
+static void parent_delete_nulls_collection(const char *url) {
+  mv_t *o = mv_open(url, 1);
+  uvsql_session_t *s = mv_session(o);
+  team_t *t = named(o->teams, "t");
+  for (int k = 0; k < 2; k++)
+    ASSERT_OK(uvsql_orm_append(t, "members", named(o->members, "m")), NOERR);
+  ASSERT_OK(uvsql_session_add(s, t), NOERR);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  int64_t id = t->id;
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  s = mv_session(o);
+  uvsql_future_t *f = uvsql_session_get_int(s, o->teams, id, NULL, NULL);
+  team_t *tt = AWAIT_OK(f);
+  uvsql_future_unref(f);
+  ASSERT_OK(uvsql_session_delete(s, tt), NOERR);
+  reset(&o->log);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(o->log.selects, 1);
+  ASSERT_INT_EQ(o->log.updates, 2);
+  ASSERT_INT_EQ(o->log.deletes, 1);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tteam, NULL), 0);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tmember, "team_id IS NULL"), 2);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  mv_close(o);
+}
+
+TEST(orm_rel_parent_delete_nulls_collection_pg) {
+  parent_delete_nulls_collection(test_pg_url());
+}
+TEST(orm_rel_parent_delete_nulls_collection_mariadb) {
+  parent_delete_nulls_collection(test_mariadb_url());
+}
+TEST(orm_rel_parent_delete_nulls_collection_sqlite) {
+  parent_delete_nulls_collection(test_sqlite_url());
 }
 
 TEST(orm_rel_parent_delete_nulls_children_pg) {
