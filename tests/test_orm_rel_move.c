@@ -357,6 +357,48 @@ TEST(orm_rel_move_between_authors_sqlite) {
   move_between_authors(test_sqlite_url());
 }
 
+/* student.courses is many-to-many with delete-orphan: a course moved from one student to
+ * another keeps its row (the secondary row moves: one DELETE, one INSERT); one removed and
+ * not appended again is deleted. */
+static void move_many_to_many(const char *url) {
+  orm_t *o = orm_open(url);
+  uvsql_session_t *s = session(o);
+  student_t *s1 = named(o->students, "s1"), *s2 = named(o->students, "s2");
+  course_t *c1 = named(o->courses, "c1"), *c2 = named(o->courses, "c2");
+  ASSERT_OK(uvsql_orm_append(s1, "courses", c1), NOERR);
+  ASSERT_OK(uvsql_orm_append(s1, "courses", c2), NOERR);
+  ASSERT_OK(uvsql_session_add(s, s1), NOERR);
+  ASSERT_OK(uvsql_session_add(s, s2), NOERR);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_OK(uvsql_orm_remove(s1, "courses", c1), NOERR);
+  ASSERT_OK(uvsql_orm_append(s2, "courses", c1), NOERR);
+  clear(&o->log);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(o->log.deletes, 1); /* the secondary row of (s1, c1) */
+  ASSERT_INT_EQ(o->log.inserts, 1); /* the one of (s2, c1) */
+  ASSERT_INT_EQ(uvsql_orm_state(c1), UVSQL_OBJ_PERSISTENT);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tco, NULL), 2);
+  ASSERT_INT_EQ(where_count(&o->fx, o->te, "course_id = %lld", c1->id), 1);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->te, NULL), 2);
+  int64_t id2 = c2->id;
+  ASSERT_OK(uvsql_orm_remove(s1, "courses", c2), NOERR);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(where_count(&o->fx, o->tco, "id = %lld", id2), 0);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->te, NULL), 1);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  orm_close(o);
+}
+
+TEST(orm_rel_move_many_to_many_pg) {
+  move_many_to_many(test_pg_url());
+}
+TEST(orm_rel_move_many_to_many_mariadb) {
+  move_many_to_many(test_mariadb_url());
+}
+TEST(orm_rel_move_many_to_many_sqlite) {
+  move_many_to_many(test_sqlite_url());
+}
+
 /* box.items: delete-orphan without back_populates, so the order of remove and append matters
  * to the in-memory side; either way the row is kept. */
 static void move_without_back(const char *url) {
