@@ -52,7 +52,7 @@ UVSQL_MODEL_REL(course_t, "course", COURSE_FIELDS, COURSE_RELS)
 /* ------------------------------------------------------------------ SQL capture */
 
 typedef struct {
-  size_t selects;
+  size_t selects, inserts, updates, deletes;
 } sqllog_t;
 
 static inline void log_line(void *data, const char *line) {
@@ -61,6 +61,12 @@ static inline void log_line(void *data, const char *line) {
     return;
   if (strncmp(line, "SELECT", 6) == 0)
     log->selects++;
+  else if (strncmp(line, "INSERT", 6) == 0)
+    log->inserts++;
+  else if (strncmp(line, "UPDATE", 6) == 0)
+    log->updates++;
+  else if (strncmp(line, "DELETE", 6) == 0)
+    log->deletes++;
 }
 
 /* ------------------------------------------------------------------ fixture */

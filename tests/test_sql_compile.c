@@ -808,3 +808,61 @@ TEST(window_functions) {
          NULL, NULL, "");
   uvsql_metadata_free(db.md);
 }
+
+/* A use_alter foreign key: out of CREATE TABLE where the dialect can ALTER TABLE it in
+ * (PostgreSQL, MariaDB: re-runnable ADD, DROP IF EXISTS), inline on SQLite, which cannot. */
+TEST(use_alter_foreign_key_per_dialect) {
+  uvsql_metadata_t *md = uvsql_metadata_new();
+  uvsql_table_t *u = uvsql_table(md, "u");
+  uvsql_column(u, "id", UVSQL_SQL_BIGINT, UVSQL_PRIMARY_KEY);
+  ASSERT(uvsql_column_references_use_alter(uvsql_column(u, "fav_id", UVSQL_SQL_BIGINT, 0), "a.id",
+                                           UVSQL_FK_SET_NULL, UVSQL_FK_NO_ACTION));
+  uvsql_table_t *a = uvsql_table(md, "a");
+  uvsql_column(a, "id", UVSQL_SQL_BIGINT, UVSQL_PRIMARY_KEY);
+  uvsql_column_references(uvsql_column(a, "u_id", UVSQL_SQL_BIGINT, 0), "u.id", UVSQL_FK_NO_ACTION,
+                          UVSQL_FK_NO_ACTION);
+  expect(uvsql_create_table(u),
+         "CREATE TABLE IF NOT EXISTS u (id BIGSERIAL NOT NULL, fav_id BIGINT, PRIMARY KEY (id))",
+         "CREATE TABLE IF NOT EXISTS u (id BIGINT AUTO_INCREMENT NOT NULL, fav_id BIGINT, PRIMARY "
+         "KEY (id))",
+         "CREATE TABLE IF NOT EXISTS u (id INTEGER NOT NULL, fav_id BIGINT, PRIMARY KEY (id), "
+         "FOREIGN KEY (fav_id) REFERENCES a (id) ON DELETE SET NULL)",
+         "");
+  const char *want[2][2] = {
+      {"ALTER TABLE u DROP CONSTRAINT IF EXISTS fk_u_fav_id, ADD CONSTRAINT fk_u_fav_id FOREIGN "
+       "KEY (fav_id) REFERENCES a (id) ON DELETE SET NULL",
+       "ALTER TABLE IF EXISTS u DROP CONSTRAINT IF EXISTS fk_u_fav_id"},
+      {"ALTER TABLE u ADD CONSTRAINT fk_u_fav_id FOREIGN KEY IF NOT EXISTS (fav_id) REFERENCES "
+       "a (id) ON DELETE SET NULL",
+       "ALTER TABLE IF EXISTS u DROP FOREIGN KEY IF EXISTS fk_u_fav_id"}};
+  for (int add = 0; add < 2; add++) {
+    uvsql_core_stmt_t *st = uvsql__alter_fk(u, 0, add);
+    for (int d = 0; d < 2; d++) {
+      const char *sql;
+      uvsql_error_t err;
+      ASSERT_OK(uvsql_core_compile(st, dialects[d], NULL, 0, &sql, NULL, NULL, &err), &err);
+      ASSERT_STR_EQ(sql, want[d][!add]);
+    }
+    expect_err(st, "sqlite", UVSQL_ENOT_SUPPORTED, "the sqlite dialect cannot ALTER TABLE it");
+    uvsql_core_stmt_free(st);
+  }
+  /* a long generated name: 51 characters and a hash, the same each time */
+  uvsql_table_t *t = uvsql_table(md, "a_table_with_a_name_long_enough_for_the_limit");
+  uvsql_column(t, "id", UVSQL_SQL_BIGINT, UVSQL_PRIMARY_KEY);
+  uvsql_column_references_use_alter(uvsql_column(t, "the_key_column", UVSQL_SQL_BIGINT, 0), "a.id",
+                                    UVSQL_FK_NO_ACTION, UVSQL_FK_NO_ACTION);
+  uvsql_core_stmt_t *st = uvsql__alter_fk(t, 0, 0);
+  const char *sql;
+  uvsql_error_t err;
+  ASSERT_OK(uvsql_core_compile(st, "postgresql", NULL, 0, &sql, NULL, NULL, &err), &err);
+  ASSERT_STR_EQ(sql, "ALTER TABLE IF EXISTS a_table_with_a_name_long_enough_for_the_limit DROP "
+                     "CONSTRAINT IF EXISTS fk_a_table_with_a_name_long_enough_for_the_limit_th_"
+                     "2b1cb3b3");
+  uvsql_core_stmt_free(st);
+  uvsql_fk_info_t info;
+  ASSERT_OK(uvsql_table_fk_at(u, 0, &info), (uvsql_error_t *)NULL);
+  ASSERT_INT_EQ(info.use_alter, 1);
+  ASSERT_OK(uvsql_table_fk_at(a, 0, &info), (uvsql_error_t *)NULL);
+  ASSERT_INT_EQ(info.use_alter, 0);
+  uvsql_metadata_free(md);
+}

@@ -372,12 +372,33 @@ uvsql_future_t *uvsql_session_close(uvsql_session_t *s, uvsql_future_cb cb, void
  * Cascades (flags): SAVE_UPDATE (the default: adding an object to a session adds the objects
  * it refers to, at once and again at each flush), DELETE (deleting an object deletes the
  * objects of its one-to-many collection / one-to-one reference, which the flush loads first
- * when they are not loaded), DELETE_ORPHAN (an object removed from the
- * collection with uvsql_orm_remove is deleted). Foreign keys are set from the relationship at
- * flush (uvsql_orm_link); many-to-many rows are inserted in and deleted from the secondary
- * table at flush. Collections are changed with uvsql_orm_append / uvsql_orm_remove and
- * references with uvsql_orm_set_ref, which keep back_populates sides consistent.
- * A rollback empties the relationships of persistent objects and marks them not loaded.
+ * when they are not loaded), DELETE_ORPHAN (an object that has no parent at flush time, after
+ * it was removed from the collection with uvsql_orm_remove or its reference to the parent
+ * was cleared or changed, is deleted; so is a child of a deleted parent). Foreign keys are
+ * set from the relationship at flush (uvsql_orm_link); many-to-many rows are inserted in and
+ * deleted from the secondary table at flush. Collections are changed with uvsql_orm_append /
+ * uvsql_orm_remove and references with uvsql_orm_set_ref, which keep back_populates sides
+ * consistent. A rollback empties the relationships of persistent objects and marks them not
+ * loaded.
+ *
+ * Moving a child between parents (uvsql_orm_remove from one and uvsql_orm_append to the
+ * other, in either order, or uvsql_orm_set_ref on the many-to-one side) is one UPDATE of its
+ * foreign key at the next flush, also under DELETE_ORPHAN: only a child without a parent when
+ * the flush runs is an orphan (a flush between the remove and the append, including an
+ * autoflush, deletes it).
+ *
+ * Deleting a parent whose one-to-many / one-to-one relationship has neither DELETE nor
+ * DELETE_ORPHAN sets the children's foreign key to NULL (one UPDATE each, before the parent's
+ * DELETE; the flush loads the children first when they are not loaded), unless the
+ * relationship is UVSQL_REL_PASSIVE_DELETES. When that key is NOT NULL the flush fails with
+ * UVSQL_EINTEGRITY (nothing is sent; roll back) naming the relationship: give it
+ * UVSQL_CASCADE_DELETE, or UVSQL_REL_PASSIVE_DELETES with an ON DELETE in the schema.
+ *
+ * Cycles: when two mappers' tables reference each other (user.favorite_address_id and
+ * address.user_id) and new rows of both reference each other, one of the relationships must
+ * be UVSQL_REL_POST_UPDATE; without it the flush fails with UVSQL_EINVALID_ARGUMENT naming
+ * both mappers. create_all needs one of the two foreign keys declared with
+ * uvsql_column_references_use_alter (sql.h).
  */
 typedef enum {
   UVSQL_MANY_TO_ONE = 1,
@@ -399,13 +420,24 @@ typedef enum {
 #define UVSQL_CASCADE_ALL           (UVSQL_CASCADE_SAVE_UPDATE | UVSQL_CASCADE_DELETE)
 #define UVSQL_CASCADE_NONE          0x80u  /* not even save-update */
 #define UVSQL_REL_INNERJOIN         0x100u /* joined loading of a many-to-one: INNER JOIN */
+/* One-to-many / one-to-one: deleting the parent neither loads its children nor changes
+ * them; the database's ON DELETE (CASCADE, SET NULL) does (SQLAlchemy's passive_deletes).
+ * Children that are loaded and cascade DELETE are still deleted by the flush. */
+#define UVSQL_REL_PASSIVE_DELETES 0x200u
+/* The foreign key of this relationship is written by a second UPDATE (SQLAlchemy's
+ * post_update), so two tables that reference each other can be flushed: a new row is
+ * INSERTed with the key NULL and UPDATEd to the key once both rows exist, in the same flush;
+ * before a row holding the key is DELETEd, an UPDATE sets the key NULL. The flush's table
+ * order ignores this foreign key. Not for many-to-many. */
+#define UVSQL_REL_POST_UPDATE 0x400u
 
 typedef struct uvsql_relationship_s uvsql_relationship_t;
 
 /* Declares relationship `name` of m, stored at `offset` in m's struct (offsetof). fk: see
- * the kinds above (NULL for many-to-many). flags: UVSQL_CASCADE_* | UVSQL_REL_INNERJOIN (0:
- * save-update). Both mappers must have a single INT64 primary key, and fk must be INT64.
- * Returns the relationship (owned by the registry) or NULL with err filled. */
+ * the kinds above (NULL for many-to-many). flags: UVSQL_CASCADE_* | UVSQL_REL_INNERJOIN |
+ * UVSQL_REL_PASSIVE_DELETES | UVSQL_REL_POST_UPDATE (0: save-update). Both mappers must have a
+ * single INT64 primary key, and fk must be INT64. Returns the relationship (owned by the registry)
+ * or NULL with err filled. */
 uvsql_relationship_t *uvsql_mapper_relationship(uvsql_mapper_t *m, const char *name,
                                                 uvsql_rel_kind_t kind, uvsql_mapper_t *target,
                                                 size_t offset, const char *fk, unsigned flags,
@@ -444,9 +476,11 @@ void uvsql_orm_assert_loaded(const void *obj, const char *name, const char *file
  * UVSQL_EINVALID_ARGUMENT (no such collection, wrong model) or UVSQL_ENOMEM. */
 int uvsql_orm_append(void *parent, const char *name, void *child);
 /* Removes child from the collection (no-op if absent) and from the other side. One-to-many:
- * with DELETE_ORPHAN the child is deleted at the next flush, else its foreign key is set to
- * NULL. Many-to-many: the secondary row is deleted at the next flush (and with
- * DELETE_ORPHAN the child too). */
+ * its foreign key is set to NULL (unless the child was already linked to another parent);
+ * with DELETE_ORPHAN the child is deleted at the next flush if it is still without a parent
+ * then (appended to another parent meanwhile: one UPDATE of its key). Many-to-many: the
+ * secondary row is deleted at the next flush (and with DELETE_ORPHAN the child too, if no
+ * collection of the relationship holds it then). */
 int uvsql_orm_remove(void *parent, const char *name, void *child);
 /* Sets obj's reference `name` (many-to-one or one-to-one) to target (NULL: none, the foreign
  * key becomes NULL at flush), moving obj between the targets' collections (back_populates). */

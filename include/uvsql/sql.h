@@ -145,6 +145,17 @@ uvsql_column_t *uvsql_column(uvsql_table_t *t, const char *name, uvsql_sqltype_t
 /* A foreign key from this column to target "table.column" (the table may be declared later). */
 uvsql_column_t *uvsql_column_references(uvsql_column_t *c, const char *target,
                                         uvsql_fk_action_t on_delete, uvsql_fk_action_t on_update);
+/* The same, for a foreign key that closes a cycle between tables (SQLAlchemy's use_alter):
+ * create_all creates it with ALTER TABLE ... ADD CONSTRAINT after every table, and drop_all
+ * drops it (ALTER TABLE IF EXISTS ... DROP) before any table; the table order of both then
+ * ignores it. The constraint is named fk_<table>_<column> (shortened with a hash past 60
+ * characters). SQLite cannot add a constraint to a table: there it stays in CREATE TABLE,
+ * which SQLite allows to reference a table made later (it checks keys only on writes); as
+ * SQLite's DROP TABLE first deletes the rows, drop_all there fails while rows of the cycle
+ * reference each other (set the key NULL first). */
+uvsql_column_t *uvsql_column_references_use_alter(uvsql_column_t *c, const char *target,
+                                                  uvsql_fk_action_t on_delete,
+                                                  uvsql_fk_action_t on_update);
 /* DEFAULT <sql> in DDL: sql is schema text written as is ("0", "CURRENT_TIMESTAMP"). */
 uvsql_column_t *uvsql_column_server_default(uvsql_column_t *c, const char *sql);
 /* A value INSERT binds when the statement does not set the column (text/bytes copied). */
@@ -178,6 +189,7 @@ typedef struct uvsql_fk_info_s {
   const char *const *refcols; /* NULL: the referenced table's primary key */
   size_t ncols;
   uvsql_fk_action_t on_delete, on_update;
+  int use_alter; /* declared with uvsql_column_references_use_alter */
 } uvsql_fk_info_t;
 size_t uvsql_table_nfks(const uvsql_table_t *t);
 int uvsql_table_fk_at(const uvsql_table_t *t, size_t i, uvsql_fk_info_t *out);
@@ -441,8 +453,11 @@ uvsql_future_t *uvsql_conn_execute_core(uvsql_conn_t *c, uvsql_core_stmt_t *s,
                                         uvsql_future_cb cb, void *data);
 
 /* Creates every table of md that does not exist yet, and their indexes, in foreign-key
- * dependency order, on one connection. Resolves with NULL; fails with the first error (the
- * tables made before it stay). drop_all drops them in the reverse order (IF EXISTS). */
+ * dependency order, on one connection, then adds the use_alter foreign keys (ALTER TABLE;
+ * re-running it leaves one of each). Resolves with NULL; fails with the first error (the
+ * tables made before it stay), and with UVSQL_ENOT_SUPPORTED naming a table when foreign keys
+ * form a cycle that no use_alter key breaks. drop_all drops the use_alter foreign keys, then
+ * the tables in the reverse order (IF EXISTS). */
 uvsql_future_t *uvsql_metadata_create_all(uvsql_metadata_t *md, uvsql_engine_t *e,
                                           uvsql_future_cb cb, void *data);
 uvsql_future_t *uvsql_metadata_drop_all(uvsql_metadata_t *md, uvsql_engine_t *e, uvsql_future_cb cb,

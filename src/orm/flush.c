@@ -3,8 +3,9 @@
  *
  * Phases (one flush_t, driven by statement callbacks):
  *
- *   COLLECT --> INSERT(mapper 0, level 0) --all batches back--> INSERT(mapper 0, level 1) ...
- *           --> INSERT(mapper k, ...) --> WRITE (every UPDATE, then every DELETE, children's
+ *   COLLECT --> ORDER --> INSERT(mapper 0, level 0) --all batches back--> INSERT(mapper 0,
+ *           level 1) ... --> INSERT(mapper k, ...) --> WRITE (post-update UPDATEs of the new
+ *           rows, every UPDATE, post-update clearing UPDATEs, then every DELETE, children's
  *           mappers first) --all back--> FINISH (objects change state, journal) --> done(NULL)
  *   any statement fails --> (wait for the rest in flight) --> done(err); objects unchanged
  *
@@ -17,6 +18,12 @@
  * Invariants:
  *  1. Mappers are ordered parents first (Kahn over the tables' foreign keys; self references
  *     are ordered by row through uvsql_orm_link levels). Deletes run in the reverse order.
+ *     Post-update keys (mapper->post_update) are no edges. When the tables form a cycle, the
+ *     rows decide: a mapper goes next when none of its new rows waits for the key of a new
+ *     row of another mapper left; when every one waits, the flush fails naming two of them.
+ *  5. A post-update key is NULL in the INSERT and set by an UPDATE after every INSERT; a
+ *     deleted row's non-NULL post-update key is set NULL by an UPDATE before every DELETE.
+ *     Neither bumps a version counter (the DELETE matches the version loaded).
  *  2. A multi-row INSERT has at most min(insert_batch_rows, param_limit / columns) rows; its
  *     RETURNING rows come back in VALUES order (as Core's tests check on all three backends)
  *     and are written into the objects of the batch in that order.
@@ -80,13 +87,25 @@ static void *field_ptr(uvsql__obj_t *h, size_t i) {
   return h->body + h->mapper->model->fields[i].offset;
 }
 
-/* Copies linked parents' keys into h's foreign-key fields. Returns 1 if a parent still has
- * no key (pending), 0 otherwise. */
-static int apply_links(uvsql__obj_t *h) {
+/* A linked parent that has no key yet (pending, autoincrement), or NULL. */
+static uvsql__obj_t *keyless(const uvsql__link_t *l) {
+  uvsql__obj_t *p = uvsql__obj_check(l->parent);
+  if (!p)
+    return NULL;
+  const uvsql_mapper_t *pm = p->mapper;
+  return p->state == UVSQL_OBJ_PENDING && pm->autoinc &&
+                 *(int64_t *)(p->body + pm->model->fields[pm->pk[0]].offset) == 0
+             ? p
+             : NULL;
+}
+
+/* Copies linked parents' keys into h's foreign-key fields, except the fields in skip. Returns
+ * 1 if a parent still has no key (pending), 0 otherwise. */
+static int apply_links_except(uvsql__obj_t *h, uint64_t skip) {
   int waiting = 0;
   for (size_t k = 0; k < h->nlinks; k++) {
     uvsql__obj_t *p = uvsql__obj_check(h->links[k].parent);
-    if (!p)
+    if (!p || (skip >> h->links[k].field & 1))
       continue;
     const uvsql_mapper_t *pm = p->mapper;
     if (p->state == UVSQL_OBJ_PENDING && pm->autoinc && *(int64_t *)field_ptr(p, pm->pk[0]) == 0) {
@@ -101,6 +120,10 @@ static int apply_links(uvsql__obj_t *h) {
     }
   }
   return waiting;
+}
+
+static int apply_links(uvsql__obj_t *h) {
+  return apply_links_except(h, 0);
 }
 
 int uvsql__flush_needed(uvsql_session_t *s) {
@@ -120,6 +143,48 @@ int uvsql__flush_needed(uvsql_session_t *s) {
 }
 
 /* ------------------------------------------------------------------ ordering */
+
+static void fl_fail_early(flush_t *fl, const uvsql_mapper_t *a, const uvsql_mapper_t *b);
+
+/* Whether a new row of mapper a waits, through a key that is not post-update, for the key of
+ * a new row of mapper b (invariant 1). */
+static int waits_on(flush_t *fl, size_t a, size_t b) {
+  objvec_t *v = &fl->ins[a];
+  for (size_t i = 0; i < v->n; i++) {
+    uvsql__obj_t *h = v->v[i];
+    for (size_t k = 0; k < h->nlinks; k++) {
+      uvsql__obj_t *p =
+          (h->mapper->post_update >> h->links[k].field & 1) ? NULL : keyless(&h->links[k]);
+      if (p && p->mapper->index == b && p->session == fl->s)
+        return 1;
+    }
+  }
+  return 0;
+}
+
+/* A table-level cycle: the first mapper left none of whose new rows waits for another one
+ * left (with no new rows, the first left); -1 when each waits (the flush fails naming one of
+ * them and the mapper it waits for). */
+static long break_cycle(flush_t *fl, const int *placed) {
+  uvsql_registry_t *reg = fl->s->reg;
+  long a = -1, b = -1;
+  for (size_t i = 0; i < reg->n; i++) {
+    if (placed[i])
+      continue;
+    long on = -1;
+    for (size_t j = 0; on < 0 && j < reg->n; j++)
+      if (!placed[j] && j != i && waits_on(fl, i, j))
+        on = (long)j;
+    if (on < 0)
+      return (long)i;
+    if (a < 0) {
+      a = (long)i;
+      b = on;
+    }
+  }
+  fl_fail_early(fl, reg->mappers[a], reg->mappers[b]);
+  return -1;
+}
 
 static int sort_mappers(flush_t *fl) {
   uvsql_registry_t *reg = fl->s->reg;
@@ -143,6 +208,9 @@ static int sort_mappers(flush_t *fl) {
         if (uvsql_table_fk_at(m->table, f, &fk))
           continue;
         uvsql_mapper_t *p = uvsql__mapper_for_table(reg, fk.reftable);
+        long fi = fk.ncols == 1 ? uvsql__field_index(m, fk.cols[0]) : -1;
+        if (fi >= 0 && (m->post_update >> fi & 1))
+          continue; /* a post-update key: set after the inserts (invariant 5) */
         if (p && p != m && !placed[p->index])
           ready = 0;
       }
@@ -151,12 +219,13 @@ static int sort_mappers(flush_t *fl) {
         fl->order[k++] = m;
       }
     }
-    if (k == before) /* a cycle between tables: the rest in registry order */
-      for (size_t i = 0; i < n; i++)
-        if (!placed[i]) {
-          placed[i] = 1;
-          fl->order[k++] = reg->mappers[i];
-        }
+    if (k == before) { /* a cycle between tables: the rows decide (invariant 1) */
+      long i = break_cycle(fl, placed);
+      if (i < 0)
+        break;
+      placed[i] = 1;
+      fl->order[k++] = reg->mappers[i];
+    }
   }
   free(placed);
   fl->nm = n;
@@ -170,6 +239,8 @@ static uint32_t level_of(uvsql__obj_t *h, int depth) {
   uint32_t lv = 0;
   for (size_t k = 0; depth < 1000 && k < h->nlinks; k++) {
     uvsql__obj_t *p = uvsql__obj_check(h->links[k].parent);
+    if (h->mapper->post_update >> h->links[k].field & 1)
+      continue; /* set after every insert (invariant 5) */
     if (p && p != h && p->mapper == h->mapper && p->state == UVSQL_OBJ_PENDING &&
         p->session == h->session) {
       uint32_t pl = level_of(p, depth + 1) + 1;
@@ -196,6 +267,17 @@ static void fl_fail(flush_t *fl, int code, const char *fmt, ...) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   uvsql__error_set(&fl->err, code, "%s", msg);
+}
+
+/* New rows of a and b wait for each other's keys (invariant 1). */
+static void fl_fail_early(flush_t *fl, const uvsql_mapper_t *a, const uvsql_mapper_t *b) {
+  fl_fail(fl, UVSQL_EINVALID_ARGUMENT,
+          "%s and %s reference each other (a cycle between tables %s and %s) and new objects "
+          "of both are linked to each other, so neither can be inserted first: declare one of "
+          "the relationships between them with UVSQL_REL_POST_UPDATE (its key is then set by an "
+          "UPDATE after both INSERTs)",
+          a->model->type_name, b->model->type_name, uvsql_table_name(a->table),
+          uvsql_table_name(b->table));
 }
 
 static void stmt_done(uvsql_future_t *f, void *data) {
@@ -294,13 +376,28 @@ static void send_level(flush_t *fl, uvsql_mapper_t *m) {
     lo++;
   for (hi = lo; hi < v->n && v->v[hi]->level == fl->level; hi++) {
     uvsql__obj_t *h = v->v[hi];
-    if (apply_links(h)) {
-      fl_fail(fl, UVSQL_EINVALID_ARGUMENT,
-              "a %s is linked to a parent that is not being flushed: add the parent to the "
-              "session",
-              m->model->type_name);
+    if (apply_links_except(h, m->post_update)) {
+      uvsql__obj_t *p = NULL;
+      for (size_t k = 0; !p && k < h->nlinks; k++)
+        if (!(m->post_update >> h->links[k].field & 1))
+          p = keyless(&h->links[k]);
+      if (p && p->session == fl->s && p->mapper != m)
+        fl_fail_early(fl, m, p->mapper);
+      else if (p && p->session == fl->s)
+        fl_fail(fl, UVSQL_EINVALID_ARGUMENT,
+                "new objects of %s are linked to each other in a cycle (table %s), so none can "
+                "be inserted first: declare the relationship with UVSQL_REL_POST_UPDATE",
+                m->model->type_name, uvsql_table_name(m->table));
+      else
+        fl_fail(fl, UVSQL_EINVALID_ARGUMENT,
+                "a %s is linked to a parent that is not being flushed: add the parent to the "
+                "session",
+                m->model->type_name);
       return;
     }
+    for (size_t k = 0; m->post_update && k < h->nlinks; k++) /* set after (invariant 5) */
+      if (m->post_update >> h->links[k].field & 1)
+        uvsql__field_set_null(m, h->body, h->links[k].field, 1);
     if (m->version >= 0 && *(int64_t *)field_ptr(h, (size_t)m->version) == 0)
       *(int64_t *)field_ptr(h, (size_t)m->version) = 1;
     h->dirty = m->autoinc && (uvsql__field_is_null(m, h->body, m->pk[0]) ||
@@ -394,6 +491,83 @@ static void send_deletes(flush_t *fl, uvsql_mapper_t *m, objvec_t *v) {
   free(p);
 }
 
+/* UPDATE of the post-update fields in mask to their values in h (the new row just inserted:
+ * key from the body; a row about to be deleted: the loaded key and version), the version
+ * unchanged (invariant 5). */
+static void send_post_update(flush_t *fl, uvsql_mapper_t *m, uvsql__obj_t **hp, uint64_t mask) {
+  uvsql__obj_t *h = *hp;
+  const void *key = h->state == UVSQL_OBJ_PENDING ? h->body : h->snap;
+  uvsql_param_t p[64 + UVSQL__MAX_PK + 2];
+  size_t n = 0;
+  if (m->version >= 0) {
+    uvsql_value_t v = uvsql__field_value(m, key, (size_t)m->version);
+    p[n++] = UVSQL_P("v", v);
+    p[n++] = UVSQL_P(uvsql__set_names[m->version], v);
+  }
+  for (size_t i = 0; i < m->model->nfields; i++)
+    if (mask >> i & 1)
+      p[n++] = UVSQL_P(uvsql__set_names[i], uvsql__field_value(m, h->body, i));
+  for (size_t i = 0; i < m->npk; i++)
+    p[n++] = UVSQL_P(uvsql__key_names[i], uvsql__field_value(m, key, m->pk[i]));
+  send_stmt(fl, m, hp, 1, 'U', 0, uvsql__stmt_update(m, mask), p, n);
+}
+
+/* The new rows' post-update keys, now that every row has its key. */
+static void send_post_updates(flush_t *fl) {
+  for (size_t k = 0; k < fl->nm && !fl->failed; k++) {
+    uvsql_mapper_t *m = fl->order[k];
+    objvec_t *v = &fl->ins[m->index];
+    for (size_t i = 0; m->post_update && i < v->n && !fl->failed; i++) {
+      uvsql__obj_t *h = v->v[i];
+      uint64_t mask = 0;
+      for (size_t l = 0; l < h->nlinks; l++)
+        if (m->post_update >> h->links[l].field & 1)
+          mask |= UINT64_C(1) << h->links[l].field;
+      if (!mask)
+        continue;
+      if (apply_links(h)) {
+        fl_fail(fl, UVSQL_EINVALID_ARGUMENT,
+                "a %s is linked to a parent that is not being flushed: add the parent to the "
+                "session",
+                m->model->type_name);
+        return;
+      }
+      send_post_update(fl, m, &v->v[i], mask);
+    }
+  }
+}
+
+/* Rows about to be deleted drop their post-update keys first: the row they reference may be
+ * deleted before them (the order ignores those keys). */
+static void send_post_clears(flush_t *fl) {
+  for (size_t k = 0; k < fl->nm && !fl->failed; k++) {
+    uvsql_mapper_t *m = fl->order[k];
+    objvec_t *v = &fl->del[m->index];
+    for (size_t i = 0; m->post_update && i < v->n && !fl->failed; i++) {
+      uvsql__obj_t *h = v->v[i];
+      uint64_t mask = 0;
+      for (size_t f = 0; f < m->model->nfields; f++)
+        if ((m->post_update >> f & 1) && !uvsql__field_is_null(m, h->snap, f))
+          mask |= UINT64_C(1) << f;
+      if (!mask)
+        continue;
+      uvsql_param_t p[64 + UVSQL__MAX_PK + 2];
+      size_t n = 0;
+      if (m->version >= 0) {
+        uvsql_value_t ver = uvsql__field_value(m, h->snap, (size_t)m->version);
+        p[n++] = UVSQL_P("v", ver);
+        p[n++] = UVSQL_P(uvsql__set_names[m->version], ver);
+      }
+      for (size_t f = 0; f < m->model->nfields; f++)
+        if (mask >> f & 1)
+          p[n++] = UVSQL_P_NULL(uvsql__set_names[f]);
+      for (size_t f = 0; f < m->npk; f++)
+        p[n++] = UVSQL_P(uvsql__key_names[f], uvsql__field_value(m, h->snap, m->pk[f]));
+      send_stmt(fl, m, &v->v[i], 1, 'U', 0, uvsql__stmt_update(m, mask), p, n);
+    }
+  }
+}
+
 static void send_writes(flush_t *fl) {
   uvsql_session_t *s = fl->s;
   for (uvsql__obj_t *h = s->owned; h && !fl->failed; h = h->next) {
@@ -418,6 +592,7 @@ static void send_writes(flush_t *fl) {
       fl_fail(fl, UVSQL_ENOMEM, "out of memory");
   }
   fl->sending = 1;
+  send_post_updates(fl);
   for (size_t k = 0; k < fl->nm && !fl->failed; k++) {
     uvsql_mapper_t *m = fl->order[k];
     objvec_t *v = &fl->upd[m->index];
@@ -426,6 +601,7 @@ static void send_writes(flush_t *fl) {
     for (size_t i = 0; i < v->n && !fl->failed; i++)
       send_update(fl, m, &v->v[i]);
   }
+  send_post_clears(fl);
   for (size_t k = fl->nm; k-- > 0 && !fl->failed;)
     if (fl->del[fl->order[k]->index].n)
       send_deletes(fl, fl->order[k], &fl->del[fl->order[k]->index]);
@@ -543,7 +719,7 @@ void uvsql__flush_rows(uvsql_session_t *s, uvsql__flush_done done, void *data) {
   if (fl)
     fl->s = s;
   if (!fl || !(fl->ins = calloc(n, sizeof *fl->ins)) || !(fl->upd = calloc(n, sizeof *fl->upd)) ||
-      !(fl->del = calloc(n, sizeof *fl->del)) || sort_mappers(fl)) {
+      !(fl->del = calloc(n, sizeof *fl->del))) {
     if (fl) {
       fl->nm = 0;
       fl_free(fl);
@@ -555,11 +731,14 @@ void uvsql__flush_rows(uvsql_session_t *s, uvsql__flush_done done, void *data) {
   fl->s = s;
   fl->done = done;
   fl->data = data;
+  fl->nm = s->reg->n; /* fl_free's bound, also when the order fails */
   for (uvsql__obj_t *h = s->owned; h; h = h->next) {
     if (h->state == UVSQL_OBJ_PENDING && push(&fl->ins[h->mapper->index], h)) {
       fl_fail(fl, UVSQL_ENOMEM, "out of memory");
       break;
     }
   }
+  if (!fl->failed && sort_mappers(fl))
+    fl_fail(fl, UVSQL_ENOMEM, "out of memory starting a flush");
   step(fl);
 }

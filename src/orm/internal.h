@@ -48,6 +48,10 @@ struct uvsql_mapper_s {
   uint32_t tail_off, tail_len;
   uint8_t blobs[64];
   size_t nblobs;
+  /* Bit i: field i is the foreign key of a relationship declared UVSQL_REL_POST_UPDATE: the
+   * flush leaves it out of the table order and of the INSERT (NULL), sets it by an UPDATE
+   * after the inserts, and clears it by an UPDATE before deleting the row (flush.c). */
+  uint64_t post_update;
 };
 /* Fills m's autoflush check plan from its model (object.c). */
 void uvsql__mapper_plan(uvsql_mapper_t *m);

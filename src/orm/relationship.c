@@ -13,6 +13,10 @@
 
 void uvsql__cascade_m2m_note(uvsql_session_t *s, uvsql_relationship_t *r, void *parent, void *child,
                              int add); /* cascade.c */
+/* cascade.c: child left a parent of r (delete-orphan): the flush deletes it if it has no parent
+ * then. 0 or UVSQL_ENOMEM. */
+int uvsql__cascade_orphan_note(uvsql_session_t *s, uvsql_relationship_t *r, void *child);
+void uvsql__cascade_orphan_forget(uvsql_session_t *s, uvsql_relationship_t *r, void *child);
 
 static int int64_key(const uvsql_mapper_t *m) {
   return m->npk == 1 && m->model->fields[m->pk[0]].kind == UVSQL_FIELD_INT64;
@@ -58,6 +62,13 @@ uvsql_relationship_t *uvsql_mapper_relationship(uvsql_mapper_t *m, const char *n
       return NULL;
     }
   }
+  if ((flags & UVSQL_REL_POST_UPDATE) && kind == UVSQL_MANY_TO_MANY) {
+    uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                     "relationship %s.%s: UVSQL_REL_POST_UPDATE needs a foreign key, and a "
+                     "many-to-many relationship has none (its rows go to the secondary table)",
+                     m->model->type_name, name);
+    return NULL;
+  }
   uvsql_relationship_t *r = calloc(1, sizeof *r);
   uvsql_relationship_t **v = realloc(m->rels, (m->nrels + 1) * sizeof *v);
   if (v)
@@ -77,6 +88,8 @@ uvsql_relationship_t *uvsql_mapper_relationship(uvsql_mapper_t *m, const char *n
   r->order_by = -1;
   r->index = m->nrels;
   m->rels[m->nrels++] = r;
+  if (flags & UVSQL_REL_POST_UPDATE) /* the mapper holding the key (flush.c) */
+    (kind == UVSQL_MANY_TO_ONE ? m : target)->post_update |= UINT64_C(1) << f;
   m->reg->has_rels = 1;
   return r;
 }
@@ -276,6 +289,30 @@ static int set_fk(const uvsql_relationship_t *r, void *holder, void *parent) {
   return rc;
 }
 
+/* The parent holder's key field of r is linked to, or NULL when it is not linked. */
+static void *linked_to(const uvsql_relationship_t *r, void *holder) {
+  uvsql__obj_t *h = uvsql__hdr(holder);
+  for (size_t k = 0; k < h->nlinks; k++)
+    if (h->links[k].field == (size_t)r->fk)
+      return h->links[k].parent;
+  return NULL;
+}
+
+/* holder no longer belongs to parent through r: its key becomes NULL, unless it was linked to
+ * another parent meanwhile (appended there before being removed here). */
+static int unset_fk(const uvsql_relationship_t *r, void *holder, void *parent) {
+  void *p = linked_to(r, holder);
+  return p && p != parent ? 0 : set_fk(r, holder, NULL);
+}
+
+/* child left parent's r (one-to-many, one-to-one or many-to-many): noted for delete-orphan. */
+static int left_parent(uvsql_relationship_t *r, void *child) {
+  uvsql__obj_t *ch = uvsql__hdr(child);
+  if (!(r->flags & UVSQL_CASCADE_DELETE_ORPHAN) || !ch->session)
+    return 0;
+  return uvsql__cascade_orphan_note(ch->session, r, child);
+}
+
 static int cascade_add_to(void *owner, const uvsql_relationship_t *r, void *other) {
   uvsql__obj_t *h = uvsql__hdr(owner), *o = uvsql__hdr(other);
   if (!h->session || o->session || !(r->flags & UVSQL_CASCADE_SAVE_UPDATE))
@@ -331,6 +368,11 @@ int uvsql_orm_append(void *parent, const char *name, void *child) {
   uvsql_session_t *s = uvsql__hdr(parent)->session;
   if (!rc && r->kind == UVSQL_MANY_TO_MANY && s)
     uvsql__cascade_m2m_note(s, r, parent, child, 1);
+  if (!rc && r->kind == UVSQL_MANY_TO_MANY && ch->session) { /* it has a parent again */
+    uvsql__cascade_orphan_forget(ch->session, r, child);
+    if (r->back)
+      uvsql__cascade_orphan_forget(ch->session, r->back, parent);
+  }
   if (!rc)
     rc = cascade_add_to(parent, r, child);
   return rc;
@@ -347,11 +389,8 @@ int uvsql_orm_remove(void *parent, const char *name, void *child) {
   uvsql_session_t *s = uvsql__hdr(parent)->session;
   if (r->kind == UVSQL_MANY_TO_MANY && s)
     uvsql__cascade_m2m_note(s, r, parent, child, 0);
-  if ((r->flags & UVSQL_CASCADE_DELETE_ORPHAN) && ch->session)
-    return uvsql_session_delete(ch->session, child);
-  if (r->kind == UVSQL_ONE_TO_MANY)
-    return set_fk(r, child, NULL);
-  return 0;
+  int rc = r->kind == UVSQL_ONE_TO_MANY ? unset_fk(r, child, parent) : 0;
+  return rc ? rc : left_parent(r, child); /* deleted at flush if it has no parent then */
 }
 
 int uvsql_orm_set_ref(void *obj, const char *name, void *target) {
@@ -365,9 +404,13 @@ int uvsql_orm_set_ref(void *obj, const char *name, void *target) {
   uvsql__hdr(obj)->rel_loaded |= UINT64_C(1) << r->index;
   if (r->kind == UVSQL_MANY_TO_ONE) {
     rc = set_fk(r, obj, target);
+    if (!rc && old && old != target && r->back) /* obj left old: an orphan if no parent */
+      rc = left_parent(r->back, obj);
   } else { /* one-to-one: the key is in the target */
     if (old && old != target)
-      rc = set_fk(r, old, NULL);
+      rc = unset_fk(r, old, obj);
+    if (!rc && old && old != target)
+      rc = left_parent(r, old);
     if (!rc && target)
       rc = set_fk(r, target, obj);
   }

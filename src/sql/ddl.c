@@ -1,11 +1,18 @@
-/* src/sql/ddl.c — DDL: CREATE TABLE / CREATE INDEX / DROP TABLE statements from metadata, and
- * the foreign-key dependency order create_all and drop_all follow.
+/* src/sql/ddl.c — DDL: CREATE TABLE / CREATE INDEX / DROP TABLE statements from metadata, the
+ * ALTER TABLE statements of use_alter foreign keys, and the foreign-key dependency order
+ * create_all and drop_all follow.
  *
  * Every statement is idempotent (IF NOT EXISTS / IF EXISTS), so create_all can run on a
  * database that already has some of the tables. Column types and autoincrement clauses come
  * from the dialect; constraints are written at table level, one line, in declaration order:
  * columns, PRIMARY KEY, UNIQUE, CHECK, FOREIGN KEY.
+ *
+ * A use_alter foreign key is left out of CREATE TABLE and of the table order where the dialect
+ * can ALTER TABLE ADD a constraint (UVSQL__D_ALTER_FK): PostgreSQL drops it if it exists and
+ * adds it in one ALTER TABLE, MariaDB adds it IF NOT EXISTS. On SQLite it stays in CREATE
+ * TABLE (SQLite accepts a reference to a table made later) and only the order ignores it.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dialect.h"
@@ -37,6 +44,9 @@ uvsql_core_stmt_t *uvsql_create_index(uvsql_table_t *t, size_t i) {
 }
 uvsql_core_stmt_t *uvsql_drop_table(uvsql_table_t *t) {
   return ddl_new(t, UVSQL__DDL_DROP_TABLE, 0, "uvsql_drop_table");
+}
+uvsql_core_stmt_t *uvsql__alter_fk(uvsql_table_t *t, size_t i, int add) {
+  return ddl_new(t, add ? UVSQL__DDL_ADD_FK : UVSQL__DDL_DROP_FK, i, "uvsql__alter_fk");
 }
 
 size_t uvsql__index_count(const uvsql_table_t *t) {
@@ -79,7 +89,31 @@ static const char *action(uvsql_fk_action_t a) {
   }
 }
 
-static void foreign_key(uvsql__compiler_t *c, const uvsql_table_t *t, const uvsql__fk_t *fk) {
+/* The name of a use_alter foreign key: its own, else fk_<table>_<col>[_<col>...], shortened
+ * past 60 characters to 51 and an FNV-1a hash of the whole (identifiers end at 63/64). */
+static void fk_name(const uvsql_table_t *t, const uvsql__fk_t *fk, char out[64]) {
+  if (fk->name) {
+    snprintf(out, 64, "%s", fk->name);
+    return;
+  }
+  char full[512];
+  size_t n = (size_t)snprintf(full, sizeof full, "fk_%s", t->name);
+  for (size_t i = 0; i < fk->ncols && n < sizeof full; i++)
+    n += (size_t)snprintf(full + n, sizeof full - n, "_%s", fk->cols[i]);
+  size_t len = strlen(full);
+  if (len <= 60) {
+    memcpy(out, full, len + 1);
+    return;
+  }
+  uint32_t h = 2166136261u;
+  for (const char *p = full; *p; p++)
+    h = (h ^ (unsigned char)*p) * 16777619u;
+  snprintf(out, 64, "%.51s_%08x", full, (unsigned)h);
+}
+
+/* Writes [CONSTRAINT name] FOREIGN KEY [IF NOT EXISTS] (cols) REFERENCES ref (cols) [ON ...]. */
+static void fk_clause(uvsql__compiler_t *c, const uvsql_table_t *t, const uvsql__fk_t *fk,
+                      const char *name, int if_not_exists) {
   const uvsql_table_t *ref = uvsql_metadata_table(t->md, fk->reftable);
   if (!ref) {
     uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT,
@@ -101,9 +135,8 @@ static void foreign_key(uvsql__compiler_t *c, const uvsql_table_t *t, const uvsq
       pk[i] = ((uvsql_column_t *)ref->pk.items[i])->name;
     refcols = pk;
   }
-  uvsql__c_putn(c, ", ", 2);
-  constraint_name(c, fk->name);
-  uvsql__c_puts(c, "FOREIGN KEY ");
+  constraint_name(c, name);
+  uvsql__c_puts(c, if_not_exists ? "FOREIGN KEY IF NOT EXISTS " : "FOREIGN KEY ");
   name_list(c, t, (const char *const *)fk->cols, fk->ncols);
   uvsql__c_puts(c, " REFERENCES ");
   uvsql__c_ident(c, ref->name);
@@ -117,6 +150,39 @@ static void foreign_key(uvsql__compiler_t *c, const uvsql_table_t *t, const uvsq
     uvsql__c_puts(c, " ON UPDATE ");
     uvsql__c_puts(c, action(fk->on_update));
   }
+}
+
+/* Whether fk is created apart from its table (after every table) in this dialect. */
+static int fk_apart(uvsql__compiler_t *c, const uvsql__fk_t *fk) {
+  return fk->use_alter && (c->d->features & UVSQL__D_ALTER_FK);
+}
+
+static void alter_fk(uvsql__compiler_t *c, const uvsql_table_t *t, size_t i, int add) {
+  const uvsql__fk_t *fk = t->fks.items[i];
+  char name[64];
+  fk_name(t, fk, name);
+  int my = strcmp(c->d->name, "mariadb") == 0;
+  if (!fk_apart(c, fk)) {
+    uvsql__c_fail(c, UVSQL_ENOT_SUPPORTED,
+                  "foreign key %s of %s: the %s dialect cannot ALTER TABLE it (only a use_alter "
+                  "key on PostgreSQL or MariaDB is)",
+                  name, t->name, c->d->name);
+    return;
+  }
+  uvsql__c_puts(c, add ? "ALTER TABLE " : "ALTER TABLE IF EXISTS ");
+  uvsql__c_ident(c, t->name);
+  if (!add) {
+    uvsql__c_puts(c, my ? " DROP FOREIGN KEY IF EXISTS " : " DROP CONSTRAINT IF EXISTS ");
+    uvsql__c_ident(c, name);
+    return;
+  }
+  if (!my) { /* PostgreSQL has no ADD CONSTRAINT IF NOT EXISTS: drop and add in one statement */
+    uvsql__c_puts(c, " DROP CONSTRAINT IF EXISTS ");
+    uvsql__c_ident(c, name);
+    uvsql__c_putn(c, ",", 1);
+  }
+  uvsql__c_puts(c, " ADD ");
+  fk_clause(c, t, fk, name, my);
 }
 
 static void create_table(uvsql__compiler_t *c, const uvsql_table_t *t) {
@@ -170,8 +236,13 @@ static void create_table(uvsql__compiler_t *c, const uvsql_table_t *t) {
     uvsql__c_puts(c, k->check);
     uvsql__c_putn(c, ")", 1);
   }
-  for (uint32_t i = 0; i < t->fks.n; i++)
-    foreign_key(c, t, t->fks.items[i]);
+  for (uint32_t i = 0; i < t->fks.n; i++) {
+    const uvsql__fk_t *fk = t->fks.items[i];
+    if (fk_apart(c, fk))
+      continue;
+    uvsql__c_putn(c, ", ", 2);
+    fk_clause(c, t, fk, fk->name, 0);
+  }
   uvsql__c_putn(c, ")", 1);
 }
 
@@ -196,6 +267,10 @@ void uvsql__c_ddl(uvsql__compiler_t *c, uvsql_core_stmt_t *s) {
     uvsql__c_puts(c, "DROP TABLE IF EXISTS ");
     uvsql__c_ident(c, t->name);
     return;
+  case UVSQL__DDL_ADD_FK:
+  case UVSQL__DDL_DROP_FK:
+    alter_fk(c, t, s->ddl_index, s->ddl == UVSQL__DDL_ADD_FK);
+    return;
   }
 }
 
@@ -211,12 +286,14 @@ static int visit(uvsql_metadata_t *md, uvsql_table_t *t, unsigned char *state, u
   if (state[i] == 1)
     return uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
                             "the foreign keys of table %s form a cycle: create_all cannot order "
-                            "it (drop one of the foreign keys, or create it with ALTER TABLE)",
+                            "it (declare one of the foreign keys of the cycle with "
+                            "uvsql_column_references_use_alter, created by ALTER TABLE after "
+                            "the tables)",
                             t->name);
   state[i] = 1;
   for (uint32_t k = 0; k < t->fks.n; k++) {
     const uvsql__fk_t *fk = t->fks.items[k];
-    uvsql_table_t *ref = uvsql_metadata_table(md, fk->reftable);
+    uvsql_table_t *ref = fk->use_alter ? NULL : uvsql_metadata_table(md, fk->reftable);
     if (ref && ref != t) {
       int rc = visit(md, ref, state, out, n, err);
       if (rc)

@@ -22,6 +22,7 @@
 #define UVSQL__D_ON_DUPLICATE     0x0080u /* upsert as ON DUPLICATE KEY UPDATE */
 #define UVSQL__D_PAREN_COMPOUND   0x0100u /* (SELECT ... LIMIT n) UNION (...) is accepted */
 #define UVSQL__D_EMPTY_VALUES     0x0200u /* INSERT INTO t () VALUES (), not DEFAULT VALUES */
+#define UVSQL__D_ALTER_FK         0x0400u /* ALTER TABLE ADD/DROP of a FOREIGN KEY constraint */
 
 typedef enum {
   UVSQL__TYPE_DDL, /* a column type in CREATE TABLE */

@@ -165,8 +165,12 @@ static uvsql_future_t *run_ddl(uvsql_metadata_t *md, uvsql_engine_t *e, int crea
   if (uvsql__sort_tables(md, &sorted, &nt, &err))
     return failed(loop, &err, cb, data);
   size_t total = 0;
-  for (size_t i = 0; i < nt; i++)
+  int alter = (d->features & UVSQL__D_ALTER_FK) != 0; /* use_alter keys apart (ddl.c) */
+  for (size_t i = 0; i < nt; i++) {
     total += create ? 1 + sorted[i]->indexes.n : 1;
+    for (uint32_t k = 0; alter && k < sorted[i]->fks.n; k++)
+      total += ((uvsql__fk_t *)sorted[i]->fks.items[k])->use_alter;
+  }
   ddl_job_t *j = calloc(1, sizeof *j);
   if (!j || !(j->stmts = calloc(total ? total : 1, sizeof *j->stmts)) ||
       !(j->f = uvsql__future_new(loop))) {
@@ -178,6 +182,10 @@ static uvsql_future_t *run_ddl(uvsql_metadata_t *md, uvsql_engine_t *e, int crea
     return failed(loop, &err, cb, data);
   }
   j->e = e;
+  for (size_t k = 0; alter && !create && k < nt; k++) /* drop_all: the cycle-closing keys first */
+    for (uint32_t x = 0; x < sorted[k]->fks.n; x++)
+      if (((uvsql__fk_t *)sorted[k]->fks.items[x])->use_alter)
+        j->stmts[j->n++] = uvsql__alter_fk(sorted[k], x, 0);
   for (size_t k = 0; k < nt; k++) {
     uvsql_table_t *t = sorted[create ? k : nt - 1 - k];
     if (!create) {
@@ -188,6 +196,10 @@ static uvsql_future_t *run_ddl(uvsql_metadata_t *md, uvsql_engine_t *e, int crea
     for (size_t x = 0; x < t->indexes.n; x++)
       j->stmts[j->n++] = uvsql_create_index(t, x);
   }
+  for (size_t k = 0; alter && create && k < nt; k++) /* create_all: after every table */
+    for (uint32_t x = 0; x < sorted[k]->fks.n; x++)
+      if (((uvsql__fk_t *)sorted[k]->fks.items[x])->use_alter)
+        j->stmts[j->n++] = uvsql__alter_fk(sorted[k], x, 1);
   free(sorted);
   /* Compile everything now: a schema mistake fails before anything is created. */
   for (size_t k = 0; k < j->n; k++) {

@@ -132,6 +132,7 @@ typedef struct {
   const char *reftable;
   const char **refcols; /* NULL: the referenced primary key */
   uvsql_fk_action_t on_delete, on_update;
+  int use_alter; /* created by ALTER TABLE after the tables where the dialect can (ddl.c) */
 } uvsql__fk_t;
 
 typedef struct {
@@ -211,7 +212,9 @@ typedef struct {
 typedef enum {
   UVSQL__DDL_CREATE_TABLE,
   UVSQL__DDL_CREATE_INDEX,
-  UVSQL__DDL_DROP_TABLE
+  UVSQL__DDL_DROP_TABLE,
+  UVSQL__DDL_ADD_FK, /* ALTER TABLE ... ADD CONSTRAINT of use_alter foreign key ddl_index */
+  UVSQL__DDL_DROP_FK /* ALTER TABLE IF EXISTS ... DROP of it */
 } uvsql__ddl_t;
 
 typedef enum {
@@ -357,6 +360,9 @@ void uvsql__c_delete(uvsql__compiler_t *c, uvsql_core_stmt_t *s);
 void uvsql__c_ddl(uvsql__compiler_t *c, uvsql_core_stmt_t *s);
 /* Tables of md sorted so that each comes after the tables it references. *out malloc'd. */
 int uvsql__sort_tables(uvsql_metadata_t *md, uvsql_table_t ***out, size_t *n, uvsql_error_t *err);
+/* ddl.c: the ALTER TABLE adding (add 1) or dropping (add 0) foreign key i of t, which is a
+ * use_alter one (caller owns it; NULL when out of memory). */
+uvsql_core_stmt_t *uvsql__alter_fk(uvsql_table_t *t, size_t i, int add);
 /* Number of indexes create_index accepts for t (declared + UVSQL_INDEX columns). */
 size_t uvsql__index_count(const uvsql_table_t *t);
 

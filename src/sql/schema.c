@@ -252,6 +252,16 @@ uvsql_column_t *uvsql_column_references(uvsql_column_t *c, const char *target,
   return c;
 }
 
+uvsql_column_t *uvsql_column_references_use_alter(uvsql_column_t *c, const char *target,
+                                                  uvsql_fk_action_t on_delete,
+                                                  uvsql_fk_action_t on_update) {
+  if (!uvsql_column_references(c, target, on_delete, on_update))
+    return NULL;
+  uvsql__fk_t *fk = c->table->fks.items[c->table->fks.n - 1];
+  fk->use_alter = 1;
+  return c;
+}
+
 uvsql_column_t *uvsql_column_server_default(uvsql_column_t *c, const char *sql) {
   if (!c || !sql)
     return c;
@@ -422,6 +432,7 @@ int uvsql_table_fk_at(const uvsql_table_t *t, size_t i, uvsql_fk_info_t *out) {
   out->ncols = fk->ncols;
   out->on_delete = fk->on_delete;
   out->on_update = fk->on_update;
+  out->use_alter = fk->use_alter;
   return 0;
 }
 size_t uvsql_table_nindexes(const uvsql_table_t *t) {

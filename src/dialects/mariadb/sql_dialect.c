@@ -165,7 +165,8 @@ const uvsql__sql_dialect_t uvsql__sql_dialect_mariadb = {
     .index = 1,
     .quote = '`',
     .features = UVSQL__D_RETURNING_INSERT | UVSQL__D_RETURNING_DELETE | UVSQL__D_CONCAT_FUNC |
-                UVSQL__D_ON_DUPLICATE | UVSQL__D_PAREN_COMPOUND | UVSQL__D_EMPTY_VALUES,
+                UVSQL__D_ON_DUPLICATE | UVSQL__D_PAREN_COMPOUND | UVSQL__D_EMPTY_VALUES |
+                UVSQL__D_ALTER_FK,
     .now_sql = "NOW(6)",
     .offset_only = "18446744073709551615",
     .type = my_type,

@@ -127,7 +127,7 @@ const uvsql__sql_dialect_t uvsql__sql_dialect_postgresql = {
     .quote = '"',
     .features = UVSQL__D_RETURNING_INSERT | UVSQL__D_RETURNING_UPDATE | UVSQL__D_RETURNING_DELETE |
                 UVSQL__D_ILIKE | UVSQL__D_NULLS_ORDER | UVSQL__D_FULL_JOIN |
-                UVSQL__D_PAREN_COMPOUND,
+                UVSQL__D_PAREN_COMPOUND | UVSQL__D_ALTER_FK,
     .now_sql = "now()",
     .offset_only = NULL,
     .type = pg_type,
