@@ -187,7 +187,8 @@ extern const char *const uvsql__set_names[64];            /* "s0".. */
 typedef enum {
   UVSQL__S_IDLE,   /* no transaction, no connection */
   UVSQL__S_ACTIVE, /* connection checked out, transaction open */
-  UVSQL__S_FAILED, /* a flush failed: the database rolled back; only rollback/close work */
+  UVSQL__S_FAILED, /* an op failed inside the transaction: the database rolled back; only
+                      rollback/close work */
   UVSQL__S_CLOSED
 } uvsql__sstate_t;
 
@@ -216,7 +217,9 @@ struct uvsql_session_s {
   uvsql__idmap_t idmap;
   uvsql__op_t *head, *tail; /* queued operations; head is running when running != 0 */
   int running, kick_scheduled, closing;
-  int dead; /* closed and cleaned up while a kick was scheduled: the kick frees it */
+  int dead;    /* closed and cleaned up while a kick was scheduled (the kick frees it) or while
+                  run_next's loop ran (the loop frees it) */
+  int pumping; /* run_next's loop is running: a finish inside it does not start the next op */
   uvsql__jentry_t *journal;
   size_t njournal, capjournal;
   size_t *sp_marks; /* journal length at each savepoint */

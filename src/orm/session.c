@@ -58,12 +58,16 @@ struct uvsql__op_s {
   uvsql__custom_fn custom_start, custom_run;             /* OP_CUSTOM */
   void (*custom_free)(void *);
   void *custom_ctx;
+  int in_tx; /* the op runs inside the session's transaction: an error fails the transaction */
+  int soft;  /* its error (e.g. refresh of a vanished row) leaves the transaction usable */
 };
 
 static void run_next(uvsql_session_t *s);
+static void start_op(uvsql_session_t *s);
+/* The instruction first: a long original message is cut at the end, never the instruction. */
 static const char *const PENDING_ROLLBACK =
-    "the session's transaction was rolled back because of a previous error during flush: call "
-    "uvsql_session_rollback (original error: %s: %s)";
+    "This session's transaction has been rolled back due to a previous error. Call "
+    "uvsql_session_rollback() first. Original error (%s): %s";
 
 static void result_free_cb(void *v) {
   uvsql_orm_result_free(v);
@@ -83,7 +87,8 @@ static void kick(void *data) {
   uvsql_session_t *s = data;
   s->kick_scheduled = 0;
   if (s->dead) { /* closed (by an operation queued from a callback) before this ran */
-    free(s);
+    if (!s->pumping)
+      free(s);
     return;
   }
   run_next(s);
@@ -123,11 +128,20 @@ static uvsql_future_t *enqueue(uvsql_session_t *s, uvsql__op_t *op, uvsql_future
 }
 
 static void session_free(uvsql_session_t *s);
+static void fail_tx(uvsql_session_t *s, const uvsql_error_t *err);
 
-/* Settles the running op (err NULL: resolve with value) and starts the next. */
+/* Settles the running op (err NULL: resolve with value) and starts the next. An error of an
+ * op that ran inside the transaction first rolls the transaction back (fail_tx): the session
+ * then refuses everything but rollback/close, naming that error (SQLAlchemy's
+ * PendingRollbackError), on every backend alike. */
 static void finish(uvsql_session_t *s, void *value, uvsql_value_free_cb free_cb,
                    const uvsql_error_t *err) {
   uvsql__op_t *op = s->head;
+  if (err && op->in_tx && !op->soft && s->state == UVSQL__S_ACTIVE) {
+    op->in_tx = 0; /* fail_tx comes back here with the same error, once */
+    fail_tx(s, err);
+    return;
+  }
   s->head = op->next;
   if (!s->head)
     s->tail = NULL;
@@ -165,6 +179,7 @@ static void tx_begun(uvsql_future_t *f, void *data) {
     return;
   }
   s->state = UVSQL__S_ACTIVE;
+  s->head->in_tx = 1;
   s->head->after_tx(s, s->head);
 }
 
@@ -185,6 +200,7 @@ static void ensure_tx(uvsql_session_t *s, uvsql__op_t *op,
                       void (*after)(uvsql_session_t *, uvsql__op_t *)) {
   op->after_tx = after;
   if (s->state == UVSQL__S_ACTIVE) {
+    op->in_tx = 1;
     after(s, op);
     return;
   }
@@ -267,7 +283,8 @@ static void failed_rolled_back(uvsql_future_t *f, void *data) {
 }
 
 static void fail_tx(uvsql_session_t *s, const uvsql_error_t *err) {
-  s->fail_err = *err;
+  if (err != &s->fail_err)
+    s->fail_err = *err;
   if (!s->conn) {
     s->state = UVSQL__S_FAILED;
     finish(s, NULL, NULL, err);
@@ -395,6 +412,7 @@ static void got_row(uvsql_future_t *f, void *data) {
   void *obj = n ? objs[0] : NULL;
   free(objs);
   if (op->kind == OP_REFRESH && !obj) {
+    op->soft = 1;
     finish_code(s, UVSQL_ESTALE_DATA, "refresh: the row of this %s%s is gone",
                 op->m->model->type_name, "");
     return;
@@ -467,7 +485,8 @@ static void session_free(uvsql_session_t *s) {
   free(s->sp_marks);
   uvsql__rel_session_free(s);
   uvsql__idmap_free(&s->idmap);
-  if (s->kick_scheduled) /* a deferred kick still points at s: it frees it */
+  if (s->kick_scheduled || s->pumping) /* a deferred kick or run_next's loop still points at
+                                          s: the last of them frees it */
     s->dead = 1;
   else
     free(s);
@@ -479,9 +498,21 @@ static void rolled_back_for_close(uvsql_future_t *f, void *data) {
   finish(s, NULL, NULL, NULL); /* frees the session; a failed ROLLBACK closes the connection */
 }
 
+/* Starts queued operations until one is waiting for I/O (a loop, not a recursion: an op that
+ * finishes at once, as a get answered by the identity map, returns here through finish, which
+ * does not call back into the loop while it runs). */
 static void run_next(uvsql_session_t *s) {
-  if (s->running || !s->head)
-    return;
+  if (s->pumping)
+    return; /* the loop below, further up the stack, starts the next op */
+  s->pumping = 1;
+  while (!s->dead && !s->running && s->head)
+    start_op(s);
+  s->pumping = 0;
+  if (s->dead && !s->kick_scheduled)
+    free(s); /* closed inside the loop: session_free left the struct to us */
+}
+
+static void start_op(uvsql_session_t *s) {
   s->running = 1;
   uvsql__op_t *op = s->head;
   switch (op->kind) {
