@@ -76,6 +76,7 @@ typedef struct uvsql__link_s {
 
 #define UVSQL__OF_MARK_DELETE 0x01u /* session_delete on a persistent object, not yet flushed */
 #define UVSQL__OF_OWNED       0x02u /* on its session's owned list */
+#define UVSQL__OF_EXPIRED     0x80u /* expire.c: the next row that loads it overwrites it */
 
 typedef struct uvsql__obj_s uvsql__obj_t;
 struct uvsql__obj_s {
@@ -217,9 +218,10 @@ struct uvsql_session_s {
   uvsql__idmap_t idmap;
   uvsql__op_t *head, *tail; /* queued operations; head is running when running != 0 */
   int running, kick_scheduled, closing;
-  int dead;    /* closed and cleaned up while a kick was scheduled (the kick frees it) or while
-                  run_next's loop ran (the loop frees it) */
-  int pumping; /* run_next's loop is running: a finish inside it does not start the next op */
+  int dead;     /* closed and cleaned up while a kick was scheduled (the kick frees it) or while
+                   run_next's loop ran (the loop frees it) */
+  int populate; /* the running op loads with populate_existing: rows overwrite objects */
+  int pumping;  /* run_next's loop is running: a finish inside it does not start the next op */
   uvsql__jentry_t *journal;
   size_t njournal, capjournal;
   size_t *sp_marks; /* journal length at each savepoint */
@@ -252,6 +254,14 @@ uvsql_future_t *uvsql__session_custom(uvsql_session_t *s, uvsql__custom_fn start
 void uvsql__session_custom_tx(uvsql_session_t *s);
 void uvsql__session_custom_done(uvsql_session_t *s, void *value, uvsql_value_free_cb free_cb,
                                 const uvsql_error_t *err);
+/* expire.c: sets UVSQL__OF_EXPIRED on every persistent object of s (after a commit). */
+void uvsql__session_expire_flag_all(uvsql_session_t *s);
+/* expire.c: have (in the identity map) meets fresh, a new object loaded from its row. With
+ * overwrite (populate_existing, refresh) have takes every value of the row; else, if have is
+ * expired, every field but those the program changed after the expiry; else nothing. The
+ * snapshot becomes the row; the expired mark goes. 0 or UVSQL_ENOMEM (err filled). */
+int uvsql__obj_repopulate(uvsql__obj_t *have, uvsql__obj_t *fresh, int overwrite,
+                          uvsql_error_t *err);
 void uvsql__rel_session_free(uvsql_session_t *s);            /* cascade.c: frees s->rel */
 void uvsql__rel_forget(uvsql_session_t *s, uvsql__obj_t *h); /* cascade.c: h leaves s */
 /* cascade.c, after a rollback: persistent objects' relationships become not loaded (emptied)

@@ -58,8 +58,9 @@ struct uvsql__op_s {
   uvsql__custom_fn custom_start, custom_run;             /* OP_CUSTOM */
   void (*custom_free)(void *);
   void *custom_ctx;
-  int in_tx; /* the op runs inside the session's transaction: an error fails the transaction */
-  int soft;  /* its error (e.g. refresh of a vanished row) leaves the transaction usable */
+  int in_tx;    /* the op runs inside the session's transaction: an error fails the transaction */
+  int soft;     /* its error (e.g. refresh of a vanished row) leaves the transaction usable */
+  int populate; /* populate_existing: its rows overwrite objects the session has */
 };
 
 static void run_next(uvsql_session_t *s);
@@ -142,6 +143,7 @@ static void finish(uvsql_session_t *s, void *value, uvsql_value_free_cb free_cb,
     fail_tx(s, err);
     return;
   }
+  s->populate = 0;
   s->head = op->next;
   if (!s->head)
     s->tail = NULL;
@@ -254,6 +256,8 @@ static void undo(uvsql_session_t *s, size_t from, int top) {
   }
   if (s->reg->has_rels)
     uvsql__rel_expire(s); /* relationships: reloaded from the database when asked */
+  if (top) /* as SQLAlchemy: what the database holds now is read again when loaded (expire.c) */
+    uvsql__session_expire_flag_all(s);
 }
 
 static void journal_clear(uvsql_session_t *s) {
@@ -353,6 +357,8 @@ static void committed(uvsql_future_t *f, void *data) {
     journal_clear(s);
     release_conn(s);
     s->state = UVSQL__S_IDLE;
+    if (s->opt.expire_on_commit) /* other transactions may change the rows now (expire.c) */
+      uvsql__session_expire_flag_all(s);
   }
   finish(s, NULL, NULL, NULL);
 }
@@ -515,6 +521,7 @@ static void run_next(uvsql_session_t *s) {
 static void start_op(uvsql_session_t *s) {
   s->running = 1;
   uvsql__op_t *op = s->head;
+  s->populate = op->populate;
   switch (op->kind) {
   case OP_CLOSE:
     if (s->state == UVSQL__S_ACTIVE) {
@@ -560,7 +567,7 @@ static void start_op(uvsql_session_t *s) {
     return;
   case OP_GET: {
     uvsql__obj_t *h = uvsql__idmap_find(&s->idmap, op->m, op->pk);
-    if (h) {
+    if (h && !(h->flags & UVSQL__OF_EXPIRED)) { /* an expired one is SELECTed again */
       finish(s, h->body, NULL, NULL);
       return;
     }
@@ -709,6 +716,13 @@ uvsql_param_t *uvsql__params_copy(const uvsql_param_t *params, size_t n) {
 uvsql_future_t *uvsql_session_execute(uvsql_session_t *s, const uvsql_mapper_t *m,
                                       uvsql_core_stmt_t *select, const uvsql_param_t *params,
                                       size_t nparams, uvsql_future_cb cb, void *data) {
+  return uvsql_session_execute_opts(s, m, select, params, nparams, NULL, cb, data);
+}
+
+uvsql_future_t *uvsql_session_execute_opts(uvsql_session_t *s, const uvsql_mapper_t *m,
+                                           uvsql_core_stmt_t *select, const uvsql_param_t *params,
+                                           size_t nparams, const uvsql_exec_options_t *opt,
+                                           uvsql_future_cb cb, void *data) {
   if (!s)
     return NULL;
   if (!m || !select || (nparams && !params))
@@ -722,6 +736,7 @@ uvsql_future_t *uvsql_session_execute(uvsql_session_t *s, const uvsql_mapper_t *
     op->m = (uvsql_mapper_t *)m;
     op->nparams = nparams;
     op->stmt = select; /* borrowed: the caller keeps it alive until the future settles */
+    op->populate = opt && opt->populate_existing;
   }
   return enqueue(s, op, cb, data);
 }
