@@ -421,7 +421,10 @@ uvsql_future_t *uvsql_session_execute_opts(uvsql_session_t *s, const uvsql_mappe
  * object instead) or become DELETED (DETACHED at commit; a rollback brings them back).
  * Objects that are expired are not evaluated (they are read again anyway). With FETCH on
  * PostgreSQL/SQLite (and a MariaDB DELETE) the key columns are added at the end of the
- * statement's RETURNING list, so the result has them as its last columns. */
+ * statement's RETURNING list, so the result has them as its last columns (one row per
+ * matched row: count the rows, as rows_affected of a RETURNING statement is not reported by
+ * every driver). A bulk UPDATE that sets a primary key column is refused unless
+ * synchronize_session is NONE. */
 uvsql_future_t *uvsql_session_execute_core(uvsql_session_t *s, uvsql_core_stmt_t *stmt,
                                            const uvsql_param_t *params, size_t nparams,
                                            const uvsql_exec_options_t *opt, uvsql_future_cb cb,

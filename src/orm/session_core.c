@@ -37,6 +37,7 @@ typedef struct {
   uvsql_mapper_t *m;          /* the mapper of the UPDATE/DELETE's table, when synchronizing */
   uvsql_core_stmt_t *derived; /* FETCH: the statement with RETURNING, or the key SELECT */
   uvsql_result_t *keys;       /* FETCH on MariaDB UPDATE: the keys selected first */
+  uvsql_param_t *sel_params;  /* FETCH on MariaDB UPDATE: the params the key SELECT binds */
   uvsql__obj_t **matched;     /* EVALUATE */
   size_t nmatched;
 } core_t;
@@ -47,6 +48,7 @@ static void core_free(void *p) {
   free(c->params);
   uvsql_core_stmt_free(c->derived);
   uvsql_result_free(c->keys);
+  free(c->sel_params);
   free(c->matched);
   free(c);
 }
@@ -343,6 +345,34 @@ static void keys_selected(uvsql_future_t *f, void *data) {
   core_send(c, c->stmt);
 }
 
+static int is_ident(char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+         ch == '_';
+}
+
+/* The params the key SELECT (c->derived) uses: those whose :name its SQL has. */
+static int select_params(core_t *c, size_t *n, uvsql_error_t *err) {
+  const char *sql;
+  const uvsql_param_t *vals;
+  size_t nvals;
+  int rc = uvsql_core_compile(c->derived, c->s->dialect, c->params, c->nparams, &sql, &vals, &nvals,
+                              err);
+  if (rc)
+    return rc;
+  if (c->nparams && !(c->sel_params = malloc(c->nparams * sizeof *c->sel_params)))
+    return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a bulk statement");
+  for (size_t i = 0; i < c->nparams; i++) {
+    const char *name = c->params[i].name;
+    size_t len = strlen(name);
+    for (const char *at = sql; (at = strchr(at, ':')) != NULL; at++)
+      if (strncmp(at + 1, name, len) == 0 && !is_ident(at[1 + len])) {
+        c->sel_params[(*n)++] = c->params[i];
+        break;
+      }
+  }
+  return 0;
+}
+
 static int pk_cols(const uvsql_mapper_t *m, uvsql_column_t **cols) {
   for (size_t k = 0; k < m->npk; k++)
     cols[k] = m->cols[m->pk[k]];
@@ -394,9 +424,15 @@ static void core_run(uvsql_session_t *s, void *ctx) {
       done_code(c, UVSQL_ENOMEM, "out of memory building a bulk statement");
       return;
     }
-    if (no_returning) {
+    if (no_returning) { /* the SELECT binds only the WHERE's params, not the SET's */
+      size_t nsel = 0;
+      uvsql_error_t err;
+      if (select_params(c, &nsel, &err)) {
+        done_err(c, &err);
+        return;
+      }
       s->nstatements++;
-      uvsql_conn_execute_core(s->conn, c->derived, c->params, c->nparams, keys_selected, c);
+      uvsql_conn_execute_core(s->conn, c->derived, c->sel_params, nsel, keys_selected, c);
       return;
     }
     core_send(c, c->derived);
