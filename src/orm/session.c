@@ -8,7 +8,8 @@
  *      ^  ^                                                                    |  |
  *      |  +---- commit (flush + COMMIT, release) / rollback (ROLLBACK, release)-+  |
  *      |                                                                           |
- *      |     a flush (or COMMIT) fails: ROLLBACK on the server, release            |
+ *      |     an op fails inside the transaction (a flush, COMMIT, get, execute, a   |
+ *      |     custom op: finish sees its error): ROLLBACK on the server, release     |
  *      +--- rollback ------ FAILED <-----------------------------------------------+
  *                          (every op but rollback/close fails with UVSQL_EINTERFACE)
  *   any state --close--> (rollback if ACTIVE, release) CLOSED, everything freed
@@ -25,6 +26,11 @@
  *     the previous snapshot, deleted), oldest first; commit clears it, rollback undoes it.
  *  4. Every object with h->session == s is on s->owned; the identity map holds exactly the
  *     PERSISTENT ones.
+ *  5. run_next is a loop, never re-entered: an op that finishes while it runs (an identity-map
+ *     get) returns to it through finish, so a long queue takes no stack. The session struct
+ *     is freed by whoever holds it last: run_next's loop, a scheduled kick, or session_free.
+ *  6. s->populate is the running op's populate_existing (0 between ops); the row loaders
+ *     (objects_api.c, loader.c) read it. Expired objects: expire.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
