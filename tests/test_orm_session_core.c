@@ -151,21 +151,26 @@ static void pending_rollback(const char *url) {
   log_clear(&o->log);
   uint64_t before = uvsql_session_statement_count(s);
   ASSERT_OK(uvsql_orm_set_text(u, &u->fullname, "changed"), (uvsql_error_t *)NULL);
-  uvsql_future_t *fs[6];
+  uvsql_future_t *fs[8];
   uvsql_core_stmt_t *sel = uvsql_orm_select(o->users);
+  uvsql_error_t qerr;
+  uvsql_orm_query_t *q = uvsql_orm_query(o->users, NULL, 0, &qerr);
   fs[0] = uvsql_session_flush(s, NULL, NULL);
   fs[1] = uvsql_session_get_int(s, o->users, u->id, NULL, NULL);
   fs[2] = uvsql_session_execute(s, o->users, sel, NULL, 0, NULL, NULL);
   fs[3] = uvsql_session_execute_core(s, ins, NULL, 0, NULL, NULL, NULL);
   fs[4] = uvsql_session_commit(s, NULL, NULL);
   fs[5] = uvsql_session_refresh(s, u, NULL, NULL);
-  for (int i = 0; i < 6; i++) {
+  fs[6] = uvsql_session_execute_query(s, q, NULL, 0, NULL, NULL);
+  fs[7] = uvsql_session_begin_nested(s, NULL, NULL);
+  for (int i = 0; i < 8; i++) {
     const uvsql_error_t *err = AWAIT_ERR(fs[i], UVSQL_EINTERFACE);
     ASSERT_STR_EQ(err->message, want);
     uvsql_future_unref(fs[i]);
   }
   ASSERT_INT_EQ(uvsql_session_statement_count(s), before);
   ASSERT_INT_EQ(o->log.n, 0);
+  uvsql_orm_query_free(q);
 
   /* after the rollback the session works again */
   await_ok(uvsql_session_rollback(s, NULL, NULL));
@@ -413,4 +418,97 @@ TEST(orm_session_core_bulk_delete_mariadb) {
 }
 TEST(orm_session_core_bulk_delete_sqlite) {
   bulk_delete(test_sqlite_url());
+}
+
+/* ------------------------------------------------------------------ EVALUATE agrees with SQL */
+
+typedef uvsql_expr_t *(*crit_fn)(uvsql_core_stmt_t *st, uvsql_mapper_t *m, const abc_t *x);
+
+static uvsql_expr_t *c_ne(uvsql_core_stmt_t *st, uvsql_mapper_t *m, const abc_t *x) {
+  (void)x; /* NULL <> 'A' is unknown: b does not match */
+  return uvsql_ne(st, uvsql_mapper_col(m, "fullname"), uvsql_lit_text(st, "A"));
+}
+static uvsql_expr_t *c_not(uvsql_core_stmt_t *st, uvsql_mapper_t *m, const abc_t *x) {
+  (void)x;
+  return uvsql_not(st, uvsql_eq(st, uvsql_mapper_col(m, "fullname"), uvsql_lit_text(st, "A")));
+}
+static uvsql_expr_t *c_in(uvsql_core_stmt_t *st, uvsql_mapper_t *m, const abc_t *x) {
+  (void)x;
+  return uvsql_in_list(st, uvsql_mapper_col(m, "fullname"), uvsql_lit_text(st, "A"),
+                       uvsql_lit_null(st));
+}
+static uvsql_expr_t *c_or(uvsql_core_stmt_t *st, uvsql_mapper_t *m, const abc_t *x) {
+  (void)x;
+  return uvsql_or(st, uvsql_is_null(st, uvsql_mapper_col(m, "fullname")),
+                  uvsql_eq(st, uvsql_mapper_col(m, "name"), uvsql_lit_text(st, "c")));
+}
+static uvsql_expr_t *c_between(uvsql_core_stmt_t *st, uvsql_mapper_t *m, const abc_t *x) {
+  return uvsql_between(st, uvsql_mapper_col(m, "id"), uvsql_lit_int64(st, x->a->id),
+                       uvsql_lit_int64(st, x->b->id));
+}
+static uvsql_expr_t *c_arith(uvsql_core_stmt_t *st, uvsql_mapper_t *m, const abc_t *x) {
+  return uvsql_and(st,
+                   uvsql_ge(st, uvsql_mul(st, uvsql_mapper_col(m, "id"), uvsql_lit_int64(st, 2)),
+                            uvsql_lit_int64(st, 2 * x->b->id)),
+                   uvsql_is_not_null(st, uvsql_mapper_col(m, "name")));
+}
+
+static void evaluate_agrees(const char *url) {
+  orm_t *o = orm_open(url);
+  uvsql_session_t *s = session(o);
+  abc_t x;
+  x.a = add_user(o, s, "a", "A");
+  x.b = add_user(o, s, "b", NULL);
+  x.c = add_user(o, s, "c", "C");
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  uvsql_mapper_t *m = o->users;
+  uvsql_core_stmt_t *all = uvsql_orm_select(m);
+  await_val(uvsql_session_execute(s, m, all, NULL, 0, NULL, NULL)); /* loaded, not expired */
+  uvsql_core_stmt_free(all);
+  static const crit_fn crits[] = {c_ne, c_not, c_in, c_or, c_between, c_arith};
+  static const char *const want[] = {"c", "c", "a", "bc", "ab", "bc"};
+  for (size_t k = 0; k < sizeof crits / sizeof crits[0]; k++) {
+    /* what the database says */
+    uvsql_core_stmt_t *sel = uvsql_select_new();
+    uvsql_select_cols(sel, uvsql_mapper_col(m, "name"));
+    uvsql_where(sel, crits[k](sel, m, &x));
+    uvsql_select_order_by(sel, uvsql_mapper_col(m, "name"));
+    uvsql_future_t *f = uvsql_session_scalars(s, sel, NULL, 0, NULL, NULL);
+    const uvsql_scalars_t *sc = AWAIT_OK(f);
+    char db[8] = "";
+    for (size_t i = 0; i < sc->n && i < 7; i++)
+      strncat(db, sc->values[i].u.s.ptr, 1);
+    uvsql_future_unref(f);
+    uvsql_core_stmt_free(sel);
+    ASSERT_STR_EQ(db, want[k]);
+    /* what EVALUATE decides, in a savepoint rolled back afterwards */
+    await_ok(uvsql_session_begin_nested(s, NULL, NULL));
+    uvsql_core_stmt_t *del = uvsql_delete(uvsql_mapper_table(m));
+    uvsql_where(del, crits[k](del, m, &x));
+    uvsql_exec_options_t opt = sync_opt(UVSQL_SYNC_EVALUATE);
+    await_val(uvsql_session_execute_core(s, del, NULL, 0, &opt, NULL, NULL));
+    uvsql_core_stmt_free(del);
+    char mem[8] = "";
+    user_t *us[3] = {x.a, x.b, x.c};
+    for (int i = 0; i < 3; i++)
+      if (uvsql_orm_state(us[i]) == UVSQL_OBJ_DELETED)
+        strncat(mem, us[i]->name, 1);
+    ASSERT_STR_EQ(mem, want[k]);
+    await_ok(uvsql_session_rollback(s, NULL, NULL)); /* to the savepoint */
+    for (int i = 0; i < 3; i++)
+      ASSERT_INT_EQ(uvsql_orm_state(us[i]), UVSQL_OBJ_PERSISTENT);
+  }
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tu, NULL), 3);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  orm_close(o);
+}
+
+TEST(orm_session_core_evaluate_agrees_pg) {
+  evaluate_agrees(test_pg_url());
+}
+TEST(orm_session_core_evaluate_agrees_mariadb) {
+  evaluate_agrees(test_mariadb_url());
+}
+TEST(orm_session_core_evaluate_agrees_sqlite) {
+  evaluate_agrees(test_sqlite_url());
 }
