@@ -314,7 +314,8 @@ uvsql_core_stmt_t *uvsql_orm_select(const uvsql_mapper_t *m);
 /* Runs an ORM select of m (made by uvsql_orm_select) with params (copied). The caller keeps
  * its reference to select and must keep it alive until the future settles (operations are
  * queued, so it may be compiled only later). Rows become objects through the identity map (an
- * object the session already has is returned as it is, unflushed changes kept). Resolves with a
+ * object the session already has is returned as it is, unflushed changes kept, unless it is
+ * expired or populate_existing is asked: see "Expiry"). Resolves with a
  * uvsql_orm_result_t* owned by the future. */
 uvsql_future_t *uvsql_session_execute(uvsql_session_t *s, const uvsql_mapper_t *m,
                                       uvsql_core_stmt_t *select, const uvsql_param_t *params,
@@ -337,13 +338,16 @@ uvsql_future_t *uvsql_session_execute(uvsql_session_t *s, const uvsql_mapper_t *
  * a failed checkout or BEGIN. */
 uvsql_future_t *uvsql_session_flush(uvsql_session_t *s, uvsql_future_cb cb, void *data);
 /* Flush, then COMMIT (or RELEASE the innermost savepoint of begin_nested). After a top-level
- * commit the connection is back in the pool; deleted objects are detached. */
+ * commit the connection is back in the pool; deleted objects are detached; with
+ * expire_on_commit (the default) every persistent object is expired (see "Expiry"). */
 uvsql_future_t *uvsql_session_commit(uvsql_session_t *s, uvsql_future_cb cb, void *data);
 /* ROLLBACK (or ROLLBACK TO the innermost savepoint). Objects return to what the database
  * holds: additions flushed in the rolled-back part become transient (generated key reset),
  * flushed deletions are undone, and every persistent object gets back the values it had
  * (unflushed changes are discarded). A top-level rollback also makes pending objects
- * transient. Always succeeds on the session (resolves with NULL) unless the server fails. */
+ * transient and expires every persistent object (see "Expiry": the next load re-reads what
+ * the database holds). Always succeeds on the session (resolves with NULL) unless the server
+ * fails. */
 uvsql_future_t *uvsql_session_rollback(uvsql_session_t *s, uvsql_future_cb cb, void *data);
 /* Flush, then SAVEPOINT: the next commit/rollback applies to it. */
 uvsql_future_t *uvsql_session_begin_nested(uvsql_session_t *s, uvsql_future_cb cb, void *data);
