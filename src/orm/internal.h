@@ -262,6 +262,25 @@ void uvsql__session_expire_flag_all(uvsql_session_t *s);
  * snapshot becomes the row; the expired mark goes. 0 or UVSQL_ENOMEM (err filled). */
 int uvsql__obj_repopulate(uvsql__obj_t *have, uvsql__obj_t *fresh, int overwrite,
                           uvsql_error_t *err);
+/* bulk_sync.c: synchronize_session of a bulk UPDATE/DELETE (stmt, params) of m's table. */
+typedef struct {
+  uvsql_session_t *s;
+  const uvsql_mapper_t *m;
+  uvsql_core_stmt_t *stmt;
+  const uvsql_param_t *params;
+  size_t nparams;
+  int is_delete;
+} uvsql__bulk_t;
+/* EVALUATE: the objects the WHERE matches in memory (*out malloc'd). 0, or an error
+ * (UVSQL_ENOT_SUPPORTED for a WHERE it cannot check, err filled). */
+int uvsql__bulk_evaluate(const uvsql__bulk_t *b, uvsql__obj_t ***out, size_t *nout,
+                         uvsql_error_t *err);
+/* After the statement: h (matched) takes the new values, or is expired, or becomes DELETED.
+ * 0 or UVSQL_ENOMEM. */
+int uvsql__bulk_apply(const uvsql__bulk_t *b, uvsql__obj_t *h);
+/* FETCH: uvsql__bulk_apply on the identity map's objects whose keys are in columns col0.. of
+ * r's rows. */
+int uvsql__bulk_apply_keys(const uvsql__bulk_t *b, const uvsql_result_t *r, size_t col0);
 void uvsql__rel_session_free(uvsql_session_t *s);            /* cascade.c: frees s->rel */
 void uvsql__rel_forget(uvsql_session_t *s, uvsql__obj_t *h); /* cascade.c: h leaves s */
 /* cascade.c, after a rollback: persistent objects' relationships become not loaded (emptied)
