@@ -365,7 +365,9 @@ uvsql_future_t *uvsql_session_refresh(uvsql_session_t *s, void *obj, uvsql_futur
  * A C struct cannot load on access: UNTIL IT IS LOADED AGAIN AN EXPIRED OBJECT'S FIELDS KEEP
  * THEIR LAST VALUES (what was committed, or what the database held when it was last read);
  * uvsql_orm_is_expired tells. Relationships are not expired (collections and references stay
- * as they are; only the column fields are re-read).
+ * as they are; only the column fields are re-read): an eager loader does not load a loaded
+ * relationship again, so an expired object reached only through one is read again by the
+ * next get, query or refresh that returns its row (a joined loader's rows do count).
  * Changing an expired object's field is a pending change, as in SQLAlchemy: the next flush
  * UPDATEs it, and a row that loads the object before that keeps the changed field (every other
  * field takes the row's value). Only PERSISTENT objects expire.
