@@ -213,7 +213,7 @@ struct uvsql_session_s {
   int param_limit;
   uvsql__sstate_t state;
   uvsql_conn_t *conn;
-  uvsql_error_t fail_err;           /* FAILED: the flush error that caused it */
+  uvsql_error_t fail_err;           /* FAILED: the error that caused it (any op) */
   uvsql__obj_t *owned, *owned_tail; /* every object the session owns, in order of adding */
   uvsql__idmap_t idmap;
   uvsql__op_t *head, *tail; /* queued operations; head is running when running != 0 */
