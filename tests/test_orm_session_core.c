@@ -298,6 +298,34 @@ static void bulk_update(const char *url) {
                               "UVSQL_SYNC_NONE and expire the objects yourself)");
   uvsql_future_unref(f);
   ASSERT_INT_EQ(o->log.n, 0);
+  /* ... a subquery, a function call, a column of another table likewise */
+  uvsql_core_stmt_t *sub = uvsql_select_new();
+  uvsql_select_cols(sub, uvsql_mapper_col(o->addrs, "user_id"));
+  uvsql_core_stmt_t *odd[3];
+  for (int i = 0; i < 3; i++) {
+    odd[i] = uvsql_delete(uvsql_mapper_table(m));
+    uvsql_expr_t *id = uvsql_mapper_col(m, "id");
+    uvsql_where(odd[i], i == 0 ? uvsql_in_select(odd[i], id, sub)
+                        : i == 1
+                            ? uvsql_eq(odd[i], uvsql_lower(odd[i], uvsql_mapper_col(m, "name")),
+                                       uvsql_lit_text(odd[i], "a"))
+                            : uvsql_eq(odd[i], id, uvsql_mapper_col(o->addrs, "user_id")));
+  }
+  static const char *const why[] = {"a subquery", "the function \"lower\"",
+                                    "a column of another table or alias \"user_id\""};
+  for (int i = 0; i < 3; i++) {
+    char want[300];
+    snprintf(want, sizeof want,
+             "synchronize_session EVALUATE cannot check %s in memory: use synchronize_session "
+             "UVSQL_SYNC_FETCH (or UVSQL_SYNC_NONE and expire the objects yourself)",
+             why[i]);
+    f = uvsql_session_execute_core(s, odd[i], NULL, 0, &opt, NULL, NULL);
+    ASSERT_STR_EQ(AWAIT_ERR(f, UVSQL_ENOT_SUPPORTED)->message, want);
+    uvsql_future_unref(f);
+    uvsql_core_stmt_free(odd[i]);
+  }
+  uvsql_core_stmt_free(sub);
+  ASSERT_INT_EQ(o->log.n, 0);
   /* AUTO falls back to FETCH for it */
   opt = sync_opt(UVSQL_SYNC_AUTO);
   await_val(uvsql_session_execute_core(s, like, NULL, 0, &opt, NULL, NULL));

@@ -78,13 +78,15 @@ static uvsql_value_t tv(int b) {
   return UVSQL_V_BOOL(b);
 }
 
-/* NULL, BOOL or the value; truth(v): 1 true, 0 false, -1 unknown. */
-static int truth(const uvsql_value_t *v) {
+/* A condition's value: 1 true, 0 false, -1 unknown (NULL). A value that is not a boolean or a
+ * number (a text column used as a condition) is refused: backends disagree on it. */
+static int truth(ev_t *ev, const uvsql_value_t *v) {
   if (v->type == UVSQL_TYPE_NULL)
     return -1;
   if (is_num(v->type))
     return num(v) != 0;
-  return 1; /* only reached after a refusal */
+  refuse(ev, "a condition that is not a boolean", NULL);
+  return -1;
 }
 
 static uvsql_value_t eval(ev_t *ev, const uvsql_expr_t *e);
@@ -189,7 +191,7 @@ static uvsql_value_t eval_bool(ev_t *ev, const uvsql_expr_t *e) {
   int any_null = 0, decided = 0, and = e->op == UVSQL__OP_AND;
   for (uint32_t i = 0; i < e->n; i++) {
     uvsql_value_t v = eval(ev, e->list[i]);
-    int t = truth(&v);
+    int t = truth(ev, &v);
     if (t < 0)
       any_null = 1;
     else if (t == !and) /* a false AND, a true OR */
@@ -222,7 +224,7 @@ static uvsql_value_t eval(ev_t *ev, const uvsql_expr_t *e) {
     case UVSQL__OP_IS_NOT_NULL:
       return tv(a.type != UVSQL_TYPE_NULL);
     case UVSQL__OP_NOT: {
-      int t = truth(&a);
+      int t = truth(ev, &a);
       return t < 0 ? UVSQL_V_NULL() : tv(!t);
     }
     default: {
@@ -302,7 +304,7 @@ int uvsql__dml_eval_where(const uvsql_core_stmt_t *s, const uvsql_param_t *param
   *match = 1;
   if (s->where) {
     uvsql_value_t v = eval(&ev, s->where);
-    *match = truth(&v) == 1;
+    *match = truth(&ev, &v) == 1;
   }
   return ev.rc;
 }
