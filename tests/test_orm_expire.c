@@ -267,10 +267,15 @@ TEST(orm_expire_changes_sqlite) {
 typedef struct {
   size_t done, right;
   user_t **us;
+  uintptr_t lo, hi; /* the range of stack addresses the callbacks ran at */
 } gets_t;
 
 static void got_one(uvsql_future_t *f, void *data) {
   gets_t *g = data;
+  volatile char here = 0;
+  uintptr_t at = (uintptr_t)&here;
+  g->lo = g->lo && g->lo < at ? g->lo : at;
+  g->hi = g->hi > at ? g->hi : at;
   user_t *u = uvsql_future_value(f);
   if (u && u == g->us[g->done % 10])
     g->right++;
@@ -289,7 +294,7 @@ static void many_gets(const char *url) {
   }
   await_ok(uvsql_session_flush(s, NULL, NULL)); /* persistent, not expired: in the map */
   log_clear(&o->log);
-  gets_t g = {0, 0, us};
+  gets_t g = {0, 0, us, 0, 0};
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   for (int i = 0; i < NGETS; i++) /* queued before any runs: one deferred kick runs them all */
@@ -301,6 +306,8 @@ static void many_gets(const char *url) {
   ASSERT_INT_EQ(g.done, NGETS);
   ASSERT_INT_EQ(g.right, NGETS);
   ASSERT_INT_EQ(log_count(&o->log, "SELECT"), 0);
+  if (g.hi - g.lo > 64 * 1024) /* one op after the other, not one inside the other */
+    FAILF("the callbacks ran %zu bytes of stack apart", (size_t)(g.hi - g.lo));
   if (secs > 5.0) /* about 0.6 s in a release build, mostly queueing; generous for sanitizers */
     FAILF("100,000 identity-map gets took %.2f s", secs);
   await_ok(uvsql_session_close(s, NULL, NULL));
