@@ -89,8 +89,8 @@ static void unique_violation(const char *url) {
   f = uvsql_session_flush(s, NULL, NULL);
   err = AWAIT_ERR(f, UVSQL_EINTERFACE);
   ASSERT_STR_CONTAINS(err->message,
-                      "the session's transaction was rolled back because of a previous error "
-                      "during flush: call uvsql_session_rollback");
+                      "This session's transaction has been rolled back due to a previous error. "
+                      "Call uvsql_session_rollback() first. Original error (UVSQL_EINTEGRITY): ");
   uvsql_future_unref(f);
   f = uvsql_session_get_int(s, o->users, 1, NULL, NULL);
   AWAIT_ERR(f, UVSQL_EINTERFACE);

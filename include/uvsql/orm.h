@@ -265,10 +265,11 @@ typedef struct uvsql_session_options_s {
   int insert_batch_rows; /* rows per multi-row INSERT (further bounded by the backend's
                             parameter limit: PG/MariaDB 65535, SQLite 32766); default 1000 */
   uvsql_isolation_t isolation;
+  int expire_on_commit; /* a top-level commit expires every object (see "Expiry"); default 1 */
 } uvsql_session_options_t;
 
 #define UVSQL_SESSION_OPTIONS_INIT                                                                 \
-  { 1, 1000, UVSQL_ISOLATION_DEFAULT }
+  { 1, 1000, UVSQL_ISOLATION_DEFAULT, 1 }
 
 /* A session bound to engine, mapping through reg (both must outlive it). opt NULL: defaults.
  * Returns 0, UVSQL_EINVALID_ARGUMENT or UVSQL_ENOMEM. The caller owns *out: end it with
@@ -298,7 +299,8 @@ int uvsql_session_is_modified(const uvsql_session_t *s, const void *obj);
 uint64_t uvsql_session_statement_count(const uvsql_session_t *s);
 
 /* The object of m with primary key pk (npk values, in the order of the key's fields).
- * Answered from the identity map without any SQL when the session has it; else SELECTed.
+ * Answered from the identity map without any SQL when the session has it (and it is not
+ * expired); else SELECTed.
  * Resolves with the object (owned by the session) or NULL when there is no such row. */
 uvsql_future_t *uvsql_session_get(uvsql_session_t *s, const uvsql_mapper_t *m,
                                   const uvsql_value_t *pk, size_t npk, uvsql_future_cb cb,
@@ -315,7 +317,8 @@ uvsql_core_stmt_t *uvsql_orm_select(const uvsql_mapper_t *m);
 /* Runs an ORM select of m (made by uvsql_orm_select) with params (copied). The caller keeps
  * its reference to select and must keep it alive until the future settles (operations are
  * queued, so it may be compiled only later). Rows become objects through the identity map (an
- * object the session already has is returned as it is, unflushed changes kept). Resolves with a
+ * object the session already has is returned as it is, unflushed changes kept, unless it is
+ * expired or populate_existing is asked: see "Expiry"). Resolves with a
  * uvsql_orm_result_t* owned by the future. */
 uvsql_future_t *uvsql_session_execute(uvsql_session_t *s, const uvsql_mapper_t *m,
                                       uvsql_core_stmt_t *select, const uvsql_param_t *params,
@@ -323,19 +326,31 @@ uvsql_future_t *uvsql_session_execute(uvsql_session_t *s, const uvsql_mapper_t *
 
 /* Sends every pending change: INSERTs (multi-row, RETURNING generated keys), UPDATEs (changed
  * columns only, grouped), DELETEs (batched), in foreign-key order; pipelined on PostgreSQL.
- * Resolves with NULL. On failure the database transaction is rolled back and the session
- * must be rolled back (uvsql_session_rollback) before anything else; the future fails with
- * the statement's error, and later operations with UVSQL_EINTERFACE saying so. An UPDATE or
- * DELETE that matches no row (or an old version) fails with UVSQL_ESTALE_DATA. */
+ * Resolves with NULL. An UPDATE or DELETE that matches no row (or an old version) fails with
+ * UVSQL_ESTALE_DATA.
+ *
+ * A FAILED TRANSACTION (SQLAlchemy's PendingRollbackError): when any operation fails inside
+ * the session's transaction (a flush, commit, get, execute, query, load, refresh or Core
+ * statement whose SQL failed or whose rows could not be loaded), the whole transaction,
+ * savepoints included, is rolled back on the server at once and that operation fails with
+ * its own error. From then on every operation but rollback and close fails without any SQL,
+ * with UVSQL_EINTERFACE: "This session's transaction has been rolled back due to a previous
+ * error. Call uvsql_session_rollback() first. Original error (<code name>): <message>".
+ * The same on every backend (MariaDB and SQLite would let the transaction go on). Errors that
+ * leave the transaction as it was do not count: bad arguments, a refresh of a vanished row,
+ * a failed checkout or BEGIN. */
 uvsql_future_t *uvsql_session_flush(uvsql_session_t *s, uvsql_future_cb cb, void *data);
 /* Flush, then COMMIT (or RELEASE the innermost savepoint of begin_nested). After a top-level
- * commit the connection is back in the pool; deleted objects are detached. */
+ * commit the connection is back in the pool; deleted objects are detached; with
+ * expire_on_commit (the default) every persistent object is expired (see "Expiry"). */
 uvsql_future_t *uvsql_session_commit(uvsql_session_t *s, uvsql_future_cb cb, void *data);
 /* ROLLBACK (or ROLLBACK TO the innermost savepoint). Objects return to what the database
  * holds: additions flushed in the rolled-back part become transient (generated key reset),
  * flushed deletions are undone, and every persistent object gets back the values it had
  * (unflushed changes are discarded). A top-level rollback also makes pending objects
- * transient. Always succeeds on the session (resolves with NULL) unless the server fails. */
+ * transient and expires every persistent object (see "Expiry": the next load re-reads what
+ * the database holds). Always succeeds on the session (resolves with NULL) unless the server
+ * fails. */
 uvsql_future_t *uvsql_session_rollback(uvsql_session_t *s, uvsql_future_cb cb, void *data);
 /* Flush, then SAVEPOINT: the next commit/rollback applies to it. */
 uvsql_future_t *uvsql_session_begin_nested(uvsql_session_t *s, uvsql_future_cb cb, void *data);
@@ -343,6 +358,106 @@ uvsql_future_t *uvsql_session_begin_nested(uvsql_session_t *s, uvsql_future_cb c
  * fails with UVSQL_ESTALE_DATA when the row is gone. */
 uvsql_future_t *uvsql_session_refresh(uvsql_session_t *s, void *obj, uvsql_future_cb cb,
                                       void *data);
+/* ---------------------------------------------------------------- expiry
+ *
+ * An expired object's values may be out of date: the next row that loads it (a get, which
+ * SELECTs an expired object instead of answering from the identity map, an execute or query
+ * that returns its row, an eager loader, a refresh) overwrites its fields and snapshot.
+ * Objects expire at a top-level commit (expire_on_commit, the default, as in SQLAlchemy), at
+ * a top-level rollback, and by uvsql_session_expire / uvsql_session_expire_all.
+ * A C struct cannot load on access: UNTIL IT IS LOADED AGAIN AN EXPIRED OBJECT'S FIELDS KEEP
+ * THEIR LAST VALUES (what was committed, or what the database held when it was last read);
+ * uvsql_orm_is_expired tells. Relationships are not expired (collections and references stay
+ * as they are; only the column fields are re-read): an eager loader does not load a loaded
+ * relationship again, so an expired object reached only through one is read again by the
+ * next get, query or refresh that returns its row (a joined loader's rows do count).
+ * Changing an expired object's field is a pending change, as in SQLAlchemy: the next flush
+ * UPDATEs it, and a row that loads the object before that keeps the changed field (every other
+ * field takes the row's value). Only PERSISTENT objects expire.
+ *
+ * populate_existing (uvsql_exec_options_t, uvsql_orm_query_populate_existing): every object
+ * the query loads takes its row's values, expired or not, unflushed changes included (autoflush
+ * has normally sent them before the query). Without it, an object that is not expired is
+ * returned as it is. */
+
+/* Expires obj (PERSISTENT in s): its unflushed changes are discarded at once (the fields get
+ * back the values last loaded/flushed), and the next row that loads it overwrites it.
+ * 0, UVSQL_EINVALID_ARGUMENT (not a persistent object of s) or UVSQL_ENOMEM. No SQL. */
+int uvsql_session_expire(uvsql_session_t *s, void *obj);
+/* uvsql_session_expire of every persistent object of s. 0, EINVALID_ARGUMENT or ENOMEM. */
+int uvsql_session_expire_all(uvsql_session_t *s);
+/* 1 if obj is persistent and expired (not loaded since), else 0. */
+int uvsql_orm_is_expired(const void *obj);
+
+/* ---------------------------------------------------------------- the session's Core statements
+ *
+ * Any Core statement or SQL text runs inside the session's transaction (autobegin, autoflush
+ * first when it could read or change mapped rows: always, as SQLAlchemy does), queued like
+ * every session operation. */
+
+typedef enum {
+  UVSQL_SYNC_AUTO = 0, /* EVALUATE when the criteria can be checked in memory, else FETCH */
+  UVSQL_SYNC_EVALUATE, /* check the WHERE on each object in memory (column = value, <, <=, >,
+                          >=, !=, IS [NOT] NULL, IN list, AND, OR, NOT; values are literals,
+                          bound params or the table's columns; SET values may also add,
+                          subtract or multiply those); anything else fails with
+                          UVSQL_ENOT_SUPPORTED before any SQL, saying to use FETCH */
+  UVSQL_SYNC_FETCH,    /* the keys of the matched rows come back: RETURNING (PostgreSQL,
+                          SQLite, MariaDB DELETE), or a SELECT of the keys with the same WHERE
+                          first, in the same transaction (MariaDB UPDATE) */
+  UVSQL_SYNC_NONE      /* objects are left as they are (expire them yourself) */
+} uvsql_sync_t;
+
+typedef struct uvsql_exec_options_s {
+  int populate_existing;            /* ORM selects: rows overwrite objects (see "Expiry") */
+  uvsql_sync_t synchronize_session; /* Core UPDATE/DELETE of a mapped table */
+} uvsql_exec_options_t;
+#define UVSQL_EXEC_OPTIONS_INIT                                                                    \
+  { 0, UVSQL_SYNC_AUTO }
+
+/* uvsql_session_execute with options (opt NULL: defaults). */
+uvsql_future_t *uvsql_session_execute_opts(uvsql_session_t *s, const uvsql_mapper_t *m,
+                                           uvsql_core_stmt_t *select, const uvsql_param_t *params,
+                                           size_t nparams, const uvsql_exec_options_t *opt,
+                                           uvsql_future_cb cb, void *data);
+
+/* Runs any Core statement (a select of columns or aggregates, INSERT, UPDATE, DELETE, ...) in
+ * the session's transaction. Resolves with a uvsql_result_t* owned by the future (future.h
+ * rule). stmt is borrowed: keep it alive until the future settles; params are copied.
+ * An UPDATE or DELETE of a mapped table (bulk UPDATE/DELETE by criteria) synchronizes the
+ * session's objects as opt->synchronize_session says (opt NULL: AUTO): the matched objects
+ * get the new values (UPDATE: a SET value that cannot be computed in memory expires the
+ * object instead) or become DELETED (DETACHED at commit; a rollback brings them back).
+ * Objects that are expired are not evaluated (they are read again anyway). With FETCH on
+ * PostgreSQL/SQLite (and a MariaDB DELETE) the key columns are added at the end of the
+ * statement's RETURNING list, so the result has them as its last columns (one row per
+ * matched row: count the rows, as rows_affected of a RETURNING statement is not reported by
+ * every driver). A bulk UPDATE that sets a primary key column is refused unless
+ * synchronize_session is NONE. */
+uvsql_future_t *uvsql_session_execute_core(uvsql_session_t *s, uvsql_core_stmt_t *stmt,
+                                           const uvsql_param_t *params, size_t nparams,
+                                           const uvsql_exec_options_t *opt, uvsql_future_cb cb,
+                                           void *data);
+/* SQL text (uvsql_text syntax, :name params) in the session's transaction; no
+ * synchronization (expire what it changes). Resolves with a uvsql_result_t* (future owns). */
+uvsql_future_t *uvsql_session_execute_sql(uvsql_session_t *s, const char *sql,
+                                          const uvsql_param_t *params, size_t nparams,
+                                          uvsql_future_cb cb, void *data);
+/* The first column of the first row of stmt run as uvsql_session_execute_core: resolves with
+ * a uvsql_value_t* owned by the future (text/bytes in the same block; type UVSQL_TYPE_NULL for
+ * SQL NULL), or with NULL when there is no row. */
+uvsql_future_t *uvsql_session_scalar(uvsql_session_t *s, uvsql_core_stmt_t *stmt,
+                                     const uvsql_param_t *params, size_t nparams,
+                                     uvsql_future_cb cb, void *data);
+/* The first column of every row: resolves with a uvsql_scalars_t* owned by the future. */
+typedef struct uvsql_scalars_s {
+  size_t n;
+  uvsql_value_t *values; /* n values; text/bytes point into the same block */
+} uvsql_scalars_t;
+uvsql_future_t *uvsql_session_scalars(uvsql_session_t *s, uvsql_core_stmt_t *stmt,
+                                      const uvsql_param_t *params, size_t nparams,
+                                      uvsql_future_cb cb, void *data);
+
 /* Rolls back what is open, gives the connection back, frees every object the session owns
  * and then the session. Queued operations run first; operations issued after this call and
  * before the session is freed fail with UVSQL_ECLOSED; once the future settles the session
@@ -516,6 +631,8 @@ typedef struct uvsql_orm_query_s uvsql_orm_query_t;
 uvsql_orm_query_t *uvsql_orm_query(const uvsql_mapper_t *m, const uvsql_load_option_t *opts,
                                    size_t nopts, uvsql_error_t *err);
 uvsql_core_stmt_t *uvsql_orm_query_stmt(uvsql_orm_query_t *q); /* borrowed */
+/* populate_existing for every later execution of q (see "Expiry"): on != 0. Returns q. */
+uvsql_orm_query_t *uvsql_orm_query_populate_existing(uvsql_orm_query_t *q, int on);
 /* A joined relationship's table as it appears in the query (its alias), for where/order_by:
  * uvsql_col(uvsql_orm_query_from(q, "books"), "title"). NULL if path is not joined. */
 uvsql_from_t *uvsql_orm_query_from(uvsql_orm_query_t *q, const char *path);

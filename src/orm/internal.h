@@ -80,6 +80,7 @@ typedef struct uvsql__link_s {
 
 #define UVSQL__OF_MARK_DELETE 0x01u /* session_delete on a persistent object, not yet flushed */
 #define UVSQL__OF_OWNED       0x02u /* on its session's owned list */
+#define UVSQL__OF_EXPIRED     0x80u /* expire.c: the next row that loads it overwrites it */
 
 typedef struct uvsql__obj_s uvsql__obj_t;
 struct uvsql__obj_s {
@@ -191,7 +192,8 @@ extern const char *const uvsql__set_names[64];            /* "s0".. */
 typedef enum {
   UVSQL__S_IDLE,   /* no transaction, no connection */
   UVSQL__S_ACTIVE, /* connection checked out, transaction open */
-  UVSQL__S_FAILED, /* a flush failed: the database rolled back; only rollback/close work */
+  UVSQL__S_FAILED, /* an op failed inside the transaction: the database rolled back; only
+                      rollback/close work */
   UVSQL__S_CLOSED
 } uvsql__sstate_t;
 
@@ -215,12 +217,15 @@ struct uvsql_session_s {
   int param_limit;
   uvsql__sstate_t state;
   uvsql_conn_t *conn;
-  uvsql_error_t fail_err;           /* FAILED: the flush error that caused it */
+  uvsql_error_t fail_err;           /* FAILED: the error that caused it (any op) */
   uvsql__obj_t *owned, *owned_tail; /* every object the session owns, in order of adding */
   uvsql__idmap_t idmap;
   uvsql__op_t *head, *tail; /* queued operations; head is running when running != 0 */
   int running, kick_scheduled, closing;
-  int dead; /* closed and cleaned up while a kick was scheduled: the kick frees it */
+  int dead;     /* closed and cleaned up while a kick was scheduled (the kick frees it) or while
+                   run_next's loop ran (the loop frees it) */
+  int populate; /* the running op loads with populate_existing: rows overwrite objects */
+  int pumping;  /* run_next's loop is running: a finish inside it does not start the next op */
   uvsql__jentry_t *journal;
   size_t njournal, capjournal;
   size_t *sp_marks; /* journal length at each savepoint */
@@ -253,6 +258,33 @@ uvsql_future_t *uvsql__session_custom(uvsql_session_t *s, uvsql__custom_fn start
 void uvsql__session_custom_tx(uvsql_session_t *s);
 void uvsql__session_custom_done(uvsql_session_t *s, void *value, uvsql_value_free_cb free_cb,
                                 const uvsql_error_t *err);
+/* expire.c: sets UVSQL__OF_EXPIRED on every persistent object of s (after a commit). */
+void uvsql__session_expire_flag_all(uvsql_session_t *s);
+/* expire.c: have (in the identity map) meets fresh, a new object loaded from its row. With
+ * overwrite (populate_existing, refresh) have takes every value of the row; else, if have is
+ * expired, every field but those the program changed after the expiry; else nothing. The
+ * snapshot becomes the row; the expired mark goes. 0 or UVSQL_ENOMEM (err filled). */
+int uvsql__obj_repopulate(uvsql__obj_t *have, uvsql__obj_t *fresh, int overwrite,
+                          uvsql_error_t *err);
+/* bulk_sync.c: synchronize_session of a bulk UPDATE/DELETE (stmt, params) of m's table. */
+typedef struct {
+  uvsql_session_t *s;
+  const uvsql_mapper_t *m;
+  uvsql_core_stmt_t *stmt;
+  const uvsql_param_t *params;
+  size_t nparams;
+  int is_delete;
+} uvsql__bulk_t;
+/* EVALUATE: the objects the WHERE matches in memory (*out malloc'd). 0, or an error
+ * (UVSQL_ENOT_SUPPORTED for a WHERE it cannot check, err filled). */
+int uvsql__bulk_evaluate(const uvsql__bulk_t *b, uvsql__obj_t ***out, size_t *nout,
+                         uvsql_error_t *err);
+/* After the statement: h (matched) takes the new values, or is expired, or becomes DELETED.
+ * 0 or UVSQL_ENOMEM. */
+int uvsql__bulk_apply(const uvsql__bulk_t *b, uvsql__obj_t *h);
+/* FETCH: uvsql__bulk_apply on the identity map's objects whose keys are in columns col0.. of
+ * r's rows. */
+int uvsql__bulk_apply_keys(const uvsql__bulk_t *b, const uvsql_result_t *r, size_t col0);
 void uvsql__rel_session_free(uvsql_session_t *s);            /* cascade.c: frees s->rel */
 void uvsql__rel_forget(uvsql_session_t *s, uvsql__obj_t *h); /* cascade.c: h leaves s */
 /* cascade.c, after a rollback: persistent objects' relationships become not loaded (emptied)

@@ -32,12 +32,21 @@ int uvsql__load_row(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_res
                             uvsql_result_last_error(r));
   uvsql_value_t v = UVSQL_V_INT64(id);
   uvsql__obj_t *have = uvsql__idmap_find(&s->idmap, m, &v);
+  uvsql__obj_t *h;
+  int rc;
+  if (have && (s->populate || (have->flags & UVSQL__OF_EXPIRED))) { /* expire.c */
+    if ((rc = uvsql__obj_load(m, r, row, col0, &h, err)) == 0) {
+      rc = uvsql__obj_repopulate(have, h, s->populate, err);
+      uvsql__obj_destroy(h);
+    }
+    if (rc)
+      return rc < 0 ? uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row") : rc;
+  }
   if (have) {
     *out = have->body;
     return 0;
   }
-  uvsql__obj_t *h;
-  int rc = uvsql__obj_load(m, r, row, col0, &h, err);
+  rc = uvsql__obj_load(m, r, row, col0, &h, err);
   if (rc < 0 || (rc == 0 && uvsql__idmap_put(&s->idmap, h)))
     rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
   if (rc) {
@@ -286,6 +295,12 @@ uvsql_orm_query_t *uvsql_orm_query(const uvsql_mapper_t *m, const uvsql_load_opt
 fail:
   uvsql_orm_query_free(q);
   return NULL;
+}
+
+uvsql_orm_query_t *uvsql_orm_query_populate_existing(uvsql_orm_query_t *q, int on) {
+  if (q)
+    q->populate = on != 0;
+  return q;
 }
 
 uvsql_core_stmt_t *uvsql_orm_query_stmt(uvsql_orm_query_t *q) {

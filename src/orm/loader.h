@@ -33,6 +33,7 @@ struct uvsql_orm_query_s {
   uvsql__plan_t root;
   uvsql__plan_t **joined; /* every JOINED node, parents before children */
   size_t njoined;
+  int populate; /* uvsql_orm_query_populate_existing */
 };
 
 /* A growable list of distinct objects. */

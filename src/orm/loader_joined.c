@@ -200,6 +200,7 @@ typedef struct {
   uvsql__objset_t *outs; /* per joined node */
   int loads;             /* selectin loads running */
   int failed;
+  int populate; /* the query's populate_existing when it was issued */
   uvsql_error_t err;
 } xq_t;
 
@@ -283,6 +284,7 @@ static void xq_start(uvsql_session_t *s, void *ctx) {
 
 static void xq_run(uvsql_session_t *s, void *ctx) {
   xq_t *x = ctx;
+  s->populate = x->populate; /* for every row this op loads, selectin levels too */
   s->nstatements++;
   uvsql_conn_execute_core(s->conn, x->q->stmt, x->params, x->nparams, xq_rows, x);
 }
@@ -296,6 +298,7 @@ uvsql_future_t *uvsql_session_execute_query(uvsql_session_t *s, uvsql_orm_query_
   if (x) {
     x->s = s;
     x->q = q;
+    x->populate = q ? q->populate : 0;
     x->nparams = nparams;
     if (!q || (nparams && !params) || !(x->params = uvsql__params_copy(params, nparams))) {
       free(x);

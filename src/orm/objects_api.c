@@ -183,8 +183,7 @@ int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql
       have = uvsql__idmap_find_hashed(&s->idmap, m, pk, hash);
     }
     if (rc == 0 && have) {
-      if (overwrite && (uvsql__struct_assign(m, have->body, h->body) || uvsql__obj_snapshot(have)))
-        rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory refreshing a row");
+      rc = uvsql__obj_repopulate(have, h, overwrite || s->populate, err); /* expire.c */
       uvsql__obj_destroy(h);
       h = have;
     } else if (rc == 0) {

@@ -8,7 +8,8 @@
  *      ^  ^                                                                    |  |
  *      |  +---- commit (flush + COMMIT, release) / rollback (ROLLBACK, release)-+  |
  *      |                                                                           |
- *      |     a flush (or COMMIT) fails: ROLLBACK on the server, release            |
+ *      |     an op fails inside the transaction (a flush, COMMIT, get, execute, a   |
+ *      |     custom op: finish sees its error): ROLLBACK on the server, release     |
  *      +--- rollback ------ FAILED <-----------------------------------------------+
  *                          (every op but rollback/close fails with UVSQL_EINTERFACE)
  *   any state --close--> (rollback if ACTIVE, release) CLOSED, everything freed
@@ -25,6 +26,11 @@
  *     the previous snapshot, deleted), oldest first; commit clears it, rollback undoes it.
  *  4. Every object with h->session == s is on s->owned; the identity map holds exactly the
  *     PERSISTENT ones.
+ *  5. run_next is a loop, never re-entered: an op that finishes while it runs (an identity-map
+ *     get) returns to it through finish, so a long queue takes no stack. The session struct
+ *     is freed by whoever holds it last: run_next's loop, a scheduled kick, or session_free.
+ *  6. s->populate is the running op's populate_existing (0 between ops); the row loaders
+ *     (objects_api.c, loader.c) read it. Expired objects: expire.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,12 +64,17 @@ struct uvsql__op_s {
   uvsql__custom_fn custom_start, custom_run;             /* OP_CUSTOM */
   void (*custom_free)(void *);
   void *custom_ctx;
+  int in_tx;    /* the op runs inside the session's transaction: an error fails the transaction */
+  int soft;     /* its error (e.g. refresh of a vanished row) leaves the transaction usable */
+  int populate; /* populate_existing: its rows overwrite objects the session has */
 };
 
 static void run_next(uvsql_session_t *s);
+static void start_op(uvsql_session_t *s);
+/* The instruction first: a long original message is cut at the end, never the instruction. */
 static const char *const PENDING_ROLLBACK =
-    "the session's transaction was rolled back because of a previous error during flush: call "
-    "uvsql_session_rollback (original error: %s: %s)";
+    "This session's transaction has been rolled back due to a previous error. Call "
+    "uvsql_session_rollback() first. Original error (%s): %s";
 
 static void result_free_cb(void *v) {
   uvsql_orm_result_free(v);
@@ -83,7 +94,8 @@ static void kick(void *data) {
   uvsql_session_t *s = data;
   s->kick_scheduled = 0;
   if (s->dead) { /* closed (by an operation queued from a callback) before this ran */
-    free(s);
+    if (!s->pumping)
+      free(s);
     return;
   }
   run_next(s);
@@ -123,11 +135,21 @@ static uvsql_future_t *enqueue(uvsql_session_t *s, uvsql__op_t *op, uvsql_future
 }
 
 static void session_free(uvsql_session_t *s);
+static void fail_tx(uvsql_session_t *s, const uvsql_error_t *err);
 
-/* Settles the running op (err NULL: resolve with value) and starts the next. */
+/* Settles the running op (err NULL: resolve with value) and starts the next. An error of an
+ * op that ran inside the transaction first rolls the transaction back (fail_tx): the session
+ * then refuses everything but rollback/close, naming that error (SQLAlchemy's
+ * PendingRollbackError), on every backend alike. */
 static void finish(uvsql_session_t *s, void *value, uvsql_value_free_cb free_cb,
                    const uvsql_error_t *err) {
   uvsql__op_t *op = s->head;
+  if (err && op->in_tx && !op->soft && s->state == UVSQL__S_ACTIVE) {
+    op->in_tx = 0; /* fail_tx comes back here with the same error, once */
+    fail_tx(s, err);
+    return;
+  }
+  s->populate = 0;
   s->head = op->next;
   if (!s->head)
     s->tail = NULL;
@@ -165,6 +187,7 @@ static void tx_begun(uvsql_future_t *f, void *data) {
     return;
   }
   s->state = UVSQL__S_ACTIVE;
+  s->head->in_tx = 1;
   s->head->after_tx(s, s->head);
 }
 
@@ -185,6 +208,7 @@ static void ensure_tx(uvsql_session_t *s, uvsql__op_t *op,
                       void (*after)(uvsql_session_t *, uvsql__op_t *)) {
   op->after_tx = after;
   if (s->state == UVSQL__S_ACTIVE) {
+    op->in_tx = 1;
     after(s, op);
     return;
   }
@@ -238,6 +262,8 @@ static void undo(uvsql_session_t *s, size_t from, int top) {
   }
   if (s->reg->has_rels)
     uvsql__rel_expire(s); /* relationships: reloaded from the database when asked */
+  if (top) /* as SQLAlchemy: what the database holds now is read again when loaded (expire.c) */
+    uvsql__session_expire_flag_all(s);
 }
 
 static void journal_clear(uvsql_session_t *s) {
@@ -267,7 +293,8 @@ static void failed_rolled_back(uvsql_future_t *f, void *data) {
 }
 
 static void fail_tx(uvsql_session_t *s, const uvsql_error_t *err) {
-  s->fail_err = *err;
+  if (err != &s->fail_err)
+    s->fail_err = *err;
   if (!s->conn) {
     s->state = UVSQL__S_FAILED;
     finish(s, NULL, NULL, err);
@@ -336,6 +363,8 @@ static void committed(uvsql_future_t *f, void *data) {
     journal_clear(s);
     release_conn(s);
     s->state = UVSQL__S_IDLE;
+    if (s->opt.expire_on_commit) /* other transactions may change the rows now (expire.c) */
+      uvsql__session_expire_flag_all(s);
   }
   finish(s, NULL, NULL, NULL);
 }
@@ -395,6 +424,7 @@ static void got_row(uvsql_future_t *f, void *data) {
   void *obj = n ? objs[0] : NULL;
   free(objs);
   if (op->kind == OP_REFRESH && !obj) {
+    op->soft = 1;
     finish_code(s, UVSQL_ESTALE_DATA, "refresh: the row of this %s%s is gone",
                 op->m->model->type_name, "");
     return;
@@ -467,7 +497,8 @@ static void session_free(uvsql_session_t *s) {
   free(s->sp_marks);
   uvsql__rel_session_free(s);
   uvsql__idmap_free(&s->idmap);
-  if (s->kick_scheduled) /* a deferred kick still points at s: it frees it */
+  if (s->kick_scheduled || s->pumping) /* a deferred kick or run_next's loop still points at
+                                          s: the last of them frees it */
     s->dead = 1;
   else
     free(s);
@@ -479,11 +510,24 @@ static void rolled_back_for_close(uvsql_future_t *f, void *data) {
   finish(s, NULL, NULL, NULL); /* frees the session; a failed ROLLBACK closes the connection */
 }
 
+/* Starts queued operations until one is waiting for I/O (a loop, not a recursion: an op that
+ * finishes at once, as a get answered by the identity map, returns here through finish, which
+ * does not call back into the loop while it runs). */
 static void run_next(uvsql_session_t *s) {
-  if (s->running || !s->head)
-    return;
+  if (s->pumping)
+    return; /* the loop below, further up the stack, starts the next op */
+  s->pumping = 1;
+  while (!s->dead && !s->running && s->head)
+    start_op(s);
+  s->pumping = 0;
+  if (s->dead && !s->kick_scheduled)
+    free(s); /* closed inside the loop: session_free left the struct to us */
+}
+
+static void start_op(uvsql_session_t *s) {
   s->running = 1;
   uvsql__op_t *op = s->head;
+  s->populate = op->populate;
   switch (op->kind) {
   case OP_CLOSE:
     if (s->state == UVSQL__S_ACTIVE) {
@@ -529,7 +573,7 @@ static void run_next(uvsql_session_t *s) {
     return;
   case OP_GET: {
     uvsql__obj_t *h = uvsql__idmap_find(&s->idmap, op->m, op->pk);
-    if (h) {
+    if (h && !(h->flags & UVSQL__OF_EXPIRED)) { /* an expired one is SELECTed again */
       finish(s, h->body, NULL, NULL);
       return;
     }
@@ -678,6 +722,13 @@ uvsql_param_t *uvsql__params_copy(const uvsql_param_t *params, size_t n) {
 uvsql_future_t *uvsql_session_execute(uvsql_session_t *s, const uvsql_mapper_t *m,
                                       uvsql_core_stmt_t *select, const uvsql_param_t *params,
                                       size_t nparams, uvsql_future_cb cb, void *data) {
+  return uvsql_session_execute_opts(s, m, select, params, nparams, NULL, cb, data);
+}
+
+uvsql_future_t *uvsql_session_execute_opts(uvsql_session_t *s, const uvsql_mapper_t *m,
+                                           uvsql_core_stmt_t *select, const uvsql_param_t *params,
+                                           size_t nparams, const uvsql_exec_options_t *opt,
+                                           uvsql_future_cb cb, void *data) {
   if (!s)
     return NULL;
   if (!m || !select || (nparams && !params))
@@ -691,6 +742,7 @@ uvsql_future_t *uvsql_session_execute(uvsql_session_t *s, const uvsql_mapper_t *
     op->m = (uvsql_mapper_t *)m;
     op->nparams = nparams;
     op->stmt = select; /* borrowed: the caller keeps it alive until the future settles */
+    op->populate = opt && opt->populate_existing;
   }
   return enqueue(s, op, cb, data);
 }
