@@ -206,6 +206,77 @@ uvsql_table_t *uvsql_mapper_table(const uvsql_mapper_t *m);
 const uvsql_model_t *uvsql_mapper_model(const uvsql_mapper_t *m);
 /* The Core column of a field, for where/order_by: uvsql_mapper_col(users, "name"). */
 uvsql_expr_t *uvsql_mapper_col(const uvsql_mapper_t *m, const char *field);
+/* The Core column itself (owned by the registry's metadata), e.g. for uvsql_column_default;
+ * NULL for an unknown field. */
+uvsql_column_t *uvsql_mapper_column(const uvsql_mapper_t *m, const char *field);
+
+/* ---------------------------------------------------------------- defaults
+ *
+ * A C struct has no "unset" of its own, so the ORM keeps one: a per-object bitmask of fields
+ * the program GAVE, in the object's hidden header beside uvsql_nulls. At the first flush of a
+ * new object each field is in one of three states:
+ *
+ *   set    the program called a setter on it since the object was made (uvsql_orm_set_text,
+ *          _bytes, _int64, _double, _bool, or uvsql_orm_mark_set after assigning it itself),
+ *          or its value is not zero: a non-NULL TEXT/BYTES pointer, a non-zero number, date,
+ *          time or bool. Filling the struct with real values and adding it just works.
+ *   NULL   its bit in uvsql_nulls is set (uvsql_orm_set_null): sent as NULL, overriding every
+ *          default.
+ *   unset  neither: zero (or a NULL pointer), no setter called, null bit clear.
+ *
+ * An unset field of a new object, at flush (SQLAlchemy's rules):
+ *   1. has a client default (uvsql_mapper_default, or uvsql_column_default on its column: a
+ *      constant; uvsql_mapper_default_fn: a C function called at flush): the value is
+ *      written into the struct and sent;
+ *   2. else, when its column has a server default (uvsql_mapper_server_default) or is a
+ *      foreign key (uvsql_mapper_references, or the key column of a relationship), the column
+ *      is left out of the INSERT: the database applies its DEFAULT, or NULL. A server default's
+ *      value comes back into the struct in the same statement (INSERT ... RETURNING, on all
+ *      three backends: SQLAlchemy's eager_defaults); a foreign key without one becomes NULL in
+ *      the struct (null bit set), so a tree node with no parent gets parent_id NULL;
+ *   3. else (a plain column, no default) it is sent as it is, as always: `o->qty = 0;` (or
+ *      nothing) stores 0 and a NULL TEXT pointer stores NULL.
+ * The one trap: a zero you mean to store in a column THAT HAS a default is "unset" unless
+ * you say so: uvsql_orm_set_int64(o, &o->qty, 0), or o->qty = 0 then uvsql_orm_mark_set(o,
+ * &o->qty). New objects that send the same set of columns share multi-row INSERTs (so a
+ * flush makes at most one statement run per distinct set and batch size).
+ *
+ * UPDATE: a field with an onupdate (uvsql_mapper_onupdate / _onupdate_fn) takes that value
+ * whenever a flush UPDATEs its object's row and the program did not change the field (it
+ * equals the value last loaded or flushed, and no setter was called on it since).
+ *
+ * The given bits are cleared when the object is flushed or loaded. A rollback that makes a
+ * flushed (or failed) new object transient again puts the fields the flush filled in
+ * (defaults, server values, NULL foreign keys) back to unset, so it flushes as first added.
+ *
+ * Declare defaults before create_all (a server default is part of the table's DDL). Each
+ * returns m, or NULL with err filled (err may be NULL): unknown field, a value whose type
+ * does not fit the field's kind, NULL sql or fn, out of memory. */
+
+/* Called at flush for an unset field (default) or an unchanged one (onupdate) of obj: sets
+ * *field (directly, or with a setter; uvsql_orm_set_null for NULL) and returns 0, or returns
+ * an error code (UVSQL_E*), which fails the flush. field points into obj. Whatever it leaves
+ * in the field is sent, even zero. Runs on the loop thread, before the statement is sent. */
+typedef int (*uvsql_field_fn)(void *obj, void *field, void *data);
+
+/* A constant client default (also the Core column's, so Core INSERTs use it): value's type
+ * must fit the field (INT64: int64/bool; DOUBLE: double/int64; BOOL: bool/int64; TEXT: text;
+ * BYTES: bytes/text; DATE, TIME, TIMESTAMP: the same type; NULL for any). Text is copied. */
+uvsql_mapper_t *uvsql_mapper_default(uvsql_mapper_t *m, const char *field, uvsql_value_t value,
+                                     uvsql_error_t *err);
+/* A client default computed by fn(obj, field, data) at each flush that inserts obj with the
+ * field unset. data is borrowed (must outlive the registry). Wins over a constant default. */
+uvsql_mapper_t *uvsql_mapper_default_fn(uvsql_mapper_t *m, const char *field, uvsql_field_fn fn,
+                                        void *data, uvsql_error_t *err);
+/* DEFAULT <sql> in the table's DDL ("'active'", "CURRENT_TIMESTAMP", "0"): written as is. */
+uvsql_mapper_t *uvsql_mapper_server_default(uvsql_mapper_t *m, const char *field, const char *sql,
+                                            uvsql_error_t *err);
+/* The value an UPDATE of the row gives the field when the program did not change it (types
+ * as uvsql_mapper_default; text copied), or fn's. */
+uvsql_mapper_t *uvsql_mapper_onupdate(uvsql_mapper_t *m, const char *field, uvsql_value_t value,
+                                      uvsql_error_t *err);
+uvsql_mapper_t *uvsql_mapper_onupdate_fn(uvsql_mapper_t *m, const char *field, uvsql_field_fn fn,
+                                         void *data, uvsql_error_t *err);
 
 /* ---------------------------------------------------------------- objects */
 
@@ -231,6 +302,19 @@ int uvsql_orm_set_text(void *obj, char **field, const char *text);
 int uvsql_orm_set_bytes(void *obj, uvsql_bytes_t *field, const void *ptr, size_t len);
 int uvsql_orm_set_null(void *obj, const void *field, int is_null);
 int uvsql_orm_is_null(const void *obj, const void *field);
+/* Typed setters: assign and mark the field given (see "defaults" above), clearing its null
+ * bit. set_int64 serves INT64, DATE, TIME and TIMESTAMP fields. Same returns as above. */
+int uvsql_orm_set_int64(void *obj, int64_t *field, int64_t value);
+int uvsql_orm_set_double(void *obj, double *field, double value);
+int uvsql_orm_set_bool(void *obj, int *field, int value);
+/* Marks a field the program assigned itself as given (so a zero is sent, not the default).
+ * Every setter above does this too (set_null as well). 0 or UVSQL_EINVALID_ARGUMENT. */
+int uvsql_orm_mark_set(void *obj, const void *field);
+/* Makes a field unset again: zero (text/bytes freed), null bit and given mark cleared. */
+int uvsql_orm_unset(void *obj, const void *field);
+/* Whether the field counts as given now: 1 (setter called, NULL, or not zero), 0 (unset),
+ * -1 if field is not a field of obj. */
+int uvsql_orm_is_set(const void *obj, const void *field);
 /* Links a foreign-key field of child to parent (another ORM object): at each flush, after the
  * parent has its primary key (generated or not), it is copied into child's field, and parent
  * rows are inserted before child rows (also within one self-referential table). fk_field is

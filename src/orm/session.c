@@ -196,6 +196,7 @@ static void reset_key(uvsql__obj_t *h) {
   const uvsql_mapper_t *m = h->mapper;
   if (m->autoinc)
     *(int64_t *)(h->body + m->model->fields[m->pk[0]].offset) = 0;
+  uvsql__obj_unfill(h); /* defaults the flush filled in become unset again (defaults.c) */
 }
 
 /* Puts objects back as the database has them after the journal entries from `from` on are

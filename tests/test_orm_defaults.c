@@ -1,0 +1,466 @@
+/* tests/test_orm_defaults.c — SQLAlchemy's defaults in the ORM, on PostgreSQL, MariaDB and
+ * SQLite: an unset field takes its client default (constant or function), is left out of the
+ * INSERT for a server default (whose value comes back into the struct: eager defaults) or a
+ * foreign key (NULL), and is sent as it is otherwise; explicit NULL and explicit zero win;
+ * onupdate values; a rollback makes filled fields unset again; 10,000 objects of two shapes
+ * take two runs of multi-row INSERTs. Also: a column loaded into a field of another kind
+ * fails with UVSQL_EDATA naming both (never out of memory).
+ * Each behaviour is one function taking a URL; each backend one TEST. */
+#include <time.h>
+#include "orm_fixture.h"
+
+#define ITEM_FIELDS(X)                                                                             \
+  X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
+  X(name, STRING(40), UVSQL_NOT_NULL)                                                              \
+  X(status, STRING(20), 0) /* server default 'active' */                                           \
+  X(qty, INT64, 0)         /* client default 10 */                                                 \
+  X(created, TIMESTAMP, 0) /* server default CURRENT_TIMESTAMP */                                  \
+  X(code, TEXT, 0)         /* default function: "code-<name>" */                                   \
+  X(note, TEXT, 0)         /* onupdate "edited" */                                                 \
+  X(touched, INT64, 0)     /* onupdate function: a counter */                                      \
+  X(plain, INT64, 0)       /* no default at all */
+UVSQL_MODEL(item_t, "item", ITEM_FIELDS)
+
+#define NODE_FIELDS(X)                                                                             \
+  X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
+  X(parent_id, INT64, 0)                                                                           \
+  X(label, STRING(30), 0)
+UVSQL_MODEL(node_t, "node", NODE_FIELDS)
+
+typedef struct {
+  fixture_t fx;
+  sqllog_t log;
+  uvsql_registry_t *reg;
+  uvsql_mapper_t *items, *nodes;
+  char ti[64], tn[64];
+  int64_t touches; /* the onupdate function's counter */
+  int fail_code;   /* the default function fails with this when not 0 */
+} dfx_t;
+
+static int code_default(void *obj, void *field, void *data) {
+  item_t *it = obj;
+  dfx_t *d = data;
+  char buf[64];
+  if (d->fail_code)
+    return d->fail_code;
+  snprintf(buf, sizeof buf, "code-%s", it->name ? it->name : "?");
+  return uvsql_orm_set_text(obj, field, buf);
+}
+
+static int touch(void *obj, void *field, void *data) {
+  dfx_t *d = data;
+  return uvsql_orm_set_int64(obj, field, ++d->touches);
+}
+
+static const char *now_sql(const char *url) {
+  return strncmp(url, "mariadb", 7) == 0 ? "CURRENT_TIMESTAMP(6)" : "CURRENT_TIMESTAMP";
+}
+
+static dfx_t *dfx_open(const char *url) {
+  dfx_t *d = calloc(1, sizeof *d);
+  uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
+  uvsql_error_t err;
+  char fk[100];
+  opt.echo = 1;
+  opt.log_cb = log_line;
+  opt.log_data = &d->log;
+  d->fx = fixture_open(url, &opt);
+  snprintf(d->ti, sizeof d->ti, "%s", test_unique_name("item"));
+  snprintf(d->tn, sizeof d->tn, "%s", test_unique_name("node"));
+  d->reg = uvsql_registry_new(NULL);
+  d->items = uvsql_registry_map_table(d->reg, item_t_model(), d->ti, &err);
+  ASSERT(d->items);
+  d->nodes = uvsql_registry_map_table(d->reg, node_t_model(), d->tn, &err);
+  ASSERT(d->nodes);
+  ASSERT(uvsql_mapper_server_default(d->items, "status", "'active'", &err));
+  ASSERT(uvsql_mapper_default(d->items, "qty", UVSQL_V_INT64(10), &err));
+  ASSERT(uvsql_mapper_server_default(d->items, "created", now_sql(url), &err));
+  ASSERT(uvsql_mapper_default_fn(d->items, "code", code_default, d, &err));
+  ASSERT(uvsql_mapper_onupdate(d->items, "note", UVSQL_V_TEXT("edited"), &err));
+  ASSERT(uvsql_mapper_onupdate_fn(d->items, "touched", touch, d, &err));
+  snprintf(fk, sizeof fk, "%s.id", d->tn);
+  ASSERT(uvsql_mapper_references(d->nodes, "parent_id", fk, UVSQL_FK_CASCADE));
+  await_ok(uvsql_metadata_create_all(uvsql_registry_metadata(d->reg), d->fx.engine, NULL, NULL));
+  log_clear(&d->log);
+  return d;
+}
+
+static void dfx_close(dfx_t *d) {
+  await_ok(uvsql_metadata_drop_all(uvsql_registry_metadata(d->reg), d->fx.engine, NULL, NULL));
+  uvsql_registry_free(d->reg);
+  log_clear(&d->log);
+  fixture_close(&d->fx);
+  free(d);
+}
+
+static uvsql_session_t *dsession(dfx_t *d) {
+  uvsql_session_t *s;
+  ASSERT_OK(uvsql_session_new(&s, d->fx.engine, d->reg, NULL), (uvsql_error_t *)NULL);
+  return s;
+}
+
+static item_t *new_item(dfx_t *d, const char *name) {
+  item_t *it = uvsql_orm_new(d->items);
+  ASSERT_OK(uvsql_orm_set_text(it, &it->name, name), (uvsql_error_t *)NULL);
+  return it;
+}
+
+/* The row of item `id` as the database has it: status, qty, created, code, plain. */
+typedef struct {
+  int status_null;
+  char status[32];
+  int64_t qty, created, plain;
+  char code[64];
+} item_row_t;
+
+static item_row_t item_row(dfx_t *d, int64_t id) {
+  char sql[256];
+  item_row_t row;
+  memset(&row, 0, sizeof row);
+  snprintf(sql, sizeof sql, "SELECT status, qty, created, code, plain FROM %s WHERE id = %lld",
+           d->ti, (long long)id);
+  uvsql_result_t *r = query(&d->fx, sql, NULL, 0);
+  ASSERT_INT_EQ(uvsql_result_nrows(r), 1);
+  const char *t;
+  row.status_null = uvsql_result_is_null(r, 0, 0);
+  if (!row.status_null) {
+    ASSERT_OK(uvsql_result_text(r, 0, 0, &t, NULL), (uvsql_error_t *)NULL);
+    snprintf(row.status, sizeof row.status, "%s", t);
+  }
+  ASSERT_OK(uvsql_result_int64(r, 0, 1, &row.qty), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_result_timestamp(r, 0, 2, &row.created), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_result_text(r, 0, 3, &t, NULL), (uvsql_error_t *)NULL);
+  snprintf(row.code, sizeof row.code, "%s", t);
+  ASSERT_OK(uvsql_result_int64(r, 0, 4, &row.plain), (uvsql_error_t *)NULL);
+  uvsql_result_free(r);
+  return row;
+}
+
+/* ------------------------------------------------------------------ INSERT defaults */
+
+static void insert_defaults(const char *url) {
+  dfx_t *d = dfx_open(url);
+  uvsql_session_t *s = dsession(d);
+  item_t *a = new_item(d, "a");
+  ASSERT_INT_EQ(uvsql_orm_is_set(a, &a->qty), 0);
+  ASSERT_INT_EQ(uvsql_orm_is_set(a, &a->name), 1);
+  ASSERT_OK(uvsql_session_add(s, a), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_flush(s, NULL, NULL));
+  /* the INSERT leaves out the server-defaulted columns and fetches them back (eager
+   * defaults); the client defaults are sent */
+  const char *ins = log_find(&d->log, "INSERT");
+  ASSERT(ins);
+  ASSERT_STR_CONTAINS(ins, " (name, qty, code, note, touched, plain) VALUES (");
+  ASSERT_STR_CONTAINS(ins, ") RETURNING id, status, created");
+  /* in the struct after the flush */
+  ASSERT(a->id > 0);
+  ASSERT_STR_EQ(a->status, "active");
+  ASSERT_INT_EQ(a->qty, 10);
+  ASSERT_STR_EQ(a->code, "code-a");
+  ASSERT_INT_EQ(a->plain, 0);
+  ASSERT(a->note == NULL && uvsql_orm_is_null(a, &a->note));
+  int64_t now = (int64_t)time(NULL) * 1000000;
+  if (a->created < now - INT64_C(86400000000) || a->created > now + INT64_C(86400000000))
+    FAILF("created is %lld, not about now (%lld)", (long long)a->created, (long long)now);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  /* and in the row */
+  item_row_t row = item_row(d, a->id);
+  ASSERT_INT_EQ(row.status_null, 0);
+  ASSERT_STR_EQ(row.status, "active");
+  ASSERT_INT_EQ(row.qty, 10);
+  ASSERT_INT_EQ(row.created, a->created);
+  ASSERT_STR_EQ(row.code, "code-a");
+  ASSERT_INT_EQ(row.plain, 0);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  dfx_close(d);
+}
+
+TEST(orm_default_insert_pg) {
+  insert_defaults(test_pg_url());
+}
+TEST(orm_default_insert_mariadb) {
+  insert_defaults(test_mariadb_url());
+}
+TEST(orm_default_insert_sqlite) {
+  insert_defaults(test_sqlite_url());
+}
+
+/* Explicit NULL beats a server default; explicit zero (setter or mark) beats a client
+ * default; a value assigned directly is sent; a value set for a default function wins. */
+static void explicit_values(const char *url) {
+  dfx_t *d = dfx_open(url);
+  uvsql_session_t *s = dsession(d);
+  item_t *b = new_item(d, "b"), *c = new_item(d, "c"), *e = new_item(d, "e");
+  ASSERT_OK(uvsql_orm_set_null(b, &b->status, 1), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_orm_set_int64(b, &b->qty, 0), (uvsql_error_t *)NULL);
+  ASSERT_INT_EQ(uvsql_orm_is_set(b, &b->qty), 1);
+  c->qty = 0;
+  ASSERT_OK(uvsql_orm_mark_set(c, &c->qty), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_orm_set_text(c, &c->status, "closed"), (uvsql_error_t *)NULL);
+  e->qty = 5;
+  e->plain = 7;
+  ASSERT_OK(uvsql_orm_set_text(e, &e->code, "mine"), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_session_add(s, b), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_session_add(s, c), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_session_add(s, e), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  item_row_t rb = item_row(d, b->id), rc = item_row(d, c->id), re = item_row(d, e->id);
+  ASSERT_INT_EQ(rb.status_null, 1);
+  ASSERT(uvsql_orm_is_null(b, &b->status));
+  ASSERT_INT_EQ(rb.qty, 0);
+  ASSERT_INT_EQ(b->qty, 0);
+  ASSERT_INT_EQ(rc.qty, 0);
+  ASSERT_STR_EQ(rc.status, "closed");
+  ASSERT_STR_EQ(c->status, "closed");
+  ASSERT_INT_EQ(re.qty, 5);
+  ASSERT_INT_EQ(re.plain, 7);
+  ASSERT_STR_EQ(re.code, "mine");
+  ASSERT_STR_EQ(re.status, "active"); /* unset: the server's */
+  ASSERT_STR_EQ(e->status, "active");
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  dfx_close(d);
+}
+
+TEST(orm_default_explicit_pg) {
+  explicit_values(test_pg_url());
+}
+TEST(orm_default_explicit_mariadb) {
+  explicit_values(test_mariadb_url());
+}
+TEST(orm_default_explicit_sqlite) {
+  explicit_values(test_sqlite_url());
+}
+
+/* ------------------------------------------------------------------ foreign keys */
+
+static void tree_without_parent(const char *url) {
+  dfx_t *d = dfx_open(url);
+  uvsql_session_t *s = dsession(d);
+  node_t *root = uvsql_orm_new(d->nodes), *kid = uvsql_orm_new(d->nodes);
+  ASSERT_OK(uvsql_orm_set_text(root, &root->label, "root"), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_orm_set_text(kid, &kid->label, "kid"), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_orm_link(kid, &kid->parent_id, root), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_session_add(s, root), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_session_add(s, kid), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT(uvsql_orm_is_null(root, &root->parent_id));
+  ASSERT_INT_EQ(kid->parent_id, root->id);
+  char where[64];
+  snprintf(where, sizeof where, "id = %lld AND parent_id IS NULL", (long long)root->id);
+  ASSERT_INT_EQ(count_rows(&d->fx, d->tn, where), 1);
+  snprintf(where, sizeof where, "id = %lld AND parent_id = %lld", (long long)kid->id,
+           (long long)root->id);
+  ASSERT_INT_EQ(count_rows(&d->fx, d->tn, where), 1);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  dfx_close(d);
+}
+
+TEST(orm_default_tree_root_pg) {
+  tree_without_parent(test_pg_url());
+}
+TEST(orm_default_tree_root_mariadb) {
+  tree_without_parent(test_mariadb_url());
+}
+TEST(orm_default_tree_root_sqlite) {
+  tree_without_parent(test_sqlite_url());
+}
+
+/* ------------------------------------------------------------------ onupdate */
+
+static void onupdate(const char *url) {
+  dfx_t *d = dfx_open(url);
+  uvsql_session_t *s = dsession(d);
+  item_t *a = new_item(d, "a");
+  ASSERT_OK(uvsql_session_add(s, a), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT(a->note == NULL);
+  ASSERT_INT_EQ(d->touches, 0); /* onupdate is not an INSERT default */
+  /* nothing changed: no UPDATE, no onupdate */
+  log_clear(&d->log);
+  await_ok(uvsql_session_flush(s, NULL, NULL));
+  ASSERT_INT_EQ(log_count(&d->log, "UPDATE"), 0);
+  /* a change: the onupdate fields the program left alone take their values */
+  ASSERT_OK(uvsql_orm_set_text(a, &a->name, "a2"), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_STR_EQ(a->note, "edited");
+  ASSERT_INT_EQ(a->touched, 1);
+  char where[128];
+  snprintf(where, sizeof where, "id = %lld AND note = 'edited' AND touched = 1 AND name = 'a2'",
+           (long long)a->id);
+  ASSERT_INT_EQ(count_rows(&d->fx, d->ti, where), 1);
+  /* the program's own value wins: a changed field, and a field given by a setter even when
+   * it holds the value it had */
+  ASSERT_OK(uvsql_orm_set_text(a, &a->name, "a3"), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_orm_set_text(a, &a->note, "by hand"), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_orm_set_int64(a, &a->touched, 1), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(d->touches, 1);
+  snprintf(where, sizeof where, "id = %lld AND note = 'by hand' AND touched = 1 AND name = 'a3'",
+           (long long)a->id);
+  ASSERT_INT_EQ(count_rows(&d->fx, d->ti, where), 1);
+  /* and the next change gets the onupdate values again */
+  ASSERT_OK(uvsql_orm_set_text(a, &a->name, "a4"), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  snprintf(where, sizeof where, "id = %lld AND note = 'edited' AND touched = 2", (long long)a->id);
+  ASSERT_INT_EQ(count_rows(&d->fx, d->ti, where), 1);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  dfx_close(d);
+}
+
+TEST(orm_default_onupdate_pg) {
+  onupdate(test_pg_url());
+}
+TEST(orm_default_onupdate_mariadb) {
+  onupdate(test_mariadb_url());
+}
+TEST(orm_default_onupdate_sqlite) {
+  onupdate(test_sqlite_url());
+}
+
+/* ------------------------------------------------------------------ rollback, failures */
+
+static void rollback_unfills(const char *url) {
+  dfx_t *d = dfx_open(url);
+  uvsql_session_t *s = dsession(d);
+  item_t *a = new_item(d, "a");
+  ASSERT_OK(uvsql_orm_set_int64(a, &a->plain, 0), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_session_add(s, a), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_flush(s, NULL, NULL));
+  ASSERT_STR_EQ(a->status, "active");
+  await_ok(uvsql_session_rollback(s, NULL, NULL));
+  ASSERT_INT_EQ(uvsql_orm_state(a), UVSQL_OBJ_TRANSIENT);
+  /* what the flush filled in is unset again; what the program gave stays */
+  ASSERT_INT_EQ(a->id, 0);
+  ASSERT(a->status == NULL && a->code == NULL);
+  ASSERT_INT_EQ(a->qty, 0);
+  ASSERT_INT_EQ(a->created, 0);
+  ASSERT_INT_EQ(uvsql_orm_is_set(a, &a->qty), 0);
+  ASSERT_INT_EQ(uvsql_orm_is_set(a, &a->status), 0);
+  ASSERT_INT_EQ(uvsql_orm_is_set(a, &a->plain), 1);
+  ASSERT_STR_EQ(a->name, "a");
+  /* a default function that fails fails the flush, naming the field */
+  d->fail_code = UVSQL_EDATA;
+  ASSERT_OK(uvsql_session_add(s, a), (uvsql_error_t *)NULL);
+  uvsql_future_t *f = uvsql_session_flush(s, NULL, NULL);
+  const uvsql_error_t *err = AWAIT_ERR(f, UVSQL_EDATA);
+  ASSERT_STR_CONTAINS(err->message, "the default function of item_t.code failed (UVSQL_EDATA)");
+  uvsql_future_unref(f);
+  await_ok(uvsql_session_rollback(s, NULL, NULL));
+  ASSERT(a->status == NULL);
+  ASSERT_INT_EQ(a->qty, 0);
+  /* added again, it flushes as it was first added */
+  d->fail_code = 0;
+  ASSERT_OK(uvsql_session_add(s, a), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  item_row_t row = item_row(d, a->id);
+  ASSERT_STR_EQ(row.status, "active");
+  ASSERT_INT_EQ(row.qty, 10);
+  ASSERT_STR_EQ(row.code, "code-a");
+  ASSERT_INT_EQ(count_rows(&d->fx, d->ti, NULL), 1);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  dfx_close(d);
+}
+
+TEST(orm_default_rollback_pg) {
+  rollback_unfills(test_pg_url());
+}
+TEST(orm_default_rollback_mariadb) {
+  rollback_unfills(test_mariadb_url());
+}
+TEST(orm_default_rollback_sqlite) {
+  rollback_unfills(test_sqlite_url());
+}
+
+/* Declarations that cannot work say why, at once. */
+TEST(orm_default_bad_declarations) {
+  uvsql_registry_t *reg = uvsql_registry_new(NULL);
+  uvsql_error_t err;
+  uvsql_mapper_t *m = uvsql_registry_map(reg, item_t_model(), &err);
+  ASSERT(m);
+  ASSERT(!uvsql_mapper_default(m, "qty", UVSQL_V_TEXT("ten"), &err));
+  ASSERT_INT_EQ(err.code, UVSQL_EINVALID_ARGUMENT);
+  ASSERT_STR_EQ(
+      err.message,
+      "uvsql_mapper_default: a text value does not fit item_t.qty, a field of kind INT64");
+  ASSERT(!uvsql_mapper_onupdate(m, "name", UVSQL_V_INT64(1), &err));
+  ASSERT_STR_EQ(err.message, "uvsql_mapper_onupdate: a int64 value does not fit item_t.name, a "
+                             "field of kind STRING(40)");
+  ASSERT(!uvsql_mapper_default(m, "nope", UVSQL_V_INT64(1), &err));
+  ASSERT_STR_EQ(err.message, "uvsql_mapper_default: item_t has no field \"nope\"");
+  ASSERT(!uvsql_mapper_server_default(m, "status", "", &err));
+  ASSERT_STR_EQ(err.message,
+                "uvsql_mapper_server_default: item_t.status: the DEFAULT's SQL is empty");
+  ASSERT(!uvsql_mapper_default_fn(m, "code", NULL, NULL, &err));
+  ASSERT_STR_EQ(err.message, "uvsql_mapper_default_fn: item_t.code: fn is NULL");
+  /* a default on the Core column is the ORM's too */
+  ASSERT(uvsql_mapper_column(m, "qty") == uvsql_table_column(uvsql_mapper_table(m), "qty"));
+  ASSERT(uvsql_mapper_column(m, "nope") == NULL);
+  item_t *it = uvsql_orm_new(m);
+  ASSERT_ERR(uvsql_orm_set_int64(it, (int64_t *)(void *)&it->name, 1), UVSQL_EINVALID_ARGUMENT);
+  ASSERT_ERR(uvsql_orm_set_double(it, (double *)(void *)&it->qty, 1), UVSQL_EINVALID_ARGUMENT);
+  ASSERT_OK(uvsql_orm_set_int64(it, &it->created, 5), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_orm_unset(it, &it->created), (uvsql_error_t *)NULL);
+  ASSERT_INT_EQ(it->created, 0);
+  ASSERT_INT_EQ(uvsql_orm_is_set(it, &it->created), 0);
+  uvsql_orm_free(it);
+  uvsql_registry_free(reg);
+}
+
+/* ------------------------------------------------------------------ batching */
+
+#define NMANY 10000
+
+static void many_two_shapes(const char *url) {
+  dfx_t *d = dfx_open(url);
+  uvsql_session_t *s = dsession(d);
+  item_t **its = malloc(NMANY * sizeof *its);
+  char name[32], sql[160];
+  for (int i = 0; i < NMANY; i++) {
+    snprintf(name, sizeof name, "i%d", i);
+    its[i] = new_item(d, name);
+    if (i % 2) /* the other half leaves status to the server */
+      ASSERT_OK(uvsql_orm_set_text(its[i], &its[i]->status, "odd"), (uvsql_error_t *)NULL);
+    if (i % 4 == 1) /* and qty sometimes given, sometimes defaulted: still one shape */
+      its[i]->qty = 3;
+    ASSERT_OK(uvsql_session_add(s, its[i]), (uvsql_error_t *)NULL);
+  }
+  log_clear(&d->log);
+  uint64_t before = uvsql_session_statement_count(s);
+  await_ok(uvsql_session_flush(s, NULL, NULL));
+  /* two shapes, 1,000 rows per INSERT: 2 x 5 INSERTs (at most 2 x ceil(10,000 / 1,000)) */
+  ASSERT_INT_EQ(log_count(&d->log, "INSERT"), 10);
+  ASSERT_INT_EQ(uvsql_session_statement_count(s) - before, 10 + 1); /* + BEGIN */
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  snprintf(sql, sizeof sql, "SELECT id, name, status, qty FROM %s", d->ti);
+  uvsql_result_t *r = query(&d->fx, sql, NULL, 0);
+  ASSERT_INT_EQ(uvsql_result_nrows(r), NMANY);
+  for (size_t row = 0; row < NMANY; row++) {
+    int64_t id, qty;
+    const char *n, *st;
+    ASSERT_OK(uvsql_result_int64(r, row, 0, &id), (uvsql_error_t *)NULL);
+    ASSERT_OK(uvsql_result_text(r, row, 1, &n, NULL), (uvsql_error_t *)NULL);
+    ASSERT_OK(uvsql_result_text(r, row, 2, &st, NULL), (uvsql_error_t *)NULL);
+    ASSERT_OK(uvsql_result_int64(r, row, 3, &qty), (uvsql_error_t *)NULL);
+    int i = atoi(n + 1);
+    item_t *it = its[i];
+    if (it->id != id || strcmp(it->status, st) != 0 || it->qty != qty)
+      FAILF("row %s (id %lld, %s, qty %lld) vs its struct (id %lld, %s, qty %lld)", n,
+            (long long)id, st, (long long)qty, (long long)it->id, it->status, (long long)it->qty);
+    if (strcmp(st, i % 2 ? "odd" : "active") != 0 || qty != (i % 4 == 1 ? 3 : 10))
+      FAILF("row %s has status %s and qty %lld", n, st, (long long)qty);
+  }
+  uvsql_result_free(r);
+  free(its);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  dfx_close(d);
+}
+
+TEST(orm_default_many_pg) {
+  many_two_shapes(test_pg_url());
+}
+TEST(orm_default_many_mariadb) {
+  many_two_shapes(test_mariadb_url());
+}
+TEST(orm_default_many_sqlite) {
+  many_two_shapes(test_sqlite_url());
+}
