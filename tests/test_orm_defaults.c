@@ -464,3 +464,153 @@ TEST(orm_default_many_mariadb) {
 TEST(orm_default_many_sqlite) {
   many_two_shapes(test_sqlite_url());
 }
+
+/* ------------------------------------------------------------------ type mismatches */
+
+#define VTEXT_FIELDS(X)                                                                            \
+  X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
+  X(v, TEXT, 0)
+UVSQL_MODEL(vtext_t, "vtext", VTEXT_FIELDS)
+#define VINT_FIELDS(X)                                                                             \
+  X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
+  X(v, INT64, 0)
+UVSQL_MODEL(vint_t, "vint", VINT_FIELDS)
+#define VDBL_FIELDS(X)                                                                             \
+  X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
+  X(v, DOUBLE, 0)
+UVSQL_MODEL(vdbl_t, "vdbl", VDBL_FIELDS)
+
+typedef struct {
+  const char *sqltype, *value;
+} coldef_t;
+
+/* A table (id, v sqltype) holding (1, value), made with plain SQL; its name in out. */
+static void make_table(fixture_t *fx, const coldef_t *c, char *out, size_t len) {
+  char sql[1024];
+  snprintf(out, len, "%s", test_unique_name("vt"));
+  snprintf(sql, sizeof sql, "CREATE TABLE %s (id BIGINT PRIMARY KEY, v %s)", out, c->sqltype);
+  exec_ok(fx, sql);
+  snprintf(sql, sizeof sql, "INSERT INTO %s (id, v) VALUES (1, %s)", out, c->value);
+  exec_ok(fx, sql);
+}
+
+/* Loads row 1 of `table` as a new session over a new registry mapping `model` onto it does,
+ * by a query (get: by uvsql_session_get). Returns the object's field v as text in out, or
+ * the error's code (message in err). */
+static int load_v(fixture_t *fx, const uvsql_model_t *model, const char *table, int get, char *out,
+                  size_t len, uvsql_error_t *err) {
+  uvsql_registry_t *reg = uvsql_registry_new(NULL);
+  uvsql_mapper_t *m = uvsql_registry_map_table(reg, model, table, err);
+  ASSERT(m);
+  uvsql_session_t *s;
+  ASSERT_OK(uvsql_session_new(&s, fx->engine, reg, NULL), (uvsql_error_t *)NULL);
+  uvsql_core_stmt_t *sel = uvsql_orm_select(m);
+  uvsql_future_t *f = get ? uvsql_session_get_int(s, m, 1, NULL, NULL)
+                          : uvsql_session_execute(s, m, sel, NULL, 0, NULL, NULL);
+  uvsql_future_wait(f);
+  const uvsql_error_t *e = uvsql_future_error(f);
+  int rc = e ? e->code : 0;
+  if (e) {
+    *err = *e;
+  } else {
+    void *obj = get ? uvsql_future_value(f) : uvsql_orm_result_first(uvsql_future_value(f));
+    ASSERT(obj);
+    const vtext_t *t = obj;
+    const vint_t *i = obj;
+    const vdbl_t *d = obj;
+    if (model == vtext_t_model())
+      snprintf(out, len, "%s", t->v);
+    else if (model == vint_t_model())
+      snprintf(out, len, "%lld", (long long)i->v);
+    else
+      snprintf(out, len, "%g", d->v);
+  }
+  uvsql_future_unref(f);
+  uvsql_core_stmt_free(sel);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  uvsql_registry_free(reg);
+  return rc;
+}
+
+typedef struct {
+  int col;           /* into cols[] */
+  int kind;          /* 0 TEXT, 1 INT64, 2 DOUBLE */
+  const char *want;  /* the loaded value, or NULL: fails */
+  const char *stype; /* when it fails: the server type the message names */
+} case_t;
+
+static void mismatch(const char *url) {
+  fixture_t fx = fixture_open(url, NULL);
+  int sqlite = strncmp(url, "sqlite", 6) == 0;
+  static const coldef_t cols[] = {{"INTEGER", "42"},           {"NUMERIC(10, 2)", "12.50"},
+                                  {"DOUBLE PRECISION", "2.5"}, {"BOOLEAN", "TRUE"},
+                                  {"DATE", "'2024-01-02'"},    {"TIME", "'10:11:12'"},
+                                  {"TEXT", "'abc'"},           {"BIGINT", "7"}};
+  static const char *const kinds[] = {"TEXT", "INT64", "DOUBLE"};
+  const uvsql_model_t *models[] = {vtext_t_model(), vint_t_model(), vdbl_t_model()};
+  /* Fails everywhere: a number, bool, date or time into TEXT; text into a number. Works
+   * where nothing is lost: integers into INT64 and DOUBLE, a bool into INT64. SQLite keeps
+   * dates and times as ISO text (a TEXT field takes them as they are) and NUMERIC 12.50 as a
+   * REAL; PostgreSQL and MariaDB send NUMERIC as exact text. */
+  const case_t cases[] = {
+      {0, 0, NULL, "int64"},
+      {0, 1, "42", NULL},
+      {0, 2, "42", NULL},
+      {1, 0, sqlite ? NULL : "12.50", "double"},
+      {1, 2, sqlite ? "12.5" : NULL, "text"},
+      {2, 0, NULL, "double"},
+      {2, 1, NULL, "double"},
+      {3, 0, NULL, "bool"},
+      {3, 1, "1", NULL},
+      {4, 0, sqlite ? "2024-01-02" : NULL, "date"},
+      {4, 1, NULL, sqlite ? "text" : "date"},
+      {5, 0, sqlite ? "10:11:12" : NULL, "time"},
+      {6, 1, NULL, "text"},
+      {6, 2, NULL, "text"},
+      {7, 0, NULL, "int64"},
+      {7, 1, "7", NULL},
+  };
+  char names[8][64];
+  for (int i = 0; i < 8; i++)
+    make_table(&fx, &cols[i], names[i], sizeof names[i]);
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const case_t *k = &cases[c];
+    for (int get = 0; get < 2; get++) {
+      char got[64] = "", want[512];
+      uvsql_error_t err;
+      uvsql_error_clear(&err);
+      int rc = load_v(&fx, models[k->kind], names[k->col], get, got, sizeof got, &err);
+      if (k->want) {
+        if (rc)
+          FAILF("%s into %s: %s", cols[k->col].sqltype, kinds[k->kind], err.message);
+        ASSERT_STR_EQ(got, k->want);
+        continue;
+      }
+      if (rc != UVSQL_EDATA)
+        FAILF("%s into %s: %s (%s), not UVSQL_EDATA", cols[k->col].sqltype, kinds[k->kind],
+              uvsql_err_name(rc), rc ? err.message : got);
+      snprintf(want, sizeof want,
+               "cannot load column \"v\" (server type %s) into field %s.v of kind %s: declare "
+               "the field as ",
+               k->stype, models[k->kind]->type_name, kinds[k->kind]);
+      ASSERT_STR_CONTAINS(err.message, want);
+      ASSERT_STR_CONTAINS(err.message, ", or convert the column in the query (CAST)");
+    }
+  }
+  char sql[1024];
+  for (int i = 0; i < 8; i++) {
+    snprintf(sql, sizeof sql, "DROP TABLE %s", names[i]);
+    exec_ok(&fx, sql);
+  }
+  fixture_close(&fx);
+}
+
+TEST(orm_type_mismatch_pg) {
+  mismatch(test_pg_url());
+}
+TEST(orm_type_mismatch_mariadb) {
+  mismatch(test_mariadb_url());
+}
+TEST(orm_type_mismatch_sqlite) {
+  mismatch(test_sqlite_url());
+}

@@ -17,9 +17,11 @@
  * Invariants:
  *  1. Mappers are ordered parents first (Kahn over the tables' foreign keys; self references
  *     are ordered by row through uvsql_orm_link levels). Deletes run in the reverse order.
- *  2. A multi-row INSERT has at most min(insert_batch_rows, param_limit / columns) rows; its
- *     RETURNING rows come back in VALUES order (as Core's tests check on all three backends)
- *     and are written into the objects of the batch in that order.
+ *  2. A multi-row INSERT has at most min(insert_batch_rows, param_limit / columns) rows, all
+ *     listing the same columns (h->dirty: the fields given or defaulted, defaults.c); rows of
+ *     one shape keep the order they were added in. Its RETURNING rows (generated key, server
+ *     defaults left out) come back in VALUES order (as Core's tests check on all three
+ *     backends) and are written into the objects of the batch in that order.
  *  3. Nothing about an object's state changes before every statement has succeeded; generated
  *     keys (and bumped versions) written meanwhile are undone by the session's rollback.
  *  4. An UPDATE or DELETE must match exactly its rows (MariaDB reports matched rows:

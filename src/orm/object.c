@@ -157,8 +157,10 @@ static void free_field(const uvsql_mapper_t *m, void *st, size_t i) {
   }
 }
 
+#define NOT_SCALAR 1 /* not an error code: those are negative */
+
 /* Reads a fixed-size field (every kind but TEXT and BYTES) from a non-NULL cell into p:
- * the getter's code, or -1 for TEXT and BYTES (the caller's to load). */
+ * the getter's code (negative), or NOT_SCALAR for TEXT and BYTES (the caller's to load). */
 static int load_scalar(uvsql_field_kind_t kind, const uvsql_result_t *r, size_t row, size_t col,
                        void *p) {
   switch (kind) {
@@ -175,7 +177,7 @@ static int load_scalar(uvsql_field_kind_t kind, const uvsql_result_t *r, size_t 
   case UVSQL_FIELD_TIMESTAMP:
     return uvsql_result_timestamp(r, row, col, p);
   default:
-    return -1;
+    return NOT_SCALAR;
   }
 }
 
@@ -273,7 +275,7 @@ int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_r
   }
   default:
     rc = load_scalar(f->kind, r, row, col, p);
-    if (rc < 0)
+    if (rc == NOT_SCALAR)
       rc = 0; /* no other kinds: mappers are validated when they are made */
   }
   if (rc)
@@ -370,7 +372,7 @@ int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result
       break;
     }
     default:
-      rc = load_scalar(f[i].kind, r, row, col, p); /* -1 for BYTES: field by field */
+      rc = load_scalar(f[i].kind, r, row, col, p); /* NOT_SCALAR for BYTES: field by field */
     }
     if (rc && (rc = uvsql__field_load(m, st, i, r, row, col, err)) != 0)
       return rc; /* field_load says what went wrong */
