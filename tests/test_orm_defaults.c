@@ -1,11 +1,14 @@
 /* tests/test_orm_defaults.c — SQLAlchemy's defaults in the ORM, on PostgreSQL, MariaDB and
  * SQLite: an unset field takes its client default (constant or function), is left out of the
- * INSERT for a server default (whose value comes back into the struct: eager defaults) or a
- * foreign key (NULL), and is sent as it is otherwise; explicit NULL and explicit zero win;
- * onupdate values; a rollback makes filled fields unset again; 10,000 objects of two shapes
- * take two runs of multi-row INSERTs. Also: a column loaded into a field of another kind
- * fails with UVSQL_EDATA naming both (never out of memory).
- * Each behaviour is one function taking a URL; each backend one TEST. */
+ * INSERT for a server default (whose value comes back into the struct by RETURNING: eager
+ * defaults) or a foreign key (NULL: a tree root, by uvsql_mapper_references or by a
+ * relationship), and is sent as it is otherwise; explicit NULL and explicit zero win over
+ * defaults; a row of server defaults only is a DEFAULT VALUES insert; onupdate values; a
+ * rollback makes filled fields unset again; 10,000 objects of two shapes take two runs of
+ * multi-row INSERTs. Also: a column loaded into a field of another kind fails with
+ * UVSQL_EDATA naming the column, the field, the server type and the kind (never ENOMEM), and
+ * lossless loads keep working. Each behaviour is one function taking a URL; each backend one
+ * TEST. */
 #include <time.h>
 #include "orm_fixture.h"
 
@@ -27,12 +30,26 @@ UVSQL_MODEL(item_t, "item", ITEM_FIELDS)
   X(label, STRING(30), 0)
 UVSQL_MODEL(node_t, "node", NODE_FIELDS)
 
+/* a tree through a relationship only (no Core foreign key) */
+#define TNODE_FIELDS(X)                                                                            \
+  X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
+  X(parent_id, INT64, 0)                                                                           \
+  X(label, STRING(30), 0)
+#define TNODE_RELS(X) X(parent, ONE(tnode_t))
+UVSQL_MODEL_REL(tnode_t, "tnode", TNODE_FIELDS, TNODE_RELS)
+
+#define STAMP_FIELDS(X)                                                                            \
+  X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
+  X(kind, STRING(20), 0)   /* server default 'plain' */                                            \
+  X(created, TIMESTAMP, 0) /* server default CURRENT_TIMESTAMP */
+UVSQL_MODEL(stamp_t, "stamp", STAMP_FIELDS)
+
 typedef struct {
   fixture_t fx;
   sqllog_t log;
   uvsql_registry_t *reg;
-  uvsql_mapper_t *items, *nodes;
-  char ti[64], tn[64];
+  uvsql_mapper_t *items, *nodes, *stamps;
+  char ti[64], tn[64], ts[64];
   int64_t touches; /* the onupdate function's counter */
   int fail_code;   /* the default function fails with this when not 0 */
 } dfx_t;
@@ -67,11 +84,16 @@ static dfx_t *dfx_open(const char *url) {
   d->fx = fixture_open(url, &opt);
   snprintf(d->ti, sizeof d->ti, "%s", test_unique_name("item"));
   snprintf(d->tn, sizeof d->tn, "%s", test_unique_name("node"));
+  snprintf(d->ts, sizeof d->ts, "%s", test_unique_name("stamp"));
   d->reg = uvsql_registry_new(NULL);
   d->items = uvsql_registry_map_table(d->reg, item_t_model(), d->ti, &err);
   ASSERT(d->items);
   d->nodes = uvsql_registry_map_table(d->reg, node_t_model(), d->tn, &err);
   ASSERT(d->nodes);
+  d->stamps = uvsql_registry_map_table(d->reg, stamp_t_model(), d->ts, &err);
+  ASSERT(d->stamps);
+  ASSERT(uvsql_mapper_server_default(d->stamps, "kind", "'plain'", &err));
+  ASSERT(uvsql_mapper_server_default(d->stamps, "created", now_sql(url), &err));
   ASSERT(uvsql_mapper_server_default(d->items, "status", "'active'", &err));
   ASSERT(uvsql_mapper_default(d->items, "qty", UVSQL_V_INT64(10), &err));
   ASSERT(uvsql_mapper_server_default(d->items, "created", now_sql(url), &err));
@@ -221,6 +243,52 @@ static void explicit_values(const char *url) {
   dfx_close(d);
 }
 
+/* Every column generated or defaulted by the server: one DEFAULT VALUES row per INSERT. */
+static void all_server_defaults(const char *url) {
+  dfx_t *d = dfx_open(url);
+  uvsql_session_t *s = dsession(d);
+  stamp_t *st[3];
+  for (int i = 0; i < 3; i++) {
+    st[i] = uvsql_orm_new(d->stamps);
+    ASSERT_OK(uvsql_session_add(s, st[i]), (uvsql_error_t *)NULL);
+  }
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(log_count(&d->log, "INSERT"), 3);
+  const char *ins = log_find(&d->log, "INSERT");
+  ASSERT_STR_CONTAINS(ins, strncmp(url, "mariadb", 7) == 0
+                               ? " () VALUES () RETURNING id, kind, created"
+                               : " DEFAULT VALUES RETURNING id, kind, created");
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT id, kind, created FROM %s ORDER BY id", d->ts);
+  uvsql_result_t *r = query(&d->fx, sql, NULL, 0);
+  ASSERT_INT_EQ(uvsql_result_nrows(r), 3);
+  for (size_t i = 0; i < 3; i++) {
+    int64_t id, created;
+    const char *kind;
+    ASSERT_OK(uvsql_result_int64(r, i, 0, &id), (uvsql_error_t *)NULL);
+    ASSERT_OK(uvsql_result_text(r, i, 1, &kind, NULL), (uvsql_error_t *)NULL);
+    ASSERT_OK(uvsql_result_timestamp(r, i, 2, &created), (uvsql_error_t *)NULL);
+    ASSERT_INT_EQ(st[i]->id, id);
+    ASSERT_STR_EQ(st[i]->kind, "plain");
+    ASSERT_STR_EQ(kind, "plain");
+    ASSERT_INT_EQ(st[i]->created, created);
+    ASSERT(created > 0);
+  }
+  uvsql_result_free(r);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  dfx_close(d);
+}
+
+TEST(orm_default_all_server_pg) {
+  all_server_defaults(test_pg_url());
+}
+TEST(orm_default_all_server_mariadb) {
+  all_server_defaults(test_mariadb_url());
+}
+TEST(orm_default_all_server_sqlite) {
+  all_server_defaults(test_sqlite_url());
+}
+
 TEST(orm_default_explicit_pg) {
   explicit_values(test_pg_url());
 }
@@ -253,6 +321,48 @@ static void tree_without_parent(const char *url) {
   ASSERT_INT_EQ(count_rows(&d->fx, d->tn, where), 1);
   await_ok(uvsql_session_close(s, NULL, NULL));
   dfx_close(d);
+}
+
+static void rel_tree_without_parent(const char *url) {
+  dfx_t *d = dfx_open(url);
+  uvsql_error_t err;
+  char tt[64];
+  snprintf(tt, sizeof tt, "%s", test_unique_name("tnode"));
+  uvsql_mapper_t *tm = uvsql_registry_map_table(d->reg, tnode_t_model(), tt, &err);
+  ASSERT(tm);
+  ASSERT(uvsql_mapper_relationship(tm, "parent", UVSQL_MANY_TO_ONE, tm, offsetof(tnode_t, parent),
+                                   "parent_id", 0, &err));
+  uvsql_core_stmt_t *ddl = uvsql_create_table(uvsql_mapper_table(tm));
+  uvsql_future_t *f = uvsql_engine_execute_core(d->fx.engine, ddl, NULL, 0, NULL, NULL);
+  AWAIT_OK(f);
+  uvsql_future_unref(f);
+  uvsql_core_stmt_free(ddl);
+  uvsql_session_t *s = dsession(d);
+  tnode_t *root = uvsql_orm_new(tm), *kid = uvsql_orm_new(tm);
+  ASSERT_OK(uvsql_orm_set_text(root, &root->label, "root"), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_orm_set_text(kid, &kid->label, "kid"), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_orm_set_ref(kid, "parent", root), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_session_add(s, kid), (uvsql_error_t *)NULL); /* root by save-update */
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT(uvsql_orm_is_null(root, &root->parent_id));
+  ASSERT_INT_EQ(kid->parent_id, root->id);
+  char where[64];
+  snprintf(where, sizeof where, "id = %lld AND parent_id IS NULL", (long long)root->id);
+  ASSERT_INT_EQ(count_rows(&d->fx, tt, where), 1);
+  snprintf(where, sizeof where, "parent_id = %lld", (long long)root->id);
+  ASSERT_INT_EQ(count_rows(&d->fx, tt, where), 1);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  dfx_close(d); /* drop_all drops tnode too: it is in the registry's metadata */
+}
+
+TEST(orm_default_rel_tree_root_pg) {
+  rel_tree_without_parent(test_pg_url());
+}
+TEST(orm_default_rel_tree_root_mariadb) {
+  rel_tree_without_parent(test_mariadb_url());
+}
+TEST(orm_default_rel_tree_root_sqlite) {
+  rel_tree_without_parent(test_sqlite_url());
 }
 
 TEST(orm_default_tree_root_pg) {
