@@ -413,6 +413,15 @@ static void onupdate(const char *url) {
   await_ok(uvsql_session_commit(s, NULL, NULL));
   snprintf(where, sizeof where, "id = %lld AND note = 'edited' AND touched = 2", (long long)a->id);
   ASSERT_INT_EQ(count_rows(&d->fx, d->ti, where), 1);
+  /* a change rolled back takes its setter mark with it */
+  ASSERT_INT_EQ(a->touched, 2);
+  ASSERT_OK(uvsql_orm_set_int64(a, &a->touched, 2), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_rollback(s, NULL, NULL));
+  ASSERT_OK(uvsql_orm_set_text(a, &a->name, "a5"), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(a->touched, 3);
+  snprintf(where, sizeof where, "id = %lld AND touched = 3 AND name = 'a5'", (long long)a->id);
+  ASSERT_INT_EQ(count_rows(&d->fx, d->ti, where), 1);
   await_ok(uvsql_session_close(s, NULL, NULL));
   dfx_close(d);
 }
