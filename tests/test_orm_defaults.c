@@ -3,7 +3,8 @@
  * INSERT for a server default (whose value comes back into the struct by RETURNING: eager
  * defaults) or a foreign key (NULL: a tree root, by uvsql_mapper_references or by a
  * relationship), and is sent as it is otherwise; explicit NULL and explicit zero win over
- * defaults; a row of server defaults only is a DEFAULT VALUES insert; onupdate values; a
+ * defaults; a DEFAULT the mapping did not create, declared with uvsql_mapper_fetched; a row
+ * of server defaults only is a DEFAULT VALUES insert; onupdate values; a
  * rollback makes filled fields unset again; 10,000 objects of two shapes take two runs of
  * multi-row INSERTs. Also: a column loaded into a field of another kind fails with
  * UVSQL_EDATA naming the column, the field, the server type and the kind (never ENOMEM), and
@@ -582,6 +583,68 @@ TEST(orm_default_many_mariadb) {
 }
 TEST(orm_default_many_sqlite) {
   many_two_shapes(test_sqlite_url());
+}
+
+/* ------------------------------------------------------------------ fetched values */
+
+#define TAGGED_FIELDS(X)                                                                           \
+  X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
+  X(name, STRING(20), 0)                                                                           \
+  X(tag, STRING(20), 0)
+UVSQL_MODEL(tagged_t, "tagged", TAGGED_FIELDS)
+
+/* One tagged_t named name through a new registry onto table (tag fetched or not); the tag
+ * the struct has after the commit is copied to out ("" for NULL). */
+static void add_tagged(fixture_t *fx, const char *table, int fetched, const char *name, char *out,
+                       size_t len) {
+  uvsql_error_t err;
+  uvsql_registry_t *reg = uvsql_registry_new(NULL);
+  uvsql_mapper_t *m = uvsql_registry_map_table(reg, tagged_t_model(), table, &err);
+  ASSERT(m);
+  if (fetched)
+    ASSERT(uvsql_mapper_fetched(m, "tag", &err));
+  uvsql_session_t *s;
+  ASSERT_OK(uvsql_session_new(&s, fx->engine, reg, NULL), (uvsql_error_t *)NULL);
+  tagged_t *t = uvsql_orm_new(m);
+  ASSERT_OK(uvsql_orm_set_text(t, &t->name, name), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_session_add(s, t), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  snprintf(out, len, "%s", t->tag ? t->tag : "");
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  uvsql_registry_free(reg);
+}
+
+/* A DEFAULT the mapping did not create (a table made elsewhere): uvsql_mapper_fetched. */
+static void fetched_value(const char *url) {
+  fixture_t fx = fixture_open(url, NULL);
+  char table[64], sql[1024], tag[32];
+  const char *key = strncmp(url, "postgres", 8) == 0  ? "BIGSERIAL PRIMARY KEY"
+                    : strncmp(url, "mariadb", 7) == 0 ? "BIGINT AUTO_INCREMENT PRIMARY KEY"
+                                                      : "INTEGER PRIMARY KEY";
+  snprintf(table, sizeof table, "%s", test_unique_name("tagged"));
+  snprintf(sql, sizeof sql,
+           "CREATE TABLE %s (id %s, name VARCHAR(20), tag VARCHAR(20) DEFAULT 'from-db')", table,
+           key);
+  exec_ok(&fx, sql);
+  add_tagged(&fx, table, 1, "fetched", tag, sizeof tag);
+  ASSERT_STR_EQ(tag, "from-db");
+  add_tagged(&fx, table, 0, "unknown", tag, sizeof tag); /* not declared: sent as NULL */
+  ASSERT_STR_EQ(tag, "");
+  ASSERT_INT_EQ(count_rows(&fx, table, "name = 'fetched' AND tag = 'from-db'"), 1);
+  ASSERT_INT_EQ(count_rows(&fx, table, "name = 'unknown' AND tag IS NULL"), 1);
+  snprintf(sql, sizeof sql, "DROP TABLE %s", table);
+  exec_ok(&fx, sql);
+  fixture_close(&fx);
+}
+
+TEST(orm_default_fetched_pg) {
+  fetched_value(test_pg_url());
+}
+TEST(orm_default_fetched_mariadb) {
+  fetched_value(test_mariadb_url());
+}
+TEST(orm_default_fetched_sqlite) {
+  fetched_value(test_sqlite_url());
 }
 
 /* ------------------------------------------------------------------ type mismatches */

@@ -236,12 +236,13 @@ uvsql_column_t *uvsql_mapper_column(const uvsql_mapper_t *m, const char *field);
  *   1. has a client default (uvsql_mapper_default, or uvsql_column_default on its column: a
  *      constant; uvsql_mapper_default_fn: a C function called at flush): the value is
  *      written into the struct and sent;
- *   2. else, when its column has a server default (uvsql_mapper_server_default) or is a
- *      foreign key (uvsql_mapper_references, or the key column of a relationship), the column
- *      is left out of the INSERT: the database applies its DEFAULT, or NULL. A server default's
+ *   2. else, when its column has a server default (uvsql_mapper_server_default, or one the
+ *      mapping does not create: uvsql_mapper_fetched) or is a foreign key
+ *      (uvsql_mapper_references, or the key column of a relationship), the column is left
+ *      out of the INSERT: the database applies its DEFAULT, or NULL. A server default's
  *      value comes back into the struct in the same statement (INSERT ... RETURNING, on all
- *      three backends: SQLAlchemy's eager_defaults); a foreign key without one becomes NULL in
- *      the struct (null bit set), so a tree node with no parent gets parent_id NULL;
+ *      three backends: SQLAlchemy's eager_defaults); a foreign key without one becomes NULL
+ *      in the struct (null bit set), so a tree node with no parent gets parent_id NULL;
  *   3. else (a plain column, no default) it is sent as it is, as always: `o->qty = 0;` (or
  *      nothing) stores 0 and a NULL TEXT pointer stores NULL.
  * The one trap: a zero you mean to store in a column THAT HAS a default is "unset" unless
@@ -279,6 +280,10 @@ uvsql_mapper_t *uvsql_mapper_default_fn(uvsql_mapper_t *m, const char *field, uv
 /* DEFAULT <sql> in the table's DDL ("'active'", "CURRENT_TIMESTAMP", "0"): written as is. */
 uvsql_mapper_t *uvsql_mapper_server_default(uvsql_mapper_t *m, const char *field, const char *sql,
                                             uvsql_error_t *err);
+/* The server fills the field in by means the mapping does not create (a DEFAULT of a table
+ * made elsewhere or reflected, a trigger, a generated column): SQLAlchemy's FetchedValue.
+ * Unset, it is left out of the INSERT and fetched back, as a server default is. No DDL. */
+uvsql_mapper_t *uvsql_mapper_fetched(uvsql_mapper_t *m, const char *field, uvsql_error_t *err);
 /* The value an UPDATE of the row gives the field when the program did not change it (types
  * as uvsql_mapper_default; text copied), or fn's. */
 uvsql_mapper_t *uvsql_mapper_onupdate(uvsql_mapper_t *m, const char *field, uvsql_value_t value,

@@ -118,6 +118,14 @@ uvsql_mapper_t *uvsql_mapper_server_default(uvsql_mapper_t *m, const char *field
   return m;
 }
 
+uvsql_mapper_t *uvsql_mapper_fetched(uvsql_mapper_t *m, const char *field, uvsql_error_t *err) {
+  long i = field_arg(m, field, "uvsql_mapper_fetched", err);
+  if (i < 0 || !fdefs(m, err))
+    return NULL;
+  m->fdefs[i].fetched = 1;
+  return m;
+}
+
 static void up_clear(uvsql__fdef_t *d) {
   if (d->up.type == UVSQL_TYPE_TEXT || d->up.type == UVSQL_TYPE_BYTES)
     free((void *)d->up.u.s.ptr);
@@ -225,7 +233,7 @@ void uvsql__defaults_plan(const uvsql_mapper_t *m, uvsql__defplan_t *p) {
       continue;
     if ((d && d->fn) || uvsql_column_client_default(m->cols[i], NULL))
       p->client |= bit;
-    else if (uvsql_column_server_default_sql(m->cols[i]))
+    else if (uvsql_column_server_default_sql(m->cols[i]) || (d && d->fetched))
       p->server |= bit;
   }
   /* a key column is never left out for being a foreign key: it must be given */

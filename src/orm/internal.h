@@ -34,6 +34,7 @@ typedef struct uvsql__fdef_s {
   uvsql_value_t up; /* text/bytes malloc'd, owned */
   uvsql_field_fn up_fn;
   void *up_data;
+  int fetched; /* uvsql_mapper_fetched: the server fills it in (no DDL of ours says so) */
 } uvsql__fdef_t;
 
 struct uvsql_mapper_s {
@@ -161,7 +162,7 @@ int uvsql__obj_modified(const uvsql__obj_t *h);
 typedef struct {
   uint64_t client; /* fields with a client default (constant or function) */
   uint64_t omit;   /* no client default, but a server default or a foreign key: left out */
-  uint64_t server; /* of omit: those with a server default (fetched back by RETURNING) */
+  uint64_t server; /* of omit: those with a server default or fetched (back by RETURNING) */
   uint64_t onupdate;
 } uvsql__defplan_t;
 void uvsql__defaults_plan(const uvsql_mapper_t *m, uvsql__defplan_t *p);
