@@ -180,6 +180,11 @@ const char *uvsql_column_name(const uvsql_column_t *c);
 uvsql_sqltype_t uvsql_column_type(const uvsql_column_t *c);
 unsigned uvsql_column_flags(const uvsql_column_t *c); /* UVSQL_PRIMARY_KEY|UVSQL_NOT_NULL|... */
 int uvsql_column_autoincrement(const uvsql_column_t *c);
+/* The DEFAULT of uvsql_column_server_default, or NULL when it has none. */
+const char *uvsql_column_server_default_sql(const uvsql_column_t *c);
+/* 1 and *out (text/bytes owned by the metadata) when the column has a uvsql_column_default,
+ * else 0. out may be NULL. */
+int uvsql_column_client_default(const uvsql_column_t *c, uvsql_value_t *out);
 size_t uvsql_table_npk(const uvsql_table_t *t);
 const char *uvsql_table_pk_at(const uvsql_table_t *t, size_t i);
 typedef struct uvsql_fk_info_s {

@@ -21,16 +21,18 @@
  *     Post-update keys (mapper->post_update) are no edges. When the tables form a cycle, the
  *     rows decide: a mapper goes next when none of its new rows waits for the key of a new
  *     row of another mapper left; when every one waits, the flush fails naming two of them.
- *  5. A post-update key is NULL in the INSERT and set by an UPDATE after every INSERT; a
- *     deleted row's non-NULL post-update key is set NULL by an UPDATE before every DELETE.
- *     Neither bumps a version counter (the DELETE matches the version loaded).
- *  2. A multi-row INSERT has at most min(insert_batch_rows, param_limit / columns) rows; its
- *     RETURNING rows come back in VALUES order (as Core's tests check on all three backends)
- *     and are written into the objects of the batch in that order.
+ *  2. A multi-row INSERT has at most min(insert_batch_rows, param_limit / columns) rows, all
+ *     listing the same columns (h->dirty: the fields given or defaulted, defaults.c); rows of
+ *     one shape keep the order they were added in. Its RETURNING rows (generated key, server
+ *     defaults left out) come back in VALUES order (as Core's tests check on all three
+ *     backends) and are written into the objects of the batch in that order.
  *  3. Nothing about an object's state changes before every statement has succeeded; generated
  *     keys (and bumped versions) written meanwhile are undone by the session's rollback.
  *  4. An UPDATE or DELETE must match exactly its rows (MariaDB reports matched rows:
  *     CLIENT_FOUND_ROWS), else UVSQL_ESTALE_DATA.
+ *  5. A post-update key is NULL in the INSERT and set by an UPDATE after every INSERT; a
+ *     deleted row's non-NULL post-update key is set NULL by an UPDATE before every DELETE.
+ *     Neither bumps a version counter (the DELETE matches the version loaded).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,8 +51,8 @@ typedef struct batch_s {
   uvsql_mapper_t *m;
   uvsql__obj_t **objs; /* into the flush's vectors, which live as long as the flush */
   size_t n;
-  int kind; /* 'I' insert (ret: generated keys come back), 'U', 'D' */
-  int ret;
+  int kind;     /* 'I' insert, 'U', 'D' */
+  uint64_t ret; /* 'I': the fields its RETURNING brings back (generated key, server defaults) */
   struct batch_s *next;
 } batch_t;
 
@@ -117,6 +119,7 @@ static int apply_links_except(uvsql__obj_t *h, uint64_t skip) {
         pm->model->fields[pm->pk[0]].kind == UVSQL_FIELD_INT64) {
       *(int64_t *)field_ptr(h, f) = *(int64_t *)field_ptr(p, pm->pk[0]);
       uvsql__field_set_null(h->mapper, h->body, f, 0);
+      h->given |= UINT64_C(1) << f; /* the relationship gave it */
     }
   }
   return waiting;
@@ -299,11 +302,14 @@ static void stmt_done(uvsql_future_t *f, void *data) {
                 "INSERT into %s returned %zu keys for %zu rows (a trigger or "
                 "rule changed the rows?): roll back the session",
                 table, uvsql_result_nrows(r), b->n);
-      } else {
-        size_t pkf = b->m->pk[0];
-        for (size_t i = 0; i < b->n && !fl->failed; i++)
-          if (uvsql__field_load(b->m, b->objs[i]->body, pkf, r, i, 0, &fl->err))
-            fl->failed = 1;
+      } else { /* the RETURNING columns, in field order, into each row's object */
+        for (size_t i = 0; i < b->n && !fl->failed; i++) {
+          size_t col = 0;
+          for (uint64_t bits = b->ret; bits && !fl->failed; bits &= bits - 1, col++)
+            if (uvsql__field_load(b->m, b->objs[i]->body, (size_t)__builtin_ctzll(bits), r, i, col,
+                                  &fl->err))
+              fl->failed = 1;
+        }
       }
     } else if (b->kind == 'U' && affected >= 0 && affected != 1) {
       fl_fail(fl, UVSQL_ESTALE_DATA,
@@ -323,7 +329,7 @@ static void stmt_done(uvsql_future_t *f, void *data) {
 }
 
 static void send_stmt(flush_t *fl, uvsql_mapper_t *m, uvsql__obj_t **objs, size_t n, int kind,
-                      int ret, uvsql_core_stmt_t *st, const uvsql_param_t *p, size_t np) {
+                      uint64_t ret, uvsql_core_stmt_t *st, const uvsql_param_t *p, size_t np) {
   batch_t *b = st ? malloc(sizeof *b) : NULL;
   if (!b) {
     fl_fail(fl, UVSQL_ENOMEM, "out of memory building a statement for %s",
@@ -337,13 +343,46 @@ static void send_stmt(flush_t *fl, uvsql_mapper_t *m, uvsql__obj_t **objs, size_
   uvsql_conn_execute_core(fl->s->conn, st, p, np, stmt_done, b);
 }
 
+/* Pending rows by level, then by the set of columns their INSERT lists (h->dirty). */
+static int cmp_level(const void *a, const void *b) {
+  const uvsql__obj_t *x = *(uvsql__obj_t *const *)a, *y = *(uvsql__obj_t *const *)b;
+  return x->level == y->level ? 0 : (x->level < y->level ? -1 : 1);
+}
 static int cmp_ins(const void *a, const void *b) {
   const uvsql__obj_t *x = *(uvsql__obj_t *const *)a, *y = *(uvsql__obj_t *const *)b;
   if (x->level != y->level)
     return x->level < y->level ? -1 : 1;
-  if (x->dirty != y->dirty) /* generated keys (1) first */
-    return x->dirty > y->dirty ? -1 : 1;
-  return 0;
+  return x->dirty == y->dirty ? 0 : (x->dirty < y->dirty ? -1 : 1);
+}
+
+/* A stable sort (merge sort), so rows of one shape go out in the order they were added;
+ * qsort (unstable, still correct) when there is no memory for the buffer. */
+static void sort_stable(uvsql__obj_t **v, size_t n, int (*cmp)(const void *, const void *)) {
+  uvsql__obj_t **tmp = n > 1 ? malloc(n * sizeof *tmp) : NULL;
+  if (!tmp) {
+    if (n > 1)
+      qsort(v, n, sizeof *v, cmp);
+    return;
+  }
+  uvsql__obj_t **src = v, **dst = tmp;
+  for (size_t width = 1; width < n; width *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * width) {
+      size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+      size_t a = lo, b = mid, k = lo;
+      while (a < mid && b < hi)
+        dst[k++] = cmp(&src[b], &src[a]) < 0 ? src[b++] : src[a++];
+      while (a < mid)
+        dst[k++] = src[a++];
+      while (b < hi)
+        dst[k++] = src[b++];
+    }
+    uvsql__obj_t **t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != v)
+    memcpy(v, src, n * sizeof *v);
+  free(tmp);
 }
 
 static int cmp_dirty(const void *a, const void *b) {
@@ -363,15 +402,18 @@ static void prepare_mapper(flush_t *fl, uvsql_mapper_t *m) {
     if (lv > fl->maxlevel)
       fl->maxlevel = lv;
   }
-  if (fl->maxlevel &&
-      v->n > 1) /* rows of one level in one run; the shape is sorted per level later */
-    qsort(v->v, v->n, sizeof *v->v, cmp_ins);
+  if (fl->maxlevel && v->n > 1) /* rows of one level in one run; shapes are sorted per level */
+    sort_stable(v->v, v->n, cmp_level);
 }
 
 static void send_level(flush_t *fl, uvsql_mapper_t *m) {
   objvec_t *v = &fl->ins[m->index];
   size_t nf = m->model->nfields, lo = 0, hi;
   uint64_t all = nf == 64 ? ~UINT64_C(0) : (UINT64_C(1) << nf) - 1;
+  uint64_t pkbit = UINT64_C(1) << m->pk[0];
+  uvsql__defplan_t plan;
+  uvsql__defaults_plan(m, &plan);
+  int defaults = (plan.client | plan.omit) != 0;
   while (lo < v->n && v->v[lo]->level < fl->level)
     lo++;
   for (hi = lo; hi < v->n && v->v[hi]->level == fl->level; hi++) {
@@ -400,26 +442,36 @@ static void send_level(flush_t *fl, uvsql_mapper_t *m) {
         uvsql__field_set_null(m, h->body, h->links[k].field, 1);
     if (m->version >= 0 && *(int64_t *)field_ptr(h, (size_t)m->version) == 0)
       *(int64_t *)field_ptr(h, (size_t)m->version) = 1;
-    h->dirty = m->autoinc && (uvsql__field_is_null(m, h->body, m->pk[0]) ||
-                              *(int64_t *)field_ptr(h, m->pk[0]) == 0);
+    uint64_t mask = all; /* the columns this row's INSERT lists */
+    if (defaults && uvsql__defaults_insert(h, &plan, &mask, &fl->err)) {
+      fl->failed = 1;
+      return;
+    }
+    if (m->autoinc &&
+        (uvsql__field_is_null(m, h->body, m->pk[0]) || *(int64_t *)field_ptr(h, m->pk[0]) == 0))
+      mask &= ~pkbit;                        /* generated */
+    if (!mask && (plan.omit & ~plan.server)) /* a NULL foreign key rather than no column */
+      mask = (plan.omit & ~plan.server) & -(plan.omit & ~plan.server);
+    h->dirty = mask;
   }
   size_t sorted = lo + 1;
   while (sorted < hi && cmp_ins(&v->v[sorted - 1], &v->v[sorted]) <= 0)
     sorted++;
   if (sorted < hi) /* usually all rows have one shape: no sort needed */
-    qsort(v->v + lo, hi - lo, sizeof *v->v, cmp_ins);
+    sort_stable(v->v + lo, hi - lo, cmp_ins);
   fl->sending = 1;
   for (size_t at = lo; at < hi && !fl->failed;) {
-    int gen = (int)v->v[at]->dirty;
+    uint64_t mask = v->v[at]->dirty;
     size_t end = at;
-    while (end < hi && (int)v->v[end]->dirty == gen)
+    while (end < hi && v->v[end]->dirty == mask)
       end++;
-    uint64_t mask = gen ? all & ~(UINT64_C(1) << m->pk[0]) : all;
+    int gen = m->autoinc && !(mask & pkbit);
+    uint64_t ret = (gen ? pkbit : 0) | (plan.server & ~mask); /* eager defaults */
     size_t ncols = (size_t)__builtin_popcountll(mask);
     size_t per = (size_t)fl->s->param_limit / (ncols ? ncols : 1);
     if (per > (size_t)fl->s->opt.insert_batch_rows)
       per = (size_t)fl->s->opt.insert_batch_rows;
-    per = per ? per : 1;
+    per = per && ncols ? per : 1; /* no columns: one DEFAULT VALUES row per statement */
     uvsql_param_t *params = malloc(per * (ncols ? ncols : 1) * sizeof *params);
     if (!params) {
       fl_fail(fl, UVSQL_ENOMEM, "out of memory");
@@ -428,7 +480,7 @@ static void send_level(flush_t *fl, uvsql_mapper_t *m) {
     for (; at < end && !fl->failed; at += per) {
       size_t n = end - at < per ? end - at : per;
       const char *const *names;
-      uvsql_core_stmt_t *st = uvsql__stmt_insert(m, mask, n, gen, &names);
+      uvsql_core_stmt_t *st = uvsql__stmt_insert(m, mask, n, ret, &names);
       size_t k = 0;
       for (size_t r = 0; st && r < n; r++)
         for (size_t i = 0; i < nf; i++)
@@ -436,7 +488,7 @@ static void send_level(flush_t *fl, uvsql_mapper_t *m) {
             params[k] = UVSQL_P(names[k], uvsql__field_value(m, v->v[at + r]->body, i));
             k++;
           }
-      send_stmt(fl, m, v->v + at, n, 'I', gen, st, params, k);
+      send_stmt(fl, m, v->v + at, n, 'I', ret, st, params, k);
     }
     at = end;
     free(params);
@@ -583,8 +635,13 @@ static void send_writes(flush_t *fl) {
       const uvsql_mapper_t *m = h->mapper;
       if (m->version >= 0)
         changes &= ~(UINT64_C(1) << m->version);
+      uint64_t onupdate = 0;
+      if (changes && m->fdefs && uvsql__defaults_update(h, changes, &onupdate, &fl->err)) {
+        fl->failed = 1;
+        break;
+      }
       if (changes) {
-        h->dirty = changes;
+        h->dirty = changes | onupdate;
         v = &fl->upd[m->index];
       }
     }

@@ -25,6 +25,18 @@
 
 typedef struct uvsql__stmt_cache_s uvsql__stmt_cache_t;
 
+/* A field's default function and onupdate (defaults.c); constant defaults live on the Core
+ * column (uvsql_column_default), server defaults too. */
+typedef struct uvsql__fdef_s {
+  uvsql_field_fn fn; /* client default function, or NULL */
+  void *data;
+  int has_up;       /* an onupdate: up_fn, or the constant up */
+  uvsql_value_t up; /* text/bytes malloc'd, owned */
+  uvsql_field_fn up_fn;
+  void *up_data;
+  int fetched; /* uvsql_mapper_fetched: the server fills it in (no DDL of ours says so) */
+} uvsql__fdef_t;
+
 struct uvsql_mapper_s {
   uvsql_registry_t *reg;
   const uvsql_model_t *model;
@@ -52,6 +64,7 @@ struct uvsql_mapper_s {
    * flush leaves it out of the table order and of the INSERT (NULL), sets it by an UPDATE
    * after the inserts, and clears it by an UPDATE before deleting the row (flush.c). */
   uint64_t post_update;
+  uvsql__fdef_t *fdefs; /* default functions and onupdates by field (defaults.c), or NULL */
 };
 /* Fills m's autoflush check plan from its model (object.c). */
 void uvsql__mapper_plan(uvsql_mapper_t *m);
@@ -80,6 +93,7 @@ typedef struct uvsql__link_s {
 
 #define UVSQL__OF_MARK_DELETE 0x01u /* session_delete on a persistent object, not yet flushed */
 #define UVSQL__OF_OWNED       0x02u /* on its session's owned list */
+#define UVSQL__OF_FILLED      0x04u /* a flush filled in h->filled: unfilled if it rolls back */
 #define UVSQL__OF_EXPIRED     0x80u /* expire.c: the next row that loads it overwrites it */
 
 typedef struct uvsql__obj_s uvsql__obj_t;
@@ -98,6 +112,8 @@ struct uvsql__obj_s {
   uint64_t dirty;      /* scratch for a flush: changed fields */
   uint32_t level;      /* scratch for a flush: self-referential depth */
   uint64_t rel_loaded; /* bit i: relationship i of the mapper is loaded (rel.h) */
+  uint64_t given;      /* bit i: a setter gave field i since the last load/flush (orm.h) */
+  uint64_t filled;     /* with OF_FILLED: fields the last INSERT's flush filled in (defaults) */
   alignas(max_align_t) unsigned char body[];
 };
 
@@ -145,6 +161,36 @@ uint64_t uvsql__obj_changes(const uvsql__obj_t *h);
 /* uvsql__obj_changes(h) != 0, stopping at the first difference (the autoflush check). */
 int uvsql__obj_modified(const uvsql__obj_t *h);
 
+/* ------------------------------------------------------------------ defaults (defaults.c) */
+
+/* What an INSERT of m's new objects may do with unset fields, worked out once per flush. */
+typedef struct {
+  uint64_t client; /* fields with a client default (constant or function) */
+  uint64_t omit;   /* no client default, but a server default or a foreign key: left out */
+  uint64_t server; /* of omit: those with a server default or fetched (back by RETURNING) */
+  uint64_t onupdate;
+} uvsql__defplan_t;
+void uvsql__defaults_plan(const uvsql_mapper_t *m, uvsql__defplan_t *p);
+/* Whether field i of h counts as given (orm.h: set, NULL, or not zero). */
+int uvsql__field_given(const uvsql__obj_t *h, size_t i);
+/* For a new object about to be INSERTed: fills its unset fields (plan p) and returns in
+ * *mask the fields the INSERT lists. Remembers what it filled (h->filled, OF_FILLED).
+ * 0, or an error code with err filled (a default function failed, a default does not fit). */
+int uvsql__defaults_insert(uvsql__obj_t *h, const uvsql__defplan_t *p, uint64_t *mask,
+                           uvsql_error_t *err);
+/* For a persistent object about to be UPDATEd with `changes`: sets the onupdate fields it
+ * did not change; returns them in *added. 0 or an error code (err filled). */
+int uvsql__defaults_update(uvsql__obj_t *h, uint64_t changes, uint64_t *added, uvsql_error_t *err);
+/* After a rollback of h's INSERT (or of a failed flush): the filled fields become unset
+ * again, every other field given (it was sent as it is). No-op without OF_FILLED. */
+void uvsql__obj_unfill(uvsql__obj_t *h);
+void uvsql__mapper_free_defaults(uvsql_mapper_t *m);
+/* Writes value v into field i of struct st (copying text/bytes); 0, UVSQL_ENOMEM, or
+ * UVSQL_EINVALID_ARGUMENT when v's type does not fit the field's kind (object.c). */
+int uvsql__field_set_value(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_value_t *v);
+/* "INT64", "STRING(30)", ... for messages (object.c); buf of at least 24 bytes. */
+const char *uvsql__field_kind_name(const uvsql_field_t *f, char *buf, size_t len);
+
 /* ------------------------------------------------------------------ identity map (identity.c) */
 
 typedef struct {
@@ -173,9 +219,10 @@ int uvsql__value_equal(const uvsql_value_t *a, const uvsql_value_t *b);
 
 /* Cached per mapper, built on first use. Names of bind parameters are generated once. */
 uvsql_core_stmt_t *uvsql__stmt_select_pk(uvsql_mapper_t *m);
-/* INSERT of nrows rows of the fields in mask, RETURNING the pk when ret. params are named
- * names[row * nfields_in_mask + k]. */
-uvsql_core_stmt_t *uvsql__stmt_insert(uvsql_mapper_t *m, uint64_t mask, size_t nrows, int ret,
+/* INSERT of nrows rows of the fields in mask, RETURNING the fields in ret (in field order;
+ * 0: no RETURNING). params are named names[row * nfields_in_mask + k]. mask 0: one row of
+ * DEFAULT VALUES (nrows must be 1). */
+uvsql_core_stmt_t *uvsql__stmt_insert(uvsql_mapper_t *m, uint64_t mask, size_t nrows, uint64_t ret,
                                       const char *const **names);
 /* UPDATE SET (fields in mask) WHERE pk [AND version]: params "s<i>" for set field i, "k<i>"
  * for pk field i, "v" for the old version (and "s<version>" for the new one). */

@@ -47,7 +47,7 @@ int uvsql__load_row(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_res
     return 0;
   }
   rc = uvsql__obj_load(m, r, row, col0, &h, err);
-  if (rc < 0 || (rc == 0 && uvsql__idmap_put(&s->idmap, h)))
+  if (rc == 0 && uvsql__idmap_put(&s->idmap, h)) /* else err says what went wrong */
     rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
   if (rc) {
     uvsql__obj_destroy(h);

@@ -34,6 +34,7 @@ void uvsql_registry_free(uvsql_registry_t *reg) {
   for (size_t i = 0; i < reg->n; i++) {
     uvsql__stmt_cache_free(reg->mappers[i]->cache);
     uvsql__mapper_free_rels(reg->mappers[i]);
+    uvsql__mapper_free_defaults(reg->mappers[i]);
     free(reg->mappers[i]->cols);
     free(reg->mappers[i]);
   }

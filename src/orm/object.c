@@ -12,6 +12,7 @@
  *  4. The autoflush check's plan (uvsql__mapper_plan) is exact: bitwise-equal words are equal
  *     fields, so a bitwise difference falls back to the field-by-field comparison.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -156,8 +157,10 @@ static void free_field(const uvsql_mapper_t *m, void *st, size_t i) {
   }
 }
 
+#define NOT_SCALAR 1 /* not an error code: those are negative */
+
 /* Reads a fixed-size field (every kind but TEXT and BYTES) from a non-NULL cell into p:
- * the getter's code, or -1 for TEXT and BYTES (the caller's to load). */
+ * the getter's code (negative), or NOT_SCALAR for TEXT and BYTES (the caller's to load). */
 static int load_scalar(uvsql_field_kind_t kind, const uvsql_result_t *r, size_t row, size_t col,
                        void *p) {
   switch (kind) {
@@ -174,8 +177,67 @@ static int load_scalar(uvsql_field_kind_t kind, const uvsql_result_t *r, size_t 
   case UVSQL_FIELD_TIMESTAMP:
     return uvsql_result_timestamp(r, row, col, p);
   default:
-    return -1;
+    return NOT_SCALAR;
   }
+}
+
+const char *uvsql__field_kind_name(const uvsql_field_t *f, char *buf, size_t len) {
+  static const char *const names[] = {"?",     "INT64", "DOUBLE", "BOOL",     "TEXT",
+                                      "BYTES", "DATE",  "TIME",   "TIMESTAMP"};
+  if (f->kind == UVSQL_FIELD_TEXT && f->length > 0)
+    snprintf(buf, len, "STRING(%d)", f->length);
+  else
+    snprintf(buf, len, "%s", (unsigned)f->kind < 9 ? names[f->kind] : "?");
+  return buf;
+}
+
+/* The field kind that takes what the server sends as type t (for the hint of a mismatch). */
+static const char *kind_for(uvsql_type_t t) {
+  switch (t) {
+  case UVSQL_TYPE_BOOL:
+    return "BOOL";
+  case UVSQL_TYPE_INT64:
+    return "INT64";
+  case UVSQL_TYPE_DOUBLE:
+    return "DOUBLE";
+  case UVSQL_TYPE_TEXT:
+    return "TEXT";
+  case UVSQL_TYPE_BYTES:
+    return "BYTES";
+  case UVSQL_TYPE_DATE:
+    return "DATE";
+  case UVSQL_TYPE_TIME:
+    return "TIME";
+  default:
+    return "TIMESTAMP";
+  }
+}
+
+/* A cell that cannot go into field i: UVSQL_EDATA naming the column, the field, the server's
+ * type and the field's kind (an out-of-range cell keeps the getter's own code and words). */
+static int load_error(const uvsql_mapper_t *m, size_t i, const uvsql_result_t *r, size_t row,
+                      size_t col, uvsql_error_t *err) {
+  const uvsql_field_t *f = &m->model->fields[i];
+  const uvsql_value_t *v = uvsql_result_value(r, row, col);
+  const char *colname = uvsql_result_colname(r, col);
+  char kind[32];
+  uvsql__field_kind_name(f, kind, sizeof kind);
+  if (!v)
+    return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT, "cannot load field %s.%s: %s",
+                            m->model->type_name, f->name, uvsql_result_last_error(r));
+  if (v->type == UVSQL_TYPE_TEXT && (f->kind == UVSQL_FIELD_DATE || f->kind == UVSQL_FIELD_TIME ||
+                                     f->kind == UVSQL_FIELD_TIMESTAMP))
+    return uvsql__error_set(err, UVSQL_EDATA,
+                            "cannot load column \"%s\" (server type %s) into field %s.%s of kind "
+                            "%s: %s",
+                            colname ? colname : f->name, uvsql_type_name(v->type),
+                            m->model->type_name, f->name, kind, uvsql_result_last_error(r));
+  return uvsql__error_set(err, UVSQL_EDATA,
+                          "cannot load column \"%s\" (server type %s) into field %s.%s of kind "
+                          "%s: declare the field as %s, or convert the column in the query "
+                          "(CAST)",
+                          colname ? colname : f->name, uvsql_type_name(v->type),
+                          m->model->type_name, f->name, kind, kind_for(v->type));
 }
 
 int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_result_t *r,
@@ -213,12 +275,11 @@ int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_r
   }
   default:
     rc = load_scalar(f->kind, r, row, col, p);
-    if (rc < 0)
+    if (rc == NOT_SCALAR)
       rc = 0; /* no other kinds: mappers are validated when they are made */
   }
   if (rc)
-    return uvsql__error_set(err, rc, "cannot load column %s of %s: %s", f->name,
-                            m->model->type_name, uvsql_result_last_error(r));
+    return load_error(m, i, r, row, col, err);
   return 0;
 }
 
@@ -311,7 +372,7 @@ int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result
       break;
     }
     default:
-      rc = load_scalar(f[i].kind, r, row, col, p); /* -1 for BYTES: field by field */
+      rc = load_scalar(f[i].kind, r, row, col, p); /* NOT_SCALAR for BYTES: field by field */
     }
     if (rc && (rc = uvsql__field_load(m, st, i, r, row, col, err)) != 0)
       return rc; /* field_load says what went wrong */
@@ -336,13 +397,15 @@ int uvsql__obj_load(const uvsql_mapper_t *m, const uvsql_result_t *r, size_t row
   uvsql__obj_t *h = obj_alloc(m, at + room); /* the snapshot after the body */
   *out = NULL;
   if (!h)
-    return -1;
+    return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row of %s",
+                            m->model->type_name);
   int rc = uvsql__obj_load_fields(m, h->body, r, row, col0, err);
   if (rc == 0 && blob_lengths(m, h->body, len) <= room) {
     h->snap = h->body + at;
     copy_into(m, h->body, h->snap, len);
   } else if (rc == 0 && uvsql__obj_snapshot(h)) {
-    rc = -1;
+    rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row of %s",
+                          m->model->type_name);
   }
   if (rc) {
     uvsql__obj_destroy(h);
@@ -388,6 +451,7 @@ int uvsql__obj_snapshot(uvsql__obj_t *h) {
     return UVSQL_ENOMEM;
   uvsql__snap_free(h, h->snap);
   h->snap = snap;
+  h->given = 0; /* "changed by the program" is relative to the snapshot from now on */
   return 0;
 }
 
@@ -538,6 +602,7 @@ int uvsql_orm_set_text(void *obj, char **field, const char *text) {
   free(*field);
   *field = copy;
   uvsql__field_set_null(h->mapper, obj, (size_t)i, text == NULL);
+  h->given |= UINT64_C(1) << i;
   return 0;
 }
 
@@ -557,6 +622,7 @@ int uvsql_orm_set_bytes(void *obj, uvsql_bytes_t *field, const void *ptr, size_t
   field->ptr = copy;
   field->len = ptr ? len : 0;
   uvsql__field_set_null(h->mapper, obj, (size_t)i, ptr == NULL);
+  h->given |= UINT64_C(1) << i;
   return 0;
 }
 
@@ -568,6 +634,170 @@ int uvsql_orm_set_null(void *obj, const void *field, int is_null) {
   if (is_null)
     free_field(h->mapper, obj, (size_t)i);
   uvsql__field_set_null(h->mapper, obj, (size_t)i, is_null);
+  h->given |= UINT64_C(1) << i;
+  return 0;
+}
+
+/* The field of obj at `field` if it has one of the kinds in `kinds` (bits 1 << kind). */
+static long typed_field(uvsql__obj_t *h, const void *obj, const void *field, unsigned kinds) {
+  long i = field_of(h, obj, field);
+  if (i < 0 || !(kinds & (1u << h->mapper->model->fields[i].kind)))
+    return -1;
+  return i;
+}
+
+static void given(uvsql__obj_t *h, void *obj, long i) {
+  uvsql__field_set_null(h->mapper, obj, (size_t)i, 0);
+  h->given |= UINT64_C(1) << i;
+}
+
+int uvsql_orm_set_int64(void *obj, int64_t *field, int64_t value) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  long i = typed_field(h, obj, field,
+                       1u << UVSQL_FIELD_INT64 | 1u << UVSQL_FIELD_DATE | 1u << UVSQL_FIELD_TIME |
+                           1u << UVSQL_FIELD_TIMESTAMP);
+  if (i < 0)
+    return UVSQL_EINVALID_ARGUMENT;
+  *field = value;
+  given(h, obj, i);
+  return 0;
+}
+
+int uvsql_orm_set_double(void *obj, double *field, double value) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  long i = typed_field(h, obj, field, 1u << UVSQL_FIELD_DOUBLE);
+  if (i < 0)
+    return UVSQL_EINVALID_ARGUMENT;
+  *field = value;
+  given(h, obj, i);
+  return 0;
+}
+
+int uvsql_orm_set_bool(void *obj, int *field, int value) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  long i = typed_field(h, obj, field, 1u << UVSQL_FIELD_BOOL);
+  if (i < 0)
+    return UVSQL_EINVALID_ARGUMENT;
+  *field = value != 0;
+  given(h, obj, i);
+  return 0;
+}
+
+int uvsql_orm_mark_set(void *obj, const void *field) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  long i = field_of(h, obj, field);
+  if (i < 0)
+    return UVSQL_EINVALID_ARGUMENT;
+  h->given |= UINT64_C(1) << i;
+  return 0;
+}
+
+int uvsql_orm_unset(void *obj, const void *field) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  long i = field_of(h, obj, field);
+  if (i < 0)
+    return UVSQL_EINVALID_ARGUMENT;
+  const uvsql_field_t *f = &h->mapper->model->fields[i];
+  free_field(h->mapper, obj, (size_t)i);
+  if (f->kind == UVSQL_FIELD_DOUBLE)
+    memset((unsigned char *)obj + f->offset, 0, sizeof(double));
+  else if (f->kind == UVSQL_FIELD_BOOL)
+    memset((unsigned char *)obj + f->offset, 0, sizeof(int));
+  else if (f->kind != UVSQL_FIELD_TEXT && f->kind != UVSQL_FIELD_BYTES)
+    memset((unsigned char *)obj + f->offset, 0, sizeof(int64_t));
+  uvsql__field_set_null(h->mapper, obj, (size_t)i, 0);
+  h->given &= ~(UINT64_C(1) << i);
+  return 0;
+}
+
+int uvsql_orm_is_set(const void *obj, const void *field) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  long i = field_of(h, obj, field);
+  return i < 0 ? -1 : uvsql__field_given(h, (size_t)i);
+}
+
+int uvsql__field_given(const uvsql__obj_t *h, size_t i) {
+  const uvsql_mapper_t *m = h->mapper;
+  const void *st = h->body;
+  uint64_t bit = UINT64_C(1) << i;
+  if ((h->given & bit) || (*nulls(m, st) & bit))
+    return 1;
+  const unsigned char *p = fptr(m, st, i);
+  switch (m->model->fields[i].kind) {
+  case UVSQL_FIELD_TEXT:
+    return *(char *const *)p != NULL;
+  case UVSQL_FIELD_BYTES:
+    return ((const uvsql_bytes_t *)p)->ptr != NULL;
+  case UVSQL_FIELD_BOOL:
+    return *(const int *)p != 0;
+  case UVSQL_FIELD_DOUBLE: { /* any bit: -0.0 was written on purpose */
+    uint64_t x;
+    memcpy(&x, p, sizeof x);
+    return x != 0;
+  }
+  default:
+    return *(const int64_t *)p != 0;
+  }
+}
+
+int uvsql__field_set_value(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_value_t *v) {
+  const uvsql_field_t *f = &m->model->fields[i];
+  void *p = fptr(m, st, i);
+  uvsql_type_t t = v->type;
+  if (t == UVSQL_TYPE_NULL) {
+    free_field(m, st, i);
+    uvsql__field_set_null(m, st, i, 1);
+    return 0;
+  }
+  switch (f->kind) {
+  case UVSQL_FIELD_INT64:
+    if (t != UVSQL_TYPE_INT64 && t != UVSQL_TYPE_BOOL)
+      return UVSQL_EINVALID_ARGUMENT;
+    *(int64_t *)p = t == UVSQL_TYPE_BOOL ? (int64_t)v->u.b : v->u.i64;
+    break;
+  case UVSQL_FIELD_DOUBLE:
+    if (t != UVSQL_TYPE_DOUBLE && t != UVSQL_TYPE_INT64)
+      return UVSQL_EINVALID_ARGUMENT;
+    *(double *)p = t == UVSQL_TYPE_INT64 ? (double)v->u.i64 : v->u.f64;
+    break;
+  case UVSQL_FIELD_BOOL:
+    if (t != UVSQL_TYPE_BOOL && t != UVSQL_TYPE_INT64)
+      return UVSQL_EINVALID_ARGUMENT;
+    *(int *)p = t == UVSQL_TYPE_BOOL ? (v->u.b != 0) : (v->u.i64 != 0);
+    break;
+  case UVSQL_FIELD_TEXT:
+  case UVSQL_FIELD_BYTES: {
+    if (t != UVSQL_TYPE_TEXT && !(t == UVSQL_TYPE_BYTES && f->kind == UVSQL_FIELD_BYTES))
+      return UVSQL_EINVALID_ARGUMENT;
+    size_t len = v->u.s.len;
+    char *copy = malloc(len + 1);
+    if (!copy)
+      return UVSQL_ENOMEM;
+    if (len)
+      memcpy(copy, v->u.s.ptr, len);
+    copy[len] = '\0';
+    free_field(m, st, i);
+    if (f->kind == UVSQL_FIELD_TEXT) {
+      *(char **)p = copy;
+    } else {
+      ((uvsql_bytes_t *)p)->ptr = copy;
+      ((uvsql_bytes_t *)p)->len = len;
+    }
+    break;
+  }
+  case UVSQL_FIELD_DATE:
+  case UVSQL_FIELD_TIME:
+  case UVSQL_FIELD_TIMESTAMP: {
+    uvsql_type_t want = f->kind == UVSQL_FIELD_DATE   ? UVSQL_TYPE_DATE
+                        : f->kind == UVSQL_FIELD_TIME ? UVSQL_TYPE_TIME
+                                                      : UVSQL_TYPE_TIMESTAMP;
+    if (t != want && !(want == UVSQL_TYPE_TIMESTAMP && t == UVSQL_TYPE_TIMESTAMPTZ))
+      return UVSQL_EINVALID_ARGUMENT;
+    *(int64_t *)p = v->u.i64;
+    break;
+  }
+  }
+  uvsql__field_set_null(m, st, i, 0);
   return 0;
 }
 

@@ -171,9 +171,7 @@ int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql
   (void)uvsql__idmap_reserve(&s->idmap, s->idmap.count + n); /* out of memory: grows as it goes */
   for (size_t row = 0; row < n; row++) {
     uvsql__obj_t *h;
-    int rc = uvsql__obj_load(m, r, row, 0, &h, err);
-    if (rc < 0)
-      rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
+    int rc = uvsql__obj_load(m, r, row, 0, &h, err); /* err says what went wrong */
     uvsql_value_t pk[UVSQL__MAX_PK];
     uvsql__obj_t *have = NULL;
     uint64_t hash = 0;

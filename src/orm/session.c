@@ -220,6 +220,7 @@ static void reset_key(uvsql__obj_t *h) {
   const uvsql_mapper_t *m = h->mapper;
   if (m->autoinc)
     *(int64_t *)(h->body + m->model->fields[m->pk[0]].offset) = 0;
+  uvsql__obj_unfill(h); /* defaults the flush filled in become unset again (defaults.c) */
 }
 
 /* Puts objects back as the database has them after the journal entries from `from` on are
@@ -253,6 +254,8 @@ static void undo(uvsql_session_t *s, size_t from, int top) {
   s->njournal = from;
   for (uvsql__obj_t *h = s->owned; h; h = h->next) {
     h->flags &= (uint8_t)~UVSQL__OF_MARK_DELETE;
+    if (h->state == UVSQL_OBJ_PERSISTENT)
+      h->given = 0; /* the program's changes go, and their setter marks (defaults.c) */
     if (h->state == UVSQL_OBJ_PERSISTENT && h->snap && uvsql__obj_changes(h))
       (void)uvsql__struct_assign(h->mapper, h->body, h->snap); /* OOM: stays as it is */
     if (h->state == UVSQL_OBJ_PENDING && top) {

@@ -6,7 +6,7 @@
  * Invariants:
  *  1. A cached statement is never modified after it is built (Core statements are immutable
  *     once compiled); its bind parameter names are static strings or live in the cache entry.
- *  2. Shapes: INSERT by (field mask, row count, returning); UPDATE by field mask.
+ *  2. Shapes: INSERT by (field mask, row count, returned fields); UPDATE by field mask.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +22,7 @@ const char *const uvsql__set_names[64] = {N10("s"),  N10("s1"), N10("s2"), N10("
 typedef struct ins_s {
   uint64_t mask;
   size_t nrows;
-  int ret;
+  uint64_t ret;
   uvsql_core_stmt_t *stmt;
   const char **names;
   char *namebuf;
@@ -98,7 +98,7 @@ uvsql_core_stmt_t *uvsql__stmt_select_pk(uvsql_mapper_t *m) {
   return c->select_pk;
 }
 
-uvsql_core_stmt_t *uvsql__stmt_insert(uvsql_mapper_t *m, uint64_t mask, size_t nrows, int ret,
+uvsql_core_stmt_t *uvsql__stmt_insert(uvsql_mapper_t *m, uint64_t mask, size_t nrows, uint64_t ret,
                                       const char *const **names) {
   uvsql__stmt_cache_t *c = cache(m);
   if (!c)
@@ -129,16 +129,22 @@ uvsql_core_stmt_t *uvsql__stmt_insert(uvsql_mapper_t *m, uint64_t mask, size_t n
   uvsql_core_stmt_t *s = uvsql_insert(m->table);
   if (!s)
     goto oom;
-  uvsql_insert_columns(s, cols);
-  uvsql_expr_t *row[64];
-  for (size_t r = 0; r < nrows; r++) {
-    for (size_t k = 0; k < ncols; k++)
-      row[k] = uvsql_bindparam(s, e->names[r * ncols + k]);
-    uvsql_insert_row(s, row, ncols);
+  if (ncols) { /* else one row of DEFAULT VALUES: every column generated or defaulted */
+    uvsql_insert_columns(s, cols);
+    uvsql_expr_t *row[64];
+    for (size_t r = 0; r < nrows; r++) {
+      for (size_t k = 0; k < ncols; k++)
+        row[k] = uvsql_bindparam(s, e->names[r * ncols + k]);
+      uvsql_insert_row(s, row, ncols);
+    }
   }
   if (ret) {
-    uvsql_expr_t *pk = uvsql_col(m->table, fname(m, m->pk[0]));
-    uvsql_returning_n(s, &pk, 1);
+    uvsql_expr_t *rc[64];
+    size_t nret = 0;
+    for (size_t i = 0; i < m->model->nfields; i++)
+      if (ret & (UINT64_C(1) << i))
+        rc[nret++] = uvsql_col(m->table, fname(m, i));
+    uvsql_returning_n(s, rc, nret);
   }
   e->stmt = s;
   e->mask = mask;

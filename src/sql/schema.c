@@ -412,6 +412,16 @@ unsigned uvsql_column_flags(const uvsql_column_t *c) {
 int uvsql_column_autoincrement(const uvsql_column_t *c) {
   return uvsql__column_autoinc(c);
 }
+const char *uvsql_column_server_default_sql(const uvsql_column_t *c) {
+  return c ? c->server_default : NULL;
+}
+int uvsql_column_client_default(const uvsql_column_t *c, uvsql_value_t *out) {
+  if (!c || !c->has_default)
+    return 0;
+  if (out)
+    *out = c->client_default;
+  return 1;
+}
 size_t uvsql_table_npk(const uvsql_table_t *t) {
   return t->pk.n;
 }
