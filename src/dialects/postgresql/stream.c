@@ -46,25 +46,25 @@ void uvsql__pg_stream_reset(uvsql__pg_conn_t *pc) {
 
 static void on_stop_cancelled(void *data) {
   uvsql__pg_conn_t *pc = data;
-  pc->holds--;
-  uvsql__pg_enter(pc);
+  pc->guard.holds--;
+  uvsql__kit_enter(&pc->guard);
   pc->st_hold = 0;
-  if (pc->state == UVSQL__PG_READY && !pc->closing)
+  if (pc->state == UVSQL__PG_READY && !pc->guard.closing)
     uvsql__pg_pump(pc); /* what waited behind the hold goes out now */
-  uvsql__pg_leave(pc);
+  uvsql__kit_leave(&pc->guard);
 }
 
 /* Invariant 2. */
 static void stop_on_server(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
-  if (pc->closing || pc->state != UVSQL__PG_READY || pc->sent.head != req || req->next ||
+  if (pc->guard.closing || pc->state != UVSQL__PG_READY || pc->sent.head != req || req->next ||
       pc->pending.head || pc->st_hold ||
       (req->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT)))
     return; /* draining is always correct; the cancel only saves time */
   pc->st_hold = 1;
-  pc->holds++;
+  pc->guard.holds++;
   if (uvsql__pg_cancel_on_server(pc->dc.loop, pc->pg, on_stop_cancelled, pc) != 0) {
     pc->st_hold = 0;
-    pc->holds--;
+    pc->guard.holds--;
   }
 }
 

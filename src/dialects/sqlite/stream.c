@@ -112,7 +112,7 @@ static int only_space(const char *s, const char *end) {
  * error for text holding no statement. */
 static sqlite3_stmt *prepare(uvsql__sq_conn_t *conn, const uvsql__request_t *req, int *cached) {
   const char *end = req->sql + req->sql_len, *tail = NULL;
-  int cacheable = !(req->flags & UVSQL__REQ_NO_PREPARE) && conn->cache.capacity > 0;
+  int cacheable = !(req->flags & UVSQL__REQ_NO_PREPARE) && conn->cache.cap > 0;
   sqlite3_stmt *stmt;
   *cached = 0;
   if (req->sql_len > INT_MAX) {
