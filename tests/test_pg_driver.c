@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <libpq-fe.h>
 #include "harness.h"
+#include "engine/stmt_api.h"
 #include "dialects/driver.h"
 #include "dialects/postgresql/pg.h"
 
@@ -38,7 +39,7 @@ static void on_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql_e
 }
 
 static const uvsql__driver_t *pg_driver(void) {
-  const uvsql__driver_t *d = uvsql__driver_find("postgresql");
+  const uvsql__driver_t *d = uvsql__backend_find("postgresql")->driver;
   ASSERT(d != NULL);
   return d;
 }
