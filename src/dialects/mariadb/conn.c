@@ -1,5 +1,5 @@
 /* src/dialects/mariadb/conn.c — one MariaDB/MySQL connection's life on the loop: resolve,
- * connect, drive the nonblocking call in progress, close. Also the driver table.
+ * connect, drive the nonblocking call in progress, close.
  *
  * States (uvsql__my_state_t) and the functions that move between them:
  *
@@ -17,7 +17,7 @@
  *        |                               | my_connect_done(): thread id kept, cb(NULL)
  *        | timer (connect_timeout),      v
  *        | last address failed:        READY  <--> requests (exec.c): uvsql__my_start_next,
- *        +--my_connect_fail()--> FAILED    |        uvsql__my_step; cancel via kill.c
+ *        +--my_connect_fail()--> FAILED    |        uvsql__my_step; cancel via cancel.c
  *                    cb(err), waits for    |
  *                    close()               | uvsql__my_broken(): 2006/2013/2055/1927, poll
  *                                          v   error: dc.broken, every request EDISCONNECT
@@ -425,9 +425,9 @@ static void my_free_now(uvsql__my_conn_t *mc) {
   free(mc);
 }
 
-static int uvsql__my_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *url,
-                             const uvsql__dconn_options_t *opt, uvsql__connect_cb cb, void *data,
-                             uvsql_error_t *err) {
+int uvsql__my_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *url,
+                      const uvsql__dconn_options_t *opt, uvsql__connect_cb cb, void *data,
+                      uvsql_error_t *err) {
   uvsql__my_conn_t *mc;
   int rc;
   if (!out || !loop || !url || !cb)
@@ -554,7 +554,7 @@ static void my_finish_close(uvsql__my_conn_t *mc) {
   uvsql__kit_leave(&mc->guard); /* CLOSED: my_on_last_leave frees what nothing holds */
 }
 
-static void uvsql__my_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data) {
+void uvsql__my_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data) {
   uvsql__my_conn_t *mc = (uvsql__my_conn_t *)dc;
   if (!mc)
     return;
@@ -563,38 +563,3 @@ static void uvsql__my_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), v
   if (now)
     my_finish_close(mc);
 }
-
-/* ------------------------------------------------------------------ transactions */
-
-static const char *uvsql__my_begin_sql(uvsql_isolation_t isolation, uvsql_error_t *err) {
-  /* MariaDB and MySQL set the level for the next transaction with a statement of its own:
-   * two statements in one text-protocol request (CLIENT_MULTI_STATEMENTS, see exec.c). */
-  switch (isolation) {
-  case UVSQL_ISOLATION_DEFAULT:
-    return "START TRANSACTION";
-  case UVSQL_ISOLATION_READ_UNCOMMITTED:
-    return "SET TRANSACTION ISOLATION LEVEL READ UNCOMMITTED; START TRANSACTION";
-  case UVSQL_ISOLATION_READ_COMMITTED:
-    return "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION";
-  case UVSQL_ISOLATION_REPEATABLE_READ:
-    return "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; START TRANSACTION";
-  case UVSQL_ISOLATION_SERIALIZABLE:
-    return "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE; START TRANSACTION";
-  default:
-    uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
-                     "unknown isolation level %d: use a UVSQL_ISOLATION_* value", (int)isolation);
-    return NULL;
-  }
-}
-
-const uvsql__driver_t uvsql__mariadb_driver = {
-    .name = "mariadb",
-    .paramstyle = UVSQL__PARAMSTYLE_QMARK,
-    .max_params = 65535, /* the binary protocol counts parameters in 16 bits */
-    .validate_url = uvsql__my_validate_url,
-    .connect = uvsql__my_connect,
-    .submit = uvsql__my_submit,
-    .cancel = uvsql__my_cancel,
-    .close = uvsql__my_close,
-    .begin_sql = uvsql__my_begin_sql,
-};

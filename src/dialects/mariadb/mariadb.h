@@ -1,16 +1,17 @@
 /* src/dialects/mariadb/mariadb.h — what the files of the MariaDB/MySQL driver share.
  *
  * Only the files of this folder include mysql.h (Connector/C 3.3, through this header); the
- * engine sees nothing but the uvsql__driver_t defined in conn.c.
+ * engine sees nothing but the uvsql__driver_t defined in driver.c.
  *
  * Files, each with one job:
  *   options.c     what a mariadb:// or mysql:// URL may say; validate_url
+ *   driver.c      the driver table, BEGIN statements
  *   conn.c        the connection's state machine: resolve, connect, the nonblocking call that
- *                 is in progress, close (diagram there); the driver table
+ *                 is in progress, close (diagram there)
  *   exec.c        requests: the FIFO queue, prepare/execute/store (binary protocol) or
  *                 query/store/next (text protocol), cancel
  *   stream.c      streamed requests: fetch row by row, batches, stop
- *   kill.c        KILL QUERY <thread id> on a second, short-lived nonblocking connection
+ *   cancel.c      KILL QUERY <thread id> on a second, short-lived nonblocking connection
  *   params.c      uvsql values -> MYSQL_BIND (and MYSQL_TIME)
  *   decode.c      statement rows and text rows -> uvsql_result_t
  *   errors.c      MySQL error numbers -> uvsql error codes and messages
@@ -28,7 +29,7 @@
  *    use the text protocol with CLIENT_MULTI_STATEMENTS, which is how begin_sql opens a
  *    transaction at an isolation level ("SET TRANSACTION ...; START TRANSACTION"). exec.c
  *  - Cancel sends KILL QUERY on a second connection; the killed request settles as cancelled
- *    whatever the server answered. kill.c, exec.c
+ *    whatever the server answered. cancel.c, exec.c
  *
  * One rule holds in every file: Connector/C runs at most one nonblocking call per MYSQL handle
  * at a time (a `_start` that returned a wait status must be driven to its end with `_cont`
@@ -43,6 +44,10 @@
 #include "../kit.h"
 
 extern const uvsql__driver_t uvsql__mariadb_driver; /* conn.c */
+int uvsql__my_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *url,
+                      const uvsql__dconn_options_t *opt, uvsql__connect_cb cb, void *data,
+                      uvsql_error_t *err);
+void uvsql__my_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data);
 
 #define UVSQL__MY_DEFAULT_PORT 3306
 
@@ -211,7 +216,7 @@ int uvsql__my_stream_step(uvsql__my_conn_t *mc, int first, int *outcome);
 /* Frees the running stream's row reader and batch; clears its stop. */
 void uvsql__my_stream_reset(uvsql__my_conn_t *mc);
 
-/* kill.c: KILL QUERY <thread_id> on a new connection made like mc's. The job holds no
+/* cancel.c: KILL QUERY <thread_id> on a new connection made like mc's. The job holds no
  * reference on mc; mc->kill points to it and it clears mc->kill (and kicks mc) when it ends,
  * unless uvsql__my_kill_detach was called first. 0 or UVSQL_ENOMEM. */
 int uvsql__my_kill_start(uvsql__my_conn_t *mc);

@@ -13,7 +13,7 @@
  * Invariants:
  *  1. Memory: one batch plus Connector/C's network buffer; rows are read only as fast as the
  *     loop decodes them, so the server waits on TCP when the consumer is slow.
- *  2. Stop: later rows are fetched and dropped; a KILL QUERY (kill.c) shortens the rest. While
+ *  2. Stop: later rows are fetched and dropped; a KILL QUERY (cancel.c) shortens the rest. While
  *     the KILL runs no later request starts, so it can only reach the stream. The stream's
  *     end, error 1317 or NO_DATA, is reported as success (exec.c finish()).
  *  3. The row reader and the batch belong to `running`; uvsql__my_stream_reset frees them

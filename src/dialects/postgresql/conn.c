@@ -17,7 +17,7 @@
  *        |        timer (connect_timeout)  pg_connected(): PQenterPipelineMode, cb(NULL)
  *        | timer    pg_connect_fail()   v
  *        +------------> FAILED        READY <--> (simple_mode: out of pipeline mode for one
- *                  cb(err); waits        |        multi-statement request; pipeline.c)
+ *                  cb(err); waits        |        multi-statement request; exec.c)
  *                  for close()           |  uvsql__pg_broken(): FATAL error, EOF, poll error
  *                                        v
  *                                      BROKEN  (every request fails with UVSQL_EDISCONNECT)

@@ -1,4 +1,4 @@
-/* src/dialects/postgresql/pipeline.c — requests on a READY connection, in pipeline mode.
+/* src/dialects/postgresql/exec.c — requests on a READY connection, in pipeline mode.
  *
  * Every request is one sync group on the wire:
  *     [Parse (new cached statement)]  Bind/Execute  Sync

@@ -1,8 +1,4 @@
-/* src/dialects/postgresql/driver.c — the PostgreSQL driver as the engine sees it.
- *
- * Defines uvsql__postgresql_driver: "$n" parameters, at most 65535 per statement (the wire
- * protocol's 16-bit count), URL checking and BEGIN statements. The connection itself lives
- * in conn.c (state machine) and pipeline.c (requests).
+/* src/dialects/postgresql/options.c — what a postgresql:// URL may say: validate_url.
  *
  * Invariants:
  *  1. A URL query option reaches libpq only if libpq 15 knows it; anything else is refused
@@ -52,7 +48,7 @@ static const char *const pg_options[] = {"host",
                                          "target_session_attrs",
                                          NULL};
 
-static int pg_validate_url(const uvsql_url_t *url, uvsql_error_t *err) {
+int uvsql__pg_validate_url(const uvsql_url_t *url, uvsql_error_t *err) {
   if (!url || !url->driver || strcmp(url->driver, "postgresql") != 0)
     return uvsql__error_set(err, UVSQL_EURL, "not a PostgreSQL URL (scheme \"%s\")",
                             url && url->scheme ? url->scheme : "");
@@ -83,33 +79,3 @@ static int pg_validate_url(const uvsql_url_t *url, uvsql_error_t *err) {
   }
   return 0;
 }
-
-static const char *pg_begin_sql(uvsql_isolation_t isolation, uvsql_error_t *err) {
-  switch (isolation) {
-  case UVSQL_ISOLATION_DEFAULT:
-    return "BEGIN";
-  case UVSQL_ISOLATION_READ_UNCOMMITTED:
-    return "BEGIN ISOLATION LEVEL READ UNCOMMITTED";
-  case UVSQL_ISOLATION_READ_COMMITTED:
-    return "BEGIN ISOLATION LEVEL READ COMMITTED";
-  case UVSQL_ISOLATION_REPEATABLE_READ:
-    return "BEGIN ISOLATION LEVEL REPEATABLE READ";
-  case UVSQL_ISOLATION_SERIALIZABLE:
-    return "BEGIN ISOLATION LEVEL SERIALIZABLE";
-  }
-  uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
-                   "unknown isolation level %d: use a UVSQL_ISOLATION_* value", (int)isolation);
-  return NULL;
-}
-
-const uvsql__driver_t uvsql__postgresql_driver = {
-    .name = "postgresql",
-    .paramstyle = UVSQL__PARAMSTYLE_DOLLAR,
-    .max_params = 65535,
-    .validate_url = pg_validate_url,
-    .connect = uvsql__pg_connect,
-    .submit = uvsql__pg_submit,
-    .cancel = uvsql__pg_cancel,
-    .close = uvsql__pg_close,
-    .begin_sql = pg_begin_sql,
-};

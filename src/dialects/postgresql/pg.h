@@ -4,9 +4,10 @@
  * nothing but the uvsql__driver_t in driver.c.
  *
  * Files:
- *   driver.c      the driver table, URL validation, BEGIN statements
+ *   driver.c      the driver table, BEGIN statements
+ *   options.c     what a postgresql:// URL may say; validate_url
  *   conn.c        the connection's state machine: resolve, connect, close (diagram there)
- *   pipeline.c    requests: queueing, sending in pipeline mode, reading results, cancel
+ *   exec.c        requests: queueing, sending in pipeline mode, reading results, cancel
  *   cancel.c      PQcancel on libuv's thread pool
  *   params.c      parameters -> libpq arrays (OIDs, binary where natural)
  *   decode.c      PGresult -> uvsql_result_t (text and binary formats)
@@ -112,6 +113,10 @@ int uvsql__pg_error_is_fatal(const PGresult *res);
  * dropped, the "connection to server at ... failed: " prefix removed. */
 void uvsql__pg_flatten(const char *msg, char *out, size_t size);
 
+/* ------------------------------------------------------------------ options.c */
+
+int uvsql__pg_validate_url(const uvsql_url_t *url, uvsql_error_t *err);
+
 /* ------------------------------------------------------------------ SQL scanning */
 
 /* 1 if sql holds a ';' followed by more than blanks and comments, outside quotes and comments. */
@@ -183,7 +188,7 @@ typedef struct uvsql__pg_conn_s {
   unsigned long stmt_next_id; /* the n of the next "uvsql_<n>" */
   int dealloc_failed;         /* an eviction's DEALLOCATE could not be sent (exec.c) */
   /* The statement whose Parse went out last, if every group sent since runs it too: later
-   * requests for it may run it before the Parse is confirmed (pipeline.c, invariant 3).
+   * requests for it may run it before the Parse is confirmed (exec.c, invariant 3).
    * Compared, never dereferenced. */
   const uvsql__pg_stmt_t *parse_stmt;
 
@@ -206,7 +211,7 @@ void uvsql__pg_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *da
 /* Frames: uvsql__kit_enter(&pc->guard) / uvsql__kit_leave(&pc->guard). The outermost leave
  * finishes a close asked inside a frame, or frees pc (do not touch it after). */
 
-/* pipeline.c */
+/* exec.c */
 void uvsql__pg_submit(uvsql__dconn_t *dc, uvsql__request_t *req);
 int uvsql__pg_cancel(uvsql__dconn_t *dc, uvsql__request_t *req);
 /* The READY state's socket events. */

@@ -1,6 +1,6 @@
 /* src/dialects/postgresql/stream.c — streamed requests (UVSQL__REQ_STREAM) in pipeline mode.
  *
- * A stream is an ordinary sync group (pipeline.c) whose main statement is read in libpq's
+ * A stream is an ordinary sync group (exec.c) whose main statement is read in libpq's
  * single-row mode: each row arrives as its own PGRES_SINGLE_TUPLE result, is decoded (copied)
  * into the batch being filled and cleared at once; a full batch goes to req->batch. The group
  * then ends as any other: a TUPLES_OK with no rows (or the error), NULL, PIPELINE_SYNC.
@@ -15,7 +15,7 @@
  *
  * Invariants:
  *  1. Memory: at most one batch (batch_rows rows, copied) plus libpq's input buffer; no
- *     PGresult outlives the row it carries. Rows do not count in rd_count, so pipeline.c's
+ *     PGresult outlives the row it carries. Rows do not count in rd_count, so exec.c's
  *     cancel logic ("has the statement ended?") holds for streams.
  *  2. Stop (batch returned non-zero): later rows are cleared unread; when nothing else is in
  *     the pipeline, a PQcancel shortens the rest, and `st_hold` keeps anything submitted

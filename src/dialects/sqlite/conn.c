@@ -1,4 +1,4 @@
-/* src/dialects/sqlite/connection.c — a SQLite connection as the engine sees it: the state
+/* src/dialects/sqlite/conn.c — a SQLite connection as the engine sees it: the state
  * machine on the loop thread, over a worker thread of its own (src/loop/worker.c) that does
  * every sqlite3_* call except sqlite3_interrupt.
  *
@@ -33,7 +33,7 @@
  *  2. sqlite3_interrupt is called only under `mu`, and only while the worker says (`executing`,
  *     set and cleared under `mu`) that it is inside SQLite for `current`, the request the
  *     cancel names: so it never reaches a later request and never races sqlite3_close. The
- *     worker resets `cancel` when it takes a request; the progress handler (execute.c) sees
+ *     worker resets `cancel` when it takes a request; the progress handler (exec.c) sees
  *     `cancel` even where SQLite forgets an interrupt (between prepare and the first step).
  *  3. req->done is called exactly once, from the loop, never before uvsql__sq_submit returns:
  *     a submit refused at once is failed through uvsql__defer. req->state (QUEUED, RUNNING,
@@ -101,7 +101,7 @@ static void close_after(void *arg, int cancelled) {
   uvsql__worker_close(conn->worker, on_worker_closed, conn);
 }
 
-static void uvsql__sq_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data) {
+void uvsql__sq_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data) {
   uvsql__sq_conn_t *conn = (uvsql__sq_conn_t *)dc;
   uvsql_error_t err;
 
@@ -212,7 +212,7 @@ static void request_after(void *arg, int cancelled) {
   free(job);
 }
 
-static void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
+void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
   uvsql__sq_conn_t *conn = (uvsql__sq_conn_t *)dc;
   uvsql_error_t err;
   request_job_t *job;
@@ -271,7 +271,7 @@ static void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
   }
 }
 
-static int uvsql__sq_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
+int uvsql__sq_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
   uvsql__sq_conn_t *conn = (uvsql__sq_conn_t *)dc;
   int withdrawn = 0;
 
@@ -327,9 +327,9 @@ static void open_after(void *arg, int cancelled) {
   conn->connect_cb(&conn->base, NULL, conn->connect_data);
 }
 
-static int uvsql__sq_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *url,
-                             const uvsql__dconn_options_t *opt, uvsql__connect_cb cb, void *data,
-                             uvsql_error_t *err) {
+int uvsql__sq_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *url,
+                      const uvsql__dconn_options_t *opt, uvsql__connect_cb cb, void *data,
+                      uvsql_error_t *err) {
   uvsql__sq_conn_t *conn;
   int rc;
 
@@ -384,26 +384,3 @@ fail_opt:
   free(conn);
   return rc;
 }
-
-/* ------------------------------------------------------------------ transactions */
-
-static const char *uvsql__sq_begin_sql(uvsql_isolation_t isolation, uvsql_error_t *err) {
-  if (isolation == UVSQL_ISOLATION_DEFAULT || isolation == UVSQL_ISOLATION_SERIALIZABLE)
-    return "BEGIN";
-  uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
-                   "SQLite transactions are always serializable: use the default isolation "
-                   "level or UVSQL_ISOLATION_SERIALIZABLE");
-  return NULL;
-}
-
-const uvsql__driver_t uvsql__sqlite_driver = {
-    .name = "sqlite",
-    .paramstyle = UVSQL__PARAMSTYLE_NUMBERED,
-    .max_params = 32766, /* SQLITE_MAX_VARIABLE_NUMBER's default since 3.32 */
-    .validate_url = uvsql__sq_validate_url,
-    .connect = uvsql__sq_connect,
-    .submit = uvsql__sq_submit,
-    .cancel = uvsql__sq_cancel,
-    .close = uvsql__sq_close,
-    .begin_sql = uvsql__sq_begin_sql,
-};

@@ -1,4 +1,4 @@
-/* src/dialects/sqlite/execute.c — one request, run to the end on the connection's worker thread.
+/* src/dialects/sqlite/exec.c — one request, run to the end on the connection's worker thread.
  *
  * uvsql__sq_execute: prepare (or take from the statement cache), check and bind the parameters,
  * step every row into a uvsql_result_t, reset. SQL holding several statements (a schema script)

@@ -2,11 +2,13 @@
  *
  * The driver's files, each with one job:
  *   options.c      the URL: database path and ?mode, timeout, journal_mode, foreign_keys
- *   connection.c   the connection state machine on the loop thread (connect, submit, cancel,
- *                  close) and the driver table
- *   execute.c      one request on the worker thread: prepare, bind, step, build the result
+ *   driver.c       the driver table, BEGIN statements
+ *   conn.c         the connection state machine on the loop thread (connect, submit, cancel,
+ *                  close)
+ *   exec.c         one request on the worker thread: prepare, bind, step, build the result
  *   stream.c       a streamed request: the worker steps a batch ahead of the loop, no more
- *   values.c       uvsql values <-> SQLite: binding parameters, reading cells, column types
+ *   params.c       uvsql values -> SQLite parameters
+ *   decode.c       SQLite cells -> uvsql values, declared types -> uvsql types
  *   errors.c       SQLite result codes -> uvsql error codes and messages
  *
  * Threads: the sqlite3 handle and the statement cache are touched only on the connection's
@@ -21,7 +23,15 @@
 #include <stdatomic.h>
 #include "../kit.h"
 
-extern const uvsql__driver_t uvsql__sqlite_driver; /* connection.c */
+extern const uvsql__driver_t uvsql__sqlite_driver; /* driver.c */
+
+/* conn.c: the driver's entry points (driver.h contracts). */
+int uvsql__sq_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *url,
+                      const uvsql__dconn_options_t *opt, uvsql__connect_cb cb, void *data,
+                      uvsql_error_t *err);
+void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req);
+int uvsql__sq_cancel(uvsql__dconn_t *dc, uvsql__request_t *req);
+void uvsql__sq_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data);
 
 /* ------------------------------------------------------------------ options (options.c) */
 
@@ -43,13 +53,13 @@ int uvsql__sq_validate_url(const uvsql_url_t *url, uvsql_error_t *err);
 
 /* A prepared statement in the connection's cache (the kit's LRU, keyed by the exact SQL text),
  * used on the worker thread only. A cached statement is always reset with its bindings
- * cleared when it is not in use (execute.c), so evicting (finalizing) one is safe. */
+ * cleared when it is not in use (exec.c), so evicting (finalizing) one is safe. */
 typedef struct uvsql__sq_stmt_s {
   uvsql__kit_lru_entry_t entry; /* first */
   sqlite3_stmt *stmt;
 } uvsql__sq_stmt_t;
 
-/* execute.c. The cached statement for exactly this text (now most recently used), or NULL; it
+/* exec.c. The cached statement for exactly this text (now most recently used), or NULL; it
  * stays the cache's. */
 sqlite3_stmt *uvsql__sq_cache_get(uvsql__kit_lru_t *c, const char *sql, size_t len);
 /* Hands stmt to the cache (the least recently used is finalized when full): 1. Out of memory
@@ -115,7 +125,7 @@ typedef struct uvsql__sq_conn_s {
   uvsql_error_t open_err;
 } uvsql__sq_conn_t;
 
-/* ------------------------------------------------------------------ execute.c (worker) */
+/* ------------------------------------------------------------------ exec.c (worker) */
 
 /* Opens conn->db with conn->opt and applies the pragmas. Fills conn->err on failure (code
  * UVSQL_ECONNECT), with conn->db closed again. */
@@ -131,7 +141,8 @@ void uvsql__sq_close_db(uvsql__sq_conn_t *conn);
  * on return conn->err is set or the stream succeeded (conn->result stays NULL). */
 void uvsql__sq_stream(uvsql__sq_conn_t *conn, uvsql__request_t *req);
 
-/* ------------------------------------------------------------------ values.c (worker) */
+/* ------------------------------------------------------------------ params.c and decode.c (worker)
+ */
 
 /* Binds params to stmt's parameters 1..n (n = what stmt takes, at most nparams). Text and
  * blobs are copied by SQLite (SQLITE_TRANSIENT). Returns a SQLite code. */
