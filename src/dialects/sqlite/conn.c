@@ -57,7 +57,7 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static void finish(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err) {
+void uvsql__sq_finish(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err) {
   req->driver_data = NULL;
   req->state = 0;
   req->next = NULL;
@@ -71,7 +71,7 @@ static void fail_queued(uvsql__sq_conn_t *conn, const uvsql_error_t *err) {
   uv_mutex_unlock(&conn->mu);
   while (req) {
     uvsql__request_t *next = req->next;
-    finish(req, NULL, err);
+    uvsql__sq_finish(req, NULL, err);
     req = next;
   }
 }
@@ -205,9 +205,9 @@ static void request_after(void *arg, int cancelled) {
       fail_queued(conn, &later);
     }
     if (job->err.code)
-      finish(req, NULL, &job->err);
+      uvsql__sq_finish(req, NULL, &job->err);
     else
-      finish(req, job->result, NULL);
+      uvsql__sq_finish(req, job->result, NULL);
   }
   free(job);
 }
@@ -269,37 +269,6 @@ void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
       uvsql__kit_fail_later(dc->loop, req, &err);
     }
   }
-}
-
-int uvsql__sq_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
-  uvsql__sq_conn_t *conn = (uvsql__sq_conn_t *)dc;
-  int withdrawn = 0;
-
-  if (req->driver_data != conn)
-    return UVSQL_EINVALID_ARGUMENT;
-  uv_mutex_lock(&conn->mu);
-  switch (req->state) {
-  case UVSQL__SQ_REQ_QUEUED: /* not taken by the worker: withdraw it */
-    withdrawn = uvsql__kit_queue_remove(&conn->queue, req);
-    break;
-  case UVSQL__SQ_REQ_RUNNING:
-    if (conn->current == req && atomic_load(&conn->cancel) == UVSQL__SQ_CANCEL_NONE) {
-      atomic_store(&conn->cancel, UVSQL__SQ_CANCEL_USER);
-      if (conn->executing)
-        sqlite3_interrupt(conn->db);  /* allowed from any thread; see invariant 2 */
-      uv_cond_signal(&conn->st_cond); /* a stream waiting for its consumer */
-    }
-    break;
-  default: /* COMPLETED: too late, its result is on its way */
-    break;
-  }
-  uv_mutex_unlock(&conn->mu);
-  if (withdrawn) {
-    uvsql_error_t err;
-    uvsql__error_set(&err, UVSQL_ECANCELLED, "the statement was cancelled before it ran");
-    finish(req, NULL, &err);
-  }
-  return 0;
 }
 
 /* ------------------------------------------------------------------ connect */

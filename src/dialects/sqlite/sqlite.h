@@ -3,10 +3,10 @@
  * The driver's files, each with one job:
  *   options.c      the URL: database path and ?mode, timeout, journal_mode, foreign_keys
  *   driver.c       the driver table, BEGIN statements
- *   conn.c         the connection state machine on the loop thread (connect, submit, cancel,
- *                  close)
+ *   conn.c         the connection state machine on the loop thread (connect, submit, close)
  *   exec.c         one request on the worker thread: prepare, bind, step, build the result
  *   stream.c       a streamed request: the worker steps a batch ahead of the loop, no more
+ *   cancel.c       cancel(): withdraw a queued request, interrupt the running one
  *   params.c       uvsql values -> SQLite parameters
  *   decode.c       SQLite cells -> uvsql values, declared types -> uvsql types
  *   errors.c       SQLite result codes -> uvsql error codes and messages
@@ -30,8 +30,10 @@ int uvsql__sq_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *
                       const uvsql__dconn_options_t *opt, uvsql__connect_cb cb, void *data,
                       uvsql_error_t *err);
 void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req);
-int uvsql__sq_cancel(uvsql__dconn_t *dc, uvsql__request_t *req);
+int uvsql__sq_cancel(uvsql__dconn_t *dc, uvsql__request_t *req); /* cancel.c */
 void uvsql__sq_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data);
+/* Hands req its outcome (loop thread): clears its driver state, then calls done. */
+void uvsql__sq_finish(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err);
 
 /* ------------------------------------------------------------------ options (options.c) */
 
