@@ -122,16 +122,26 @@ int uvsql__kit_queue_contains(const uvsql__kit_queue_t *q, const uvsql__request_
 
 /* ------------------------------------------------------------------ statement cache (LRU) */
 
-/* FNV-1a over key1, then key2. */
+/* One part of the key into h, eight bytes a step (SQL texts are tens to thousands of bytes):
+ * each word is mixed in with a multiply, and the high half folded down, since buckets take
+ * the low bits. */
+static uint64_t hash_part(uint64_t h, const unsigned char *p, size_t len) {
+  const uint64_t m = UINT64_C(0x9E3779B97F4A7C15);
+  uint64_t w;
+  for (; len >= 8; p += 8, len -= 8) {
+    memcpy(&w, p, 8);
+    h = (h ^ w) * m;
+    h ^= h >> 32;
+  }
+  w = 0;
+  memcpy(&w, p, len);
+  h = (h ^ w ^ ((uint64_t)len << 56)) * m;
+  return h ^ (h >> 29);
+}
+
 static uint64_t key_hash(const void *key1, size_t len1, const void *key2, size_t len2) {
-  const unsigned char *p = key1;
-  uint64_t h = UINT64_C(14695981039346656037);
-  for (size_t i = 0; i < len1; i++)
-    h = (h ^ p[i]) * UINT64_C(1099511628211);
-  p = key2;
-  for (size_t i = 0; i < len2; i++)
-    h = (h ^ p[i]) * UINT64_C(1099511628211);
-  return h;
+  uint64_t h = hash_part(UINT64_C(14695981039346656037), key1, len1);
+  return len2 ? hash_part(h, key2, len2) : h;
 }
 
 void uvsql__kit_lru_init(uvsql__kit_lru_t *c, int cap, size_t entry_size, uvsql__kit_lru_fn evict,

@@ -1,6 +1,7 @@
 /* src/engine/internal.h — the engine layer's internal types: statements, pool, connections
  * and the execution context that carries one statement through checkout, driver and release.
- * Everything here lives on the loop thread.
+ * Everything here lives on the loop thread. Only the engine's own files include it: Core
+ * (src/sql/) reaches the engine through stmt_api.h, the ORM through the public headers.
  */
 #ifndef UVSQL_ENGINE_INTERNAL_H
 #define UVSQL_ENGINE_INTERNAL_H
