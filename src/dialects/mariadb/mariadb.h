@@ -15,6 +15,7 @@
  *   params.c      uvsql values -> MYSQL_BIND (and MYSQL_TIME)
  *   decode.c      statement rows and text rows -> uvsql_result_t
  *   errors.c      MySQL error numbers -> uvsql error codes and messages
+ *   sqlscan.c     does SQL text hold more than one statement?
  *
  * Decisions (each also where it is done):
  *  - Host "localhost" (or none) means the server's default Unix socket, as in every MySQL
@@ -203,8 +204,8 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op);
 void uvsql__my_fail_all(uvsql__my_conn_t *mc, const uvsql_error_t *err);
 /* Frees the running request's working state (statement not cached, result, binds). */
 void uvsql__my_exec_free(uvsql__my_conn_t *mc);
-/* Does the text hold more than one statement (a ';' outside quotes and comments followed by
- * more SQL)? */
+/* sqlscan.c: does the text hold more than one statement (a ';' outside quotes and comments
+ * followed by more SQL)? */
 int uvsql__my_is_multi(const char *sql, size_t len);
 
 /* stream.c: the rows of a streamed `running` request, after its EXECUTE. first: set up the
