@@ -105,11 +105,37 @@ static const char *env_url(const char *var) {
   return v;
 }
 
+/* A backend this build left out (CMake UVSQL_WITH_<BACKEND>=OFF): the test is skipped (ctest
+ * reads exit status 77 as "skipped"). */
+static void skip_left_out(const char *backend, const char *option) {
+  printf("SKIP: this uvsql is built without the %s backend (%s=OFF)\n", backend, option);
+  fflush(stdout);
+  exit(77);
+}
+
+void test_require_backend(const char *backend) {
+#if defined(UVSQL_WITH_POSTGRESQL) && !UVSQL_WITH_POSTGRESQL
+  if (strcmp(backend, "postgresql") == 0)
+    skip_left_out("postgresql", "UVSQL_WITH_POSTGRESQL");
+#endif
+#if defined(UVSQL_WITH_MARIADB) && !UVSQL_WITH_MARIADB
+  if (strcmp(backend, "mariadb") == 0)
+    skip_left_out("mariadb", "UVSQL_WITH_MARIADB");
+#endif
+#if defined(UVSQL_WITH_SQLITE) && !UVSQL_WITH_SQLITE
+  if (strcmp(backend, "sqlite") == 0)
+    skip_left_out("sqlite", "UVSQL_WITH_SQLITE");
+#endif
+  (void)backend;
+}
+
 const char *test_pg_url(void) {
+  test_require_backend("postgresql");
   return env_url("UVSQL_TEST_PG_URL");
 }
 
 const char *test_mariadb_url(void) {
+  test_require_backend("mariadb");
   return env_url("UVSQL_TEST_MARIADB_URL");
 }
 
@@ -126,6 +152,7 @@ static void remove_tmpdir(void) {
 const char *test_sqlite_url(void) {
   static char url[400];
   static int n;
+  test_require_backend("sqlite");
   if (!tmpdir[0]) {
     const char *base = getenv("TMPDIR");
     snprintf(tmpdir, sizeof tmpdir, "%s/uvsql-test-XXXXXX", base && *base ? base : "/tmp");

@@ -91,6 +91,10 @@ void test_loop_close(uv_loop_t *loop);
 const char *test_pg_url(void);
 const char *test_mariadb_url(void);
 const char *test_sqlite_url(void);
+/* Skips the test (exit 77, which ctest counts as skipped) when this uvsql was built without the
+ * backend ("postgresql", "mariadb", "sqlite": CMake UVSQL_WITH_<BACKEND>=OFF). The URL helpers
+ * above do the same for their backend. */
+void test_require_backend(const char *backend);
 /* A unique name (for tables) built from prefix, the pid and a counter. */
 const char *test_unique_name(const char *prefix);
 

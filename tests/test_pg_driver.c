@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <libpq-fe.h>
 #include "harness.h"
+#include "engine/stmt_api.h"
 #include "dialects/driver.h"
 #include "dialects/postgresql/pg.h"
 
@@ -38,7 +39,7 @@ static void on_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql_e
 }
 
 static const uvsql__driver_t *pg_driver(void) {
-  const uvsql__driver_t *d = uvsql__driver_find("postgresql");
+  const uvsql__driver_t *d = uvsql__backend_find("postgresql")->driver;
   ASSERT(d != NULL);
   return d;
 }
@@ -824,14 +825,14 @@ TEST(statement_switches_to_binary_after_first_execution) {
   uvsql__dconn_t *dc = open_pg(loop, 100);
   uvsql__pg_conn_t *pc = (uvsql__pg_conn_t *)dc;
   treq_t *t = exec_ok(loop, dc, TYPES_SQL, NULL, 0);
-  uvsql__pg_stmt_t *s = pc->cache.mru;
+  uvsql__pg_stmt_t *s = (uvsql__pg_stmt_t *)pc->cache.mru;
   ASSERT(s != NULL);
   ASSERT_INT_EQ(s->prepared, 1);
   ASSERT_INT_EQ(s->binary, 1);
   treq_free(t);
   t = exec_ok(loop, dc, "SELECT 1.5::numeric, 2", NULL, 0);
-  ASSERT(pc->cache.mru != s);
-  ASSERT_INT_EQ(pc->cache.mru->binary, -1); /* numeric stays text */
+  ASSERT(pc->cache.mru != &s->entry);
+  ASSERT_INT_EQ(((uvsql__pg_stmt_t *)pc->cache.mru)->binary, -1); /* numeric stays text */
   treq_free(t);
   close_wait(loop, dc);
   test_loop_close(loop);

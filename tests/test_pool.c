@@ -231,6 +231,8 @@ TEST(mariadb_dispose_fails_waiting_checkouts_and_queries) {
 }
 
 TEST(engine_new_rejects_bad_urls_and_options) {
+  test_require_backend("postgresql");
+  test_require_backend("sqlite");
   uv_loop_t *loop = test_loop();
   uvsql_engine_t *e = NULL;
   uvsql_error_t err;
@@ -261,6 +263,7 @@ TEST(engine_new_rejects_bad_urls_and_options) {
 }
 
 TEST(engine_url_masks_the_password) {
+  test_require_backend("postgresql");
   uv_loop_t *loop = test_loop();
   uvsql_engine_t *e;
   uvsql_error_t err;
@@ -276,6 +279,7 @@ TEST(engine_url_masks_the_password) {
 }
 
 TEST(pg_unreachable_server_fails_checkout_with_connect_error) {
+  test_require_backend("postgresql");
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
   opt.connect_timeout = 5;
   fixture_t fx = fixture_open("postgresql://nobody@127.0.0.1:1/none", &opt);
@@ -290,6 +294,7 @@ TEST(pg_unreachable_server_fails_checkout_with_connect_error) {
 }
 
 TEST(mariadb_unreachable_server_fails_checkout_with_connect_error) {
+  test_require_backend("mariadb");
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
   opt.connect_timeout = 5;
   fixture_t fx = fixture_open("mariadb://nobody:pw@127.0.0.1:1/none", &opt);

@@ -1,4 +1,4 @@
-/* tests/test_result_getters.c — the typed getters of uvsql_result_t (src/dialects/result.c) on
+/* tests/test_result_getters.c — the typed getters of uvsql_result_t (src/loop/result.c) on
  * results built cell by cell, as a driver builds them: each getter's fast path (cell in range,
  * of the type asked for, or canonical timestamp text) gives what its general path gives, and
  * every refusal keeps its code and message. */

@@ -3,6 +3,7 @@
  * would see: values, error codes, messages, cancellation, and a loop that never blocks. */
 #include <sqlite3.h>
 #include "harness.h"
+#include "engine/stmt_api.h"
 #include "dialects/driver.h"
 #include "dialects/sqlite/sqlite.h"
 
@@ -40,7 +41,7 @@ static int db_try_open(db_t *db, uv_loop_t *loop, const char *url, int cache_siz
   uvsql_error_t perr;
   memset(db, 0, sizeof *db);
   db->loop = loop;
-  db->drv = uvsql__driver_find("sqlite");
+  db->drv = uvsql__backend_find("sqlite")->driver;
   ASSERT(db->drv != NULL);
   ASSERT_OK(uvsql_url_parse(&db->url, url, &perr), &perr);
   ASSERT_OK(db->drv->connect(&db->dc, loop, db->url, &opt, on_connected, &cs, &perr), &perr);
@@ -156,7 +157,7 @@ static int64_t query_int(db_t *db, const char *sql) {
 /* ------------------------------------------------------------------ the driver and its URL */
 
 TEST(driver_is_registered_with_numbered_parameters) {
-  const uvsql__driver_t *d = uvsql__driver_find("sqlite");
+  const uvsql__driver_t *d = uvsql__backend_find("sqlite")->driver;
   ASSERT(d != NULL);
   ASSERT_STR_EQ(d->name, "sqlite");
   ASSERT_INT_EQ(d->paramstyle, UVSQL__PARAMSTYLE_NUMBERED);
@@ -166,7 +167,7 @@ TEST(driver_is_registered_with_numbered_parameters) {
 static int validate(const char *text, uvsql_error_t *err) {
   uvsql_url_t *url;
   ASSERT_OK(uvsql_url_parse(&url, text, err), err);
-  int rc = uvsql__driver_find("sqlite")->validate_url(url, err);
+  int rc = uvsql__backend_find("sqlite")->driver->validate_url(url, err);
   uvsql_url_free(url);
   return rc;
 }
@@ -302,7 +303,7 @@ TEST(close_while_connecting_never_calls_the_connect_cb) {
   uvsql__dconn_t *dc;
   uvsql__dconn_options_t opt = {0, 100};
   int closed = 0;
-  const uvsql__driver_t *d = uvsql__driver_find("sqlite");
+  const uvsql__driver_t *d = uvsql__backend_find("sqlite")->driver;
   ASSERT_OK(uvsql_url_parse(&url, test_sqlite_url(), &err), &err);
   ASSERT_OK(d->connect(&dc, loop, url, &opt, on_connected, &cs, &err), &err);
   d->close(dc, on_closed, &closed);
@@ -730,7 +731,7 @@ TEST(a_locked_database_says_so_and_suggests_the_timeout) {
 }
 
 TEST(begin_sql_knows_sqlite_is_always_serializable) {
-  const uvsql__driver_t *d = uvsql__driver_find("sqlite");
+  const uvsql__driver_t *d = uvsql__backend_find("sqlite")->driver;
   uvsql_error_t err;
   ASSERT_STR_EQ(d->begin_sql(UVSQL_ISOLATION_DEFAULT, &err), "BEGIN");
   ASSERT_STR_EQ(d->begin_sql(UVSQL_ISOLATION_SERIALIZABLE, &err), "BEGIN");

@@ -1,7 +1,9 @@
 /* src/dialects/driver.h — the seam between the engine and a backend.
  *
- * A backend is one folder under src/dialects/ that defines one uvsql__driver_t, plus one line
- * in registry.c. The engine never includes a client library's header; it sees only this.
+ * A backend is one folder under src/dialects/ that defines one uvsql__driver_t, its SQL hooks
+ * in Core (src/sql/dialects/<name>.c), and one row naming both in src/engine/backends.c. The
+ * engine never includes a client library's header; it sees only this. Drivers build their
+ * results with the builder in src/loop/result.h.
  *
  * Contract (every driver keeps it; the engine relies on it):
  *  1. connect() returns 0 and later calls cb exactly once from the loop (never before connect
@@ -30,6 +32,7 @@
 #include <uv.h>
 #include "uvsql/engine.h"
 #include "../loop/internal.h"
+#include "../loop/result.h"
 
 typedef enum {
   UVSQL__PARAMSTYLE_DOLLAR = 0, /* $1, $2 ... (PostgreSQL) */
@@ -108,27 +111,5 @@ struct uvsql__driver_s {
    * (UVSQL_ENOT_SUPPORTED). Static strings. */
   const char *(*begin_sql)(uvsql_isolation_t isolation, uvsql_error_t *err);
 };
-
-/* registry.c */
-const uvsql__driver_t *uvsql__driver_find(const char *name);
-
-/* ------------------------------------------------------------------ results (result.c)
- * How a driver builds a uvsql_result_t. Cells are row-major; text and bytes point into the
- * result's arena or into a backing object (e.g. a PGresult) that is freed with the result.
- * Text cells must be NUL-terminated at ptr[len]. */
-uvsql_result_t *uvsql__result_new(size_t ncols);
-/* name is copied. */
-int uvsql__result_set_column(uvsql_result_t *r, size_t col, const char *name, uvsql_type_t type);
-/* Appends a row of ncols NULL cells and returns it for filling, or NULL on OOM. */
-uvsql_value_t *uvsql__result_add_row(uvsql_result_t *r);
-/* Appends n rows and returns their first cell (row-major), or NULL on OOM or n == 0. The cells
- * are NOT initialised: the caller fills every one of them (NULL cells included) before the
- * result is read or freed. For decoders that know their row count. */
-uvsql_value_t *uvsql__result_add_rows(uvsql_result_t *r, size_t n);
-int uvsql__result_reserve(uvsql_result_t *r, size_t nrows);
-void *uvsql__result_alloc(uvsql_result_t *r, size_t size);                 /* arena, freed with r */
-char *uvsql__result_strndup(uvsql_result_t *r, const char *s, size_t len); /* NUL added */
-void uvsql__result_set_backing(uvsql_result_t *r, void *backing, void (*free_fn)(void *));
-void uvsql__result_set_rows_affected(uvsql_result_t *r, int64_t n);
 
 #endif

@@ -52,12 +52,13 @@ int uvsql_engine_new(uvsql_engine_t **out, uv_loop_t *loop, const char *url,
   if (rc == 0)
     rc = uvsql_url_parse(&e->url, url, err);
   if (rc == 0) {
-    e->driver = uvsql__driver_find(e->url->driver);
+    const uvsql__backend_t *b = uvsql__backend_find(e->url->driver);
+    e->driver = b ? b->driver : NULL;
     if (!e->driver)
       rc = uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
-                            "the %s backend is not built into this uvsql: supported are "
-                            "postgresql://, mariadb:// (mysql://) and sqlite://",
-                            e->url->driver);
+                            "the %s backend is not built into this uvsql: rebuild it with "
+                            "-D%s=ON (CMake)",
+                            e->url->driver, b ? b->option : "its UVSQL_WITH_ option");
   }
   if (rc == 0)
     rc = e->driver->validate_url(e->url, err);

@@ -1,12 +1,14 @@
 /* src/engine/internal.h — the engine layer's internal types: statements, pool, connections
  * and the execution context that carries one statement through checkout, driver and release.
- * Everything here lives on the loop thread.
+ * Everything here lives on the loop thread. Only the engine's own files include it: Core
+ * (src/sql/) reaches the engine through stmt_api.h, the ORM through the public headers.
  */
 #ifndef UVSQL_ENGINE_INTERNAL_H
 #define UVSQL_ENGINE_INTERNAL_H
 
 #include "uvsql/engine.h"
 #include "../dialects/driver.h"
+#include "stmt_api.h"
 #include "../loop/internal.h"
 
 /* ------------------------------------------------------------------ statements (stmt.c) */
@@ -30,12 +32,7 @@ struct uvsql_stmt_s {
 };
 
 uvsql_stmt_t *uvsql__stmt_ref(uvsql_stmt_t *stmt);
-/* For SQL that a generator wrote (src/sql/): builds the statement without scanning the text.
- * marks[i] is the byte offset of the ':' of the i-th placeholder; its name is the run of
- * [A-Za-z0-9_] after it. The text has no other placeholders and no escapes. The text is
- * copied. Returns 0 or UVSQL_ENOMEM (err filled). The caller owns *out. */
-int uvsql__text_marked(uvsql_stmt_t **out, const char *sql, size_t len, const size_t *marks,
-                       size_t nmarks, uvsql_error_t *err);
+/* uvsql__text_marked (for Core): stmt_api.h */
 /* The statement compiled for style (cached on the statement). NULL on OOM. */
 const uvsql__compiled_t *uvsql__stmt_compile(uvsql_stmt_t *stmt, uvsql__paramstyle_t style);
 /* Orders params for the compiled form into out[c->nplaceholders] (values borrowed from params).

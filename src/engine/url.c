@@ -11,8 +11,9 @@
  *   sqlite:////abs/app.db     "/abs/app.db"
  *
  * Rules, in the order the parser applies them:
- *  1. The scheme is everything before "://", compared without regard to case. postgres and
- *     postgresql mean the driver "postgresql"; mysql and mariadb mean "mariadb".
+ *  1. The scheme is everything before "://", compared without regard to case. Which backend
+ *     it means (postgres and postgresql: "postgresql"; mysql and mariadb: "mariadb") is
+ *     written once, in backends.c.
  *  2. The authority runs from "://" to the first '/' or '?'. Inside it the LAST '@' ends the
  *     userinfo, so an unescaped '@' in a password works ("u:p@ss@host"). A '/', '?' or '%' in a
  *     password must be %-escaped (%2F, %3F, %25).
@@ -37,17 +38,10 @@
 #include <string.h>
 #include "uvsql/engine.h"
 #include "loop/internal.h"
+#include "stmt_api.h"
 
 #define SUPPORTED_SCHEMES "postgresql://, postgres://, mariadb://, mysql://, sqlite://"
 #define QUOTE_MAX         200 /* longest URL quoted in a message; longer ones end in "..." */
-
-static const struct {
-  const char *scheme;
-  const char *driver;
-} schemes[] = {
-    {"postgresql", "postgresql"}, {"postgres", "postgresql"}, {"mariadb", "mariadb"},
-    {"mysql", "mariadb"},         {"sqlite", "sqlite"},
-};
 
 /* ------------------------------------------------------------------ small helpers */
 
@@ -364,9 +358,9 @@ static int parse(parser_t *p) {
     for (size_t i = 0; i < slen; i++)
       scheme[i] = lower(text[i]);
     scheme[slen] = '\0';
-    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
-      if (strcmp(scheme, schemes[i].scheme) == 0)
-        driver = schemes[i].driver;
+    const uvsql__backend_t *b = uvsql__backend_find(scheme); /* backends.c: the aliases */
+    if (b)
+      driver = b->name;
   }
   if (!driver) {
     char shown[48];

@@ -1,6 +1,7 @@
 /* src/loop/internal.h — the bottom layer's internal interface: error helpers, arenas,
- * futures (the settling side), deferred calls, the socket watcher and the worker thread.
- * Everything here runs on the loop thread except the `work` functions given to a worker.
+ * futures (the settling side), deferred calls, the socket watcher and the worker thread
+ * (the result builder, also on this floor, is result.h). Everything here runs on the loop thread
+ * except the `work` functions given to a worker.
  */
 #ifndef UVSQL_LOOP_INTERNAL_H
 #define UVSQL_LOOP_INTERNAL_H

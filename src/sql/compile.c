@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dialect.h"
-#include "../engine/internal.h" /* uvsql__text_marked: the text needs no scanning */
+#include "../engine/stmt_api.h" /* uvsql__text_marked: the text needs no scanning */
 
 void uvsql__c_fail(uvsql__compiler_t *c, int code, const char *fmt, ...) {
   if (c->rc)

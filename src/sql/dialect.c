@@ -1,24 +1,13 @@
-/* src/sql/dialect.c — the list of SQL dialects the Core compiler knows: one line each, and
- * what their hooks share (type names written from a table). The hook tables themselves live
- * with their backend in src/dialects/<name>/sql_dialect.c. */
+/* src/sql/dialect.c — finding a dialect's SQL hooks (through the one list of backends,
+ * src/engine/backends.c), and what the hooks share (type names written from a table). The
+ * hook tables themselves are src/sql/dialects/<name>.c. */
 #include <string.h>
 #include "dialect.h"
-
-static const uvsql__sql_dialect_t *const dialects[UVSQL__NDIALECTS] = {
-    &uvsql__sql_dialect_postgresql,
-    &uvsql__sql_dialect_mariadb,
-    &uvsql__sql_dialect_sqlite,
-};
+#include "../engine/stmt_api.h"
 
 const uvsql__sql_dialect_t *uvsql__sql_dialect_find(const char *name) {
-  if (!name)
-    return NULL;
-  for (size_t i = 0; i < UVSQL__NDIALECTS; i++)
-    if (strcmp(dialects[i]->name, name) == 0)
-      return dialects[i];
-  if (strcmp(name, "mysql") == 0)
-    return &uvsql__sql_dialect_mariadb;
-  return NULL;
+  const uvsql__backend_t *b = uvsql__backend_find(name);
+  return b ? b->sql : NULL;
 }
 
 void uvsql__c_type_name(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_names_t names) {

@@ -1,6 +1,7 @@
 /* src/sql/dialect.h — the hook table through which the generic compiler (src/sql/) learns
- * what a backend's SQL looks like. One table per backend, each in
- * src/dialects/<name>/sql_dialect.c; uvsql__sql_dialect_find looks them up by name.
+ * what a backend's SQL looks like. One table per backend, each in src/sql/dialects/<name>.c,
+ * named by the backend's row in src/engine/backends.c; uvsql__sql_dialect_find looks them
+ * up by name.
  *
  * The hooks write into the compiler's buffer with uvsql__c_puts and friends (internal.h) and
  * report what they cannot express with uvsql__c_fail(c, UVSQL_ENOT_SUPPORTED, ...).

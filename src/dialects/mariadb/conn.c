@@ -1,5 +1,5 @@
 /* src/dialects/mariadb/conn.c — one MariaDB/MySQL connection's life on the loop: resolve,
- * connect, drive the nonblocking call in progress, close. Also the driver table.
+ * connect, drive the nonblocking call in progress, close.
  *
  * States (uvsql__my_state_t) and the functions that move between them:
  *
@@ -17,7 +17,7 @@
  *        |                               | my_connect_done(): thread id kept, cb(NULL)
  *        | timer (connect_timeout),      v
  *        | last address failed:        READY  <--> requests (exec.c): uvsql__my_start_next,
- *        +--my_connect_fail()--> FAILED    |        uvsql__my_step; cancel via kill.c
+ *        +--my_connect_fail()--> FAILED    |        uvsql__my_step; cancel via cancel.c
  *                    cb(err), waits for    |
  *                    close()               | uvsql__my_broken(): 2006/2013/2055/1927, poll
  *                                          v   error: dc.broken, every request EDISCONNECT
@@ -34,9 +34,10 @@
  *  2. The socket is read again with mysql_get_socket before every wait (it changes when
  *     Connector/C retries or reconnects), and the watcher is stopped before anything that can
  *     close it: a new connect attempt, mysql_close_start, the shutdown in my_abort_op.
- *  3. Frames: every entry from libuv or the engine runs between uvsql__my_enter and
- *     uvsql__my_leave. close() inside a frame (from a done callback) only sets `closing`; the
- *     outermost leave finishes it, so nothing is freed while its caller is on the stack.
+ *  3. Frames: every entry from libuv or the engine runs between uvsql__kit_enter and
+ *     uvsql__kit_leave on mc->guard (kit.h). close() inside a frame (from a done callback) only
+ * sets `closing`; the outermost leave finishes it, so nothing is freed while its caller is on the
+ * stack.
  *  4. The struct is freed only when CLOSED, no frame is on the stack and nothing that will call
  *     back is pending: getaddrinfo (`gai_active`) and deferred kicks (`holds`).
  *  5. Callbacks never run inside the engine's call: connect() and submit() leave any work
@@ -55,10 +56,9 @@ static void my_kick(uvsql__my_conn_t *mc);
 /* ------------------------------------------------------------------ frames and freeing */
 
 static void my_maybe_free(uvsql__my_conn_t *mc) {
-  if (mc->state != UVSQL__MY_CLOSED || mc->depth > 0 || mc->holds > 0 || mc->gai_active)
+  if (mc->state != UVSQL__MY_CLOSED || uvsql__kit_guard_busy(&mc->guard) || mc->gai_active)
     return;
-  if (mc->closed_cb && uvsql__defer(mc->dc.loop, mc->closed_cb, mc->closed_data) != 0)
-    mc->closed_cb(mc->closed_data); /* out of memory: late is worse than early here */
+  uvsql__kit_guard_closed(&mc->guard, mc->dc.loop);
   if (mc->addrs)
     uv_freeaddrinfo(mc->addrs);
   uvsql__my_options_free(&mc->opt);
@@ -67,14 +67,10 @@ static void my_maybe_free(uvsql__my_conn_t *mc) {
   free(mc);
 }
 
-void uvsql__my_enter(uvsql__my_conn_t *mc) {
-  mc->depth++;
-}
-
-void uvsql__my_leave(uvsql__my_conn_t *mc) {
-  if (--mc->depth > 0)
-    return;
-  if (mc->closing && mc->state != UVSQL__MY_CLOSING && mc->state != UVSQL__MY_CLOSED)
+/* The guard's on_last_leave (invariant 3). */
+static void my_on_last_leave(uvsql__kit_guard_t *g) {
+  uvsql__my_conn_t *mc = UVSQL__KIT_OWNER(g, uvsql__my_conn_t, guard);
+  if (mc->guard.closing && mc->state != UVSQL__MY_CLOSING && mc->state != UVSQL__MY_CLOSED)
     my_finish_close(mc);
   else
     my_maybe_free(mc);
@@ -284,8 +280,8 @@ static void my_on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *r
   uvsql__my_conn_t *mc = req->data;
   uvsql_error_t err;
   mc->gai_active = 0;
-  uvsql__my_enter(mc);
-  if (mc->state != UVSQL__MY_RESOLVING || mc->closing) {
+  uvsql__kit_enter(&mc->guard);
+  if (mc->state != UVSQL__MY_RESOLVING || mc->guard.closing) {
     if (res)
       uv_freeaddrinfo(res); /* closed or timed out meanwhile */
   } else if (status != 0 || !res) {
@@ -300,7 +296,7 @@ static void my_on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *r
     else
       uvsql__my_run(mc, st);
   }
-  uvsql__my_leave(mc);
+  uvsql__kit_leave(&mc->guard);
 }
 
 /* ------------------------------------------------------------------ driving */
@@ -339,7 +335,7 @@ static void my_on_watch(uvsql__watcher_t *w, int events, int status, void *data)
   uvsql_error_t err;
   (void)w;
   (void)status; /* a polling error is POLLERR: the call itself reports it (below) */
-  uvsql__my_enter(mc);
+  uvsql__kit_enter(&mc->guard);
   if ((events & UVSQL__WATCH_TIMEOUT) && mc->connect_deadline &&
       uvsql__now_ms(mc->dc.loop) >= mc->connect_deadline &&
       (mc->state == UVSQL__MY_RESOLVING || mc->state == UVSQL__MY_CONNECTING)) {
@@ -378,31 +374,23 @@ static void my_on_watch(uvsql__watcher_t *w, int events, int status, void *data)
         my_close_done(mc);
     }
   }
-  uvsql__my_leave(mc);
+  uvsql__kit_leave(&mc->guard);
 }
 
 /* A finished call (or queued work) left for the loop's next iteration (invariant 5). */
-static void my_on_kick(void *data) {
-  uvsql__my_conn_t *mc = data;
-  mc->holds--;
-  mc->kick_pending = 0;
-  uvsql__my_enter(mc);
-  if (!mc->closing) {
+static void my_on_kick(uvsql__kit_guard_t *g) {
+  uvsql__my_conn_t *mc = UVSQL__KIT_OWNER(g, uvsql__my_conn_t, guard);
+  if (!mc->guard.closing) {
     if (mc->op != UVSQL__MY_OP_NONE && mc->wait == 0)
       uvsql__my_run(mc, 0);
     else if (mc->op == UVSQL__MY_OP_NONE && mc->state == UVSQL__MY_READY)
       uvsql__my_run(mc, uvsql__my_start_next(mc));
   }
-  uvsql__my_leave(mc);
 }
 
 static void my_kick(uvsql__my_conn_t *mc) {
-  if (mc->kick_pending)
-    return;
-  if (uvsql__defer(mc->dc.loop, my_on_kick, mc) != 0)
-    return; /* out of memory: the next event or submit picks the work up */
-  mc->kick_pending = 1;
-  mc->holds++;
+  /* out of memory: the next event or submit picks the work up */
+  (void)uvsql__kit_deferred_schedule(&mc->kick, mc->dc.loop);
 }
 
 void uvsql__my_kick(uvsql__my_conn_t *mc) {
@@ -437,9 +425,9 @@ static void my_free_now(uvsql__my_conn_t *mc) {
   free(mc);
 }
 
-static int uvsql__my_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *url,
-                             const uvsql__dconn_options_t *opt, uvsql__connect_cb cb, void *data,
-                             uvsql_error_t *err) {
+int uvsql__my_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *url,
+                      const uvsql__dconn_options_t *opt, uvsql__connect_cb cb, void *data,
+                      uvsql_error_t *err) {
   uvsql__my_conn_t *mc;
   int rc;
   if (!out || !loop || !url || !cb)
@@ -457,7 +445,10 @@ static int uvsql__my_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_
   mc->connect_cb = cb;
   mc->connect_data = data;
   mc->gai.data = mc;
-  uvsql__my_cache_init(&mc->cache, opt ? opt->statement_cache_size : 100);
+  uvsql__kit_guard_init(&mc->guard, my_on_last_leave);
+  uvsql__kit_deferred_init(&mc->kick, &mc->guard, my_on_kick);
+  uvsql__kit_lru_init(&mc->cache, opt ? opt->statement_cache_size : 100, sizeof(uvsql__my_stmt_t),
+                      NULL, uvsql__my_stmt_release);
   if (mc->opt.connect_timeout < 0)
     mc->opt.connect_timeout = opt ? opt->connect_timeout : 30.0;
   if (mc->opt.connect_timeout > 0)
@@ -490,7 +481,7 @@ static int uvsql__my_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_
     }
     if (st == 0) {
       my_kick(mc); /* finished at once (a missing socket file): report from the loop */
-      if (!mc->kick_pending) {
+      if (!mc->kick.pending) {
         my_free_now(mc);
         return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory");
       }
@@ -498,17 +489,10 @@ static int uvsql__my_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_
       my_wait(mc, st);
     }
   } else {
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_ADDRCONFIG;
-    rc = uv_getaddrinfo(loop, &mc->gai, my_on_resolved, host, mc->port_text, &hints);
+    rc = uvsql__kit_resolve(loop, &mc->gai, my_on_resolved, host, mc->port_text, mc->where, err);
     if (rc != 0) {
-      uvsql__error_set(err, UVSQL_ECONNECT, "could not connect to %s: could not resolve \"%s\": %s",
-                       mc->where, host, uv_strerror(rc));
       my_free_now(mc);
-      return UVSQL_ECONNECT;
+      return rc;
     }
     mc->gai_active = 1;
     mc->state = UVSQL__MY_RESOLVING;
@@ -519,10 +503,6 @@ static int uvsql__my_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_
 
 /* ------------------------------------------------------------------ close */
 
-static void my_close_stmt(MYSQL_STMT *stmt) {
-  mysql_stmt_close(stmt); /* after mysql_close: the statement is detached, no I/O */
-}
-
 static void my_close_done(uvsql__my_conn_t *mc) {
   if (mc->state == UVSQL__MY_CLOSED)
     return;
@@ -530,7 +510,7 @@ static void my_close_done(uvsql__my_conn_t *mc) {
     mysql_close(mc->mysql);
     mc->mysql = NULL;
   }
-  uvsql__my_cache_clear(&mc->cache, my_close_stmt);
+  uvsql__kit_lru_free(&mc->cache); /* closes the statements: detached, no I/O */
   uvsql__my_exec_free(mc);
   mc->state = UVSQL__MY_CLOSED;
   uvsql__watcher_close(mc->watcher);
@@ -540,7 +520,7 @@ static void my_close_done(uvsql__my_conn_t *mc) {
 
 static void my_finish_close(uvsql__my_conn_t *mc) {
   uvsql_error_t err;
-  mc->depth++;
+  uvsql__kit_enter(&mc->guard);
   mc->connect_cb = NULL;
   mc->connect_deadline = 0;
   uvsql__error_set(&err, UVSQL_ECLOSED, "the connection was closed before the request finished");
@@ -562,8 +542,8 @@ static void my_finish_close(uvsql__my_conn_t *mc) {
     if (st != 0) {
       my_wait(mc, st);
       if (mc->op == UVSQL__MY_OP_CLOSE && mc->wait != 0) {
-        mc->depth--;
-        return; /* my_on_watch drives it, then my_close_done */
+        uvsql__kit_leave(&mc->guard); /* CLOSING: my_on_last_leave frees nothing yet */
+        return;                       /* my_on_watch drives it, then my_close_done */
       }
     } else {
       mc->op = UVSQL__MY_OP_NONE;
@@ -571,53 +551,15 @@ static void my_finish_close(uvsql__my_conn_t *mc) {
     }
   }
   my_close_done(mc);
-  mc->depth--;
-  my_maybe_free(mc);
+  uvsql__kit_leave(&mc->guard); /* CLOSED: my_on_last_leave frees what nothing holds */
 }
 
-static void uvsql__my_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data) {
+void uvsql__my_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data) {
   uvsql__my_conn_t *mc = (uvsql__my_conn_t *)dc;
-  if (!mc || mc->closing)
+  if (!mc)
     return;
-  mc->closing = 1;
-  mc->closed_cb = closed_cb;
-  mc->closed_data = data;
+  int now = uvsql__kit_guard_close(&mc->guard, closed_cb, data);
   mc->connect_cb = NULL;
-  if (mc->depth == 0)
+  if (now)
     my_finish_close(mc);
 }
-
-/* ------------------------------------------------------------------ transactions */
-
-static const char *uvsql__my_begin_sql(uvsql_isolation_t isolation, uvsql_error_t *err) {
-  /* MariaDB and MySQL set the level for the next transaction with a statement of its own:
-   * two statements in one text-protocol request (CLIENT_MULTI_STATEMENTS, see exec.c). */
-  switch (isolation) {
-  case UVSQL_ISOLATION_DEFAULT:
-    return "START TRANSACTION";
-  case UVSQL_ISOLATION_READ_UNCOMMITTED:
-    return "SET TRANSACTION ISOLATION LEVEL READ UNCOMMITTED; START TRANSACTION";
-  case UVSQL_ISOLATION_READ_COMMITTED:
-    return "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION";
-  case UVSQL_ISOLATION_REPEATABLE_READ:
-    return "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; START TRANSACTION";
-  case UVSQL_ISOLATION_SERIALIZABLE:
-    return "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE; START TRANSACTION";
-  default:
-    uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
-                     "unknown isolation level %d: use a UVSQL_ISOLATION_* value", (int)isolation);
-    return NULL;
-  }
-}
-
-const uvsql__driver_t uvsql__mariadb_driver = {
-    .name = "mariadb",
-    .paramstyle = UVSQL__PARAMSTYLE_QMARK,
-    .max_params = 65535, /* the binary protocol counts parameters in 16 bits */
-    .validate_url = uvsql__my_validate_url,
-    .connect = uvsql__my_connect,
-    .submit = uvsql__my_submit,
-    .cancel = uvsql__my_cancel,
-    .close = uvsql__my_close,
-    .begin_sql = uvsql__my_begin_sql,
-};

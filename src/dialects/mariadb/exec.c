@@ -25,7 +25,7 @@
  *
  * Invariants:
  *  1. req->done is called exactly once, from the loop, never inside submit(): a request that
- *     cannot start is failed through uvsql__my_fail_later, and the first request on an idle
+ *     cannot start is failed through uvsql__kit_fail_later, and the first request on an idle
  *     connection is started by uvsql__my_kick.
  *  2. A cancelled running request is settled as UVSQL_ECANCELLED whatever the server answers
  *     (MariaDB ends a killed SLEEP() with a row, not an error), unless the connection broke.
@@ -40,52 +40,20 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-typedef struct {
-  uvsql__request_t *req;
-  uvsql_error_t err;
-} late_failure_t;
-
-static void on_late_failure(void *arg) {
-  late_failure_t *lf = arg;
-  lf->req->done(lf->req, NULL, &lf->err);
-  free(lf);
+void uvsql__my_stmt_release(uvsql__kit_lru_t *c, uvsql__kit_lru_entry_t *e) {
+  (void)c;
+  if (((uvsql__my_stmt_t *)e)->stmt)
+    mysql_stmt_close(((uvsql__my_stmt_t *)e)->stmt);
 }
 
-void uvsql__my_fail_later(uv_loop_t *loop, uvsql__request_t *req, const uvsql_error_t *err) {
-  late_failure_t *lf = malloc(sizeof *lf);
-  if (lf) {
-    lf->req = req;
-    lf->err = *err;
-    if (uvsql__defer(loop, on_late_failure, lf) == 0)
-      return;
-    free(lf);
+/* Drops the running statement from the cache after an error that may have spoilt it: it
+ * becomes the request's own, closed when the request is done. */
+static void uncache(uvsql__my_conn_t *mc) {
+  if (mc->cached) {
+    mc->cached->stmt = NULL;
+    uvsql__kit_lru_remove(&mc->cache, &mc->cached->entry);
+    mc->cached = NULL;
   }
-  req->done(req, NULL, err); /* out of memory twice over: failing now beats never */
-}
-
-int uvsql__my_is_multi(const char *sql, size_t len) {
-  int seen_semicolon = 0;
-  for (size_t i = 0; i < len; i++) {
-    char c = sql[i];
-    if (c == '\'' || c == '"' || c == '`') {
-      for (i++; i < len && sql[i] != c; i++)
-        if (sql[i] == '\\' && c != '`')
-          i++;
-    } else if (c == '#' || (c == '-' && i + 2 < len && sql[i + 1] == '-' &&
-                            (sql[i + 2] == ' ' || sql[i + 2] == '\t'))) {
-      while (i < len && sql[i] != '\n')
-        i++;
-    } else if (c == '/' && i + 1 < len && sql[i + 1] == '*') {
-      for (i += 2; i + 1 < len && !(sql[i] == '*' && sql[i + 1] == '/'); i++)
-        ;
-      i++;
-    } else if (c == ';') {
-      seen_semicolon = 1;
-    } else if (seen_semicolon && c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-      return 1;
-    }
-  }
-  return 0;
 }
 
 static void set_stmt_error(uvsql__my_conn_t *mc, MYSQL_STMT *stmt) {
@@ -101,10 +69,10 @@ static void set_conn_error(uvsql__my_conn_t *mc) {
 }
 
 void uvsql__my_exec_free(uvsql__my_conn_t *mc) {
-  if (mc->stmt && !mc->stmt_cached)
+  if (mc->stmt && !mc->cached)
     mysql_stmt_close(mc->stmt); /* only once the handle is closed: detached, no I/O */
   mc->stmt = NULL;
-  mc->stmt_cached = 0;
+  mc->cached = NULL;
   uvsql_result_free(mc->result);
   mc->result = NULL;
   uvsql__my_stream_reset(mc);
@@ -120,8 +88,7 @@ void uvsql__my_fail_all(uvsql__my_conn_t *mc, const uvsql_error_t *err) {
     mc->result = NULL;
     req->done(req, NULL, err);
   }
-  req = mc->queue_head;
-  mc->queue_head = mc->queue_tail = NULL;
+  req = uvsql__kit_queue_take_all(&mc->queue);
   while (req) {
     uvsql__request_t *next = req->next;
     req->next = NULL;
@@ -137,18 +104,18 @@ static int finish(uvsql__my_conn_t *mc) {
   uvsql__request_t *req = mc->running;
   uvsql_result_t *result = mc->result;
   uvsql_error_t err = mc->err;
-  MYSQL_STMT *leftover = mc->stmt && !mc->stmt_cached ? mc->stmt : NULL;
+  MYSQL_STMT *leftover = mc->stmt && !mc->cached ? mc->stmt : NULL;
   int stopped = mc->st_stop;
 
   uvsql__my_stream_reset(mc);
   if (stopped && err.code && err.code != UVSQL_EDISCONNECT)
     uvsql__error_set(&err, 0, "%s", ""); /* stream.c invariant 2: the KILL's 1317 is no error */
-  if (mc->stmt && mc->stmt_cached)
+  if (mc->stmt && mc->cached)
     mysql_stmt_free_result(mc->stmt); /* local: every result set was read */
   mc->running = NULL;
   mc->result = NULL;
   mc->stmt = NULL;
-  mc->stmt_cached = 0;
+  mc->cached = NULL;
   uvsql__error_set(&mc->err, 0, "%s", "");
   if (mc->cancel_asked && err.code != UVSQL_EDISCONNECT) {
     if (!err.code || err.code == UVSQL_ECANCELLED) {
@@ -171,7 +138,7 @@ static int finish(uvsql__my_conn_t *mc) {
     req->done(req, result, NULL);
   }
   if (leftover) {
-    if (mc->closing || mc->state != UVSQL__MY_READY) {
+    if (mc->guard.closing || mc->state != UVSQL__MY_READY) {
       mc->stmt = leftover; /* closed with the handle (uvsql__my_exec_free) */
       return -1;
     }
@@ -203,7 +170,7 @@ static int start_prepare(uvsql__my_conn_t *mc) {
     return finish(mc);
   }
   mc->stmt = stmt;
-  mc->stmt_cached = 0;
+  mc->cached = NULL;
   mc->op = UVSQL__MY_OP_PREPARE;
   mc->op_stmt = stmt;
   return mysql_stmt_prepare_start(&mc->ret_int, stmt, req->sql, (unsigned long)req->sql_len);
@@ -255,10 +222,7 @@ static int stream_next(uvsql__my_conn_t *mc, int first) {
     return st;
   if (outcome == UVSQL__MY_STREAM_END)
     return after_stmt_result(mc);
-  if (mc->stmt_cached) { /* it may hold unread rows: close it rather than reuse it */
-    uvsql__my_cache_forget(&mc->cache, mc->stmt);
-    mc->stmt_cached = 0;
-  }
+  uncache(mc); /* it may hold unread rows: close it rather than reuse it */
   return fail_step(mc);
 }
 
@@ -274,14 +238,18 @@ static int begin(uvsql__my_conn_t *mc) {
   }
   if ((req->flags & UVSQL__REQ_NO_PREPARE) || multi)
     return start_text(mc);
-  MYSQL_STMT *stmt = uvsql__my_cache_get(&mc->cache, req->sql, req->sql_len);
-  if (stmt) {
-    mc->stmt = stmt;
-    mc->stmt_cached = 1;
+  uvsql__my_stmt_t *e =
+      (uvsql__my_stmt_t *)uvsql__kit_lru_get(&mc->cache, req->sql, req->sql_len, NULL, 0);
+  if (e) {
+    mc->stmt = e->stmt;
+    mc->cached = e;
     return start_execute(mc);
   }
-  if (uvsql__my_cache_full(&mc->cache)) {
-    MYSQL_STMT *old = uvsql__my_cache_evict(&mc->cache);
+  if (uvsql__kit_lru_full(&mc->cache)) { /* close the least recently used first */
+    e = (uvsql__my_stmt_t *)uvsql__kit_lru_evict(&mc->cache);
+    MYSQL_STMT *old = e->stmt;
+    e->stmt = NULL;
+    uvsql__kit_lru_unref(&mc->cache, &e->entry);
     mc->op = UVSQL__MY_OP_STMT_CLOSE;
     mc->op_stmt = old;
     return mysql_stmt_close_start(&mc->ret_bool, old);
@@ -290,21 +258,17 @@ static int begin(uvsql__my_conn_t *mc) {
 }
 
 int uvsql__my_start_next(uvsql__my_conn_t *mc) {
-  if (mc->closing || mc->state != UVSQL__MY_READY || mc->running || mc->kill ||
-      mc->op != UVSQL__MY_OP_NONE || !mc->queue_head)
+  if (mc->guard.closing || mc->state != UVSQL__MY_READY || mc->running || mc->kill ||
+      mc->op != UVSQL__MY_OP_NONE || !mc->queue.head)
     return -1;
-  uvsql__request_t *req = mc->queue_head;
-  mc->queue_head = req->next;
-  if (!mc->queue_head)
-    mc->queue_tail = NULL;
-  req->next = NULL;
+  uvsql__request_t *req = uvsql__kit_queue_pop(&mc->queue);
   mc->running = req;
   mc->cancel_asked = 0;
   mc->reprepared = 0;
   mc->text_mode = 0;
   mc->draining = 0;
   mc->stmt = NULL;
-  mc->stmt_cached = 0;
+  mc->cached = NULL;
   mc->result = NULL;
   uvsql__error_set(&mc->err, 0, "%s", "");
   return begin(mc);
@@ -347,7 +311,7 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
   switch (op) {
   case UVSQL__MY_OP_STMT_CLOSE:
     mc->op_stmt = NULL; /* freed by Connector/C */
-    if (mc->running && !mc->closing)
+    if (mc->running && !mc->guard.closing)
       return start_prepare(mc); /* an eviction made room, or a stale statement went */
     return uvsql__my_start_next(mc);
 
@@ -365,20 +329,20 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
       mc->stmt = NULL;
       return fail_step(mc);
     }
-    if (uvsql__my_cache_put(&mc->cache, mc->running->sql, mc->running->sql_len, mc->stmt) == 0)
-      mc->stmt_cached = 1;
+    if (!uvsql__kit_lru_full(&mc->cache) && /* full: begin() evicted, unless it is off */
+        (mc->cached = (uvsql__my_stmt_t *)uvsql__kit_lru_add(&mc->cache, mc->running->sql,
+                                                             mc->running->sql_len, NULL, 0)))
+      mc->cached->stmt = mc->stmt;
     return start_execute(mc);
 
   case UVSQL__MY_OP_EXECUTE:
-    if (mc->ret_int != 0 && mysql_stmt_errno(mc->stmt) == 1615 && mc->stmt_cached &&
-        !mc->reprepared) {
+    if (mc->ret_int != 0 && mysql_stmt_errno(mc->stmt) == 1615 && mc->cached && !mc->reprepared) {
       /* "Prepared statement needs to be re-prepared" (a table changed under a cached
        * statement): close it and prepare the text again, once. */
       MYSQL_STMT *old = mc->stmt;
-      uvsql__my_cache_forget(&mc->cache, old);
+      uncache(mc);
       mc->reprepared = 1;
       mc->stmt = NULL;
-      mc->stmt_cached = 0;
       mc->op = UVSQL__MY_OP_STMT_CLOSE;
       mc->op_stmt = old;
       return mysql_stmt_close_start(&mc->ret_bool, old);
@@ -389,10 +353,7 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
         /* CR_NEW_STMT_METADATA: the server ran it, but its columns changed since it was
          * prepared (ALTER TABLE). Running it again here could repeat its effects: drop it from
          * the cache (finish closes it, reading what is left) and say so. */
-        if (mc->stmt_cached) {
-          uvsql__my_cache_forget(&mc->cache, mc->stmt);
-          mc->stmt_cached = 0;
-        }
+        uncache(mc);
         uvsql__error_set_db(&mc->err, UVSQL_EOPERATIONAL, NULL, 2057,
                             "the result columns of a cached prepared statement changed (the "
                             "table was altered); the statement was dropped from the cache: "
@@ -419,10 +380,7 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
   case UVSQL__MY_OP_STMT_STORE:
     if (mc->ret_int != 0) {
       set_stmt_error(mc, mc->stmt);
-      if (mc->stmt_cached) { /* it may hold unread rows: close it rather than reuse it */
-        uvsql__my_cache_forget(&mc->cache, mc->stmt);
-        mc->stmt_cached = 0;
-      }
+      uncache(mc); /* it may hold unread rows: close it rather than reuse it */
       return fail_step(mc);
     }
     if (!mc->draining) {
@@ -443,10 +401,7 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
       set_stmt_error(mc, mc->stmt);
       uvsql_result_free(mc->result);
       mc->result = NULL;
-      if (mc->stmt_cached) {
-        uvsql__my_cache_forget(&mc->cache, mc->stmt);
-        mc->stmt_cached = 0;
-      }
+      uncache(mc);
       return fail_step(mc);
     }
     if (mc->ret_int == 0 && mysql_stmt_field_count(mc->stmt) > 0) {
@@ -505,16 +460,16 @@ void uvsql__my_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
   uvsql__my_conn_t *mc = (uvsql__my_conn_t *)dc;
   uvsql_error_t err;
   req->next = NULL;
-  if (mc->closing || mc->state == UVSQL__MY_CLOSING || mc->state == UVSQL__MY_CLOSED) {
+  if (mc->guard.closing || mc->state == UVSQL__MY_CLOSING || mc->state == UVSQL__MY_CLOSED) {
     uvsql__error_set(&err, UVSQL_ECLOSED,
                      "the MariaDB connection is closed: check out another "
                      "connection from the engine");
-    uvsql__my_fail_later(dc->loop, req, &err);
+    uvsql__kit_fail_later(dc->loop, req, &err);
     return;
   }
   if (mc->state == UVSQL__MY_FAILED) {
     uvsql__error_set(&err, UVSQL_ECONNECT, "the connection to %s could not be made", mc->where);
-    uvsql__my_fail_later(dc->loop, req, &err);
+    uvsql__kit_fail_later(dc->loop, req, &err);
     return;
   }
   if (mc->state == UVSQL__MY_BROKEN) {
@@ -522,14 +477,10 @@ void uvsql__my_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
                      "the connection to %s was lost earlier; the pool replaces it with a new "
                      "one",
                      mc->where);
-    uvsql__my_fail_later(dc->loop, req, &err);
+    uvsql__kit_fail_later(dc->loop, req, &err);
     return;
   }
-  if (mc->queue_tail)
-    mc->queue_tail->next = req;
-  else
-    mc->queue_head = req;
-  mc->queue_tail = req;
+  uvsql__kit_queue_push(&mc->queue, req);
   if (mc->state == UVSQL__MY_READY && !mc->running && mc->op == UVSQL__MY_OP_NONE)
     uvsql__my_kick(mc); /* invariant 1 (inside a done callback the running step may start it
                            first; the kick then finds the connection busy and does nothing) */
@@ -537,32 +488,19 @@ void uvsql__my_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
 
 int uvsql__my_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
   uvsql__my_conn_t *mc = (uvsql__my_conn_t *)dc;
-  uvsql__request_t *prev = NULL;
   int rc = 0;
-  uvsql__my_enter(mc);
-  for (uvsql__request_t *q = mc->queue_head; q; prev = q, q = q->next) {
-    if (q == req) { /* not sent: withdraw it */
-      uvsql_error_t err;
-      if (prev)
-        prev->next = req->next;
-      else
-        mc->queue_head = req->next;
-      if (mc->queue_tail == req)
-        mc->queue_tail = prev;
-      req->next = NULL;
-      uvsql__error_set(&err, UVSQL_ECANCELLED, "the statement was cancelled before it was sent");
-      req->done(req, NULL, &err);
-      uvsql__my_leave(mc);
-      return 0;
-    }
-  }
-  if (req != mc->running) {
+  uvsql__kit_enter(&mc->guard);
+  if (uvsql__kit_queue_remove(&mc->queue, req)) { /* not sent: withdraw it */
+    uvsql_error_t err;
+    uvsql__error_set(&err, UVSQL_ECANCELLED, "the statement was cancelled before it was sent");
+    req->done(req, NULL, &err);
+  } else if (req != mc->running) {
     rc = UVSQL_EINVALID_ARGUMENT;
   } else if (!mc->cancel_asked) {
     mc->cancel_asked = 1;
     if (!mc->kill && mc->state == UVSQL__MY_READY && mc->thread_id)
       rc = uvsql__my_kill_start(mc);
   }
-  uvsql__my_leave(mc);
+  uvsql__kit_leave(&mc->guard);
   return rc;
 }

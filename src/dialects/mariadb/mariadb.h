@@ -1,20 +1,21 @@
 /* src/dialects/mariadb/mariadb.h — what the files of the MariaDB/MySQL driver share.
  *
  * Only the files of this folder include mysql.h (Connector/C 3.3, through this header); the
- * engine sees nothing but the uvsql__driver_t defined in conn.c.
+ * engine sees nothing but the uvsql__driver_t defined in driver.c.
  *
  * Files, each with one job:
  *   options.c     what a mariadb:// or mysql:// URL may say; validate_url
+ *   driver.c      the driver table, BEGIN statements
  *   conn.c        the connection's state machine: resolve, connect, the nonblocking call that
- *                 is in progress, close (diagram there); the driver table
+ *                 is in progress, close (diagram there)
  *   exec.c        requests: the FIFO queue, prepare/execute/store (binary protocol) or
  *                 query/store/next (text protocol), cancel
  *   stream.c      streamed requests: fetch row by row, batches, stop
- *   kill.c        KILL QUERY <thread id> on a second, short-lived nonblocking connection
+ *   cancel.c      KILL QUERY <thread id> on a second, short-lived nonblocking connection
  *   params.c      uvsql values -> MYSQL_BIND (and MYSQL_TIME)
  *   decode.c      statement rows and text rows -> uvsql_result_t
- *   stmt_cache.c  the per-connection LRU cache of prepared statements (MYSQL_STMT)
  *   errors.c      MySQL error numbers -> uvsql error codes and messages
+ *   sqlscan.c     does SQL text hold more than one statement?
  *
  * Decisions (each also where it is done):
  *  - Host "localhost" (or none) means the server's default Unix socket, as in every MySQL
@@ -29,7 +30,7 @@
  *    use the text protocol with CLIENT_MULTI_STATEMENTS, which is how begin_sql opens a
  *    transaction at an isolation level ("SET TRANSACTION ...; START TRANSACTION"). exec.c
  *  - Cancel sends KILL QUERY on a second connection; the killed request settles as cancelled
- *    whatever the server answered. kill.c, exec.c
+ *    whatever the server answered. cancel.c, exec.c
  *
  * One rule holds in every file: Connector/C runs at most one nonblocking call per MYSQL handle
  * at a time (a `_start` that returned a wait status must be driven to its end with `_cont`
@@ -41,9 +42,13 @@
 #define UVSQL_DIALECTS_MARIADB_H
 
 #include <mysql.h>
-#include "../driver.h"
+#include "../kit.h"
 
 extern const uvsql__driver_t uvsql__mariadb_driver; /* conn.c */
+int uvsql__my_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *url,
+                      const uvsql__dconn_options_t *opt, uvsql__connect_cb cb, void *data,
+                      uvsql_error_t *err);
+void uvsql__my_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data);
 
 #define UVSQL__MY_DEFAULT_PORT 3306
 
@@ -77,35 +82,19 @@ int uvsql__my_options_apply(const uvsql__my_options_t *opt, MYSQL *mysql);
 
 /* ------------------------------------------------------------------ statement cache */
 
-typedef struct uvsql__my_cached_s uvsql__my_cached_t;
-struct uvsql__my_cached_s {
-  MYSQL_STMT *stmt;
-  char *sql; /* the key, NUL-terminated */
-  size_t len;
-  uint64_t hash;
-  uvsql__my_cached_t *lru_prev, *lru_next, *hnext;
-};
+/* A prepared statement in the connection's cache (the kit's LRU, keyed by the SQL text alone:
+ * MySQL prepares without parameter types). The cache never talks to the server: closing an
+ * evicted statement (COM_STMT_CLOSE, which is I/O) is a step of the next request (exec.c);
+ * evicting happens before a new statement is prepared, and only one statement runs at a time
+ * on a connection, so an evicted statement is never in use. */
+typedef struct uvsql__my_stmt_s {
+  uvsql__kit_lru_entry_t entry; /* first */
+  MYSQL_STMT *stmt;             /* NULL once taken back (evicted, or dropped after an error) */
+} uvsql__my_stmt_t;
 
-typedef struct uvsql__my_cache_s {
-  uvsql__my_cached_t **buckets;
-  size_t nbuckets; /* a power of two; 0 until the first put */
-  uvsql__my_cached_t *mru, *lru;
-  int count, cap; /* cap 0: the cache is off */
-} uvsql__my_cache_t;
-
-void uvsql__my_cache_init(uvsql__my_cache_t *c, int cap);
-/* The statement prepared from exactly this text (now most recently used), or NULL. */
-MYSQL_STMT *uvsql__my_cache_get(uvsql__my_cache_t *c, const char *sql, size_t len);
-/* 1 when the cache is on and full: the caller must evict before it puts. */
-int uvsql__my_cache_full(const uvsql__my_cache_t *c);
-/* Unlists the least recently used statement and returns it (the caller closes it), or NULL. */
-MYSQL_STMT *uvsql__my_cache_evict(uvsql__my_cache_t *c);
-/* Lists stmt under sql. 0, or -1 (cache off, or out of memory): the caller keeps stmt. */
-int uvsql__my_cache_put(uvsql__my_cache_t *c, const char *sql, size_t len, MYSQL_STMT *stmt);
-/* Unlists stmt if it is listed (after an error that may have spoilt it). */
-void uvsql__my_cache_forget(uvsql__my_cache_t *c, MYSQL_STMT *stmt);
-/* Unlists everything, handing each statement to close_fn. */
-void uvsql__my_cache_clear(uvsql__my_cache_t *c, void (*close_fn)(MYSQL_STMT *stmt));
+/* The cache's release: closes a statement still held, which happens only when the cache is
+ * freed after the handle was closed (detached: no I/O). */
+void uvsql__my_stmt_release(uvsql__kit_lru_t *c, uvsql__kit_lru_entry_t *e);
 
 /* ------------------------------------------------------------------ the connection */
 
@@ -162,22 +151,22 @@ typedef struct uvsql__my_conn_s {
   struct addrinfo *addrs, *next_addr; /* what is left to try */
   char port_text[16];
   /* Requests: queue_head..tail waiting, `running` on the wire (exec.c). */
-  uvsql__request_t *queue_head, *queue_tail;
+  uvsql__kit_queue_t queue;
   uvsql__request_t *running;
   int cancel_asked;       /* cancel() was called for `running` */
   int reprepared;         /* `running` was prepared again after error 1615 */
   uvsql__my_kill_t *kill; /* the KILL QUERY in flight: no request starts until it ends */
   /* The running request's working state (exec.c). */
-  MYSQL_STMT *stmt; /* prepared statement of `running` (cached or not) */
-  int stmt_cached;
-  int text_mode; /* running through the text protocol */
-  int draining;  /* reading further result sets only to discard them */
+  MYSQL_STMT *stmt;         /* prepared statement of `running` (cached or not) */
+  uvsql__my_stmt_t *cached; /* stmt's cache entry, NULL when stmt is the request's own */
+  int text_mode;            /* running through the text protocol */
+  int draining;             /* reading further result sets only to discard them */
   uvsql_result_t *result;
   uvsql_error_t err; /* first error of `running` */
   MYSQL_BIND *binds; /* parameters: nbinds_cap entries, with storage after them */
   void *bind_store;
   size_t bind_cap;
-  uvsql__my_cache_t cache;
+  uvsql__kit_lru_t cache; /* of uvsql__my_stmt_t */
   /* The running stream (UVSQL__REQ_STREAM, exec.c): its row reader, the batch being filled,
    * and whether the consumer stopped (rows are then fetched and dropped). */
   uvsql__my_rows_t *st_rows;
@@ -188,18 +177,13 @@ typedef struct uvsql__my_conn_s {
   /* Engine callbacks. */
   uvsql__connect_cb connect_cb;
   void *connect_data;
-  void (*closed_cb)(void *data);
-  void *closed_data;
-  /* Frames (conn.c invariant 2). */
-  int depth;
-  int holds; /* deferred calls that will come back to this struct */
-  int closing;
-  int kick_pending;
+  /* Frames, deferred kicks, close (conn.c invariants 3 and 4). */
+  uvsql__kit_guard_t guard;
+  uvsql__kit_deferred_t kick;
 } uvsql__my_conn_t;
 
 /* conn.c */
-void uvsql__my_enter(uvsql__my_conn_t *mc);
-void uvsql__my_leave(uvsql__my_conn_t *mc);
+/* Frames: uvsql__kit_enter(&mc->guard) / uvsql__kit_leave(&mc->guard). */
 /* Drives the handle after a _start/_cont returned `status` (0: the call has finished). */
 void uvsql__my_run(uvsql__my_conn_t *mc, int status);
 /* Handles a finished call or the queue from the loop's next iteration (never inside the
@@ -207,8 +191,6 @@ void uvsql__my_run(uvsql__my_conn_t *mc, int status);
 void uvsql__my_kick(uvsql__my_conn_t *mc);
 /* The server is gone: BROKEN, dc->broken, every request fails with err (EDISCONNECT). */
 void uvsql__my_broken(uvsql__my_conn_t *mc, const uvsql_error_t *err);
-/* Fails req from the loop's next iteration (contract 2: never before submit returns). */
-void uvsql__my_fail_later(uv_loop_t *loop, uvsql__request_t *req, const uvsql_error_t *err);
 
 /* exec.c */
 void uvsql__my_submit(uvsql__dconn_t *dc, uvsql__request_t *req);
@@ -222,8 +204,8 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op);
 void uvsql__my_fail_all(uvsql__my_conn_t *mc, const uvsql_error_t *err);
 /* Frees the running request's working state (statement not cached, result, binds). */
 void uvsql__my_exec_free(uvsql__my_conn_t *mc);
-/* Does the text hold more than one statement (a ';' outside quotes and comments followed by
- * more SQL)? */
+/* sqlscan.c: does the text hold more than one statement (a ';' outside quotes and comments
+ * followed by more SQL)? */
 int uvsql__my_is_multi(const char *sql, size_t len);
 
 /* stream.c: the rows of a streamed `running` request, after its EXECUTE. first: set up the
@@ -235,7 +217,7 @@ int uvsql__my_stream_step(uvsql__my_conn_t *mc, int first, int *outcome);
 /* Frees the running stream's row reader and batch; clears its stop. */
 void uvsql__my_stream_reset(uvsql__my_conn_t *mc);
 
-/* kill.c: KILL QUERY <thread_id> on a new connection made like mc's. The job holds no
+/* cancel.c: KILL QUERY <thread_id> on a new connection made like mc's. The job holds no
  * reference on mc; mc->kill points to it and it clears mc->kill (and kicks mc) when it ends,
  * unless uvsql__my_kill_detach was called first. 0 or UVSQL_ENOMEM. */
 int uvsql__my_kill_start(uvsql__my_conn_t *mc);

@@ -13,7 +13,7 @@
  * Invariants:
  *  1. Memory: one batch plus Connector/C's network buffer; rows are read only as fast as the
  *     loop decodes them, so the server waits on TCP when the consumer is slow.
- *  2. Stop: later rows are fetched and dropped; a KILL QUERY (kill.c) shortens the rest. While
+ *  2. Stop: later rows are fetched and dropped; a KILL QUERY (cancel.c) shortens the rest. While
  *     the KILL runs no later request starts, so it can only reach the stream. The stream's
  *     end, error 1317 or NO_DATA, is reported as success (exec.c finish()).
  *  3. The row reader and the batch belong to `running`; uvsql__my_stream_reset frees them
@@ -47,8 +47,8 @@ static void hand_over(uvsql__my_conn_t *mc, uvsql__request_t *req, int ended) {
     return;
   mc->st_stop = 1;
   /* invariant 2; if the KILL cannot start, the rest is simply drained */
-  if (!ended && !mc->kill && !mc->cancel_asked && !mc->closing && mc->state == UVSQL__MY_READY &&
-      mc->thread_id)
+  if (!ended && !mc->kill && !mc->cancel_asked && !mc->guard.closing &&
+      mc->state == UVSQL__MY_READY && mc->thread_id)
     (void)uvsql__my_kill_start(mc);
 }
 
@@ -84,7 +84,7 @@ int uvsql__my_stream_step(uvsql__my_conn_t *mc, int first, int *outcome) {
     yield = 1;
   }
   *outcome = UVSQL__MY_STREAM_FETCHING;
-  if (mc->closing || mc->state != UVSQL__MY_READY)
+  if (mc->guard.closing || mc->state != UVSQL__MY_READY)
     return -1; /* closed from on_batch: the close fails the request */
   mc->op = UVSQL__MY_OP_STMT_FETCH;
   mc->op_stmt = mc->stmt;

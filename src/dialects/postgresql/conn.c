@@ -17,7 +17,7 @@
  *        |        timer (connect_timeout)  pg_connected(): PQenterPipelineMode, cb(NULL)
  *        | timer    pg_connect_fail()   v
  *        +------------> FAILED        READY <--> (simple_mode: out of pipeline mode for one
- *                  cb(err); waits        |        multi-statement request; pipeline.c)
+ *                  cb(err); waits        |        multi-statement request; exec.c)
  *                  for close()           |  uvsql__pg_broken(): FATAL error, EOF, poll error
  *                                        v
  *                                      BROKEN  (every request fails with UVSQL_EDISCONNECT)
@@ -28,9 +28,9 @@
  *  1. The watcher is stopped before every call that can close the socket: PQconnectPoll
  *     (libpq moves to the next address on a fresh socket, which may reuse the fd number) and
  *     PQfinish. After each connect step the socket is read again from PQsocket.
- *  2. Frames: every entry from libuv or the engine runs between uvsql__pg_enter and
- *     uvsql__pg_leave. close() inside a frame (say from a done callback) only sets `closing`;
- *     the outermost leave finishes it, so nothing is freed under a running loop.
+ *  2. Frames: every entry from libuv or the engine runs between uvsql__kit_enter and
+ *     uvsql__kit_leave on pc->guard (kit.h). close() inside a frame (say from a done callback) only
+ * sets `closing`; the outermost leave finishes it, so nothing is freed under a running loop.
  *  3. The struct is freed only when it is CLOSED, no frame is on the stack, and nothing that
  *     will call back into it is pending (getaddrinfo, deferred fails): `holds`.
  *  4. cb runs exactly once, from the loop, after connect returned; never after close().
@@ -61,24 +61,19 @@ static void pg_free_params(uvsql__pg_conn_t *pc) {
 }
 
 static void pg_maybe_free(uvsql__pg_conn_t *pc) {
-  if (pc->state != UVSQL__PG_CLOSED || pc->depth > 0 || pc->holds > 0 || pc->gai_active)
+  if (pc->state != UVSQL__PG_CLOSED || uvsql__kit_guard_busy(&pc->guard) || pc->gai_active)
     return;
-  if (pc->closed_cb && uvsql__defer(pc->dc.loop, pc->closed_cb, pc->closed_data) != 0)
-    pc->closed_cb(pc->closed_data); /* out of memory: late is worse than early here */
+  uvsql__kit_guard_closed(&pc->guard, pc->dc.loop);
   pg_free_params(pc);
   free(pc->host);
   free(pc->port);
   free(pc);
 }
 
-void uvsql__pg_enter(uvsql__pg_conn_t *pc) {
-  pc->depth++;
-}
-
-void uvsql__pg_leave(uvsql__pg_conn_t *pc) {
-  if (--pc->depth > 0)
-    return;
-  if (pc->closing && pc->state != UVSQL__PG_CLOSED)
+/* The guard's on_last_leave (invariant 2). */
+static void pg_on_last_leave(uvsql__kit_guard_t *g) {
+  uvsql__pg_conn_t *pc = UVSQL__KIT_OWNER(g, uvsql__pg_conn_t, guard);
+  if (pc->guard.closing && pc->state != UVSQL__PG_CLOSED)
     pg_finish_close(pc);
   else
     pg_maybe_free(pc);
@@ -98,7 +93,7 @@ static void pg_free_now(uvsql__pg_conn_t *pc) {
   uvsql__watcher_close(pc->watcher);
   if (pc->pg)
     PQfinish(pc->pg);
-  uvsql__pg_cache_free(&pc->cache);
+  uvsql__kit_lru_free(&pc->cache);
   pg_free_params(pc);
   free(pc->host);
   free(pc->port);
@@ -126,7 +121,7 @@ static void pg_connect_fail(uvsql__pg_conn_t *pc, const uvsql_error_t *err) {
     pc->pg = NULL;
   }
   if (pc->pending.head)
-    uvsql__pg_schedule_fail(pc);
+    (void)uvsql__kit_deferred_schedule(&pc->fail_pending, pc->dc.loop);
   if (cb)
     cb(&pc->dc, err, pc->connect_data);
 }
@@ -242,7 +237,7 @@ static void pg_on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *r
   uvsql__pg_conn_t *pc = req->data;
   uvsql_error_t err;
   pc->gai_active = 0;
-  uvsql__pg_enter(pc);
+  uvsql__kit_enter(&pc->guard);
   if (pc->state != UVSQL__PG_RESOLVING) {
     /* closed or timed out meanwhile */
   } else if (status != 0) {
@@ -282,14 +277,14 @@ static void pg_on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *r
     }
   }
   uv_freeaddrinfo(res);
-  uvsql__pg_leave(pc);
+  uvsql__kit_leave(&pc->guard);
 }
 
 static void pg_on_watch(uvsql__watcher_t *w, int events, int status, void *data) {
   uvsql__pg_conn_t *pc = data;
   uvsql_error_t err;
   (void)w;
-  uvsql__pg_enter(pc);
+  uvsql__kit_enter(&pc->guard);
   switch (pc->state) {
   case UVSQL__PG_RESOLVING:
   case UVSQL__PG_CONNECTING:
@@ -310,7 +305,7 @@ static void pg_on_watch(uvsql__watcher_t *w, int events, int status, void *data)
     pg_unwatch(pc);
     break;
   }
-  uvsql__pg_leave(pc);
+  uvsql__kit_leave(&pc->guard);
 }
 
 static const char *query_get(const uvsql_url_t *url, const char *key) {
@@ -382,9 +377,10 @@ int uvsql__pg_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *
   pc->connect_cb = cb;
   pc->connect_data = data;
   pc->gai.data = pc;
-  uvsql__pg_cache_init(&pc->cache, opt && opt->statement_cache_size > 0
-                                       ? (size_t)opt->statement_cache_size
-                                       : (opt ? 0 : 100));
+  uvsql__kit_guard_init(&pc->guard, pg_on_last_leave);
+  uvsql__kit_deferred_init(&pc->fail_pending, &pc->guard, uvsql__pg_fail_pending);
+  uvsql__kit_lru_init(&pc->cache, opt ? opt->statement_cache_size : 100, sizeof(uvsql__pg_stmt_t),
+                      uvsql__pg_stmt_evict, uvsql__pg_stmt_release);
 
   host = query_get(url, "host");
   if (!host)
@@ -433,17 +429,11 @@ int uvsql__pg_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *
       return rc;
     }
   } else {
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_ADDRCONFIG;
-    rc = uv_getaddrinfo(loop, &pc->gai, pg_on_resolved, host, pc->port ? pc->port : "5432", &hints);
+    rc = uvsql__kit_resolve(loop, &pc->gai, pg_on_resolved, host, pc->port ? pc->port : "5432",
+                            pc->where, err);
     if (rc != 0) {
-      uvsql__error_set(err, UVSQL_ECONNECT, "could not connect to %s: could not resolve \"%s\": %s",
-                       pc->where, host, uv_strerror(rc));
       pg_free_now(pc);
-      return UVSQL_ECONNECT;
+      return rc;
     }
     pc->gai_active = 1;
     pc->state = UVSQL__PG_RESOLVING;
@@ -460,7 +450,7 @@ nomem:
 
 static void pg_finish_close(uvsql__pg_conn_t *pc) {
   uvsql_error_t err;
-  pc->depth++;
+  uvsql__kit_enter(&pc->guard);
   pc->connect_cb = NULL; /* invariant 4 */
   pc->state = UVSQL__PG_CLOSED;
   uvsql__error_set(&err, UVSQL_ECLOSED, "the connection was closed before the request finished");
@@ -472,21 +462,18 @@ static void pg_finish_close(uvsql__pg_conn_t *pc) {
     PQfinish(pc->pg);
     pc->pg = NULL;
   }
-  uvsql__pg_cache_free(&pc->cache);
+  uvsql__kit_lru_free(&pc->cache);
   if (pc->gai_active)
     uv_cancel((uv_req_t *)&pc->gai);
-  pc->depth--;
-  pg_maybe_free(pc);
+  uvsql__kit_leave(&pc->guard); /* CLOSED: pg_on_last_leave frees what nothing holds */
 }
 
 void uvsql__pg_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data) {
   uvsql__pg_conn_t *pc = (uvsql__pg_conn_t *)dc;
-  if (!pc || pc->closing)
+  if (!pc)
     return;
-  pc->closing = 1;
-  pc->closed_cb = closed_cb;
-  pc->closed_data = data;
+  int now = uvsql__kit_guard_close(&pc->guard, closed_cb, data);
   pc->connect_cb = NULL;
-  if (pc->depth == 0)
+  if (now)
     pg_finish_close(pc);
 }

@@ -4,13 +4,13 @@
  * nothing but the uvsql__driver_t in driver.c.
  *
  * Files:
- *   driver.c      the driver table, URL validation, BEGIN statements
+ *   driver.c      the driver table, BEGIN statements
+ *   options.c     what a postgresql:// URL may say; validate_url
  *   conn.c        the connection's state machine: resolve, connect, close (diagram there)
- *   pipeline.c    requests: queueing, sending in pipeline mode, reading results, cancel
+ *   exec.c        requests: queueing, sending in pipeline mode, reading results, cancel
  *   cancel.c      PQcancel on libuv's thread pool
  *   params.c      parameters -> libpq arrays (OIDs, binary where natural)
  *   decode.c      PGresult -> uvsql_result_t (text and binary formats)
- *   stmt_cache.c  per-connection LRU cache of prepared statements
  *   errors.c      server and libpq errors -> uvsql_error_t
  *   sqlscan.c     does SQL text hold more than one statement?
  */
@@ -18,7 +18,7 @@
 #define UVSQL_DIALECTS_PG_H
 
 #include <libpq-fe.h>
-#include "../driver.h"
+#include "../kit.h"
 
 /* ------------------------------------------------------------------ type OIDs (pg_type.dat) */
 
@@ -50,41 +50,18 @@
 
 /* ------------------------------------------------------------------ statement cache */
 
+/* A prepared statement in the connection's cache (the kit's LRU, keyed by the SQL text and
+ * the parameter OIDs: the same text bound with other types is another server statement).
+ * Names are "uvsql_<n>" with n never reused on the connection, so a DEALLOCATE still in the
+ * pipeline can never close a newer statement. Evicting one sends DEALLOCATE (exec.c). */
 typedef struct uvsql__pg_stmt_s uvsql__pg_stmt_t;
 struct uvsql__pg_stmt_s {
-  char name[24]; /* "uvsql_<n>", unique on its connection */
-  int prepared;  /* 1 once the server confirmed the Parse; before that nobody executes it */
-  int binary;    /* 0 unknown yet, 1 every result column decodes in binary, -1 not all */
-  int refs;      /* one for the cache while listed, one per request in flight */
-  int listed;    /* in the cache's table and LRU list */
+  uvsql__kit_lru_entry_t entry; /* first: refs, listed, key */
+  char name[24];                /* "uvsql_<n>", unique on its connection */
+  int prepared; /* 1 once the server confirmed the Parse; before that nobody executes it */
+  int binary;   /* 0 unknown yet, 1 every result column decodes in binary, -1 not all */
   uvsql_error_t *parse_err; /* its Parse failed: what requests that borrowed it report */
-  uint64_t hash;
-  char *key; /* sql, NUL, then the parameter OIDs */
-  size_t keylen;
-  uvsql__pg_stmt_t *lru_prev, *lru_next, *hnext;
 };
-
-typedef struct uvsql__pg_cache_s {
-  uvsql__pg_stmt_t **buckets;
-  size_t nbuckets;
-  size_t count, cap;
-  uvsql__pg_stmt_t *mru, *lru; /* the LRU list, most recently used first */
-  unsigned long next_id;
-} uvsql__pg_cache_t;
-
-void uvsql__pg_cache_init(uvsql__pg_cache_t *c, size_t cap);
-/* The listed statement for (sql, param OIDs), made most recently used; NULL if none. */
-uvsql__pg_stmt_t *uvsql__pg_cache_get(uvsql__pg_cache_t *c, const char *sql, size_t len,
-                                      const Oid *types, int n);
-/* Lists a new statement (refs 1, the cache's) and returns it, or NULL on OOM. When the cache
- * is full, the least recently used statement is unlisted first and handed to the caller in
- * *evicted with a reference the caller must drop (after closing it on the server). */
-uvsql__pg_stmt_t *uvsql__pg_cache_add(uvsql__pg_cache_t *c, const char *sql, size_t len,
-                                      const Oid *types, int n, uvsql__pg_stmt_t **evicted);
-/* Unlists stmt (drops the cache's reference); no effect if it is not listed. */
-void uvsql__pg_cache_remove(uvsql__pg_cache_t *c, uvsql__pg_stmt_t *stmt);
-void uvsql__pg_stmt_unref(uvsql__pg_stmt_t *stmt); /* accepts NULL */
-void uvsql__pg_cache_free(uvsql__pg_cache_t *c);   /* unlists everything */
 
 /* ------------------------------------------------------------------ parameters */
 
@@ -136,6 +113,10 @@ int uvsql__pg_error_is_fatal(const PGresult *res);
  * dropped, the "connection to server at ... failed: " prefix removed. */
 void uvsql__pg_flatten(const char *msg, char *out, size_t size);
 
+/* ------------------------------------------------------------------ options.c */
+
+int uvsql__pg_validate_url(const uvsql_url_t *url, uvsql_error_t *err);
+
 /* ------------------------------------------------------------------ SQL scanning */
 
 /* 1 if sql holds a ';' followed by more than blanks and comments, outside quotes and comments. */
@@ -159,10 +140,6 @@ typedef enum {
   UVSQL__PG_BROKEN,        /* lost: every request fails with UVSQL_EDISCONNECT */
   UVSQL__PG_CLOSED         /* close() ran its course; freed when nothing refers to it */
 } uvsql__pg_state_t;
-
-typedef struct uvsql__pg_queue_s {
-  uvsql__request_t *head, *tail;
-} uvsql__pg_queue_t;
 
 /* req->state bits. */
 #define UVSQL__PG_RS_MULTI       0x01  /* several statements: simple query protocol */
@@ -196,7 +173,7 @@ typedef struct uvsql__pg_conn_s {
   void *connect_data;
 
   /* requests: pending (not sent yet) then sent (in the pipeline), both FIFO */
-  uvsql__pg_queue_t pending, sent;
+  uvsql__kit_queue_t pending, sent;
   int simple_mode;   /* a multi-statement request runs outside pipeline mode */
   int flush_pending; /* PQflush returned 1: wait for writable */
 
@@ -207,9 +184,11 @@ typedef struct uvsql__pg_conn_s {
   int rd_null;  /* the last PQgetResult returned NULL */
   int rd_prep_failed;
 
-  uvsql__pg_cache_t cache;
+  uvsql__kit_lru_t cache;     /* of uvsql__pg_stmt_t */
+  unsigned long stmt_next_id; /* the n of the next "uvsql_<n>" */
+  int dealloc_failed;         /* an eviction's DEALLOCATE could not be sent (exec.c) */
   /* The statement whose Parse went out last, if every group sent since runs it too: later
-   * requests for it may run it before the Parse is confirmed (pipeline.c, invariant 3).
+   * requests for it may run it before the Parse is confirmed (exec.c, invariant 3).
    * Compared, never dereferenced. */
   const uvsql__pg_stmt_t *parse_stmt;
 
@@ -218,13 +197,9 @@ typedef struct uvsql__pg_conn_s {
   int st_stop;              /* the consumer stopped: rows are dropped until the group ends */
   int st_hold;              /* a stop's PQcancel is on its way: nothing new is sent */
 
-  /* lifecycle */
-  int depth;          /* driver frames on the stack (callbacks may run inside them) */
-  int closing;        /* close() was called; finished when depth drops to 0 */
-  int holds;          /* deferred calls that will come back with this struct */
-  int fail_scheduled; /* a deferred call will fail what is pending (BROKEN, FAILED) */
-  void (*closed_cb)(void *data);
-  void *closed_data;
+  /* lifecycle: frames, deferred calls, close (conn.c invariants 2 and 3) */
+  uvsql__kit_guard_t guard;
+  uvsql__kit_deferred_t fail_pending; /* fails what is pending (BROKEN, FAILED) */
   char broken_msg[UVSQL_ERROR_MESSAGE_MAX];
 } uvsql__pg_conn_t;
 
@@ -233,12 +208,10 @@ int uvsql__pg_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *
                       const uvsql__dconn_options_t *opt, uvsql__connect_cb cb, void *data,
                       uvsql_error_t *err);
 void uvsql__pg_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data);
-void uvsql__pg_enter(uvsql__pg_conn_t *pc);
-/* Leaves a driver frame; when it was the outermost and close() was called, finishes the
- * close (pc may be freed: do not touch it after). */
-void uvsql__pg_leave(uvsql__pg_conn_t *pc);
+/* Frames: uvsql__kit_enter(&pc->guard) / uvsql__kit_leave(&pc->guard). The outermost leave
+ * finishes a close asked inside a frame, or frees pc (do not touch it after). */
 
-/* pipeline.c */
+/* exec.c */
 void uvsql__pg_submit(uvsql__dconn_t *dc, uvsql__request_t *req);
 int uvsql__pg_cancel(uvsql__dconn_t *dc, uvsql__request_t *req);
 /* The READY state's socket events. */
@@ -251,8 +224,12 @@ void uvsql__pg_broken(uvsql__pg_conn_t *pc, const char *why);
 void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err);
 /* Queues an internal statement before everything pending (SET DateStyle). 0 or ENOMEM. */
 int uvsql__pg_submit_internal_first(uvsql__pg_conn_t *pc, const char *sql);
-/* Fails, from the loop's next iteration, whatever is pending on a BROKEN or FAILED connection. */
-void uvsql__pg_schedule_fail(uvsql__pg_conn_t *pc);
+/* Fails, from the loop's next iteration, whatever is pending on a BROKEN or FAILED connection
+ * (scheduled through pc->fail_pending). */
+void uvsql__pg_fail_pending(uvsql__kit_guard_t *g);
+/* The statement cache's callbacks: evict sends DEALLOCATE, release frees parse_err. */
+void uvsql__pg_stmt_evict(uvsql__kit_lru_t *c, uvsql__kit_lru_entry_t *e);
+void uvsql__pg_stmt_release(uvsql__kit_lru_t *c, uvsql__kit_lru_entry_t *e);
 
 /* stream.c: streaming requests on the head of `sent` (single-row mode, batching, stop). */
 /* Turns single-row mode on for req when libpq is about to read its main statement. */

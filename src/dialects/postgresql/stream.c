@@ -1,6 +1,6 @@
 /* src/dialects/postgresql/stream.c — streamed requests (UVSQL__REQ_STREAM) in pipeline mode.
  *
- * A stream is an ordinary sync group (pipeline.c) whose main statement is read in libpq's
+ * A stream is an ordinary sync group (exec.c) whose main statement is read in libpq's
  * single-row mode: each row arrives as its own PGRES_SINGLE_TUPLE result, is decoded (copied)
  * into the batch being filled and cleared at once; a full batch goes to req->batch. The group
  * then ends as any other: a TUPLES_OK with no rows (or the error), NULL, PIPELINE_SYNC.
@@ -15,7 +15,7 @@
  *
  * Invariants:
  *  1. Memory: at most one batch (batch_rows rows, copied) plus libpq's input buffer; no
- *     PGresult outlives the row it carries. Rows do not count in rd_count, so pipeline.c's
+ *     PGresult outlives the row it carries. Rows do not count in rd_count, so exec.c's
  *     cancel logic ("has the statement ended?") holds for streams.
  *  2. Stop (batch returned non-zero): later rows are cleared unread; when nothing else is in
  *     the pipeline, a PQcancel shortens the rest, and `st_hold` keeps anything submitted
@@ -46,25 +46,25 @@ void uvsql__pg_stream_reset(uvsql__pg_conn_t *pc) {
 
 static void on_stop_cancelled(void *data) {
   uvsql__pg_conn_t *pc = data;
-  pc->holds--;
-  uvsql__pg_enter(pc);
+  pc->guard.holds--;
+  uvsql__kit_enter(&pc->guard);
   pc->st_hold = 0;
-  if (pc->state == UVSQL__PG_READY && !pc->closing)
+  if (pc->state == UVSQL__PG_READY && !pc->guard.closing)
     uvsql__pg_pump(pc); /* what waited behind the hold goes out now */
-  uvsql__pg_leave(pc);
+  uvsql__kit_leave(&pc->guard);
 }
 
 /* Invariant 2. */
 static void stop_on_server(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
-  if (pc->closing || pc->state != UVSQL__PG_READY || pc->sent.head != req || req->next ||
+  if (pc->guard.closing || pc->state != UVSQL__PG_READY || pc->sent.head != req || req->next ||
       pc->pending.head || pc->st_hold ||
       (req->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT)))
     return; /* draining is always correct; the cancel only saves time */
   pc->st_hold = 1;
-  pc->holds++;
+  pc->guard.holds++;
   if (uvsql__pg_cancel_on_server(pc->dc.loop, pc->pg, on_stop_cancelled, pc) != 0) {
     pc->st_hold = 0;
-    pc->holds--;
+    pc->guard.holds--;
   }
 }
 

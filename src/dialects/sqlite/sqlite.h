@@ -2,12 +2,13 @@
  *
  * The driver's files, each with one job:
  *   options.c      the URL: database path and ?mode, timeout, journal_mode, foreign_keys
- *   connection.c   the connection state machine on the loop thread (connect, submit, cancel,
- *                  close) and the driver table
- *   execute.c      one request on the worker thread: prepare, bind, step, build the result
+ *   driver.c       the driver table, BEGIN statements
+ *   conn.c         the connection state machine on the loop thread (connect, submit, close)
+ *   exec.c         one request on the worker thread: prepare, bind, step, build the result
  *   stream.c       a streamed request: the worker steps a batch ahead of the loop, no more
- *   values.c       uvsql values <-> SQLite: binding parameters, reading cells, column types
- *   stmt_cache.c   the per-connection prepared statement cache (LRU)
+ *   cancel.c       cancel(): withdraw a queued request, interrupt the running one
+ *   params.c       uvsql values -> SQLite parameters
+ *   decode.c       SQLite cells -> uvsql values, declared types -> uvsql types
  *   errors.c       SQLite result codes -> uvsql error codes and messages
  *
  * Threads: the sqlite3 handle and the statement cache are touched only on the connection's
@@ -20,9 +21,19 @@
 
 #include <sqlite3.h>
 #include <stdatomic.h>
-#include "../driver.h"
+#include "../kit.h"
 
-extern const uvsql__driver_t uvsql__sqlite_driver; /* connection.c */
+extern const uvsql__driver_t uvsql__sqlite_driver; /* driver.c */
+
+/* conn.c: the driver's entry points (driver.h contracts). */
+int uvsql__sq_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *url,
+                      const uvsql__dconn_options_t *opt, uvsql__connect_cb cb, void *data,
+                      uvsql_error_t *err);
+void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req);
+int uvsql__sq_cancel(uvsql__dconn_t *dc, uvsql__request_t *req); /* cancel.c */
+void uvsql__sq_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data);
+/* Hands req its outcome (loop thread): clears its driver state, then calls done. */
+void uvsql__sq_finish(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err);
 
 /* ------------------------------------------------------------------ options (options.c) */
 
@@ -42,29 +53,23 @@ int uvsql__sq_validate_url(const uvsql_url_t *url, uvsql_error_t *err);
 
 /* ------------------------------------------------------------------ statement cache */
 
-typedef struct uvsql__sq_cached_s uvsql__sq_cached_t;
-typedef struct uvsql__sq_cache_s {
-  uvsql__sq_cached_t **buckets; /* hash on the SQL text, chained */
-  size_t nbuckets;              /* a power of two, 0 when the cache is disabled */
-  uvsql__sq_cached_t *lru_head; /* most recently used */
-  uvsql__sq_cached_t *lru_tail;
-  int count;
-  int capacity;
-  uint64_t hits; /* for tests and stats */
-  uint64_t misses;
-} uvsql__sq_cache_t;
+/* A prepared statement in the connection's cache (the kit's LRU, keyed by the exact SQL text),
+ * used on the worker thread only. A cached statement is always reset with its bindings
+ * cleared when it is not in use (exec.c), so evicting (finalizing) one is safe. */
+typedef struct uvsql__sq_stmt_s {
+  uvsql__kit_lru_entry_t entry; /* first */
+  sqlite3_stmt *stmt;
+} uvsql__sq_stmt_t;
 
-/* capacity 0 disables caching (get always misses, put finalizes). 0 or UVSQL_ENOMEM. */
-int uvsql__sq_cache_init(uvsql__sq_cache_t *c, int capacity);
-/* The cached statement for exactly this SQL text (now most recently used), or NULL. The
- * statement stays owned by the cache; the caller resets it after use. */
-sqlite3_stmt *uvsql__sq_cache_get(uvsql__sq_cache_t *c, const char *sql, size_t len);
-/* Hands stmt (prepared from sql) to the cache, evicting (finalizing) the least recently used
- * statement when full; returns 1. On OOM or a disabled cache, stmt is finalized and it returns
- * 0: either way the caller no longer owns it (with 1, it may use it until its next cache call). */
-int uvsql__sq_cache_put(uvsql__sq_cache_t *c, const char *sql, size_t len, sqlite3_stmt *stmt);
-/* Finalizes every statement and frees the cache. */
-void uvsql__sq_cache_free(uvsql__sq_cache_t *c);
+/* exec.c. The cached statement for exactly this text (now most recently used), or NULL; it
+ * stays the cache's. */
+sqlite3_stmt *uvsql__sq_cache_get(uvsql__kit_lru_t *c, const char *sql, size_t len);
+/* Hands stmt to the cache (the least recently used is finalized when full): 1. Out of memory
+ * or with the cache off, stmt is finalized: 0. Either way the caller no longer owns it (with
+ * 1 it may use it until its next cache call). */
+int uvsql__sq_cache_put(uvsql__kit_lru_t *c, const char *sql, size_t len, sqlite3_stmt *stmt);
+/* The cache's release: finalizes. */
+void uvsql__sq_stmt_release(uvsql__kit_lru_t *c, uvsql__kit_lru_entry_t *e);
 
 /* ------------------------------------------------------------------ connection */
 
@@ -103,8 +108,7 @@ typedef struct uvsql__sq_conn_s {
    * (only then may sqlite3_interrupt be called). `cancel` (UVSQL__SQ_CANCEL_*) concerns
    * `current`; it is also read without the lock by the progress handler. */
   uv_mutex_t mu;
-  uvsql__request_t *queue_head;
-  uvsql__request_t *queue_tail;
+  uvsql__kit_queue_t queue;
   uvsql__request_t *current;
   int executing;
   atomic_int cancel;
@@ -115,7 +119,7 @@ typedef struct uvsql__sq_conn_s {
   uv_cond_t st_cond;
   /* Worker thread only. */
   sqlite3 *db;
-  uvsql__sq_cache_t cache;
+  uvsql__kit_lru_t cache; /* of uvsql__sq_stmt_t */
   int fatal;              /* a request found the file unusable: fail the rest */
   uvsql_result_t *result; /* scratch of uvsql__sq_execute, moved into the job */
   uvsql_error_t err;
@@ -123,7 +127,7 @@ typedef struct uvsql__sq_conn_s {
   uvsql_error_t open_err;
 } uvsql__sq_conn_t;
 
-/* ------------------------------------------------------------------ execute.c (worker) */
+/* ------------------------------------------------------------------ exec.c (worker) */
 
 /* Opens conn->db with conn->opt and applies the pragmas. Fills conn->err on failure (code
  * UVSQL_ECONNECT), with conn->db closed again. */
@@ -139,7 +143,8 @@ void uvsql__sq_close_db(uvsql__sq_conn_t *conn);
  * on return conn->err is set or the stream succeeded (conn->result stays NULL). */
 void uvsql__sq_stream(uvsql__sq_conn_t *conn, uvsql__request_t *req);
 
-/* ------------------------------------------------------------------ values.c (worker) */
+/* ------------------------------------------------------------------ params.c and decode.c (worker)
+ */
 
 /* Binds params to stmt's parameters 1..n (n = what stmt takes, at most nparams). Text and
  * blobs are copied by SQLite (SQLITE_TRANSIENT). Returns a SQLite code. */

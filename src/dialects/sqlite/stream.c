@@ -1,6 +1,6 @@
 /* src/dialects/sqlite/stream.c — a streamed request (UVSQL__REQ_STREAM) on the worker thread.
  *
- * The worker prepares and binds as execute.c does, then steps rows into a batch; a full batch
+ * The worker prepares and binds as exec.c does, then steps rows into a batch; a full batch
  * is posted to the loop (uvsql__worker_post), where on_posted hands it to req->batch and frees
  * it. Flow control, under conn->mu:
  *
@@ -17,7 +17,7 @@
  *     no message of this stream is left when the next request resets st_inflight/st_stop.
  *  3. A stop (st_stop) ends the statement quietly: success, no further batch. A cancel or close
  *     seen while waiting ends it as SQLITE_INTERRUPT would (ECANCELLED / ECLOSED); a cancel
- *     while stepping interrupts the step itself (connection.c, invariant 2).
+ *     while stepping interrupts the step itself (conn.c, invariant 2).
  *  4. Only single statements stream; the statement is cached like any other and reset after.
  */
 #include <limits.h>
@@ -112,7 +112,7 @@ static int only_space(const char *s, const char *end) {
  * error for text holding no statement. */
 static sqlite3_stmt *prepare(uvsql__sq_conn_t *conn, const uvsql__request_t *req, int *cached) {
   const char *end = req->sql + req->sql_len, *tail = NULL;
-  int cacheable = !(req->flags & UVSQL__REQ_NO_PREPARE) && conn->cache.capacity > 0;
+  int cacheable = !(req->flags & UVSQL__REQ_NO_PREPARE) && conn->cache.cap > 0;
   sqlite3_stmt *stmt;
   *cached = 0;
   if (req->sql_len > INT_MAX) {

@@ -1,4 +1,4 @@
-/* src/dialects/sqlite/execute.c — one request, run to the end on the connection's worker thread.
+/* src/dialects/sqlite/exec.c — one request, run to the end on the connection's worker thread.
  *
  * uvsql__sq_execute: prepare (or take from the statement cache), check and bind the parameters,
  * step every row into a uvsql_result_t, reset. SQL holding several statements (a schema script)
@@ -117,7 +117,7 @@ void uvsql__sq_open(uvsql__sq_conn_t *conn) {
 }
 
 void uvsql__sq_close_db(uvsql__sq_conn_t *conn) {
-  uvsql__sq_cache_free(&conn->cache);
+  uvsql__kit_lru_free(&conn->cache); /* finalizes */
   if (conn->db) {
     sqlite3_close_v2(conn->db);
     conn->db = NULL;
@@ -251,9 +251,29 @@ static int only_space(const char *s, const char *end) {
   return 1;
 }
 
+sqlite3_stmt *uvsql__sq_cache_get(uvsql__kit_lru_t *c, const char *sql, size_t len) {
+  uvsql__sq_stmt_t *e = (uvsql__sq_stmt_t *)uvsql__kit_lru_get(c, sql, len, NULL, 0);
+  return e ? e->stmt : NULL;
+}
+
+int uvsql__sq_cache_put(uvsql__kit_lru_t *c, const char *sql, size_t len, sqlite3_stmt *stmt) {
+  uvsql__sq_stmt_t *e = (uvsql__sq_stmt_t *)uvsql__kit_lru_add(c, sql, len, NULL, 0);
+  if (!e) {
+    sqlite3_finalize(stmt);
+    return 0;
+  }
+  e->stmt = stmt;
+  return 1;
+}
+
+void uvsql__sq_stmt_release(uvsql__kit_lru_t *c, uvsql__kit_lru_entry_t *e) {
+  (void)c;
+  sqlite3_finalize(((uvsql__sq_stmt_t *)e)->stmt);
+}
+
 void uvsql__sq_execute(uvsql__sq_conn_t *conn, const uvsql__request_t *req) {
   const char *sql = req->sql, *end = req->sql + req->sql_len, *tail = NULL;
-  int cacheable = !(req->flags & UVSQL__REQ_NO_PREPARE) && conn->cache.capacity > 0;
+  int cacheable = !(req->flags & UVSQL__REQ_NO_PREPARE) && conn->cache.cap > 0;
   sqlite3_stmt *stmt = NULL;
   int cached = 0, rc;
 

@@ -1,4 +1,5 @@
-/* src/dialects/sqlite/values.c — uvsql values to SQLite parameters, SQLite cells to uvsql values.
+/* src/dialects/sqlite/decode.c — SQLite cells to uvsql values, declared types to uvsql types
+ * (binding parameters: params.c; the table below says how they travel).
  *
  * SQLite stores five kinds of value (NULL, INTEGER, REAL, TEXT, BLOB); the rest travel as those:
  *   parameter        bound as
@@ -14,7 +15,7 @@
  * BLOB -> BYTES, NULL -> NULL): a date column's cells stay TEXT and the result getters parse
  * them. The one exception: in a column declared BOOL/BOOLEAN, integer cells 0 and 1 become
  * BOOL. Column types come from the declared type (see uvsql__sq_decltype_to_type), else from the
- * first non-NULL cell (execute.c).
+ * first non-NULL cell (exec.c).
  *
  * Invariants: every text and blob cell is copied into the result's arena before the statement
  * moves on (SQLite's pointers die at the next step or reset); text cells end with a NUL; a
@@ -24,55 +25,6 @@
 #include <string.h>
 #include <strings.h>
 #include "sqlite.h"
-
-static int bind_one(sqlite3_stmt *stmt, int i, const uvsql_value_t *v) {
-  char buf[48];
-  size_t n;
-  switch (v->type) {
-  case UVSQL_TYPE_NULL:
-    return sqlite3_bind_null(stmt, i);
-  case UVSQL_TYPE_BOOL:
-    return sqlite3_bind_int(stmt, i, v->u.b ? 1 : 0);
-  case UVSQL_TYPE_INT64:
-    return sqlite3_bind_int64(stmt, i, (sqlite3_int64)v->u.i64);
-  case UVSQL_TYPE_DOUBLE:
-    return sqlite3_bind_double(stmt, i, v->u.f64);
-  case UVSQL_TYPE_TEXT:
-    return sqlite3_bind_text64(stmt, i, v->u.s.ptr ? v->u.s.ptr : "", v->u.s.len, SQLITE_TRANSIENT,
-                               SQLITE_UTF8);
-  case UVSQL_TYPE_BYTES:
-    if (v->u.s.len == 0)
-      return sqlite3_bind_zeroblob(stmt, i, 0);
-    return sqlite3_bind_blob64(stmt, i, v->u.s.ptr, v->u.s.len, SQLITE_TRANSIENT);
-  case UVSQL_TYPE_DATE:
-  case UVSQL_TYPE_TIME:
-  case UVSQL_TYPE_TIMESTAMP:
-    n = uvsql_format_temporal(v->type, v->u.i64, buf, sizeof buf);
-    if (n == 0 || n >= sizeof buf)
-      return SQLITE_RANGE;
-    return sqlite3_bind_text(stmt, i, buf, (int)n, SQLITE_TRANSIENT);
-  case UVSQL_TYPE_TIMESTAMPTZ:
-    /* Formatted as a plain timestamp (the value is UTC) with an explicit offset. */
-    n = uvsql_format_temporal(UVSQL_TYPE_TIMESTAMP, v->u.i64, buf, sizeof buf - 8);
-    if (n == 0 || n >= sizeof buf - 8)
-      return SQLITE_RANGE;
-    memcpy(buf + n, "+00:00", 6);
-    return sqlite3_bind_text(stmt, i, buf, (int)n + 6, SQLITE_TRANSIENT);
-  }
-  return SQLITE_MISMATCH;
-}
-
-int uvsql__sq_bind_params(sqlite3_stmt *stmt, const uvsql_value_t *params, int nparams) {
-  int n = sqlite3_bind_parameter_count(stmt);
-  if (n > nparams)
-    n = nparams;
-  for (int i = 0; i < n; i++) {
-    int rc = bind_one(stmt, i + 1, &params[i]);
-    if (rc != SQLITE_OK)
-      return rc;
-  }
-  return SQLITE_OK;
-}
 
 /* s is upper-cased already (or, when too long for the buffer, searched without case). */
 static int has_upper(const char *s, const char *word) {

@@ -1,4 +1,4 @@
-/* src/dialects/sqlite/connection.c — a SQLite connection as the engine sees it: the state
+/* src/dialects/sqlite/conn.c — a SQLite connection as the engine sees it: the state
  * machine on the loop thread, over a worker thread of its own (src/loop/worker.c) that does
  * every sqlite3_* call except sqlite3_interrupt.
  *
@@ -33,7 +33,7 @@
  *  2. sqlite3_interrupt is called only under `mu`, and only while the worker says (`executing`,
  *     set and cleared under `mu`) that it is inside SQLite for `current`, the request the
  *     cancel names: so it never reaches a later request and never races sqlite3_close. The
- *     worker resets `cancel` when it takes a request; the progress handler (execute.c) sees
+ *     worker resets `cancel` when it takes a request; the progress handler (exec.c) sees
  *     `cancel` even where SQLite forgets an interrupt (between prepare and the first step).
  *  3. req->done is called exactly once, from the loop, never before uvsql__sq_submit returns:
  *     a submit refused at once is failed through uvsql__defer. req->state (QUEUED, RUNNING,
@@ -57,32 +57,7 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-typedef struct {
-  uvsql__request_t *req;
-  uvsql_error_t err;
-} late_failure_t;
-
-static void on_late_failure(void *arg) {
-  late_failure_t *lf = arg;
-  lf->req->done(lf->req, NULL, &lf->err);
-  free(lf);
-}
-
-/* Fails req from the loop's next iteration (contract 2: never before submit returns). */
-static void fail_later(uv_loop_t *loop, uvsql__request_t *req, const uvsql_error_t *err) {
-  late_failure_t *lf = malloc(sizeof *lf);
-  if (lf) {
-    lf->req = req;
-    lf->err = *err;
-    if (uvsql__defer(loop, on_late_failure, lf) == 0)
-      return;
-    free(lf);
-  }
-  /* Out of memory twice over: failing now is better than never. */
-  req->done(req, NULL, err);
-}
-
-static void finish(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err) {
+void uvsql__sq_finish(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err) {
   req->driver_data = NULL;
   req->state = 0;
   req->next = NULL;
@@ -92,12 +67,11 @@ static void finish(uvsql__request_t *req, uvsql_result_t *result, const uvsql_er
 /* Takes every request the worker has not taken yet and fails it with err. */
 static void fail_queued(uvsql__sq_conn_t *conn, const uvsql_error_t *err) {
   uv_mutex_lock(&conn->mu);
-  uvsql__request_t *req = conn->queue_head;
-  conn->queue_head = conn->queue_tail = NULL;
+  uvsql__request_t *req = uvsql__kit_queue_take_all(&conn->queue);
   uv_mutex_unlock(&conn->mu);
   while (req) {
     uvsql__request_t *next = req->next;
-    finish(req, NULL, err);
+    uvsql__sq_finish(req, NULL, err);
     req = next;
   }
 }
@@ -127,7 +101,7 @@ static void close_after(void *arg, int cancelled) {
   uvsql__worker_close(conn->worker, on_worker_closed, conn);
 }
 
-static void uvsql__sq_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data) {
+void uvsql__sq_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data) {
   uvsql__sq_conn_t *conn = (uvsql__sq_conn_t *)dc;
   uvsql_error_t err;
 
@@ -173,12 +147,8 @@ static void request_work(void *arg) {
   uvsql__request_t *req;
 
   uv_mutex_lock(&conn->mu);
-  req = conn->queue_head;
+  req = uvsql__kit_queue_pop(&conn->queue);
   if (req) {
-    conn->queue_head = req->next;
-    if (!conn->queue_head)
-      conn->queue_tail = NULL;
-    req->next = NULL;
     req->state = UVSQL__SQ_REQ_RUNNING;
     conn->current = req;
     conn->st_inflight = 0;
@@ -235,14 +205,14 @@ static void request_after(void *arg, int cancelled) {
       fail_queued(conn, &later);
     }
     if (job->err.code)
-      finish(req, NULL, &job->err);
+      uvsql__sq_finish(req, NULL, &job->err);
     else
-      finish(req, job->result, NULL);
+      uvsql__sq_finish(req, job->result, NULL);
   }
   free(job);
 }
 
-static void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
+void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
   uvsql__sq_conn_t *conn = (uvsql__sq_conn_t *)dc;
   uvsql_error_t err;
   request_job_t *job;
@@ -251,7 +221,7 @@ static void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
   req->next = NULL;
   if (conn->state == UVSQL__SQ_CLOSING) {
     uvsql__error_set(&err, UVSQL_ECLOSED, "the SQLite connection is closed");
-    fail_later(dc->loop, req, &err);
+    uvsql__kit_fail_later(dc->loop, req, &err);
     return;
   }
   if (conn->state == UVSQL__SQ_FAILED) {
@@ -259,31 +229,27 @@ static void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
                      "the SQLite database %s could not be opened: check the path and its "
                      "permissions, then connect again",
                      conn->opt.path);
-    fail_later(dc->loop, req, &err);
+    uvsql__kit_fail_later(dc->loop, req, &err);
     return;
   }
   if (dc->broken) {
     uvsql__error_set(&err, UVSQL_EDISCONNECT,
                      "the SQLite connection is unusable after an earlier error (corrupt file or "
                      "I/O error); open a new one");
-    fail_later(dc->loop, req, &err);
+    uvsql__kit_fail_later(dc->loop, req, &err);
     return;
   }
   job = calloc(1, sizeof *job);
   if (!job) {
     uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory queueing a statement");
-    fail_later(dc->loop, req, &err);
+    uvsql__kit_fail_later(dc->loop, req, &err);
     return;
   }
   job->conn = conn;
   req->driver_data = conn;
   req->state = UVSQL__SQ_REQ_QUEUED;
   uv_mutex_lock(&conn->mu);
-  if (conn->queue_tail)
-    conn->queue_tail->next = req;
-  else
-    conn->queue_head = req;
-  conn->queue_tail = req;
+  uvsql__kit_queue_push(&conn->queue, req);
   uv_mutex_unlock(&conn->mu);
 
   /* While CONNECTING, the job waits behind the open job in the worker's FIFO. */
@@ -293,71 +259,16 @@ static void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
      * withdrawn request took it, which is fine: then leave it). */
     int taken = 0;
     uv_mutex_lock(&conn->mu);
-    if (req->state == UVSQL__SQ_REQ_QUEUED) {
-      uvsql__request_t *prev = NULL, *q = conn->queue_head;
-      for (; q && q != req; prev = q, q = q->next) {
-      }
-      if (q) {
-        if (prev)
-          prev->next = req->next;
-        else
-          conn->queue_head = req->next;
-        if (conn->queue_tail == req)
-          conn->queue_tail = prev;
-        taken = 1;
-      }
-    }
+    if (req->state == UVSQL__SQ_REQ_QUEUED)
+      taken = uvsql__kit_queue_remove(&conn->queue, req);
     uv_mutex_unlock(&conn->mu);
     free(job);
     if (taken) {
       req->driver_data = NULL;
       uvsql__error_set(&err, rc, "could not hand the statement to the SQLite worker thread");
-      fail_later(dc->loop, req, &err);
+      uvsql__kit_fail_later(dc->loop, req, &err);
     }
   }
-}
-
-static int uvsql__sq_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
-  uvsql__sq_conn_t *conn = (uvsql__sq_conn_t *)dc;
-  int withdrawn = 0;
-
-  if (req->driver_data != conn)
-    return UVSQL_EINVALID_ARGUMENT;
-  uv_mutex_lock(&conn->mu);
-  switch (req->state) {
-  case UVSQL__SQ_REQ_QUEUED: { /* not taken by the worker: withdraw it */
-    uvsql__request_t *prev = NULL, *q = conn->queue_head;
-    for (; q && q != req; prev = q, q = q->next) {
-    }
-    if (q) {
-      if (prev)
-        prev->next = req->next;
-      else
-        conn->queue_head = req->next;
-      if (conn->queue_tail == req)
-        conn->queue_tail = prev;
-      withdrawn = 1;
-    }
-    break;
-  }
-  case UVSQL__SQ_REQ_RUNNING:
-    if (conn->current == req && atomic_load(&conn->cancel) == UVSQL__SQ_CANCEL_NONE) {
-      atomic_store(&conn->cancel, UVSQL__SQ_CANCEL_USER);
-      if (conn->executing)
-        sqlite3_interrupt(conn->db);  /* allowed from any thread; see invariant 2 */
-      uv_cond_signal(&conn->st_cond); /* a stream waiting for its consumer */
-    }
-    break;
-  default: /* COMPLETED: too late, its result is on its way */
-    break;
-  }
-  uv_mutex_unlock(&conn->mu);
-  if (withdrawn) {
-    uvsql_error_t err;
-    uvsql__error_set(&err, UVSQL_ECANCELLED, "the statement was cancelled before it ran");
-    finish(req, NULL, &err);
-  }
-  return 0;
 }
 
 /* ------------------------------------------------------------------ connect */
@@ -385,9 +296,9 @@ static void open_after(void *arg, int cancelled) {
   conn->connect_cb(&conn->base, NULL, conn->connect_data);
 }
 
-static int uvsql__sq_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *url,
-                             const uvsql__dconn_options_t *opt, uvsql__connect_cb cb, void *data,
-                             uvsql_error_t *err) {
+int uvsql__sq_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *url,
+                      const uvsql__dconn_options_t *opt, uvsql__connect_cb cb, void *data,
+                      uvsql_error_t *err) {
   uvsql__sq_conn_t *conn;
   int rc;
 
@@ -398,9 +309,9 @@ static int uvsql__sq_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_
   rc = uvsql__sq_options_parse(&conn->opt, url, err);
   if (rc != 0)
     goto fail_opt;
-  if (uvsql__sq_cache_init(&conn->cache, opt ? opt->statement_cache_size : DEFAULT_CACHE_SIZE) !=
-          0 ||
-      uv_mutex_init(&conn->mu) != 0) {
+  uvsql__kit_lru_init(&conn->cache, opt ? opt->statement_cache_size : DEFAULT_CACHE_SIZE,
+                      sizeof(uvsql__sq_stmt_t), NULL, uvsql__sq_stmt_release);
+  if (uv_mutex_init(&conn->mu) != 0) {
     rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory");
     goto fail_cache;
   }
@@ -436,32 +347,9 @@ fail_mutex:
   uv_cond_destroy(&conn->st_cond);
   uv_mutex_destroy(&conn->mu);
 fail_cache:
-  uvsql__sq_cache_free(&conn->cache);
+  uvsql__kit_lru_free(&conn->cache);
 fail_opt:
   uvsql__sq_options_free(&conn->opt);
   free(conn);
   return rc;
 }
-
-/* ------------------------------------------------------------------ transactions */
-
-static const char *uvsql__sq_begin_sql(uvsql_isolation_t isolation, uvsql_error_t *err) {
-  if (isolation == UVSQL_ISOLATION_DEFAULT || isolation == UVSQL_ISOLATION_SERIALIZABLE)
-    return "BEGIN";
-  uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
-                   "SQLite transactions are always serializable: use the default isolation "
-                   "level or UVSQL_ISOLATION_SERIALIZABLE");
-  return NULL;
-}
-
-const uvsql__driver_t uvsql__sqlite_driver = {
-    .name = "sqlite",
-    .paramstyle = UVSQL__PARAMSTYLE_NUMBERED,
-    .max_params = 32766, /* SQLITE_MAX_VARIABLE_NUMBER's default since 3.32 */
-    .validate_url = uvsql__sq_validate_url,
-    .connect = uvsql__sq_connect,
-    .submit = uvsql__sq_submit,
-    .cancel = uvsql__sq_cancel,
-    .close = uvsql__sq_close,
-    .begin_sql = uvsql__sq_begin_sql,
-};

@@ -1,4 +1,5 @@
-/* src/dialects/result.c — uvsql_result_t: the rows a driver produced, and the typed getters.
+/* src/loop/result.c — uvsql_result_t: the rows a driver produced, and the typed getters.
+ * The builder API (for drivers) is declared in result.h.
  *
  * Layout: ncols column descriptors, then nrows*ncols cells, row-major, in one growable array.
  * Text and bytes in cells point into the result's arena or into a backing object (a PGresult)
@@ -16,7 +17,7 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
-#include "driver.h"
+#include "result.h"
 
 typedef struct {
   char *name;

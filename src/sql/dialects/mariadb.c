@@ -1,10 +1,10 @@
-/* src/dialects/mariadb/sql_dialect.c — how Core SQL is written for MariaDB (10.5+):
+/* src/sql/dialects/mariadb.c — how Core SQL is written for MariaDB (10.5+):
  * `backquoted` identifiers, CONCAT() (|| is OR there), ILIKE and NULLS FIRST/LAST emulated,
  * no FULL JOIN, RETURNING for INSERT and DELETE only, ON DUPLICATE KEY UPDATE upserts,
  * AUTO_INCREMENT keys, DATETIME(6)/TIME(6) for microseconds, LONGBLOB for binary.
  * CAST accepts only a few target types here (SIGNED, DOUBLE, DECIMAL, CHAR, ...). */
 #include <string.h>
-#include "../../sql/dialect.h"
+#include "../dialect.h"
 
 static void my_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t use) {
   int cast = use == UVSQL__TYPE_CAST;

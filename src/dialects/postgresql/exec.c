@@ -1,4 +1,4 @@
-/* src/dialects/postgresql/pipeline.c — requests on a READY connection, in pipeline mode.
+/* src/dialects/postgresql/exec.c — requests on a READY connection, in pipeline mode.
  *
  * Every request is one sync group on the wire:
  *     [Parse (new cached statement)]  Bind/Execute  Sync
@@ -53,59 +53,6 @@
 #define PG_SYNC(pg) PQpipelineSync(pg)
 #endif
 
-/* ------------------------------------------------------------------ queues */
-
-static void q_push(uvsql__pg_queue_t *q, uvsql__request_t *req) {
-  req->next = NULL;
-  if (q->tail)
-    q->tail->next = req;
-  else
-    q->head = req;
-  q->tail = req;
-}
-
-static void q_push_front(uvsql__pg_queue_t *q, uvsql__request_t *req) {
-  req->next = q->head;
-  q->head = req;
-  if (!q->tail)
-    q->tail = req;
-}
-
-static uvsql__request_t *q_pop(uvsql__pg_queue_t *q) {
-  uvsql__request_t *req = q->head;
-  if (req) {
-    q->head = req->next;
-    if (!q->head)
-      q->tail = NULL;
-    req->next = NULL;
-  }
-  return req;
-}
-
-static int q_remove(uvsql__pg_queue_t *q, uvsql__request_t *req) {
-  uvsql__request_t *prev = NULL;
-  for (uvsql__request_t *r = q->head; r; prev = r, r = r->next) {
-    if (r != req)
-      continue;
-    if (prev)
-      prev->next = r->next;
-    else
-      q->head = r->next;
-    if (q->tail == r)
-      q->tail = prev;
-    r->next = NULL;
-    return 1;
-  }
-  return 0;
-}
-
-static int q_contains(const uvsql__pg_queue_t *q, const uvsql__request_t *req) {
-  for (const uvsql__request_t *r = q->head; r; r = r->next)
-    if (r == req)
-      return 1;
-  return 0;
-}
-
 /* ------------------------------------------------------------------ internal requests */
 
 typedef struct {
@@ -138,17 +85,18 @@ int uvsql__pg_submit_internal_first(uvsql__pg_conn_t *pc, const char *sql) {
   if (!req)
     return UVSQL_ENOMEM;
   req->state |= UVSQL__PG_RS_QUEUED;
-  q_push_front(&pc->pending, req);
+  uvsql__kit_queue_push_front(&pc->pending, req);
   return 0;
 }
 
 /* ------------------------------------------------------------------ delivering */
 
-static void deliver(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err) {
+static void deliver(uvsql__pg_conn_t *pc, uvsql__request_t *req, uvsql_result_t *result,
+                    const uvsql_error_t *err) {
   if (req->state & UVSQL__PG_RS_PREFAILED)
     free(req->driver_data);
   else
-    uvsql__pg_stmt_unref(req->driver_data);
+    uvsql__kit_lru_unref(&pc->cache, req->driver_data);
   req->driver_data = NULL;
   req->next = NULL;
   req->state = 0;
@@ -171,8 +119,8 @@ void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err) {
   uvsql__pg_stream_reset(pc);
   pc->simple_mode = 0;
   /* loop until both are empty: a callback may submit again */
-  while ((req = q_pop(&pc->sent)) || (req = q_pop(&pc->pending)))
-    deliver(req, NULL, err);
+  while ((req = uvsql__kit_queue_pop(&pc->sent)) || (req = uvsql__kit_queue_pop(&pc->pending)))
+    deliver(pc, req, NULL, err);
 }
 
 static void pg_unwatch(uvsql__pg_conn_t *pc) {
@@ -193,7 +141,7 @@ static void broken(uvsql__pg_conn_t *pc, const char *why, const uvsql_error_t *h
   rd_reset(pc);
   uvsql__pg_stream_reset(pc);
   if (head_err && pc->sent.head)
-    deliver(q_pop(&pc->sent), NULL, head_err);
+    deliver(pc, uvsql__kit_queue_pop(&pc->sent), NULL, head_err);
   uvsql__error_set(&err, UVSQL_EDISCONNECT, "connection to the server was lost: %s",
                    pc->broken_msg);
   uvsql__pg_fail_all(pc, &err);
@@ -209,12 +157,9 @@ static void broken_libpq(uvsql__pg_conn_t *pc) {
   broken(pc, flat[0] ? flat : "libpq reported an error without a message", NULL);
 }
 
-static void deferred_fail(void *data) {
-  uvsql__pg_conn_t *pc = data;
+void uvsql__pg_fail_pending(uvsql__kit_guard_t *g) {
+  uvsql__pg_conn_t *pc = UVSQL__KIT_OWNER(g, uvsql__pg_conn_t, guard);
   uvsql_error_t err;
-  pc->holds--;
-  pc->fail_scheduled = 0;
-  uvsql__pg_enter(pc);
   if (pc->state == UVSQL__PG_BROKEN) {
     uvsql__error_set(&err, UVSQL_EDISCONNECT, "connection to the server was lost: %s",
                      pc->broken_msg);
@@ -225,16 +170,6 @@ static void deferred_fail(void *data) {
                      "there, then check out a new connection",
                      pc->where[0] ? pc->where : "the server");
     uvsql__pg_fail_all(pc, &err);
-  }
-  uvsql__pg_leave(pc);
-}
-
-void uvsql__pg_schedule_fail(uvsql__pg_conn_t *pc) {
-  if (pc->fail_scheduled)
-    return;
-  if (uvsql__defer(pc->dc.loop, deferred_fail, pc) == 0) {
-    pc->fail_scheduled = 1;
-    pc->holds++;
   }
 }
 
@@ -268,7 +203,7 @@ static int update_watch(uvsql__pg_conn_t *pc) {
 
 static void move_to_sent(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   req->state = (req->state & ~UVSQL__PG_RS_QUEUED) | UVSQL__PG_RS_SENT;
-  q_push(&pc->sent, req);
+  uvsql__kit_queue_push(&pc->sent, req);
 }
 
 /* A request that cannot be sent keeps its place: it fails when it reaches the head. */
@@ -286,7 +221,7 @@ static int send_deallocate(uvsql__pg_conn_t *pc, uvsql__pg_stmt_t *old) {
   char sql[64];
   uvsql__request_t *req;
   snprintf(sql, sizeof sql, "DEALLOCATE %s", old->name);
-  uvsql__pg_stmt_unref(old);
+  uvsql__kit_lru_unref(&pc->cache, &old->entry);
   pc->parse_stmt = NULL;
   req = internal_new(sql);
   if (!req)
@@ -299,12 +234,23 @@ static int send_deallocate(uvsql__pg_conn_t *pc, uvsql__pg_stmt_t *old) {
   return 0;
 }
 
+void uvsql__pg_stmt_evict(uvsql__kit_lru_t *c, uvsql__kit_lru_entry_t *e) {
+  uvsql__pg_conn_t *pc = UVSQL__KIT_OWNER(c, uvsql__pg_conn_t, cache);
+  if (send_deallocate(pc, (uvsql__pg_stmt_t *)e) != 0)
+    pc->dealloc_failed = 1;
+}
+
+void uvsql__pg_stmt_release(uvsql__kit_lru_t *c, uvsql__kit_lru_entry_t *e) {
+  (void)c;
+  free(((uvsql__pg_stmt_t *)e)->parse_err);
+}
+
 /* Sends one single-statement request as a sync group. Returns 0, or -1 if libpq failed (the
  * connection is then unusable: its pipeline state is unknown). */
 static int send_one(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   uvsql__pg_params_t p;
   uvsql_error_t err;
-  uvsql__pg_stmt_t *stmt = NULL, *evicted = NULL;
+  uvsql__pg_stmt_t *stmt = NULL;
   int ok, n = req->nparams;
 
   if (n > 65535) {
@@ -318,21 +264,26 @@ static int send_one(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
     return 0;
   }
   if (!(req->flags & UVSQL__REQ_NO_PREPARE) && pc->cache.cap > 0) {
-    stmt = uvsql__pg_cache_get(&pc->cache, req->sql, req->sql_len, p.types, n);
+    stmt = (uvsql__pg_stmt_t *)uvsql__kit_lru_get(&pc->cache, req->sql, req->sql_len, p.types,
+                                                  (size_t)n * sizeof(Oid));
     if (stmt && !stmt->prepared) {
       if (stmt == pc->parse_stmt)
         req->state |= UVSQL__PG_RS_BORROWED; /* invariant 3 */
       else
         stmt = NULL; /* its Parse is in flight, and other groups went out since */
     } else if (!stmt) {
-      stmt = uvsql__pg_cache_add(&pc->cache, req->sql, req->sql_len, p.types, n, &evicted);
-      if (evicted && send_deallocate(pc, evicted) != 0) {
+      pc->dealloc_failed = 0;
+      stmt = (uvsql__pg_stmt_t *)uvsql__kit_lru_add(&pc->cache, req->sql, req->sql_len, p.types,
+                                                    (size_t)n * sizeof(Oid));
+      if (pc->dealloc_failed) { /* uvsql__pg_stmt_evict could not send the DEALLOCATE */
         uvsql__pg_params_free(&p);
         move_to_sent(pc, req); /* so that it is failed with the rest */
         return -1;
       }
-      if (stmt)
+      if (stmt) {
+        snprintf(stmt->name, sizeof stmt->name, "uvsql_%lu", ++pc->stmt_next_id);
         req->state |= UVSQL__PG_RS_PREPARE;
+      }
     }
   }
   pc->parse_stmt =
@@ -344,7 +295,7 @@ static int send_one(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
          PQsendPrepare(pc->pg, stmt->name, req->sql, n, p.types);
     ok = ok && PQsendQueryPrepared(pc->pg, stmt->name, n, p.values, p.lengths, p.formats,
                                    stmt->binary == 1 ? 1 : 0);
-    stmt->refs++;
+    uvsql__kit_lru_ref(&stmt->entry);
     req->driver_data = stmt;
   }
   uvsql__pg_params_free(&p);
@@ -365,7 +316,7 @@ static int send_multi(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
 
 static int send_pending(uvsql__pg_conn_t *pc) {
   while (can_send(pc)) {
-    uvsql__request_t *req = q_pop(&pc->pending);
+    uvsql__request_t *req = uvsql__kit_queue_pop(&pc->pending);
     if ((req->state & UVSQL__PG_RS_MULTI) && (req->flags & UVSQL__REQ_STREAM)) {
       uvsql_error_t err;
       uvsql__error_set(
@@ -409,12 +360,12 @@ int uvsql__pg_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
   uvsql_error_t err;
   if (!pc || !req)
     return rc;
-  uvsql__pg_enter(pc);
-  if ((req->state & UVSQL__PG_RS_QUEUED) && q_remove(&pc->pending, req)) {
+  uvsql__kit_enter(&pc->guard);
+  if ((req->state & UVSQL__PG_RS_QUEUED) && uvsql__kit_queue_remove(&pc->pending, req)) {
     uvsql__error_set(&err, UVSQL_ECANCELLED, "cancelled before it was sent to the server");
-    deliver(req, NULL, &err);
+    deliver(pc, req, NULL, &err);
     rc = 0;
-  } else if ((req->state & UVSQL__PG_RS_SENT) && q_contains(&pc->sent, req)) {
+  } else if ((req->state & UVSQL__PG_RS_SENT) && uvsql__kit_queue_contains(&pc->sent, req)) {
     rc = 0;
     if (!(req->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT))) {
       req->state |= UVSQL__PG_RS_CANCEL;
@@ -422,7 +373,7 @@ int uvsql__pg_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
         issue_cancel(pc, req);
     }
   }
-  uvsql__pg_leave(pc);
+  uvsql__kit_leave(&pc->guard);
   return rc;
 }
 
@@ -436,7 +387,7 @@ static void after_session_reset(uvsql__pg_conn_t *pc, const char *tag) {
                strcmp(tag, "RESET") != 0))
     return;
   if (strcmp(tag, "RESET") != 0) {
-    uvsql__pg_cache_free(&pc->cache);
+    uvsql__kit_lru_free(&pc->cache);
     pc->parse_stmt = NULL;
   }
   ds = PQparameterStatus(pc->pg, "DateStyle");
@@ -446,7 +397,7 @@ static void after_session_reset(uvsql__pg_conn_t *pc, const char *tag) {
 
 /* The head's group is complete: settle it. */
 static void complete(uvsql__pg_conn_t *pc) {
-  uvsql__request_t *req = q_pop(&pc->sent);
+  uvsql__request_t *req = uvsql__kit_queue_pop(&pc->sent);
   PGresult *res = pc->rd_result;
   uvsql_error_t err = pc->rd_err;
   int prep_failed = pc->rd_prep_failed;
@@ -457,7 +408,7 @@ static void complete(uvsql__pg_conn_t *pc) {
   if (req->state & UVSQL__PG_RS_MULTI) {
     pc->simple_mode = 0;
     if (!PQenterPipelineMode(pc->pg)) {
-      q_push_front(&pc->sent, req);
+      uvsql__kit_queue_push_front(&pc->sent, req);
       if (res)
         PQclear(res);
       broken_libpq(pc);
@@ -469,7 +420,7 @@ static void complete(uvsql__pg_conn_t *pc) {
       if (pc->parse_stmt == stmt)
         pc->parse_stmt = NULL; /* confirmed or failed: nothing left to borrow */
       if (prep_failed) {
-        uvsql__pg_cache_remove(&pc->cache, stmt);
+        uvsql__kit_lru_remove(&pc->cache, &stmt->entry);
         if (!stmt->parse_err && (stmt->parse_err = malloc(sizeof *stmt->parse_err)))
           *stmt->parse_err = err;
       } else {
@@ -478,18 +429,18 @@ static void complete(uvsql__pg_conn_t *pc) {
     } else if ((req->state & UVSQL__PG_RS_BORROWED) && err.code && stmt->parse_err) {
       err = *stmt->parse_err; /* invariant 3: the Parse's own error, not "does not exist" */
     }
-    if (err.code && stmt->listed && strcmp(err.sqlstate, "26000") == 0) {
+    if (err.code && stmt->entry.listed && strcmp(err.sqlstate, "26000") == 0) {
       /* the server no longer has it (DEALLOCATE ALL, DISCARD ALL): prepare it again next time */
-      uvsql__pg_cache_remove(&pc->cache, stmt);
-    } else if (err.code && stmt->listed && strcmp(err.sqlstate, "0A000") == 0) {
+      uvsql__kit_lru_remove(&pc->cache, &stmt->entry);
+    } else if (err.code && stmt->entry.listed && strcmp(err.sqlstate, "0A000") == 0) {
       /* "cached plan must not change result type": the table changed under it */
       uvsql__request_t *dealloc;
       char sql[64];
       snprintf(sql, sizeof sql, "DEALLOCATE %s", stmt->name);
-      uvsql__pg_cache_remove(&pc->cache, stmt);
+      uvsql__kit_lru_remove(&pc->cache, &stmt->entry);
       if ((dealloc = internal_new(sql))) {
         dealloc->state |= UVSQL__PG_RS_QUEUED;
-        q_push(&pc->pending, dealloc);
+        uvsql__kit_queue_push(&pc->pending, dealloc);
       }
     }
     if (!err.code && res && stmt->binary == 0) {
@@ -503,7 +454,7 @@ static void complete(uvsql__pg_conn_t *pc) {
     uvsql__pg_stream_end(pc, req, res, &err);
     if (res)
       PQclear(res);
-    deliver(req, NULL, err.code ? &err : NULL);
+    deliver(pc, req, NULL, err.code ? &err : NULL);
     return;
   }
   if (!err.code && res)
@@ -511,17 +462,17 @@ static void complete(uvsql__pg_conn_t *pc) {
   if (err.code) {
     if (res)
       PQclear(res);
-    deliver(req, NULL, &err);
+    deliver(pc, req, NULL, &err);
   } else if (!res) {
     uvsql__error_set(&err, UVSQL_EINTERNAL, "the server sent no result for the statement");
-    deliver(req, NULL, &err);
+    deliver(pc, req, NULL, &err);
   } else {
     uvsql_result_t *result = NULL;
     uvsql_error_clear(&err);
     if (uvsql__pg_decode(res, &result, &err) != 0)
-      deliver(req, NULL, &err);
+      deliver(pc, req, NULL, &err);
     else
-      deliver(req, result, NULL);
+      deliver(pc, req, result, NULL);
   }
 }
 
@@ -529,7 +480,7 @@ static void complete(uvsql__pg_conn_t *pc) {
  * or -1 if the connection broke (everything has been failed then). */
 static int read_results(uvsql__pg_conn_t *pc) {
   int settled = 0;
-  while (pc->sent.head && pc->state == UVSQL__PG_READY && !pc->closing) {
+  while (pc->sent.head && pc->state == UVSQL__PG_READY && !pc->guard.closing) {
     uvsql__request_t *req = pc->sent.head;
     PGresult *res;
 
@@ -542,8 +493,8 @@ static int read_results(uvsql__pg_conn_t *pc) {
         nomem = *e; /* deliver frees driver_data */
         e = &nomem;
       }
-      q_pop(&pc->sent);
-      deliver(req, NULL, e);
+      uvsql__kit_queue_pop(&pc->sent);
+      deliver(pc, req, NULL, e);
       settled++;
       continue;
     }
@@ -636,7 +587,7 @@ static int read_results(uvsql__pg_conn_t *pc) {
 void uvsql__pg_pump(uvsql__pg_conn_t *pc) {
   for (;;) {
     int settled;
-    if (pc->state != UVSQL__PG_READY || pc->closing)
+    if (pc->state != UVSQL__PG_READY || pc->guard.closing)
       return;
     if (send_pending(pc) != 0 || flush(pc) != 0) {
       broken_libpq(pc);
@@ -645,7 +596,7 @@ void uvsql__pg_pump(uvsql__pg_conn_t *pc) {
     /* flushing may have read input (libpq reads while it cannot write): look at it now, as no
      * readable event will come for data already read. */
     settled = read_results(pc);
-    if (settled < 0 || pc->state != UVSQL__PG_READY || pc->closing)
+    if (settled < 0 || pc->state != UVSQL__PG_READY || pc->guard.closing)
       return;
     if (PQstatus(pc->pg) == CONNECTION_BAD) {
       broken_libpq(pc);
@@ -697,8 +648,8 @@ void uvsql__pg_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
   req->state = UVSQL__PG_RS_QUEUED;
   if (req->nparams == 0 && uvsql__pg_sql_is_multi(req->sql, req->sql_len))
     req->state |= UVSQL__PG_RS_MULTI;
-  uvsql__pg_enter(pc);
-  q_push(&pc->pending, req);
+  uvsql__kit_enter(&pc->guard);
+  uvsql__kit_queue_push(&pc->pending, req);
   switch (pc->state) {
   case UVSQL__PG_READY:
     /* sent from the watcher callback (socket writable), so that everything submitted in this
@@ -707,15 +658,15 @@ void uvsql__pg_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
       pc->state = UVSQL__PG_BROKEN;
       pc->dc.broken = 1;
       snprintf(pc->broken_msg, sizeof pc->broken_msg, "could not watch the connection's socket");
-      uvsql__pg_schedule_fail(pc);
+      (void)uvsql__kit_deferred_schedule(&pc->fail_pending, pc->dc.loop);
     }
     break;
   case UVSQL__PG_BROKEN:
   case UVSQL__PG_FAILED:
-    uvsql__pg_schedule_fail(pc);
+    (void)uvsql__kit_deferred_schedule(&pc->fail_pending, pc->dc.loop);
     break;
   default: /* RESOLVING, CONNECTING: sent once connected; CLOSED: failed by the close */
     break;
   }
-  uvsql__pg_leave(pc);
+  uvsql__kit_leave(&pc->guard);
 }

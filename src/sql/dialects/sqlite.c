@@ -1,11 +1,11 @@
-/* src/dialects/sqlite/sql_dialect.c — how Core SQL is written for SQLite (3.39+): "quoted"
+/* src/sql/dialects/sqlite.c — how Core SQL is written for SQLite (3.39+): "quoted"
  * identifiers, ILIKE emulated, NULLS FIRST/LAST and FULL JOIN native, RETURNING everywhere,
  * ON CONFLICT upserts, autoincrement keys as an INTEGER primary key (the rowid). Column type
  * names are chosen so that the driver maps declared types back to uvsql types (BOOLEAN,
  * TIMESTAMPTZ, ...). Compound SELECT parts cannot be parenthesised. */
 #include <string.h>
 #include <strings.h>
-#include "../../sql/dialect.h"
+#include "../dialect.h"
 
 /* Declared types: names the driver maps back to uvsql types (BOOLEAN, TIMESTAMPTZ, ...). */
 static uvsql__type_names_t sq_type_names = {

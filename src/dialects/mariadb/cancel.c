@@ -1,4 +1,4 @@
-/* src/dialects/mariadb/kill.c — cancel a running statement: KILL QUERY <thread id>, sent on a
+/* src/dialects/mariadb/cancel.c — cancel a running statement: KILL QUERY <thread id>, sent on a
  * second, short-lived connection, without blocking the loop.
  *
  *   uvsql__my_kill_start: mysql_real_connect_start (same address, credentials and TLS as the

@@ -1,8 +1,8 @@
-/* src/dialects/postgresql/sql_dialect.c — how Core SQL is written for PostgreSQL: "quoted"
+/* src/sql/dialects/postgresql.c — how Core SQL is written for PostgreSQL: "quoted"
  * identifiers, native ILIKE, NULLS FIRST/LAST, FULL JOIN, RETURNING everywhere,
  * ON CONFLICT upserts, SERIAL/BIGSERIAL/SMALLSERIAL for autoincrement keys. Constant data. */
 #include <string.h>
-#include "../../sql/dialect.h"
+#include "../dialect.h"
 
 static uvsql__type_names_t pg_type_names = {
     [UVSQL_SQLT_INTEGER] = "INTEGER",

@@ -1,0 +1,280 @@
+/* src/dialects/kit.c — the driver kit (kit.h): call-frame guard, deferred calls and request
+ * failure, the request FIFO, the prepared-statement LRU. Invariants in kit.h. */
+#include <stdlib.h>
+#include <string.h>
+#include "kit.h"
+
+/* ------------------------------------------------------------------ call-frame guard */
+
+void uvsql__kit_guard_init(uvsql__kit_guard_t *g, void (*on_last_leave)(uvsql__kit_guard_t *g)) {
+  memset(g, 0, sizeof *g);
+  g->on_last_leave = on_last_leave;
+}
+
+int uvsql__kit_guard_close(uvsql__kit_guard_t *g, void (*closed_cb)(void *data), void *data) {
+  if (g->closing)
+    return 0;
+  g->closing = 1;
+  g->closed_cb = closed_cb;
+  g->closed_data = data;
+  return g->depth == 0;
+}
+
+void uvsql__kit_guard_closed(uvsql__kit_guard_t *g, uv_loop_t *loop) {
+  void (*cb)(void *data) = g->closed_cb;
+  g->closed_cb = NULL;
+  if (cb && uvsql__defer(loop, cb, g->closed_data) != 0)
+    cb(g->closed_data); /* out of memory: late is worse than early here */
+}
+
+/* ------------------------------------------------------------------ deferred calls */
+
+void uvsql__kit_deferred_init(uvsql__kit_deferred_t *d, uvsql__kit_guard_t *g,
+                              void (*fn)(uvsql__kit_guard_t *g)) {
+  d->guard = g;
+  d->fn = fn;
+  d->pending = 0;
+}
+
+static void deferred_fire(void *data) {
+  uvsql__kit_deferred_t *d = data;
+  uvsql__kit_guard_t *g = d->guard;
+  g->holds--;
+  d->pending = 0;
+  uvsql__kit_enter(g);
+  d->fn(g);
+  uvsql__kit_leave(g);
+}
+
+int uvsql__kit_deferred_schedule(uvsql__kit_deferred_t *d, uv_loop_t *loop) {
+  if (d->pending)
+    return 0;
+  if (uvsql__defer(loop, deferred_fire, d) != 0)
+    return UVSQL_ENOMEM;
+  d->pending = 1;
+  d->guard->holds++;
+  return 0;
+}
+
+typedef struct {
+  uvsql__request_t *req;
+  uvsql_error_t err;
+} late_failure_t;
+
+static void on_late_failure(void *arg) {
+  late_failure_t *lf = arg;
+  lf->req->done(lf->req, NULL, &lf->err);
+  free(lf);
+}
+
+void uvsql__kit_fail_later(uv_loop_t *loop, uvsql__request_t *req, const uvsql_error_t *err) {
+  late_failure_t *lf = malloc(sizeof *lf);
+  if (lf) {
+    lf->req = req;
+    lf->err = *err;
+    if (uvsql__defer(loop, on_late_failure, lf) == 0)
+      return;
+    free(lf);
+  }
+  req->done(req, NULL, err); /* out of memory twice over: failing now beats never */
+}
+
+int uvsql__kit_resolve(uv_loop_t *loop, uv_getaddrinfo_t *gai, uv_getaddrinfo_cb cb,
+                       const char *host, const char *port, const char *where, uvsql_error_t *err) {
+  struct addrinfo hints;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_ADDRCONFIG;
+  int rc = uv_getaddrinfo(loop, gai, cb, host, port, &hints);
+  if (rc != 0)
+    return uvsql__error_set(err, UVSQL_ECONNECT,
+                            "could not connect to %s: could not resolve \"%s\": %s", where, host,
+                            uv_strerror(rc));
+  return 0;
+}
+
+/* ------------------------------------------------------------------ request FIFO */
+
+int uvsql__kit_queue_remove(uvsql__kit_queue_t *q, uvsql__request_t *req) {
+  uvsql__request_t *prev = NULL;
+  for (uvsql__request_t *r = q->head; r; prev = r, r = r->next) {
+    if (r != req)
+      continue;
+    if (prev)
+      prev->next = r->next;
+    else
+      q->head = r->next;
+    if (q->tail == r)
+      q->tail = prev;
+    r->next = NULL;
+    return 1;
+  }
+  return 0;
+}
+
+int uvsql__kit_queue_contains(const uvsql__kit_queue_t *q, const uvsql__request_t *req) {
+  for (const uvsql__request_t *r = q->head; r; r = r->next)
+    if (r == req)
+      return 1;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ statement cache (LRU) */
+
+/* One part of the key into h, eight bytes a step (SQL texts are tens to thousands of bytes):
+ * each word is mixed in with a multiply, and the high half folded down, since buckets take
+ * the low bits. */
+static uint64_t hash_part(uint64_t h, const unsigned char *p, size_t len) {
+  const uint64_t m = UINT64_C(0x9E3779B97F4A7C15);
+  uint64_t w;
+  for (; len >= 8; p += 8, len -= 8) {
+    memcpy(&w, p, 8);
+    h = (h ^ w) * m;
+    h ^= h >> 32;
+  }
+  w = 0;
+  memcpy(&w, p, len);
+  h = (h ^ w ^ ((uint64_t)len << 56)) * m;
+  return h ^ (h >> 29);
+}
+
+static uint64_t key_hash(const void *key1, size_t len1, const void *key2, size_t len2) {
+  uint64_t h = hash_part(UINT64_C(14695981039346656037), key1, len1);
+  return len2 ? hash_part(h, key2, len2) : h;
+}
+
+void uvsql__kit_lru_init(uvsql__kit_lru_t *c, int cap, size_t entry_size, uvsql__kit_lru_fn evict,
+                         uvsql__kit_lru_fn release) {
+  memset(c, 0, sizeof *c);
+  c->cap = cap > 0 ? (size_t)cap : 0;
+  c->entry_size = entry_size;
+  c->evict = evict;
+  c->release = release;
+}
+
+static void lru_unlink(uvsql__kit_lru_t *c, uvsql__kit_lru_entry_t *e) {
+  if (e->prev)
+    e->prev->next = e->next;
+  else
+    c->mru = e->next;
+  if (e->next)
+    e->next->prev = e->prev;
+  else
+    c->lru = e->prev;
+  e->prev = e->next = NULL;
+}
+
+static void lru_push_front(uvsql__kit_lru_t *c, uvsql__kit_lru_entry_t *e) {
+  e->prev = NULL;
+  e->next = c->mru;
+  if (c->mru)
+    c->mru->prev = e;
+  c->mru = e;
+  if (!c->lru)
+    c->lru = e;
+}
+
+uvsql__kit_lru_entry_t *uvsql__kit_lru_get(uvsql__kit_lru_t *c, const void *key1, size_t len1,
+                                           const void *key2, size_t len2) {
+  if (!c->buckets)
+    return NULL;
+  uint64_t h = key_hash(key1, len1, key2, len2);
+  size_t keylen = len1 + 1 + len2;
+  for (uvsql__kit_lru_entry_t *e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->hnext) {
+    if (e->hash == h && e->keylen == keylen && memcmp(e->key, key1, len1) == 0 &&
+        (len2 == 0 || memcmp(e->key + len1 + 1, key2, len2) == 0)) {
+      if (c->mru != e) {
+        lru_unlink(c, e);
+        lru_push_front(c, e);
+      }
+      c->hits++;
+      return e;
+    }
+  }
+  c->misses++;
+  return NULL;
+}
+
+void uvsql__kit_lru_unref(uvsql__kit_lru_t *c, uvsql__kit_lru_entry_t *e) {
+  if (e && --e->refs == 0) {
+    if (c->release)
+      c->release(c, e);
+    free(e);
+  }
+}
+
+/* Unlists e; the cache's reference is the caller's. */
+static void unlist(uvsql__kit_lru_t *c, uvsql__kit_lru_entry_t *e) {
+  uvsql__kit_lru_entry_t **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
+  while (*pp != e)
+    pp = &(*pp)->hnext;
+  *pp = e->hnext;
+  e->hnext = NULL;
+  lru_unlink(c, e);
+  e->listed = 0;
+  c->count--;
+}
+
+void uvsql__kit_lru_remove(uvsql__kit_lru_t *c, uvsql__kit_lru_entry_t *e) {
+  if (!e || !e->listed)
+    return;
+  unlist(c, e);
+  uvsql__kit_lru_unref(c, e);
+}
+
+uvsql__kit_lru_entry_t *uvsql__kit_lru_evict(uvsql__kit_lru_t *c) {
+  uvsql__kit_lru_entry_t *e = c->lru;
+  if (e)
+    unlist(c, e);
+  return e;
+}
+
+uvsql__kit_lru_entry_t *uvsql__kit_lru_add(uvsql__kit_lru_t *c, const void *key1, size_t len1,
+                                           const void *key2, size_t len2) {
+  if (c->cap == 0)
+    return NULL;
+  if (!c->buckets) {
+    size_t nb = 8;
+    while (nb < c->cap * 2)
+      nb *= 2;
+    if (!(c->buckets = calloc(nb, sizeof *c->buckets)))
+      return NULL;
+    c->nbuckets = nb;
+  }
+  size_t keylen = len1 + 1 + len2;
+  uvsql__kit_lru_entry_t *e = calloc(1, c->entry_size + keylen);
+  if (!e)
+    return NULL;
+  char *key = (char *)e + c->entry_size;
+  memcpy(key, key1, len1);
+  key[len1] = '\0';
+  if (len2)
+    memcpy(key + len1 + 1, key2, len2);
+  e->key = key;
+  e->keylen = keylen;
+  e->hash = key_hash(key1, len1, key2, len2);
+  if (c->count >= c->cap) {
+    uvsql__kit_lru_entry_t *old = uvsql__kit_lru_evict(c);
+    if (c->evict)
+      c->evict(c, old);
+    else
+      uvsql__kit_lru_unref(c, old);
+  }
+  size_t b = e->hash & (c->nbuckets - 1);
+  e->hnext = c->buckets[b];
+  c->buckets[b] = e;
+  lru_push_front(c, e);
+  e->listed = 1;
+  e->refs = 1;
+  c->count++;
+  return e;
+}
+
+void uvsql__kit_lru_free(uvsql__kit_lru_t *c) {
+  while (c->mru)
+    uvsql__kit_lru_remove(c, c->mru);
+  free(c->buckets);
+  c->buckets = NULL;
+  c->nbuckets = 0;
+}

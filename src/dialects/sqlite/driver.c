@@ -1,0 +1,27 @@
+/* src/dialects/sqlite/driver.c — the SQLite driver as the engine sees it: "?n" parameters, at
+ * most 32766 per statement, URL checking (options.c), the connection (conn.c, over a worker
+ * thread; requests run in exec.c and stream.c) and BEGIN statements. */
+#include "sqlite.h"
+
+/* ------------------------------------------------------------------ transactions */
+
+static const char *sq_begin_sql(uvsql_isolation_t isolation, uvsql_error_t *err) {
+  if (isolation == UVSQL_ISOLATION_DEFAULT || isolation == UVSQL_ISOLATION_SERIALIZABLE)
+    return "BEGIN";
+  uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
+                   "SQLite transactions are always serializable: use the default isolation "
+                   "level or UVSQL_ISOLATION_SERIALIZABLE");
+  return NULL;
+}
+
+const uvsql__driver_t uvsql__sqlite_driver = {
+    .name = "sqlite",
+    .paramstyle = UVSQL__PARAMSTYLE_NUMBERED,
+    .max_params = 32766, /* SQLITE_MAX_VARIABLE_NUMBER's default since 3.32 */
+    .validate_url = uvsql__sq_validate_url,
+    .connect = uvsql__sq_connect,
+    .submit = uvsql__sq_submit,
+    .cancel = uvsql__sq_cancel,
+    .close = uvsql__sq_close,
+    .begin_sql = sq_begin_sql,
+};

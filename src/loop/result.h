@@ -1,0 +1,31 @@
+/* src/loop/result.h — building a uvsql_result_t (src/loop/result.c), the result type every
+ * layer reads: drivers fill results with this API, the engine and the ORM read them through
+ * the public getters (uvsql/engine.h). Ground floor: depends on nothing but loop/internal.h.
+ */
+#ifndef UVSQL_LOOP_RESULT_H
+#define UVSQL_LOOP_RESULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "uvsql/engine.h" /* uvsql_result_t, uvsql_value_t */
+#include "internal.h"
+
+/* How a driver builds a uvsql_result_t. Cells are row-major; text and bytes point into the
+ * result's arena or into a backing object (e.g. a PGresult) that is freed with the result.
+ * Text cells must be NUL-terminated at ptr[len]. */
+uvsql_result_t *uvsql__result_new(size_t ncols);
+/* name is copied. */
+int uvsql__result_set_column(uvsql_result_t *r, size_t col, const char *name, uvsql_type_t type);
+/* Appends a row of ncols NULL cells and returns it for filling, or NULL on OOM. */
+uvsql_value_t *uvsql__result_add_row(uvsql_result_t *r);
+/* Appends n rows and returns their first cell (row-major), or NULL on OOM or n == 0. The cells
+ * are NOT initialised: the caller fills every one of them (NULL cells included) before the
+ * result is read or freed. For decoders that know their row count. */
+uvsql_value_t *uvsql__result_add_rows(uvsql_result_t *r, size_t n);
+int uvsql__result_reserve(uvsql_result_t *r, size_t nrows);
+void *uvsql__result_alloc(uvsql_result_t *r, size_t size);                 /* arena, freed with r */
+char *uvsql__result_strndup(uvsql_result_t *r, const char *s, size_t len); /* NUL added */
+void uvsql__result_set_backing(uvsql_result_t *r, void *backing, void (*free_fn)(void *));
+void uvsql__result_set_rows_affected(uvsql_result_t *r, int64_t n);
+
+#endif
