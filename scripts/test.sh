@@ -367,16 +367,34 @@ if [ "$servers_only" = 1 ]; then
 fi
 
 # ------------------------------------------------------------------ test
+# Tests that measure latency or memory say so in their names.
+latency_tests='timer_on_time|stays_on_time|deadline|within_a_second|keeps_running|ends_quickly|memory_is_bounded|does_not_block'
 if [ "$mode" = valgrind ]; then
   # valgrind runs everything 20-50x slower and one thread at a time, so tests that measure
   # latency or memory (their names say so: timer_on_time, stays_on_time, deadline,
   # within_a_second, keeps_running, ends_quickly, does_not_block, memory_is_bounded) would
   # fail for valgrind's sake, not ours. They run in the normal and ASan passes.
-  ctest_args=(-E 'timer_on_time|stays_on_time|deadline|within_a_second|keeps_running|ends_quickly|memory_is_bounded|does_not_block' "${ctest_args[@]}")
+  ctest_args=(-E "$latency_tests" "${ctest_args[@]}")
 fi
 say "running ctest ${ctest_args[*]:-}"
 set +e
 ctest --test-dir "$root/$build" --output-on-failure -j2 "${ctest_args[@]}"
 rc=$?
 set -e
+# A latency test can miss its bound when something else loads the machine (a sanitizer build
+# next to two servers on two cores). When every failed test is such a test, they run once
+# more, one at a time, and the second verdict stands; the first failure is printed either way,
+# so it stays visible. Any other failure is final.
+failed_log="$root/$build/Testing/Temporary/LastTestsFailed.log"
+if [ "$rc" != 0 ] && [ -s "$failed_log" ]; then
+  failed="$(cut -d: -f2- "$failed_log")"
+  if ! grep -Evq "$latency_tests" <<<"$failed"; then
+    say "only latency tests failed: $(echo $failed); running them again, one at a time"
+    set +e
+    ctest --test-dir "$root/$build" --output-on-failure --rerun-failed
+    rc=$?
+    set -e
+    [ "$rc" = 0 ] && say "the latency tests passed on their second run (the first run was on a loaded machine)"
+  fi
+fi
 exit "$rc"
