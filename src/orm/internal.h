@@ -191,7 +191,7 @@ int uvsql__field_set_value(const uvsql_mapper_t *m, void *st, size_t i, const uv
 /* "INT64", "STRING(30)", ... for messages (object.c); buf of at least 24 bytes. */
 const char *uvsql__field_kind_name(const uvsql_field_t *f, char *buf, size_t len);
 
-/* ------------------------------------------------------------------ identity map (identity.c) */
+/* -------------------------------------------------------------- identity map (identity_map.c) */
 
 typedef struct {
   uvsql__obj_t **buckets;
