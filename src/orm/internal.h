@@ -289,7 +289,7 @@ struct uvsql_orm_result_s {
 void uvsql__session_own(uvsql_session_t *s, uvsql__obj_t *h);
 void uvsql__session_disown(uvsql_session_t *s, uvsql__obj_t *h);
 int uvsql__journal_add(uvsql_session_t *s, uvsql__obj_t *h, uvsql__jkind_t kind, void *old);
-/* Builds objects from an ORM select result (through the identity map). */
+/* Builds objects from an ORM select result (through the identity map; loader.c). */
 int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_result_t *r,
                         void ***out, size_t *nout, int overwrite, uvsql_error_t *err);
 
