@@ -79,7 +79,7 @@ struct uvsql_registry_s {
   int owns_md;
   uvsql_mapper_t **mappers;
   size_t n;
-  int has_rels; /* some mapper has relationships: flushes run the cascades (cascade.c) */
+  int has_rels; /* some mapper has relationships: flushes call the dependency processors */
 };
 
 uvsql_mapper_t *uvsql__mapper_for_table(const uvsql_registry_t *reg, const char *table);
@@ -340,18 +340,54 @@ void uvsql__rel_expire(uvsql_session_t *s);
 
 /* ------------------------------------------------------------------ flush (flush.c) */
 
+/* The unit of work. uvsql__flush is its one driver (SQLAlchemy's UOWTransaction): it calls
+ * the dependency processors (uvsql__depprocs, cascade.c: SQLAlchemy's DependencyProcessor)
+ * at its phase boundaries; no processor calls back into the flush but through the uvsql__uow_*
+ * functions below. When the registry has no relationships, no processor is called.
+ *
+ *   preload (async loads, until every processor says none is left) --> presort_deletes
+ *   (every processor, in table order) --> presort_saves --> collect + order the rows -->
+ *   before_rows (statements that must precede the rows) --all back--> INSERTs, UPDATEs,
+ *   DELETEs (flush.c's own) --all back--> the objects change state --> after_rows (statements
+ *   that need the new keys) --all back--> finish --> done
+ */
+typedef struct uvsql__uow_s uvsql__uow_t; /* a flush in progress (flush.c) */
+typedef struct {
+  const char *name; /* for reading a stack trace: "cascades", "one_to_many", "many_to_many" */
+  /* Starts an asynchronous load the later phases need: 0 nothing to load, 1 started (it
+   * calls uvsql__uow_resume once, maybe before this returns: then touch u no more), else an
+   * error code with err filled. Called again after each resume until it returns 0. */
+  int (*preload)(uvsql__uow_t *u, uvsql_error_t *err);
+  /* The decisions (synchronous; also run by uvsql__flush_needed): which objects are deleted,
+   * whose keys become NULL, then what is saved. 0 or an error code with err filled; nothing
+   * is changed when it fails where it can check first (cascade.c invariant 4). */
+  int (*presort_deletes)(uvsql_session_t *s, uvsql_error_t *err);
+  int (*presort_saves)(uvsql_session_t *s, uvsql_error_t *err);
+  /* Sends statements through uvsql__uow_execute (a failure fails the flush). */
+  void (*before_rows)(uvsql__uow_t *u);
+  void (*after_rows)(uvsql__uow_t *u);
+  /* Whether it would send anything (after the presorts). */
+  int (*needed)(uvsql_session_t *s);
+  /* The flush ended, done or failed: per-flush state goes. */
+  void (*finish)(uvsql_session_t *s);
+} uvsql__depproc_t;
+/* NULL-terminated, in the order the flush calls them. */
+extern const uvsql__depproc_t *const uvsql__depprocs[];
+
 typedef void (*uvsql__flush_done)(uvsql_session_t *s, const uvsql_error_t *err, void *data);
 /* Runs a flush on s->conn (transaction open). done runs exactly once, from a callback or
  * (nothing to do) before this returns. */
 void uvsql__flush(uvsql_session_t *s, uvsql__flush_done done, void *data);
 /* Whether a flush would send anything. */
 int uvsql__flush_needed(uvsql_session_t *s);
-/* The flush of the mappers' rows alone; uvsql__flush wraps it with the relationship steps
- * (cascade.c: cascades before, secondary-table rows around it) when the registry has
- * relationships. */
-void uvsql__flush_rows(uvsql_session_t *s, uvsql__flush_done done, void *data);
-void uvsql__rel_flush(uvsql_session_t *s, uvsql__flush_done done, void *data);
-int uvsql__rel_flush_needed(uvsql_session_t *s);
+uvsql_session_t *uvsql__uow_session(const uvsql__uow_t *u);
+/* A preload's end: err NULL, or the error that fails the flush. */
+void uvsql__uow_resume(uvsql__uow_t *u, const uvsql_error_t *err);
+/* Sends stmt with params on the flush's connection, in order with the flush's own statements;
+ * its failure (or NULL stmt: out of memory building it, `what` says which) fails the flush. */
+void uvsql__uow_execute(uvsql__uow_t *u, uvsql_core_stmt_t *stmt, const uvsql_param_t *params,
+                        size_t n, const char *what);
+int uvsql__uow_failed(const uvsql__uow_t *u);
 /* object.c hooks (relationship.c): free h's collections; cascade on session_add. */
 void uvsql__obj_free_rels(uvsql__obj_t *h);
 void uvsql__mapper_free_rels(uvsql_mapper_t *m);
