@@ -524,7 +524,7 @@ static const uvsql__depproc_t many_to_many = {
     .finish = m2m_finish,
 };
 
-/* Many-to-one keys (and post_update) need no processor of their own: uvsql_orm_link records
- * them on the child and the flush copies the parent's key in before each INSERT/UPDATE
- * (flush.c apply_links; invariant 5 there for post_update). */
-const uvsql__depproc_t *const uvsql__depprocs[] = {&cascades, &one_to_many, &many_to_many, NULL};
+/* Many-to-one: post_update (post_update.c). Its keys themselves are synced by the flush
+ * before each INSERT/UPDATE (uvsql_orm_link records them on the child; flush.c apply_links). */
+const uvsql__depproc_t *const uvsql__depprocs[] = {&cascades, &one_to_many, &uvsql__dep_many_to_one,
+                                                   &many_to_many, NULL};

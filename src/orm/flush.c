@@ -9,8 +9,9 @@
  *   PRELOAD (processors' loads, while any starts one) --> presort_deletes, presort_saves
  *   (processors) --> COLLECT --> ORDER --> before_rows (processors' statements) --all back-->
  *   INSERT(mapper 0, level 0) --all batches back--> INSERT(mapper 0, level 1) ... -->
- *   INSERT(mapper k, ...) --> WRITE (post-update UPDATEs of the new rows, every UPDATE,
- *   post-update clearing UPDATEs, then every DELETE, children's mappers first) --all back-->
+ *   INSERT(mapper k, ...) --> WRITE (processors' after_inserts: the post-update UPDATEs of
+ *   the new rows; every UPDATE; processors' before_deletes: the post-update clearing UPDATEs;
+ *   then every DELETE, children's mappers first) --all back-->
  *   AFTER_ROWS (objects change state, journal; then the processors' after_rows statements)
  *   --all back--> processors' finish --> done(NULL)
  *   any statement fails --> (wait for the rest in flight) --> finish --> done(err); objects
@@ -35,13 +36,16 @@
  *     one shape keep the order they were added in. Its RETURNING rows (generated key, server
  *     defaults left out) come back in VALUES order (as Core's tests check on all three
  *     backends) and are written into the objects of the batch in that order.
- *  3. Nothing about an object's state changes before every statement has succeeded; generated
- *     keys (and bumped versions) written meanwhile are undone by the session's rollback.
+ *  3. Nothing about an object's state changes before every statement of the rows has
+ *     succeeded; generated keys (and bumped versions) written meanwhile are undone by the
+ *     session's rollback. (The processors' after_rows statements come after the state change:
+ *     when one fails, the flush fails and the session must be rolled back, as before.)
  *  4. An UPDATE or DELETE must match exactly its rows (MariaDB reports matched rows:
  *     CLIENT_FOUND_ROWS), else UVSQL_ESTALE_DATA.
  *  5. A post-update key is NULL in the INSERT and set by an UPDATE after every INSERT; a
  *     deleted row's non-NULL post-update key is set NULL by an UPDATE before every DELETE.
- *     Neither bumps a version counter (the DELETE matches the version loaded).
+ *     Neither bumps a version counter (the DELETE matches the version loaded). Those UPDATEs
+ *     are the many-to-one processor's (post_update.c); the NULL in the INSERT is the flush's.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -572,83 +576,6 @@ static void send_deletes(flush_t *fl, uvsql_mapper_t *m, objvec_t *v) {
   free(p);
 }
 
-/* UPDATE of the post-update fields in mask to their values in h (the new row just inserted:
- * key from the body; a row about to be deleted: the loaded key and version), the version
- * unchanged (invariant 5). */
-static void send_post_update(flush_t *fl, uvsql_mapper_t *m, uvsql__obj_t **hp, uint64_t mask) {
-  uvsql__obj_t *h = *hp;
-  const void *key = h->state == UVSQL_OBJ_PENDING ? h->body : h->snap;
-  uvsql_param_t p[64 + UVSQL__MAX_PK + 2];
-  size_t n = 0;
-  if (m->version >= 0) {
-    uvsql_value_t v = uvsql__field_value(m, key, (size_t)m->version);
-    p[n++] = UVSQL_P("v", v);
-    p[n++] = UVSQL_P(uvsql__set_names[m->version], v);
-  }
-  for (size_t i = 0; i < m->model->nfields; i++)
-    if (mask >> i & 1)
-      p[n++] = UVSQL_P(uvsql__set_names[i], uvsql__field_value(m, h->body, i));
-  for (size_t i = 0; i < m->npk; i++)
-    p[n++] = UVSQL_P(uvsql__key_names[i], uvsql__field_value(m, key, m->pk[i]));
-  send_stmt(fl, m, hp, 1, 'U', 0, uvsql__stmt_update(m, mask), p, n);
-}
-
-/* The new rows' post-update keys, now that every row has its key. */
-static void send_post_updates(flush_t *fl) {
-  for (size_t k = 0; k < fl->nm && !fl->failed; k++) {
-    uvsql_mapper_t *m = fl->order[k];
-    objvec_t *v = &fl->ins[m->index];
-    for (size_t i = 0; m->post_update && i < v->n && !fl->failed; i++) {
-      uvsql__obj_t *h = v->v[i];
-      uint64_t mask = 0;
-      for (size_t l = 0; l < h->nlinks; l++)
-        if (m->post_update >> h->links[l].field & 1)
-          mask |= UINT64_C(1) << h->links[l].field;
-      if (!mask)
-        continue;
-      if (apply_links(h)) {
-        fl_fail(fl, UVSQL_EINVALID_ARGUMENT,
-                "a %s is linked to a parent that is not being flushed: add the parent to the "
-                "session",
-                m->model->type_name);
-        return;
-      }
-      send_post_update(fl, m, &v->v[i], mask);
-    }
-  }
-}
-
-/* Rows about to be deleted drop their post-update keys first: the row they reference may be
- * deleted before them (the order ignores those keys). */
-static void send_post_clears(flush_t *fl) {
-  for (size_t k = 0; k < fl->nm && !fl->failed; k++) {
-    uvsql_mapper_t *m = fl->order[k];
-    objvec_t *v = &fl->del[m->index];
-    for (size_t i = 0; m->post_update && i < v->n && !fl->failed; i++) {
-      uvsql__obj_t *h = v->v[i];
-      uint64_t mask = 0;
-      for (size_t f = 0; f < m->model->nfields; f++)
-        if ((m->post_update >> f & 1) && !uvsql__field_is_null(m, h->snap, f))
-          mask |= UINT64_C(1) << f;
-      if (!mask)
-        continue;
-      uvsql_param_t p[64 + UVSQL__MAX_PK + 2];
-      size_t n = 0;
-      if (m->version >= 0) {
-        uvsql_value_t ver = uvsql__field_value(m, h->snap, (size_t)m->version);
-        p[n++] = UVSQL_P("v", ver);
-        p[n++] = UVSQL_P(uvsql__set_names[m->version], ver);
-      }
-      for (size_t f = 0; f < m->model->nfields; f++)
-        if (mask >> f & 1)
-          p[n++] = UVSQL_P_NULL(uvsql__set_names[f]);
-      for (size_t f = 0; f < m->npk; f++)
-        p[n++] = UVSQL_P(uvsql__key_names[f], uvsql__field_value(m, h->snap, m->pk[f]));
-      send_stmt(fl, m, &v->v[i], 1, 'U', 0, uvsql__stmt_update(m, mask), p, n);
-    }
-  }
-}
-
 static void send_writes(flush_t *fl) {
   uvsql_session_t *s = fl->s;
   for (uvsql__obj_t *h = s->owned; h && !fl->failed; h = h->next) {
@@ -678,7 +605,9 @@ static void send_writes(flush_t *fl) {
       fl_fail(fl, UVSQL_ENOMEM, "out of memory");
   }
   fl->sending = 1;
-  send_post_updates(fl);
+  for (const uvsql__depproc_t *const *d = uvsql__depprocs; fl->deps && *d && !fl->failed; d++)
+    if ((*d)->after_inserts)
+      (*d)->after_inserts(fl);
   for (size_t k = 0; k < fl->nm && !fl->failed; k++) {
     uvsql_mapper_t *m = fl->order[k];
     objvec_t *v = &fl->upd[m->index];
@@ -687,7 +616,9 @@ static void send_writes(flush_t *fl) {
     for (size_t i = 0; i < v->n && !fl->failed; i++)
       send_update(fl, m, &v->v[i]);
   }
-  send_post_clears(fl);
+  for (const uvsql__depproc_t *const *d = uvsql__depprocs; fl->deps && *d && !fl->failed; d++)
+    if ((*d)->before_deletes)
+      (*d)->before_deletes(fl);
   for (size_t k = fl->nm; k-- > 0 && !fl->failed;)
     if (fl->del[fl->order[k]->index].n)
       send_deletes(fl, fl->order[k], &fl->del[fl->order[k]->index]);
@@ -871,6 +802,34 @@ void uvsql__uow_execute(uvsql__uow_t *u, uvsql_core_stmt_t *stmt, const uvsql_pa
     return;
   }
   send_stmt(u, NULL, NULL, 0, 'S', 0, stmt, params, n);
+}
+
+size_t uvsql__uow_nmappers(const uvsql__uow_t *u) {
+  return u->nm;
+}
+
+uvsql_mapper_t *uvsql__uow_mapper(const uvsql__uow_t *u, size_t k) {
+  return u->order[k];
+}
+
+uvsql__obj_t **uvsql__uow_rows(uvsql__uow_t *u, const uvsql_mapper_t *m, int kind, size_t *n) {
+  objvec_t *v = kind == 'I' ? &u->ins[m->index] : &u->del[m->index];
+  *n = v->n;
+  return v->v;
+}
+
+void uvsql__uow_update(uvsql__uow_t *u, uvsql_mapper_t *m, uvsql__obj_t **hp, uint64_t mask,
+                       const uvsql_param_t *params, size_t n) {
+  send_stmt(u, m, hp, 1, 'U', 0, uvsql__stmt_update(m, mask), params, n);
+}
+
+int uvsql__uow_sync_keys(uvsql__uow_t *u, uvsql__obj_t *h) {
+  if (!apply_links(h))
+    return 0;
+  fl_fail(u, UVSQL_EINVALID_ARGUMENT,
+          "a %s is linked to a parent that is not being flushed: add the parent to the session",
+          h->mapper->model->type_name);
+  return 1;
 }
 
 void uvsql__flush(uvsql_session_t *s, uvsql__flush_done done, void *data) {

@@ -363,8 +363,12 @@ typedef struct {
    * is changed when it fails where it can check first (cascade.c invariant 4). */
   int (*presort_deletes)(uvsql_session_t *s, uvsql_error_t *err);
   int (*presort_saves)(uvsql_session_t *s, uvsql_error_t *err);
-  /* Sends statements through uvsql__uow_execute (a failure fails the flush). */
+  /* Send statements through uvsql__uow_execute / uvsql__uow_update (a failure fails the
+   * flush): before the mappers' rows; inside the WRITE phase, after every INSERT came back
+   * (before the UPDATEs) and before the DELETEs; after the rows (and the state changes). */
   void (*before_rows)(uvsql__uow_t *u);
+  void (*after_inserts)(uvsql__uow_t *u);
+  void (*before_deletes)(uvsql__uow_t *u);
   void (*after_rows)(uvsql__uow_t *u);
   /* Whether it would send anything (after the presorts). */
   int (*needed)(uvsql_session_t *s);
@@ -388,6 +392,19 @@ void uvsql__uow_resume(uvsql__uow_t *u, const uvsql_error_t *err);
 void uvsql__uow_execute(uvsql__uow_t *u, uvsql_core_stmt_t *stmt, const uvsql_param_t *params,
                         size_t n, const char *what);
 int uvsql__uow_failed(const uvsql__uow_t *u);
+/* The flush's mapper order (parents first) and its rows of m: kind 'I' the new rows, 'D' the
+ * rows being deleted (borrowed, valid during the flush). */
+size_t uvsql__uow_nmappers(const uvsql__uow_t *u);
+uvsql_mapper_t *uvsql__uow_mapper(const uvsql__uow_t *u, size_t k);
+uvsql__obj_t **uvsql__uow_rows(uvsql__uow_t *u, const uvsql_mapper_t *m, int kind, size_t *n);
+/* An UPDATE of the fields in mask of *hp's row (uvsql__stmt_update's parameters), which must
+ * match one row. */
+void uvsql__uow_update(uvsql__uow_t *u, uvsql_mapper_t *m, uvsql__obj_t **hp, uint64_t mask,
+                       const uvsql_param_t *params, size_t n);
+/* Copies h's linked parents' keys into its key fields (key sync); 1 and the flush failed when
+ * a parent has no key (not being flushed), else 0. */
+int uvsql__uow_sync_keys(uvsql__uow_t *u, uvsql__obj_t *h);
+extern const uvsql__depproc_t uvsql__dep_many_to_one; /* post_update.c */
 /* object.c hooks (relationship.c): free h's collections; cascade on session_add. */
 void uvsql__obj_free_rels(uvsql__obj_t *h);
 void uvsql__mapper_free_rels(uvsql_mapper_t *m);
