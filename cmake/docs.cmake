@@ -3,8 +3,10 @@
 #   cmake --build build --target docs   the API reference (Doxygen) in build/docs/api
 #   docs_<name>                         each docs/examples/<name>.c: the tutorial's programs, so
 #                                       every snippet in docs/*.md compiles (-Werror in CI)
-#   ctest -L docs                       runs those programs (on SQLite: no server needed) and
-#                                       checks that docs/*.md match the code (snippets, errors)
+#   ctest -L docs                       runs those programs (on SQLite: no server needed; those
+#                                       in UVSQL_DOC_EXAMPLES_ON_SERVERS on PostgreSQL and
+#                                       MariaDB too, as docs.<name>.<backend>) and checks that
+#                                       docs/*.md match the code (snippets, errors)
 #   ctest -L install                    tests/install/run.sh: install, then build against it
 #   ctest -L abi                        tests/abi/exports.sh: libuvsql.so exports the public API
 #   ctest -L headers                    tests/headers/compile.sh: each public header alone, C11
@@ -25,6 +27,7 @@ else()
     VERBATIM)
 endif()
 
+set(UVSQL_DOC_EXAMPLES_ON_SERVERS orm_session)
 if(UVSQL_BUILD_EXAMPLES)
   file(GLOB UVSQL_DOC_EXAMPLES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/examples/*.c)
   foreach(src ${UVSQL_DOC_EXAMPLES})
@@ -39,6 +42,24 @@ if(UVSQL_BUILD_EXAMPLES)
       file(MAKE_DIRECTORY ${dir})
       add_test(NAME docs.${name} COMMAND docs_${name} WORKING_DIRECTORY ${dir})
       set_tests_properties(docs.${name} PROPERTIES LABELS docs TIMEOUT 120 SKIP_RETURN_CODE 77)
+      # The examples in UVSQL_DOC_EXAMPLES_ON_SERVERS take a URL and run on the test servers
+      # too (the URLs scripts/test.sh exports; unset: the test fails naming the variable).
+      if(name IN_LIST UVSQL_DOC_EXAMPLES_ON_SERVERS)
+        foreach(backend postgresql mariadb)
+          string(TOUPPER ${backend} BACKEND)
+          set(var UVSQL_TEST_MARIADB_URL)
+          if(backend STREQUAL postgresql)
+            set(var UVSQL_TEST_PG_URL)
+          endif()
+          if(UVSQL_WITH_${BACKEND})
+            add_test(NAME docs.${name}.${backend}
+                     COMMAND sh -c "[ -n \"\$${var}\" ] || { echo '${var} is not set' >&2; exit 1; }; exec \"\$0\" \"\$${var}\""
+                             $<TARGET_FILE:docs_${name}>
+                     WORKING_DIRECTORY ${dir})
+            set_tests_properties(docs.${name}.${backend} PROPERTIES LABELS docs TIMEOUT 120)
+          endif()
+        endforeach()
+      endif()
     endif()
   endforeach()
   add_executable(docs_errors_table ${PROJECT_SOURCE_DIR}/docs/tools/errors_table.c)

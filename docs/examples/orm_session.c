@@ -1,21 +1,47 @@
-/* docs/examples/orm_session.c — the session beyond the unit of work, as SQLAlchemy's ORM
- * documentation shows it: expiry (expire_on_commit, expire, populate_existing), Core statements
- * in the session's transaction (a count, scalars), bulk UPDATE / DELETE by criteria with
- * synchronize_session, and a failed statement that leaves the session demanding a rollback.
+/* docs/examples/orm_session.c — the session beyond the basic unit of work, as SQLAlchemy's ORM
+ * documentation shows it, in one program: defaults (a client default, a server default fetched
+ * back into the struct), expiry (expire_on_commit: another connection changes a row, a get reads
+ * it again; populate_existing), Core statements in the session's transaction (a count, scalars),
+ * bulk UPDATE / DELETE by criteria with synchronize_session, a failed statement that leaves the
+ * session demanding a rollback, and post_update: a user and its favorite address reference
+ * each other (a cycle between the tables, closed by a use_alter key).
  * It checks what it shows and exits 1 when something differs.
  *
- * Usage: orm_session [URL]   (default sqlite:///orm_session.db)
+ * Usage: orm_session [URL]   (default sqlite:///orm_session.db; ctest -L docs also runs it on
+ * the test servers). Its tables are named user_account_<pid> and address_<pid>, so runs on one
+ * server at the same time do not meet; it drops them at the end.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uvsql.h>
 
+/* The cycle: user_account.favorite_address_id -> address.id, address.user_id -> user_account.id */
 #define USER_FIELDS(X)                                                                             \
   X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
   X(name, STRING(30), UVSQL_NOT_NULL | UVSQL_UNIQUE)                                               \
-  X(fullname, TEXT, 0)
-UVSQL_MODEL(user_t, "user_account", USER_FIELDS)
+  X(fullname, TEXT, 0)                                                                             \
+  X(status, STRING(20), 0)                                                                         \
+  X(karma, INT64, 0)                                                                               \
+  X(favorite_address_id, INT64, 0)
+#define USER_RELS(X) X(addresses, MANY(address_t)) X(favorite, ONE(address_t))
+UVSQL_MODEL_REL(user_t, "user_account", USER_FIELDS, USER_RELS)
+
+#define ADDRESS_FIELDS(X)                                                                          \
+  X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
+  X(email, STRING(50), UVSQL_NOT_NULL)                                                             \
+  X(user_id, INT64, 0)
+#define ADDRESS_RELS(X) X(user, ONE(user_t))
+UVSQL_MODEL_REL(address_t, "address", ADDRESS_FIELDS, ADDRESS_RELS)
+
+static int echoing; /* print the SQL the engine sends (set around the post_update part) */
+static void echo(void *data, const char *line) {
+  (void)data;
+  if (echoing)
+    printf("  SQL> %s\n", line);
+}
 
 static void *wait_ok(uvsql_future_t *f, const char *what) {
   if (uvsql_future_wait(f) != 0) {
@@ -48,15 +74,49 @@ static user_t *new_user(uvsql_mapper_t *users, const char *name, const char *ful
 int main(int argc, char **argv) {
   const char *url = argc > 1 ? argv[1] : "sqlite:///orm_session.db";
   uv_loop_t *loop = uv_default_loop();
+  uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
+  opt.echo = 1;
+  opt.log_cb = echo;
   uvsql_engine_t *engine;
   uvsql_error_t err;
-  if (uvsql_engine_new(&engine, loop, url, NULL, &err) != 0) {
+  if (uvsql_engine_new(&engine, loop, url, &opt, &err) != 0) {
     fprintf(stderr, "%s\n", err.message);
     return 1;
   }
+  char tuser[64], taddr[64], fk[80];
+  snprintf(tuser, sizeof tuser, "user_account_%ld", (long)getpid());
+  snprintf(taddr, sizeof taddr, "address_%ld", (long)getpid());
   uvsql_registry_t *reg = uvsql_registry_new(NULL);
-  uvsql_mapper_t *users = uvsql_registry_map(reg, user_t_model(), &err);
-  check(users != NULL, "the mapper");
+  uvsql_mapper_t *users = uvsql_registry_map_table(reg, user_t_model(), tuser, &err);
+  uvsql_mapper_t *addresses = uvsql_registry_map_table(reg, address_t_model(), taddr, &err);
+  check(users && addresses, "the mappers");
+
+  /* Defaults, declared before create_all: karma gets 10 from the ORM, status 'active' from the
+   * server (DDL), fetched back into the struct by the INSERT (RETURNING). */
+  uvsql_error_clear(&err);
+  uvsql_mapper_default(users, "karma", UVSQL_V_INT64(10), &err);
+  uvsql_mapper_server_default(users, "status", "'active'", &err);
+  /* The cycle: address.user_id is an ordinary key; user_account.favorite_address_id is added
+   * by ALTER TABLE after both tables (use_alter) and written by a second UPDATE of the flush
+   * (post_update), after both rows are inserted. */
+  snprintf(fk, sizeof fk, "%s.id", tuser);
+  uvsql_mapper_references(addresses, "user_id", fk, UVSQL_FK_NO_ACTION);
+  snprintf(fk, sizeof fk, "%s.id", taddr);
+  uvsql_column_references_use_alter(uvsql_mapper_column(users, "favorite_address_id"), fk,
+                                    UVSQL_FK_NO_ACTION, UVSQL_FK_NO_ACTION);
+  uvsql_relationship_t *user_addresses = uvsql_mapper_relationship(
+      users, "addresses", UVSQL_ONE_TO_MANY, addresses, offsetof(user_t, addresses), "user_id",
+      UVSQL_CASCADE_ALL | UVSQL_CASCADE_DELETE_ORPHAN, &err);
+  uvsql_relationship_t *address_user = uvsql_mapper_relationship(
+      addresses, "user", UVSQL_MANY_TO_ONE, users, offsetof(address_t, user), "user_id", 0, &err);
+  uvsql_relationship_t *favorite = uvsql_mapper_relationship(
+      users, "favorite", UVSQL_MANY_TO_ONE, addresses, offsetof(user_t, favorite),
+      "favorite_address_id", UVSQL_REL_POST_UPDATE, &err);
+  if (err.code || !user_addresses || !address_user || !favorite ||
+      !uvsql_relationship_back_populates(user_addresses, address_user)) {
+    fprintf(stderr, "mapping: %s\n", err.message);
+    return 1;
+  }
   run(uvsql_metadata_drop_all(uvsql_registry_metadata(reg), engine, NULL, NULL), "drop_all");
   run(uvsql_metadata_create_all(uvsql_registry_metadata(reg), engine, NULL, NULL), "create_all");
 
@@ -66,21 +126,27 @@ int main(int argc, char **argv) {
   user_t *pat = new_user(users, "patrick", "Patrick Star");
   uvsql_session_add(s, sandy);
   uvsql_session_add(s, pat);
+  run(uvsql_session_flush(s, NULL, NULL), "flush");
+  printf("sandy: status %s, karma %lld\n", sandy->status, (long long)sandy->karma);
+  check(sandy->status && strcmp(sandy->status, "active") == 0 && sandy->karma == 10,
+        "the server's status and the client's karma in the struct after the flush");
   run(uvsql_session_commit(s, NULL, NULL), "commit");
 
   /* Expiry: after the commit every object is expired. Its fields keep their last values until
    * a row loads it again; a get SELECTs it instead of answering from the identity map. */
   check(uvsql_orm_is_expired(sandy), "sandy expired after commit");
-  run(uvsql_engine_execute_sql(engine,
-                               "UPDATE user_account SET fullname = 'Sandy J. Cheeks' "
-                               "WHERE name = 'sandy'",
-                               NULL, 0, NULL, NULL),
-      "another connection's UPDATE");
+  uvsql_core_stmt_t *other = uvsql_update(uvsql_mapper_table(users));
+  uvsql_update_set(other, "fullname", uvsql_lit_text(other, "Sandy J. Cheeks"));
+  uvsql_update_set(other, "status", uvsql_lit_text(other, "away"));
+  uvsql_where(other,
+              uvsql_eq(other, uvsql_mapper_col(users, "name"), uvsql_lit_text(other, "sandy")));
+  run(uvsql_engine_execute_core(engine, other, NULL, 0, NULL, NULL), "another connection's UPDATE");
   uvsql_future_t *f = uvsql_session_get_int(s, users, sandy->id, NULL, NULL);
   check(wait_ok(f, "get") == sandy, "the same object");
   uvsql_future_unref(f);
-  printf("after commit and get: %s\n", sandy->fullname);
-  check(strcmp(sandy->fullname, "Sandy J. Cheeks") == 0, "the other connection's value");
+  printf("after commit and get: %s, %s\n", sandy->fullname, sandy->status);
+  check(strcmp(sandy->fullname, "Sandy J. Cheeks") == 0 && strcmp(sandy->status, "away") == 0,
+        "the other connection's values");
 
   /* A count in the session's transaction: autoflush first, then the Core select. */
   uvsql_session_add(s, new_user(users, "squidward", "Squidward Tentacles"));
@@ -147,6 +213,45 @@ int main(int argc, char **argv) {
   n = wait_ok(f, "count after rollback");
   check(n->u.i64 == 2, "2 users (squidward deleted)");
   uvsql_future_unref(f);
+
+  /* post_update: a new user and her favorite address, which belongs to her. Neither row can be
+   * inserted first with its key set, so the flush INSERTs the user with favorite_address_id
+   * NULL, then the addresses with her new key, then sets the favorite by an UPDATE. */
+  user_t *gary = new_user(users, "gary", "Gary the Snail");
+  address_t *shell = uvsql_orm_new(addresses), *pineapple = uvsql_orm_new(addresses);
+  uvsql_orm_set_text(shell, &shell->email, "gary@shell.sea");
+  uvsql_orm_set_text(pineapple, &pineapple->email, "gary@pineapple.sea");
+  uvsql_orm_append(gary, "addresses", shell);
+  uvsql_orm_append(gary, "addresses", pineapple);
+  uvsql_orm_set_ref(gary, "favorite", pineapple);
+  uvsql_session_add(s, gary); /* cascades to the addresses */
+  echoing = 1;
+  run(uvsql_session_commit(s, NULL, NULL), "commit the cycle");
+  echoing = 0;
+  printf("gary's favorite: %lld (address %lld)\n", (long long)gary->favorite_address_id,
+         (long long)pineapple->id);
+  check(gary->favorite_address_id == pineapple->id && pineapple->user_id == gary->id,
+        "both keys of the cycle set");
+
+  /* Deleting gary (the delete cascades to his addresses): an UPDATE clears his favorite first,
+   * then the addresses and the user are deleted. */
+  uvsql_session_delete(s, gary);
+  echoing = 1;
+  run(uvsql_session_commit(s, NULL, NULL), "commit the deletion");
+  echoing = 0;
+  uvsql_core_stmt_t *naddr = uvsql_select_new();
+  uvsql_select_cols(naddr, uvsql_count(naddr, NULL));
+  uvsql_select_from(naddr, uvsql_mapper_table(addresses));
+  f = uvsql_session_scalar(s, naddr, NULL, 0, NULL, NULL);
+  n = wait_ok(f, "count addresses");
+  check(n->u.i64 == 0, "no address left");
+  uvsql_future_unref(f);
+  f = uvsql_session_scalar(s, count, NULL, 0, NULL, NULL);
+  n = wait_ok(f, "count users");
+  check(n->u.i64 == 2, "2 users (gary deleted)");
+  uvsql_future_unref(f);
+  uvsql_core_stmt_free(naddr);
+  uvsql_core_stmt_free(other);
 
   uvsql_core_stmt_free(dup);
   uvsql_core_stmt_free(del);

@@ -1,13 +1,23 @@
 /* src/orm/flush.c — the unit of work: turns the session's pending, dirty and deleted objects
- * into batched statements on the session's connection, in foreign-key order.
+ * into batched statements on the session's connection, in foreign-key order. It is the one
+ * driver of a flush (SQLAlchemy's UOWTransaction): the relationship steps are dependency
+ * processors (cascade.c, uvsql__depprocs) that step() calls at its phase boundaries; they
+ * send their statements through uvsql__uow_execute and end a preload with uvsql__uow_resume.
  *
- * Phases (one flush_t, driven by statement callbacks):
+ * Phases (one flush_t = uvsql__uow_t, driven by statement callbacks; PH_*):
  *
- *   COLLECT --> ORDER --> INSERT(mapper 0, level 0) --all batches back--> INSERT(mapper 0,
- *           level 1) ... --> INSERT(mapper k, ...) --> WRITE (post-update UPDATEs of the new
- *           rows, every UPDATE, post-update clearing UPDATEs, then every DELETE, children's
- *           mappers first) --all back--> FINISH (objects change state, journal) --> done(NULL)
- *   any statement fails --> (wait for the rest in flight) --> done(err); objects unchanged
+ *   PRELOAD (processors' loads, while any starts one) --> presort_deletes, presort_saves
+ *   (processors) --> COLLECT --> ORDER --> before_rows (processors' statements) --all back-->
+ *   INSERT(mapper 0, level 0) --all batches back--> INSERT(mapper 0, level 1) ... -->
+ *   INSERT(mapper k, ...) --> WRITE (processors' after_inserts: the post-update UPDATEs of
+ *   the new rows; every UPDATE; processors' before_deletes: the post-update clearing UPDATEs;
+ *   then every DELETE, children's mappers first) --all back-->
+ *   AFTER_ROWS (objects change state, journal; then the processors' after_rows statements)
+ *   --all back--> processors' finish --> done(NULL)
+ *   any statement fails --> (wait for the rest in flight) --> finish --> done(err); objects
+ *   unchanged (but after AFTER_ROWS began: the session must be rolled back, as after any
+ *   failed flush)
+ *   no relationships in the registry: no processor is called (the path of a plain flush)
  *
  * Why this shape: statements queued on one connection run in order (pipelined on
  * PostgreSQL), so the only reason to wait between statements is a generated key that a later
@@ -26,13 +36,16 @@
  *     one shape keep the order they were added in. Its RETURNING rows (generated key, server
  *     defaults left out) come back in VALUES order (as Core's tests check on all three
  *     backends) and are written into the objects of the batch in that order.
- *  3. Nothing about an object's state changes before every statement has succeeded; generated
- *     keys (and bumped versions) written meanwhile are undone by the session's rollback.
+ *  3. Nothing about an object's state changes before every statement of the rows has
+ *     succeeded; generated keys (and bumped versions) written meanwhile are undone by the
+ *     session's rollback. (The processors' after_rows statements come after the state change:
+ *     when one fails, the flush fails and the session must be rolled back, as before.)
  *  4. An UPDATE or DELETE must match exactly its rows (MariaDB reports matched rows:
  *     CLIENT_FOUND_ROWS), else UVSQL_ESTALE_DATA.
  *  5. A post-update key is NULL in the INSERT and set by an UPDATE after every INSERT; a
  *     deleted row's non-NULL post-update key is set NULL by an UPDATE before every DELETE.
- *     Neither bumps a version counter (the DELETE matches the version loaded).
+ *     Neither bumps a version counter (the DELETE matches the version loaded). Those UPDATEs
+ *     are the many-to-one processor's (post_update.c); the NULL in the INSERT is the flush's.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,27 +58,30 @@ typedef struct {
   size_t n, cap;
 } objvec_t;
 
-typedef struct flush_s flush_t;
+typedef struct uvsql__uow_s flush_t;
 typedef struct batch_s {
   flush_t *fl;
   uvsql_mapper_t *m;
   uvsql__obj_t **objs; /* into the flush's vectors, which live as long as the flush */
   size_t n;
-  int kind;     /* 'I' insert, 'U', 'D' */
+  int kind;     /* 'I' insert, 'U', 'D'; 'S' a dependency processor's (m NULL) */
   uint64_t ret; /* 'I': the fields its RETURNING brings back (generated key, server defaults) */
   struct batch_s *next;
 } batch_t;
 
-struct flush_s {
+enum { PH_PRELOAD, PH_INSERT, PH_WRITE, PH_AFTER_ROWS, PH_DONE };
+
+struct uvsql__uow_s {
   uvsql_session_t *s;
   uvsql__flush_done done;
   void *data;
+  int deps; /* the registry has relationships: the dependency processors take part */
   size_t nm;
   uvsql_mapper_t **order;
   objvec_t *ins, *upd, *del; /* by mapper index */
   size_t mi;                 /* insert phase: position in order */
   uint32_t level, maxlevel;  /* insert phase: level of rows within order[mi] */
-  int phase;                 /* 0 inserting, 1 writing (updates, deletes), 2 done */
+  int phase;                 /* PH_* */
   int outstanding, sending;
   int failed;
   uvsql_error_t err;
@@ -129,9 +145,26 @@ static int apply_links(uvsql__obj_t *h) {
   return apply_links_except(h, 0);
 }
 
+/* The dependency processors' decisions (both presorts, every processor). */
+static int presort(uvsql_session_t *s, uvsql_error_t *err) {
+  for (const uvsql__depproc_t *const *d = uvsql__depprocs; *d; d++)
+    if ((*d)->presort_deletes && (*d)->presort_deletes(s, err))
+      return 1;
+  for (const uvsql__depproc_t *const *d = uvsql__depprocs; *d; d++)
+    if ((*d)->presort_saves && (*d)->presort_saves(s, err))
+      return 1;
+  return 0;
+}
+
 int uvsql__flush_needed(uvsql_session_t *s) {
-  if (s->reg->has_rels && uvsql__rel_flush_needed(s))
-    return 1;
+  if (s->reg->has_rels) {
+    uvsql_error_t err;
+    if (presort(s, &err))
+      return 1; /* the flush itself reports it */
+    for (const uvsql__depproc_t *const *d = uvsql__depprocs; *d; d++)
+      if ((*d)->needed && (*d)->needed(s))
+        return 1;
+  }
   for (uvsql__obj_t *h = s->owned; h; h = h->next) {
     if (h->state == UVSQL_OBJ_PENDING || (h->flags & UVSQL__OF_MARK_DELETE))
       return 1;
@@ -287,13 +320,13 @@ static void stmt_done(uvsql_future_t *f, void *data) {
   batch_t *b = data;
   flush_t *fl = b->fl;
   const uvsql_error_t *err = uvsql_future_error(f);
-  const char *table = uvsql_table_name(b->m->table);
+  const char *table = b->m ? uvsql_table_name(b->m->table) : NULL;
   if (err) {
     if (!fl->failed) {
       fl->failed = 1;
       fl->err = *err;
     }
-  } else if (!fl->failed) {
+  } else if (!fl->failed && b->kind != 'S') {
     uvsql_result_t *r = uvsql_future_value(f);
     int64_t affected = uvsql_result_rows_affected(r);
     if (b->kind == 'I' && b->ret) {
@@ -333,7 +366,7 @@ static void send_stmt(flush_t *fl, uvsql_mapper_t *m, uvsql__obj_t **objs, size_
   batch_t *b = st ? malloc(sizeof *b) : NULL;
   if (!b) {
     fl_fail(fl, UVSQL_ENOMEM, "out of memory building a statement for %s",
-            uvsql_table_name(m->table));
+            m ? uvsql_table_name(m->table) : "a relationship");
     return;
   }
   *b = (batch_t){fl, m, objs, n, kind, ret, fl->batches};
@@ -543,83 +576,6 @@ static void send_deletes(flush_t *fl, uvsql_mapper_t *m, objvec_t *v) {
   free(p);
 }
 
-/* UPDATE of the post-update fields in mask to their values in h (the new row just inserted:
- * key from the body; a row about to be deleted: the loaded key and version), the version
- * unchanged (invariant 5). */
-static void send_post_update(flush_t *fl, uvsql_mapper_t *m, uvsql__obj_t **hp, uint64_t mask) {
-  uvsql__obj_t *h = *hp;
-  const void *key = h->state == UVSQL_OBJ_PENDING ? h->body : h->snap;
-  uvsql_param_t p[64 + UVSQL__MAX_PK + 2];
-  size_t n = 0;
-  if (m->version >= 0) {
-    uvsql_value_t v = uvsql__field_value(m, key, (size_t)m->version);
-    p[n++] = UVSQL_P("v", v);
-    p[n++] = UVSQL_P(uvsql__set_names[m->version], v);
-  }
-  for (size_t i = 0; i < m->model->nfields; i++)
-    if (mask >> i & 1)
-      p[n++] = UVSQL_P(uvsql__set_names[i], uvsql__field_value(m, h->body, i));
-  for (size_t i = 0; i < m->npk; i++)
-    p[n++] = UVSQL_P(uvsql__key_names[i], uvsql__field_value(m, key, m->pk[i]));
-  send_stmt(fl, m, hp, 1, 'U', 0, uvsql__stmt_update(m, mask), p, n);
-}
-
-/* The new rows' post-update keys, now that every row has its key. */
-static void send_post_updates(flush_t *fl) {
-  for (size_t k = 0; k < fl->nm && !fl->failed; k++) {
-    uvsql_mapper_t *m = fl->order[k];
-    objvec_t *v = &fl->ins[m->index];
-    for (size_t i = 0; m->post_update && i < v->n && !fl->failed; i++) {
-      uvsql__obj_t *h = v->v[i];
-      uint64_t mask = 0;
-      for (size_t l = 0; l < h->nlinks; l++)
-        if (m->post_update >> h->links[l].field & 1)
-          mask |= UINT64_C(1) << h->links[l].field;
-      if (!mask)
-        continue;
-      if (apply_links(h)) {
-        fl_fail(fl, UVSQL_EINVALID_ARGUMENT,
-                "a %s is linked to a parent that is not being flushed: add the parent to the "
-                "session",
-                m->model->type_name);
-        return;
-      }
-      send_post_update(fl, m, &v->v[i], mask);
-    }
-  }
-}
-
-/* Rows about to be deleted drop their post-update keys first: the row they reference may be
- * deleted before them (the order ignores those keys). */
-static void send_post_clears(flush_t *fl) {
-  for (size_t k = 0; k < fl->nm && !fl->failed; k++) {
-    uvsql_mapper_t *m = fl->order[k];
-    objvec_t *v = &fl->del[m->index];
-    for (size_t i = 0; m->post_update && i < v->n && !fl->failed; i++) {
-      uvsql__obj_t *h = v->v[i];
-      uint64_t mask = 0;
-      for (size_t f = 0; f < m->model->nfields; f++)
-        if ((m->post_update >> f & 1) && !uvsql__field_is_null(m, h->snap, f))
-          mask |= UINT64_C(1) << f;
-      if (!mask)
-        continue;
-      uvsql_param_t p[64 + UVSQL__MAX_PK + 2];
-      size_t n = 0;
-      if (m->version >= 0) {
-        uvsql_value_t ver = uvsql__field_value(m, h->snap, (size_t)m->version);
-        p[n++] = UVSQL_P("v", ver);
-        p[n++] = UVSQL_P(uvsql__set_names[m->version], ver);
-      }
-      for (size_t f = 0; f < m->model->nfields; f++)
-        if (mask >> f & 1)
-          p[n++] = UVSQL_P_NULL(uvsql__set_names[f]);
-      for (size_t f = 0; f < m->npk; f++)
-        p[n++] = UVSQL_P(uvsql__key_names[f], uvsql__field_value(m, h->snap, m->pk[f]));
-      send_stmt(fl, m, &v->v[i], 1, 'U', 0, uvsql__stmt_update(m, mask), p, n);
-    }
-  }
-}
-
 static void send_writes(flush_t *fl) {
   uvsql_session_t *s = fl->s;
   for (uvsql__obj_t *h = s->owned; h && !fl->failed; h = h->next) {
@@ -649,7 +605,9 @@ static void send_writes(flush_t *fl) {
       fl_fail(fl, UVSQL_ENOMEM, "out of memory");
   }
   fl->sending = 1;
-  send_post_updates(fl);
+  for (const uvsql__depproc_t *const *d = uvsql__depprocs; fl->deps && *d && !fl->failed; d++)
+    if ((*d)->after_inserts)
+      (*d)->after_inserts(fl);
   for (size_t k = 0; k < fl->nm && !fl->failed; k++) {
     uvsql_mapper_t *m = fl->order[k];
     objvec_t *v = &fl->upd[m->index];
@@ -658,7 +616,9 @@ static void send_writes(flush_t *fl) {
     for (size_t i = 0; i < v->n && !fl->failed; i++)
       send_update(fl, m, &v->v[i]);
   }
-  send_post_clears(fl);
+  for (const uvsql__depproc_t *const *d = uvsql__depprocs; fl->deps && *d && !fl->failed; d++)
+    if ((*d)->before_deletes)
+      (*d)->before_deletes(fl);
   for (size_t k = fl->nm; k-- > 0 && !fl->failed;)
     if (fl->del[fl->order[k]->index].n)
       send_deletes(fl, fl->order[k], &fl->del[fl->order[k]->index]);
@@ -721,19 +681,70 @@ static void fl_end(flush_t *fl) {
   void *data = fl->data;
   uvsql_error_t err = fl->err;
   int failed = fl->failed;
+  for (const uvsql__depproc_t *const *d = uvsql__depprocs; fl->deps && *d; d++)
+    if ((*d)->finish)
+      (*d)->finish(s);
   fl_free(fl);
   done(s, failed ? &err : NULL, data);
 }
 
+/* The pending objects, after the presorts decided which are inserted; then the order. */
+static void collect(flush_t *fl) {
+  for (uvsql__obj_t *h = fl->s->owned; h; h = h->next) {
+    if (h->state == UVSQL_OBJ_PENDING && push(&fl->ins[h->mapper->index], h)) {
+      fl_fail(fl, UVSQL_ENOMEM, "out of memory");
+      return;
+    }
+  }
+  if (sort_mappers(fl))
+    fl_fail(fl, UVSQL_ENOMEM, "out of memory starting a flush");
+}
+
+/* Runs every dependency processor's before_rows or after_rows, in the flush's pipeline. */
+static void send_deps(flush_t *fl, int after) {
+  fl->sending = 1;
+  for (const uvsql__depproc_t *const *d = uvsql__depprocs; *d && !fl->failed; d++)
+    if (after ? (*d)->after_rows != NULL : (*d)->before_rows != NULL)
+      (after ? (*d)->after_rows : (*d)->before_rows)(fl);
+  fl->sending = 0;
+}
+
+/* The phases, top-down (internal.h). Each statement's callback steps again when it is the
+ * last one in flight; so does a preload's resume. */
 static void step(flush_t *fl) {
   if (fl->failed) {
     if (fl->outstanding == 0)
       fl_end(fl);
     return;
   }
-  while (fl->phase == 0) {
+  if (fl->phase == PH_PRELOAD) {
+    for (const uvsql__depproc_t *const *d = uvsql__depprocs; fl->deps && *d; d++) {
+      int rc = (*d)->preload ? (*d)->preload(fl, &fl->err) : 0;
+      if (rc == 1)
+        return; /* uvsql__uow_resume steps again */
+      if (rc) {
+        fl->failed = 1;
+        fl_end(fl);
+        return;
+      }
+    }
+    fl->phase = PH_INSERT;
+    if (fl->deps && presort(fl->s, &fl->err))
+      fl->failed = 1;
+    if (!fl->failed)
+      collect(fl);
+    if (!fl->failed && fl->deps)
+      send_deps(fl, 0);
+    if (fl->outstanding)
+      return; /* the last callback steps again */
+    if (fl->failed) {
+      fl_end(fl);
+      return;
+    }
+  }
+  while (fl->phase == PH_INSERT) {
     if (fl->mi == fl->nm) {
-      fl->phase = 1;
+      fl->phase = PH_WRITE;
       break;
     }
     uvsql_mapper_t *m = fl->order[fl->mi];
@@ -751,36 +762,84 @@ static void step(flush_t *fl) {
     if (fl->failed)
       break;
   }
-  if (fl->phase == 1) {
-    fl->phase = 2;
+  if (fl->phase == PH_WRITE && !fl->failed) {
+    fl->phase = PH_AFTER_ROWS;
     send_writes(fl);
     if (fl->outstanding)
       return; /* the last callback steps again */
   }
-  if (!fl->failed)
+  if (fl->phase == PH_AFTER_ROWS && !fl->failed) {
+    fl->phase = PH_DONE;
     apply(fl);
+    if (!fl->failed && fl->deps)
+      send_deps(fl, 1);
+    if (fl->outstanding)
+      return; /* the last callback steps again */
+  }
   fl_end(fl);
 }
 
-void uvsql__flush(uvsql_session_t *s, uvsql__flush_done done, void *data) {
-  if (s->reg->has_rels)
-    uvsql__rel_flush(s, done, data); /* cascades, then uvsql__flush_rows */
-  else
-    uvsql__flush_rows(s, done, data);
+uvsql_session_t *uvsql__uow_session(const uvsql__uow_t *u) {
+  return u->s;
 }
 
-void uvsql__flush_rows(uvsql_session_t *s, uvsql__flush_done done, void *data) {
+int uvsql__uow_failed(const uvsql__uow_t *u) {
+  return u->failed;
+}
+
+void uvsql__uow_resume(uvsql__uow_t *u, const uvsql_error_t *err) {
+  if (err && !u->failed) {
+    u->failed = 1;
+    u->err = *err;
+  }
+  step(u);
+}
+
+void uvsql__uow_execute(uvsql__uow_t *u, uvsql_core_stmt_t *stmt, const uvsql_param_t *params,
+                        size_t n, const char *what) {
+  if (!stmt) {
+    fl_fail(u, UVSQL_ENOMEM, "out of memory building %s", what);
+    return;
+  }
+  send_stmt(u, NULL, NULL, 0, 'S', 0, stmt, params, n);
+}
+
+size_t uvsql__uow_nmappers(const uvsql__uow_t *u) {
+  return u->nm;
+}
+
+uvsql_mapper_t *uvsql__uow_mapper(const uvsql__uow_t *u, size_t k) {
+  return u->order[k];
+}
+
+uvsql__obj_t **uvsql__uow_rows(uvsql__uow_t *u, const uvsql_mapper_t *m, int kind, size_t *n) {
+  objvec_t *v = kind == 'I' ? &u->ins[m->index] : &u->del[m->index];
+  *n = v->n;
+  return v->v;
+}
+
+void uvsql__uow_update(uvsql__uow_t *u, uvsql_mapper_t *m, uvsql__obj_t **hp, uint64_t mask,
+                       const uvsql_param_t *params, size_t n) {
+  send_stmt(u, m, hp, 1, 'U', 0, uvsql__stmt_update(m, mask), params, n);
+}
+
+int uvsql__uow_sync_keys(uvsql__uow_t *u, uvsql__obj_t *h) {
+  if (!apply_links(h))
+    return 0;
+  fl_fail(u, UVSQL_EINVALID_ARGUMENT,
+          "a %s is linked to a parent that is not being flushed: add the parent to the session",
+          h->mapper->model->type_name);
+  return 1;
+}
+
+void uvsql__flush(uvsql_session_t *s, uvsql__flush_done done, void *data) {
   flush_t *fl = calloc(1, sizeof *fl);
   uvsql_error_t err;
   size_t n = s->reg->n ? s->reg->n : 1;
-  if (fl)
-    fl->s = s;
   if (!fl || !(fl->ins = calloc(n, sizeof *fl->ins)) || !(fl->upd = calloc(n, sizeof *fl->upd)) ||
       !(fl->del = calloc(n, sizeof *fl->del))) {
-    if (fl) {
-      fl->nm = 0;
+    if (fl)
       fl_free(fl);
-    }
     uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory starting a flush");
     done(s, &err, data);
     return;
@@ -788,14 +847,7 @@ void uvsql__flush_rows(uvsql_session_t *s, uvsql__flush_done done, void *data) {
   fl->s = s;
   fl->done = done;
   fl->data = data;
+  fl->deps = s->reg->has_rels;
   fl->nm = s->reg->n; /* fl_free's bound, also when the order fails */
-  for (uvsql__obj_t *h = s->owned; h; h = h->next) {
-    if (h->state == UVSQL_OBJ_PENDING && push(&fl->ins[h->mapper->index], h)) {
-      fl_fail(fl, UVSQL_ENOMEM, "out of memory");
-      break;
-    }
-  }
-  if (!fl->failed && sort_mappers(fl))
-    fl_fail(fl, UVSQL_ENOMEM, "out of memory starting a flush");
   step(fl);
 }

@@ -79,7 +79,7 @@ struct uvsql_registry_s {
   int owns_md;
   uvsql_mapper_t **mappers;
   size_t n;
-  int has_rels; /* some mapper has relationships: flushes run the cascades (cascade.c) */
+  int has_rels; /* some mapper has relationships: flushes call the dependency processors */
 };
 
 uvsql_mapper_t *uvsql__mapper_for_table(const uvsql_registry_t *reg, const char *table);
@@ -191,7 +191,7 @@ int uvsql__field_set_value(const uvsql_mapper_t *m, void *st, size_t i, const uv
 /* "INT64", "STRING(30)", ... for messages (object.c); buf of at least 24 bytes. */
 const char *uvsql__field_kind_name(const uvsql_field_t *f, char *buf, size_t len);
 
-/* ------------------------------------------------------------------ identity map (identity.c) */
+/* -------------------------------------------------------------- identity map (identity_map.c) */
 
 typedef struct {
   uvsql__obj_t **buckets;
@@ -289,7 +289,7 @@ struct uvsql_orm_result_s {
 void uvsql__session_own(uvsql_session_t *s, uvsql__obj_t *h);
 void uvsql__session_disown(uvsql_session_t *s, uvsql__obj_t *h);
 int uvsql__journal_add(uvsql_session_t *s, uvsql__obj_t *h, uvsql__jkind_t kind, void *old);
-/* Builds objects from an ORM select result (through the identity map). */
+/* Builds objects from an ORM select result (through the identity map; loader.c). */
 int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_result_t *r,
                         void ***out, size_t *nout, int overwrite, uvsql_error_t *err);
 
@@ -340,18 +340,71 @@ void uvsql__rel_expire(uvsql_session_t *s);
 
 /* ------------------------------------------------------------------ flush (flush.c) */
 
+/* The unit of work. uvsql__flush is its one driver (SQLAlchemy's UOWTransaction): it calls
+ * the dependency processors (uvsql__depprocs, cascade.c: SQLAlchemy's DependencyProcessor)
+ * at its phase boundaries; no processor calls back into the flush but through the uvsql__uow_*
+ * functions below. When the registry has no relationships, no processor is called.
+ *
+ *   preload (async loads, until every processor says none is left) --> presort_deletes
+ *   (every processor, in table order) --> presort_saves --> collect + order the rows -->
+ *   before_rows (statements that must precede the rows) --all back--> INSERTs, UPDATEs,
+ *   DELETEs (flush.c's own) --all back--> the objects change state --> after_rows (statements
+ *   that need the new keys) --all back--> finish --> done
+ */
+typedef struct uvsql__uow_s uvsql__uow_t; /* a flush in progress (flush.c) */
+typedef struct {
+  const char *name; /* for reading a stack trace: "cascades", "one_to_many", "many_to_many" */
+  /* Starts an asynchronous load the later phases need: 0 nothing to load, 1 started (it
+   * calls uvsql__uow_resume once, maybe before this returns: then touch u no more), else an
+   * error code with err filled. Called again after each resume until it returns 0. */
+  int (*preload)(uvsql__uow_t *u, uvsql_error_t *err);
+  /* The decisions (synchronous; also run by uvsql__flush_needed): which objects are deleted,
+   * whose keys become NULL, then what is saved. 0 or an error code with err filled; nothing
+   * is changed when it fails where it can check first (cascade.c invariant 4). */
+  int (*presort_deletes)(uvsql_session_t *s, uvsql_error_t *err);
+  int (*presort_saves)(uvsql_session_t *s, uvsql_error_t *err);
+  /* Send statements through uvsql__uow_execute / uvsql__uow_update (a failure fails the
+   * flush): before the mappers' rows; inside the WRITE phase, after every INSERT came back
+   * (before the UPDATEs) and before the DELETEs; after the rows (and the state changes). */
+  void (*before_rows)(uvsql__uow_t *u);
+  void (*after_inserts)(uvsql__uow_t *u);
+  void (*before_deletes)(uvsql__uow_t *u);
+  void (*after_rows)(uvsql__uow_t *u);
+  /* Whether it would send anything (after the presorts). */
+  int (*needed)(uvsql_session_t *s);
+  /* The flush ended, done or failed: per-flush state goes. */
+  void (*finish)(uvsql_session_t *s);
+} uvsql__depproc_t;
+/* NULL-terminated, in the order the flush calls them. */
+extern const uvsql__depproc_t *const uvsql__depprocs[];
+
 typedef void (*uvsql__flush_done)(uvsql_session_t *s, const uvsql_error_t *err, void *data);
 /* Runs a flush on s->conn (transaction open). done runs exactly once, from a callback or
  * (nothing to do) before this returns. */
 void uvsql__flush(uvsql_session_t *s, uvsql__flush_done done, void *data);
 /* Whether a flush would send anything. */
 int uvsql__flush_needed(uvsql_session_t *s);
-/* The flush of the mappers' rows alone; uvsql__flush wraps it with the relationship steps
- * (cascade.c: cascades before, secondary-table rows around it) when the registry has
- * relationships. */
-void uvsql__flush_rows(uvsql_session_t *s, uvsql__flush_done done, void *data);
-void uvsql__rel_flush(uvsql_session_t *s, uvsql__flush_done done, void *data);
-int uvsql__rel_flush_needed(uvsql_session_t *s);
+uvsql_session_t *uvsql__uow_session(const uvsql__uow_t *u);
+/* A preload's end: err NULL, or the error that fails the flush. */
+void uvsql__uow_resume(uvsql__uow_t *u, const uvsql_error_t *err);
+/* Sends stmt with params on the flush's connection, in order with the flush's own statements;
+ * its failure (or NULL stmt: out of memory building it, `what` says which) fails the flush. */
+void uvsql__uow_execute(uvsql__uow_t *u, uvsql_core_stmt_t *stmt, const uvsql_param_t *params,
+                        size_t n, const char *what);
+int uvsql__uow_failed(const uvsql__uow_t *u);
+/* The flush's mapper order (parents first) and its rows of m: kind 'I' the new rows, 'D' the
+ * rows being deleted (borrowed, valid during the flush). */
+size_t uvsql__uow_nmappers(const uvsql__uow_t *u);
+uvsql_mapper_t *uvsql__uow_mapper(const uvsql__uow_t *u, size_t k);
+uvsql__obj_t **uvsql__uow_rows(uvsql__uow_t *u, const uvsql_mapper_t *m, int kind, size_t *n);
+/* An UPDATE of the fields in mask of *hp's row (uvsql__stmt_update's parameters), which must
+ * match one row. */
+void uvsql__uow_update(uvsql__uow_t *u, uvsql_mapper_t *m, uvsql__obj_t **hp, uint64_t mask,
+                       const uvsql_param_t *params, size_t n);
+/* Copies h's linked parents' keys into its key fields (key sync); 1 and the flush failed when
+ * a parent has no key (not being flushed), else 0. */
+int uvsql__uow_sync_keys(uvsql__uow_t *u, uvsql__obj_t *h);
+extern const uvsql__depproc_t uvsql__dep_many_to_one; /* post_update.c */
 /* object.c hooks (relationship.c): free h's collections; cascade on session_add. */
 void uvsql__obj_free_rels(uvsql__obj_t *h);
 void uvsql__mapper_free_rels(uvsql_mapper_t *m);

@@ -1,6 +1,11 @@
-/* src/orm/loader.c — ORM queries with loader options: the plan (a tree of relationships to
- * load, from the options and the relationships' defaults), the Core select with the LEFT
- * OUTER JOINs of joined loading, turning rows into objects at a column offset, and
+/* src/orm/loader.c — rows into session objects, and ORM queries with loader options.
+ *
+ * Every place where a result row becomes an object of a session is here, through the
+ * identity map (identity_map.c) and object.c's constructor uvsql__obj_load:
+ * uvsql__load_row (one row at a column offset: the joined and selectin loaders) and
+ * uvsql__session_load (the rows of a plain ORM select, a get, a refresh: session.c). Then
+ * the plan (a tree of relationships to load, from the options and the relationships'
+ * defaults), the Core select with the LEFT OUTER JOINs of joined loading, and
  * uvsql_session_execute_query, which runs the select, de-duplicates joined rows into their
  * parents, and hands the selectin levels to loader_selectin.c.
  *
@@ -12,6 +17,9 @@
  *     row; the root's are columns 0 .. nfields-1.
  *  3. A parent's relationship is filled only if it was not loaded when the query saw the
  *     parent first (identity map: an object the session has keeps what it holds).
+ *  4. A row whose key the identity map holds yields that object: its fields are overwritten
+ *     only when it is expired or the load populates existing objects (expire.c's
+ *     uvsql__obj_repopulate); a new object becomes PERSISTENT and owned by the session.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +64,58 @@ int uvsql__load_row(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_res
   h->state = UVSQL_OBJ_PERSISTENT;
   uvsql__session_own(s, h);
   *out = h->body;
+  return 0;
+}
+
+/* The rows of an ORM select (the mapper's columns first) as objects, for uvsql_session_execute,
+ * get and refresh (session.c). */
+int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_result_t *r,
+                        void ***out, size_t *nout, int overwrite, uvsql_error_t *err) {
+  size_t n = uvsql_result_nrows(r), nf = m->model->nfields;
+  void **objs = malloc((n ? n : 1) * sizeof *objs);
+  if (!objs)
+    return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading %zu rows", n);
+  if (uvsql_result_ncols(r) < nf) {
+    free(objs);
+    return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                            "an ORM select of %s must select its %zu columns first (use "
+                            "uvsql_orm_select)",
+                            m->model->type_name, nf);
+  }
+  (void)uvsql__idmap_reserve(&s->idmap, s->idmap.count + n); /* out of memory: grows as it goes */
+  for (size_t row = 0; row < n; row++) {
+    uvsql__obj_t *h;
+    int rc = uvsql__obj_load(m, r, row, 0, &h, err); /* err says what went wrong */
+    uvsql_value_t pk[UVSQL__MAX_PK];
+    uvsql__obj_t *have = NULL;
+    uint64_t hash = 0;
+    if (rc == 0) {
+      uvsql__obj_pk(m, h->body, pk);
+      hash = uvsql__pk_hash(m, pk);
+      have = uvsql__idmap_find_hashed(&s->idmap, m, pk, hash);
+    }
+    if (rc == 0 && have) {
+      rc = uvsql__obj_repopulate(have, h, overwrite || s->populate, err); /* expire.c */
+      uvsql__obj_destroy(h);
+      h = have;
+    } else if (rc == 0) {
+      if (uvsql__idmap_put_hashed(&s->idmap, h, hash)) /* h has its snapshot */
+        rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
+      else {
+        h->state = UVSQL_OBJ_PERSISTENT;
+        uvsql__session_own(s, h);
+      }
+    }
+    if (rc) {
+      if (h && !h->session)
+        uvsql__obj_destroy(h);
+      free(objs);
+      return rc;
+    }
+    objs[row] = h->body;
+  }
+  *out = objs;
+  *nout = n;
   return 0;
 }
 

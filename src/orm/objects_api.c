@@ -1,6 +1,6 @@
 /* src/orm/objects_api.c — the session's synchronous side: taking and giving back ownership
- * of objects (add, delete, expunge), the journal's storage, turning result rows into objects
- * through the identity map, and ORM results.
+ * of objects (add, delete, expunge), the journal's storage, and ORM results (rows become
+ * objects in loader.c).
  *
  * Invariants: those of session.c (every object with h->session == s is on s->owned, in the
  * order it was added; the identity map holds exactly the PERSISTENT ones). Nothing here
@@ -151,58 +151,6 @@ int uvsql_session_is_modified(const uvsql_session_t *s, const void *obj) {
 
 uint64_t uvsql_session_statement_count(const uvsql_session_t *s) {
   return s ? s->nstatements : 0;
-}
-
-/* ------------------------------------------------------------------ loading rows */
-
-int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_result_t *r,
-                        void ***out, size_t *nout, int overwrite, uvsql_error_t *err) {
-  size_t n = uvsql_result_nrows(r), nf = m->model->nfields;
-  void **objs = malloc((n ? n : 1) * sizeof *objs);
-  if (!objs)
-    return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading %zu rows", n);
-  if (uvsql_result_ncols(r) < nf) {
-    free(objs);
-    return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
-                            "an ORM select of %s must select its %zu columns first (use "
-                            "uvsql_orm_select)",
-                            m->model->type_name, nf);
-  }
-  (void)uvsql__idmap_reserve(&s->idmap, s->idmap.count + n); /* out of memory: grows as it goes */
-  for (size_t row = 0; row < n; row++) {
-    uvsql__obj_t *h;
-    int rc = uvsql__obj_load(m, r, row, 0, &h, err); /* err says what went wrong */
-    uvsql_value_t pk[UVSQL__MAX_PK];
-    uvsql__obj_t *have = NULL;
-    uint64_t hash = 0;
-    if (rc == 0) {
-      uvsql__obj_pk(m, h->body, pk);
-      hash = uvsql__pk_hash(m, pk);
-      have = uvsql__idmap_find_hashed(&s->idmap, m, pk, hash);
-    }
-    if (rc == 0 && have) {
-      rc = uvsql__obj_repopulate(have, h, overwrite || s->populate, err); /* expire.c */
-      uvsql__obj_destroy(h);
-      h = have;
-    } else if (rc == 0) {
-      if (uvsql__idmap_put_hashed(&s->idmap, h, hash)) /* h has its snapshot */
-        rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
-      else {
-        h->state = UVSQL_OBJ_PERSISTENT;
-        uvsql__session_own(s, h);
-      }
-    }
-    if (rc) {
-      if (h && !h->session)
-        uvsql__obj_destroy(h);
-      free(objs);
-      return rc;
-    }
-    objs[row] = h->body;
-  }
-  *out = objs;
-  *nout = n;
-  return 0;
 }
 
 /* ------------------------------------------------------------------ results */
