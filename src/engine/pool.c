@@ -311,12 +311,11 @@ static void ping_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql
   }
   e->npinging--;
   c->keepalive = 0;
-  if (e->wait_head) {
+  if (e->wait_head)
     give(e, c);
-    arm_timer(e);
-  } else {
+  else
     idle_push(e, c);
-  }
+  arm_timer(e);
 }
 
 static void submit_internal(uvsql_conn_t *c, const char *sql, uvsql__request_done_cb done) {
