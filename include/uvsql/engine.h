@@ -233,7 +233,7 @@ void uvsql_conn_release(uvsql_conn_t *conn);
 void uvsql_conn_invalidate(uvsql_conn_t *conn);
 
 /* Names this checkout for leak reports (leak_threshold): "checked out by <label>". The label
- * is copied (up to 95 bytes) and forgotten at release; NULL clears it. */
+ * is copied (its first 93 bytes) and forgotten at the next checkout; NULL clears it. */
 void uvsql_conn_set_label(uvsql_conn_t *conn, const char *label);
 
 /* Runs stmt on this connection. Statements queued on one connection run in order (pipelined
