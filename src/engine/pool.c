@@ -338,7 +338,8 @@ static uvsql_conn_t *take_idle(uvsql_engine_t *e) {
       idle_remove(e, c);
       return c;
     }
-    e->stats.invalidated++;
+    if (!c->invalid) /* an invalid one was counted when it was marked */
+      e->stats.invalidated++;
     close_conn(c);
   }
   return NULL;
@@ -533,6 +534,7 @@ static void reset_done(uvsql__request_t *req, uvsql_result_t *result, const uvsq
     uvsql__engine_log(c->engine, "rollback on return failed (%s): closing the connection",
                       err->message);
     c->invalid = 1;
+    c->engine->stats.invalidated++;
   }
   finish_release(c);
 }
@@ -541,7 +543,7 @@ static void finish_release(uvsql_conn_t *c) {
   uvsql_engine_t *e = c->engine;
   c->release_pending = 0;
   if (e->disposing || is_stale(e, c)) {
-    if (!e->disposing)
+    if (!e->disposing && !c->invalid) /* an invalid one was counted when it was marked */
       e->stats.invalidated++;
     close_conn(c);
     return;
