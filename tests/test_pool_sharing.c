@@ -62,6 +62,7 @@ static int second_statement_waits(int depth) {
   opt.pool_size = 1;
   opt.max_overflow = 0;
   opt.pipeline_depth = depth;
+  opt.pipeline_max_busy = 60; /* share even behind the slow one (valgrind slows it down) */
   opt.pool_timeout = 300;
   fixture_t fx = fixture_open(test_sqlite_url(), &opt);
   uvsql_future_t *a = uvsql_engine_execute_sql(fx.engine, SLOW_SQLITE, NULL, 0, NULL, NULL);

@@ -30,6 +30,11 @@ int main(int argc, char **argv) {
   opt.pool_use_lifo = 1;         /* reuse the most recently used connection first */
   opt.pipeline_depth = 1;        /* never share a pooled connection between statements */
   opt.statement_cache_size = 50; /* prepared statements kept per connection */
+  opt.pipeline_max_busy = 0.05;  /* share only behind a statement younger than 50 ms */
+  opt.leak_threshold = 60;       /* report a connection checked out for more than a minute */
+  opt.idle_timeout = 600;        /* close idle connections beyond min_idle after 10 minutes */
+  opt.min_idle = 1;              /* keep one idle connection open, re-opened in the background */
+  opt.keepalive_interval = 120;  /* ping idle connections every 2 minutes; drop dead ones */
   uvsql_engine_t *engine;
   uvsql_error_t err;
   if (uvsql_engine_new(&engine, loop, url, &opt, &err) != 0) {

@@ -143,10 +143,29 @@ typedef struct uvsql_engine_options_s {
    * waiting for a connection of its own. Each still runs in its own implicit transaction;
    * statements on a connection you checked out are never shared. 1 disables; default 16. */
   int pipeline_depth;
+  /* ---- the pool's housekeeping (seconds; each <= 0 turns its feature off unless said) ----
+   * A statement is queued behind another on a shared connection (pipeline_depth) only when the
+   * pool is at pool_size + max_overflow, and only while the statement running there has run for
+   * less than pipeline_max_busy; otherwise it waits for a connection of its own. Default 0.05:
+   * ordinary statements finish within a few milliseconds, so one still running after 50 ms is
+   * likely a long one (durations are heavy-tailed) and queuing behind it could cost seconds. */
+  double pipeline_max_busy;
+  /* A connection checked out for longer than this is reported once, through log_cb (stderr
+   * when log_cb is NULL), naming its uvsql_conn_set_label label or the first statement it
+   * ran. Default 0 (off). */
+  double leak_threshold;
+  /* Idle connections beyond min_idle are closed after this long unused. Default 600. */
+  double idle_timeout;
+  /* Idle connections the pool keeps open, opening them in the background (at most pool_size;
+   * a failed background connect is retried after a second). Default 0. */
+  int min_idle;
+  /* Idle connections are tested with a round trip (SELECT 1) this often; a dead one is closed
+   * (and replaced up to min_idle), never handed out. Default 0 (off). */
+  double keepalive_interval;
 } uvsql_engine_options_t;
 
 #define UVSQL_ENGINE_OPTIONS_INIT                                                                  \
-  { 5, 10, 30.0, -1.0, 0, 1, 0, 30.0, 0, 0, NULL, NULL, 100, 16 }
+  { 5, 10, 30.0, -1.0, 0, 1, 0, 30.0, 0, 0, NULL, NULL, 100, 16, 0.05, 0.0, 600.0, 0, 0.0 }
 
 /* Creates an engine for url on loop. Does not connect: the pool opens connections on demand.
  * Returns 0, or UVSQL_EURL / UVSQL_EINVALID_ARGUMENT / UVSQL_ENOT_SUPPORTED / UVSQL_ENOMEM with
@@ -192,6 +211,8 @@ typedef struct uvsql_pool_stats_s {
   uint64_t checkouts;
   uint64_t timeouts; /* checkouts that failed with UVSQL_EPOOL_TIMEOUT */
   uint64_t invalidated;
+  uint64_t leaks;      /* checkouts reported as held past leak_threshold */
+  uint64_t keepalives; /* keepalive pings sent to idle connections */
 } uvsql_pool_stats_t;
 
 void uvsql_pool_stats(const uvsql_engine_t *engine, uvsql_pool_stats_t *out);
@@ -210,6 +231,10 @@ void uvsql_conn_release(uvsql_conn_t *conn);
 
 /* Marks the connection unusable: the pool closes it on release and opens a fresh one. */
 void uvsql_conn_invalidate(uvsql_conn_t *conn);
+
+/* Names this checkout for leak reports (leak_threshold): "checked out by <label>". The label
+ * is copied (its first 93 bytes) and forgotten at the next checkout; NULL clears it. */
+void uvsql_conn_set_label(uvsql_conn_t *conn, const char *label);
 
 /* Runs stmt on this connection. Statements queued on one connection run in order (pipelined
  * on PostgreSQL). Resolves with a uvsql_result_t*, as uvsql_engine_execute. */

@@ -76,6 +76,16 @@ void uvsql_conn_invalidate(uvsql_conn_t *c) {
   }
 }
 
+void uvsql_conn_set_label(uvsql_conn_t *c, const char *label) {
+  if (!c)
+    return;
+  c->labelled = label != NULL;
+  if (label)
+    snprintf(c->where, sizeof c->where, "\"%s\"", label);
+  else
+    c->where[0] = '\0';
+}
+
 uvsql_engine_t *uvsql_conn_engine(const uvsql_conn_t *c) {
   return c->engine;
 }

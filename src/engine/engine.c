@@ -29,6 +29,22 @@ static int check_options(const uvsql_engine_options_t *o, uvsql_error_t *err) {
     return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                             "pipeline_depth is %d: it must be at least 1 (1 disables sharing)",
                             o->pipeline_depth);
+  const struct {
+    const char *name;
+    double v;
+  } secs[] = {{"pipeline_max_busy", o->pipeline_max_busy},
+              {"leak_threshold", o->leak_threshold},
+              {"idle_timeout", o->idle_timeout},
+              {"keepalive_interval", o->keepalive_interval}};
+  for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++)
+    if (!(secs[i].v > -1e9 && secs[i].v < 1e9)) /* NaN, infinities, absurd values */
+      return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                              "%s is %g: it must be a number of seconds (0 or less: off)",
+                              secs[i].name, secs[i].v);
+  if (o->min_idle < 0 || o->min_idle > o->pool_size)
+    return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                            "min_idle is %d: it must be between 0 and pool_size (%d)", o->min_idle,
+                            o->pool_size);
   if (o->statement_cache_size < 0)
     return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                             "statement_cache_size is %d: it must be 0 or more (0 keeps no "
@@ -78,6 +94,8 @@ int uvsql_engine_new(uvsql_engine_t **out, uv_loop_t *loop, const char *url,
   if (strcmp(e->driver->name, "sqlite") == 0 && !e->url->database) {
     e->opt.pool_size = 1;
     e->opt.max_overflow = 0;
+    e->opt.idle_timeout = 0; /* closing that connection would drop the database */
+    e->opt.min_idle = e->opt.min_idle > 0;
   }
   e->loop = loop;
   e->dopt.connect_timeout = e->opt.connect_timeout;
@@ -144,6 +162,20 @@ void uvsql__engine_log(uvsql_engine_t *e, const char *fmt, ...) {
   if (e->opt.log_cb)
     e->opt.log_cb(e->opt.log_data, line);
   else if (e->opt.echo)
+    fprintf(stderr, "[uvsql] %s\n", line);
+}
+
+/* Like uvsql__engine_log, but for what a user must see (leaks): stderr when there is no
+ * log_cb, even without echo. */
+void uvsql__engine_warn(uvsql_engine_t *e, const char *fmt, ...) {
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (e->opt.log_cb)
+    e->opt.log_cb(e->opt.log_data, line);
+  else
     fprintf(stderr, "[uvsql] %s\n", line);
 }
 

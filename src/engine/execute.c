@@ -45,7 +45,11 @@ static void exec_free(exec_t *x) {
 }
 
 void uvsql__conn_submit(uvsql_conn_t *c, uvsql__request_t *req) {
-  c->inflight++;
+  if (c->inflight++ == 0)
+    c->busy_since_ms = uv_now(c->engine->loop); /* the pool shares only recently busy ones */
+  if (!c->where[0]) /* leak reports name the first statement of a checkout */
+    snprintf(c->where, sizeof c->where, "the code whose first statement was \"%.*s%s\"",
+             req->sql_len > 50 ? 50 : (int)req->sql_len, req->sql, req->sql_len > 50 ? "..." : "");
   uvsql__engine_echo(c->engine, req->sql, req->params, req->nparams);
   c->engine->driver->submit(c->dc, req);
 }
@@ -82,7 +86,8 @@ static const uvsql_error_t *with_statement(const uvsql_error_t *err, const char 
 static void exec_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err) {
   exec_t *x = (exec_t *)req;
   uvsql_conn_t *c = x->conn;
-  c->inflight--;
+  if (--c->inflight > 0)
+    c->busy_since_ms = uv_now(c->engine->loop); /* the next request in line starts now */
   if (err) {
     if (err->code == UVSQL_EDISCONNECT) {
       c->in_tx = 0;

@@ -77,6 +77,15 @@ struct uvsql_conn_s {
   uvsql_conn_t *prev, *next; /* engine's list of all connections */
   uvsql_conn_t *idle_prev, *idle_next;
   uvsql__request_t internal; /* pre-ping or rollback-on-return, never both at once */
+  uint64_t busy_since_ms;    /* when the request now running on it started (inflight > 0) */
+  uint64_t checkout_ms;      /* when it was last checked out */
+  uint64_t idle_since_ms;    /* when it was last returned (or opened) */
+  uint64_t pinged_ms;        /* when it last proved alive (keepalive) */
+  int leak_reported;         /* this checkout was reported by leak detection */
+  int labelled;              /* where[] holds a uvsql_conn_set_label label */
+  int background;            /* opened for min_idle, not for a waiter */
+  int keepalive;             /* PINGING for keepalive, not for a checkout's pre-ping */
+  char where[96];            /* who checked it out: a label or its first statement */
 };
 
 struct uvsql_engine_s {
@@ -97,7 +106,10 @@ struct uvsql_engine_s {
   uv_timer_t wait_timer;
   int disposing;
   uvsql_future_t *dispose_future;
-  int timer_closed;
+  int timer_closed;         /* both of the pool's timers have closed */
+  int ntimers_closed;       /* of wait_timer and maint_timer */
+  uv_timer_t maint_timer;   /* leaks, idle timeout, min_idle, keepalive; unreferenced */
+  uint64_t refill_after_ms; /* min_idle: no background connect before this */
 };
 
 void uvsql__pool_init(uvsql_engine_t *e);
@@ -146,6 +158,8 @@ void uvsql__stream_settle(uvsql__stream_t *s, uvsql_future_t *f, const uvsql_err
 
 /* engine.c */
 void uvsql__engine_log(uvsql_engine_t *e, const char *fmt, ...) UVSQL__PRINTF(2, 3);
+/* The same, but to stderr when there is no log_cb even without echo (leak reports). */
+void uvsql__engine_warn(uvsql_engine_t *e, const char *fmt, ...) UVSQL__PRINTF(2, 3);
 void uvsql__engine_echo(uvsql_engine_t *e, const char *sql, const uvsql_value_t *params,
                         int nparams);
 

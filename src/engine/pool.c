@@ -21,13 +21,29 @@
  *     the head's deadline serves them all.
  *  4. A connection whose serial is below invalidated_below, or that is broken, invalid or past
  *     pool_recycle, is never handed out: it is closed and replaced.
+ *  5. No head-of-line blocking: a waiter shares a busy connection (pipeline_depth) only when
+ *     nopen has reached pool_size + max_overflow, and only one whose running request started
+ *     less than pipeline_max_busy ago. Below the limit it gets an idle connection or a new
+ *     one (or waits for one already opening for it).
+ *  6. Housekeeping runs on maint_timer (unreferenced: it never keeps the loop alive), armed by
+ *     maint_arm() for the earliest of: a checkout reaching leak_threshold (reported once), an
+ *     idle connection above min_idle reaching idle_timeout (closed), an idle connection due a
+ *     keepalive ping (PINGING with keepalive set: a failure closes it), a min_idle refill
+ *     (background CONNECTING; a failed one delays the next by REFILL_BACKOFF_MS).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 
+#define REFILL_BACKOFF_MS 1000
+
 static void pump(uvsql_engine_t *e);
+static void maint_arm(uvsql_engine_t *e);
+
+static uint64_t secs_ms(double s) {
+  return s > 0 ? (uint64_t)(s * 1000.0 + 0.5) : 0;
+}
 
 /* ------------------------------------------------------------------ lists */
 
@@ -40,6 +56,7 @@ static void idle_push(uvsql_engine_t *e, uvsql_conn_t *c) {
     e->idle_head = c;
   e->idle_tail = c;
   c->state = UVSQL__CONN_IDLE;
+  c->pinged_ms = uv_now(e->loop);
   e->nidle++;
 }
 
@@ -133,9 +150,22 @@ static int is_stale(uvsql_engine_t *e, uvsql_conn_t *c) {
 
 static void on_timer(uv_timer_t *t);
 
+/* Writes "host:port" of the server (no credentials) into buf, for messages. */
+static const char *server_address(uvsql_engine_t *e, char *buf, size_t size) {
+  const uvsql_url_t *u = e->url;
+  const char *host = u->host ? u->host : "localhost";
+  int v6 = strchr(host, ':') != NULL;
+  if (u->port)
+    snprintf(buf, size, "%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", u->port);
+  else
+    snprintf(buf, size, "%s", host);
+  return buf;
+}
+
 static void arm_timer(uvsql_engine_t *e) {
   if (e->disposing)
     return;
+  maint_arm(e);
   if (!e->wait_head) {
     uv_timer_stop(&e->wait_timer);
     return;
@@ -149,6 +179,10 @@ static void give(uvsql_engine_t *e, uvsql_conn_t *c) {
   waiter_remove(e, w);
   c->shared = w->shareable;
   c->state = UVSQL__CONN_CHECKED_OUT;
+  c->checkout_ms = uv_now(e->loop);
+  c->leak_reported = 0;
+  c->labelled = 0;
+  c->where[0] = '\0';
   e->nchecked_out++;
   e->stats.checkouts++;
   w->cb(w, c, NULL);
@@ -167,6 +201,17 @@ static void on_timer(uv_timer_t *t) {
   uint64_t now = uv_now(e->loop);
   while (e->wait_head && e->wait_head->deadline_ms <= now) {
     uvsql_error_t err;
+    if (e->nconnecting > 0 && e->nopen - e->nconnecting < e->opt.pool_size + e->opt.max_overflow) {
+      /* Not an exhausted pool: the connection opened for this checkout never completed. */
+      char where[300];
+      uvsql__error_set(&err, UVSQL_ETIMEOUT,
+                       "could not connect to %s: no answer within %.2f s (pool_timeout); "
+                       "check that the server runs and answers there, or raise pool_timeout",
+                       server_address(e, where, sizeof where), e->opt.pool_timeout);
+      e->stats.timeouts++;
+      fail_head(e, &err);
+      continue;
+    }
     uvsql__error_set(&err, UVSQL_EPOOL_TIMEOUT,
                      "pool limit of size %d overflow %d reached (%d checked out): no connection "
                      "within %.2f s; release connections sooner, or raise pool_size, "
@@ -185,28 +230,41 @@ static void connected(uvsql__dconn_t *dc, const uvsql_error_t *err, void *data) 
   uvsql_engine_t *e = c->engine;
   (void)dc;
   if (err) {
-    /* The checkout first in line learns why: SQLAlchemy raises the connect error likewise. */
     uvsql_error_t copy = *err;
+    int background = c->background;
     close_conn(c);
-    fail_head(e, &copy);
+    if (background) { /* nobody waits on it: log, and try again later */
+      uvsql__engine_log(e,
+                        "opening a connection to keep min_idle %d failed (%s): retrying in "
+                        "%d ms",
+                        e->opt.min_idle, copy.message, REFILL_BACKOFF_MS);
+      e->refill_after_ms = uv_now(e->loop) + REFILL_BACKOFF_MS;
+    } else {
+      /* The checkout first in line learns why: SQLAlchemy raises the connect error likewise. */
+      fail_head(e, &copy);
+    }
     pump(e);
     return;
   }
   e->nconnecting--;
-  c->created_ms = uv_now(e->loop);
+  c->created_ms = c->idle_since_ms = uv_now(e->loop);
   idle_push(e, c);
   pump(e);
 }
 
-static void open_conn(uvsql_engine_t *e) {
+static void open_conn(uvsql_engine_t *e, int background) {
   uvsql_error_t err;
   uvsql_conn_t *c = calloc(1, sizeof *c);
   if (!c) {
     uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory opening a connection");
-    fail_head(e, &err);
+    if (background)
+      e->refill_after_ms = uv_now(e->loop) + REFILL_BACKOFF_MS;
+    else
+      fail_head(e, &err);
     return;
   }
   c->engine = e;
+  c->background = background;
   c->serial = e->next_serial++;
   c->created_ms = uv_now(e->loop);
   c->state = UVSQL__CONN_CONNECTING;
@@ -220,7 +278,13 @@ static void open_conn(uvsql_engine_t *e) {
   if (e->driver->connect(&c->dc, e->loop, e->url, &e->dopt, connected, c, &err) != 0) {
     c->dc = NULL;
     close_conn(c);
-    fail_head(e, &err);
+    if (background) {
+      uvsql__engine_log(e, "opening a connection to keep min_idle %d failed (%s)", e->opt.min_idle,
+                        err.message);
+      e->refill_after_ms = uv_now(e->loop) + REFILL_BACKOFF_MS;
+    } else {
+      fail_head(e, &err);
+    }
   }
 }
 
@@ -234,7 +298,9 @@ static void ping_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql
   if (c->state != UVSQL__CONN_PINGING)
     return; /* closing meanwhile */
   if (err) {
-    uvsql__engine_log(e, "pre-ping failed (%s): replacing the connection", err->message);
+    uvsql__engine_log(e, "%s failed (%s): replacing the connection",
+                      c->keepalive ? "keepalive ping of an idle connection" : "pre-ping",
+                      err->message);
     c->invalid = 1;
     e->stats.invalidated++;
     if (err->code == UVSQL_EDISCONNECT)
@@ -244,12 +310,12 @@ static void ping_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql
     return;
   }
   e->npinging--;
-  if (e->wait_head) {
+  c->keepalive = 0;
+  if (e->wait_head)
     give(e, c);
-    arm_timer(e);
-  } else {
+  else
     idle_push(e, c);
-  }
+  arm_timer(e);
 }
 
 static void submit_internal(uvsql_conn_t *c, const char *sql, uvsql__request_done_cb done) {
@@ -272,7 +338,8 @@ static uvsql_conn_t *take_idle(uvsql_engine_t *e) {
       idle_remove(e, c);
       return c;
     }
-    e->stats.invalidated++;
+    if (!c->invalid) /* an invalid one was counted when it was marked */
+      e->stats.invalidated++;
     close_conn(c);
   }
   return NULL;
@@ -281,16 +348,20 @@ static uvsql_conn_t *take_idle(uvsql_engine_t *e) {
 /* The engine-shared connection with the fewest requests in flight, if one has room. */
 static uvsql_conn_t *find_shared(uvsql_engine_t *e) {
   uvsql_conn_t *best = NULL;
+  uint64_t now = uv_now(e->loop), max_busy = secs_ms(e->opt.pipeline_max_busy);
   for (uvsql_conn_t *c = e->conns; c; c = c->next)
     if (c->state == UVSQL__CONN_CHECKED_OUT && c->shared > 0 && !c->release_pending &&
         !is_stale(e, c) && c->inflight < e->opt.pipeline_depth &&
+        (c->inflight == 0 || now - c->busy_since_ms < max_busy) &&
         (!best || c->inflight < best->inflight))
       best = c;
   return best;
 }
 
-/* Serves waiters, in order, from idle connections; opens new ones while below the limit;
- * at the limit, queues engine-level statements on connections other such statements hold. */
+/* Serves waiters, in order, from idle connections; opens new ones while below the limit (or
+ * waits for those opening); only at the limit queues engine-level statements on connections
+ * other such statements hold, behind a request that started less than pipeline_max_busy ago
+ * (invariant 5). */
 static void pump(uvsql_engine_t *e) {
   if (e->disposing)
     return;
@@ -304,9 +375,10 @@ static void pump(uvsql_engine_t *e) {
       submit_internal(c, "SELECT 1", ping_done);
     } else if (c) {
       give(e, c);
-    } else if (e->nwaiting > e->nconnecting + e->npinging &&
-               e->nopen < e->opt.pool_size + e->opt.max_overflow) {
-      open_conn(e);
+    } else if (e->nopen < e->opt.pool_size + e->opt.max_overflow) {
+      if (e->nwaiting <= e->nconnecting + e->npinging)
+        break; /* enough are on their way: never share while the pool can still grow */
+      open_conn(e, 0);
     } else if (e->wait_head->shareable && (c = find_shared(e))) {
       uvsql__waiter_t *w = e->wait_head;
       waiter_remove(e, w);
@@ -319,12 +391,96 @@ static void pump(uvsql_engine_t *e) {
   arm_timer(e);
 }
 
+/* ------------------------------------------------------------------ housekeeping */
+
+static int refill_wanted(uvsql_engine_t *e) {
+  return e->nidle + e->nconnecting < e->opt.min_idle && e->nopen < e->opt.pool_size;
+}
+
+static void report_leak(uvsql_engine_t *e, uvsql_conn_t *c, uint64_t now) {
+  c->leak_reported = 1;
+  e->stats.leaks++;
+  uvsql__engine_warn(e,
+                     "connection leak? a connection has been checked out for %.1f s "
+                     "(leak_threshold %.1f s) by %s; release it with uvsql_conn_release%s",
+                     (double)(now - c->checkout_ms) / 1000.0, e->opt.leak_threshold,
+                     c->where[0] ? c->where : "code that ran no statement on it",
+                     c->labelled ? "" : " (uvsql_conn_set_label names a checkout)");
+}
+
+static void keepalive_ping(uvsql_engine_t *e, uvsql_conn_t *c) {
+  idle_remove(e, c);
+  c->state = UVSQL__CONN_PINGING;
+  c->keepalive = 1;
+  e->npinging++;
+  e->stats.keepalives++;
+  submit_internal(c, "SELECT 1", ping_done);
+}
+
+static void on_maint(uv_timer_t *t) {
+  uvsql_engine_t *e = t->data;
+  uint64_t now = uv_now(e->loop);
+  uint64_t leak = secs_ms(e->opt.leak_threshold), idle = secs_ms(e->opt.idle_timeout),
+           ka = secs_ms(e->opt.keepalive_interval);
+  for (uvsql_conn_t *c = e->conns, *next; c; c = next) {
+    next = c->next;
+    if (leak && c->state == UVSQL__CONN_CHECKED_OUT && !c->leak_reported &&
+        now - c->checkout_ms >= leak)
+      report_leak(e, c, now);
+  }
+  /* Oldest returned first, so the ones closed are those least used lately. */
+  for (uvsql_conn_t *c = e->idle_head, *next; c; c = next) {
+    next = c->idle_next;
+    if (idle && e->nidle > e->opt.min_idle && now - c->idle_since_ms >= idle) {
+      uvsql__engine_log(e, "closing a connection idle for %.1f s (idle_timeout %.1f s)",
+                        (double)(now - c->idle_since_ms) / 1000.0, e->opt.idle_timeout);
+      close_conn(c);
+    } else if (ka && now - c->pinged_ms >= ka) {
+      keepalive_ping(e, c);
+    }
+  }
+  while (!e->disposing && refill_wanted(e) && now >= e->refill_after_ms)
+    open_conn(e, 1);
+  pump(e); /* re-arms both timers */
+}
+
+/* Arms maint_timer for the earliest housekeeping due (invariant 6), or stops it. */
+static void maint_arm(uvsql_engine_t *e) {
+  if (e->disposing)
+    return;
+  uint64_t now = uv_now(e->loop), due = UINT64_MAX;
+  uint64_t leak = secs_ms(e->opt.leak_threshold), idle = secs_ms(e->opt.idle_timeout),
+           ka = secs_ms(e->opt.keepalive_interval);
+#define DUE(t) due = (t) < due ? (t) : due
+  for (uvsql_conn_t *c = e->conns; c; c = c->next) {
+    if (leak && c->state == UVSQL__CONN_CHECKED_OUT && !c->leak_reported)
+      DUE(c->checkout_ms + leak);
+    if (c->state == UVSQL__CONN_IDLE) {
+      if (idle && e->nidle > e->opt.min_idle)
+        DUE(c->idle_since_ms + idle);
+      if (ka)
+        DUE(c->pinged_ms + ka);
+    }
+  }
+  if (refill_wanted(e))
+    DUE(e->refill_after_ms);
+#undef DUE
+  if (due == UINT64_MAX)
+    uv_timer_stop(&e->maint_timer);
+  else
+    uv_timer_start(&e->maint_timer, on_maint, due > now ? due - now : 0, 0);
+}
+
 /* ------------------------------------------------------------------ entry points */
 
 void uvsql__pool_init(uvsql_engine_t *e) {
   uv_timer_init(e->loop, &e->wait_timer);
   e->wait_timer.data = e;
+  uv_timer_init(e->loop, &e->maint_timer);
+  e->maint_timer.data = e;
+  uv_unref((uv_handle_t *)&e->maint_timer);
   e->next_serial = 1;
+  maint_arm(e); /* min_idle: open the first ones from the loop */
 }
 
 static void fail_closed_soon(void *data) {
@@ -378,6 +534,7 @@ static void reset_done(uvsql__request_t *req, uvsql_result_t *result, const uvsq
     uvsql__engine_log(c->engine, "rollback on return failed (%s): closing the connection",
                       err->message);
     c->invalid = 1;
+    c->engine->stats.invalidated++;
   }
   finish_release(c);
 }
@@ -386,7 +543,7 @@ static void finish_release(uvsql_conn_t *c) {
   uvsql_engine_t *e = c->engine;
   c->release_pending = 0;
   if (e->disposing || is_stale(e, c)) {
-    if (!e->disposing)
+    if (!e->disposing && !c->invalid) /* an invalid one was counted when it was marked */
       e->stats.invalidated++;
     close_conn(c);
     return;
@@ -401,13 +558,22 @@ static void finish_release(uvsql_conn_t *c) {
     return;
   }
   e->nchecked_out--;
+  c->idle_since_ms = uv_now(e->loop);
   idle_push(e, c);
   pump(e);
 }
 
 void uvsql__pool_release(uvsql_conn_t *c) {
   if (c->state != UVSQL__CONN_CHECKED_OUT || c->release_pending)
-    return;            /* released twice: ignore rather than corrupt the counts */
+    return; /* released twice: ignore rather than corrupt the counts */
+  if (c->leak_reported && c->shared <= 1) {
+    c->leak_reported = 0;
+    uvsql__engine_warn(c->engine,
+                       "the connection reported as leaked (checked out by %s) was released "
+                       "after %.1f s",
+                       c->where[0] ? c->where : "unknown code",
+                       (double)(uv_now(c->engine->loop) - c->checkout_ms) / 1000.0);
+  }
   if (c->shared > 1) { /* other engine-level statements still hold it */
     c->shared--;
     if (c->engine->wait_head)
@@ -440,6 +606,8 @@ void uvsql__pool_disconnected(uvsql_conn_t *c) {
 
 static void timer_closed(uv_handle_t *h) {
   uvsql_engine_t *e = h->data;
+  if (++e->ntimers_closed < 2)
+    return;
   e->timer_closed = 1;
   uvsql__engine_maybe_disposed(e);
 }
@@ -454,6 +622,8 @@ void uvsql__pool_dispose(uvsql_engine_t *e) {
     fail_head(e, &err);
   uv_timer_stop(&e->wait_timer);
   uv_close((uv_handle_t *)&e->wait_timer, timer_closed);
+  uv_timer_stop(&e->maint_timer);
+  uv_close((uv_handle_t *)&e->maint_timer, timer_closed);
   for (uvsql_conn_t *c = e->conns, *next; c; c = next) {
     next = c->next;
     if (c->state == UVSQL__CONN_IDLE || c->state == UVSQL__CONN_CONNECTING ||
