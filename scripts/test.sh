@@ -17,6 +17,11 @@
 # those servers. Otherwise this script starts its own (initdb / mariadb-install-db into a
 # temporary directory, listening on 127.0.0.1 only, on a free port that is not the default one)
 # and removes them when it exits, however it exits. SQLite needs no server.
+# TLS: the servers above run without TLS (the "ssl_mode=required fails" case). For the TLS
+# tests (tests/test_mariadb_tls.c) this script also makes a throwaway CA, a server certificate
+# for 127.0.0.1/localhost and a second, unrelated CA with openssl, and starts one more small
+# MariaDB and one more small PostgreSQL with that certificate, unless UVSQL_TEST_MARIADB_TLS_URL
+# / UVSQL_TEST_PG_TLS_URL and UVSQL_TEST_TLS_DIR (holding ca.pem and wrong-ca.pem) name them.
 #
 # Environment: UVSQL_TEST_SERVER_TIMEOUT (seconds to wait for a server, default 60).
 set -euo pipefail
@@ -71,16 +76,27 @@ die() {
 timeout_s="${UVSQL_TEST_SERVER_TIMEOUT:-60}"
 need_pg=0
 need_mariadb=0
+need_mariadb_tls=0
+need_pg_tls=0
 [ -n "${UVSQL_TEST_PG_URL:-}" ] || need_pg=1
 [ -n "${UVSQL_TEST_MARIADB_URL:-}" ] || need_mariadb=1
+[ -n "${UVSQL_TEST_MARIADB_TLS_URL:-}" ] && [ -n "${UVSQL_TEST_TLS_DIR:-}" ] || need_mariadb_tls=1
+[ -n "${UVSQL_TEST_PG_TLS_URL:-}" ] && [ -n "${UVSQL_TEST_TLS_DIR:-}" ] || need_pg_tls=1
 if [ "$build_only" = 1 ]; then
   need_pg=0
   need_mariadb=0
+  need_mariadb_tls=0
+  need_pg_tls=0
 fi
 
 # ------------------------------------------------------------------ dependencies
 deps_args=()
-if [ "$need_pg" = 1 ] || [ "$need_mariadb" = 1 ]; then deps_args+=(--servers); fi
+servers_needed=0
+if [ "$need_pg" = 1 ] || [ "$need_mariadb" = 1 ] || [ "$need_mariadb_tls" = 1 ] ||
+  [ "$need_pg_tls" = 1 ]; then
+  servers_needed=1
+  deps_args+=(--servers)
+fi
 if [ "$mode" = valgrind ]; then deps_args+=(--tools); fi
 if [ "$mode" = clang ]; then deps_args+=(--clang); fi
 bash scripts/deps.sh "${deps_args[@]}"
@@ -132,9 +148,11 @@ fi
 # ------------------------------------------------------------------ throwaway servers
 tmp=""
 pg_data=""
+pg_datas=() # every PostgreSQL data directory started here (the plain one and the TLS one)
 pg_bin=""
 pg_user=""
 mariadb_pid=""
+mariadb_pids=() # every MariaDB started here (the plain one and the TLS one)
 sleeper=""
 
 run_as() { # run_as USER CMD... — as USER when we are root, else as ourselves
@@ -151,21 +169,29 @@ run_as() { # run_as USER CMD... — as USER when we are root, else as ourselves
 cleanup() {
   local rc=$?
   [ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null || true
-  if [ -n "$pg_data" ] && [ -f "$pg_data/postmaster.pid" ]; then
-    run_as "$pg_user" "$pg_bin/pg_ctl" -D "$pg_data" -m immediate -w -t 20 stop >/dev/null 2>&1 ||
-      kill -KILL "$(head -n 1 "$pg_data/postmaster.pid" 2>/dev/null)" 2>/dev/null || true
-  fi
-  if [ -n "$mariadb_pid" ] && kill -0 "$mariadb_pid" 2>/dev/null; then
-    kill -TERM "$mariadb_pid" 2>/dev/null || true
+  local d
+  for d in "${pg_datas[@]}"; do
+    if [ -f "$d/postmaster.pid" ]; then
+      run_as "$pg_user" "$pg_bin/pg_ctl" -D "$d" -m immediate -w -t 20 stop >/dev/null 2>&1 ||
+        kill -KILL "$(head -n 1 "$d/postmaster.pid" 2>/dev/null)" 2>/dev/null || true
+    fi
+  done
+  local pid
+  for pid in "${mariadb_pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${mariadb_pids[@]}"; do
     for _ in $(seq 1 100); do
-      kill -0 "$mariadb_pid" 2>/dev/null || break
+      kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-    kill -KILL "$mariadb_pid" 2>/dev/null || true
-    wait "$mariadb_pid" 2>/dev/null || true
-  fi
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   pg_data=""
+  pg_datas=()
   mariadb_pid=""
+  mariadb_pids=()
   if [ -n "$tmp" ] && [ -d "$tmp" ]; then
     rm -rf "$tmp"
     [ "$servers_only" = 1 ] && say "servers stopped, $tmp removed"
@@ -210,13 +236,17 @@ log_tail() { # log_tail FILE — for error messages
   echo "-----" >&2
 }
 
+# start_postgresql NAME FIRST_PORT URL_VAR [SERVER_SETTINGS] — a throwaway PostgreSQL in
+# $tmp/NAME on the first free port from FIRST_PORT (trust authentication, user postgres);
+# exports URL_VAR as its URL. SERVER_SETTINGS: more "-c name=value" for the server.
 start_postgresql() {
+  local name="$1" first_port="$2" url_var="$3" settings="${4:-}"
   # The newest installed major version.
   pg_bin="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
   [ -x "$pg_bin/initdb" ] ||
     die "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (run: bash scripts/deps.sh --servers)"
   pg_user="$(server_user postgres)"
-  local dir="$tmp/pg"
+  local dir="$tmp/$name"
   mkdir -p "$dir"
   [ "$(id -u)" != 0 ] || chown "$pg_user" "$dir"
   if ! run_as "$pg_user" "$pg_bin/initdb" -D "$dir/data" --auth=trust -U postgres -E UTF8 \
@@ -224,15 +254,16 @@ start_postgresql() {
     log_tail "$dir/initdb.log"
     die "initdb failed (as user $pg_user)"
   fi
-  local port attempt next=55432
+  local port attempt next="$first_port"
   for attempt in 1 2 3 4 5; do
     port="$(free_port "$next")"
     next=$((port + 1))
     # fsync off: a throwaway server needs speed, not durability.
     run_as "$pg_user" "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -W -o \
-      "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off $settings" \
       start >/dev/null
     pg_data="$dir/data"
+    pg_datas+=("$pg_data")
     local waited=0
     while ! "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 1; do
       if ! run_as "$pg_user" "$pg_bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 &&
@@ -247,8 +278,9 @@ start_postgresql() {
       fi
     done
     if "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 1; then
-      export UVSQL_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
-      export UVSQL_TEST_PG_SOCKET_DIR="$dir" # the same server over its unix socket
+      export "$url_var=postgresql://postgres@127.0.0.1:$port/postgres"
+      [ "$url_var" != UVSQL_TEST_PG_URL ] ||
+        export UVSQL_TEST_PG_SOCKET_DIR="$dir" # the same server over its unix socket
       say "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') is up on 127.0.0.1:$port (data in $dir)"
       return 0
     fi
@@ -263,18 +295,24 @@ start_postgresql() {
   die "could not find a free port for PostgreSQL"
 }
 
-mariadb_client() { # SQL on stdin, as root over the socket
-  mariadb --no-defaults --protocol=socket --socket="$tmp/mariadb/mariadb.sock" -uroot
+mariadb_client() { # mariadb_client DIR — SQL on stdin, as root over the socket in DIR
+  mariadb --no-defaults --protocol=socket --socket="$1/mariadb.sock" -uroot
 }
 
+# start_mariadb NAME FIRST_PORT URL_VAR [MARIADBD_OPTION...] — a throwaway MariaDB in
+# $tmp/NAME on the first free port from FIRST_PORT, with database uvsql_test and user uvsql;
+# exports URL_VAR as its URL.
 start_mariadb() {
+  local name="$1" first_port="$2" url_var="$3"
+  shift 3
+  local extra=("$@")
   local install_db mariadbd
   install_db="$(command -v mariadb-install-db || command -v mysql_install_db || true)"
   mariadbd="$(command -v mariadbd || ls /usr/sbin/mariadbd 2>/dev/null || true)"
   if [ -z "$install_db" ] || [ -z "$mariadbd" ]; then
     die "MariaDB server not found (mariadb-install-db, mariadbd; run: bash scripts/deps.sh --servers)"
   fi
-  local user dir="$tmp/mariadb"
+  local user dir="$tmp/$name"
   user="$(server_user mysql)"
   mkdir -p "$dir/data"
   local user_opt=()
@@ -288,16 +326,18 @@ start_mariadb() {
     log_tail "$dir/install.log"
     die "mariadb-install-db failed"
   fi
-  local port attempt next=53306
+  local port attempt next="$first_port"
+  mariadb_pid=""
   for attempt in 1 2 3 4 5; do
     port="$(free_port "$next")"
     next=$((port + 1))
     "$mariadbd" --no-defaults --datadir="$dir/data" --socket="$dir/mariadb.sock" \
       --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mariadb.pid" --tmpdir="$dir" \
       --log-error="$dir/server.log" --skip-name-resolve --skip-log-bin \
-      --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 --max-connections=200 \
-      "${user_opt[@]}" </dev/null >/dev/null 2>&1 &
+      --innodb-flush-log-at-trx-commit=0 \
+      "${extra[@]}" "${user_opt[@]}" </dev/null >/dev/null 2>&1 &
     mariadb_pid=$!
+    mariadb_pids+=("$mariadb_pid")
     local waited=0
     while ! mariadb-admin --no-defaults --protocol=socket --socket="$dir/mariadb.sock" -uroot \
       --connect-timeout=1 ping >/dev/null 2>&1; do
@@ -324,7 +364,7 @@ start_mariadb() {
   [ -n "$mariadb_pid" ] || die "could not find a free port for MariaDB"
   local password
   password="$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-  if ! mariadb_client >"$dir/setup.log" 2>&1 <<SQL; then
+  if ! mariadb_client "$dir" >"$dir/setup.log" 2>&1 <<SQL; then
 CREATE DATABASE uvsql_test CHARACTER SET utf8mb4;
 CREATE USER 'uvsql'@'%' IDENTIFIED BY '$password';
 CREATE USER 'uvsql'@'localhost' IDENTIFIED BY '$password';
@@ -334,11 +374,35 @@ SQL
     log_tail "$dir/setup.log"
     die "could not create the MariaDB test user and database"
   fi
-  export UVSQL_TEST_MARIADB_URL="mariadb://uvsql:$password@127.0.0.1:$port/uvsql_test"
+  export "$url_var=mariadb://uvsql:$password@127.0.0.1:$port/uvsql_test"
   say "MariaDB $("$mariadbd" --version | awk '{print $3}') is up on 127.0.0.1:$port (data in $dir)"
 }
 
-if [ "$need_pg" = 1 ] || [ "$need_mariadb" = 1 ]; then
+# make_tls_files DIR — a throwaway CA (ca.pem), a server certificate it signed for 127.0.0.1
+# and localhost (server-cert.pem, server-key.pem), and an unrelated CA (wrong-ca.pem).
+make_tls_files() {
+  local d="$1"
+  mkdir -p "$d"
+  command -v openssl >/dev/null || die "openssl not found (needed for the TLS tests)"
+  if ! (
+    cd "$d" &&
+      openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=uvsql test CA" \
+        -keyout ca-key.pem -out ca.pem &&
+      openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=uvsql unrelated CA" \
+        -keyout wrong-ca-key.pem -out wrong-ca.pem &&
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server-key.pem \
+        -out server.csr &&
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext &&
+      openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
+        -extfile server.ext -out server-cert.pem
+  ) >"$d/openssl.log" 2>&1; then
+    log_tail "$d/openssl.log"
+    die "could not make the throwaway TLS certificates"
+  fi
+  chmod 644 "$d"/*.pem
+}
+
+if [ "$servers_needed" = 1 ]; then
   if [ "$(id -u)" = 0 ]; then
     tmp="$(mktemp -d /tmp/uvsql-test.XXXXXX)" # /tmp: the server users can reach it
     chmod 755 "$tmp"
@@ -346,16 +410,44 @@ if [ "$need_pg" = 1 ] || [ "$need_mariadb" = 1 ]; then
     tmp="$(mktemp -d "${TMPDIR:-/tmp}/uvsql-test.XXXXXX")"
   fi
   started=$(date +%s)
-  if [ "$need_pg" = 1 ]; then start_postgresql; fi
-  if [ "$need_mariadb" = 1 ]; then start_mariadb; fi
+  if [ "$need_pg" = 1 ]; then
+    start_postgresql pg 55432 UVSQL_TEST_PG_URL "-c max_connections=200"
+  fi
+  if [ "$need_mariadb" = 1 ]; then
+    start_mariadb mariadb 53306 UVSQL_TEST_MARIADB_URL --innodb-buffer-pool-size=64M \
+      --max-connections=200
+  fi
+  if [ "$need_mariadb_tls" = 1 ] || [ "$need_pg_tls" = 1 ]; then
+    make_tls_files "$tmp/tls"
+    export UVSQL_TEST_TLS_DIR="$tmp/tls"
+  fi
+  if [ "$need_pg_tls" = 1 ]; then
+    # The server reads its key only when its own user alone may read it.
+    mkdir -p "$tmp/pg-tls"
+    cp "$tmp/tls/server-cert.pem" "$tmp/tls/server-key.pem" "$tmp/pg-tls/"
+    chmod 600 "$tmp/pg-tls/server-key.pem"
+    [ "$(id -u)" != 0 ] || chown -R "$(server_user postgres)" "$tmp/pg-tls"
+    start_postgresql pg-tls 55532 UVSQL_TEST_PG_TLS_URL "-c max_connections=20 \
+-c shared_buffers=16MB -c ssl=on -c ssl_cert_file=$tmp/pg-tls/server-cert.pem \
+-c ssl_key_file=$tmp/pg-tls/server-key.pem"
+  fi
+  if [ "$need_mariadb_tls" = 1 ]; then
+    # Small: it serves only the few connections of the TLS tests.
+    start_mariadb mariadb-tls 53406 UVSQL_TEST_MARIADB_TLS_URL --innodb-buffer-pool-size=16M \
+      --max-connections=20 --ssl-ca="$tmp/tls/ca.pem" --ssl-cert="$tmp/tls/server-cert.pem" \
+      --ssl-key="$tmp/tls/server-key.pem"
+  fi
   say "servers ready in $(($(date +%s) - started))s"
 else
-  say "using the servers in UVSQL_TEST_PG_URL and UVSQL_TEST_MARIADB_URL"
+  say "using the servers in UVSQL_TEST_PG_URL, UVSQL_TEST_MARIADB_URL, UVSQL_TEST_PG_TLS_URL and UVSQL_TEST_MARIADB_TLS_URL"
 fi
 
 if [ "$servers_only" = 1 ]; then
   echo "export UVSQL_TEST_PG_URL='$UVSQL_TEST_PG_URL'"
   echo "export UVSQL_TEST_MARIADB_URL='$UVSQL_TEST_MARIADB_URL'"
+  echo "export UVSQL_TEST_MARIADB_TLS_URL='$UVSQL_TEST_MARIADB_TLS_URL'"
+  echo "export UVSQL_TEST_PG_TLS_URL='$UVSQL_TEST_PG_TLS_URL'"
+  echo "export UVSQL_TEST_TLS_DIR='$UVSQL_TEST_TLS_DIR'"
   [ -z "${UVSQL_TEST_PG_SOCKET_DIR:-}" ] ||
     echo "export UVSQL_TEST_PG_SOCKET_DIR='$UVSQL_TEST_PG_SOCKET_DIR'"
   say "servers running; press Ctrl-C (or send SIGTERM to $$) to stop them"

@@ -210,6 +210,11 @@ TEST(open_failure_names_the_path_and_sqlites_reason) {
   ASSERT_ERR(db_try_open(&db, loop, "sqlite:////nonexistent/dir/x.db", 100, &err), UVSQL_ECONNECT);
   ASSERT_STR_CONTAINS(err.message, "unable to open database file /nonexistent/dir/x.db: ");
   ASSERT_STR_CONTAINS(err.message, "(no such file or directory)");
+  /* Not "use ?mode=rwc": rwc is the default, and it does not create directories. */
+  ASSERT_STR_CONTAINS(err.message, "; the directory /nonexistent/dir does not exist: create it "
+                                   "first (SQLite creates the database file, never its "
+                                   "directory)");
+  ASSERT(strstr(err.message, "mode=rwc") == NULL);
   ASSERT_INT_EQ(err.native_code & 0xff, SQLITE_CANTOPEN);
   db_close(&db); /* contract 1: after a failed connect cb the engine still closes */
   test_loop_close(loop);
@@ -223,6 +228,7 @@ TEST(read_only_mode_does_not_create_the_file) {
   snprintf(url, sizeof url, "%s?mode=ro", test_sqlite_url());
   ASSERT_ERR(db_try_open(&db, loop, url, 100, &err), UVSQL_ECONNECT);
   ASSERT_STR_CONTAINS(err.message, "unable to open database file");
+  ASSERT_STR_CONTAINS(err.message, ": use mode=rwc (the default) to create it");
   db_close(&db);
   test_loop_close(loop);
 }

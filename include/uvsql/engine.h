@@ -59,9 +59,16 @@ int uvsql_url_parse(uvsql_url_t **out, const char *text, uvsql_error_t *err);
 void uvsql_url_free(uvsql_url_t *url); /* accepts NULL */
 /* The value of ?key=..., or NULL. */
 const char *uvsql_url_query_get(const uvsql_url_t *url, const char *key);
-/* Writes the URL with the password masked as "***" into buf (always NUL-terminated when
- * size > 0). Returns the length the full text needs, like snprintf. */
+/* Writes the URL with the password and every secret option value (uvsql_url_option_is_secret)
+ * masked as "***" into buf (always NUL-terminated when size > 0). Returns the length the full
+ * text needs, like snprintf. */
 size_t uvsql_url_render(const uvsql_url_t *url, char *buf, size_t size);
+/* 1 when the value of the URL query option named key is masked wherever uvsql shows a URL
+ * (uvsql_url_render, uvsql_engine_url, error messages, echo): a name that contains, in any
+ * case, "password", "passwd", "pwd", "secret", "passphrase", "token" or "credential", or
+ * that ends in "key" (sslkey, ssl_key, api_key: the path to a private key tells an attacker
+ * where to look, and masking it costs nothing). 0 otherwise, and for NULL. */
+int uvsql_url_option_is_secret(const char *key);
 
 /* ---------------------------------------------------------------- text statements */
 

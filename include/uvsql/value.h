@@ -162,10 +162,19 @@ static inline uvsql_param_t uvsql_p(const char *name, uvsql_value_t value) {
 int64_t uvsql_days_from_civil(int year, int month, int day);
 void uvsql_civil_from_days(int64_t days, int *year, int *month, int *day);
 /* Formats a DATE/TIME/TIMESTAMP/TIMESTAMPTZ value as ISO 8601 ("2024-05-01 12:00:00.000123",
- * TIMESTAMPTZ with "+00"). Returns the length written (buffer of 40 bytes is always enough). */
+ * TIMESTAMPTZ with "+00"). Returns the length written (buffer of 40 bytes is always enough).
+ * Years before 1 are written with astronomical numbering and a sign ("0000-12-31" is in 1 BC,
+ * "-0044-03-15" in 45 BC), years after 9999 with more digits ("10000-01-01").
+ * The supported range, where uvsql_parse_temporal reads the text back as the same value: every
+ * TIMESTAMP and TIMESTAMPTZ value (int64 microseconds: years -290308 to 294247, INT64_MIN and
+ * INT64_MAX being -infinity and infinity), TIME from 00:00:00 to 24:00:00, and DATE values from
+ * -700,000,000,000 to 700,000,000,000 days (about ±1.9 billion years; beyond, a DATE is
+ * written as that end). Servers store less: PostgreSQL from 4713 BC, MariaDB 0000-9999. */
 size_t uvsql_format_temporal(uvsql_type_t type, int64_t v, char *buf, size_t size);
 /* Parses ISO 8601 text of the given type ("YYYY-MM-DD", "HH:MM:SS[.ffffff]",
- * "YYYY-MM-DD[ T]HH:MM:SS[.ffffff][Z|+HH[:MM]]"). Returns 0 or UVSQL_EDATA. */
+ * "YYYY-MM-DD[ T]HH:MM:SS[.ffffff][Z|+HH[:MM]]"; the year as uvsql_format_temporal writes it:
+ * an optional '-' and at least four digits). Returns 0 or UVSQL_EDATA, which is also the
+ * answer for a value outside the supported range above. */
 int uvsql_parse_temporal(uvsql_type_t type, const char *s, size_t len, int64_t *out);
 
 UVSQL__EXPORTS_END

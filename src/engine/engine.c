@@ -7,6 +7,7 @@
  * and the pool's timer handle has closed.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,16 @@ static int check_options(const uvsql_engine_options_t *o, uvsql_error_t *err) {
                             "pool_timeout is %g and connect_timeout %g: neither may be negative "
                             "(seconds; 0 for none)",
                             o->pool_timeout, o->connect_timeout);
+  const struct {
+    const char *name;
+    double s;
+  } secs[] = {{"pool_timeout", o->pool_timeout}, {"connect_timeout", o->connect_timeout}};
+  for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++)
+    if (!isfinite(secs[i].s) || secs[i].s > UVSQL__MAX_TIMEOUT_S)
+      return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                              "%s is %g: it must be a finite number of seconds from 0 to %g "
+                              "(0 for none)",
+                              secs[i].name, secs[i].s, UVSQL__MAX_TIMEOUT_S);
   if (o->pipeline_depth < 1)
     return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                             "pipeline_depth is %d: it must be at least 1 (1 disables sharing)",

@@ -179,10 +179,25 @@ int uvsql_text(uvsql_stmt_t **out, const char *sql, uvsql_error_t *err) {
   *out = NULL;
   uvsql_stmt_t *st = calloc(1, sizeof *st);
   builder_t b = {0};
+  namehash_t h = {NULL, 0}, *hp = NULL;
   int rc = UVSQL_ENOMEM;
   if (!st)
     goto fail;
   st->refs = 1;
+  /* Every name starts with ':' and a letter or '_': their count bounds the distinct names, so
+   * the hash never fills (linear in the names, where a scan was quadratic). */
+  size_t candidates = 0;
+  for (const char *c = sql; *c; c++)
+    candidates += c[0] == ':' && (isalpha((unsigned char)c[1]) || c[1] == '_');
+  if (candidates > 8) {
+    size_t nslots = 16;
+    while (nslots < 2 * candidates)
+      nslots *= 2;
+    if (!(h.slots = calloc(nslots, sizeof *h.slots)))
+      goto fail;
+    h.mask = nslots - 1;
+    hp = &h;
+  }
   if (b_putn(&b, "", 0) != 0)
     goto fail;
   const char *p = sql;
@@ -207,7 +222,7 @@ int uvsql_text(uvsql_stmt_t **out, const char *sql, uvsql_error_t *err) {
       const char *name = ++p;
       while (isalnum((unsigned char)*p) || *p == '_')
         p++;
-      int idx = name_index(st, NULL, name, (size_t)(p - name));
+      int idx = name_index(st, hp, name, (size_t)(p - name));
       if (idx < 0 || b_seg(&b, idx))
         goto fail;
     } else {
@@ -220,9 +235,11 @@ int uvsql_text(uvsql_stmt_t **out, const char *sql, uvsql_error_t *err) {
   st->literal = b.text;
   st->segs = b.segs;
   st->nsegs = b.nsegs;
+  free(h.slots);
   *out = st;
   return 0;
 fail:
+  free(h.slots);
   free(b.text);
   free(b.segs);
   uvsql_stmt_free(st);

@@ -28,10 +28,12 @@
  *     Repeated keys are all kept; uvsql_url_query_get returns the last one (a later option
  *     overrides an earlier one).
  *
- * Invariant: the password never appears in an error message or in uvsql_url_render's output.
- * Error messages quote the URL through mask_url(), which replaces the password with "***"
- * before anything else looks at the text.
+ * Invariant: the password, and the value of every secret query option
+ * (uvsql_url_option_is_secret: password=, sslpassword=, sslkey=, ...), never appear in an
+ * error message or in uvsql_url_render's output. Error messages quote the URL through
+ * mask_url(), which replaces them with "***" before anything else looks at the text.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +68,53 @@ static char *dupn(const char *s, size_t n) {
     p[n] = '\0';
   }
   return p;
+}
+
+int uvsql_url_option_is_secret(const char *key) {
+  static const char *const words[] = {"password",   "passwd", "pwd",       "secret",
+                                      "passphrase", "token",  "credential"};
+  char low[64];
+  size_t n = 0;
+  if (!key)
+    return 0;
+  for (; key[n] && n + 1 < sizeof low; n++)
+    low[n] = (char)tolower((unsigned char)key[n]);
+  low[n] = '\0';
+  if (key[n]) /* a name this long is nobody's option: mask it rather than guess */
+    return 1;
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    if (strstr(low, words[i]))
+      return 1;
+  return n >= 3 && strcmp(low + n - 3, "key") == 0;
+}
+
+/* Replaces, in the URL text s (NUL-terminated, in a buffer of size cap), the value of every
+ * secret query option with "***". The query starts at the first '?' at or after from. */
+static void mask_query(char *s, size_t cap, size_t from) {
+  char *q = strchr(s + from, '?');
+  if (!q)
+    return;
+  for (char *seg = q + 1; *seg;) {
+    size_t n = strcspn(seg, "&");
+    char *eq = memchr(seg, '=', n);
+    if (eq) {
+      char key[64];
+      size_t klen = (size_t)(eq - seg);
+      snprintf(key, sizeof key, "%.*s", (int)(klen < 63 ? klen : 63), seg);
+      size_t vlen = n - klen - 1;
+      if (klen >= 63 || uvsql_url_option_is_secret(key)) {
+        size_t tail = strlen(eq + 1 + vlen);
+        if ((size_t)(eq + 4 - s) + tail < cap) {
+          memmove(eq + 4, eq + 1 + vlen, tail + 1);
+          memcpy(eq + 1, "***", 3);
+          n = klen + 4;
+        }
+      }
+    }
+    seg += n;
+    if (*seg == '&')
+      seg++;
+  }
 }
 
 /* Writes text into out (size QUOTE_MAX + 4) with the password of the userinfo replaced by
@@ -116,8 +165,15 @@ static void mask_url(const char *text, char *out, size_t *lo, size_t *hi) {
     *hi = (size_t)(resume - text);
   }
   tmp[n] = '\0';
-  if (n >= QUOTE_MAX)
-    strcpy(tmp + QUOTE_MAX, "...");
+  int cut = n >= QUOTE_MAX;
+  mask_query(tmp, sizeof tmp, resume ? keep + 3 : (sep ? (size_t)(sep - text) + 3 : 0));
+  n = strlen(tmp);
+  if (n > QUOTE_MAX) { /* "***" is longer than a short value it hides */
+    n = QUOTE_MAX;
+    cut = 1;
+  }
+  if (cut)
+    strcpy(tmp + n, "...");
   strcpy(out, tmp);
 }
 
@@ -296,7 +352,8 @@ static int parse_query(parser_t *p, const char *s) {
         return rc;
       p->url->nquery++; /* counted now so that uvsql_url_free frees the key on failure */
       if (eq)
-        rc = decode(p, eq + 1, seg - klen - 1, &q->value, "query option value", 0);
+        rc = decode(p, eq + 1, seg - klen - 1, &q->value, "query option value",
+                    uvsql_url_option_is_secret(q->key));
       else if (!(q->value = dupn("", 0)))
         rc = nomem(p);
       if (rc)
@@ -525,7 +582,10 @@ size_t uvsql_url_render(const uvsql_url_t *url, char *buf, size_t size) {
       puts_(&w, i == 0 ? "?" : "&");
       put_escaped(&w, url->query[i].key, "&=#");
       puts_(&w, "=");
-      put_escaped(&w, url->query[i].value, "&#");
+      if (uvsql_url_option_is_secret(url->query[i].key))
+        puts_(&w, "***");
+      else
+        put_escaped(&w, url->query[i].value, "&#");
     }
   }
   if (size > 0)

@@ -74,6 +74,10 @@ uvsql_future_t *uvsql__future_return(uvsql_future_t *f, uvsql_future_cb cb, void
 /* Calls fn(data) from the loop on its next iteration (a zero timer). Returns 0 or UV error. */
 int uvsql__defer(uv_loop_t *loop, void (*fn)(void *data), void *data);
 
+/* The longest timeout, in seconds, an option may give (a week): more is a mistake, and
+ * seconds * 1000 must stay far inside uint64_t milliseconds. */
+#define UVSQL__MAX_TIMEOUT_S 604800.0
+
 /* ------------------------------------------------------------------ socket watcher (watcher.c) */
 
 /* One per driver connection: a uv_poll_t for the driver's socket and a uv_timer_t for its

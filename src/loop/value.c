@@ -15,7 +15,15 @@
  * the text of two values sorts like the values (PostgreSQL trims trailing zeros instead; both
  * read back the same). INT64_MAX and INT64_MIN of DATE/TIMESTAMP/TIMESTAMPTZ are PostgreSQL's
  * "infinity" and "-infinity" and are written so. Years outside 1..9999 are written with their
- * sign and at least four digits ("-0044-03-15"): no value makes the formatter fail.
+ * sign and at least four digits ("-0044-03-15"; astronomical numbering: 0000 is 1 BC), years
+ * after 9999 with as many digits as they need ("10000-01-01"): no value makes the formatter
+ * fail.
+ *
+ * Invariant (the supported range, stated in value.h): for every TIMESTAMP and TIMESTAMPTZ value
+ * and every DATE within ±DAYS_LIMIT days, uvsql_parse_temporal reads what
+ * uvsql_format_temporal wrote back as the same value; and every value the parser returns is in
+ * that range (so parse -> format -> parse is the identity too: an offset that moves
+ * "0001-01-01 00:00:00+05" into year 0 gives text the parser reads).
  *
  * uvsql_parse_temporal accepts the forms above and:
  *   - 'T' instead of ' ' between date and time;
@@ -24,7 +32,9 @@
  *     converted to UTC; without an offset the text is taken as UTC;
  *   - "24:00:00" for TIME (PostgreSQL allows it: the end of the day);
  *   - "infinity" and "-infinity" for DATE/TIMESTAMP/TIMESTAMPTZ.
- * It refuses, with UVSQL_EDATA: years outside 1..9999, months/days/hours/minutes/seconds out of
+ *   - years as the formatter writes them: an optional '-' and 4 to 10 digits.
+ * It refuses, with UVSQL_EDATA: values outside the supported range (a DATE beyond ±DAYS_LIMIT
+ * days, a TIMESTAMP beyond int64 microseconds), months/days/hours/minutes/seconds out of
  * range (including 31 April and 29 February of a non-leap year), more than six fractional
  * digits, an offset on TIME or TIMESTAMP (a naive value with an offset is ambiguous), offsets
  * beyond ±15:59, and any text left over.
@@ -205,9 +215,26 @@ static int digits(scan_t *sc, int n) {
   return v;
 }
 
+/* A year as uvsql_format_temporal writes it: an optional '-', then 4 to 10 digits (more than
+ * four only when they are needed, but a leading zero is not refused). */
+static int parse_year(scan_t *sc, int *year) {
+  int neg = scan_accept(sc, '-');
+  int64_t y = 0;
+  size_t n = 0;
+  while (peek(sc) >= '0' && peek(sc) <= '9' && n < 11) {
+    y = y * 10 + (peek(sc) - '0');
+    sc->pos++;
+    n++;
+  }
+  if (n < 4 || n > 10 || y > 2000000000)
+    return UVSQL_EDATA;
+  *year = (int)(neg ? -y : y);
+  return 0;
+}
+
 static int parse_date(scan_t *sc, int64_t *days) {
-  int y = digits(sc, 4);
-  if (y < 1 || !scan_accept(sc, '-'))
+  int y;
+  if (parse_year(sc, &y) != 0 || !scan_accept(sc, '-'))
     return UVSQL_EDATA;
   int m = digits(sc, 2);
   if (m < 1 || m > 12 || !scan_accept(sc, '-'))
@@ -216,6 +243,8 @@ static int parse_date(scan_t *sc, int64_t *days) {
   if (d < 1 || d > days_in_month(y, m))
     return UVSQL_EDATA;
   *days = uvsql_days_from_civil(y, m, d);
+  if (*days > DAYS_LIMIT || *days < -DAYS_LIMIT) /* the formatter would not write it back */
+    return UVSQL_EDATA;
   return 0;
 }
 
@@ -278,7 +307,7 @@ static int match(const char *s, size_t len, const char *word) {
 
 int uvsql_parse_temporal(uvsql_type_t type, const char *s, size_t len, int64_t *out) {
   scan_t sc = {s, len, 0};
-  int64_t days = 0, tod = 0, offset = 0, v;
+  int64_t days = 0, tod = 0, offset = 0, v = 0;
   int rc;
 
   if (!s || !out)
@@ -307,7 +336,18 @@ int uvsql_parse_temporal(uvsql_type_t type, const char *s, size_t len, int64_t *
       rc = parse_time(&sc, 0, &tod);
     if (rc == 0 && type == UVSQL_TYPE_TIMESTAMPTZ && sc.pos < len)
       rc = parse_offset(&sc, &offset);
-    v = days * US_PER_DAY + tod - offset * US_PER_SEC;
+    /* Beyond int64 microseconds (about years -290308 and 294247) is out of range, and so are
+     * exactly INT64_MIN and INT64_MAX, which are -infinity and infinity. */
+    /* A negative day is counted as the next day minus the time left to it: the first day
+     * of the range starts before INT64_MIN. */
+    if (rc == 0 && days < 0) {
+      days++;
+      tod -= US_PER_DAY;
+    }
+    if (rc == 0 &&
+        (__builtin_mul_overflow(days, US_PER_DAY, &v) || __builtin_add_overflow(v, tod, &v) ||
+         __builtin_sub_overflow(v, offset * US_PER_SEC, &v) || v == INT64_MIN || v == INT64_MAX))
+      rc = UVSQL_EDATA;
     break;
   default:
     return UVSQL_EDATA;

@@ -224,10 +224,29 @@ static int my_connect_done(uvsql__my_conn_t *mc) {
       my_connect_fail(mc, &err);
       return -1;
     }
+    const char *hint = "";
+    if (e == 2026 && strstr(mysql_error(mc->mysql), "certificate"))
+      hint = mc->opt.ssl_ca ? " (the server's certificate was refused: ssl_ca must name the "
+                              "authority that signed it, and verify_identity also needs the "
+                              "certificate to name the host)"
+                            : " (the server's certificate was refused: give ssl_ca=<file> "
+                              "naming the authority that signed it)";
     uvsql__error_set_db(&err, UVSQL_ECONNECT, mysql_sqlstate(mc->mysql), (int)e,
-                        "could not connect to %s: %s", mc->where, mysql_error(mc->mysql));
+                        "could not connect to %s: %s%s", mc->where, mysql_error(mc->mysql), hint);
     if (!strcmp(err.sqlstate, "HY000"))
       err.sqlstate[0] = '\0';
+    my_connect_fail(mc, &err);
+    return -1;
+  }
+  if (uvsql__my_tls_wanted(&mc->opt) && !mysql_get_ssl_cipher(mc->mysql)) {
+    /* Connector/C 3.3 lets a server that offers no TLS through even with
+     * MYSQL_OPT_SSL_ENFORCE: a TLS mode must never end in an unencrypted session. */
+    uvsql__error_set(&err, UVSQL_ECONNECT,
+                     "could not connect to %s: ssl_mode=%s needs TLS but the server does not "
+                     "offer it, and uvsql does not fall back to an unencrypted connection; "
+                     "enable TLS on the server (ssl_cert and ssl_key in its configuration), "
+                     "or connect with ssl_mode=disabled if the network is trusted",
+                     mc->where, uvsql__my_ssl_mode_name(mc->opt.ssl_mode));
     my_connect_fail(mc, &err);
     return -1;
   }
@@ -257,9 +276,10 @@ static int my_start_connect(uvsql__my_conn_t *mc, uvsql_error_t *err) {
       uv_ip6_name((const struct sockaddr_in6 *)ai->ai_addr, mc->address, sizeof mc->address);
     else
       uv_ip4_name((const struct sockaddr_in *)ai->ai_addr, mc->address, sizeof mc->address);
-    /* Certificates name hosts, not addresses: verifying one needs the name (Connector/C then
-     * resolves it itself, the one case where it does; see options.c). */
-    if (mc->opt.ssl_mode < UVSQL__MY_SSL_VERIFY_CA)
+    /* Certificates name hosts, not addresses: verifying the name needs it (Connector/C then
+     * resolves it itself, the one case where it does; see options.c). verify_ca checks only
+     * the chain, which the address serves as well. */
+    if (mc->opt.ssl_mode < UVSQL__MY_SSL_VERIFY_IDENTITY)
       host = mc->address;
   }
   mc->mysql = mysql_init(NULL);
@@ -471,7 +491,7 @@ int uvsql__my_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *
 
   const char *host = mc->opt.host;
   if (mc->opt.unix_socket || !host || !strcmp(host, "localhost") || is_numeric_host(host) ||
-      mc->opt.ssl_mode >= UVSQL__MY_SSL_VERIFY_CA) {
+      mc->opt.ssl_mode >= UVSQL__MY_SSL_VERIFY_IDENTITY) {
     if (host && is_numeric_host(host))
       snprintf(mc->address, sizeof mc->address, "%s", host);
     int st = my_start_connect(mc, err);

@@ -149,8 +149,33 @@ static int finish(uvsql__my_conn_t *mc) {
   return uvsql__my_start_next(mc);
 }
 
+/* A server that receives a packet over its max_allowed_packet drops the connection (the client
+ * then reports 2006 "Server has gone away" or 2013) or answers 1153: say so, and what to do,
+ * when the request was big enough for that to be the likely cause (1 MiB; MariaDB's default
+ * limit is 16 MiB, its least 1 KiB). */
+static void hint_packet_size(uvsql__my_conn_t *mc) {
+  unsigned e = (unsigned)mc->err.native_code;
+  const uvsql__request_t *req = mc->running;
+  if (!req || (e != 2006 && e != 2013 && e != 1153))
+    return;
+  size_t bytes = req->sql_len;
+  for (int i = 0; i < req->nparams; i++)
+    if (req->params[i].type == UVSQL_TYPE_TEXT || req->params[i].type == UVSQL_TYPE_BYTES)
+      bytes += req->params[i].u.s.len;
+  if (e != 1153 && bytes < ((size_t)1 << 20))
+    return;
+  size_t len = strlen(mc->err.message);
+  snprintf(mc->err.message + len, sizeof mc->err.message - len,
+           "; the statement with its parameters is %zu bytes, more than the server's "
+           "max_allowed_packet allows (SELECT @@max_allowed_packet; the default is 16 MiB): "
+           "raise it on the server (SET GLOBAL max_allowed_packet, or in its [mysqld] "
+           "configuration) or send smaller values",
+           bytes);
+}
+
 /* An error ended a step: a lost server breaks the connection, anything else ends the request. */
 static int fail_step(uvsql__my_conn_t *mc) {
+  hint_packet_size(mc);
   if (uvsql__my_error_is_disconnect((unsigned)mc->err.native_code)) {
     uvsql_error_t err = mc->err;
     err.code = UVSQL_EDISCONNECT;

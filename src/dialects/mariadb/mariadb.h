@@ -20,8 +20,10 @@
  * Decisions (each also where it is done):
  *  - Host "localhost" (or none) means the server's default Unix socket, as in every MySQL
  *    client; other names are resolved with uv_getaddrinfo and Connector/C gets the address
- *    (except with ssl_mode=verify_ca/verify_identity, which check the certificate against the
- *    name: Connector/C then resolves it itself, synchronously). options.c, conn.c
+ *    (except with ssl_mode=verify_identity, which checks the certificate against the name:
+ *    Connector/C then resolves it itself, synchronously). options.c, conn.c
+ *  - A TLS mode means an encrypted session or none: after the handshake conn.c checks that
+ *    the session has a cipher (Connector/C 3.3 lets a server without TLS through). conn.c
  *  - Sessions run with time_zone '+00:00' (TIMESTAMPTZ parameters and TIMESTAMP columns are
  *    UTC) and CLIENT_FOUND_ROWS (rows_affected counts matched rows, as PostgreSQL and SQLite
  *    do). options.c, conn.c
@@ -77,6 +79,10 @@ enum {
 int uvsql__my_options_parse(uvsql__my_options_t *opt, const uvsql_url_t *url, uvsql_error_t *err);
 void uvsql__my_options_free(uvsql__my_options_t *opt);
 int uvsql__my_validate_url(const uvsql_url_t *url, uvsql_error_t *err);
+/* 1 when the URL asks for TLS (a mode other than disabled, or any TLS file): the connection
+ * must then be encrypted or fail. */
+int uvsql__my_tls_wanted(const uvsql__my_options_t *opt);
+const char *uvsql__my_ssl_mode_name(int mode); /* "verify_ca", ... (static text) */
 /* Applies charset, TLS and the nonblocking mode to a fresh handle. 0 or -1 (out of memory). */
 int uvsql__my_options_apply(const uvsql__my_options_t *opt, MYSQL *mysql);
 

@@ -8,7 +8,11 @@
  *   connect_timeout=<s>     seconds for resolve + connect + handshake (default: the engine's)
  *   ssl=true|false          shorthand for ssl_mode=required|disabled
  *   ssl_mode=disabled|required|verify_ca|verify_identity
- *   ssl_ca, ssl_cert, ssl_key=<file>   TLS files (any of them alone turns TLS on)
+ *                           required: encrypted or no connection (conn.c checks the session
+ *                           really is encrypted: Connector/C 3.3 alone does not refuse a server
+ *                           without TLS); verify_ca: and the certificate chains to ssl_ca;
+ *                           verify_identity: and names the host (ssl_ca, or the system's CAs)
+ *   ssl_ca, ssl_cert, ssl_key=<file>   TLS files (any of them alone turns TLS on, as required)
  *
  * Invariants:
  *  1. Every option is validated here; an unknown one is an error that names it and lists the
@@ -148,6 +152,27 @@ void uvsql__my_options_free(uvsql__my_options_t *opt) {
   }
 }
 
+int uvsql__my_tls_wanted(const uvsql__my_options_t *opt) {
+  if (opt->ssl_mode == UVSQL__MY_SSL_DISABLED)
+    return 0;
+  return opt->ssl_mode != UVSQL__MY_SSL_DEFAULT || opt->ssl_ca || opt->ssl_cert || opt->ssl_key;
+}
+
+const char *uvsql__my_ssl_mode_name(int mode) {
+  switch (mode) {
+  case UVSQL__MY_SSL_DISABLED:
+    return "disabled";
+  case UVSQL__MY_SSL_VERIFY_CA:
+    return "verify_ca";
+  case UVSQL__MY_SSL_VERIFY_IDENTITY:
+    return "verify_identity";
+  case UVSQL__MY_SSL_REQUIRED:
+    return "required";
+  default:
+    return "required (implied by ssl_ca, ssl_cert or ssl_key)";
+  }
+}
+
 int uvsql__my_validate_url(const uvsql_url_t *url, uvsql_error_t *err) {
   uvsql__my_options_t opt;
   int rc = uvsql__my_options_parse(&opt, url, err);
@@ -161,12 +186,11 @@ int uvsql__my_options_apply(const uvsql__my_options_t *opt, MYSQL *mysql) {
   rc |= mysql_options(mysql, MYSQL_OPT_NONBLOCK, 0);
   rc |= mysql_options(mysql, MYSQL_SET_CHARSET_NAME, opt->charset);
   rc |= mysql_options(mysql, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
-  if (opt->ssl_mode == UVSQL__MY_SSL_DISABLED) {
-    /* nothing: no TLS options */
-  } else if (opt->ssl_mode != UVSQL__MY_SSL_DEFAULT || opt->ssl_ca || opt->ssl_cert ||
-             opt->ssl_key) {
-    my_bool verify =
-        opt->ssl_mode == UVSQL__MY_SSL_VERIFY_CA || opt->ssl_mode == UVSQL__MY_SSL_VERIFY_IDENTITY;
+  if (uvsql__my_tls_wanted(opt)) {
+    /* Connector/C checks the chain whenever ssl_ca is given (verify_ca requires it, see
+     * uvsql__my_options_parse); MYSQL_OPT_SSL_VERIFY_SERVER_CERT adds the host name check
+     * (and the chain against the system's CAs when there is no ssl_ca). */
+    my_bool verify = opt->ssl_mode == UVSQL__MY_SSL_VERIFY_IDENTITY;
     rc |= mysql_ssl_set(mysql, opt->ssl_key, opt->ssl_cert, opt->ssl_ca, NULL, NULL);
     rc |= mysql_options(mysql, MYSQL_OPT_SSL_ENFORCE, &on);
     rc |= mysql_options(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);

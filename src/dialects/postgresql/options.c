@@ -6,6 +6,7 @@
  *  2. client_encoding is always UTF8 (the results are UTF-8 text); replication connections
  *     speak another protocol. Both are refused in the URL.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pg.h"
@@ -71,10 +72,11 @@ int uvsql__pg_validate_url(const uvsql_url_t *url, uvsql_error_t *err) {
     if (strcmp(k, "connect_timeout") == 0) {
       char *end;
       double t = strtod(v ? v : "", &end);
-      if (!v || !*v || *end || t < 0)
+      if (!v || !*v || *end || !isfinite(t) || t < 0 || t > UVSQL__MAX_TIMEOUT_S)
         return uvsql__error_set(err, UVSQL_EURL,
-                                "URL option connect_timeout=\"%s\" is not a number of seconds",
-                                v ? v : "");
+                                "URL option connect_timeout=\"%s\" is not a number of seconds "
+                                "from 0 to %g (0 for none)",
+                                v ? v : "", UVSQL__MAX_TIMEOUT_S);
     }
   }
   return 0;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include "sqlite.h"
 
 /* The progress handler: the backstop for sqlite3_interrupt. An interrupt that lands between a
@@ -56,12 +57,32 @@ static void open_failed(uvsql__sq_conn_t *conn, int rc, const char *what) {
   const char *msg = conn->db ? sqlite3_errmsg(conn->db) : sqlite3_errstr(rc);
   if (eno > 0) /* libuv's codes are -errno on Unix, and uv_strerror is thread-safe */
     snprintf(sys, sizeof sys, " (%s)", uv_strerror(-eno));
-  if ((rc & 0xff) == SQLITE_CANTOPEN)
+  if ((rc & 0xff) == SQLITE_CANTOPEN) {
+    /* Say which of the three usual causes it is (we are on the worker: stat may block). */
+    char dir[1024];
+    const char *slash = strrchr(path, '/');
+    struct stat st;
+    char text[1200];
+    if (!slash)
+      snprintf(dir, sizeof dir, ".");
+    else
+      snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+      snprintf(text, sizeof text,
+               "the directory %s does not exist: create it first (SQLite creates the database "
+               "file, never its directory)",
+               dir);
+    else if (stat(path, &st) != 0 && !(conn->opt.open_flags & SQLITE_OPEN_CREATE))
+      snprintf(text, sizeof text,
+               "the file does not exist in %s, and mode=ro and mode=rw never create it: use "
+               "mode=rwc (the default) to create it",
+               dir);
+    else
+      snprintf(text, sizeof text,
+               "check that the process may read and write the file and its directory %s", dir);
     uvsql__error_set_db(&conn->err, UVSQL_ECONNECT, NULL, rc,
-                        "unable to open database file %s: %s%s; check that the directory exists "
-                        "and is writable, or use ?mode=rwc to create the file",
-                        path, msg, sys);
-  else
+                        "unable to open database file %s: %s%s; %s", path, msg, sys, text);
+  } else
     uvsql__error_set_db(&conn->err, UVSQL_ECONNECT, NULL, rc,
                         "could not open SQLite database %s: %s%s%s%s", path, what,
                         *what ? ": " : "", msg, sys);
