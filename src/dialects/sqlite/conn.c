@@ -54,14 +54,17 @@
  *     hands held requests to the worker; one that writes (sqlscan.c) goes only once this
  *     connection holds the file's write lock. Taking it: free -> taken at once; taken by
  *     another connection -> wait in the lock's FIFO (on the loop, no thread sleeps) for at
- *     most ?timeout, then fail "database is locked" as SQLite would; but if this connection's
- *     transaction has read already (txn READ), waiting cannot help (the holder's commit makes
- *     the snapshot stale, and in rollback-journal mode the two would deadlock), so the
- *     request fails at once with the retryable UVSQL_ESERIALIZATION. Whether it has read is
- *     known only when no request of its own is on the worker (`nworker` 0), so a write waits
- *     in `held` until then. The lock is given back when the transaction is over (txn NONE,
- *     nothing on the worker, nothing held), and at close. A write that sqlscan.c misses is
- *     guarded by SQLite's busy timeout, as before.
+ *     most ?timeout, then fail "database is locked" as SQLite would. A transaction that has
+ *     read already (txn READ) holds a snapshot: in WAL mode it waits too, and when its turn
+ *     comes SQLite tells whether another commit made the snapshot stale (SQLITE_BUSY_SNAPSHOT:
+ *     the retryable UVSQL_ESERIALIZATION), so a retry starts only after the winner committed
+ *     and reads what it wrote (failing at once instead made the losers spin: 200 retries per
+ *     commit with 16 sessions). In rollback-journal mode its SHARED lock would block the
+ *     holder's commit (a deadlock until the busy timeout), so there it fails at once with
+ *     UVSQL_ESERIALIZATION. Whether it has read is known only when no request of its own is
+ *     on the worker (`nworker` 0), so a write waits in `held` until then. The lock is given back
+ * when the transaction is over (txn NONE, nothing on the worker, nothing held), and at close. A
+ * write that sqlscan.c misses is guarded by SQLite's busy timeout, as before.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -350,7 +353,7 @@ void uvsql__sq_drain(uvsql__sq_conn_t *conn) {
       if (conn->wl_waiting || conn->nworker > 0)
         return; /* its turn comes (granted), or its transaction's state comes back first */
       if (!uvsql__sq_wlock_try(conn->wlock, conn)) {
-        if (conn->txn == SQLITE_TXN_READ) {
+        if (conn->txn == SQLITE_TXN_READ && !conn->wal) {
           uvsql__sq_error_serialization(&err, SQLITE_BUSY, req->sql, req->sql_len);
           fail_head_later(conn, &err);
           continue;

@@ -120,8 +120,12 @@ void uvsql__sq_open(uvsql__sq_conn_t *conn) {
                        conn->opt.path, conn->opt.journal_mode, got);
       sqlite3_close_v2(conn->db);
       conn->db = NULL;
+      return;
     }
   }
+  /* What the lock (conn.c invariant 8) may do for a transaction that read: wait in WAL mode. */
+  conn->wal = exec_simple(conn, "PRAGMA journal_mode", got, sizeof got) == SQLITE_OK &&
+              strcasecmp(got, "wal") == 0;
 }
 
 void uvsql__sq_close_db(uvsql__sq_conn_t *conn) {

@@ -143,6 +143,7 @@ struct uvsql__sq_conn_s {
   int nworker;
   int txn;
   char *lock_path; /* written by the open job (the file's full path), taken by open_after */
+  int wal;         /* written by the open job: the file is in WAL mode */
   /* Shared with the worker, under mu. The queue holds requests submitted and not yet taken by
    * the worker; `current` is the one it took and runs; `executing` says it is inside SQLite
    * (only then may sqlite3_interrupt be called). `cancel` (UVSQL__SQ_CANCEL_*) concerns
