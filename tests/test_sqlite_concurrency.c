@@ -556,3 +556,35 @@ TEST(the_statement_scan_knows_reads_from_writes) {
   uvsql_conn_release(b);
   fixture_close(&fx);
 }
+
+TEST(a_writer_waiting_on_one_file_does_not_hold_up_another_file) {
+  fixture_t fx = sqlite_fixture("", "w");
+  uvsql_engine_t *other;
+  uvsql_error_t err;
+  ASSERT_OK(uvsql_engine_new(&other, fx.loop, test_sqlite_url(), NULL, &err), &err);
+  uvsql_conn_t *a = checkout(&fx), *b = checkout(&fx);
+  await_ok(uvsql_conn_begin_write(a, UVSQL_ISOLATION_DEFAULT, NULL, NULL));
+  uvsql_future_t *fb = uvsql_conn_execute_sql(b, "UPDATE w SET n = 1", NULL, 0, NULL, NULL);
+  /* b waits for a; the other file's writes and this file's reads go on meanwhile */
+  uint64_t t0 = uv_hrtime();
+  uvsql_future_t *f =
+      uvsql_engine_execute_sql(other, "CREATE TABLE o (x INTEGER)", NULL, 0, NULL, NULL);
+  AWAIT_OK(f);
+  uvsql_future_unref(f);
+  f = uvsql_engine_execute_sql(other, "INSERT INTO o VALUES (1)", NULL, 0, NULL, NULL);
+  AWAIT_OK(f);
+  uvsql_future_unref(f);
+  ASSERT_INT_EQ(query_int(&fx, "SELECT n FROM w"), 0);
+  ASSERT((uv_hrtime() - t0) / 1000000 < 2000);
+  ASSERT_INT_EQ(uvsql_future_state(fb), UVSQL_FUTURE_PENDING);
+  await_ok(uvsql_conn_commit(a, NULL, NULL));
+  AWAIT_OK(fb);
+  uvsql_future_unref(fb);
+  ASSERT_INT_EQ(query_int(&fx, "SELECT n FROM w"), 1);
+  uvsql_conn_release(a);
+  uvsql_conn_release(b);
+  f = uvsql_engine_dispose(other, NULL, NULL);
+  AWAIT_OK(f);
+  uvsql_future_unref(f);
+  fixture_close(&fx);
+}
