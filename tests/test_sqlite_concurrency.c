@@ -31,6 +31,7 @@ struct rmw_s {
   uvsql_registry_t *reg;
   uvsql_mapper_t *m;
   uvsql_isolation_t isolation;
+  int begin_write; /* uvsql_session_options_t.begin_write */
   int per_worker;
   int finished;     /* workers done with all their increments (or stopped by an error) */
   int retries;      /* attempts that failed with UVSQL_ESERIALIZATION and ran again */
@@ -90,6 +91,7 @@ static void got(uvsql_future_t *f, void *data) {
 static void attempt(worker_t *w) {
   uvsql_session_options_t opt = UVSQL_SESSION_OPTIONS_INIT;
   opt.isolation = w->run->isolation;
+  opt.begin_write = w->run->begin_write;
   ASSERT_OK(uvsql_session_new(&w->s, w->run->engine, w->run->reg, &opt), (uvsql_error_t *)NULL);
   uvsql_session_get_int(w->s, w->run->m, 1 + (w->idx + w->done) % NCOUNTERS, got, w);
 }
@@ -112,8 +114,8 @@ static void tick(uv_timer_t *t) {
 /* 16 sessions on one engine, each adding 1 to a counter per_worker times by reading it and
  * writing it back, retrying on UVSQL_ESERIALIZATION. Returns the milliseconds it took; with
  * k, a 10 ms timer runs meanwhile. */
-static double sixteen_sessions(const char *url, uvsql_isolation_t iso, int per_worker,
-                               ticker_t *k) {
+static double sixteen_sessions(const char *url, uvsql_isolation_t iso, int begin_write,
+                               int per_worker, ticker_t *k) {
   uvsql_engine_options_t eopt = UVSQL_ENGINE_OPTIONS_INIT;
   uvsql_error_t err;
   char table[64], sql[256];
@@ -123,6 +125,7 @@ static double sixteen_sessions(const char *url, uvsql_isolation_t iso, int per_w
   snprintf(table, sizeof table, "%s", test_unique_name("counter"));
   run->engine = fx.engine;
   run->isolation = iso;
+  run->begin_write = begin_write;
   run->per_worker = per_worker;
   run->reg = uvsql_registry_new(NULL);
   run->m = uvsql_registry_map_table(run->reg, counter_t_model(), table, &err);
@@ -170,6 +173,8 @@ static double sixteen_sessions(const char *url, uvsql_isolation_t iso, int per_w
     total += n;
   }
   ASSERT_INT_EQ(total, NSESSIONS * per_worker);
+  if (begin_write && strncmp(url, "sqlite:", 7) == 0)
+    ASSERT_INT_EQ(run->retries, 0); /* each waited its turn at BEGIN: nothing to retry */
   if (run->retries) /* what a user sees: the backend's own words, or SQLite's from uvsql */
     ASSERT(strlen(run->first_retry_msg) > 20);
   fprintf(stderr, "%s: %d sessions x %d increments in %.0f ms, %d retries\n", url, NSESSIONS,
@@ -182,7 +187,11 @@ static double sixteen_sessions(const char *url, uvsql_isolation_t iso, int per_w
 }
 
 TEST(orm_sixteen_sessions_read_modify_write_count_exactly_sqlite) {
-  sixteen_sessions(test_sqlite_url(), UVSQL_ISOLATION_DEFAULT, 10, NULL);
+  sixteen_sessions(test_sqlite_url(), UVSQL_ISOLATION_DEFAULT, 0, 10, NULL);
+}
+
+TEST(orm_sixteen_sessions_that_begin_for_write_never_retry_sqlite) {
+  sixteen_sessions(test_sqlite_url(), UVSQL_ISOLATION_DEFAULT, 1, 10, NULL);
 }
 
 TEST(orm_sixteen_sessions_read_modify_write_count_exactly_with_journal_mode_delete) {
@@ -190,20 +199,20 @@ TEST(orm_sixteen_sessions_read_modify_write_count_exactly_with_journal_mode_dele
   /* Rollback-journal mode: a reader's SHARED lock would block the writer's commit, so a
    * transaction that read never waits for the write lock: it fails at once, and retries. */
   snprintf(url, sizeof url, "%s?journal_mode=delete", test_sqlite_url());
-  sixteen_sessions(url, UVSQL_ISOLATION_DEFAULT, 5, NULL);
+  sixteen_sessions(url, UVSQL_ISOLATION_DEFAULT, 0, 5, NULL);
 }
 
 TEST(orm_sixteen_sessions_read_modify_write_count_exactly_pg) {
-  sixteen_sessions(test_pg_url(), UVSQL_ISOLATION_SERIALIZABLE, 5, NULL);
+  sixteen_sessions(test_pg_url(), UVSQL_ISOLATION_SERIALIZABLE, 0, 5, NULL);
 }
 
 TEST(orm_sixteen_sessions_read_modify_write_count_exactly_mariadb) {
-  sixteen_sessions(test_mariadb_url(), UVSQL_ISOLATION_SERIALIZABLE, 5, NULL);
+  sixteen_sessions(test_mariadb_url(), UVSQL_ISOLATION_SERIALIZABLE, 0, 5, NULL);
 }
 
 TEST(orm_sixteen_sqlite_sessions_the_loop_stays_on_time) {
   ticker_t k;
-  double ms = sixteen_sessions(test_sqlite_url(), UVSQL_ISOLATION_DEFAULT, 20, &k);
+  double ms = sixteen_sessions(test_sqlite_url(), UVSQL_ISOLATION_DEFAULT, 0, 20, &k);
   fprintf(stderr, "timer: %d ticks, largest gap %.1f ms\n", k.ticks, k.max_gap_ns / 1e6);
   ASSERT(k.ticks >= (int)(ms / 10) / 4);   /* it kept firing (generous: loaded machine) */
   ASSERT(k.max_gap_ns < 250 * 1000000ull); /* never held up by SQLite work */

@@ -203,7 +203,7 @@ static void tx_checked_out(uvsql_future_t *f, void *data) {
   /* A transaction that starts with a flush will write: say so, and on SQLite it waits for
    * the file's write lock at BEGIN instead of reading first and then finding the lock taken
    * (UVSQL_ESERIALIZATION). One that starts with a read begins deferred: readers never wait. */
-  if (s->head->kind == OP_FLUSH || s->head->kind == OP_COMMIT)
+  if (s->opt.begin_write || s->head->kind == OP_FLUSH || s->head->kind == OP_COMMIT)
     uvsql_conn_begin_write(s->conn, s->opt.isolation, tx_begun, s);
   else
     uvsql_conn_begin(s->conn, s->opt.isolation, tx_begun, s);

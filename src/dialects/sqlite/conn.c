@@ -62,9 +62,9 @@
  *     commit with 16 sessions). In rollback-journal mode its SHARED lock would block the
  *     holder's commit (a deadlock until the busy timeout), so there it fails at once with
  *     UVSQL_ESERIALIZATION. Whether it has read is known only when no request of its own is
- *     on the worker (`nworker` 0), so a write waits in `held` until then. The lock is given back
- * when the transaction is over (txn NONE, nothing on the worker, nothing held), and at close. A
- * write that sqlscan.c misses is guarded by SQLite's busy timeout, as before.
+ *     on the worker (`nworker` 0), so a write waits in `held` until then. The lock is given
+ *     back when the transaction is over (txn NONE, nothing on the worker, nothing held), and
+ *     at close. A write that sqlscan.c misses is guarded by SQLite's busy timeout, as before.
  */
 #include <stdlib.h>
 #include <string.h>
