@@ -265,6 +265,13 @@ typedef enum {
  * backend cannot give fails with UVSQL_ENOT_SUPPORTED. */
 uvsql_future_t *uvsql_conn_begin(uvsql_conn_t *conn, uvsql_isolation_t isolation,
                                  uvsql_future_cb cb, void *data);
+/* As uvsql_conn_begin, for a transaction that will write. On SQLite it takes the file's write
+ * lock at BEGIN (BEGIN IMMEDIATE), waiting its turn behind other writers of the file on this
+ * loop (at most ?timeout), so the transaction never fails with UVSQL_ESERIALIZATION for
+ * reading before it writes; it serializes the file's writers, so keep it short. On
+ * PostgreSQL and MariaDB it is uvsql_conn_begin (they lock rows, not the database). */
+uvsql_future_t *uvsql_conn_begin_write(uvsql_conn_t *conn, uvsql_isolation_t isolation,
+                                       uvsql_future_cb cb, void *data);
 uvsql_future_t *uvsql_conn_commit(uvsql_conn_t *conn, uvsql_future_cb cb, void *data);
 uvsql_future_t *uvsql_conn_rollback(uvsql_conn_t *conn, uvsql_future_cb cb, void *data);
 int uvsql_conn_in_transaction(const uvsql_conn_t *conn);

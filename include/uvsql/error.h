@@ -37,7 +37,9 @@ UVSQL__EXPORTS_BEGIN
   XX(TYPE, -17, INTERFACE, "value has another type")                                               \
   XX(CLOSED, -18, INTERFACE, "object is closed")                                                   \
   XX(BUSY, -19, INTERFACE, "object is busy with another operation")                                \
-  XX(STALE_DATA, -20, DATABASE, "stale data: the row was changed or deleted by someone else")
+  XX(STALE_DATA, -20, DATABASE, "stale data: the row was changed or deleted by someone else")      \
+  XX(SERIALIZATION, -21, OPERATIONAL,                                                              \
+     "serialization failure: a concurrent transaction won; roll back and run it again")
 
 typedef enum {
   UVSQL_OK = 0,

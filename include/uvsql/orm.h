@@ -363,10 +363,16 @@ typedef struct uvsql_session_options_s {
                             parameter limit: PG/MariaDB 65535, SQLite 32766); default 1000 */
   uvsql_isolation_t isolation;
   int expire_on_commit; /* a top-level commit expires every object (see "Expiry"); default 1 */
+  /* Every transaction begins for write (uvsql_conn_begin_write): on SQLite it waits for the
+   * file's write lock at BEGIN, so a read-modify-write never fails with UVSQL_ESERIALIZATION,
+   * but the session's transactions run one at a time with the file's other writers. Default
+   * 0: a transaction that starts with a flush begins for write, one that starts with a read
+   * begins deferred (docs/backends.md, "SQLite: concurrent transactions"). */
+  int begin_write;
 } uvsql_session_options_t;
 
 #define UVSQL_SESSION_OPTIONS_INIT                                                                 \
-  { 1, 1000, UVSQL_ISOLATION_DEFAULT, 1 }
+  { 1, 1000, UVSQL_ISOLATION_DEFAULT, 1, 0 }
 
 /* A session bound to engine, mapping through reg (both must outlive it). opt NULL: defaults.
  * Returns 0, UVSQL_EINVALID_ARGUMENT or UVSQL_ENOMEM. The caller owns *out: end it with

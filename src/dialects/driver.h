@@ -110,6 +110,10 @@ struct uvsql__driver_s {
   /* SQL that opens a transaction at that isolation level, or NULL with err set
    * (UVSQL_ENOT_SUPPORTED). Static strings. */
   const char *(*begin_sql)(uvsql_isolation_t isolation, uvsql_error_t *err);
+  /* SQL that opens a transaction which will write, taking the write lock at once (SQLite's
+   * BEGIN IMMEDIATE), for uvsql_conn_begin_write once begin_sql accepted the level; NULL when
+   * begin_sql's statement serves (servers lock rows, not the database). */
+  const char *begin_write_sql;
 };
 
 #endif

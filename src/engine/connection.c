@@ -105,8 +105,8 @@ static uvsql_future_t *fail_soon(uvsql_conn_t *c, uvsql_future_cb cb, void *data
   return uvsql__future_return(f, cb, data);
 }
 
-uvsql_future_t *uvsql_conn_begin(uvsql_conn_t *c, uvsql_isolation_t iso, uvsql_future_cb cb,
-                                 void *data) {
+static uvsql_future_t *begin(uvsql_conn_t *c, uvsql_isolation_t iso, int for_write,
+                             uvsql_future_cb cb, void *data) {
   if (!c)
     return NULL;
   if (c->in_tx)
@@ -123,7 +123,19 @@ uvsql_future_t *uvsql_conn_begin(uvsql_conn_t *c, uvsql_isolation_t iso, uvsql_f
     uvsql__future_fail_soon(f, &err);
     return uvsql__future_return(f, cb, data);
   }
+  if (for_write && c->engine->driver->begin_write_sql)
+    sql = c->engine->driver->begin_write_sql; /* the level was checked just above */
   return uvsql__conn_command(c, sql, 1, cb, data);
+}
+
+uvsql_future_t *uvsql_conn_begin(uvsql_conn_t *c, uvsql_isolation_t iso, uvsql_future_cb cb,
+                                 void *data) {
+  return begin(c, iso, 0, cb, data);
+}
+
+uvsql_future_t *uvsql_conn_begin_write(uvsql_conn_t *c, uvsql_isolation_t iso, uvsql_future_cb cb,
+                                       void *data) {
+  return begin(c, iso, 1, cb, data);
 }
 
 static uvsql_future_t *end_tx(uvsql_conn_t *c, const char *sql, uvsql_future_cb cb, void *data) {

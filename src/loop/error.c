@@ -102,6 +102,8 @@ int uvsql__error_from_sqlstate(const char *s) {
     return UVSQL_EDATABASE;
   if (strcmp(s, "57014") == 0)
     return UVSQL_ECANCELLED;
+  if (strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0) /* serialization failure, deadlock */
+    return UVSQL_ESERIALIZATION;
   if (strncmp(s, "57P0", 4) == 0 || strncmp(s, "08", 2) == 0)
     return UVSQL_EDISCONNECT;
   if (strncmp(s, "23", 2) == 0)

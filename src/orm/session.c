@@ -200,7 +200,13 @@ static void tx_checked_out(uvsql_future_t *f, void *data) {
   }
   s->conn = uvsql_future_value(f);
   s->nstatements++;
-  uvsql_conn_begin(s->conn, s->opt.isolation, tx_begun, s);
+  /* A transaction that starts with a flush will write: say so, and on SQLite it waits for
+   * the file's write lock at BEGIN instead of reading first and then finding the lock taken
+   * (UVSQL_ESERIALIZATION). One that starts with a read begins deferred: readers never wait. */
+  if (s->opt.begin_write || s->head->kind == OP_FLUSH || s->head->kind == OP_COMMIT)
+    uvsql_conn_begin_write(s->conn, s->opt.isolation, tx_begun, s);
+  else
+    uvsql_conn_begin(s->conn, s->opt.isolation, tx_begun, s);
 }
 
 /* Autobegin: runs op->after_tx once a transaction is open. */

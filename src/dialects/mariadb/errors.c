@@ -14,7 +14,8 @@
  *   1969 statement timeout (max_statement_time)                     UVSQL_ETIMEOUT
  *   2006/2013/2055 gone away / lost, 1927 killed, 1053 shutdown,
  *   4031 idle timeout                                               UVSQL_EDISCONNECT
- *   1205 lock wait timeout, 1213 deadlock, 1040 too many conns      UVSQL_EOPERATIONAL
+ *   1213 deadlock (the transaction was rolled back: retry it)       UVSQL_ESERIALIZATION
+ *   1205 lock wait timeout, 1040 too many conns                     UVSQL_EOPERATIONAL
  *   1264 out of range, 1406 too long, 1366/1292 incorrect value,
  *   1365 division by 0, 1265 truncated                              UVSQL_EDATA
  *   1044/1045 access denied, 2002/2003/2005 cannot connect          UVSQL_ECONNECT
@@ -64,9 +65,10 @@ int uvsql__my_error_code(unsigned e) {
     return UVSQL_ECANCELLED;
   case 1969:
     return UVSQL_ETIMEOUT;
+  case 1213:
+    return UVSQL_ESERIALIZATION;
   case 1040:
   case 1205:
-  case 1213:
     return UVSQL_EOPERATIONAL;
   case 1264:
   case 1265:

@@ -2,7 +2,9 @@
  * is withdrawn at once (done with UVSQL_ECANCELLED); the running one is interrupted with
  * sqlite3_interrupt, only under `mu` and only while the worker is inside SQLite for it (conn.c
  * invariant 2), and reports UVSQL_ECANCELLED when the worker hands it back; a completed one
- * is too late (its result is on its way). */
+ * is too late (its result is on its way). A request still held on the loop (waiting for the
+ * open or for the file's write lock, conn.c invariant 8) is withdrawn the same way, and the
+ * connection drains again (leaving the lock's queue if nothing else waits for it). */
 #include "sqlite.h"
 
 int uvsql__sq_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
@@ -15,6 +17,9 @@ int uvsql__sq_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
   switch (req->state) {
   case UVSQL__SQ_REQ_QUEUED: /* not taken by the worker: withdraw it */
     withdrawn = uvsql__kit_queue_remove(&conn->queue, req);
+    break;
+  case UVSQL__SQ_REQ_HELD: /* on the loop: the worker never saw it */
+    withdrawn = uvsql__kit_queue_remove(&conn->held, req);
     break;
   case UVSQL__SQ_REQ_RUNNING:
     if (conn->current == req && atomic_load(&conn->cancel) == UVSQL__SQ_CANCEL_NONE) {
@@ -32,6 +37,7 @@ int uvsql__sq_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
     uvsql_error_t err;
     uvsql__error_set(&err, UVSQL_ECANCELLED, "the statement was cancelled before it ran");
     uvsql__sq_finish(req, NULL, &err);
+    uvsql__sq_drain(conn);
   }
   return 0;
 }

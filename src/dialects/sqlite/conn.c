@@ -10,7 +10,8 @@
  *               +------------+  connect cb(err)              +--------+   fail ECONNECT)
  *                     | open_after: ok; connect cb(NULL)          |
  *                     v                                           |
- *               +------------+  uvsql__sq_submit: request queued (QUEUED) + one worker job;
+ *               +------------+  uvsql__sq_submit: request HELD on the loop until it may run
+ *                     |         (invariant 8), then queued (QUEUED) + one worker job;
  *               |    OPEN    |  request_work takes the queue's head (RUNNING), runs it
  *               +------------+  (uvsql__sq_execute), marks it COMPLETED; request_after: done.
  *                     |         uvsql__sq_cancel: QUEUED -> withdrawn, done(ECANCELLED) at
@@ -48,6 +49,22 @@
  *     (SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_IOERR): that request and every later one fail with
  *     UVSQL_EDISCONNECT (the worker stops running them at once: `fatal`), so the pool
  *     replaces the connection.
+ *  8. The write lock (wlock.c): every submitted request first waits on the loop in `held`
+ *     (while CONNECTING, or behind a request that waits for the lock), in order. uvsql__sq_drain
+ *     hands held requests to the worker; one that writes (sqlscan.c) goes only once this
+ *     connection holds the file's write lock. Taking it: free -> taken at once; taken by
+ *     another connection -> wait in the lock's FIFO (on the loop, no thread sleeps) for at
+ *     most ?timeout, then fail "database is locked" as SQLite would. A transaction that has
+ *     read already (txn READ) holds a snapshot: in WAL mode it waits too, and when its turn
+ *     comes SQLite tells whether another commit made the snapshot stale (SQLITE_BUSY_SNAPSHOT:
+ *     the retryable UVSQL_ESERIALIZATION), so a retry starts only after the winner committed
+ *     and reads what it wrote (failing at once instead made the losers spin: 200 retries per
+ *     commit with 16 sessions). In rollback-journal mode its SHARED lock would block the
+ *     holder's commit (a deadlock until the busy timeout), so there it fails at once with
+ *     UVSQL_ESERIALIZATION. Whether it has read is known only when no request of its own is
+ *     on the worker (`nworker` 0), so a write waits in `held` until then. The lock is given
+ *     back when the transaction is over (txn NONE, nothing on the worker, nothing held), and
+ *     at close. A write that sqlscan.c misses is guarded by SQLite's busy timeout, as before.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +81,7 @@ void uvsql__sq_finish(uvsql__request_t *req, uvsql_result_t *result, const uvsql
   req->done(req, result, err);
 }
 
-/* Takes every request the worker has not taken yet and fails it with err. */
+/* Takes every request the worker has not taken yet (then every held one) and fails it. */
 static void fail_queued(uvsql__sq_conn_t *conn, const uvsql_error_t *err) {
   uv_mutex_lock(&conn->mu);
   uvsql__request_t *req = uvsql__kit_queue_take_all(&conn->queue);
@@ -74,6 +91,22 @@ static void fail_queued(uvsql__sq_conn_t *conn, const uvsql_error_t *err) {
     uvsql__sq_finish(req, NULL, err);
     req = next;
   }
+  req = uvsql__kit_queue_take_all(&conn->held);
+  while (req) {
+    uvsql__request_t *next = req->next;
+    uvsql__sq_finish(req, NULL, err);
+    req = next;
+  }
+}
+
+/* Leaves the lock's FIFO and gives the lock back, if this connection is on it or holds it. */
+static void drop_wlock(uvsql__sq_conn_t *conn) {
+  if (!conn->wlock)
+    return;
+  if (conn->wl_waiting)
+    uvsql__sq_wlock_withdraw(conn->wlock, conn);
+  if (conn->wl_holds)
+    uvsql__sq_wlock_release(conn->wlock, conn);
 }
 
 /* ------------------------------------------------------------------ close */
@@ -85,6 +118,7 @@ static void on_worker_closed(void *arg) {
   /* The thread is joined: if the close job never ran (out of memory), the handle is ours. */
   uvsql__sq_close_db(conn);
   uvsql__sq_options_free(&conn->opt);
+  free(conn->lock_path);
   uv_cond_destroy(&conn->st_cond);
   uv_mutex_destroy(&conn->mu);
   free(conn);
@@ -113,6 +147,11 @@ void uvsql__sq_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *da
 
   uvsql__error_set(&err, UVSQL_ECLOSED, "the connection was closed before the statement ran");
   fail_queued(conn, &err);
+  if (conn->wlock) {
+    drop_wlock(conn);
+    uvsql__sq_wlock_put(conn->wlock);
+    conn->wlock = NULL;
+  }
 
   uv_mutex_lock(&conn->mu);
   if (conn->current && atomic_load(&conn->cancel) == UVSQL__SQ_CANCEL_NONE) {
@@ -139,6 +178,7 @@ typedef struct {
   uvsql__request_t *req; /* the request it ran, or NULL */
   uvsql_result_t *result;
   uvsql_error_t err;
+  int txn; /* sqlite3_txn_state after it ran */
 } request_job_t;
 
 static void request_work(void *arg) {
@@ -180,6 +220,7 @@ static void request_work(void *arg) {
     conn->result = NULL;
     if (job->err.code && uvsql__sq_error_is_fatal(job->err.native_code))
       conn->fatal = 1;
+    job->txn = conn->fatal ? SQLITE_TXN_NONE : sqlite3_txn_state(conn->db, NULL);
   }
 
   uv_mutex_lock(&conn->mu);
@@ -194,6 +235,11 @@ static void request_after(void *arg, int cancelled) {
   uvsql__sq_conn_t *conn = job->conn;
   uvsql__request_t *req = job->req;
 
+  conn->nworker--;
+  if (req)
+    conn->txn = job->txn;
+  if (conn->wlock && conn->txn == SQLITE_TXN_WRITE && !conn->wl_holds && !conn->wl_waiting)
+    (void)uvsql__sq_wlock_try(conn->wlock, conn); /* a write sqlscan.c missed: own up to it */
   if (req) {
     if (job->err.code && uvsql__sq_error_is_fatal(job->err.native_code)) {
       uvsql_error_t later;
@@ -203,7 +249,12 @@ static void request_after(void *arg, int cancelled) {
                        "the SQLite connection is unusable after an earlier error: %s",
                        job->err.message);
       fail_queued(conn, &later);
+      conn->txn = SQLITE_TXN_NONE;
     }
+  }
+  /* Before done: the next request (or the next connection's turn) goes to work at once. */
+  uvsql__sq_drain(conn);
+  if (req) {
     if (job->err.code)
       uvsql__sq_finish(req, NULL, &job->err);
     else
@@ -215,8 +266,6 @@ static void request_after(void *arg, int cancelled) {
 void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
   uvsql__sq_conn_t *conn = (uvsql__sq_conn_t *)dc;
   uvsql_error_t err;
-  request_job_t *job;
-  int rc;
 
   req->next = NULL;
   if (conn->state == UVSQL__SQ_CLOSING) {
@@ -239,20 +288,32 @@ void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
     uvsql__kit_fail_later(dc->loop, req, &err);
     return;
   }
+  req->driver_data = conn;
+  req->state = UVSQL__SQ_REQ_HELD;
+  uvsql__kit_queue_push(&conn->held, req);
+  uvsql__sq_drain(conn);
+}
+
+/* Hands req to the worker: queued (QUEUED) + one job. Failure is reported later (contract 2).
+ */
+static void to_worker(uvsql__sq_conn_t *conn, uvsql__request_t *req) {
+  uvsql_error_t err;
+  request_job_t *job;
+  int rc;
+
   job = calloc(1, sizeof *job);
   if (!job) {
+    req->driver_data = NULL;
     uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory queueing a statement");
-    uvsql__kit_fail_later(dc->loop, req, &err);
+    uvsql__kit_fail_later(conn->base.loop, req, &err);
     return;
   }
   job->conn = conn;
-  req->driver_data = conn;
   req->state = UVSQL__SQ_REQ_QUEUED;
   uv_mutex_lock(&conn->mu);
   uvsql__kit_queue_push(&conn->queue, req);
   uv_mutex_unlock(&conn->mu);
 
-  /* While CONNECTING, the job waits behind the open job in the worker's FIFO. */
   rc = uvsql__worker_submit(conn->worker, request_work, request_after, job);
   if (rc != 0) {
     /* No job will take it: take it back (it is still queued, or a job queued earlier for a
@@ -266,9 +327,67 @@ void uvsql__sq_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
     if (taken) {
       req->driver_data = NULL;
       uvsql__error_set(&err, rc, "could not hand the statement to the SQLite worker thread");
-      uvsql__kit_fail_later(dc->loop, req, &err);
+      uvsql__kit_fail_later(conn->base.loop, req, &err);
     }
+    return;
   }
+  conn->nworker++;
+}
+
+/* Takes the head of `held` off and fails it later (contract 2: drain runs inside submit). */
+static void fail_head_later(uvsql__sq_conn_t *conn, const uvsql_error_t *err) {
+  uvsql__request_t *req = uvsql__kit_queue_pop(&conn->held);
+  req->driver_data = NULL;
+  req->state = 0;
+  uvsql__kit_fail_later(conn->base.loop, req, err);
+}
+
+void uvsql__sq_drain(uvsql__sq_conn_t *conn) {
+  uvsql__request_t *req;
+  uvsql_error_t err;
+
+  if (conn->state != UVSQL__SQ_OPEN)
+    return; /* CONNECTING: open_after drains; CLOSING/FAILED: held ones were failed */
+  while ((req = conn->held.head) != NULL) {
+    if (conn->wlock && !conn->wl_holds && uvsql__sq_sql_writes(req->sql, req->sql_len)) {
+      if (conn->wl_waiting || conn->nworker > 0)
+        return; /* its turn comes (granted), or its transaction's state comes back first */
+      if (!uvsql__sq_wlock_try(conn->wlock, conn)) {
+        if (conn->txn == SQLITE_TXN_READ && !conn->wal) {
+          uvsql__sq_error_serialization(&err, SQLITE_BUSY, req->sql, req->sql_len);
+          fail_head_later(conn, &err);
+          continue;
+        }
+        if (conn->opt.busy_timeout_ms <= 0) {
+          uvsql__sq_error_set(&err, NULL, SQLITE_BUSY, 0, req->sql, req->sql_len, 0, 0);
+          fail_head_later(conn, &err);
+          continue;
+        }
+        uvsql__sq_wlock_wait(conn->wlock, conn, conn->opt.busy_timeout_ms);
+        return;
+      }
+    }
+    to_worker(conn, uvsql__kit_queue_pop(&conn->held));
+  }
+  if (conn->wl_waiting) /* the write that waited was cancelled */
+    uvsql__sq_wlock_withdraw(conn->wlock, conn);
+  if (conn->wl_holds && conn->nworker == 0 && conn->txn == SQLITE_TXN_NONE)
+    uvsql__sq_wlock_release(conn->wlock, conn); /* its transaction is over */
+}
+
+void uvsql__sq_wlock_granted(uvsql__sq_conn_t *conn) {
+  uvsql__sq_drain(conn);
+}
+
+void uvsql__sq_wlock_timed_out(uvsql__sq_conn_t *conn) {
+  uvsql__request_t *req = conn->held.head;
+  uvsql_error_t err;
+  if (req) {
+    uvsql__sq_error_set(&err, NULL, SQLITE_BUSY, 0, req->sql, req->sql_len,
+                        conn->opt.busy_timeout_ms, 0);
+    fail_head_later(conn, &err);
+  }
+  uvsql__sq_drain(conn);
 }
 
 /* ------------------------------------------------------------------ connect */
@@ -277,6 +396,11 @@ static void open_work(void *arg) {
   uvsql__sq_conn_t *conn = arg;
   uvsql__sq_open(conn);
   conn->open_err = conn->err; /* request jobs may reuse conn->err before open_after runs */
+  if (conn->db && sqlite3_db_readonly(conn->db, "main") == 0) {
+    const char *path = sqlite3_db_filename(conn->db, "main");
+    if (path && *path) /* "" for in-memory and temporary databases: nobody shares them */
+      conn->lock_path = strdup(path); /* out of memory: no lock, the busy timeout guards */
+  }
 }
 
 static void open_after(void *arg, int cancelled) {
@@ -293,6 +417,9 @@ static void open_after(void *arg, int cancelled) {
     return;
   }
   conn->state = UVSQL__SQ_OPEN;
+  if (conn->lock_path)
+    conn->wlock = uvsql__sq_wlock_get(conn->base.loop, conn->lock_path);
+  uvsql__sq_drain(conn); /* what was submitted while the open ran */
   conn->connect_cb(&conn->base, NULL, conn->connect_data);
 }
 

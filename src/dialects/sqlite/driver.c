@@ -24,4 +24,7 @@ const uvsql__driver_t uvsql__sqlite_driver = {
     .cancel = uvsql__sq_cancel,
     .close = uvsql__sq_close,
     .begin_sql = sq_begin_sql,
+    /* Waits for the file's write lock on the loop (wlock.c), then holds it to COMMIT: the
+     * transaction's reads and writes see one snapshot and never need an upgrade. */
+    .begin_write_sql = "BEGIN IMMEDIATE",
 };

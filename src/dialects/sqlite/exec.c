@@ -118,7 +118,15 @@ void uvsql__sq_open(uvsql__sq_conn_t *conn) {
     open_failed(conn, sqlite3_extended_errcode(conn->db), sql);
     return;
   }
-  if (conn->opt.journal_mode[0]) {
+  if (!conn->opt.journal_mode[0]) {
+    /* WAL by default for a file we may write (docs/backends.md): readers never block the
+     * writer nor it them, so the write lock (wlock.c) is the only wait. A file system that
+     * cannot do WAL (no shared memory) keeps its mode, and so does a file another process
+     * holds locked past the busy timeout: this is a default, not a request. */
+    const char *file = sqlite3_db_filename(conn->db, "main");
+    if (file && *file && sqlite3_db_readonly(conn->db, "main") == 0)
+      (void)exec_simple(conn, "PRAGMA journal_mode = WAL", got, sizeof got);
+  } else {
     /* journal_mode is one of a fixed list (options.c), never the URL's own text. */
     snprintf(sql, sizeof sql, "PRAGMA journal_mode = %s", conn->opt.journal_mode);
     rc = exec_simple(conn, sql, got, sizeof got);
@@ -133,8 +141,12 @@ void uvsql__sq_open(uvsql__sq_conn_t *conn) {
                        conn->opt.path, conn->opt.journal_mode, got);
       sqlite3_close_v2(conn->db);
       conn->db = NULL;
+      return;
     }
   }
+  /* What the lock (conn.c invariant 8) may do for a transaction that read: wait in WAL mode. */
+  conn->wal = exec_simple(conn, "PRAGMA journal_mode", got, sizeof got) == SQLITE_OK &&
+              strcasecmp(got, "wal") == 0;
 }
 
 void uvsql__sq_close_db(uvsql__sq_conn_t *conn) {

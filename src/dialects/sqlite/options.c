@@ -3,7 +3,8 @@
  * sqlite:///relative.db, sqlite:////absolute/path.db, sqlite:// (in memory), plus options:
  *   mode=ro|rw|rwc        open read-only, read-write, or read-write creating the file (default)
  *   timeout=<seconds>     how long a statement waits for another connection's lock (default 5)
- *   journal_mode=<mode>   delete|truncate|persist|memory|wal|off (default: SQLite's, delete)
+ *   journal_mode=<mode>   delete|truncate|persist|memory|wal|off (default: wal for a file
+ *                         opened for writing, see docs/backends.md; SQLite's own otherwise)
  *   foreign_keys=on|off   enforce FOREIGN KEY constraints (default on)
  *
  * Invariants: every option is validated here, so the values that reach SQLite (in PRAGMA text

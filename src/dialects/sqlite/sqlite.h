@@ -10,6 +10,8 @@
  *   params.c       uvsql values -> SQLite parameters
  *   decode.c       SQLite cells -> uvsql values, declared types -> uvsql types
  *   errors.c       SQLite result codes -> uvsql error codes and messages
+ *   sqlscan.c      does a request's SQL write? (read on the loop thread at submit)
+ *   wlock.c        the file's write lock on the loop: writers take turns, FIFO, with deadlines
  *
  * Threads: the sqlite3 handle and the statement cache are touched only on the connection's
  * worker thread (see src/loop/worker.c), one job at a time; the loop thread only calls
@@ -51,6 +53,30 @@ int uvsql__sq_options_parse(uvsql__sq_options_t *opt, const uvsql_url_t *url, uv
 void uvsql__sq_options_free(uvsql__sq_options_t *opt);
 int uvsql__sq_validate_url(const uvsql_url_t *url, uvsql_error_t *err);
 
+/* ------------------------------------------------------------------ sqlscan.c, wlock.c */
+
+/* 1 when some statement of sql may write (or takes SQLite's write lock: BEGIN IMMEDIATE), so
+ * the request waits for the file's write lock; 0 for reads and transaction control. */
+int uvsql__sq_sql_writes(const char *sql, size_t len);
+
+typedef struct uvsql__sq_conn_s uvsql__sq_conn_t;
+typedef struct uvsql__sq_wlock_s uvsql__sq_wlock_t;
+/* The lock of the file at path (a full path) on loop, made on first use; NULL out of memory. */
+uvsql__sq_wlock_t *uvsql__sq_wlock_get(uv_loop_t *loop, const char *path);
+void uvsql__sq_wlock_put(uvsql__sq_wlock_t *l);
+/* c takes the lock if it is free (or c's already): 1; else 0 and nothing changes. */
+int uvsql__sq_wlock_try(uvsql__sq_wlock_t *l, uvsql__sq_conn_t *c);
+/* c queues for the lock (FIFO): later uvsql__sq_wlock_granted(c), or, timeout_ms after now,
+ * uvsql__sq_wlock_timed_out(c). Both are conn.c's, called from the loop. */
+void uvsql__sq_wlock_wait(uvsql__sq_wlock_t *l, uvsql__sq_conn_t *c, int timeout_ms);
+void uvsql__sq_wlock_withdraw(uvsql__sq_wlock_t *l, uvsql__sq_conn_t *c);
+/* c gives the lock back; the first waiter gets it (granted is called before this returns). */
+void uvsql__sq_wlock_release(uvsql__sq_wlock_t *l, uvsql__sq_conn_t *c);
+void uvsql__sq_wlock_granted(uvsql__sq_conn_t *c);
+void uvsql__sq_wlock_timed_out(uvsql__sq_conn_t *c);
+/* conn.c: hands held requests to the worker as far as the write lock allows (loop thread). */
+void uvsql__sq_drain(uvsql__sq_conn_t *c);
+
 /* ------------------------------------------------------------------ statement cache */
 
 /* A prepared statement in the connection's cache (the kit's LRU, keyed by the exact SQL text),
@@ -91,9 +117,11 @@ enum {
   UVSQL__SQ_REQ_QUEUED = 1, /* in the connection's queue: can be withdrawn */
   UVSQL__SQ_REQ_RUNNING,    /* taken by the worker (`current`) */
   UVSQL__SQ_REQ_COMPLETED,  /* ran; its done comes with the worker's next wakeup */
+  UVSQL__SQ_REQ_HELD,       /* on the loop (`held`), not yet handed to the worker: waits for
+                               the open to finish or for the file's write lock */
 };
 
-typedef struct uvsql__sq_conn_s {
+struct uvsql__sq_conn_s {
   uvsql__dconn_t base; /* first: the engine's view */
   uvsql__sq_state_t state;
   uvsql__worker_t *worker;
@@ -103,6 +131,19 @@ typedef struct uvsql__sq_conn_s {
   void *connect_data;
   void (*closed_cb)(void *data);
   void *closed_data;
+  /* The write lock (wlock.c; conn.c invariant 8). Loop thread only. `held` keeps submitted
+   * requests, in order, until they may go to the worker; `nworker` counts the request jobs
+   * handed to the worker and not yet back; `txn` is sqlite3_txn_state after the last request
+   * came back (SQLITE_TXN_NONE, READ or WRITE). */
+  uvsql__sq_wlock_t *wlock; /* NULL: in-memory or read-only (no lock) */
+  int wl_holds, wl_waiting;
+  uvsql__sq_conn_t *wl_next; /* the lock's FIFO */
+  uint64_t wl_deadline;      /* uv_now() ms when the wait fails with "database is locked" */
+  uvsql__kit_queue_t held;
+  int nworker;
+  int txn;
+  char *lock_path; /* written by the open job (the file's full path), taken by open_after */
+  int wal;         /* written by the open job: the file is in WAL mode */
   /* Shared with the worker, under mu. The queue holds requests submitted and not yet taken by
    * the worker; `current` is the one it took and runs; `executing` says it is inside SQLite
    * (only then may sqlite3_interrupt be called). `cancel` (UVSQL__SQ_CANCEL_*) concerns
@@ -125,7 +166,7 @@ typedef struct uvsql__sq_conn_s {
   uvsql_error_t err;
   /* Written by the open job only, read by its after. */
   uvsql_error_t open_err;
-} uvsql__sq_conn_t;
+};
 
 /* ------------------------------------------------------------------ exec.c (worker) */
 
@@ -172,6 +213,10 @@ int uvsql__sq_error_code(int rc, int at_prepare);
  */
 int uvsql__sq_error_set(uvsql_error_t *err, sqlite3 *db, int rc, int at_prepare, const char *sql,
                         size_t sql_len, int busy_timeout_ms, int cancel_reason);
+/* The retryable UVSQL_ESERIALIZATION for sql, which could not run in its transaction because
+ * another connection wrote since it read (rc: SQLite's code, or SQLITE_BUSY when the write
+ * lock was seen taken on the loop). Returns err->code. */
+int uvsql__sq_error_serialization(uvsql_error_t *err, int rc, const char *sql, size_t sql_len);
 /* SQLite failures that leave the connection unusable (corruption, I/O errors). */
 int uvsql__sq_error_is_fatal(int rc);
 
