@@ -314,12 +314,12 @@ static void many_gets(const char *url) {
   orm_close(o);
 }
 
-TEST(orm_expire_queue_of_100000_gets_pg) {
+TEST(orm_expire_queue_of_100000_gets_ends_quickly_pg) {
   many_gets(test_pg_url());
 }
-TEST(orm_expire_queue_of_100000_gets_mariadb) {
+TEST(orm_expire_queue_of_100000_gets_ends_quickly_mariadb) {
   many_gets(test_mariadb_url());
 }
-TEST(orm_expire_queue_of_100000_gets_sqlite) {
+TEST(orm_expire_queue_of_100000_gets_ends_quickly_sqlite) {
   many_gets(test_sqlite_url());
 }

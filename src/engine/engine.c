@@ -43,15 +43,15 @@ static int check_options(const uvsql_engine_options_t *o, uvsql_error_t *err) {
   const struct {
     const char *name;
     double v;
-  } secs[] = {{"pipeline_max_busy", o->pipeline_max_busy},
+  } pool_secs[] = {{"pipeline_max_busy", o->pipeline_max_busy},
               {"leak_threshold", o->leak_threshold},
               {"idle_timeout", o->idle_timeout},
               {"keepalive_interval", o->keepalive_interval}};
-  for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++)
-    if (!(secs[i].v > -1e9 && secs[i].v < 1e9)) /* NaN, infinities, absurd values */
+  for (size_t i = 0; i < sizeof pool_secs / sizeof pool_secs[0]; i++)
+    if (!(pool_secs[i].v > -1e9 && pool_secs[i].v < 1e9)) /* NaN, infinities, absurd values */
       return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                               "%s is %g: it must be a number of seconds (0 or less: off)",
-                              secs[i].name, secs[i].v);
+                              pool_secs[i].name, pool_secs[i].v);
   if (o->min_idle < 0 || o->min_idle > o->pool_size)
     return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                             "min_idle is %d: it must be between 0 and pool_size (%d)", o->min_idle,
