@@ -6,7 +6,8 @@
 #   bash scripts/deps.sh --servers   also the PostgreSQL and MariaDB servers (scripts/test.sh
 #                                    starts throwaway instances of them for the tests)
 #   bash scripts/deps.sh --tools     also valgrind
-#   bash scripts/deps.sh --clang     also clang (scripts/test.sh --clang builds with it)
+#   bash scripts/deps.sh --clang     also clang and its libFuzzer runtime (scripts/test.sh --clang,
+#                                    scripts/fuzz.sh)
 #   bash scripts/deps.sh --docs      also doxygen (the API reference: bash scripts/docs.sh)
 #
 # It asks dpkg first, so it costs a fraction of a second when everything is there; it runs
@@ -14,7 +15,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,13s/^# \{0,1\}//p' "$0"
+  sed -n '2,14s/^# \{0,1\}//p' "$0"
 }
 
 want_servers=0
@@ -61,7 +62,10 @@ if [ "$want_tools" = 1 ]; then
   wanted+=("valgrind|memory checker for scripts/test.sh --valgrind")
 fi
 if [ "$want_clang" = 1 ]; then
-  wanted+=("clang|C and C++ compiler for scripts/test.sh --clang (CI builds with gcc and clang)")
+  wanted+=(
+    "clang|C and C++ compiler for scripts/test.sh --clang (CI builds with gcc and clang)"
+    "libclang-rt-dev|clang's sanitizer and libFuzzer runtimes, for scripts/fuzz.sh"
+  )
 fi
 if [ "$want_docs" = 1 ]; then
   wanted+=("doxygen|builds the API reference from the header comments (scripts/docs.sh)")

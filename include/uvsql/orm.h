@@ -565,7 +565,8 @@ uvsql_future_t *uvsql_session_scalars(uvsql_session_t *s, uvsql_core_stmt_t *stm
 /* Rolls back what is open, gives the connection back, frees every object the session owns
  * and then the session. Queued operations run first; operations issued after this call and
  * before the session is freed fail with UVSQL_ECLOSED; once the future settles the session
- * pointer is invalid. Resolves with NULL. */
+ * pointer is invalid. Resolves with NULL. Fails only with UVSQL_ENOMEM when the close could not
+ * even be queued (or returns NULL): the session is then as it was, so call it again. */
 uvsql_future_t *uvsql_session_close(uvsql_session_t *s, uvsql_future_cb cb, void *data);
 
 /* ---------------------------------------------------------------- relationships

@@ -33,6 +33,7 @@ struct uvsql_future_s {
   int inline_used;
   cb_entry_t first;
   cb_entry_t *head, *tail; /* attach order; may include &first */
+  int waiting;             /* uvsql_future_wait calls running the loop for it */
   uvsql_error_t error;
 };
 
@@ -108,6 +109,10 @@ static void run_entry(uvsql_future_t *f, cb_entry_t *e) {
 }
 
 static void dispatch(uvsql_future_t *f) {
+  /* Settled from a timer or idle callback, uv_run(UV_RUN_ONCE) would still block in its poll
+   * phase until some unrelated event: uv_stop makes that poll return at once. */
+  if (f->waiting)
+    uv_stop(f->loop);
   f->refs++;
   f->cancel = NULL;
   f->cancel_data = NULL;
@@ -270,13 +275,16 @@ int uvsql_future_wait(uvsql_future_t *f) {
   if (!f)
     return UVSQL_EINVALID_ARGUMENT;
   f->refs++;
+  f->waiting++;
   while (f->state == UVSQL_FUTURE_PENDING) {
     if (uv_run(f->loop, UV_RUN_ONCE) == 0 && f->state == UVSQL_FUTURE_PENDING &&
         !uv_loop_alive(f->loop)) {
+      f->waiting--;
       uvsql_future_unref(f);
       return UVSQL_EINTERFACE; /* nothing left on the loop can settle it */
     }
   }
+  f->waiting--;
   int rc = f->state == UVSQL_FUTURE_RESOLVED ? 0 : f->error.code;
   uvsql_future_unref(f);
   return rc;

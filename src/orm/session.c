@@ -121,6 +121,14 @@ static uvsql_future_t *enqueue(uvsql_session_t *s, uvsql__op_t *op, uvsql_future
     op_free(op);
     return uvsql__future_return(f, cb, data);
   }
+  if (!s->running && !s->kick_scheduled) {
+    if (uvsql__defer(s->loop, kick, s) != 0) { /* nothing would ever start the op */
+      op_free(op);
+      uvsql__future_fail_code(f, UVSQL_ENOMEM, "out of memory queueing a session operation");
+      return uvsql__future_return(f, cb, data);
+    }
+    s->kick_scheduled = 1;
+  }
   op->f = uvsql_future_ref(f);
   if (s->tail)
     s->tail->next = op;
@@ -129,8 +137,6 @@ static uvsql_future_t *enqueue(uvsql_session_t *s, uvsql__op_t *op, uvsql_future
   s->tail = op;
   if (op->kind == OP_CLOSE)
     s->closing = 1;
-  if (!s->running && !s->kick_scheduled && uvsql__defer(s->loop, kick, s) == 0)
-    s->kick_scheduled = 1;
   return uvsql__future_return(f, cb, data);
 }
 
@@ -218,7 +224,8 @@ static void ensure_tx(uvsql_session_t *s, uvsql__op_t *op,
     after(s, op);
     return;
   }
-  uvsql_engine_connect(s->engine, tx_checked_out, s);
+  if (!uvsql_engine_connect(s->engine, tx_checked_out, s))
+    finish_code(s, UVSQL_ENOMEM, "out of memory checking out a connection%s%s", "", "");
 }
 
 /* A generated key from a rolled-back INSERT is not the object's any more. */

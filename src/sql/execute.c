@@ -215,7 +215,12 @@ static uvsql_future_t *run_ddl(uvsql_metadata_t *md, uvsql_engine_t *e, int crea
     return uvsql__future_return(f, cb, data);
   }
   uvsql_future_t *f = uvsql_future_ref(j->f);
-  (void)uvsql_engine_connect(e, job_step, j); /* cb owns that future */
+  if (!uvsql_engine_connect(e, job_step, j)) { /* cb owns that future */
+    uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory checking out a connection for %s",
+                     create ? "create_all" : "drop_all");
+    uvsql__future_fail_soon(j->f, &err);
+    job_free(j);
+  }
   return uvsql__future_return(f, cb, data);
 }
 

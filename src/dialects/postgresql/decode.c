@@ -131,7 +131,8 @@ static int bytea_from_text(uvsql_result_t *r, const char *s, size_t len, uvsql_v
       } else if (i + 1 < len && s[i + 1] == '\\') {
         out[o++] = '\\';
         i++;
-      } else if (i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3') {
+      } else if (i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
+                 s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
         out[o++] =
             (unsigned char)((s[i + 1] - '0') << 6 | (s[i + 2] - '0') << 3 | (s[i + 3] - '0'));
         i += 3;
