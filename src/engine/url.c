@@ -91,6 +91,9 @@ int uvsql_url_option_is_secret(const char *key) {
 /* Replaces, in the URL text s (NUL-terminated, in a buffer of size cap), the value of every
  * secret query option with "***". The query starts at the first '?' at or after from. */
 static void mask_query(char *s, size_t cap, size_t from) {
+  size_t len = strlen(s);
+  if (from > len) /* s was cut at QUOTE_MAX before the offset the caller computed */
+    from = len;
   char *q = strchr(s + from, '?');
   if (!q)
     return;
