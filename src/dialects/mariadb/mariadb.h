@@ -195,6 +195,8 @@ void uvsql__my_broken(uvsql__my_conn_t *mc, const uvsql_error_t *err);
 /* exec.c */
 void uvsql__my_submit(uvsql__dconn_t *dc, uvsql__request_t *req);
 int uvsql__my_cancel(uvsql__dconn_t *dc, uvsql__request_t *req);
+/* driver.h abort: BROKEN, everything fails with UVSQL_EDISCONNECT saying why. */
+void uvsql__my_abort(uvsql__dconn_t *dc, const char *why);
 /* When the handle is idle: starts the next queued request. Returns the status of the call
  * it started (0: finished at once), or -1 when it started nothing. */
 int uvsql__my_start_next(uvsql__my_conn_t *mc);

@@ -34,7 +34,8 @@
  *  3. The struct is freed only when it is CLOSED, no frame is on the stack, and nothing that
  *     will call back into it is pending (getaddrinfo, deferred fails): `holds`.
  *  4. cb runs exactly once, from the loop, after connect returned; never after close().
- *  5. Cancel jobs (cancel.c) own their PGcancel: they never keep the connection alive.
+ *  5. Cancel jobs (cancel.c) own their PGcancel: they never keep a closed connection alive
+ *     (close detaches the one in flight and drops its hold).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -463,6 +464,11 @@ static void pg_finish_close(uvsql__pg_conn_t *pc) {
     pc->pg = NULL;
   }
   uvsql__kit_lru_free(&pc->cache);
+  if (pc->cancel_job) { /* invariant 5: never wait for a cancel that may hang */
+    uvsql__pg_cancel_detach(pc->cancel_job);
+    pc->cancel_job = NULL;
+    pc->guard.holds--;
+  }
   if (pc->gai_active)
     uv_cancel((uv_req_t *)&pc->gai);
   uvsql__kit_leave(&pc->guard); /* CLOSED: pg_on_last_leave frees what nothing holds */
