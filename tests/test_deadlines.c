@@ -512,3 +512,48 @@ TEST(sqlite_cancel_then_next_never_hits_the_next) {
                         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
                         "WHERE x < 20000) SELECT count(*) FROM c");
 }
+
+/* ------------------------------------------------------------------ socket timeouts */
+
+TEST(mariadb_url_rejects_bad_socket_timeouts) {
+  uv_loop_t *loop = test_loop();
+  uvsql_engine_t *e;
+  uvsql_error_t err;
+  ASSERT_ERR(uvsql_engine_new(&e, loop, "mariadb://u@127.0.0.1/db?read_timeout=abc", NULL, &err),
+             UVSQL_EURL);
+  ASSERT_STR_CONTAINS(err.message,
+                      "mariadb URL option read_timeout=abc: expected a number of seconds >= 0");
+  ASSERT_ERR(uvsql_engine_new(&e, loop, "mariadb://u@127.0.0.1/db?tcp_user_timeout=-5", NULL, &err),
+             UVSQL_EURL);
+  ASSERT_STR_CONTAINS(err.message, "tcp_user_timeout=-5: expected a number of milliseconds");
+  ASSERT_OK(uvsql_engine_new(&e, loop,
+                             "mariadb://u@127.0.0.1/db?read_timeout=5&write_timeout=5&tcp_"
+                             "keepalive=30&tcp_user_timeout=10000",
+                             NULL, &err),
+            &err);
+  uvsql_future_t *f = uvsql_engine_dispose(e, NULL, NULL);
+  AWAIT_OK(f);
+  uvsql_future_unref(f);
+  test_loop_close(loop);
+}
+
+/* read_timeout: a server that goes silent mid-statement drops the connection by itself. */
+TEST(mariadb_read_timeout_drops_a_silent_connection_deadline) {
+  char url[600];
+  backend_t b = my_backend();
+  snprintf(url, sizeof url, "%s%sread_timeout=1", b.url, strchr(b.url, '?') ? "&" : "?");
+  b.url = url;
+  proxy_t px;
+  fixture_t fx = open_via(&px, &b, 0);
+  proxy_stall(&px);
+  uint64_t t0 = uv_hrtime();
+  uvsql_future_t *f = uvsql_engine_execute_sql(fx.engine, "SELECT 5", NULL, 0, NULL, NULL);
+  const uvsql_error_t *e = AWAIT_ERR(f, UVSQL_EDISCONNECT);
+  double took = secs_since(t0);
+  printf("read_timeout dropped the connection in %.3f s: %s\n", took, e->message);
+  ASSERT(took >= 0.9 && took < 3.0);
+  uvsql_future_unref(f);
+  proxy_resume(&px);
+  ASSERT_INT_EQ(query_int(&fx, "SELECT 6"), 6);
+  close_via(&fx, &px);
+}

@@ -63,6 +63,9 @@ typedef struct uvsql__my_options_s {
   char *ssl_ca, *ssl_cert, *ssl_key;
   int ssl_mode;           /* UVSQL__MY_SSL_* */
   double connect_timeout; /* seconds; < 0 when the URL does not say (the engine's applies) */
+  double read_timeout, write_timeout; /* seconds, 0: none (Connector/C's, whole seconds) */
+  double tcp_keepalive;               /* idle seconds before keepalive probes, 0: off */
+  double tcp_user_timeout;            /* ms, 0: the system's */
 } uvsql__my_options_t;
 
 enum {
@@ -77,8 +80,11 @@ enum {
 int uvsql__my_options_parse(uvsql__my_options_t *opt, const uvsql_url_t *url, uvsql_error_t *err);
 void uvsql__my_options_free(uvsql__my_options_t *opt);
 int uvsql__my_validate_url(const uvsql_url_t *url, uvsql_error_t *err);
-/* Applies charset, TLS and the nonblocking mode to a fresh handle. 0 or -1 (out of memory). */
+/* Applies charset, TLS, read/write timeouts and the nonblocking mode to a fresh handle. 0 or
+ * -1 (out of memory). */
 int uvsql__my_options_apply(const uvsql__my_options_t *opt, MYSQL *mysql);
+/* TCP keepalive and TCP_USER_TIMEOUT on a connected socket (not for Unix sockets). */
+void uvsql__my_options_socket(const uvsql__my_options_t *opt, int fd);
 
 /* ------------------------------------------------------------------ statement cache */
 

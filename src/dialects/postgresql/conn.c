@@ -335,7 +335,7 @@ static int pg_kv(uvsql__pg_conn_t *pc, const char *k, const char *v) {
 static int pg_build_params(uvsql__pg_conn_t *pc, const uvsql_url_t *url) {
   char port[16];
   const char *app = query_get(url, "application_name");
-  size_t max = 6 + url->nquery + 3; /* + host, hostaddr, terminator */
+  size_t max = 6 + 4 + url->nquery + 3; /* + keepalive defaults, host, hostaddr, terminator */
   int rc = 0;
   pc->keys = calloc(max, sizeof *pc->keys);
   pc->vals = calloc(max, sizeof *pc->vals);
@@ -348,6 +348,12 @@ static int pg_build_params(uvsql__pg_conn_t *pc, const uvsql_url_t *url) {
   rc |= pg_kv(pc, "dbname", url->database);
   rc |= pg_kv(pc, "client_encoding", "UTF8");
   rc |= pg_kv(pc, "application_name", app ? app : "uvsql");
+  /* A dead peer is noticed in bounded time (the URL's own values come later and win): probes
+   * after 60 s idle, every 10 s, 6 of them; sent data unacknowledged for 30 s drops it. */
+  rc |= pg_kv(pc, "keepalives_idle", "60");
+  rc |= pg_kv(pc, "keepalives_interval", "10");
+  rc |= pg_kv(pc, "keepalives_count", "6");
+  rc |= pg_kv(pc, "tcp_user_timeout", "30000");
   for (size_t i = 0; i < url->nquery && rc == 0; i++) {
     const char *k = url->query[i].key;
     if (strcmp(k, "host") == 0 || strcmp(k, "hostaddr") == 0 || strcmp(k, "application_name") == 0)
