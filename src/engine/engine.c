@@ -114,8 +114,12 @@ const char *uvsql_engine_url(const uvsql_engine_t *e) {
   return e->url_masked;
 }
 
+/* The engine is not freed while its dispose timer is open (maybe_disposed), so e is valid. */
 static void dispose_timer_closed(uv_handle_t *h) {
+  uvsql_engine_t *e = h->data;
   free(h);
+  e->dispose_timer = NULL;
+  uvsql__engine_maybe_disposed(e);
 }
 
 /* dispose_timeout passed: close what is still open, and settle (the engine is freed when the
@@ -127,10 +131,10 @@ static void dispose_expired(uv_timer_t *t) {
                     "closing them now",
                     e->nopen + e->nclosing, e->opt.dispose_timeout);
   uvsql_future_t *f = uvsql_future_ref(e->dispose_future);
+  e->dispose_timer_closing = 1;
   uv_close((uv_handle_t *)t, dispose_timer_closed);
-  e->dispose_timer = NULL;
   e->dispose_settled = 1;
-  uvsql__pool_close_all(e); /* may free the engine (maybe_disposed): e is not touched after */
+  uvsql__pool_close_all(e); /* the engine lives on until the timer has closed */
   uvsql__future_resolve(f, NULL, NULL);
   uvsql_future_unref(f);
 }
@@ -167,11 +171,14 @@ uvsql_future_t *uvsql_engine_dispose(uvsql_engine_t *e, uvsql_future_cb cb, void
 void uvsql__engine_maybe_disposed(uvsql_engine_t *e) {
   if (!e->disposing || !e->timer_closed || e->nopen > 0 || e->nclosing > 0)
     return;
-  uvsql_future_t *f = e->dispose_future;
-  if (e->dispose_timer) {
-    uv_close((uv_handle_t *)e->dispose_timer, dispose_timer_closed);
-    e->dispose_timer = NULL;
+  if (e->dispose_timer) { /* closed first, so the loop can close once the future settles */
+    if (!e->dispose_timer_closing) {
+      e->dispose_timer_closing = 1;
+      uv_close((uv_handle_t *)e->dispose_timer, dispose_timer_closed);
+    }
+    return;
   }
+  uvsql_future_t *f = e->dispose_future;
   int settled = e->dispose_settled;
   uvsql_url_free(e->url);
   free(e->url_masked);

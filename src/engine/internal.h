@@ -103,6 +103,7 @@ struct uvsql_engine_s {
   int timer_closed;
   uv_timer_t *dispose_timer; /* dispose_timeout; freed by its close callback */
   int dispose_settled;       /* the dispose future settled before everything closed */
+  int dispose_timer_closing;
 };
 
 void uvsql__pool_init(uvsql_engine_t *e);
