@@ -188,6 +188,12 @@ int uvsql__my_validate_url(const uvsql_url_t *url, uvsql_error_t *err) {
   return rc;
 }
 
+/* Rounded up (no libm: the static library's users link without -lm). */
+static unsigned whole_seconds(double s) {
+  unsigned t = (unsigned)s;
+  return (double)t < s ? t + 1 : t;
+}
+
 int uvsql__my_options_apply(const uvsql__my_options_t *opt, MYSQL *mysql) {
   int rc = 0;
   my_bool on = 1;
@@ -195,11 +201,11 @@ int uvsql__my_options_apply(const uvsql__my_options_t *opt, MYSQL *mysql) {
   rc |= mysql_options(mysql, MYSQL_SET_CHARSET_NAME, opt->charset);
   rc |= mysql_options(mysql, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
   if (opt->read_timeout > 0) { /* Connector/C counts whole seconds */
-    unsigned t = (unsigned)ceil(opt->read_timeout);
+    unsigned t = whole_seconds(opt->read_timeout);
     rc |= mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &t);
   }
   if (opt->write_timeout > 0) {
-    unsigned t = (unsigned)ceil(opt->write_timeout);
+    unsigned t = whole_seconds(opt->write_timeout);
     rc |= mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &t);
   }
   if (opt->ssl_mode == UVSQL__MY_SSL_DISABLED) {
@@ -222,7 +228,7 @@ void uvsql__my_options_socket(const uvsql__my_options_t *opt, int fd) {
   /* best effort: a socket option the system refuses leaves the connection as it was */
   (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
   if (on) {
-    int idle = (int)ceil(opt->tcp_keepalive), intvl = 10, cnt = 6;
+    int idle = (int)whole_seconds(opt->tcp_keepalive), intvl = 10, cnt = 6;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
     (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
     (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
