@@ -169,10 +169,28 @@ typedef struct uvsql_engine_options_s {
   /* Idle connections are tested with a round trip (SELECT 1) this often; a dead one is closed
    * (and replaced up to min_idle), never handed out. Default 0 (off). */
   double keepalive_interval;
+  /* Deadlines, in seconds. */
+  /* Each statement's timeout (engine, connection, and so ORM session statements; streams are
+   * not bounded by it): when it passes, the statement's future fails with UVSQL_ETIMEOUT and
+   * the statement is cancelled on the server; the connection is used again once the server
+   * confirms the cancel. 0 (the default, as in SQLAlchemy and asyncpg): no timeout.
+   * uvsql_conn_set_timeout overrides it for one checkout. */
+  double command_timeout;
+  /* How long a cancel (a timeout's, or uvsql_future_cancel's) may wait for the server: after
+   * it the connection is closed and every future on it fails with UVSQL_EDISCONNECT.
+   * Default 5. */
+  double cancel_timeout;
+  /* How long uvsql_engine_dispose waits for connections to finish and close: after it the
+   * rest are closed at once (their statements fail with UVSQL_ECLOSED) and the dispose future
+   * resolves. Default 10. */
+  double dispose_timeout;
 } uvsql_engine_options_t;
 
 #define UVSQL_ENGINE_OPTIONS_INIT                                                                  \
-  { 5, 10, 30.0, -1.0, 0, 1, 0, 30.0, 0, 0, NULL, NULL, 100, 16, 0.05, 0.0, 600.0, 0, 0.0 }
+  {                                                                                                \
+    5, 10, 30.0, -1.0, 0, 1, 0, 30.0, 0, 0, NULL, NULL, 100, 16, 0.05, 0.0, 600.0, 0, 0.0, 0.0,    \
+        5.0, 10.0                                                                                  \
+  }
 
 /* Creates an engine for url on loop. Does not connect: the pool opens connections on demand.
  * Returns 0, or UVSQL_EURL / UVSQL_EINVALID_ARGUMENT / UVSQL_ENOT_SUPPORTED / UVSQL_ENOMEM with
@@ -183,8 +201,10 @@ int uvsql_engine_new(uvsql_engine_t **out, uv_loop_t *loop, const char *url,
 
 /* Closes every connection and frees the engine. Pending checkouts and queries fail with
  * UVSQL_ECLOSED; connections checked out are closed when released (release stays valid).
- * The future resolves when everything is closed; the engine must not be used after this call.
- * Future ownership as in future.h. */
+ * The future resolves when everything is closed, or after dispose_timeout seconds at the
+ * latest: connections still open then are closed at once (what runs on them fails with
+ * UVSQL_ECLOSED) and the engine is freed when the last of them is gone. The engine must not
+ * be used after this call. Future ownership as in future.h. */
 uvsql_future_t *uvsql_engine_dispose(uvsql_engine_t *engine, uvsql_future_cb cb, void *data);
 
 uv_loop_t *uvsql_engine_loop(const uvsql_engine_t *engine);
@@ -242,6 +262,13 @@ void uvsql_conn_invalidate(uvsql_conn_t *conn);
 /* Names this checkout for leak reports (leak_threshold): "checked out by <label>". The label
  * is copied (its first 93 bytes) and forgotten at the next checkout; NULL clears it. */
 void uvsql_conn_set_label(uvsql_conn_t *conn, const char *label);
+
+/* The timeout, in seconds, of the statements (and transaction commands) queued on conn from
+ * now until it is released; 0 for none, < 0 for the engine's command_timeout again (the
+ * default at each checkout). A statement whose timeout passes fails with UVSQL_ETIMEOUT and
+ * is cancelled on the server (see command_timeout). Returns 0, or UVSQL_EINVALID_ARGUMENT
+ * for a NULL conn or a NaN/infinite timeout. */
+int uvsql_conn_set_timeout(uvsql_conn_t *conn, double seconds);
 
 /* Runs stmt on this connection. Statements queued on one connection run in order (pipelined
  * on PostgreSQL). Resolves with a uvsql_result_t*, as uvsql_engine_execute. */

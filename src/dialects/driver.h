@@ -21,6 +21,8 @@
  *     before cancel returns); a running one is cancelled on the server without blocking the
  *     loop, and done reports UVSQL_ECANCELLED when the server confirms. Returns 0, or
  *     UVSQL_EINVALID_ARGUMENT if req is not on this connection.
+ *     Nothing new is sent on a connection while a cancel request for it is in flight, so a
+ *     cancel can only ever reach the statement it was meant for.
  *  5. close() fails queued requests with UVSQL_ECLOSED, stops the watcher before the socket is
  *     closed, and frees everything; closed_cb (may be NULL) runs from the loop afterwards.
  *     Safe to call from inside a done callback.
@@ -79,6 +81,20 @@ struct uvsql__request_s {
   uvsql__request_t *next;
   int state;
   void *driver_data;
+  /* Deadlines (kit.h, uvsql__kit_deadlines_submit). Set by the owner before submit:
+   * timeout: seconds, <= 0 for none. expired: called once when the timeout passes, before the
+   * driver is asked to cancel; the owner may settle its caller then (req stays alive until
+   * done). NULL: the owner just waits for done. */
+  double timeout;
+  void (*expired)(uvsql__request_t *req);
+  /* The kit's own, while it tracks the request. */
+  struct {
+    void *list; /* the uvsql__kit_deadlines_t tracking it, NULL when untracked */
+    uvsql__request_t *prev, *next;
+    uvsql__request_done_cb done; /* the owner's done, called through the kit's */
+    uint64_t due_ms;
+    int phase; /* 0 statement deadline, 1 cancel deadline, 2 aborted */
+  } dl;
 };
 
 struct uvsql__dconn_s {
@@ -107,6 +123,10 @@ struct uvsql__driver_s {
   void (*submit)(uvsql__dconn_t *dc, uvsql__request_t *req);
   int (*cancel)(uvsql__dconn_t *dc, uvsql__request_t *req);
   void (*close)(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *data);
+  /* The server did not answer a cancel in time (kit.h deadlines): the connection cannot be
+   * trusted. Marks it broken and fails every request on it with UVSQL_EDISCONNECT, the message
+   * saying why; nothing is sent on it again. NULL when a cancel always completes (SQLite). */
+  void (*abort)(uvsql__dconn_t *dc, const char *why);
   /* SQL that opens a transaction at that isolation level, or NULL with err set
    * (UVSQL_ENOT_SUPPORTED). Static strings. */
   const char *(*begin_sql)(uvsql_isolation_t isolation, uvsql_error_t *err);

@@ -1,5 +1,6 @@
 /* src/dialects/kit.c — the driver kit (kit.h): call-frame guard, deferred calls and request
  * failure, the request FIFO, the prepared-statement LRU. Invariants in kit.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kit.h"
@@ -277,4 +278,142 @@ void uvsql__kit_lru_free(uvsql__kit_lru_t *c) {
   free(c->buckets);
   c->buckets = NULL;
   c->nbuckets = 0;
+}
+
+/* ------------------------------------------------------------------ deadlines */
+
+void uvsql__kit_deadlines_init(uvsql__kit_deadlines_t *d, uv_loop_t *loop, double cancel_timeout) {
+  memset(d, 0, sizeof *d);
+  d->loop = loop;
+  d->cancel_ms = (uint64_t)((cancel_timeout > 0 ? cancel_timeout : 5.0) * 1000.0 + 0.5);
+  if (d->cancel_ms == 0)
+    d->cancel_ms = 1;
+}
+
+static void dl_unlink(uvsql__kit_deadlines_t *d, uvsql__request_t *req) {
+  if (req->dl.prev)
+    req->dl.prev->dl.next = req->dl.next;
+  else
+    d->head = req->dl.next;
+  if (req->dl.next)
+    req->dl.next->dl.prev = req->dl.prev;
+  req->dl.prev = req->dl.next = NULL;
+  req->dl.list = NULL;
+  req->done = req->dl.done;
+}
+
+/* The kit's done for tracked requests: untrack, then the owner's. */
+static void dl_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql_error_t *err) {
+  dl_unlink(req->dl.list, req);
+  req->done(req, result, err);
+}
+
+static void dl_fire(uv_timer_t *t);
+
+static void dl_arm(uvsql__kit_deadlines_t *d, uint64_t due) {
+  uint64_t now;
+  if (d->closed)
+    return;
+  if (!d->timer) {
+    if (!(d->timer = malloc(sizeof *d->timer)))
+      return; /* out of memory: the request keeps no deadline (as before deadlines existed) */
+    uv_timer_init(d->loop, d->timer);
+    uv_unref((uv_handle_t *)d->timer);
+    d->timer->data = d;
+  }
+  if (d->armed_ms && d->armed_ms <= due)
+    return;
+  now = uv_now(d->loop);
+  d->armed_ms = due;
+  uv_timer_start(d->timer, dl_fire, due > now ? due - now : 0, 0);
+}
+
+static void dl_track(uvsql__kit_deadlines_t *d, uvsql__request_t *req, uint64_t due, int phase) {
+  if (!req->dl.list) {
+    req->dl.done = req->done;
+    req->done = dl_done;
+    req->dl.list = d;
+    req->dl.prev = NULL;
+    req->dl.next = d->head;
+    if (d->head)
+      d->head->dl.prev = req;
+    d->head = req;
+  }
+  req->dl.due_ms = due;
+  req->dl.phase = phase;
+  dl_arm(d, due);
+}
+
+static void dl_fire(uv_timer_t *t) {
+  uvsql__kit_deadlines_t *d = t->data;
+  uint64_t now = uv_now(d->loop), next = 0;
+  d->armed_ms = 0;
+restart:
+  for (uvsql__request_t *req = d->head; req && !d->closed; req = req->dl.next) {
+    if (req->dl.phase >= 2)
+      continue;
+    if (req->dl.due_ms > now) {
+      if (!next || req->dl.due_ms < next)
+        next = req->dl.due_ms;
+      continue;
+    }
+    uvsql__dconn_t *dc = d->dc;
+    if (req->dl.phase == 0) {
+      req->dl.phase = 1;
+      req->dl.due_ms = now + d->cancel_ms;
+      if (req->expired)
+        req->expired(req);               /* the owner settles its caller; req lives until done */
+      (void)dc->driver->cancel(dc, req); /* may call done now: untracked */
+    } else {
+      char why[160];
+      req->dl.phase = 2;
+      snprintf(why, sizeof why,
+               "the server did not answer a cancel request within %.3g s: the connection was "
+               "closed",
+               (double)d->cancel_ms / 1000.0);
+      if (dc->driver->abort)
+        dc->driver->abort(dc, why); /* fails every request: all untracked */
+    }
+    next = 0;
+    goto restart; /* callbacks may have changed the list */
+  }
+  if (next && !d->closed)
+    dl_arm(d, next);
+}
+
+void uvsql__kit_deadlines_submit(uvsql__kit_deadlines_t *d, uvsql__dconn_t *dc,
+                                 uvsql__request_t *req) {
+  req->dl.list = NULL;
+  req->dl.phase = 0;
+  d->dc = dc;
+  if (req->timeout > 0 && !d->closed)
+    dl_track(d, req, uv_now(d->loop) + (uint64_t)(req->timeout * 1000.0 + 0.5), 0);
+  dc->driver->submit(dc, req);
+}
+
+int uvsql__kit_deadlines_cancel(uvsql__kit_deadlines_t *d, uvsql__dconn_t *dc,
+                                uvsql__request_t *req) {
+  d->dc = dc;
+  int tracked = !d->closed && (!req->dl.list || req->dl.phase == 0);
+  if (tracked)
+    dl_track(d, req, uv_now(d->loop) + d->cancel_ms, 1); /* before cancel: it may call done */
+  int rc = dc->driver->cancel(dc, req);
+  if (rc != 0 && tracked && req->dl.list == d && req->timeout <= 0)
+    dl_unlink(d, req); /* not on this connection after all */
+  return rc;
+}
+
+static void dl_timer_closed(uv_handle_t *h) {
+  free(h);
+}
+
+void uvsql__kit_deadlines_close(uvsql__kit_deadlines_t *d) {
+  while (d->head)
+    dl_unlink(d, d->head);
+  d->closed = 1;
+  if (d->timer) {
+    uv_timer_stop(d->timer);
+    uv_close((uv_handle_t *)d->timer, dl_timer_closed);
+    d->timer = NULL;
+  }
 }

@@ -8,7 +8,9 @@
  *     (uvsql__kit_fail_later: contract 2, done never runs before submit returns);
  *   - the request FIFO (uvsql__kit_queue_t), linked through uvsql__request_t.next;
  *   - the prepared-statement cache (uvsql__kit_lru_t): byte-keyed, least recently used first
- *     out, refcounted entries, an evict and a release callback.
+ *     out, refcounted entries, an evict and a release callback;
+ *   - deadlines (uvsql__kit_deadlines_t): a statement's timeout and a cancel's, one timer per
+ *     connection, for every backend alike.
  *
  * Invariants:
  *  1. A connection that embeds a guard is freed only when uvsql__kit_guard_busy() is 0: no
@@ -197,5 +199,43 @@ static inline void uvsql__kit_lru_ref(uvsql__kit_lru_entry_t *e) {
 void uvsql__kit_lru_unref(uvsql__kit_lru_t *c, uvsql__kit_lru_entry_t *e);
 /* Unlists everything (entries still referenced live on) and frees the table. */
 void uvsql__kit_lru_free(uvsql__kit_lru_t *c);
+
+/* ------------------------------------------------------------------ deadlines */
+
+/* Every request that waits on the network gets a bound, written once here for all backends:
+ *
+ *   submit (req->timeout > 0) --timeout passes--> req->expired(req) (the owner settles its
+ *     caller with UVSQL_ETIMEOUT), driver->cancel(req): withdrawn, or cancelled on the server
+ *   cancel (timeout or uvsql__kit_deadlines_cancel) --cancel_timeout passes, no done yet-->
+ *     driver->abort(dc): broken, every request fails with UVSQL_EDISCONNECT
+ *   done (any time) --> untracked, the owner's done runs
+ *
+ * A tracked request's done goes through the kit (req->dl.done keeps the owner's), so the
+ * driver needs no help: it only keeps contract 4 (nothing sent while its cancel is in flight).
+ * One timer per connection, armed for the earliest due request (it may fire early: it then
+ * re-arms); unreferenced, since a request in flight keeps the loop alive through its driver.
+ * Tracking is O(1), a timer pass O(tracked). Loop thread only.
+ * Owner: the engine's connection embeds one (zeroed = unused); it calls
+ * uvsql__kit_deadlines_close once the driver connection is closed (nothing tracked). */
+typedef struct uvsql__kit_deadlines_s {
+  uv_loop_t *loop;
+  uv_timer_t *timer;      /* made on first use; freed by its close callback */
+  uvsql__request_t *head; /* tracked requests, unordered */
+  uint64_t armed_ms;      /* when the timer fires, 0 when it is stopped */
+  uint64_t cancel_ms;     /* how long a cancel may take */
+  uvsql__dconn_t *dc;     /* the connection the tracked requests run on */
+  int closed;
+} uvsql__kit_deadlines_t;
+
+/* cancel_timeout in seconds (<= 0: 5). */
+void uvsql__kit_deadlines_init(uvsql__kit_deadlines_t *d, uv_loop_t *loop, double cancel_timeout);
+/* Submits req to dc (driver->submit), tracking its deadline when req->timeout > 0. */
+void uvsql__kit_deadlines_submit(uvsql__kit_deadlines_t *d, uvsql__dconn_t *dc,
+                                 uvsql__request_t *req);
+/* driver->cancel(dc, req) with a deadline on the cancel itself. Returns what cancel returned. */
+int uvsql__kit_deadlines_cancel(uvsql__kit_deadlines_t *d, uvsql__dconn_t *dc,
+                                uvsql__request_t *req);
+/* Stops and frees the timer. Requests still tracked are untracked (their done is restored). */
+void uvsql__kit_deadlines_close(uvsql__kit_deadlines_t *d);
 
 #endif

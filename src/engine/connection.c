@@ -24,6 +24,7 @@ static void checkout_done(uvsql__waiter_t *w, uvsql_conn_t *c, const uvsql_error
   } else if (uvsql_future_state(co->f) != UVSQL_FUTURE_PENDING) {
     uvsql__pool_release(c); /* nobody wants it any more */
   } else {
+    c->timeout_set = 0; /* each checkout starts with the engine's command_timeout */
     uvsql__future_resolve(co->f, c, (uvsql_value_free_cb)NULL);
   }
   uvsql_future_unref(co->f);
@@ -84,6 +85,14 @@ void uvsql_conn_set_label(uvsql_conn_t *c, const char *label) {
     snprintf(c->where, sizeof c->where, "\"%s\"", label);
   else
     c->where[0] = '\0';
+}
+
+int uvsql_conn_set_timeout(uvsql_conn_t *c, double seconds) {
+  if (!c || seconds != seconds || seconds > 1e9 || seconds < -1e9)
+    return UVSQL_EINVALID_ARGUMENT;
+  c->timeout_set = seconds >= 0;
+  c->timeout = seconds >= 0 ? seconds : 0;
+  return 0;
 }
 
 uvsql_engine_t *uvsql_conn_engine(const uvsql_conn_t *c) {

@@ -3,8 +3,11 @@
  *
  * Lifecycle: uvsql_engine_new -> (use) -> uvsql_engine_dispose -> [pool closes idle
  * connections; checked-out ones close on release] -> dispose future resolves, engine freed.
+ * If dispose_timeout passes first (dispose_expired), what is still open is closed at once
+ * (busy connections through driver->abort) and the future resolves then; the engine is freed
+ * when the last connection has closed.
  * Invariant: the engine is freed exactly once, when disposing and nothing is open or closing
- * and the pool's timer handle has closed.
+ * and the pool's timer handle has closed; the dispose future settles exactly once.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -44,9 +47,9 @@ static int check_options(const uvsql_engine_options_t *o, uvsql_error_t *err) {
     const char *name;
     double v;
   } pool_secs[] = {{"pipeline_max_busy", o->pipeline_max_busy},
-              {"leak_threshold", o->leak_threshold},
-              {"idle_timeout", o->idle_timeout},
-              {"keepalive_interval", o->keepalive_interval}};
+                   {"leak_threshold", o->leak_threshold},
+                   {"idle_timeout", o->idle_timeout},
+                   {"keepalive_interval", o->keepalive_interval}};
   for (size_t i = 0; i < sizeof pool_secs / sizeof pool_secs[0]; i++)
     if (!(pool_secs[i].v > -1e9 && pool_secs[i].v < 1e9)) /* NaN, infinities, absurd values */
       return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
@@ -56,6 +59,14 @@ static int check_options(const uvsql_engine_options_t *o, uvsql_error_t *err) {
     return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                             "min_idle is %d: it must be between 0 and pool_size (%d)", o->min_idle,
                             o->pool_size);
+  if (!(o->command_timeout >= 0 && o->command_timeout < 1e9) ||
+      !(o->cancel_timeout >= 0 && o->cancel_timeout < 1e9) ||
+      !(o->dispose_timeout >= 0 && o->dispose_timeout < 1e9))
+    return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                            "command_timeout is %g, cancel_timeout %g and dispose_timeout %g: "
+                            "each must be a number of seconds from 0 (0: none, or the default "
+                            "for cancel_timeout and dispose_timeout) up to 1e9",
+                            o->command_timeout, o->cancel_timeout, o->dispose_timeout);
   if (o->statement_cache_size < 0)
     return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                             "statement_cache_size is %d: it must be 0 or more (0 keeps no "
@@ -111,6 +122,10 @@ int uvsql_engine_new(uvsql_engine_t **out, uv_loop_t *loop, const char *url,
   e->loop = loop;
   e->dopt.connect_timeout = e->opt.connect_timeout;
   e->dopt.statement_cache_size = e->opt.statement_cache_size;
+  if (e->opt.cancel_timeout <= 0)
+    e->opt.cancel_timeout = 5.0;
+  if (e->opt.dispose_timeout <= 0)
+    e->opt.dispose_timeout = 10.0;
   uvsql__pool_init(e);
   *out = e;
   return 0;
@@ -126,6 +141,31 @@ const char *uvsql_engine_dialect(const uvsql_engine_t *e) {
 
 const char *uvsql_engine_url(const uvsql_engine_t *e) {
   return e->url_masked;
+}
+
+/* The engine is not freed while its dispose timer is open (maybe_disposed), so e is valid. */
+static void dispose_timer_closed(uv_handle_t *h) {
+  uvsql_engine_t *e = h->data;
+  free(h);
+  e->dispose_timer = NULL;
+  uvsql__engine_maybe_disposed(e);
+}
+
+/* dispose_timeout passed: close what is still open, and settle (the engine is freed when the
+ * last connection has closed). */
+static void dispose_expired(uv_timer_t *t) {
+  uvsql_engine_t *e = t->data;
+  uvsql__engine_log(e,
+                    "dispose: %d connection(s) still open after dispose_timeout (%.3g s): "
+                    "closing them now",
+                    e->nopen + e->nclosing, e->opt.dispose_timeout);
+  uvsql_future_t *f = uvsql_future_ref(e->dispose_future);
+  e->dispose_timer_closing = 1;
+  uv_close((uv_handle_t *)t, dispose_timer_closed);
+  e->dispose_settled = 1;
+  uvsql__pool_close_all(e); /* the engine lives on until the timer has closed */
+  uvsql__future_resolve(f, NULL, NULL);
+  uvsql_future_unref(f);
 }
 
 uvsql_future_t *uvsql_engine_dispose(uvsql_engine_t *e, uvsql_future_cb cb, void *data) {
@@ -147,6 +187,12 @@ uvsql_future_t *uvsql_engine_dispose(uvsql_engine_t *e, uvsql_future_cb cb, void
     return NULL;
   e->dispose_future = uvsql_future_ref(f);
   uvsql__future_return(f, cb, data);
+  if ((e->dispose_timer = malloc(sizeof *e->dispose_timer))) {
+    uv_timer_init(e->loop, e->dispose_timer);
+    e->dispose_timer->data = e;
+    uv_timer_start(e->dispose_timer, dispose_expired,
+                   (uint64_t)(e->opt.dispose_timeout * 1000.0 + 0.5), 0);
+  } /* out of memory: dispose waits for every connection, as before deadlines */
   uvsql__pool_dispose(e); /* the timer closes asynchronously, so nothing settles in here */
   return f;
 }
@@ -154,11 +200,20 @@ uvsql_future_t *uvsql_engine_dispose(uvsql_engine_t *e, uvsql_future_cb cb, void
 void uvsql__engine_maybe_disposed(uvsql_engine_t *e) {
   if (!e->disposing || !e->timer_closed || e->nopen > 0 || e->nclosing > 0)
     return;
+  if (e->dispose_timer) { /* closed first, so the loop can close once the future settles */
+    if (!e->dispose_timer_closing) {
+      e->dispose_timer_closing = 1;
+      uv_close((uv_handle_t *)e->dispose_timer, dispose_timer_closed);
+    }
+    return;
+  }
   uvsql_future_t *f = e->dispose_future;
+  int settled = e->dispose_settled;
   uvsql_url_free(e->url);
   free(e->url_masked);
   free(e);
-  uvsql__future_resolve(f, NULL, NULL);
+  if (!settled)
+    uvsql__future_resolve(f, NULL, NULL);
   uvsql_future_unref(f);
 }
 

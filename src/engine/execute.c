@@ -11,8 +11,14 @@
  * through exec_batch to the user while RUNNING, and done settles with a summary. An
  * engine-level stream takes a connection of its own (never shared: see pipeline_depth).
  *
- * Invariants: the future settles exactly once (done, checkout failure, or cancel while
- * WAITING); the exec is freed right after; the driver never sees an exec after done.
+ * Deadlines (command_timeout, uvsql_conn_set_timeout; the kit's deadlines, kit.h): when the
+ * statement's timeout passes, exec_expired settles the future with UVSQL_ETIMEOUT at once and
+ * the kit cancels the statement; the exec stays RUNNING until the driver's done (the real
+ * result, discarded), so the connection is released only once the server is done with it.
+ *
+ * Invariants: the future settles exactly once (done, checkout failure, cancel while WAITING,
+ * or the timeout); the exec is freed after done (or right after a failed checkout or a
+ * withdrawal); the driver never sees an exec after done.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,6 +40,7 @@ typedef struct exec_s {
   int resolve_null; /* commands resolve with NULL */
   int tx_on_error;  /* in_tx to restore if the command fails: -1 none */
   int streaming;    /* rows go to stream, the future gets a summary */
+  int timed_out;    /* the future already failed with UVSQL_ETIMEOUT */
   uvsql__stream_t stream;
   uvsql_value_t values[];
 } exec_t;
@@ -44,6 +51,12 @@ static void exec_free(exec_t *x) {
   free(x);
 }
 
+void uvsql__conn_driver_submit(uvsql_conn_t *c, uvsql__request_t *req) {
+  if (!c->dl.loop)
+    uvsql__kit_deadlines_init(&c->dl, c->engine->loop, c->engine->opt.cancel_timeout);
+  uvsql__kit_deadlines_submit(&c->dl, c->dc, req);
+}
+
 void uvsql__conn_submit(uvsql_conn_t *c, uvsql__request_t *req) {
   if (c->inflight++ == 0)
     c->busy_since_ms = uv_now(c->engine->loop); /* the pool shares only recently busy ones */
@@ -51,7 +64,22 @@ void uvsql__conn_submit(uvsql_conn_t *c, uvsql__request_t *req) {
     snprintf(c->where, sizeof c->where, "the code whose first statement was \"%.*s%s\"",
              req->sql_len > 50 ? 50 : (int)req->sql_len, req->sql, req->sql_len > 50 ? "..." : "");
   uvsql__engine_echo(c->engine, req->sql, req->params, req->nparams);
-  c->engine->driver->submit(c->dc, req);
+  uvsql__conn_driver_submit(c, req);
+}
+
+/* The statement's timeout passed (the kit cancels it next): its caller hears now. */
+static void exec_expired(uvsql__request_t *req) {
+  exec_t *x = (exec_t *)req;
+  uvsql_error_t err;
+  size_t n = x->req.sql_len;
+  x->timed_out = 1;
+  uvsql__error_set(&err, UVSQL_ETIMEOUT,
+                   "the statement did not finish within its timeout of %.3g s (%s): it was "
+                   "cancelled [SQL: %.*s%s]",
+                   x->req.timeout,
+                   x->conn && x->conn->timeout_set ? "uvsql_conn_set_timeout" : "command_timeout",
+                   n > 200 ? 200 : (int)n, x->req.sql, n > 200 ? "..." : "");
+  uvsql__future_fail(x->f, &err);
 }
 
 /* A database error names the statement it answers, as SQLAlchemy's do: "... [SQL: ...]" (the
@@ -103,7 +131,9 @@ static void exec_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql
   uvsql_error_t annotated;
   if (err)
     err = with_statement(err, x->req.sql, x->req.sql_len, &annotated);
-  if (x->streaming) {
+  if (x->timed_out) {
+    uvsql_result_free(result); /* the caller was told at the timeout */
+  } else if (x->streaming) {
     uvsql_result_free(result);
     uvsql__stream_settle(&x->stream, x->f, err);
   } else if (err) {
@@ -125,6 +155,10 @@ static int exec_batch(uvsql__request_t *req, uvsql_result_t *rows) {
 static void exec_run(exec_t *x, uvsql_conn_t *c) {
   x->conn = c;
   x->stage = EXEC_RUNNING;
+  if (!x->streaming) { /* a stream's length is its consumer's business */
+    x->req.timeout = c->timeout_set ? c->timeout : c->engine->opt.command_timeout;
+    x->req.expired = exec_expired;
+  }
   uvsql__conn_submit(c, &x->req);
 }
 
@@ -148,7 +182,7 @@ static int exec_cancel(void *data) {
     }
     return 0;
   }
-  return x->engine->driver->cancel(x->conn->dc, &x->req);
+  return uvsql__kit_deadlines_cancel(&x->conn->dl, x->conn->dc, &x->req);
 }
 
 /* Builds an exec for stmt (compiled for the engine's dialect) or for a fixed command. */

@@ -7,7 +7,7 @@
 #define UVSQL_ENGINE_INTERNAL_H
 
 #include "uvsql/engine.h"
-#include "../dialects/driver.h"
+#include "../dialects/kit.h"
 #include "stmt_api.h"
 #include "../loop/internal.h"
 
@@ -86,6 +86,9 @@ struct uvsql_conn_s {
   int background;            /* opened for min_idle, not for a waiter */
   int keepalive;             /* PINGING for keepalive, not for a checkout's pre-ping */
   char where[96];            /* who checked it out: a label or its first statement */
+  uvsql__kit_deadlines_t dl; /* statement and cancel deadlines (zeroed until first used) */
+  int timeout_set;           /* uvsql_conn_set_timeout was called for this checkout */
+  double timeout;            /* its value */
 };
 
 struct uvsql_engine_s {
@@ -110,6 +113,10 @@ struct uvsql_engine_s {
   int ntimers_closed;       /* of wait_timer and maint_timer */
   uv_timer_t maint_timer;   /* leaks, idle timeout, min_idle, keepalive; unreferenced */
   uint64_t refill_after_ms; /* min_idle: no background connect before this */
+  int timer_closed;
+  uv_timer_t *dispose_timer; /* dispose_timeout; freed by its close callback */
+  int dispose_settled;       /* the dispose future settled before everything closed */
+  int dispose_timer_closing;
 };
 
 void uvsql__pool_init(uvsql_engine_t *e);
@@ -124,6 +131,8 @@ void uvsql__pool_after_request(uvsql_conn_t *conn);
 void uvsql__pool_disconnected(uvsql_conn_t *conn);
 /* dispose: fail waiters, close idle connections; calls back engine_maybe_disposed. */
 void uvsql__pool_dispose(uvsql_engine_t *e);
+/* dispose_timeout passed: closes every connection still open, whatever it is doing. */
+void uvsql__pool_close_all(uvsql_engine_t *e);
 /* Called by the pool whenever something closed while disposing. */
 void uvsql__engine_maybe_disposed(uvsql_engine_t *e);
 
@@ -132,6 +141,8 @@ void uvsql__engine_maybe_disposed(uvsql_engine_t *e);
 /* Submits sql (already compiled, with ordered params) to conn with the engine's echo logging,
  * tracking inflight. done is req->done. */
 void uvsql__conn_submit(uvsql_conn_t *conn, uvsql__request_t *req);
+/* Hands req to the driver through conn's deadlines (req->timeout: see kit.h). */
+void uvsql__conn_driver_submit(uvsql_conn_t *conn, uvsql__request_t *req);
 /* Runs a fixed SQL command (BEGIN, COMMIT, ...) on conn; the future resolves with NULL. */
 uvsql_future_t *uvsql__conn_command(uvsql_conn_t *conn, const char *sql, int tx_effect,
                                     uvsql_future_cb cb, void *data);

@@ -103,6 +103,7 @@ static void conn_closed(void *data) {
   uvsql_engine_t *e = c->engine;
   conn_unlink(e, c);
   e->nclosing--;
+  uvsql__kit_deadlines_close(&c->dl);
   free(c);
   if (e->disposing)
     uvsql__engine_maybe_disposed(e);
@@ -325,9 +326,10 @@ static void submit_internal(uvsql_conn_t *c, const char *sql, uvsql__request_don
   c->internal.flags = UVSQL__REQ_NO_PREPARE;
   c->internal.done = done;
   c->internal.data = c;
+  c->internal.timeout = c->engine->opt.command_timeout; /* a silent server fails it: replaced */
   c->inflight++;
   uvsql__engine_echo(c->engine, sql, NULL, 0);
-  c->engine->driver->submit(c->dc, &c->internal);
+  uvsql__conn_driver_submit(c, &c->internal);
 }
 
 /* Takes the freshest usable idle connection (by LIFO/FIFO), closing stale ones on the way. */
@@ -629,6 +631,24 @@ void uvsql__pool_dispose(uvsql_engine_t *e) {
     if (c->state == UVSQL__CONN_IDLE || c->state == UVSQL__CONN_CONNECTING ||
         c->state == UVSQL__CONN_PINGING)
       close_conn(c);
+  }
+}
+
+void uvsql__pool_close_all(uvsql_engine_t *e) {
+  char why[160];
+  snprintf(why, sizeof why,
+           "the engine was disposed and this connection was still busy after dispose_timeout "
+           "(%.3g s): it was closed",
+           e->opt.dispose_timeout);
+  for (uvsql_conn_t *c = e->conns, *next; c; c = next) {
+    next = c->next;
+    if (c->state == UVSQL__CONN_CHECKED_OUT || c->state == UVSQL__CONN_RESETTING) {
+      /* the user may still release it: fail what runs on it, and it closes on release */
+      if (c->dc && e->driver->abort)
+        e->driver->abort(c->dc, why);
+    } else {
+      close_conn(c);
+    }
   }
 }
 

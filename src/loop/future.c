@@ -271,9 +271,19 @@ int uvsql_future_cancel(uvsql_future_t *f) {
   return 0;
 }
 
+/* uv_run(UV_RUN_ONCE) runs due timers before it polls, then may block in the poll: a future
+ * settled by a timer would leave it asleep while other handles (a server socket) keep the
+ * loop alive. Stopping the loop when the future settles makes that poll return at once. */
+static void wait_settled(uvsql_future_t *f, void *data) {
+  (void)data;
+  uv_stop(f->loop);
+}
+
 int uvsql_future_wait(uvsql_future_t *f) {
   if (!f)
     return UVSQL_EINVALID_ARGUMENT;
+  if (f->state == UVSQL_FUTURE_PENDING)
+    (void)uvsql_future_then(f, wait_settled, NULL); /* out of memory: waits as before */
   f->refs++;
   f->waiting++;
   while (f->state == UVSQL_FUTURE_PENDING) {

@@ -251,6 +251,7 @@ static int my_connect_done(uvsql__my_conn_t *mc) {
     return -1;
   }
   mc->thread_id = mysql_thread_id(mc->mysql);
+  uvsql__my_options_socket(&mc->opt, (int)mysql_get_socket(mc->mysql));
   mc->state = UVSQL__MY_READY;
   mc->connect_deadline = 0;
   uvsql__watcher_timeout(mc->watcher, 0);

@@ -35,5 +35,6 @@ const uvsql__driver_t uvsql__mariadb_driver = {
     .submit = uvsql__my_submit,
     .cancel = uvsql__my_cancel,
     .close = uvsql__my_close,
+    .abort = uvsql__my_abort,
     .begin_sql = my_begin_sql,
 };

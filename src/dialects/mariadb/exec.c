@@ -529,3 +529,14 @@ int uvsql__my_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
   uvsql__kit_leave(&mc->guard);
   return rc;
 }
+
+void uvsql__my_abort(uvsql__dconn_t *dc, const char *why) {
+  uvsql__my_conn_t *mc = (uvsql__my_conn_t *)dc;
+  uvsql_error_t err;
+  uvsql__kit_enter(&mc->guard);
+  if (mc->state == UVSQL__MY_READY) {
+    uvsql__error_set(&err, UVSQL_EDISCONNECT, "connection to the server was lost: %s", why);
+    uvsql__my_broken(mc, &err);
+  }
+  uvsql__kit_leave(&mc->guard);
+}

@@ -65,6 +65,9 @@ typedef struct uvsql__my_options_s {
   char *ssl_ca, *ssl_cert, *ssl_key;
   int ssl_mode;           /* UVSQL__MY_SSL_* */
   double connect_timeout; /* seconds; < 0 when the URL does not say (the engine's applies) */
+  double read_timeout, write_timeout; /* seconds, 0: none (Connector/C's, whole seconds) */
+  double tcp_keepalive;               /* idle seconds before keepalive probes, 0: off */
+  double tcp_user_timeout;            /* ms, 0: the system's */
 } uvsql__my_options_t;
 
 enum {
@@ -83,8 +86,11 @@ int uvsql__my_validate_url(const uvsql_url_t *url, uvsql_error_t *err);
  * must then be encrypted or fail. */
 int uvsql__my_tls_wanted(const uvsql__my_options_t *opt);
 const char *uvsql__my_ssl_mode_name(int mode); /* "verify_ca", ... (static text) */
-/* Applies charset, TLS and the nonblocking mode to a fresh handle. 0 or -1 (out of memory). */
+/* Applies charset, TLS, read/write timeouts and the nonblocking mode to a fresh handle. 0 or
+ * -1 (out of memory). */
 int uvsql__my_options_apply(const uvsql__my_options_t *opt, MYSQL *mysql);
+/* TCP keepalive and TCP_USER_TIMEOUT on a connected socket (not for Unix sockets). */
+void uvsql__my_options_socket(const uvsql__my_options_t *opt, int fd);
 
 /* ------------------------------------------------------------------ statement cache */
 
@@ -201,6 +207,8 @@ void uvsql__my_broken(uvsql__my_conn_t *mc, const uvsql_error_t *err);
 /* exec.c */
 void uvsql__my_submit(uvsql__dconn_t *dc, uvsql__request_t *req);
 int uvsql__my_cancel(uvsql__dconn_t *dc, uvsql__request_t *req);
+/* driver.h abort: BROKEN, everything fails with UVSQL_EDISCONNECT saying why. */
+void uvsql__my_abort(uvsql__dconn_t *dc, const char *why);
 /* When the handle is idle: starts the next queued request. Returns the status of the call
  * it started (0: finished at once), or -1 when it started nothing. */
 int uvsql__my_start_next(uvsql__my_conn_t *mc);

@@ -13,6 +13,14 @@
  *                           without TLS); verify_ca: and the certificate chains to ssl_ca;
  *                           verify_identity: and names the host (ssl_ca, or the system's CAs)
  *   ssl_ca, ssl_cert, ssl_key=<file>   TLS files (any of them alone turns TLS on, as required)
+ *   read_timeout=<s>        a read that waits longer closes the connection (default 0: none,
+ *                           since a long statement reads nothing until it ends: bound
+ *                           statements with the engine's command_timeout instead)
+ *   write_timeout=<s>       a write that makes no progress this long closes it (default 30)
+ *   tcp_keepalive=<s>       idle seconds before TCP keepalive probes (default 60; 0: off);
+ *                           probes every 10 s, 6 of them: a dead peer is noticed in ~2 min
+ *   tcp_user_timeout=<ms>   sent data unacknowledged this long closes the connection
+ *                           (TCP_USER_TIMEOUT, Linux; default 30000; 0: the system's)
  *
  * Invariants:
  *  1. Every option is validated here; an unknown one is an error that names it and lists the
@@ -27,10 +35,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include "mariadb.h"
 
 #define UVSQL__MY_ACCEPTED                                                                         \
-  "charset, unix_socket, connect_timeout, ssl, ssl_mode, ssl_ca, ssl_cert, ssl_key"
+  "charset, unix_socket, connect_timeout, ssl, ssl_mode, ssl_ca, ssl_cert, ssl_key, "              \
+  "read_timeout, write_timeout, tcp_keepalive, tcp_user_timeout"
 
 static int dup_to(char **dst, const char *src) {
   free(*dst);
@@ -71,6 +83,23 @@ static int parse_one(uvsql__my_options_t *opt, const char *key, const char *v, u
                               "seconds >= 0 (0 for none)",
                               v);
     opt->connect_timeout = s;
+    return 0;
+  }
+  double *num = !strcmp(key, "read_timeout")       ? &opt->read_timeout
+                : !strcmp(key, "write_timeout")    ? &opt->write_timeout
+                : !strcmp(key, "tcp_keepalive")    ? &opt->tcp_keepalive
+                : !strcmp(key, "tcp_user_timeout") ? &opt->tcp_user_timeout
+                                                   : NULL;
+  if (num) {
+    char *end;
+    double s = strtod(v, &end);
+    int ms = num == &opt->tcp_user_timeout;
+    if (!*v || *end || !isfinite(s) || s < 0 || s > (ms ? 86400000.0 : 86400.0))
+      return uvsql__error_set(err, UVSQL_EURL,
+                              "mariadb URL option %s=%s: expected a number of %s >= 0 (0 for "
+                              "none)",
+                              key, v, ms ? "milliseconds" : "seconds");
+    *num = s;
     return 0;
   }
   if (!strcmp(key, "ssl")) {
@@ -120,6 +149,10 @@ int uvsql__my_options_parse(uvsql__my_options_t *opt, const uvsql_url_t *url, uv
   memset(opt, 0, sizeof *opt);
   strcpy(opt->charset, "utf8mb4");
   opt->connect_timeout = -1;
+  opt->read_timeout = 0;
+  opt->write_timeout = 30;
+  opt->tcp_keepalive = 60;
+  opt->tcp_user_timeout = 30000;
   opt->port = url->port > 0 ? url->port : UVSQL__MY_DEFAULT_PORT;
   for (size_t i = 0; i < url->nquery; i++) {
     int rc = parse_one(opt, url->query[i].key, url->query[i].value, err);
@@ -180,12 +213,26 @@ int uvsql__my_validate_url(const uvsql_url_t *url, uvsql_error_t *err) {
   return rc;
 }
 
+/* Rounded up (no libm: the static library's users link without -lm). */
+static unsigned whole_seconds(double s) {
+  unsigned t = (unsigned)s;
+  return (double)t < s ? t + 1 : t;
+}
+
 int uvsql__my_options_apply(const uvsql__my_options_t *opt, MYSQL *mysql) {
   int rc = 0;
   my_bool on = 1;
   rc |= mysql_options(mysql, MYSQL_OPT_NONBLOCK, 0);
   rc |= mysql_options(mysql, MYSQL_SET_CHARSET_NAME, opt->charset);
   rc |= mysql_options(mysql, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+  if (opt->read_timeout > 0) { /* Connector/C counts whole seconds */
+    unsigned t = whole_seconds(opt->read_timeout);
+    rc |= mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &t);
+  }
+  if (opt->write_timeout > 0) {
+    unsigned t = whole_seconds(opt->write_timeout);
+    rc |= mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &t);
+  }
   if (uvsql__my_tls_wanted(opt)) {
     /* Connector/C checks the chain whenever ssl_ca is given (verify_ca requires it, see
      * uvsql__my_options_parse); MYSQL_OPT_SSL_VERIFY_SERVER_CERT adds the host name check
@@ -196,4 +243,24 @@ int uvsql__my_options_apply(const uvsql__my_options_t *opt, MYSQL *mysql) {
     rc |= mysql_options(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
   }
   return rc ? -1 : 0;
+}
+
+void uvsql__my_options_socket(const uvsql__my_options_t *opt, int fd) {
+  int on = opt->tcp_keepalive > 0;
+  if (fd < 0 || opt->unix_socket)
+    return;
+  /* best effort: a socket option the system refuses leaves the connection as it was */
+  (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  if (on) {
+    int idle = (int)whole_seconds(opt->tcp_keepalive), intvl = 10, cnt = 6;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+  }
+#ifdef TCP_USER_TIMEOUT
+  if (opt->tcp_user_timeout > 0) {
+    unsigned ms = (unsigned)opt->tcp_user_timeout;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+  }
+#endif
 }

@@ -7,19 +7,23 @@
  * Invariants:
  *  1. The job owns its PGcancel; the PGconn may be finished while the job runs.
  *  2. The job never touches the connection or any request: the query's own result (57014,
- *     or its rows if it finished first) is what settles the request.
+ *     or its rows if it finished first) is what settles the request. It calls `done` once
+ *     PQcancel returned, unless detached first (uvsql__pg_cancel_detach: the connection is
+ *     closing), so a connection never waits for a job to free itself: a PQcancel that hangs
+ *     on a silent network keeps only its thread and its own memory.
  */
 #include <stdlib.h>
 #include "pg.h"
 
-typedef struct {
+struct uvsql__pg_cancel_job_s {
   uv_work_t work;
   PGcancel *cancel;
   void (*done)(void *data);
   void *data;
   int ok;
   char errbuf[256];
-} cancel_job_t;
+};
+typedef uvsql__pg_cancel_job_t cancel_job_t;
 
 static void cancel_work(uv_work_t *w) {
   cancel_job_t *job = w->data;
@@ -35,8 +39,16 @@ static void cancel_after(uv_work_t *w, int status) {
   free(job);
 }
 
-int uvsql__pg_cancel_on_server(uv_loop_t *loop, PGconn *pg, void (*done)(void *data), void *data) {
+void uvsql__pg_cancel_detach(uvsql__pg_cancel_job_t *job) {
+  if (job)
+    job->done = NULL;
+}
+
+int uvsql__pg_cancel_on_server(uv_loop_t *loop, PGconn *pg, void (*done)(void *data), void *data,
+                               uvsql__pg_cancel_job_t **out) {
   cancel_job_t *job = calloc(1, sizeof *job);
+  if (out)
+    *out = NULL;
   if (!job)
     return UVSQL_ENOMEM;
   job->done = done;
@@ -52,5 +64,7 @@ int uvsql__pg_cancel_on_server(uv_loop_t *loop, PGconn *pg, void (*done)(void *d
     free(job);
     return UVSQL_EOPERATIONAL;
   }
+  if (out)
+    *out = job;
   return 0;
 }

@@ -34,7 +34,8 @@
  *  3. The struct is freed only when it is CLOSED, no frame is on the stack, and nothing that
  *     will call back into it is pending (getaddrinfo, deferred fails): `holds`.
  *  4. cb runs exactly once, from the loop, after connect returned; never after close().
- *  5. Cancel jobs (cancel.c) own their PGcancel: they never keep the connection alive.
+ *  5. Cancel jobs (cancel.c) own their PGcancel: they never keep a closed connection alive
+ *     (close detaches the one in flight and drops its hold).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,7 +335,7 @@ static int pg_kv(uvsql__pg_conn_t *pc, const char *k, const char *v) {
 static int pg_build_params(uvsql__pg_conn_t *pc, const uvsql_url_t *url) {
   char port[16];
   const char *app = query_get(url, "application_name");
-  size_t max = 6 + url->nquery + 3; /* + host, hostaddr, terminator */
+  size_t max = 6 + 4 + url->nquery + 3; /* + keepalive defaults, host, hostaddr, terminator */
   int rc = 0;
   pc->keys = calloc(max, sizeof *pc->keys);
   pc->vals = calloc(max, sizeof *pc->vals);
@@ -347,6 +348,12 @@ static int pg_build_params(uvsql__pg_conn_t *pc, const uvsql_url_t *url) {
   rc |= pg_kv(pc, "dbname", url->database);
   rc |= pg_kv(pc, "client_encoding", "UTF8");
   rc |= pg_kv(pc, "application_name", app ? app : "uvsql");
+  /* A dead peer is noticed in bounded time (the URL's own values come later and win): probes
+   * after 60 s idle, every 10 s, 6 of them; sent data unacknowledged for 30 s drops it. */
+  rc |= pg_kv(pc, "keepalives_idle", "60");
+  rc |= pg_kv(pc, "keepalives_interval", "10");
+  rc |= pg_kv(pc, "keepalives_count", "6");
+  rc |= pg_kv(pc, "tcp_user_timeout", "30000");
   for (size_t i = 0; i < url->nquery && rc == 0; i++) {
     const char *k = url->query[i].key;
     if (strcmp(k, "host") == 0 || strcmp(k, "hostaddr") == 0 || strcmp(k, "application_name") == 0)
@@ -463,6 +470,11 @@ static void pg_finish_close(uvsql__pg_conn_t *pc) {
     pc->pg = NULL;
   }
   uvsql__kit_lru_free(&pc->cache);
+  if (pc->cancel_job) { /* invariant 5: never wait for a cancel that may hang */
+    uvsql__pg_cancel_detach(pc->cancel_job);
+    pc->cancel_job = NULL;
+    pc->guard.holds--;
+  }
   if (pc->gai_active)
     uv_cancel((uv_req_t *)&pc->gai);
   uvsql__kit_leave(&pc->guard); /* CLOSED: pg_on_last_leave frees what nothing holds */

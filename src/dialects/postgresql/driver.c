@@ -33,5 +33,6 @@ const uvsql__driver_t uvsql__postgresql_driver = {
     .submit = uvsql__pg_submit,
     .cancel = uvsql__pg_cancel,
     .close = uvsql__pg_close,
+    .abort = uvsql__pg_abort,
     .begin_sql = pg_begin_sql,
 };

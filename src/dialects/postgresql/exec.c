@@ -37,9 +37,14 @@
  *  6. Cancel: a pending request is withdrawn at once; a sent one gets a PQcancel (on the
  *     thread pool) when it is the head of `sent` and its main result has not arrived; a
  *     cancel that reaches the server too late cannot be told from one that came in time, so
- *     the request then reports its real result.
+ *     the request then reports its real result. While a cancel is on its way (cancel_job,
+ *     until PQcancel returned: the server has then signalled the backend) nothing new is
+ *     sent, so a late cancel finds the backend idle, never running a later statement. (Groups
+ *     pipelined before the cancel was asked are on the wire already: a cancel that arrives
+ *     just as the head finishes can still reach the next of them, which then fails with
+ *     57014 and can be run again.)
  *  7. Streams (UVSQL__REQ_STREAM) are read in single-row mode and handed over in batches by
- *     stream.c; while a stop's cancel is on its way (st_hold) nothing new is sent.
+ *     stream.c; a stop's cancel holds sends the same way.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,7 +182,7 @@ void uvsql__pg_fail_pending(uvsql__kit_guard_t *g) {
 
 static int can_send(const uvsql__pg_conn_t *pc) {
   const uvsql__request_t *req = pc->pending.head;
-  return pc->state == UVSQL__PG_READY && !pc->simple_mode && req && !pc->st_hold &&
+  return pc->state == UVSQL__PG_READY && !pc->simple_mode && req && !pc->cancel_job &&
          !((req->state & UVSQL__PG_RS_MULTI) && pc->sent.head);
 }
 
@@ -350,8 +355,37 @@ static void issue_cancel(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
     return;
   if (!(req->state & UVSQL__PG_RS_MULTI) && pc->rd_count > main_idx)
     return; /* its statement has finished: a cancel now would hit the next one */
+  if (pc->cancel_job)
+    return; /* one is on its way already (a stream's stop): it serves this one too */
   /* If this fails the statement simply runs to its end. */
-  (void)uvsql__pg_cancel_on_server(pc->dc.loop, pc->pg, NULL, NULL);
+  (void)uvsql__pg_cancel_hold(pc);
+}
+
+static void on_cancel_answered(void *data) {
+  uvsql__pg_conn_t *pc = data;
+  pc->guard.holds--;
+  uvsql__kit_enter(&pc->guard);
+  pc->cancel_job = NULL;
+  if (pc->state == UVSQL__PG_READY && !pc->guard.closing)
+    uvsql__pg_pump(pc); /* what waited behind the cancel goes out now */
+  uvsql__kit_leave(&pc->guard);
+}
+
+int uvsql__pg_cancel_hold(uvsql__pg_conn_t *pc) {
+  pc->guard.holds++; /* until answered or detached (conn.c: pg_finish_close) */
+  if (uvsql__pg_cancel_on_server(pc->dc.loop, pc->pg, on_cancel_answered, pc, &pc->cancel_job) !=
+      0) {
+    pc->guard.holds--;
+    return -1;
+  }
+  return 0;
+}
+
+void uvsql__pg_abort(uvsql__dconn_t *dc, const char *why) {
+  uvsql__pg_conn_t *pc = (uvsql__pg_conn_t *)dc;
+  uvsql__kit_enter(&pc->guard);
+  broken(pc, why, NULL);
+  uvsql__kit_leave(&pc->guard);
 }
 
 int uvsql__pg_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {

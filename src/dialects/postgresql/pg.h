@@ -124,11 +124,20 @@ int uvsql__pg_sql_is_multi(const char *sql, size_t len);
 
 /* ------------------------------------------------------------------ cancel */
 
+typedef struct uvsql__pg_cancel_job_s uvsql__pg_cancel_job_t;
 /* Sends a cancel request for pg's running query from libuv's thread pool. Returns 0 or a
  * UVSQL_E code. The PGcancel object is owned by the job, so pg may be closed meanwhile.
  * done (may be NULL) runs on the loop once PQcancel has returned — the server has then
- * signalled the backend — unless the call returned an error. */
-int uvsql__pg_cancel_on_server(uv_loop_t *loop, PGconn *pg, void (*done)(void *data), void *data);
+ * signalled the backend — unless the call returned an error or the job was detached.
+ * *out (may be NULL) is the job, valid until done runs or it is detached. */
+int uvsql__pg_cancel_on_server(uv_loop_t *loop, PGconn *pg, void (*done)(void *data), void *data,
+                               uvsql__pg_cancel_job_t **out);
+/* done will not be called: the job frees itself when PQcancel returns. Accepts NULL. */
+void uvsql__pg_cancel_detach(uvsql__pg_cancel_job_t *job);
+/* Sends a cancel for the running statement and holds every send (pc->cancel_job) until the
+ * server has answered it (exec.c). 0, or -1 when it could not be sent (nothing is held). */
+struct uvsql__pg_conn_s;
+int uvsql__pg_cancel_hold(struct uvsql__pg_conn_s *pc);
 
 /* ------------------------------------------------------------------ the connection */
 
@@ -195,7 +204,9 @@ typedef struct uvsql__pg_conn_s {
   /* the stream being read (the head of sent, with UVSQL__REQ_STREAM): stream.c */
   uvsql_result_t *st_batch; /* rows read and not yet handed over (< batch_rows) */
   int st_stop;              /* the consumer stopped: rows are dropped until the group ends */
-  int st_hold;              /* a stop's PQcancel is on its way: nothing new is sent */
+  /* A cancel request is on its way (a stream's stop, a cancel, a timeout): nothing new is
+   * sent until the server answered it, so it cannot reach a later statement. */
+  uvsql__pg_cancel_job_t *cancel_job;
 
   /* lifecycle: frames, deferred calls, close (conn.c invariants 2 and 3) */
   uvsql__kit_guard_t guard;
@@ -214,6 +225,8 @@ void uvsql__pg_close(uvsql__dconn_t *dc, void (*closed_cb)(void *data), void *da
 /* exec.c */
 void uvsql__pg_submit(uvsql__dconn_t *dc, uvsql__request_t *req);
 int uvsql__pg_cancel(uvsql__dconn_t *dc, uvsql__request_t *req);
+/* driver.h abort: BROKEN, everything fails with UVSQL_EDISCONNECT saying why. */
+void uvsql__pg_abort(uvsql__dconn_t *dc, const char *why);
 /* The READY state's socket events. */
 void uvsql__pg_io(uvsql__pg_conn_t *pc, int events, int status);
 /* Sends what can be sent, reads what has arrived, updates the watcher. */

@@ -18,7 +18,7 @@
  *     PGresult outlives the row it carries. Rows do not count in rd_count, so exec.c's
  *     cancel logic ("has the statement ended?") holds for streams.
  *  2. Stop (batch returned non-zero): later rows are cleared unread; when nothing else is in
- *     the pipeline, a PQcancel shortens the rest, and `st_hold` keeps anything submitted
+ *     the pipeline, a PQcancel shortens the rest, and `cancel_job` keeps anything submitted
  *     meanwhile from being sent until PQcancel has returned (the backend has its signal by
  *     then), so the cancel can only hit the stream. The cancel's 57014 is then no error: done
  *     reports success.
@@ -44,28 +44,13 @@ void uvsql__pg_stream_reset(uvsql__pg_conn_t *pc) {
   pc->st_stop = 0;
 }
 
-static void on_stop_cancelled(void *data) {
-  uvsql__pg_conn_t *pc = data;
-  pc->guard.holds--;
-  uvsql__kit_enter(&pc->guard);
-  pc->st_hold = 0;
-  if (pc->state == UVSQL__PG_READY && !pc->guard.closing)
-    uvsql__pg_pump(pc); /* what waited behind the hold goes out now */
-  uvsql__kit_leave(&pc->guard);
-}
-
 /* Invariant 2. */
 static void stop_on_server(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   if (pc->guard.closing || pc->state != UVSQL__PG_READY || pc->sent.head != req || req->next ||
-      pc->pending.head || pc->st_hold ||
+      pc->pending.head || pc->cancel_job ||
       (req->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT)))
     return; /* draining is always correct; the cancel only saves time */
-  pc->st_hold = 1;
-  pc->guard.holds++;
-  if (uvsql__pg_cancel_on_server(pc->dc.loop, pc->pg, on_stop_cancelled, pc) != 0) {
-    pc->st_hold = 0;
-    pc->guard.holds--;
-  }
+  (void)uvsql__pg_cancel_hold(pc);
 }
 
 /* Gives the batch being filled to the consumer. */
