@@ -10,9 +10,8 @@
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
-static const Oid oids[] = {16,   17,   18,   19,   20,   21,   23,   25,   26,   114,
-                           700,  701,  705,  1042, 1043, 1082, 1083, 1114, 1184, 1186,
-                           1266, 1700, 2950, 3802};
+static const Oid oids[] = {16,  17,   18,   19,   20,   21,   23,   25,   26,   114,  700,  701,
+                           705, 1042, 1043, 1082, 1083, 1114, 1184, 1186, 1266, 1700, 2950, 3802};
 
 static void read_back(const uvsql_result_t *r) {
   for (size_t row = 0; row < uvsql_result_nrows(r); row++)

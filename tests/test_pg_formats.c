@@ -1,8 +1,8 @@
 /* tests/test_pg_formats.c — PostgreSQL results read in text format and in binary format give
  * the same answers. The driver asks for text results on a statement's first execution and for
- * binary ones afterwards (src/dialects/postgresql/exec.c), so a user must not be able to tell them apart: every
- * getter returns the same value, the same code and the same last_error message for the same
- * query in both formats, NULLs and type mismatches included. Each type is queried with edge
+ * binary ones afterwards (src/dialects/postgresql/exec.c), so a user must not be able to tell them
+ * apart: every getter returns the same value, the same code and the same last_error message for the
+ * same query in both formats, NULLs and type mismatches included. Each type is queried with edge
  * values (extremes, infinities, NaN, empty strings, NULL) and a few cells are also checked
  * against the value they must have, so that two equally wrong decoders cannot pass.
  */

@@ -109,10 +109,10 @@ struct uvsql_engine_s {
   uv_timer_t wait_timer;
   int disposing;
   uvsql_future_t *dispose_future;
-  int timer_closed;         /* both of the pool's timers have closed */
-  int ntimers_closed;       /* of wait_timer and maint_timer */
-  uv_timer_t maint_timer;   /* leaks, idle timeout, min_idle, keepalive; unreferenced */
-  uint64_t refill_after_ms; /* min_idle: no background connect before this */
+  int timer_closed;          /* both of the pool's timers have closed */
+  int ntimers_closed;        /* of wait_timer and maint_timer */
+  uv_timer_t maint_timer;    /* leaks, idle timeout, min_idle, keepalive; unreferenced */
+  uint64_t refill_after_ms;  /* min_idle: no background connect before this */
   uv_timer_t *dispose_timer; /* dispose_timeout; freed by its close callback */
   int dispose_settled;       /* the dispose future settled before everything closed */
   int dispose_timer_closing;

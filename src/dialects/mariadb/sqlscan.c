@@ -4,7 +4,7 @@
  * text protocol (exec.c), since a prepared statement holds one statement only. */
 #include "mariadb.h"
 
-        int uvsql__my_is_multi(const char *sql, size_t len) {
+int uvsql__my_is_multi(const char *sql, size_t len) {
   int seen_semicolon = 0;
   for (size_t i = 0; i < len; i++) {
     char c = sql[i];
