@@ -86,6 +86,19 @@ TEST(null_sql_is_an_invalid_argument) {
   ASSERT_STR_CONTAINS(err.message, "sql must not be NULL");
 }
 
+/* AddressSanitizer makes every allocation and memory access several times dearer: the bound
+ * is the issue's 100 ms in a normal build, and scaled in the ASan pass. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZER_SLOWDOWN 4
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZER_SLOWDOWN 4
+#endif
+#endif
+#ifndef SANITIZER_SLOWDOWN
+#define SANITIZER_SLOWDOWN 1
+#endif
+
 TEST(eighty_thousand_distinct_names_parse_within_a_second_in_under_100_ms) {
   /* Was quadratic: 80,000 names took 8.6 s, on the loop thread. */
   enum { N = 80000 };
@@ -108,7 +121,7 @@ TEST(eighty_thousand_distinct_names_parse_within_a_second_in_under_100_ms) {
   double ms = (double)(uv_hrtime() - start) / 1e6;
   double cpu_ms = (double)(c1.tv_sec - c0.tv_sec) * 1e3 + (double)(c1.tv_nsec - c0.tv_nsec) / 1e6;
   printf("%d distinct names parsed in %.1f ms of CPU (%.1f ms wall)\n", N, cpu_ms, ms);
-  ASSERT(cpu_ms < 100);
+  ASSERT(cpu_ms < 100 * SANITIZER_SLOWDOWN);
   ASSERT(ms < 1000);
   ASSERT_INT_EQ(uvsql_stmt_param_count(st), N);
   ASSERT_STR_EQ(uvsql_stmt_param_name(st, 0), "n0");
