@@ -410,8 +410,8 @@ static void my_on_kick(uvsql__kit_guard_t *g) {
 }
 
 static void my_kick(uvsql__my_conn_t *mc) {
-  /* out of memory: the next event or submit picks the work up */
-  (void)uvsql__kit_deferred_schedule(&mc->kick, mc->dc.loop);
+  uvsql__kit_deferred_schedule(&mc->kick, mc->dc.loop); /* never fails: an idle connection
+                                                           has no next event to wait for */
 }
 
 void uvsql__my_kick(uvsql__my_conn_t *mc) {
@@ -502,10 +502,6 @@ int uvsql__my_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *
     }
     if (st == 0) {
       my_kick(mc); /* finished at once (a missing socket file): report from the loop */
-      if (!mc->kick.pending) {
-        my_free_now(mc);
-        return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory");
-      }
     } else {
       my_wait(mc, st);
     }
