@@ -503,7 +503,17 @@ int uvsql__my_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *
     if (st == 0) {
       my_kick(mc); /* finished at once (a missing socket file): report from the loop */
     } else {
+      /* A socket that cannot be watched fails connect() itself (invariant 5: no callback
+       * inside it), and every handle opened so far is closed with mc. */
+      mc->connect_cb = NULL;
       my_wait(mc, st);
+      if (mc->state == UVSQL__MY_FAILED) {
+        uvsql__error_set(err, UVSQL_ECONNECT, "could not connect to %s: could not watch the socket",
+                         mc->where);
+        my_free_now(mc);
+        return UVSQL_ECONNECT;
+      }
+      mc->connect_cb = cb;
     }
   } else {
     rc = uvsql__kit_resolve(loop, &mc->gai, my_on_resolved, host, mc->port_text, mc->where, err);
