@@ -493,12 +493,12 @@ TEST(postgresql_allocation_failures_are_errors) {
   allocation_failure_loop("postgresql");
 }
 
-/* MariaDB is left out until its driver settles every failure: run by hand with
- *   UVSQL_TEST_OOM_BACKEND=mariadb ./test_oom any_backend_allocation_failures_are_errors
- * (on 2026-12-04: 230 points, 7 bad: N=23 a failed uvsql__watcher_watch while connecting leaves
- * handles open after dispose; N=32, 86, 160, 170, 202, 229 hang: my_kick in
- * src/dialects/mariadb/conn.c ignores a failed uvsql__kit_deferred_schedule, so queued work
- * never starts on an idle connection). */
+TEST(mariadb_allocation_failures_are_errors) {
+  allocation_failure_loop("mariadb");
+}
+
+/* One backend by hand (debugging), e.g. with UVSQL_TEST_OOM_ONLY=N to run N in this process:
+ *   UVSQL_TEST_OOM_BACKEND=mariadb ./test_oom any_backend_allocation_failures_are_errors */
 TEST(any_backend_allocation_failures_are_errors) {
   const char *backend = getenv("UVSQL_TEST_OOM_BACKEND");
   if (!backend)

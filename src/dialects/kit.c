@@ -34,27 +34,53 @@ void uvsql__kit_deferred_init(uvsql__kit_deferred_t *d, uvsql__kit_guard_t *g,
                               void (*fn)(uvsql__kit_guard_t *g)) {
   d->guard = g;
   d->fn = fn;
-  d->pending = 0;
+  d->pending = d->closing = d->again = 0;
 }
 
-static void deferred_fire(void *data) {
-  uvsql__kit_deferred_t *d = data;
+static void deferred_fire(uv_timer_t *t);
+
+static void deferred_start(uvsql__kit_deferred_t *d, uv_loop_t *loop) {
+  uv_timer_init(loop, &d->timer); /* cannot fail */
+  d->timer.data = d;
+  uv_timer_start(&d->timer, deferred_fire, 0, 0);
+  d->pending = 1;
+}
+
+/* The timer is closed: give the guard back, or start it again for a schedule made meanwhile. */
+static void deferred_closed(uv_handle_t *h) {
+  uvsql__kit_deferred_t *d = h->data;
   uvsql__kit_guard_t *g = d->guard;
+  d->closing = 0;
+  if (d->again) {
+    d->again = 0;
+    deferred_start(d, h->loop); /* the guard stays held */
+    return;
+  }
   g->holds--;
-  d->pending = 0;
-  uvsql__kit_enter(g);
-  d->fn(g);
+  uvsql__kit_enter(g); /* the last hold may have gone: on_last_leave frees what is done */
   uvsql__kit_leave(g);
 }
 
-int uvsql__kit_deferred_schedule(uvsql__kit_deferred_t *d, uv_loop_t *loop) {
-  if (d->pending)
-    return 0;
-  if (uvsql__defer(loop, deferred_fire, d) != 0)
-    return UVSQL_ENOMEM;
-  d->pending = 1;
+static void deferred_fire(uv_timer_t *t) {
+  uvsql__kit_deferred_t *d = t->data;
+  uvsql__kit_guard_t *g = d->guard;
+  d->pending = 0;
+  d->closing = 1;
+  uv_close((uv_handle_t *)&d->timer, deferred_closed);
+  uvsql__kit_enter(g);
+  d->fn(g);
+  uvsql__kit_leave(g); /* the hold keeps the owner until deferred_closed */
+}
+
+void uvsql__kit_deferred_schedule(uvsql__kit_deferred_t *d, uv_loop_t *loop) {
+  if (d->pending || d->again)
+    return;
+  if (d->closing) {
+    d->again = 1; /* deferred_closed starts it */
+    return;
+  }
   d->guard->holds++;
-  return 0;
+  deferred_start(d, loop);
 }
 
 typedef struct {

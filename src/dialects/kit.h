@@ -4,8 +4,9 @@
  * them lives here, once:
  *   - the call-frame guard (uvsql__kit_guard_t): frames on the stack, deferred calls that will
  *     come back, close() asked inside a frame, and a hook run when the outermost frame leaves;
- *   - deferred calls that hold the guard (uvsql__kit_deferred_t), and deferred request failure
- *     (uvsql__kit_fail_later: contract 2, done never runs before submit returns);
+ *   - deferred calls that hold the guard (uvsql__kit_deferred_t, embedded: never fail), and
+ * deferred request failure (uvsql__kit_fail_later: contract 2, done never runs before submit
+ * returns);
  *   - the request FIFO (uvsql__kit_queue_t), linked through uvsql__request_t.next;
  *   - the prepared-statement cache (uvsql__kit_lru_t): byte-keyed, least recently used first
  *     out, refcounted entries, an evict and a release callback;
@@ -74,17 +75,24 @@ void uvsql__kit_guard_closed(uvsql__kit_guard_t *g, uv_loop_t *loop);
 /* ------------------------------------------------------------------ deferred calls */
 
 /* fn(g) from the loop's next iteration, inside a frame, with the guard held meanwhile.
- * Scheduling it again while it is pending does nothing (one call serves both). */
+ * Scheduling it again while it is pending does nothing (one call serves both). The node is
+ * embedded in its owner and needs no allocation: scheduling never fails, so work handed to
+ * the loop (an idle connection's queue) is never lost to an out-of-memory error. Its zero
+ * timer is closed after each call; the guard stays held until the close has ended (invariant
+ * 1), and a schedule made meanwhile starts the timer again from the close callback. */
 typedef struct uvsql__kit_deferred_s {
+  uv_timer_t timer; /* initialised by schedule, closed after each call */
   uvsql__kit_guard_t *guard;
   void (*fn)(uvsql__kit_guard_t *g);
-  int pending;
+  int pending; /* scheduled, fn not called yet */
+  int closing; /* fn called, the timer's close not ended yet */
+  int again;   /* scheduled while closing */
 } uvsql__kit_deferred_t;
 
 void uvsql__kit_deferred_init(uvsql__kit_deferred_t *d, uvsql__kit_guard_t *g,
                               void (*fn)(uvsql__kit_guard_t *g));
-/* 0, or UVSQL_ENOMEM (nothing scheduled: the caller's next event has to pick the work up). */
-int uvsql__kit_deferred_schedule(uvsql__kit_deferred_t *d, uv_loop_t *loop);
+/* Never fails (no allocation). */
+void uvsql__kit_deferred_schedule(uvsql__kit_deferred_t *d, uv_loop_t *loop);
 
 /* Fails req (done(req, NULL, err), err copied) from the loop's next iteration: contract 2,
  * never before submit returns. Out of memory twice over, it fails it at once. */

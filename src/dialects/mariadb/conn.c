@@ -410,8 +410,8 @@ static void my_on_kick(uvsql__kit_guard_t *g) {
 }
 
 static void my_kick(uvsql__my_conn_t *mc) {
-  /* out of memory: the next event or submit picks the work up */
-  (void)uvsql__kit_deferred_schedule(&mc->kick, mc->dc.loop);
+  uvsql__kit_deferred_schedule(&mc->kick, mc->dc.loop); /* never fails: an idle connection
+                                                           has no next event to wait for */
 }
 
 void uvsql__my_kick(uvsql__my_conn_t *mc) {
@@ -502,12 +502,18 @@ int uvsql__my_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *
     }
     if (st == 0) {
       my_kick(mc); /* finished at once (a missing socket file): report from the loop */
-      if (!mc->kick.pending) {
-        my_free_now(mc);
-        return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory");
-      }
     } else {
+      /* A socket that cannot be watched fails connect() itself (invariant 5: no callback
+       * inside it), and every handle opened so far is closed with mc. */
+      mc->connect_cb = NULL;
       my_wait(mc, st);
+      if (mc->state == UVSQL__MY_FAILED) {
+        uvsql__error_set(err, UVSQL_ECONNECT, "could not connect to %s: could not watch the socket",
+                         mc->where);
+        my_free_now(mc);
+        return UVSQL_ECONNECT;
+      }
+      mc->connect_cb = cb;
     }
   } else {
     rc = uvsql__kit_resolve(loop, &mc->gai, my_on_resolved, host, mc->port_text, mc->where, err);

@@ -122,7 +122,7 @@ static void pg_connect_fail(uvsql__pg_conn_t *pc, const uvsql_error_t *err) {
     pc->pg = NULL;
   }
   if (pc->pending.head)
-    (void)uvsql__kit_deferred_schedule(&pc->fail_pending, pc->dc.loop);
+    uvsql__kit_deferred_schedule(&pc->fail_pending, pc->dc.loop);
   if (cb)
     cb(&pc->dc, err, pc->connect_data);
 }

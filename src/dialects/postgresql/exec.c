@@ -692,12 +692,12 @@ void uvsql__pg_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
       pc->state = UVSQL__PG_BROKEN;
       pc->dc.broken = 1;
       snprintf(pc->broken_msg, sizeof pc->broken_msg, "could not watch the connection's socket");
-      (void)uvsql__kit_deferred_schedule(&pc->fail_pending, pc->dc.loop);
+      uvsql__kit_deferred_schedule(&pc->fail_pending, pc->dc.loop);
     }
     break;
   case UVSQL__PG_BROKEN:
   case UVSQL__PG_FAILED:
-    (void)uvsql__kit_deferred_schedule(&pc->fail_pending, pc->dc.loop);
+    uvsql__kit_deferred_schedule(&pc->fail_pending, pc->dc.loop);
     break;
   default: /* RESOLVING, CONNECTING: sent once connected; CLOSED: failed by the close */
     break;
