@@ -124,7 +124,8 @@ static void failed(int code, const char *message) {
   if (!first_code) {
     first_code = code ? code : -1;
     first_step = step;
-    snprintf(first_message, sizeof first_message, "%s", message ? message : "");
+    snprintf(first_message, sizeof first_message, "%.*s", (int)sizeof first_message - 1,
+             message ? message : ""); /* the start is enough to name it */
   }
   if (!code || !message || !message[0]) {
     say("B %s: an error without code or message (code %d)\n", step, code);
