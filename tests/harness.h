@@ -98,4 +98,11 @@ void test_require_backend(const char *backend);
 /* A unique name (for tables) built from prefix, the pid and a counter. */
 const char *test_unique_name(const char *prefix);
 
+/* 1 when the test runs under valgrind (its preload library is in LD_PRELOAD): timing checks
+ * that valgrind's slowdown makes meaningless are skipped then. */
+static inline int test_under_valgrind(void) {
+  const char *p = getenv("LD_PRELOAD");
+  return p && (strstr(p, "valgrind") || strstr(p, "vgpreload"));
+}
+
 #endif

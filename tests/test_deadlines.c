@@ -450,14 +450,9 @@ static void cancel_and_next(uv_timer_t *t) {
   cn->next = uvsql_conn_execute_sql(cn->conn, sql, NULL, 0, NULL, NULL);
 }
 
-static int under_valgrind(void) {
-  const char *p = getenv("LD_PRELOAD");
-  return p && (strstr(p, "valgrind") || strstr(p, "vgpreload"));
-}
-
 static void cancel_then_next_case(const char *url, const char *short_sql) {
   fixture_t fx = fixture_open(url, NULL);
-  int stop = 0, n = under_valgrind() ? 50 : 1000, cancelled = 0;
+  int stop = 0, n = test_under_valgrind() ? 50 : 1000, cancelled = 0;
   for (int k = 0; k < 8; k++) {
     busy_t *b = calloc(1, sizeof *b);
     b->stop = &stop;

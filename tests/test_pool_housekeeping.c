@@ -65,7 +65,10 @@ static void held_connection_is_reported_once(const char *url) {
   test_sleep(fx.loop, 100);
   ASSERT_INT_EQ(log.n, 0); /* not yet past the threshold */
   WAIT_UNTIL(fx, st, log.n == 1);
-  ASSERT(ms_since(start) >= 190);
+  /* Not early: the threshold counts from the loop's time at checkout, which valgrind's
+   * slowdown can leave far behind the clock (the 100 ms check above still holds there). */
+  if (!test_under_valgrind())
+    ASSERT(ms_since(start) >= 190);
   test_sleep(fx.loop, 300);
   ASSERT_INT_EQ(log.n, 1); /* once, however long it stays out */
   ASSERT_STR_CONTAINS(log.lines[0], "connection leak? a connection has been checked out for ");
