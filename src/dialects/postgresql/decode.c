@@ -105,6 +105,17 @@ static int hexval(char c) {
   return -1;
 }
 
+/* A binary timestamp (microseconds from 2000-01-01) as microseconds from 1970-01-01. Infinity
+ * stays INT64_MAX / INT64_MIN, as uvsql_parse_temporal gives it; a value whose shift overflows
+ * is no timestamp PostgreSQL writes (its range ends in 294276 AD), so it is UVSQL_EDATA. */
+static int pg_timestamp_to_unix(int64_t t, int64_t *out) {
+  if (t == INT64_MAX || t == INT64_MIN) {
+    *out = t;
+    return 0;
+  }
+  return __builtin_add_overflow(t, (int64_t)UVSQL__PG_EPOCH_US, out) ? UVSQL_EDATA : 0;
+}
+
 /* bytea in text format: "\x0a1b..." (bytea_output = hex, the default) or the escape format. */
 static int bytea_from_text(uvsql_result_t *r, const char *s, size_t len, uvsql_value_t *cell) {
   unsigned char *out;
@@ -271,10 +282,10 @@ static int decode_binary(uvsql_result_t *r, Oid oid, const char *s, size_t len,
     int64_t t;
     if (len != 8)
       return UVSQL_EDATA;
-    t = (int64_t)be64(s);
+    if (pg_timestamp_to_unix((int64_t)be64(s), &t) != 0)
+      return UVSQL_EDATA;
     cell->type = uvsql__pg_type_of(oid);
-    /* infinity stays INT64_MAX / INT64_MIN, as uvsql_parse_temporal gives it */
-    cell->u.i64 = t == INT64_MAX || t == INT64_MIN ? t : t + UVSQL__PG_EPOCH_US;
+    cell->u.i64 = t;
     return 0;
   }
   case UVSQL__PG_JSONB:
@@ -385,11 +396,11 @@ static inline int decode_cell(uvsql_result_t *r, col_kind_t kind, Oid oid, const
     int64_t t;
     if (len != 8)
       return UVSQL_EDATA;
-    t = (int64_t)be64(s);
-    /* infinity stays INT64_MAX / INT64_MIN, as uvsql_parse_temporal gives it */
+    if (pg_timestamp_to_unix((int64_t)be64(s), &t) != 0)
+      return UVSQL_EDATA;
     *cell = (uvsql_value_t){.type = oid == UVSQL__PG_TIMESTAMP ? UVSQL_TYPE_TIMESTAMP
                                                                : UVSQL_TYPE_TIMESTAMPTZ,
-                            .u.i64 = t == INT64_MAX || t == INT64_MIN ? t : t + UVSQL__PG_EPOCH_US};
+                            .u.i64 = t};
     return 0;
   }
   case K_BINARY:
