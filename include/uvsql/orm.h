@@ -88,7 +88,13 @@ typedef enum {
   UVSQL_FIELD_BYTES,
   UVSQL_FIELD_DATE,
   UVSQL_FIELD_TIME,
-  UVSQL_FIELD_TIMESTAMP
+  UVSQL_FIELD_TIMESTAMP,
+  UVSQL_FIELD_TIMESTAMPTZ, /* int64_t, microseconds since 1970 UTC */
+  UVSQL_FIELD_NUMERIC,     /* uvsql_numeric_t */
+  UVSQL_FIELD_UUID,        /* uvsql_uuid_t */
+  UVSQL_FIELD_JSON,        /* char *, a JSON document (owned like TEXT) */
+  UVSQL_FIELD_ENUM,        /* int, an index into the field's uvsql_enum_type_t labels */
+  UVSQL_FIELD_INTERVAL     /* uvsql_interval_t */
 } uvsql_field_kind_t;
 
 /* Optimistic concurrency: this INT64 field is incremented by every UPDATE, and UPDATE/DELETE
@@ -103,7 +109,9 @@ typedef struct uvsql_bytes_s {
 typedef struct uvsql_field_s {
   const char *name;
   uvsql_field_kind_t kind;
-  int length; /* STRING(n): n; else 0 */
+  int length;            /* STRING(n): n; NUMERIC(p, s): p; else 0 */
+  int scale;             /* NUMERIC(p, s): s; else 0 */
+  const void *type_info; /* ENUM: its const uvsql_enum_type_t *; else NULL */
   unsigned flags;
   size_t offset;
 } uvsql_field_t;
@@ -127,15 +135,27 @@ typedef struct uvsql_model_s {
 #define UVSQL__CT_DATE           int64_t
 #define UVSQL__CT_TIME           int64_t
 #define UVSQL__CT_TIMESTAMP      int64_t
-#define UVSQL__FK_INT64          UVSQL_FIELD_INT64, 0
-#define UVSQL__FK_DOUBLE         UVSQL_FIELD_DOUBLE, 0
-#define UVSQL__FK_BOOL           UVSQL_FIELD_BOOL, 0
-#define UVSQL__FK_TEXT           UVSQL_FIELD_TEXT, 0
-#define UVSQL__FK_STRING(n)      UVSQL_FIELD_TEXT, (n)
-#define UVSQL__FK_BYTES          UVSQL_FIELD_BYTES, 0
-#define UVSQL__FK_DATE           UVSQL_FIELD_DATE, 0
-#define UVSQL__FK_TIME           UVSQL_FIELD_TIME, 0
-#define UVSQL__FK_TIMESTAMP      UVSQL_FIELD_TIMESTAMP, 0
+#define UVSQL__CT_TIMESTAMPTZ    int64_t
+#define UVSQL__CT_NUMERIC(p, s)  uvsql_numeric_t
+#define UVSQL__CT_UUID           uvsql_uuid_t
+#define UVSQL__CT_JSON           char *
+#define UVSQL__CT_ENUM(e)        int
+#define UVSQL__CT_INTERVAL       uvsql_interval_t
+#define UVSQL__FK_INT64          UVSQL_FIELD_INT64, 0, 0, NULL
+#define UVSQL__FK_DOUBLE         UVSQL_FIELD_DOUBLE, 0, 0, NULL
+#define UVSQL__FK_BOOL           UVSQL_FIELD_BOOL, 0, 0, NULL
+#define UVSQL__FK_TEXT           UVSQL_FIELD_TEXT, 0, 0, NULL
+#define UVSQL__FK_STRING(n)      UVSQL_FIELD_TEXT, (n), 0, NULL
+#define UVSQL__FK_BYTES          UVSQL_FIELD_BYTES, 0, 0, NULL
+#define UVSQL__FK_DATE           UVSQL_FIELD_DATE, 0, 0, NULL
+#define UVSQL__FK_TIME           UVSQL_FIELD_TIME, 0, 0, NULL
+#define UVSQL__FK_TIMESTAMP      UVSQL_FIELD_TIMESTAMP, 0, 0, NULL
+#define UVSQL__FK_TIMESTAMPTZ    UVSQL_FIELD_TIMESTAMPTZ, 0, 0, NULL
+#define UVSQL__FK_NUMERIC(p, s)  UVSQL_FIELD_NUMERIC, (p), (s), NULL
+#define UVSQL__FK_UUID           UVSQL_FIELD_UUID, 0, 0, NULL
+#define UVSQL__FK_JSON           UVSQL_FIELD_JSON, 0, 0, NULL
+#define UVSQL__FK_ENUM(e)        UVSQL_FIELD_ENUM, 0, 0, (const void *)&(e)
+#define UVSQL__FK_INTERVAL       UVSQL_FIELD_INTERVAL, 0, 0, NULL
 #define UVSQL__DECL(name, k, fl) UVSQL__CT_##k name;
 #define UVSQL__DESC(name, k, fl) {#name, UVSQL__FK_##k, (fl), offsetof(uvsql__self_t, name)},
 

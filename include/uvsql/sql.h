@@ -74,17 +74,33 @@ typedef enum {
   UVSQL_SQLT_TIMESTAMP,
   UVSQL_SQLT_TIMESTAMPTZ,
   UVSQL_SQLT_UUID,
-  UVSQL_SQLT_JSON
+  UVSQL_SQLT_JSON,
+  UVSQL_SQLT_ENUM, /* enum_type */
+  UVSQL_SQLT_INTERVAL,
+  UVSQL_SQLT_ARRAY /* element: the kind of the elements (a scalar kind; PostgreSQL only) */
 } uvsql_sqltype_kind_t;
+
+/* An ENUM type: a name (PostgreSQL's CREATE TYPE name) and its labels in order. Static data
+ * the user owns; it must outlive every metadata and mapper that uses it:
+ *   static const char *const mood_labels[] = {"sad", "ok", "happy"};
+ *   static const uvsql_enum_type_t mood = {"mood", mood_labels, 3}; */
+typedef struct uvsql_enum_type_s {
+  const char *name;
+  const char *const *labels;
+  size_t nlabels;
+} uvsql_enum_type_t;
 
 typedef struct uvsql_sqltype_s {
   uvsql_sqltype_kind_t kind;
   int length;
   int precision;
   int scale;
+  const uvsql_enum_type_t *enum_type; /* ENUM */
+  int element;                        /* ARRAY: a uvsql_sqltype_kind_t */
 } uvsql_sqltype_t;
 
-#define UVSQL__T(k, l, p, s)    (UVSQL__COMPOUND(uvsql_sqltype_t){UVSQL_SQLT_##k, (l), (p), (s)})
+#define UVSQL__T(k, l, p, s)                                                                       \
+  (UVSQL__COMPOUND(uvsql_sqltype_t){UVSQL_SQLT_##k, (l), (p), (s), NULL, 0})
 #define UVSQL_SQL_INTEGER       UVSQL__T(INTEGER, 0, 0, 0)
 #define UVSQL_SQL_SMALLINT      UVSQL__T(SMALLINT, 0, 0, 0)
 #define UVSQL_SQL_BIGINT        UVSQL__T(BIGINT, 0, 0, 0)
@@ -101,6 +117,10 @@ typedef struct uvsql_sqltype_s {
 #define UVSQL_SQL_TIMESTAMPTZ   UVSQL__T(TIMESTAMPTZ, 0, 0, 0)
 #define UVSQL_SQL_UUID          UVSQL__T(UUID, 0, 0, 0)
 #define UVSQL_SQL_JSON          UVSQL__T(JSON, 0, 0, 0)
+#define UVSQL_SQL_INTERVAL      UVSQL__T(INTERVAL, 0, 0, 0)
+#define UVSQL_SQL_ENUM(e)       (UVSQL__COMPOUND(uvsql_sqltype_t){UVSQL_SQLT_ENUM, 0, 0, 0, (e), 0})
+#define UVSQL_SQL_ARRAY(elem_kind)                                                                 \
+  (UVSQL__COMPOUND(uvsql_sqltype_t){UVSQL_SQLT_ARRAY, 0, 0, 0, NULL, UVSQL_SQLT_##elem_kind})
 
 const char *uvsql_sqltype_name(uvsql_sqltype_kind_t kind); /* "integer", "string", ... */
 

@@ -9,6 +9,18 @@
  *   TIME       microseconds since midnight
  *   TIMESTAMP  microseconds since 1970-01-01 00:00:00 (no time zone)
  *   TIMESTAMPTZ microseconds since 1970-01-01 00:00:00 UTC
+ *
+ * The kinds real schemas use beyond those:
+ *   NUMERIC    an exact decimal as text (u.s): "-123.4500", digits and at most one '.', never
+ *              an exponent, never through a double ("NaN", "Infinity", "-Infinity" as
+ *              PostgreSQL writes them); uvsql_numeric_t is its fixed-size C form
+ *   UUID       16 bytes (u.uuid), in the order of the canonical text form
+ *   JSON       a JSON document as UTF-8 text (u.s)
+ *   ENUM       the label, as text (u.s)
+ *   INTERVAL   months, days and microseconds (u.iv), each signed, as PostgreSQL keeps them
+ *   ARRAY      a one-dimensional array (u.arr) of values of one scalar type; an element may be
+ *              UVSQL_TYPE_NULL. The elements are owned like text: by the caller for a
+ *              parameter, by the result for a cell.
  */
 #ifndef UVSQL_VALUE_H
 #define UVSQL_VALUE_H
@@ -34,8 +46,38 @@ typedef enum {
   UVSQL_TYPE_DATE,
   UVSQL_TYPE_TIME,
   UVSQL_TYPE_TIMESTAMP,
-  UVSQL_TYPE_TIMESTAMPTZ
+  UVSQL_TYPE_TIMESTAMPTZ,
+  UVSQL_TYPE_NUMERIC,
+  UVSQL_TYPE_UUID,
+  UVSQL_TYPE_JSON,
+  UVSQL_TYPE_ENUM,
+  UVSQL_TYPE_INTERVAL,
+  UVSQL_TYPE_ARRAY
 } uvsql_type_t;
+
+/* An exact decimal in fixed size: (-1)^negative * coefficient * 10^-scale, the coefficient
+ * (coef_hi * 2^64 + coef_lo) below 10^38, so NUMERIC(38, s) fits whole. `special` is 0 or one
+ * of the UVSQL_NUMERIC_* values below (then the other fields are 0). */
+typedef struct uvsql_numeric_s {
+  uint64_t coef_hi;
+  uint64_t coef_lo;
+  int32_t scale; /* digits after the point: 0 to 38 */
+  uint8_t negative;
+  uint8_t special;
+} uvsql_numeric_t;
+#define UVSQL_NUMERIC_NAN  1
+#define UVSQL_NUMERIC_PINF 2
+#define UVSQL_NUMERIC_NINF 3
+
+typedef struct uvsql_uuid_s {
+  unsigned char b[16];
+} uvsql_uuid_t;
+
+typedef struct uvsql_interval_s {
+  int64_t us; /* microseconds */
+  int32_t days;
+  int32_t months;
+} uvsql_interval_t;
 
 typedef struct uvsql_value_s {
   uvsql_type_t type;
@@ -44,9 +86,16 @@ typedef struct uvsql_value_s {
     int64_t i64; /* INT64, DATE (as days), TIME, TIMESTAMP, TIMESTAMPTZ */
     double f64;  /* DOUBLE */
     struct {
-      const char *ptr; /* TEXT (not necessarily NUL-terminated) and BYTES */
+      const char *ptr; /* TEXT (not necessarily NUL-terminated), BYTES, NUMERIC, JSON, ENUM */
       size_t len;
     } s;
+    unsigned char uuid[16]; /* UUID */
+    uvsql_interval_t iv;    /* INTERVAL */
+    struct {
+      const struct uvsql_value_s *items; /* ARRAY: n values */
+      uint32_t n;
+      uint32_t elem; /* the uvsql_type_t of the elements (needed when n is 0) */
+    } arr;
   } u;
 } uvsql_value_t;
 
@@ -100,6 +149,34 @@ static inline uvsql_value_t uvsql_v_text(const char *p) {
 static inline uvsql_value_t uvsql_v_bytes(const void *p, size_t n) {
   return uvsql_v_bytes_of(UVSQL_TYPE_BYTES, p, n);
 }
+static inline uvsql_value_t uvsql_v_numeric(const char *text) { /* "12.50" */
+  return uvsql_v_bytes_of(UVSQL_TYPE_NUMERIC, text, strlen(text));
+}
+static inline uvsql_value_t uvsql_v_json(const char *doc) {
+  return uvsql_v_bytes_of(UVSQL_TYPE_JSON, doc, strlen(doc));
+}
+static inline uvsql_value_t uvsql_v_enum(const char *label) {
+  return uvsql_v_bytes_of(UVSQL_TYPE_ENUM, label, strlen(label));
+}
+static inline uvsql_value_t uvsql_v_uuid(const uvsql_uuid_t *id) {
+  uvsql_value_t v = uvsql__v(UVSQL_TYPE_UUID);
+  memcpy(v.u.uuid, id->b, 16);
+  return v;
+}
+static inline uvsql_value_t uvsql_v_interval(int32_t months, int32_t days, int64_t us) {
+  uvsql_value_t v = uvsql__v(UVSQL_TYPE_INTERVAL);
+  v.u.iv.months = months;
+  v.u.iv.days = days;
+  v.u.iv.us = us;
+  return v;
+}
+static inline uvsql_value_t uvsql_v_array(uvsql_type_t elem, const uvsql_value_t *items, size_t n) {
+  uvsql_value_t v = uvsql__v(UVSQL_TYPE_ARRAY);
+  v.u.arr.items = items;
+  v.u.arr.n = (uint32_t)n;
+  v.u.arr.elem = (uint32_t)elem;
+  return v;
+}
 static inline uvsql_param_t uvsql_p(const char *name, uvsql_value_t value) {
   uvsql_param_t p = {name, value};
   return p;
@@ -137,17 +214,22 @@ static inline uvsql_param_t uvsql_p(const char *name, uvsql_value_t value) {
 #define UVSQL_V_TIMESTAMPTZ(us) uvsql_v_int64_of(UVSQL_TYPE_TIMESTAMPTZ, (us))
 #define UVSQL_P(name_, v)       uvsql_p((name_), v)
 #endif
-#define UVSQL_P_NULL(n)           UVSQL_P(n, UVSQL_V_NULL())
-#define UVSQL_P_BOOL(n, x)        UVSQL_P(n, UVSQL_V_BOOL(x))
-#define UVSQL_P_INT64(n, x)       UVSQL_P(n, UVSQL_V_INT64(x))
-#define UVSQL_P_DOUBLE(n, x)      UVSQL_P(n, UVSQL_V_DOUBLE(x))
-#define UVSQL_P_TEXT(n, s)        UVSQL_P(n, UVSQL_V_TEXT(s))
-#define UVSQL_P_TEXTN(n, s, l)    UVSQL_P(n, UVSQL_V_TEXTN(s, l))
-#define UVSQL_P_BYTES(n, p, l)    UVSQL_P(n, UVSQL_V_BYTES(p, l))
-#define UVSQL_P_DATE(n, d)        UVSQL_P(n, UVSQL_V_DATE(d))
-#define UVSQL_P_TIME(n, t)        UVSQL_P(n, UVSQL_V_TIME(t))
-#define UVSQL_P_TIMESTAMP(n, t)   UVSQL_P(n, UVSQL_V_TIMESTAMP(t))
-#define UVSQL_P_TIMESTAMPTZ(n, t) UVSQL_P(n, UVSQL_V_TIMESTAMPTZ(t))
+#define UVSQL_P_NULL(n)               UVSQL_P(n, UVSQL_V_NULL())
+#define UVSQL_P_BOOL(n, x)            UVSQL_P(n, UVSQL_V_BOOL(x))
+#define UVSQL_P_INT64(n, x)           UVSQL_P(n, UVSQL_V_INT64(x))
+#define UVSQL_P_DOUBLE(n, x)          UVSQL_P(n, UVSQL_V_DOUBLE(x))
+#define UVSQL_P_TEXT(n, s)            UVSQL_P(n, UVSQL_V_TEXT(s))
+#define UVSQL_P_TEXTN(n, s, l)        UVSQL_P(n, UVSQL_V_TEXTN(s, l))
+#define UVSQL_P_BYTES(n, p, l)        UVSQL_P(n, UVSQL_V_BYTES(p, l))
+#define UVSQL_P_DATE(n, d)            UVSQL_P(n, UVSQL_V_DATE(d))
+#define UVSQL_P_TIME(n, t)            UVSQL_P(n, UVSQL_V_TIME(t))
+#define UVSQL_P_TIMESTAMP(n, t)       UVSQL_P(n, UVSQL_V_TIMESTAMP(t))
+#define UVSQL_P_TIMESTAMPTZ(n, t)     UVSQL_P(n, UVSQL_V_TIMESTAMPTZ(t))
+#define UVSQL_P_NUMERIC(n, s)         UVSQL_P(n, uvsql_v_numeric(s))
+#define UVSQL_P_JSON(n, s)            UVSQL_P(n, uvsql_v_json(s))
+#define UVSQL_P_ENUM(n, s)            UVSQL_P(n, uvsql_v_enum(s))
+#define UVSQL_P_UUID(n, id)           UVSQL_P(n, uvsql_v_uuid(id))
+#define UVSQL_P_INTERVAL(n, m, d, us) UVSQL_P(n, uvsql_v_interval((m), (d), (us)))
 
 /* A struct literal of type T from positional initialisers: UVSQL__COMPOUND(T){a, b} is the
  * compound literal (T){a, b} in C and the temporary T{a, b} in C++ (the public macros that

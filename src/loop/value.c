@@ -71,6 +71,18 @@ const char *uvsql_type_name(uvsql_type_t type) {
     return "timestamp";
   case UVSQL_TYPE_TIMESTAMPTZ:
     return "timestamptz";
+  case UVSQL_TYPE_NUMERIC:
+    return "numeric";
+  case UVSQL_TYPE_UUID:
+    return "uuid";
+  case UVSQL_TYPE_JSON:
+    return "json";
+  case UVSQL_TYPE_ENUM:
+    return "enum";
+  case UVSQL_TYPE_INTERVAL:
+    return "interval";
+  case UVSQL_TYPE_ARRAY:
+    return "array";
   }
   return "unknown";
 }

@@ -105,6 +105,17 @@ static int field_set(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_va
     }
     break;
   }
+  case UVSQL_FIELD_TIMESTAMPTZ:
+    if (t != UVSQL_TYPE_TIMESTAMPTZ && t != UVSQL_TYPE_TIMESTAMP)
+      return -1;
+    *(int64_t *)p = v->u.i64;
+    break;
+  case UVSQL_FIELD_NUMERIC: /* the kinds below: not yet */
+  case UVSQL_FIELD_UUID:
+  case UVSQL_FIELD_JSON:
+  case UVSQL_FIELD_ENUM:
+  case UVSQL_FIELD_INTERVAL:
+    return -1;
   }
   uvsql__field_set_null(m, st, i, 0);
   return 0;

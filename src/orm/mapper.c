@@ -66,6 +66,18 @@ static uvsql_sqltype_t sqltype(const uvsql_field_t *f) {
     return UVSQL_SQL_TIME;
   case UVSQL_FIELD_TIMESTAMP:
     return UVSQL_SQL_TIMESTAMP;
+  case UVSQL_FIELD_TIMESTAMPTZ:
+    return UVSQL_SQL_TIMESTAMPTZ;
+  case UVSQL_FIELD_NUMERIC:
+    return UVSQL_SQL_NUMERIC(f->length, f->scale);
+  case UVSQL_FIELD_UUID:
+    return UVSQL_SQL_UUID;
+  case UVSQL_FIELD_JSON:
+    return UVSQL_SQL_JSON;
+  case UVSQL_FIELD_ENUM:
+    return UVSQL_SQL_ENUM((const uvsql_enum_type_t *)f->type_info);
+  case UVSQL_FIELD_INTERVAL:
+    return UVSQL_SQL_INTERVAL;
   }
   return UVSQL_SQL_TEXT;
 }

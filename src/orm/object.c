@@ -143,6 +143,14 @@ uvsql_value_t uvsql__field_value(const uvsql_mapper_t *m, const void *st, size_t
     return UVSQL_V_TIME(*(int64_t *)p);
   case UVSQL_FIELD_TIMESTAMP:
     return UVSQL_V_TIMESTAMP(*(int64_t *)p);
+  case UVSQL_FIELD_TIMESTAMPTZ:
+    return UVSQL_V_TIMESTAMPTZ(*(int64_t *)p);
+  case UVSQL_FIELD_NUMERIC: /* the kinds below: not yet */
+  case UVSQL_FIELD_UUID:
+  case UVSQL_FIELD_JSON:
+  case UVSQL_FIELD_ENUM:
+  case UVSQL_FIELD_INTERVAL:
+    break;
   }
   return UVSQL_V_NULL();
 }
@@ -176,6 +184,7 @@ static int load_scalar(uvsql_field_kind_t kind, const uvsql_result_t *r, size_t 
   case UVSQL_FIELD_TIME:
     return uvsql_result_time(r, row, col, p);
   case UVSQL_FIELD_TIMESTAMP:
+  case UVSQL_FIELD_TIMESTAMPTZ:
     return uvsql_result_timestamp(r, row, col, p);
   default:
     return NOT_SCALAR;
@@ -183,12 +192,16 @@ static int load_scalar(uvsql_field_kind_t kind, const uvsql_result_t *r, size_t 
 }
 
 const char *uvsql__field_kind_name(const uvsql_field_t *f, char *buf, size_t len) {
-  static const char *const names[] = {"?",     "INT64", "DOUBLE", "BOOL",     "TEXT",
-                                      "BYTES", "DATE",  "TIME",   "TIMESTAMP"};
+  static const char *const names[] = {"?",       "INT64", "DOUBLE", "BOOL",      "TEXT",
+                                      "BYTES",   "DATE",  "TIME",   "TIMESTAMP", "TIMESTAMPTZ",
+                                      "NUMERIC", "UUID",  "JSON",   "ENUM",      "INTERVAL"};
   if (f->kind == UVSQL_FIELD_TEXT && f->length > 0)
     snprintf(buf, len, "STRING(%d)", f->length);
+  else if (f->kind == UVSQL_FIELD_NUMERIC)
+    snprintf(buf, len, "NUMERIC(%d, %d)", f->length, f->scale);
   else
-    snprintf(buf, len, "%s", (unsigned)f->kind < 9 ? names[f->kind] : "?");
+    snprintf(buf, len, "%s",
+             (unsigned)f->kind < sizeof names / sizeof names[0] ? names[f->kind] : "?");
   return buf;
 }
 
@@ -797,6 +810,17 @@ int uvsql__field_set_value(const uvsql_mapper_t *m, void *st, size_t i, const uv
     *(int64_t *)p = v->u.i64;
     break;
   }
+  case UVSQL_FIELD_TIMESTAMPTZ:
+    if (t != UVSQL_TYPE_TIMESTAMPTZ && t != UVSQL_TYPE_TIMESTAMP)
+      return UVSQL_EINVALID_ARGUMENT;
+    *(int64_t *)p = v->u.i64;
+    break;
+  case UVSQL_FIELD_NUMERIC: /* the kinds below: not yet */
+  case UVSQL_FIELD_UUID:
+  case UVSQL_FIELD_JSON:
+  case UVSQL_FIELD_ENUM:
+  case UVSQL_FIELD_INTERVAL:
+    return UVSQL_EINVALID_ARGUMENT;
   }
   uvsql__field_set_null(m, st, i, 0);
   return 0;

@@ -64,7 +64,7 @@ enum { UVSQL__R_COLUMNS, UVSQL__R_PK, UVSQL__R_FK, UVSQL__R_UNIQUE, UVSQL__R_IND
 const uvsql__sql_dialect_t *uvsql__sql_dialect_find(const char *name);
 
 /* A dialect's DDL type names, indexed by uvsql_sqltype_kind_t (index 0 unused). */
-#define UVSQL__SQLT_NKINDS (UVSQL_SQLT_JSON + 1)
+#define UVSQL__SQLT_NKINDS (UVSQL_SQLT_ARRAY + 1)
 typedef const char *const uvsql__type_names_t[UVSQL__SQLT_NKINDS];
 
 /* Writes names[t.kind], then "(length)" for a STRING with a length and "(precision, scale)"

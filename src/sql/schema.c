@@ -463,7 +463,7 @@ const char *uvsql_sqltype_name(uvsql_sqltype_kind_t kind) {
   static const char *const names[] = {"?",      "integer", "smallint", "bigint",    "boolean",
                                       "float",  "double",  "numeric",  "string",    "text",
                                       "binary", "date",    "time",     "timestamp", "timestamptz",
-                                      "uuid",   "json"};
+                                      "uuid",   "json",    "enum",     "interval",  "array"};
   return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 

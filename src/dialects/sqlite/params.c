@@ -38,6 +38,16 @@ static int bind_one(sqlite3_stmt *stmt, int i, const uvsql_value_t *v) {
       return SQLITE_RANGE;
     memcpy(buf + n, "+00:00", 6);
     return sqlite3_bind_text(stmt, i, buf, (int)n + 6, SQLITE_TRANSIENT);
+  case UVSQL_TYPE_NUMERIC:
+  case UVSQL_TYPE_JSON:
+  case UVSQL_TYPE_ENUM:
+    return sqlite3_bind_text64(stmt, i, v->u.s.ptr ? v->u.s.ptr : "", v->u.s.len, SQLITE_TRANSIENT,
+                               SQLITE_UTF8);
+  case UVSQL_TYPE_UUID:
+    return sqlite3_bind_blob(stmt, i, v->u.uuid, 16, SQLITE_TRANSIENT);
+  case UVSQL_TYPE_INTERVAL:
+  case UVSQL_TYPE_ARRAY:
+    break;
   }
   return SQLITE_MISMATCH;
 }

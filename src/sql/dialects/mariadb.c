@@ -67,6 +67,10 @@ static void my_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t u
   case UVSQL_SQLT_TIMESTAMPTZ: /* stored as UTC: MariaDB has no zoned datetime */
     uvsql__c_puts(c, "DATETIME(6)");
     return;
+  case UVSQL_SQLT_ENUM: /* not yet */
+  case UVSQL_SQLT_INTERVAL:
+  case UVSQL_SQLT_ARRAY:
+    break;
   }
   uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT, "unknown column type %d", (int)t.kind);
 }
@@ -89,7 +93,7 @@ static int starts(const char *s, const char *prefix) {
 
 /* t is COLUMN_TYPE ("int(11)", "tinyint(1)", "decimal(10,2)", "varchar(50)", ...). */
 static uvsql_sqltype_t my_reflect_type(const char *t, int length, int precision, int scale) {
-  uvsql_sqltype_t out = {UVSQL_SQLT_TEXT, 0, 0, 0};
+  uvsql_sqltype_t out = {UVSQL_SQLT_TEXT, 0, 0, 0, NULL, 0};
   if (starts(t, "tinyint(1)"))
     out.kind = UVSQL_SQLT_BOOLEAN;
   else if (starts(t, "int") || starts(t, "mediumint"))

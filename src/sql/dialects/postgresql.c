@@ -71,7 +71,7 @@ static uvsql_sqltype_t pg_reflect_type(const char *t, int length, int precision,
       {"json", UVSQL_SQLT_JSON},
       {"jsonb", UVSQL_SQLT_JSON},
   };
-  uvsql_sqltype_t out = {UVSQL_SQLT_TEXT, 0, 0, 0};
+  uvsql_sqltype_t out = {UVSQL_SQLT_TEXT, 0, 0, 0, NULL, 0};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(t, map[i].name) == 0)
       out.kind = map[i].kind;

@@ -74,7 +74,7 @@ static uvsql_sqltype_t sq_reflect_type(const char *t, int length, int precision,
       {"DATETIME", UVSQL_SQLT_TIMESTAMP}, {"TIMESTAMPTZ", UVSQL_SQLT_TIMESTAMPTZ},
       {"UUID", UVSQL_SQLT_UUID},          {"JSON", UVSQL_SQLT_JSON},
   };
-  uvsql_sqltype_t out = {UVSQL_SQLT_TEXT, 0, 0, 0};
+  uvsql_sqltype_t out = {UVSQL_SQLT_TEXT, 0, 0, 0, NULL, 0};
   size_t n = strcspn(t, "( ");
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strlen(map[i].name) == n && strncasecmp(t, map[i].name, n) == 0)
