@@ -103,7 +103,7 @@ bash scripts/deps.sh "${deps_args[@]}"
 
 # ------------------------------------------------------------------ build (before the servers:
 # a build error should not wait for them)
-jobs="$(nproc 2>/dev/null || echo 2)"
+jobs="${UVSQL_JOBS:-$(nproc 2>/dev/null || echo 2)}" # UVSQL_JOBS: build jobs (default: the cores)
 case "$mode" in
 normal)
   build="build"
