@@ -134,6 +134,10 @@ struct uvsql__driver_s {
    * BEGIN IMMEDIATE), for uvsql_conn_begin_write once begin_sql accepted the level; NULL when
    * begin_sql's statement serves (servers lock rows, not the database). */
   const char *begin_write_sql;
+  /* Non-zero when the client library says word[0..len) is a keyword of the backend's SQL
+   * (Core quotes it as an identifier; stmt_api.h uvsql__backend_keyword). NULL when the
+   * library keeps no list (Core's dialect file then holds one). */
+  int (*is_keyword)(const char *word, size_t len);
 };
 
 #endif

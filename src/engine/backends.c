@@ -70,3 +70,10 @@ const uvsql__backend_t *uvsql__backend_find(const char *name) {
         return &backends[i];
   return NULL;
 }
+
+int uvsql__backend_keyword(const char *name, const char *word) {
+  const uvsql__backend_t *b = uvsql__backend_find(name);
+  if (!b || !b->driver || !b->driver->is_keyword)
+    return -1;
+  return b->driver->is_keyword(word, strlen(word)) ? 1 : 0;
+}

@@ -3,7 +3,8 @@
  *
  *   - uvsql__text_marked: a text statement from Core's compiled SQL, whose parameter marks
  *     are already known (no scanning);
- *   - uvsql__backend_find: the one list of backends (backends.c), for a dialect's SQL hooks.
+ *   - uvsql__backend_find: the one list of backends (backends.c), for a dialect's SQL hooks;
+ *   - uvsql__backend_keyword: whether the backend's client library calls a word a keyword.
  */
 #ifndef UVSQL_ENGINE_STMT_API_H
 #define UVSQL_ENGINE_STMT_API_H
@@ -25,6 +26,11 @@ typedef struct uvsql__backend_s {
 
 /* The backend a lower-case URL scheme or dialect name means ("mysql" is MariaDB), or NULL. */
 const uvsql__backend_t *uvsql__backend_find(const char *name);
+
+/* 1 if the client library of backend name (built in) says word is a keyword of its SQL
+ * (case-insensitive), 0 if it says not, -1 when it cannot say (no such hook, or the driver is
+ * not built). SQLite's library lists its keywords; the servers' libraries do not. */
+int uvsql__backend_keyword(const char *name, const char *word);
 
 /* For SQL that a generator wrote (src/sql/): builds the statement without scanning the text.
  * marks[i] is the byte offset of the ':' of the i-th placeholder; its name is the run of

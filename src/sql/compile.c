@@ -7,8 +7,9 @@
  * the engine's placeholder conversion, prepared-statement cache and drivers unchanged.
  *
  * Invariants:
- *  1. No user value is ever written into the SQL text; only identifiers (quoted when they
- *     are reserved words, start with a digit or hold anything but [a-z0-9_$]) and the
+ *  1. No user value is ever written into the SQL text; only identifiers (quoted, with the
+ *     quote character doubled inside, when they are reserved words of the dialect (its
+ *     `reserved` hook), are 64 bytes or longer, or are not [a-z_][a-z0-9_]*) and the
  *     dialect's own keywords are.
  *  2. The first error stops nothing but is the one reported; the buffer is then discarded.
  *  3. A statement's compiled form for a dialect is made once and kept until it is freed,
@@ -78,129 +79,12 @@ void uvsql__c_printf(uvsql__compiler_t *c, const char *fmt, ...) {
     uvsql__c_putn(c, tmp, (size_t)n);
 }
 
-/* Words that need quoting as identifiers in at least one of the dialects (sorted). Quoting
- * more than needed is harmless; quoting less is a syntax error. */
-static const char *const reserved[] = {
-    "all",
-    "alter",
-    "analyse",
-    "analyze",
-    "and",
-    "any",
-    "array",
-    "as",
-    "asc",
-    "between",
-    "both",
-    "by",
-    "case",
-    "cast",
-    "check",
-    "collate",
-    "column",
-    "constraint",
-    "create",
-    "cross",
-    "current_date",
-    "current_time",
-    "current_timestamp",
-    "current_user",
-    "database",
-    "default",
-    "delete",
-    "desc",
-    "distinct",
-    "do",
-    "drop",
-    "else",
-    "end",
-    "except",
-    "exists",
-    "false",
-    "fetch",
-    "for",
-    "foreign",
-    "from",
-    "full",
-    "grant",
-    "group",
-    "having",
-    "if",
-    "in",
-    "index",
-    "inner",
-    "insert",
-    "intersect",
-    "interval",
-    "into",
-    "is",
-    "join",
-    "key",
-    "leading",
-    "left",
-    "like",
-    "limit",
-    "localtime",
-    "natural",
-    "not",
-    "null",
-    "offset",
-    "on",
-    "only",
-    "or",
-    "order",
-    "outer",
-    "over",
-    "partition",
-    "primary",
-    "range",
-    "rank",
-    "references",
-    "right",
-    "row",
-    "rows",
-    "select",
-    "session_user",
-    "set",
-    "some",
-    "table",
-    "then",
-    "to",
-    "trailing",
-    "true",
-    "union",
-    "unique",
-    "update",
-    "user",
-    "using",
-    "values",
-    "when",
-    "where",
-    "window",
-    "with",
-};
-
-static int is_reserved(const char *s) {
-  size_t lo = 0, hi = sizeof reserved / sizeof reserved[0];
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    int r = strcmp(s, reserved[mid]);
-    if (r == 0)
-      return 1;
-    if (r < 0)
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  return 0;
-}
-
 int uvsql__ident_plain(const char *name) {
   int plain = (name[0] >= 'a' && name[0] <= 'z') || name[0] == '_';
   size_t n = 0;
   for (const char *p = name; *p && plain; p++, n++)
     plain = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
-  return plain && n < 64 && !is_reserved(name);
+  return plain && n < 64;
 }
 
 void uvsql__c_ident(uvsql__compiler_t *c, const char *name) {
@@ -208,7 +92,7 @@ void uvsql__c_ident(uvsql__compiler_t *c, const char *name) {
 }
 
 void uvsql__c_ident_known(uvsql__compiler_t *c, const char *name, int plain) {
-  if (plain) {
+  if (plain && !c->d->reserved(name)) {
     uvsql__c_puts(c, name);
     return;
   }

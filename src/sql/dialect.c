@@ -21,3 +21,18 @@ void uvsql__c_type_name(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_nam
   else if (t.kind == UVSQL_SQLT_STRING && t.length > 0)
     uvsql__c_printf(c, "(%d)", t.length);
 }
+
+int uvsql__word_in(const char *word, const char *const *sorted, size_t n) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int r = strcmp(word, sorted[mid]);
+    if (r == 0)
+      return 1;
+    if (r < 0)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return 0;
+}

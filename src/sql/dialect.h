@@ -37,6 +37,10 @@ struct uvsql__sql_dialect_s {
   unsigned features;
   const char *now_sql;     /* the current timestamp */
   const char *offset_only; /* LIMIT to write when there is only an OFFSET, or NULL */
+  /* 1 when name (already of the plain shape [a-z_][a-z0-9_]*) is a word the dialect reserves,
+   * so that it must be quoted as an identifier. Quoting more than needed is harmless
+   * (a plain name is lower case, which quoting keeps); quoting less is a syntax error. */
+  int (*reserved)(const char *name);
   /* Writes the type t. */
   void (*type)(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t use);
   /* Writes the type and the autoincrement clause of column col (an autoincrement primary
@@ -70,6 +74,9 @@ typedef const char *const uvsql__type_names_t[UVSQL__SQLT_NKINDS];
 /* Writes names[t.kind], then "(length)" for a STRING with a length and "(precision, scale)"
  * for a NUMERIC with a precision; fails the compile for a kind the table does not name. */
 void uvsql__c_type_name(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_names_t names);
+
+/* 1 if word is in sorted[0..n-1] (strcmp order). */
+int uvsql__word_in(const char *word, const char *const *sorted, size_t n);
 
 extern const uvsql__sql_dialect_t uvsql__sql_dialect_postgresql;
 extern const uvsql__sql_dialect_t uvsql__sql_dialect_mariadb;

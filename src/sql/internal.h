@@ -120,7 +120,7 @@ struct uvsql_from_s {
   int rec_all, recursive;
   uvsql_expr_t *cols; /* ALIAS: one COLUMN node per table column; SUBQUERY/CTE: FROMCOL */
   size_t ncols;
-  int plain; /* name needs no quoting (uvsql__ident_plain), computed once */
+  int plain; /* name has an unquoted shape (uvsql__ident_plain), computed once */
 };
 
 /* ------------------------------------------------------------------ schema */
@@ -153,7 +153,7 @@ struct uvsql_column_s {
   const char *server_default;
   int has_default;
   uvsql_value_t client_default;
-  int plain; /* name needs no quoting */
+  int plain; /* name has an unquoted shape (uvsql__ident_plain) */
 };
 
 struct uvsql_table_s {
@@ -330,7 +330,8 @@ void uvsql__c_printf(uvsql__compiler_t *c, const char *fmt, ...) UVSQL__PRINTF(2
 void uvsql__c_ident(uvsql__compiler_t *c, const char *name); /* quoted when needed */
 /* The same, when the caller already knows whether name is plain. */
 void uvsql__c_ident_known(uvsql__compiler_t *c, const char *name, int plain);
-/* 1 if name can be written unquoted in every dialect ([a-z_][a-z0-9_]*, not reserved). */
+/* 1 if name has the shape of an unquoted identifier ([a-z_][a-z0-9_]*, under 64 bytes);
+ * whether it is a reserved word is the dialect's question, asked at compile time. */
 int uvsql__ident_plain(const char *name);
 void uvsql__c_value(uvsql__compiler_t *c, const uvsql_value_t *v); /* :param_N */
 void uvsql__c_placeholder(uvsql__compiler_t *c, const char *name); /* :name */
