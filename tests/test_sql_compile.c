@@ -78,7 +78,7 @@ TEST(create_table_per_dialect) {
          "CASCADE)",
          "CREATE TABLE IF NOT EXISTS users (id INTEGER AUTO_INCREMENT NOT NULL, org_id INTEGER, "
          "name VARCHAR(50) NOT NULL, email VARCHAR(100), active BOOL NOT NULL DEFAULT 1, `Group` "
-         "TEXT, PRIMARY KEY (id), UNIQUE (email), FOREIGN KEY (org_id) REFERENCES orgs (id) ON "
+         "LONGTEXT, PRIMARY KEY (id), UNIQUE (email), FOREIGN KEY (org_id) REFERENCES orgs (id) ON "
          "DELETE CASCADE)",
          "CREATE TABLE IF NOT EXISTS users (id INTEGER NOT NULL, org_id INTEGER, name VARCHAR(50) "
          "NOT NULL, email VARCHAR(100), active BOOLEAN NOT NULL DEFAULT 1, \"Group\" TEXT, "
@@ -124,7 +124,7 @@ TEST(every_type_has_a_ddl_name) {
          "TIME WITHOUT TIME ZONE, m TIMESTAMP WITHOUT TIME ZONE, n TIMESTAMP WITH TIME ZONE, o "
          "UUID, p JSONB)",
          "CREATE TABLE IF NOT EXISTS all_types (a INTEGER, b SMALLINT, c BIGINT, d BOOL, e FLOAT, "
-         "f DOUBLE, g DECIMAL(12, 3), h VARCHAR(20), i TEXT, j LONGBLOB, k DATE, l TIME(6), m "
+         "f DOUBLE, g DECIMAL(12, 3), h VARCHAR(20), i LONGTEXT, j LONGBLOB, k DATE, l TIME(6), m "
          "DATETIME(6), n DATETIME(6), o UUID, p JSON)",
          "CREATE TABLE IF NOT EXISTS all_types (a INTEGER, b SMALLINT, c BIGINT, d BOOLEAN, e "
          "FLOAT, f DOUBLE, g NUMERIC(12, 3), h VARCHAR(20), i TEXT, j BLOB, k DATE, l TIME, m "

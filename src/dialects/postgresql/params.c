@@ -17,6 +17,8 @@
  *  2. Bytes are borrowed from the caller's values; text is copied, because libpq reads text
  *     parameters up to a NUL and the caller's text need not have one.
  *  3. The arrays live until uvsql__pg_params_free, after libpq has copied them.
+ *  4. Text with a NUL byte inside is refused (UVSQL_EDATA, naming the parameter and BYTES),
+ *     never cut at the NUL: PostgreSQL text cannot hold one, and libpq stops at it.
  */
 #include <inttypes.h>
 #include <stddef.h>
@@ -118,6 +120,13 @@ int uvsql__pg_params_encode(uvsql__pg_params_t *p, const uvsql_value_t *v, int n
     case UVSQL_TYPE_TEXT:
       if (x->u.s.len > (size_t)INT32_MAX - 1)
         goto too_long;
+      if (x->u.s.len && memchr(x->u.s.ptr, '\0', x->u.s.len)) {
+        /* libpq sends text up to its NUL: the rest would be lost without a word */
+        uvsql__pg_params_free(p);
+        return uvsql__error_set(err, UVSQL_EDATA,
+                                "PostgreSQL text cannot hold NUL bytes (parameter $%d): use BYTES",
+                                i + 1);
+      }
       if (x->u.s.len)
         memcpy(txt, x->u.s.ptr, x->u.s.len);
       txt[x->u.s.len] = '\0';

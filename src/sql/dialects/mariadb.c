@@ -1,7 +1,10 @@
 /* src/sql/dialects/mariadb.c — how Core SQL is written for MariaDB (10.5+):
  * `backquoted` identifiers, CONCAT() (|| is OR there), ILIKE and NULLS FIRST/LAST emulated,
  * no FULL JOIN, RETURNING for INSERT and DELETE only, ON DUPLICATE KEY UPDATE upserts,
- * AUTO_INCREMENT keys, DATETIME(6)/TIME(6) for microseconds, LONGBLOB for binary.
+ * AUTO_INCREMENT keys, DATETIME(6)/TIME(6) for microseconds, LONGTEXT for TEXT and LONGBLOB for
+ * BINARY (up to 4 GB, as much as the other backends hold, so that what a user stores fits:
+ * MariaDB's TEXT stops at 64 KB; the packet limit, max_allowed_packet, is the server's own),
+ * VARCHAR(n) for STRING(n).
  * CAST accepts only a few target types here (SIGNED, DOUBLE, DECIMAL, CHAR, ...). */
 #include <string.h>
 #include "../dialect.h"
@@ -309,7 +312,7 @@ static void my_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t u
     return;
   case UVSQL_SQLT_TEXT:
   case UVSQL_SQLT_JSON:
-    uvsql__c_puts(c, cast ? "CHAR" : t.kind == UVSQL_SQLT_TEXT ? "TEXT" : "JSON");
+    uvsql__c_puts(c, cast ? "CHAR" : t.kind == UVSQL_SQLT_TEXT ? "LONGTEXT" : "JSON");
     return;
   case UVSQL_SQLT_UUID:
     uvsql__c_puts(c, cast ? "CHAR(36)" : "UUID");
