@@ -10,7 +10,8 @@
  *     [cache full: STMT_CLOSE of the least recently used statement]
  *     [not cached: PREPARE] -> EXECUTE -> [columns: STMT_STORE] -> [more results: STMT_NEXT
  *     (-> STMT_STORE, discarded) ...] -> done -> [statement not cached: STMT_CLOSE]
- *     (EXECUTE failing with 1615 "needs to be re-prepared": STMT_CLOSE -> PREPARE, once)
+ *     (EXECUTE failing with 1615 "needs to be re-prepared": STMT_CLOSE -> PREPARE, once;
+ *     with 2057, new result columns, the same for a query outside a transaction)
  *   streams (UVSQL__REQ_STREAM, binary protocol only): EXECUTE -> STMT_FETCH per row (stream.c)
  *     -> done
  *   text protocol (UVSQL__REQ_NO_PREPARE — BEGIN, COMMIT, savepoints, the pool's ping and
@@ -33,12 +34,27 @@
  *     KILL can never reach a later statement.
  *  3. After done, the driver never touches req.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "mariadb.h"
 
 /* ------------------------------------------------------------------ helpers */
+
+/* 1 when sql starts with the word w (any case). */
+static int starts_with_word(const char *sql, const char *w) {
+  size_t n = strlen(w);
+  return strncasecmp(sql, w, n) == 0 && !isalnum((unsigned char)sql[n]) && sql[n] != '_';
+}
+
+/* 1 when sql reads only: it starts with SELECT or WITH (MariaDB's CTEs cannot write). */
+static int is_query(const char *sql) {
+  while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' || *sql == '(')
+    sql++;
+  return starts_with_word(sql, "SELECT") || starts_with_word(sql, "WITH");
+}
 
 void uvsql__my_stmt_release(uvsql__kit_lru_t *c, uvsql__kit_lru_entry_t *e) {
   (void)c;
@@ -376,13 +392,32 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
       set_stmt_error(mc, mc->stmt);
       if (mysql_stmt_errno(mc->stmt) == 2057) {
         /* CR_NEW_STMT_METADATA: the server ran it, but its columns changed since it was
-         * prepared (ALTER TABLE). Running it again here could repeat its effects: drop it from
-         * the cache (finish closes it, reading what is left) and say so. */
+         * prepared (the table was altered or made again). A query (SELECT, WITH) outside a
+         * transaction is prepared and run once more, as on PostgreSQL; anything else could
+         * repeat its effects: drop it from the cache (finish closes it, reading what is
+         * left) and say so. Inside a transaction: retry the transaction. */
+        unsigned status = 0;
+        int in_tx = mariadb_get_infov(mc->mysql, MARIADB_CONNECTION_SERVER_STATUS, &status) != 0 ||
+                    (status & SERVER_STATUS_IN_TRANS);
+        if (!in_tx && mc->cached && !mc->reprepared && !mc->cancel_asked &&
+            !(mc->running->flags & UVSQL__REQ_STREAM) && is_query(mc->running->sql)) {
+          MYSQL_STMT *old = mc->stmt;
+          uncache(mc);
+          mc->reprepared = 1;
+          mc->stmt = NULL;
+          uvsql__error_set(&mc->err, 0, "%s", "");
+          mc->op = UVSQL__MY_OP_STMT_CLOSE;
+          mc->op_stmt = old;
+          return mysql_stmt_close_start(&mc->ret_bool, old);
+        }
         uncache(mc);
-        uvsql__error_set_db(&mc->err, UVSQL_EOPERATIONAL, NULL, 2057,
-                            "the result columns of a cached prepared statement changed (the "
-                            "table was altered); the statement was dropped from the cache: "
-                            "run it again [SQL: %.200s]",
+        uvsql__error_set_db(&mc->err, in_tx ? UVSQL_ESERIALIZATION : UVSQL_EOPERATIONAL, NULL, 2057,
+                            "the result columns of a cached prepared statement changed: a table "
+                            "it reads was changed since this connection prepared it: the "
+                            "statement was dropped from the cache; %s [SQL: %.200s]",
+                            in_tx ? "roll back and retry the transaction (it prepares the "
+                                    "statement anew)"
+                                  : "run it again",
                             mc->running->sql);
       }
       return fail_step(mc);

@@ -116,6 +116,7 @@ static void rd_reset(uvsql__pg_conn_t *pc) {
   pc->rd_count = 0;
   pc->rd_null = 0;
   pc->rd_prep_failed = 0;
+  pc->rd_stale = 0;
 }
 
 void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err) {
@@ -429,12 +430,47 @@ static void after_session_reset(uvsql__pg_conn_t *pc, const char *tag) {
     (void)uvsql__pg_submit_internal_first(pc, "SET DateStyle = ISO");
 }
 
+/* req's cached statement went stale (its table was remade with other column types; the
+ * server refused to run it, so nothing it would do happened) and was dropped from the cache.
+ * Outside a transaction, with nothing else in flight (so that it keeps its place in the
+ * order), it goes out once more, first in line, and is prepared anew (as asyncpg does):
+ * returns 1. Otherwise the error says what happened and what to do, and 0 is returned: inside
+ * a transaction, which the error has aborted, it is UVSQL_ESERIALIZATION (roll back and run
+ * the transaction again: it then prepares the statement anew). */
+static int stale_retry(uvsql__pg_conn_t *pc, uvsql__request_t *req, PGresult *res,
+                       uvsql_error_t *err) {
+  PGTransactionStatusType ts = PQtransactionStatus(pc->pg);
+  int in_tx = ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
+  size_t len = strlen(err->message);
+  if (!(req->state & (UVSQL__PG_RS_RETRIED | UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT |
+                      UVSQL__PG_RS_MULTI)) &&
+      !(req->flags & UVSQL__REQ_STREAM) && !pc->sent.head && ts == PQTRANS_IDLE) {
+    if (res)
+      PQclear(res);
+    uvsql__kit_lru_unref(&pc->cache, req->driver_data);
+    req->driver_data = NULL;
+    req->state = UVSQL__PG_RS_QUEUED | UVSQL__PG_RS_RETRIED;
+    req->next = NULL;
+    uvsql__kit_queue_push_front(&pc->pending, req);
+    return 1;
+  }
+  if (in_tx)
+    err->code = UVSQL_ESERIALIZATION;
+  snprintf(err->message + len, sizeof err->message - len,
+           "; a table it reads was changed since this connection prepared it: the statement "
+           "was dropped from the cache; %s",
+           in_tx ? "roll back and retry the transaction (it prepares the statement anew)"
+                 : "run it again");
+  return 0;
+}
+
 /* The head's group is complete: settle it. */
 static void complete(uvsql__pg_conn_t *pc) {
   uvsql__request_t *req = uvsql__kit_queue_pop(&pc->sent);
   PGresult *res = pc->rd_result;
   uvsql_error_t err = pc->rd_err;
   int prep_failed = pc->rd_prep_failed;
+  int stale = pc->rd_stale;
   uvsql__pg_stmt_t *stmt = req->driver_data;
 
   pc->rd_result = NULL;
@@ -476,6 +512,8 @@ static void complete(uvsql__pg_conn_t *pc) {
         dealloc->state |= UVSQL__PG_RS_QUEUED;
         uvsql__kit_queue_push(&pc->pending, dealloc);
       }
+      if (stale && stale_retry(pc, req, res, &err))
+        return;
     }
     if (!err.code && res && stmt->binary == 0) {
       int all = 1;
@@ -578,8 +616,13 @@ static int read_results(uvsql__pg_conn_t *pc) {
         broken(pc, e.message, &e);
         return -1;
       }
-      if (!pc->rd_err.code)
+      if (!pc->rd_err.code) {
+        const char *fn = PQresultErrorField(res, PG_DIAG_SOURCE_FUNCTION);
         uvsql__pg_error_from_result(res, &pc->rd_err);
+        /* the routine's name is not translated, unlike the message */
+        pc->rd_stale = strcmp(pc->rd_err.sqlstate, "0A000") == 0 && fn &&
+                       strcmp(fn, "RevalidateCachedQuery") == 0;
+      }
       if ((req->state & UVSQL__PG_RS_PREPARE) && pc->rd_count == 0)
         pc->rd_prep_failed = 1;
       PQclear(res);

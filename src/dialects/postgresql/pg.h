@@ -161,6 +161,7 @@ typedef enum {
 #define UVSQL__PG_RS_SENT        0x80  /* in sent */
 #define UVSQL__PG_RS_SINGLE      0x100 /* a stream whose single-row mode is on (stream.c) */
 #define UVSQL__PG_RS_BORROWED    0x200 /* runs a statement whose Parse was still in flight */
+#define UVSQL__PG_RS_RETRIED     0x400 /* sent again after its cached plan went stale */
 
 typedef struct uvsql__pg_conn_s {
   uvsql__dconn_t dc; /* first: the engine's handle is this struct */
@@ -192,6 +193,7 @@ typedef struct uvsql__pg_conn_s {
   int rd_count; /* non-NULL results so far in this group */
   int rd_null;  /* the last PQgetResult returned NULL */
   int rd_prep_failed;
+  int rd_stale; /* the error: a cached plan outlived its table (RevalidateCachedQuery) */
 
   uvsql__kit_lru_t cache;     /* of uvsql__pg_stmt_t */
   unsigned long stmt_next_id; /* the n of the next "uvsql_<n>" */
