@@ -7,6 +7,7 @@
 #define UVSQL_ENGINE_INTERNAL_H
 
 #include "uvsql/engine.h"
+#include "uvsql/hooks.h"
 #include "../dialects/kit.h"
 #include "stmt_api.h"
 #include "../loop/internal.h"
