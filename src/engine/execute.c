@@ -36,11 +36,12 @@ typedef struct exec_s {
   uvsql_future_t *f;
   uvsql_stmt_t *stmt; /* NULL for commands */
   exec_stage_t stage;
-  int auto_release; /* engine-level: release the connection when done */
-  int resolve_null; /* commands resolve with NULL */
-  int tx_on_error;  /* in_tx to restore if the command fails: -1 none */
-  int streaming;    /* rows go to stream, the future gets a summary */
-  int timed_out;    /* the future already failed with UVSQL_ETIMEOUT */
+  int auto_release;  /* engine-level: release the connection when done */
+  int resolve_null;  /* commands resolve with NULL */
+  int tx_on_error;   /* in_tx to restore if the command fails: -1 none */
+  int streaming;     /* rows go to stream, the future gets a summary */
+  int timed_out;     /* the future already failed with UVSQL_ETIMEOUT */
+  uint64_t start_ns; /* instrumentation (hooks.c): when it went to the driver, 0 untimed */
   uvsql__stream_t stream;
   uvsql_value_t values[];
 } exec_t;
@@ -127,10 +128,6 @@ static void exec_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql
       c->in_tx = x->tx_on_error;
     }
   }
-  if (x->auto_release)
-    uvsql__pool_release(c);
-  else
-    uvsql__pool_after_request(c);
   uvsql_error_t annotated, which;
   if (err && (x->req.flags & UVSQL__REQ_MANY) && x->req.many_failed != -2 &&
       err->code != UVSQL_ETIMEOUT && err->code != UVSQL_ECANCELLED &&
@@ -150,6 +147,12 @@ static void exec_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql
   }
   if (err)
     err = with_statement(err, x->req.sql, x->req.sql_len, &annotated);
+  if (c->engine->hooks) /* after_execute, before the connection goes back (checkin) */
+    uvsql__hooks_after(c->engine, c, &x->req, result, err, x->start_ns);
+  if (x->auto_release)
+    uvsql__pool_release(c);
+  else
+    uvsql__pool_after_request(c);
   if (x->timed_out) {
     uvsql_result_free(result); /* the caller was told at the timeout */
   } else if (x->streaming) {
@@ -178,6 +181,8 @@ static void exec_run(exec_t *x, uvsql_conn_t *c) {
     x->req.timeout = c->timeout_set ? c->timeout : c->engine->opt.command_timeout;
     x->req.expired = exec_expired;
   }
+  if (c->engine->hooks)
+    x->start_ns = uvsql__hooks_before(c->engine, c, &x->req);
   uvsql__conn_submit(c, &x->req);
 }
 
@@ -354,7 +359,8 @@ static uvsql_future_t *failed(uv_loop_t *loop, const uvsql_error_t *err, uvsql_f
 }
 
 static int conn_usable(uvsql_conn_t *c, uvsql_error_t *err) {
-  if (c->state != UVSQL__CONN_CHECKED_OUT || c->release_pending)
+  if ((c->state != UVSQL__CONN_CHECKED_OUT && c->state != UVSQL__CONN_HOOKING) ||
+      c->release_pending)
     return uvsql__error_set(err, UVSQL_ECLOSED,
                             "the connection was released to the pool: check out another one "
                             "with uvsql_engine_connect");
