@@ -231,3 +231,30 @@ TEST(executemany_bad_sets_are_refused_mariadb) {
 TEST(executemany_bad_sets_are_refused_sqlite) {
   bad_sets_are_refused(test_sqlite_url());
 }
+
+/* A timeout cancels the whole call on the server, wherever it is among the sets (the cancel
+ * reaches a later set's Execute too), and the connection serves again. */
+TEST(executemany_timeout_cancels_the_rest_pg) {
+  fixture_t fx = fixture_open(test_pg_url(), NULL);
+  uvsql_conn_t *c = checkout(&fx);
+  ASSERT_INT_EQ(uvsql_conn_set_timeout(c, 0.5), 0);
+  uvsql_stmt_t *st;
+  uvsql_error_t err;
+  ASSERT_OK(uvsql_text(&st, "SELECT pg_sleep(:s)", &err), &err);
+  uvsql_param_t p[5];
+  for (int i = 0; i < 5; i++)
+    p[i] = (uvsql_param_t){"s", UVSQL_V_DOUBLE(0.3)};
+  uint64_t t0 = uv_hrtime();
+  uvsql_future_t *f = uvsql_conn_execute_many(c, st, p, 1, 5, NULL, NULL);
+  const uvsql_error_t *e = AWAIT_ERR(f, UVSQL_ETIMEOUT);
+  ASSERT_STR_CONTAINS(e->message, "did not finish within its timeout of 0.5 s");
+  uvsql_future_unref(f);
+  /* the next statement waits for the cancelled group: it must not take the 1.5 s of sleeps */
+  conn_exec_ok(c, "SELECT 1");
+  double took = (double)(uv_hrtime() - t0) / 1e9;
+  if (!test_under_valgrind())
+    ASSERT(took < 1.4);
+  uvsql_conn_release(c);
+  uvsql_stmt_free(st);
+  fixture_close(&fx);
+}

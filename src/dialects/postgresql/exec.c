@@ -52,6 +52,7 @@
  *  7. Streams (UVSQL__REQ_STREAM) are read in single-row mode and handed over in batches by
  *     stream.c; a stop's cancel holds sends the same way.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -497,6 +498,8 @@ static void issue_cancel(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   req->state |= UVSQL__PG_RS_CANCEL_SENT;
   if (req->state & (UVSQL__PG_RS_PREFAILED | UVSQL__PG_RS_INTERNAL))
     return;
+  if (req->flags & UVSQL__REQ_MANY) /* executemany: its last Execute is the last one */
+    main_idx += (int)(req->nsets > (size_t)INT_MAX ? INT_MAX : req->nsets) - 1;
   if (!(req->state & UVSQL__PG_RS_MULTI) && pc->rd_count > main_idx)
     return; /* its statement has finished: a cancel now would hit the next one */
   if (pc->cancel_job)
