@@ -7,7 +7,7 @@
 #define NSETS 1000
 
 typedef struct {
-  char id_name[NSETS][8]; /* text values the sets borrow */
+  char id_name[NSETS][24]; /* text values the sets borrow */
   uvsql_param_t p[NSETS * 3];
 } sets_t;
 
