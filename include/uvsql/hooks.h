@@ -39,11 +39,11 @@ UVSQL__EXPORTS_BEGIN
  * Atomicity: outside a transaction the call is atomic: every set is written, or (on any
  * error) none is (PostgreSQL: the group's implicit transaction; MariaDB: one statement;
  * SQLite: a transaction of its own around the sets). A MySQL server (no bulk operations) gets
- * one execute per set instead, atomic only inside a transaction: open one there. Inside a transaction of the caller's,
- * the sets before a failed one stay written in that transaction (PostgreSQL: the transaction
- * is aborted): roll back, or to a savepoint, as after any failed statement.
- * A failure says which set failed: "executemany: parameter set K of N failed ...", K counted
- * from 0 (MariaDB's bulk execution does not tell: "one of the N parameter sets failed").
+ * one execute per set instead, atomic only inside a transaction: open one there. Inside a
+ * transaction of the caller's, the sets before a failed one stay written in that transaction
+ * (PostgreSQL: the transaction is aborted): roll back, or to a savepoint, as after any failed
+ * statement. A failure says which set failed: "executemany: parameter set K of N failed ...", K
+ * counted from 0 (MariaDB's bulk execution does not tell: "one of the N parameter sets failed").
  *
  * The engine form runs on a pooled connection of its own (never shared, see pipeline_depth);
  * the connection form queues on conn like uvsql_conn_execute. Cancel and command_timeout
