@@ -32,11 +32,13 @@ enum {
   W_SELECTIN,
   W_JOINED,
   W_INSERT,
+  W_MANY,
   W_COUNT
 };
 static const char *const workload_names[W_COUNT] = {
-    "streaming",          "large_resultset",     "orm_large_resultset", "short_selects",  "orm_get",
-    "concurrent_selects", "eager_load_selectin", "eager_load_joined",   "orm_bulk_insert"};
+    "streaming",       "large_resultset",    "orm_large_resultset", "short_selects",
+    "orm_get",         "concurrent_selects", "eager_load_selectin", "eager_load_joined",
+    "orm_bulk_insert", "executemany"};
 static int selected[W_COUNT];
 
 typedef struct {
@@ -57,6 +59,8 @@ typedef struct {
   int (*joined)(const char *, bench_run_t *);
   int (*insert_setup)(const char *);
   int (*insert)(const char *, int, bench_run_t *);
+  int (*many_setup)(const char *);
+  int (*many)(const char *, int, bench_run_t *);
 } backend_t;
 
 static void die(const char *backend, const char *workload, const char *what) {
@@ -201,6 +205,21 @@ static void run_workload(const backend_t *b, int w) {
     report_pair(b, w, &best_u, &best_r, 1, extra, extra);
     break;
   }
+  case W_MANY: {
+    bench_run_t best_r = {.seconds = 1e9}, best_u = {.seconds = 1e9};
+    for (int run = 0; run < BENCH_INSERT_RUNS; run++) {
+      SIDE(b->many_setup(b->target), "raw setup");
+      SIDE(b->many(b->target, ninsert, &r), "raw");
+      SIDE(b->many_setup(b->target), "uvsql setup");
+      SIDE(uvsql_many(b->url, ninsert, &u), "uvsql");
+      check_same(b, workload_names[w], &u, &r);
+      best_r = r.seconds < best_r.seconds ? r : best_r;
+      best_u = u.seconds < best_u.seconds ? u : best_u;
+    }
+    snprintf(extra, sizeof extra, "\"runs\":%d,\"note\":\"sides alternated\"", BENCH_INSERT_RUNS);
+    report_pair(b, w, &best_u, &best_r, 1, extra, extra);
+    break;
+  }
   }
 }
 
@@ -315,16 +334,19 @@ int main(int argc, char **argv) {
       {"postgresql", env("UVSQL_BENCH_PG_URL", "UVSQL_TEST_PG_URL"), NULL, BENCH_STREAM_PG,
        pg_streaming, pg_setup, pg_large_resultset, pg_orm_large_resultset, pg_short_selects,
        pg_get_lookups, pg_concurrent_selects, "8 connections, pipelined", pg_eager_setup,
-       pg_eager_selectin, pg_eager_joined, pg_bulk_insert_setup, pg_bulk_insert},
+       pg_eager_selectin, pg_eager_joined, pg_bulk_insert_setup, pg_bulk_insert, pg_many_setup,
+       pg_many},
       {"sqlite", sqlite_url, sq ? sq : "/tmp/uvsql-bench.db", BENCH_STREAM_SQLITE, sqlite_streaming,
        sqlite_setup, sqlite_large_resultset, sqlite_orm_large_resultset, sqlite_short_selects,
        sqlite_get_lookups, sqlite_concurrent, "one connection, sequential", sqlite_eager_setup,
-       sqlite_eager_selectin, sqlite_eager_joined, sqlite_bulk_insert_setup, sqlite_bulk_insert},
+       sqlite_eager_selectin, sqlite_eager_joined, sqlite_bulk_insert_setup, sqlite_bulk_insert,
+       sqlite_many_setup, sqlite_many},
       {"mariadb", env("UVSQL_BENCH_MARIADB_URL", "UVSQL_TEST_MARIADB_URL"), NULL,
        BENCH_STREAM_MARIADB, mariadb_streaming, mariadb_setup, mariadb_large_resultset,
        mariadb_orm_large_resultset, mariadb_short_selects, mariadb_get_lookups,
        mariadb_concurrent_selects, "8 connections", mariadb_eager_setup, mariadb_eager_selectin,
-       mariadb_eager_joined, mariadb_bulk_insert_setup, mariadb_bulk_insert}};
+       mariadb_eager_joined, mariadb_bulk_insert_setup, mariadb_bulk_insert, mariadb_many_setup,
+       mariadb_many}};
   const char *flags[3] = {"pg", "sqlite", "mariadb"};
   /* sqlite always has a URL (a default file); its variable is named for a complete table */
   const char *envs[3] = {"UVSQL_BENCH_PG_URL", "UVSQL_BENCH_SQLITE_PATH",

@@ -80,6 +80,17 @@
  *   key written into its struct. One run per call; main keeps the best of BENCH_INSERT_RUNS.
  *   rows = n; checksum = sum of the keys written back (= n (n + 1) / 2).
  *
+ * --- executemany: n (--insert-rows, 100,000) rows into bench_many, one statement with n
+ *   parameter sets. Row i = 0..n-1: id i + 1, name 'user' || i, x i * 0.5.
+ *   PostgreSQL: CREATE TABLE bench_many (id bigint PRIMARY KEY, name varchar(30),
+ *                 x double precision)   (SQLite: id INTEGER PRIMARY KEY; MariaDB: BIGINT)
+ *   *_many_setup drops and recreates the table; main calls it before EVERY run of either side,
+ *   and alternates the sides (raw, uvsql, raw, uvsql, ...). Parameters are built before the
+ *   clock; the clock covers preparing and running: uvsql_engine_execute_many (its connection
+ *   opened before the clock); raw libpq: one pipeline (Parse, n Bind/Execute, one Sync); raw
+ *   sqlite3: BEGIN, one prepared INSERT bound/stepped/reset per row, COMMIT; raw Connector/C:
+ *   one bulk execution (array binding). rows = rows affected; checksum = rows.
+ *
  * --- streaming: see BENCH_STREAM_* below (checksum = sum of x + y). */
 #ifndef UVSQL_BENCH_H
 #define UVSQL_BENCH_H
@@ -163,6 +174,17 @@ int uvsql_orm_get(const char *url, int n, int64_t nkeys, bench_run_t *out);
 int uvsql_eager_selectin(const char *url, bench_run_t *out);
 int uvsql_eager_joined(const char *url, bench_run_t *out);
 int uvsql_bulk_insert(const char *url, int n, bench_run_t *out);
+
+/* executemany (bench/lib/many.c; MariaDB's raw side in raw_mariadb.c). */
+#define BENCH_MANY_INSERT "INSERT INTO bench_many (id, name, x) VALUES (:id, :name, :x)"
+char (*bench_many_names_new(int n))[16]; /* 'user<i>', i = 0..n-1; free() */
+int uvsql_many(const char *url, int n, bench_run_t *out);
+int pg_many_setup(const char *conninfo);
+int pg_many(const char *conninfo, int n, bench_run_t *out);
+int sqlite_many_setup(const char *path);
+int sqlite_many(const char *path, int n, bench_run_t *out);
+int mariadb_many_setup(const char *url);
+int mariadb_many(const char *url, int n, bench_run_t *out);
 
 /* libpq side (bench/lib/raw_pg.c, raw_pg_orm.c). conninfo is a libpq URI. */
 int pg_setup(const char *conninfo, int64_t nrows);

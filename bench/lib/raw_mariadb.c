@@ -719,3 +719,67 @@ out:
   mysql_close(m);
   return rc;
 }
+
+/* ------------------------------------------------------------------ executemany */
+
+int mariadb_many_setup(const char *url) {
+  MYSQL *m = my_open(url);
+  if (!m)
+    return -1;
+  int rc = my_exec(m, "DROP TABLE IF EXISTS bench_many") ||
+           my_exec(m, "CREATE TABLE bench_many (id BIGINT PRIMARY KEY, name VARCHAR(30), x "
+                      "DOUBLE PRECISION)");
+  mysql_close(m);
+  return rc ? -1 : 0;
+}
+
+/* One prepared INSERT, executed once in bulk (column-wise array binding, STMT_ATTR_ARRAY_SIZE),
+ * autocommit. */
+int mariadb_many(const char *url, int n, bench_run_t *out) {
+  MYSQL *m = my_open(url);
+  if (!m)
+    return -1;
+  char(*names)[16] = bench_many_names_new(n);
+  long long *ids = malloc((size_t)n * sizeof *ids);
+  double *xs = malloc((size_t)n * sizeof *xs);
+  char **ptrs = malloc((size_t)n * sizeof *ptrs);
+  unsigned long *lens = malloc((size_t)n * sizeof *lens);
+  for (int i = 0; i < n; i++) {
+    ids[i] = i + 1;
+    xs[i] = i * 0.5;
+    ptrs[i] = names[i];
+    lens[i] = (unsigned long)strlen(names[i]);
+  }
+  MYSQL_BIND b[3];
+  memset(b, 0, sizeof b);
+  b[0].buffer_type = MYSQL_TYPE_LONGLONG;
+  b[0].buffer = ids;
+  b[1].buffer_type = MYSQL_TYPE_STRING;
+  b[1].buffer = ptrs;
+  b[1].length = lens;
+  b[2].buffer_type = MYSQL_TYPE_DOUBLE;
+  b[2].buffer = xs;
+  unsigned int size = (unsigned int)n;
+  int rc = -1;
+  double t0 = bench_now();
+  MYSQL_STMT *st = my_prepare(m, "INSERT INTO bench_many (id, name, x) VALUES (?, ?, ?)");
+  if (st) {
+    if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size) != 0 ||
+        mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0) {
+      rc = stmt_fail(st, "many");
+    } else {
+      out->seconds = bench_now() - t0;
+      out->rows = (int64_t)mysql_stmt_affected_rows(st);
+      out->checksum = (double)out->rows;
+      rc = 0;
+    }
+    mysql_stmt_close(st);
+  }
+  free(ids);
+  free(xs);
+  free(ptrs);
+  free(lens);
+  free(names);
+  mysql_close(m);
+  return rc;
+}

@@ -7,6 +7,14 @@
 #include "bench.h"
 #include "uvsql_env.h"
 
+/* UVSQL_BENCH_LISTENER=1: every engine gets an event listener that counts (what
+ * instrumentation costs when used; unset, the events cost one NULL test). */
+static void count_event(const uvsql_event_t *ev, void *data) {
+  (void)ev;
+  (*(uint64_t *)data)++;
+}
+static uint64_t bench_events;
+
 int bench_env_open(bench_env_t *env, const char *url, int pool) {
   uvsql_error_t err;
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
@@ -17,6 +25,9 @@ int bench_env_open(bench_env_t *env, const char *url, int pool) {
     fprintf(stderr, "engine: %s\n", err.message);
     return -1;
   }
+  const char *l = getenv("UVSQL_BENCH_LISTENER");
+  if (l && *l && strcmp(l, "0") != 0)
+    uvsql_engine_set_listener(env->engine, count_event, &bench_events);
   return 0;
 }
 

@@ -53,6 +53,17 @@ typedef void (*uvsql__request_done_cb)(uvsql__request_t *req, uvsql_result_t *re
 
 #define UVSQL__REQ_NO_PREPARE 1u /* run once (BEGIN, COMMIT, ...): do not cache a prepared form */
 #define UVSQL__REQ_STREAM     2u /* hand rows over in batches (below) */
+#define UVSQL__REQ_MANY       4u /* executemany (below) */
+
+/* executemany (UVSQL__REQ_MANY; one statement, never a stream or NO_PREPARE): params holds
+ * nsets runs of nparams values, one run per parameter set, all for the same statement. The
+ * driver runs the statement once per set, in order, as one unit: PostgreSQL one sync group
+ * (a Parse, nsets Bind/Execute, one Sync), MariaDB one bulk execution (array binding) or a
+ * loop of executes, SQLite one worker call. Result rows are discarded; done gets a result
+ * without columns whose rows_affected is the sum over the sets. Outside a transaction the
+ * unit is atomic (all sets or none). On failure the driver sets many_failed to the index of
+ * the set that failed, -1 when the backend does not say (MariaDB's bulk execution), or -2
+ * when the statement itself failed (it does not parse). */
 
 /* Streaming (UVSQL__REQ_STREAM; single statements only, else done fails with
  * UVSQL_EINVALID_ARGUMENT): the driver calls batch(req, rows) from the loop for each run of
@@ -77,6 +88,8 @@ struct uvsql__request_s {
   void *data;                    /* the engine's */
   uvsql__request_batch_cb batch; /* UVSQL__REQ_STREAM only */
   size_t batch_rows;             /* UVSQL__REQ_STREAM only; >= 1 */
+  size_t nsets;                  /* UVSQL__REQ_MANY only; >= 1 */
+  long many_failed;              /* UVSQL__REQ_MANY only: set by the driver (above) */
   /* The driver's: queue link and state, untouched by the engine. */
   uvsql__request_t *next;
   int state;

@@ -74,6 +74,7 @@ void uvsql_conn_invalidate(uvsql_conn_t *c) {
   if (c && !c->invalid) {
     c->invalid = 1;
     c->engine->stats.invalidated++;
+    UVSQL__POOL_EVENT(c->engine, UVSQL_EVENT_POOL_INVALIDATE, c, "uvsql_conn_invalidate");
   }
 }
 

@@ -211,6 +211,7 @@ void uvsql__engine_maybe_disposed(uvsql_engine_t *e) {
   int settled = e->dispose_settled;
   uvsql_url_free(e->url);
   free(e->url_masked);
+  uvsql__hooks_free(e);
   free(e);
   if (!settled)
     uvsql__future_resolve(f, NULL, NULL);
@@ -270,6 +271,23 @@ static size_t format_value(const uvsql_value_t *v, char *buf, size_t size) {
   }
 }
 
+void uvsql__engine_format_params(uvsql_engine_t *e, const uvsql_value_t *params, int nparams,
+                                 char *line, size_t size) {
+  if (e->opt.echo_hide_parameters) {
+    snprintf(line, size, "[parameters hidden]");
+    return;
+  }
+  size_t len = (size_t)snprintf(line, size, "[parameters: (");
+  for (int i = 0; i < nparams && len < size - 8; i++) {
+    if (i)
+      len += (size_t)snprintf(line + len, size - len, ", ");
+    if (len < size)
+      len += format_value(&params[i], line + len, size - len);
+  }
+  if (len < size - 3)
+    snprintf(line + len, size - len, ")]");
+}
+
 void uvsql__engine_echo(uvsql_engine_t *e, const char *sql, const uvsql_value_t *params,
                         int nparams) {
   if (!e->opt.echo)
@@ -277,19 +295,7 @@ void uvsql__engine_echo(uvsql_engine_t *e, const char *sql, const uvsql_value_t 
   uvsql__engine_log(e, "%s", sql);
   if (nparams == 0)
     return;
-  if (e->opt.echo_hide_parameters) {
-    uvsql__engine_log(e, "[parameters hidden]");
-    return;
-  }
   char line[1024];
-  size_t len = (size_t)snprintf(line, sizeof line, "[parameters: (");
-  for (int i = 0; i < nparams && len < sizeof line - 8; i++) {
-    if (i)
-      len += (size_t)snprintf(line + len, sizeof line - len, ", ");
-    if (len < sizeof line)
-      len += format_value(&params[i], line + len, sizeof line - len);
-  }
-  if (len < sizeof line - 3)
-    snprintf(line + len, sizeof line - len, ")]");
+  uvsql__engine_format_params(e, params, nparams, line, sizeof line);
   uvsql__engine_log(e, "%s", line);
 }

@@ -36,11 +36,12 @@ typedef struct exec_s {
   uvsql_future_t *f;
   uvsql_stmt_t *stmt; /* NULL for commands */
   exec_stage_t stage;
-  int auto_release; /* engine-level: release the connection when done */
-  int resolve_null; /* commands resolve with NULL */
-  int tx_on_error;  /* in_tx to restore if the command fails: -1 none */
-  int streaming;    /* rows go to stream, the future gets a summary */
-  int timed_out;    /* the future already failed with UVSQL_ETIMEOUT */
+  int auto_release;  /* engine-level: release the connection when done */
+  int resolve_null;  /* commands resolve with NULL */
+  int tx_on_error;   /* in_tx to restore if the command fails: -1 none */
+  int streaming;     /* rows go to stream, the future gets a summary */
+  int timed_out;     /* the future already failed with UVSQL_ETIMEOUT */
+  uint64_t start_ns; /* instrumentation (hooks.c): when it went to the driver, 0 untimed */
   uvsql__stream_t stream;
   uvsql_value_t values[];
 } exec_t;
@@ -64,6 +65,9 @@ void uvsql__conn_submit(uvsql_conn_t *c, uvsql__request_t *req) {
     snprintf(c->where, sizeof c->where, "the code whose first statement was \"%.*s%s\"",
              req->sql_len > 50 ? 50 : (int)req->sql_len, req->sql, req->sql_len > 50 ? "..." : "");
   uvsql__engine_echo(c->engine, req->sql, req->params, req->nparams);
+  if ((req->flags & UVSQL__REQ_MANY) && req->nsets > 1 && c->engine->opt.echo) {
+    uvsql__engine_log(c->engine, "[... and %zu more parameter sets]", req->nsets - 1);
+  }
   uvsql__conn_driver_submit(c, req);
 }
 
@@ -124,13 +128,31 @@ static void exec_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql
       c->in_tx = x->tx_on_error;
     }
   }
+  uvsql_error_t annotated, which;
+  if (err && (x->req.flags & UVSQL__REQ_MANY) && x->req.many_failed != -2 &&
+      err->code != UVSQL_ETIMEOUT && err->code != UVSQL_ECANCELLED &&
+      err->code != UVSQL_EDISCONNECT && err->code != UVSQL_ECLOSED) {
+    which = *err;
+    if (x->req.many_failed >= 0)
+      snprintf(which.message, sizeof which.message,
+               "executemany: parameter set %ld of %zu failed (sets are counted from 0; outside a "
+               "transaction none was written): %.380s",
+               x->req.many_failed, x->req.nsets, err->message);
+    else
+      snprintf(which.message, sizeof which.message,
+               "executemany: one of the %zu parameter sets failed (%s does not say which; "
+               "outside a transaction none was written): %.380s",
+               x->req.nsets, c->engine->driver->name, err->message);
+    err = &which;
+  }
+  if (err)
+    err = with_statement(err, x->req.sql, x->req.sql_len, &annotated);
+  if (c->engine->hooks) /* after_execute, before the connection goes back (checkin) */
+    uvsql__hooks_after(c->engine, c, &x->req, result, err, x->start_ns);
   if (x->auto_release)
     uvsql__pool_release(c);
   else
     uvsql__pool_after_request(c);
-  uvsql_error_t annotated;
-  if (err)
-    err = with_statement(err, x->req.sql, x->req.sql_len, &annotated);
   if (x->timed_out) {
     uvsql_result_free(result); /* the caller was told at the timeout */
   } else if (x->streaming) {
@@ -159,6 +181,8 @@ static void exec_run(exec_t *x, uvsql_conn_t *c) {
     x->req.timeout = c->timeout_set ? c->timeout : c->engine->opt.command_timeout;
     x->req.expired = exec_expired;
   }
+  if (c->engine->hooks)
+    x->start_ns = uvsql__hooks_before(c->engine, c, &x->req);
   uvsql__conn_submit(c, &x->req);
 }
 
@@ -185,11 +209,15 @@ static int exec_cancel(void *data) {
   return uvsql__kit_deadlines_cancel(&x->conn->dl, x->conn->dc, &x->req);
 }
 
-/* Builds an exec for stmt (compiled for the engine's dialect) or for a fixed command. */
+/* Builds an exec for stmt (compiled for the engine's dialect) or for a fixed command. nsets > 1
+ * (executemany): params holds nsets runs of nparams, bound one after the other. */
 static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *command,
-                        const uvsql_param_t *params, size_t nparams, uvsql_error_t *err) {
+                        const uvsql_param_t *params, size_t nparams, size_t nsets,
+                        uvsql_error_t *err) {
   const uvsql__compiled_t *cp = NULL;
-  size_t nph = 0, bytes = 0;
+  size_t nph = 0, bytes = 0, many = nsets; /* 0: an ordinary statement */
+  if (nsets == 0)
+    nsets = 1;
   if (stmt) {
     cp = uvsql__stmt_compile(stmt, e->driver->paramstyle);
     if (!cp) {
@@ -204,7 +232,11 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
       return NULL;
     }
   }
-  for (size_t i = 0; i < nparams; i++) {
+  if (nph && nsets > (SIZE_MAX / 2 / sizeof(uvsql_value_t)) / nph) {
+    uvsql__error_set(err, UVSQL_ENOMEM, "out of memory queuing %zu parameter sets", nsets);
+    return NULL;
+  }
+  for (size_t i = 0; i < nparams * nsets; i++) {
     uvsql_type_t t = params[i].value.type;
     if (t == UVSQL_TYPE_TEXT || t == UVSQL_TYPE_BYTES) {
       if (!params[i].value.u.s.ptr && params[i].value.u.s.len) {
@@ -226,7 +258,7 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
   }
   if (command)
     bytes += strlen(command) + 1;
-  exec_t *x = calloc(1, sizeof *x + nph * sizeof x->values[0] + bytes);
+  exec_t *x = calloc(1, sizeof *x + nsets * nph * sizeof x->values[0] + bytes);
   if (!x) {
     uvsql__error_set(err, UVSQL_ENOMEM, "out of memory queuing a statement");
     return NULL;
@@ -234,10 +266,6 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
   x->engine = e;
   x->tx_on_error = -1;
   if (stmt) {
-    if (uvsql__stmt_bind(stmt, cp, params, nparams, x->values, err) != 0) {
-      free(x);
-      return NULL;
-    }
     /* Copy borrowed text and bytes into the exec: the caller's buffers may go away now. With
      * ? placeholders a name can stand several times: its value is copied once and shared
      * (first[] maps a name to its first placeholder; other styles never repeat one). */
@@ -250,27 +278,42 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
         free(x);
         return NULL;
       }
-      for (size_t k = 0; k < stmt->nnames; k++)
-        first[k] = -1;
     }
-    char *store = (char *)(x->values + nph);
-    for (size_t i = 0; i < nph; i++) {
-      uvsql_value_t *v = &x->values[i];
-      if (v->type != UVSQL_TYPE_TEXT && v->type != UVSQL_TYPE_BYTES)
-        continue;
-      if (repeats) {
-        int name = cp->order[i];
-        if (first[name] >= 0) {
-          *v = x->values[first[name]];
-          continue;
+    char *store = (char *)(x->values + nsets * nph);
+    for (size_t set = 0; set < nsets; set++) {
+      uvsql_value_t *vals = x->values + set * nph;
+      if (uvsql__stmt_bind(stmt, cp, params + set * nparams, nparams, vals, err) != 0) {
+        if (nsets > 1) {
+          char msg[sizeof err->message];
+          snprintf(msg, sizeof msg, "%s", err->message);
+          uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT, "parameter set %zu of %zu: %s", set, nsets,
+                           msg);
         }
-        first[name] = (int)i;
+        if (first != stack_first)
+          free(first);
+        free(x);
+        return NULL;
       }
-      if (v->u.s.len)
-        memcpy(store, v->u.s.ptr, v->u.s.len);
-      store[v->u.s.len] = '\0';
-      v->u.s.ptr = store;
-      store += v->u.s.len + 1;
+      for (size_t k = 0; repeats && k < stmt->nnames; k++)
+        first[k] = -1;
+      for (size_t i = 0; i < nph; i++) {
+        uvsql_value_t *v = &vals[i];
+        if (v->type != UVSQL_TYPE_TEXT && v->type != UVSQL_TYPE_BYTES)
+          continue;
+        if (repeats) {
+          int name = cp->order[i];
+          if (first[name] >= 0) {
+            *v = vals[first[name]];
+            continue;
+          }
+          first[name] = (int)i;
+        }
+        if (v->u.s.len)
+          memcpy(store, v->u.s.ptr, v->u.s.len);
+        store[v->u.s.len] = '\0';
+        v->u.s.ptr = store;
+        store += v->u.s.len + 1;
+      }
     }
     if (first != stack_first)
       free(first);
@@ -279,6 +322,11 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
     x->req.sql_len = cp->len;
     x->req.params = x->values;
     x->req.nparams = (int)nph;
+    if (many) {
+      x->req.flags |= UVSQL__REQ_MANY;
+      x->req.nsets = nsets;
+      x->req.many_failed = -1;
+    }
   } else if (command) { /* always, without a statement (said so for gcc -O3's -Wnonnull) */
     char *copy = (char *)(x->values + nph); /* the caller's text may be on its stack */
     x->req.sql_len = strlen(command);
@@ -311,27 +359,30 @@ static uvsql_future_t *failed(uv_loop_t *loop, const uvsql_error_t *err, uvsql_f
 }
 
 static int conn_usable(uvsql_conn_t *c, uvsql_error_t *err) {
-  if (c->state != UVSQL__CONN_CHECKED_OUT || c->release_pending)
+  if ((c->state != UVSQL__CONN_CHECKED_OUT && c->state != UVSQL__CONN_HOOKING) ||
+      c->release_pending)
     return uvsql__error_set(err, UVSQL_ECLOSED,
                             "the connection was released to the pool: check out another one "
                             "with uvsql_engine_connect");
   return 0;
 }
 
-uvsql_future_t *uvsql__exec_start(uvsql_engine_t *e, uvsql_conn_t *c, uvsql_stmt_t *stmt,
-                                  const uvsql_param_t *params, size_t nparams,
+/* nsets: 0 for one statement, else executemany's parameter sets (>= 1). */
+static uvsql_future_t *exec_start(uvsql_engine_t *e, uvsql_conn_t *c, uvsql_stmt_t *stmt,
+                                  const uvsql_param_t *params, size_t nparams, size_t nsets,
                                   const uvsql__stream_t *stream, uvsql_future_cb cb, void *data) {
   uvsql_error_t err;
   uv_loop_t *loop = e->loop;
   if (!stmt || (nparams && !params)) {
     uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,
                      "%s: a statement is required (and params when nparams > 0)",
-                     c ? "uvsql_conn_execute" : "uvsql_engine_execute");
+                     nsets ? (c ? "uvsql_conn_execute_many" : "uvsql_engine_execute_many")
+                           : (c ? "uvsql_conn_execute" : "uvsql_engine_execute"));
     return failed(loop, &err, cb, data);
   }
   if (c && conn_usable(c, &err) != 0)
     return failed(loop, &err, cb, data);
-  exec_t *x = exec_new(e, stmt, NULL, params, nparams, &err);
+  exec_t *x = exec_new(e, stmt, NULL, params, nparams, nsets, &err);
   if (!x)
     return failed(loop, &err, cb, data);
   if (stream) {
@@ -349,10 +400,61 @@ uvsql_future_t *uvsql__exec_start(uvsql_engine_t *e, uvsql_conn_t *c, uvsql_stmt
     x->stage = EXEC_WAITING;
     x->waiter.cb = exec_got_conn;
     /* a stream holds its connection to itself: nothing else may wait behind its rows */
-    x->waiter.shareable = !stream && e->opt.pipeline_depth > 1;
+    x->waiter.shareable = !stream && !nsets && e->opt.pipeline_depth > 1;
     uvsql__pool_checkout(e, &x->waiter);
   }
   return uvsql__future_return(f, cb, data);
+}
+
+uvsql_future_t *uvsql__exec_start(uvsql_engine_t *e, uvsql_conn_t *c, uvsql_stmt_t *stmt,
+                                  const uvsql_param_t *params, size_t nparams,
+                                  const uvsql__stream_t *stream, uvsql_future_cb cb, void *data) {
+  return exec_start(e, c, stmt, params, nparams, 0, stream, cb, data);
+}
+
+/* executemany of no sets: nothing to run, a result of 0 rows affected. */
+static uvsql_future_t *many_of_none(uv_loop_t *loop, uvsql_stmt_t *stmt, uvsql_future_cb cb,
+                                    void *data) {
+  uvsql_error_t err;
+  uvsql_result_t *r;
+  if (!stmt) {
+    uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT, "executemany: a statement is required");
+    return failed(loop, &err, cb, data);
+  }
+  uvsql_future_t *f = uvsql__future_new(loop);
+  if (!f)
+    return NULL;
+  if (!(r = uvsql__result_new(0))) {
+    uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory");
+    uvsql__future_fail_soon(f, &err);
+  } else {
+    uvsql__result_set_rows_affected(r, 0);
+    uvsql__future_resolve_soon(f, r, (uvsql_value_free_cb)uvsql_result_free);
+  }
+  return uvsql__future_return(f, cb, data);
+}
+
+uvsql_future_t *uvsql_engine_execute_many(uvsql_engine_t *e, uvsql_stmt_t *stmt,
+                                          const uvsql_param_t *params, size_t nparams_per_set,
+                                          size_t nsets, uvsql_future_cb cb, void *data) {
+  if (!e)
+    return NULL;
+  if (nsets == 0)
+    return many_of_none(e->loop, stmt, cb, data);
+  return exec_start(e, NULL, stmt, params, nparams_per_set, nsets, NULL, cb, data);
+}
+
+uvsql_future_t *uvsql_conn_execute_many(uvsql_conn_t *c, uvsql_stmt_t *stmt,
+                                        const uvsql_param_t *params, size_t nparams_per_set,
+                                        size_t nsets, uvsql_future_cb cb, void *data) {
+  uvsql_error_t err;
+  if (!c)
+    return NULL;
+  if (conn_usable(c, &err) != 0)
+    return failed(c->engine->loop, &err, cb, data);
+  if (nsets == 0)
+    return many_of_none(c->engine->loop, stmt, cb, data);
+  return exec_start(c->engine, c, stmt, params, nparams_per_set, nsets, NULL, cb, data);
 }
 
 uvsql_future_t *uvsql_engine_execute(uvsql_engine_t *e, uvsql_stmt_t *stmt,
@@ -406,7 +508,7 @@ uvsql_future_t *uvsql__conn_command(uvsql_conn_t *c, const char *sql, int tx_eff
   uvsql_error_t err;
   if (conn_usable(c, &err) != 0)
     return failed(c->engine->loop, &err, cb, data);
-  exec_t *x = exec_new(c->engine, NULL, sql, NULL, 0, &err);
+  exec_t *x = exec_new(c->engine, NULL, sql, NULL, 0, 0, &err);
   if (!x)
     return failed(c->engine->loop, &err, cb, data);
   if (tx_effect >= 0) {

@@ -7,6 +7,7 @@
 #define UVSQL_ENGINE_INTERNAL_H
 
 #include "uvsql/engine.h"
+#include "uvsql/hooks.h"
 #include "../dialects/kit.h"
 #include "stmt_api.h"
 #include "../loop/internal.h"
@@ -60,6 +61,7 @@ typedef enum {
   UVSQL__CONN_PINGING,
   UVSQL__CONN_CHECKED_OUT,
   UVSQL__CONN_RESETTING, /* rolling back on its way back to the pool */
+  UVSQL__CONN_HOOKING,   /* open, its on_connect hook running (counted in nconnecting) */
   UVSQL__CONN_CLOSING
 } uvsql__conn_state_t;
 
@@ -91,6 +93,38 @@ struct uvsql_conn_s {
   double timeout;            /* its value */
 };
 
+/* ------------------------------------------------------------------ hooks (hooks.c) */
+
+/* The engine's hooks and listener (uvsql/hooks.h); allocated by the first setter, so an
+ * engine that uses none pays one NULL test per statement and pool event. */
+typedef struct uvsql__hooks_s {
+  uvsql_on_connect_hook on_connect;
+  void *on_connect_data;
+  uvsql_conn_hook on_checkout;
+  void *checkout_data;
+  uvsql_conn_hook on_checkin;
+  void *checkin_data;
+  uvsql_event_cb listener;
+  void *listener_data;
+  uint64_t slow_ns; /* 0: no slow-statement log */
+} uvsql__hooks_t;
+
+/* A pool event to the listener, and the checkout/checkin hooks for those kinds. c may be NULL
+ * (timeout). Call through UVSQL__POOL_EVENT. */
+void uvsql__hooks_pool(uvsql_engine_t *e, uvsql_event_kind_t kind, uvsql_conn_t *c,
+                       const char *message);
+#define UVSQL__POOL_EVENT(e, kind, c, message)                                                     \
+  do {                                                                                             \
+    if ((e)->hooks)                                                                                \
+      uvsql__hooks_pool((e), (kind), (c), (message));                                              \
+  } while (0)
+/* BEFORE_EXECUTE; returns the start time (uv_hrtime) for uvsql__hooks_after. e->hooks != NULL. */
+uint64_t uvsql__hooks_before(uvsql_engine_t *e, uvsql_conn_t *c, const uvsql__request_t *req);
+/* AFTER_EXECUTE and the slow-statement log. e->hooks != NULL. */
+void uvsql__hooks_after(uvsql_engine_t *e, uvsql_conn_t *c, const uvsql__request_t *req,
+                        const uvsql_result_t *result, const uvsql_error_t *err, uint64_t start_ns);
+void uvsql__hooks_free(uvsql_engine_t *e);
+
 struct uvsql_engine_s {
   uv_loop_t *loop;
   uvsql_url_t *url;
@@ -116,6 +150,7 @@ struct uvsql_engine_s {
   uv_timer_t *dispose_timer; /* dispose_timeout; freed by its close callback */
   int dispose_settled;       /* the dispose future settled before everything closed */
   int dispose_timer_closing;
+  uvsql__hooks_t *hooks; /* NULL until a hook or listener is set (hooks.c) */
 };
 
 void uvsql__pool_init(uvsql_engine_t *e);
@@ -172,5 +207,8 @@ void uvsql__engine_log(uvsql_engine_t *e, const char *fmt, ...) UVSQL__PRINTF(2,
 void uvsql__engine_warn(uvsql_engine_t *e, const char *fmt, ...) UVSQL__PRINTF(2, 3);
 void uvsql__engine_echo(uvsql_engine_t *e, const char *sql, const uvsql_value_t *params,
                         int nparams);
+/* The parameters line of echo ("[parameters: (...)]", or "[parameters hidden]") into buf. */
+void uvsql__engine_format_params(uvsql_engine_t *e, const uvsql_value_t *params, int nparams,
+                                 char *buf, size_t size);
 
 #endif

@@ -25,6 +25,13 @@
  *     nopen has reached pool_size + max_overflow, and only one whose running request started
  *     less than pipeline_max_busy ago. Below the limit it gets an idle connection or a new
  *     one (or waits for one already opening for it).
+ *  7. An on_connect hook (hooks.h) runs between CONNECTING and IDLE, in HOOKING (still counted
+ *     in nconnecting): the hook may run statements on the connection; the pool waits for its
+ *     future and gives the connection out only once it resolved (a failure closes it and fails
+ *     the head waiter, as a failed connect does). Dispose does not close a HOOKING connection
+ *     (its statements are running): hook_done closes it; dispose_timeout aborts them.
+ *     Pool events (UVSQL__POOL_EVENT) fire at connect, checkout, checkin, invalidation and
+ *     pool timeout; the checkout/checkin hooks run with them.
  *  6. Housekeeping runs on maint_timer (unreferenced: it never keeps the loop alive), armed by
  *     maint_arm() for the earliest of: a checkout reaching leak_threshold (reported once), an
  *     idle connection above min_idle reaching idle_timeout (closed), an idle connection due a
@@ -118,6 +125,7 @@ static void close_conn(uvsql_conn_t *c) {
   case UVSQL__CONN_CLOSING:
     return;
   case UVSQL__CONN_CONNECTING:
+  case UVSQL__CONN_HOOKING:
     e->nconnecting--;
     break;
   case UVSQL__CONN_IDLE:
@@ -138,6 +146,14 @@ static void close_conn(uvsql_conn_t *c) {
     e->driver->close(c->dc, conn_closed, c);
   else if (uvsql__defer(e->loop, conn_closed, c) != 0)
     conn_closed(c);
+}
+
+static const char *stale_why(uvsql_engine_t *e, uvsql_conn_t *c) {
+  if (c->dc && c->dc->broken)
+    return "the connection to the server was lost";
+  if (c->serial < e->invalidated_below)
+    return "a connection of the pool lost its server: older connections are replaced";
+  return "older than pool_recycle";
 }
 
 static int is_stale(uvsql_engine_t *e, uvsql_conn_t *c) {
@@ -186,6 +202,7 @@ static void give(uvsql_engine_t *e, uvsql_conn_t *c) {
   c->where[0] = '\0';
   e->nchecked_out++;
   e->stats.checkouts++;
+  UVSQL__POOL_EVENT(e, UVSQL_EVENT_POOL_CHECKOUT, c, "checkout");
   w->cb(w, c, NULL);
 }
 
@@ -210,6 +227,7 @@ static void on_timer(uv_timer_t *t) {
                        "check that the server runs and answers there, or raise pool_timeout",
                        server_address(e, where, sizeof where), e->opt.pool_timeout);
       e->stats.timeouts++;
+      UVSQL__POOL_EVENT(e, UVSQL_EVENT_POOL_TIMEOUT, NULL, err.message);
       fail_head(e, &err);
       continue;
     }
@@ -219,6 +237,7 @@ static void on_timer(uv_timer_t *t) {
                      "max_overflow or pool_timeout",
                      e->opt.pool_size, e->opt.max_overflow, e->nchecked_out, e->opt.pool_timeout);
     e->stats.timeouts++;
+    UVSQL__POOL_EVENT(e, UVSQL_EVENT_POOL_TIMEOUT, NULL, err.message);
     fail_head(e, &err);
   }
   pump(e);
@@ -226,31 +245,81 @@ static void on_timer(uv_timer_t *t) {
 
 /* ------------------------------------------------------------------ opening */
 
-static void connected(uvsql__dconn_t *dc, const uvsql_error_t *err, void *data) {
-  uvsql_conn_t *c = data;
-  uvsql_engine_t *e = c->engine;
-  (void)dc;
-  if (err) {
-    uvsql_error_t copy = *err;
-    int background = c->background;
+/* A connection could not be opened (or its on_connect hook failed): close it, and tell the
+ * checkout first in line (SQLAlchemy raises the connect error likewise) or, for a background
+ * one, log and retry later. */
+static void open_failed(uvsql_engine_t *e, uvsql_conn_t *c, const uvsql_error_t *err) {
+  uvsql_error_t copy = *err;
+  int background = c->background;
+  close_conn(c);
+  if (background) { /* nobody waits on it: log, and try again later */
+    uvsql__engine_log(e,
+                      "opening a connection to keep min_idle %d failed (%s): retrying in "
+                      "%d ms",
+                      e->opt.min_idle, copy.message, REFILL_BACKOFF_MS);
+    e->refill_after_ms = uv_now(e->loop) + REFILL_BACKOFF_MS;
+  } else {
+    fail_head(e, &copy);
+  }
+  pump(e);
+}
+
+/* The connection is open (and its hook, if any, done): into the pool. */
+static void opened(uvsql_engine_t *e, uvsql_conn_t *c) {
+  c->state = UVSQL__CONN_CONNECTING;
+  if (e->disposing) {
     close_conn(c);
-    if (background) { /* nobody waits on it: log, and try again later */
-      uvsql__engine_log(e,
-                        "opening a connection to keep min_idle %d failed (%s): retrying in "
-                        "%d ms",
-                        e->opt.min_idle, copy.message, REFILL_BACKOFF_MS);
-      e->refill_after_ms = uv_now(e->loop) + REFILL_BACKOFF_MS;
-    } else {
-      /* The checkout first in line learns why: SQLAlchemy raises the connect error likewise. */
-      fail_head(e, &copy);
-    }
-    pump(e);
     return;
   }
   e->nconnecting--;
   c->created_ms = c->idle_since_ms = uv_now(e->loop);
   idle_push(e, c);
   pump(e);
+}
+
+static void hook_done(uvsql_future_t *f, void *data) {
+  uvsql_conn_t *c = data;
+  uvsql_engine_t *e = c->engine;
+  if (uvsql_future_state(f) == UVSQL_FUTURE_RESOLVED) {
+    uvsql_future_unref(f);
+    opened(e, c);
+    return;
+  }
+  uvsql_error_t err;
+  const uvsql_error_t *why = uvsql_future_error(f);
+  uvsql__error_set(&err, why ? why->code : UVSQL_EINTERNAL, "the on_connect hook failed: %.460s",
+                   why ? why->message : "(no error)");
+  if (why)
+    snprintf(err.sqlstate, sizeof err.sqlstate, "%s", why->sqlstate);
+  uvsql_future_unref(f);
+  c->state = UVSQL__CONN_CONNECTING;
+  open_failed(e, c, &err);
+}
+
+static void connected(uvsql__dconn_t *dc, const uvsql_error_t *err, void *data) {
+  uvsql_conn_t *c = data;
+  uvsql_engine_t *e = c->engine;
+  (void)dc;
+  if (err) {
+    open_failed(e, c, err);
+    return;
+  }
+  UVSQL__POOL_EVENT(e, UVSQL_EVENT_POOL_CONNECT, c, "connect");
+  if (e->hooks && e->hooks->on_connect && !e->disposing) { /* invariant 7 */
+    c->state = UVSQL__CONN_HOOKING;
+    uvsql_future_t *f = e->hooks->on_connect(c, e->hooks->on_connect_data);
+    if (f) {
+      if (uvsql_future_then(f, hook_done, c) != 0) {
+        uvsql_error_t nomem;
+        uvsql_future_unref(f);
+        uvsql__error_set(&nomem, UVSQL_ENOMEM, "out of memory waiting for the on_connect hook");
+        c->state = UVSQL__CONN_CONNECTING;
+        open_failed(e, c, &nomem);
+      }
+      return;
+    }
+  }
+  opened(e, c);
 }
 
 static void open_conn(uvsql_engine_t *e, int background) {
@@ -304,6 +373,7 @@ static void ping_done(uvsql__request_t *req, uvsql_result_t *result, const uvsql
                       err->message);
     c->invalid = 1;
     e->stats.invalidated++;
+    UVSQL__POOL_EVENT(e, UVSQL_EVENT_POOL_INVALIDATE, c, err->message);
     if (err->code == UVSQL_EDISCONNECT)
       e->invalidated_below = e->next_serial;
     close_conn(c);
@@ -340,8 +410,10 @@ static uvsql_conn_t *take_idle(uvsql_engine_t *e) {
       idle_remove(e, c);
       return c;
     }
-    if (!c->invalid) /* an invalid one was counted when it was marked */
+    if (!c->invalid) { /* an invalid one was counted when it was marked */
       e->stats.invalidated++;
+      UVSQL__POOL_EVENT(e, UVSQL_EVENT_POOL_INVALIDATE, c, stale_why(e, c));
+    }
     close_conn(c);
   }
   return NULL;
@@ -537,6 +609,7 @@ static void reset_done(uvsql__request_t *req, uvsql_result_t *result, const uvsq
                       err->message);
     c->invalid = 1;
     c->engine->stats.invalidated++;
+    UVSQL__POOL_EVENT(c->engine, UVSQL_EVENT_POOL_INVALIDATE, c, err->message);
   }
   finish_release(c);
 }
@@ -545,8 +618,10 @@ static void finish_release(uvsql_conn_t *c) {
   uvsql_engine_t *e = c->engine;
   c->release_pending = 0;
   if (e->disposing || is_stale(e, c)) {
-    if (!e->disposing && !c->invalid) /* an invalid one was counted when it was marked */
+    if (!e->disposing && !c->invalid) { /* an invalid one was counted when it was marked */
       e->stats.invalidated++;
+      UVSQL__POOL_EVENT(e, UVSQL_EVENT_POOL_INVALIDATE, c, stale_why(e, c));
+    }
     close_conn(c);
     return;
   }
@@ -583,6 +658,7 @@ void uvsql__pool_release(uvsql_conn_t *c) {
     return;
   }
   c->shared = 0;
+  UVSQL__POOL_EVENT(c->engine, UVSQL_EVENT_POOL_CHECKIN, c, "checkin");
   if (c->inflight > 0) {
     c->release_pending = 1;
     return;
@@ -600,6 +676,7 @@ void uvsql__pool_disconnected(uvsql_conn_t *c) {
   if (!c->invalid) {
     c->invalid = 1;
     e->stats.invalidated++;
+    UVSQL__POOL_EVENT(e, UVSQL_EVENT_POOL_INVALIDATE, c, "the connection to the server was lost");
   }
   /* Like SQLAlchemy's pool invalidation: every connection made so far is suspect (the server
    * may have restarted), so each is replaced at its next checkout or release. */
@@ -642,7 +719,8 @@ void uvsql__pool_close_all(uvsql_engine_t *e) {
            e->opt.dispose_timeout);
   for (uvsql_conn_t *c = e->conns, *next; c; c = next) {
     next = c->next;
-    if (c->state == UVSQL__CONN_CHECKED_OUT || c->state == UVSQL__CONN_RESETTING) {
+    if (c->state == UVSQL__CONN_CHECKED_OUT || c->state == UVSQL__CONN_RESETTING ||
+        c->state == UVSQL__CONN_HOOKING) {
       /* the user may still release it: fail what runs on it, and it closes on release */
       if (c->dc && e->driver->abort)
         e->driver->abort(c->dc, why);

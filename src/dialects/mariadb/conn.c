@@ -71,6 +71,7 @@ static void my_maybe_free(uvsql__my_conn_t *mc) {
   uvsql__my_options_free(&mc->opt);
   free(mc->binds);
   free(mc->bind_store);
+  free(mc->bulk_store);
   free(mc);
 }
 

@@ -14,6 +14,9 @@
  *     with 2057, new result columns, the same for a query outside a transaction)
  *   streams (UVSQL__REQ_STREAM, binary protocol only): EXECUTE -> STMT_FETCH per row (stream.c)
  *     -> done
+ *   executemany (UVSQL__REQ_MANY, binary protocol): one EXECUTE with every set bound as arrays
+ *     (bulk, STMT_ATTR_ARRAY_SIZE) when the server takes bulk operations, else EXECUTE
+ *     [-> STMT_STORE, discarded] once per set; done gets the summed row count
  *   text protocol (UVSQL__REQ_NO_PREPARE — BEGIN, COMMIT, savepoints, the pool's ping and
  *   rollback — or several statements in one text without parameters):
  *     QUERY -> STORE -> [more results: NEXT -> STORE ...] -> done
@@ -124,6 +127,13 @@ static int finish(uvsql__my_conn_t *mc) {
   int stopped = mc->st_stop;
 
   uvsql__my_stream_reset(mc);
+  if (mc->many_bulk && mc->stmt) {
+    unsigned int zero = 0; /* the cached statement runs one set again next time */
+    mysql_stmt_attr_set(mc->stmt, STMT_ATTR_ARRAY_SIZE, &zero);
+  }
+  mc->many_bulk = 0;
+  free(mc->bulk_store);
+  mc->bulk_store = NULL;
   if (stopped && err.code && err.code != UVSQL_EDISCONNECT)
     uvsql__error_set(&err, 0, "%s", ""); /* stream.c invariant 2: the KILL's 1317 is no error */
   if (mc->stmt && mc->cached)
@@ -224,6 +234,17 @@ static int start_text(uvsql__my_conn_t *mc) {
   return mysql_real_query_start(&mc->ret_int, mc->mysql, req->sql, (unsigned long)req->sql_len);
 }
 
+/* The server takes bulk executions (MariaDB >= 10.2; MySQL never): MARIADB_STMT_BULK_SUPPORTED,
+ * through the public getters. */
+static int bulk_supported(uvsql__my_conn_t *mc) {
+  unsigned long caps = 0, ext = 0;
+  if (mariadb_get_infov(mc->mysql, MARIADB_CONNECTION_SERVER_CAPABILITIES, &caps) != 0 ||
+      mariadb_get_infov(mc->mysql, MARIADB_CONNECTION_EXTENDED_SERVER_CAPABILITIES, &ext) != 0)
+    return 0;
+  return !(caps & CLIENT_MYSQL) &&
+         (ext & (unsigned long)(MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32));
+}
+
 static int start_execute(uvsql__my_conn_t *mc) {
   const uvsql__request_t *req = mc->running;
   if (mc->cancel_asked) { /* cancelled while preparing: do not run it at all */
@@ -239,7 +260,36 @@ static int start_execute(uvsql__my_conn_t *mc) {
                      want, req->nparams, req->sql);
     return finish(mc);
   }
-  if (req->nparams) {
+  if (req->flags & UVSQL__REQ_MANY) {
+    uvsql__request_t *many = mc->running;
+    if (mc->many_i == 0 && bulk_supported(mc) && req->nparams > 0 && req->nsets > 1) {
+      unsigned int size = req->nsets > UINT32_MAX ? UINT32_MAX : (unsigned int)req->nsets;
+      int rc = uvsql__my_bind_bulk(mc, many);
+      if (rc == UVSQL_ENOMEM)
+        uvsql__error_set(&mc->err, UVSQL_ENOMEM, "out of memory binding parameters");
+      if (rc != 0)
+        return finish(mc);
+      mc->many_bulk = 1;
+      if (mysql_stmt_attr_set(mc->stmt, STMT_ATTR_ARRAY_SIZE, &size) != 0 ||
+          mysql_stmt_bind_param(mc->stmt, (MYSQL_BIND *)mc->bulk_store) != 0) {
+        set_stmt_error(mc, mc->stmt);
+        return finish(mc);
+      }
+      mc->op = UVSQL__MY_OP_EXECUTE;
+      mc->op_stmt = mc->stmt;
+      return mysql_stmt_execute_start(&mc->ret_int, mc->stmt);
+    }
+    uvsql__request_t one = *req; /* the loop: set many_i, bound as a statement of its own */
+    one.params = req->params + mc->many_i * (size_t)req->nparams;
+    if (req->nparams && uvsql__my_bind_params(mc, &one) != 0) {
+      uvsql__error_set(&mc->err, UVSQL_ENOMEM, "out of memory binding parameters");
+      return finish(mc);
+    }
+    if (req->nparams && mysql_stmt_bind_param(mc->stmt, mc->binds) != 0) {
+      set_stmt_error(mc, mc->stmt);
+      return finish(mc);
+    }
+  } else if (req->nparams) {
     if (uvsql__my_bind_params(mc, req) != 0) {
       uvsql__error_set(&mc->err, UVSQL_ENOMEM, "out of memory binding parameters");
       return finish(mc);
@@ -277,6 +327,13 @@ static int begin(uvsql__my_conn_t *mc) {
                      "stream one statement and execute the others separately");
     return finish(mc);
   }
+  if ((req->flags & UVSQL__REQ_MANY) && multi) {
+    mc->running->many_failed = -2;
+    uvsql__error_set(&mc->err, UVSQL_EINVALID_ARGUMENT,
+                     "executemany runs a single statement; this text holds several: run each "
+                     "statement with its own executemany");
+    return finish(mc);
+  }
   if ((req->flags & UVSQL__REQ_NO_PREPARE) || multi)
     return start_text(mc);
   uvsql__my_stmt_t *e =
@@ -311,6 +368,9 @@ int uvsql__my_start_next(uvsql__my_conn_t *mc) {
   mc->stmt = NULL;
   mc->cached = NULL;
   mc->result = NULL;
+  mc->many_i = 0;
+  mc->many_rows = 0;
+  mc->many_bulk = 0;
   uvsql__error_set(&mc->err, 0, "%s", "");
   return begin(mc);
 }
@@ -322,6 +382,17 @@ static int after_stmt_result(uvsql__my_conn_t *mc) {
     mc->op = UVSQL__MY_OP_STMT_NEXT;
     mc->op_stmt = mc->stmt;
     return mysql_stmt_next_result_start(&mc->ret_int, mc->stmt);
+  }
+  if (mc->running->flags & UVSQL__REQ_MANY) {
+    if (!mc->many_bulk && ++mc->many_i < mc->running->nsets) {
+      mc->draining = 0;
+      return start_execute(mc); /* the next set */
+    }
+    uvsql_result_free(mc->result);
+    if (!(mc->result = uvsql__result_new(0)))
+      uvsql__error_set(&mc->err, UVSQL_ENOMEM, "out of memory");
+    else
+      uvsql__result_set_rows_affected(mc->result, mc->many_rows);
   }
   return finish(mc);
 }
@@ -390,6 +461,8 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
     }
     if (mc->ret_int != 0) {
       set_stmt_error(mc, mc->stmt);
+      if (mc->running->flags & UVSQL__REQ_MANY)
+        mc->running->many_failed = mc->many_bulk ? -1 : (long)mc->many_i;
       if (mysql_stmt_errno(mc->stmt) == 2057) {
         /* CR_NEW_STMT_METADATA: the server ran it, but its columns changed since it was
          * prepared (the table was altered or made again). A query (SELECT, WITH) outside a
@@ -424,11 +497,19 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
     }
     if (mysql_stmt_field_count(mc->stmt) > 0 && (mc->running->flags & UVSQL__REQ_STREAM))
       return stream_next(mc, 1);
+    if (mc->running->flags & UVSQL__REQ_MANY) {
+      my_ulonglong n = mysql_stmt_affected_rows(mc->stmt);
+      if (n != (my_ulonglong)-1)
+        mc->many_rows += (int64_t)n;
+      mc->draining = 1; /* rows it returns are discarded */
+    }
     if (mysql_stmt_field_count(mc->stmt) > 0) {
       mc->op = UVSQL__MY_OP_STMT_STORE;
       mc->op_stmt = mc->stmt;
       return mysql_stmt_store_result_start(&mc->ret_int, mc->stmt);
     }
+    if (mc->running->flags & UVSQL__REQ_MANY)
+      return after_stmt_result(mc);
     if (!(r = uvsql__result_new(0))) {
       uvsql__error_set(&mc->err, UVSQL_ENOMEM, "out of memory");
       return finish(mc);

@@ -178,6 +178,12 @@ typedef struct uvsql__my_conn_s {
   MYSQL_BIND *binds; /* parameters: nbinds_cap entries, with storage after them */
   void *bind_store;
   size_t bind_cap;
+  /* executemany (UVSQL__REQ_MANY) of `running`: one bulk execution (many_bulk, arrays in
+   * bulk_store) or, when the server cannot, one execute per set (many_i the current one). */
+  void *bulk_store;
+  int many_bulk;
+  size_t many_i;
+  int64_t many_rows;
   uvsql__kit_lru_t cache; /* of uvsql__my_stmt_t */
   /* The running stream (UVSQL__REQ_STREAM, exec.c): its row reader, the batch being filled,
    * and whether the consumer stopped (rows are then fetched and dropped). */
@@ -241,6 +247,8 @@ void uvsql__my_kill_detach(uvsql__my_kill_t *k);
 
 /* Binds req's params to mc->binds (storage grown as needed). 0 or UVSQL_ENOMEM. */
 int uvsql__my_bind_params(uvsql__my_conn_t *mc, const uvsql__request_t *req);
+/* executemany's sets as arrays for one bulk execution (params.c). */
+int uvsql__my_bind_bulk(uvsql__my_conn_t *mc, uvsql__request_t *req);
 /* MYSQL_TIME <-> uvsql integers (days, µs since midnight, µs since the epoch). */
 void uvsql__my_time_from(uvsql_type_t type, int64_t v, MYSQL_TIME *t);
 int64_t uvsql__my_time_to(uvsql_type_t type, const MYSQL_TIME *t);

@@ -149,3 +149,137 @@ int uvsql__my_bind_params(uvsql__my_conn_t *mc, const uvsql__request_t *req) {
   }
   return 0;
 }
+
+/* executemany as one bulk execution (array binding, column-wise): parameter i of set s is
+ * element s of bind[i]'s arrays; a NULL is its indicator (STMT_INDICATOR_NULL). Every set must
+ * give a parameter the same value type (or NULL): Connector/C sends one type per column.
+ * The arrays live in mc->bulk_store until the request ends (uvsql__my_bulk_free); text and
+ * bytes stay borrowed from the request. Returns 0, UVSQL_ENOMEM, or UVSQL_EINVALID_ARGUMENT
+ * with mc->err set and the set named in req->many_failed. */
+int uvsql__my_bind_bulk(uvsql__my_conn_t *mc, uvsql__request_t *req) {
+  size_t n = (size_t)req->nparams, sets = req->nsets, size = 0;
+  uvsql_type_t small[32], *types = small;
+  if (n > 32 && !(types = malloc(n * sizeof *types)))
+    return UVSQL_ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    types[i] = UVSQL_TYPE_NULL;
+  for (size_t s = 0; s < sets; s++) {
+    const uvsql_value_t *v = req->params + s * n;
+    for (size_t i = 0; i < n; i++) {
+      if (v[i].type == UVSQL_TYPE_NULL)
+        continue;
+      if (types[i] == UVSQL_TYPE_NULL) {
+        types[i] = v[i].type;
+      } else if (types[i] != v[i].type) {
+        req->many_failed = (long)s;
+        uvsql__error_set(&mc->err, UVSQL_EINVALID_ARGUMENT,
+                         "parameter %zu has a different value type than in an earlier set: "
+                         "MariaDB's bulk execution takes one type per parameter (or NULL)",
+                         i + 1);
+        if (types != small)
+          free(types);
+        return UVSQL_EINVALID_ARGUMENT;
+      }
+    }
+  }
+  /* per parameter: indicators, then its values (8-aligned) */
+  for (size_t i = 0; i < n; i++) {
+    size_t elem;
+    switch (types[i]) {
+    case UVSQL_TYPE_BOOL:
+      elem = 1;
+      break;
+    case UVSQL_TYPE_TEXT:
+    case UVSQL_TYPE_BYTES:
+      elem = sizeof(char *) + sizeof(unsigned long);
+      break;
+    case UVSQL_TYPE_DATE:
+    case UVSQL_TYPE_TIME:
+    case UVSQL_TYPE_TIMESTAMP:
+    case UVSQL_TYPE_TIMESTAMPTZ:
+      elem = sizeof(MYSQL_TIME);
+      break;
+    default:
+      elem = 8;
+      break;
+    }
+    size += ((sets + 7) & ~(size_t)7) + ((sets * elem + 7) & ~(size_t)7);
+  }
+  free(mc->bulk_store);
+  mc->bulk_store = NULL;
+  char *store = malloc(size + n * sizeof(MYSQL_BIND));
+  if (!store) {
+    if (types != small)
+      free(types);
+    return UVSQL_ENOMEM;
+  }
+  mc->bulk_store = store;
+  MYSQL_BIND *b = (MYSQL_BIND *)(void *)store;
+  char *p = store + n * sizeof(MYSQL_BIND);
+  memset(b, 0, n * sizeof *b);
+  for (size_t i = 0; i < n; i++) {
+    char *ind = p;
+    void *vals = p + ((sets + 7) & ~(size_t)7);
+    const uvsql_value_t *v = req->params + i;
+    b[i].u.indicator = ind;
+    switch (types[i]) {
+    case UVSQL_TYPE_BOOL:
+      b[i].buffer_type = MYSQL_TYPE_TINY;
+      for (size_t s = 0; s < sets; s++, v += n)
+        ((signed char *)vals)[s] = (signed char)(v->type != UVSQL_TYPE_NULL && v->u.b != 0);
+      p = (char *)vals + ((sets + 7) & ~(size_t)7);
+      break;
+    case UVSQL_TYPE_DOUBLE:
+      b[i].buffer_type = MYSQL_TYPE_DOUBLE;
+      for (size_t s = 0; s < sets; s++, v += n)
+        ((double *)vals)[s] = v->type == UVSQL_TYPE_NULL ? 0 : v->u.f64;
+      p = (char *)vals + sets * 8;
+      break;
+    case UVSQL_TYPE_TEXT:
+    case UVSQL_TYPE_BYTES: {
+      char **ptrs = vals;
+      unsigned long *lens = (unsigned long *)(void *)(ptrs + sets);
+      b[i].buffer_type = types[i] == UVSQL_TYPE_TEXT ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+      b[i].length = lens;
+      for (size_t s = 0; s < sets; s++, v += n) {
+        int null = v->type == UVSQL_TYPE_NULL;
+        ptrs[s] = null || !v->u.s.ptr ? (char *)"" : (char *)v->u.s.ptr;
+        lens[s] = null ? 0 : (unsigned long)v->u.s.len;
+      }
+      p = (char *)(lens + sets);
+      p += (size_t)(-(uintptr_t)p & 7);
+      break;
+    }
+    case UVSQL_TYPE_DATE:
+    case UVSQL_TYPE_TIME:
+    case UVSQL_TYPE_TIMESTAMP:
+    case UVSQL_TYPE_TIMESTAMPTZ: {
+      MYSQL_TIME *tm = vals;
+      b[i].buffer_type = types[i] == UVSQL_TYPE_DATE   ? MYSQL_TYPE_DATE
+                         : types[i] == UVSQL_TYPE_TIME ? MYSQL_TYPE_TIME
+                                                       : MYSQL_TYPE_DATETIME;
+      for (size_t s = 0; s < sets; s++, v += n) {
+        memset(&tm[s], 0, sizeof tm[s]);
+        if (v->type != UVSQL_TYPE_NULL)
+          uvsql__my_time_from(v->type, v->u.i64, &tm[s]);
+      }
+      p = (char *)(tm + sets);
+      p += (size_t)(-(uintptr_t)p & 7);
+      break;
+    }
+    default: /* INT64, and a parameter NULL in every set */
+      b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+      for (size_t s = 0; s < sets; s++, v += n)
+        ((long long *)vals)[s] = v->type == UVSQL_TYPE_INT64 ? (long long)v->u.i64 : 0;
+      p = (char *)vals + sets * 8;
+      break;
+    }
+    b[i].buffer = vals;
+    v = req->params + i;
+    for (size_t s = 0; s < sets; s++, v += n)
+      ind[s] = v->type == UVSQL_TYPE_NULL ? (char)STMT_INDICATOR_NULL : (char)STMT_INDICATOR_NONE;
+  }
+  if (types != small)
+    free(types);
+  return 0;
+}

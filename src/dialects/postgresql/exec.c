@@ -43,9 +43,16 @@
  *     pipelined before the cancel was asked are on the wire already: a cancel that arrives
  *     just as the head finishes can still reach the next of them, which then fails with
  *     57014 and can be run again.)
+ *  8. executemany (UVSQL__REQ_MANY) is one group: [Parse] nsets x Bind/Execute, one Sync; the
+ *     Parse's parameter types are, per parameter, the first set's that is neither text nor
+ *     NULL, and every set must agree (checked before anything is sent). Its results are
+ *     counted (rd_many_rows), not kept; the first error names its set (req->many_failed) and
+ *     the server skips the rest of the group, so outside a transaction nothing is written.
+ *     Without a statement cache it uses the unnamed statement.
  *  7. Streams (UVSQL__REQ_STREAM) are read in single-row mode and handed over in batches by
  *     stream.c; a stop's cancel holds sends the same way.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +124,7 @@ static void rd_reset(uvsql__pg_conn_t *pc) {
   pc->rd_null = 0;
   pc->rd_prep_failed = 0;
   pc->rd_stale = 0;
+  pc->rd_many_rows = 0;
 }
 
 void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err) {
@@ -309,6 +317,132 @@ static int send_one(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   return ok && PG_SYNC(pc->pg) ? 0 : -1;
 }
 
+/* Checks executemany's sets before anything goes out (invariant 8): a value PostgreSQL cannot
+ * take, or a parameter whose type differs between sets. Fills types[n]. Returns 0, or sets err
+ * and req->many_failed. */
+static int many_check(uvsql__request_t *req, Oid *types, uvsql_error_t *err) {
+  int n = req->nparams;
+  for (int i = 0; i < n; i++)
+    types[i] = 0;
+  for (size_t set = 0; set < req->nsets; set++) {
+    const uvsql_value_t *v = req->params + set * (size_t)n;
+    for (int i = 0; i < n; i++) {
+      Oid o = uvsql__pg_oid_of(v[i].type);
+      int bad = 0;
+      switch (v[i].type) {
+      case UVSQL_TYPE_TEXT:
+        bad = v[i].u.s.len > (size_t)INT32_MAX - 1;
+        break;
+      case UVSQL_TYPE_BYTES:
+        bad = v[i].u.s.len > (size_t)INT32_MAX;
+        break;
+      case UVSQL_TYPE_DATE:
+        bad = v[i].u.i64 != INT64_MAX && v[i].u.i64 != INT64_MIN &&
+              (v[i].u.i64 - UVSQL__PG_EPOCH_DAYS <= INT32_MIN ||
+               v[i].u.i64 - UVSQL__PG_EPOCH_DAYS >= INT32_MAX);
+        break;
+      case UVSQL_TYPE_TIMESTAMP:
+      case UVSQL_TYPE_TIMESTAMPTZ:
+        bad = v[i].u.i64 != INT64_MIN && v[i].u.i64 < INT64_MIN + UVSQL__PG_EPOCH_US;
+        break;
+      default:
+        break;
+      }
+      if (bad) {
+        req->many_failed = (long)set;
+        return uvsql__error_set(err, UVSQL_EDATA,
+                                "parameter $%d: the value is out of PostgreSQL's range", i + 1);
+      }
+      if (!o)
+        continue;
+      if (!types[i]) {
+        types[i] = o;
+      } else if (types[i] != o) {
+        req->many_failed = (long)set;
+        return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                                "parameter $%d has a different value type than in an earlier "
+                                "set: give a parameter the same type in every set (or NULL)",
+                                i + 1);
+      }
+    }
+  }
+  return 0;
+}
+
+/* Sends executemany's group (invariant 8). Returns 0, or -1 if libpq failed. */
+static int send_many(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
+  uvsql__pg_params_t p;
+  uvsql_error_t err;
+  uvsql__pg_stmt_t *stmt = NULL;
+  Oid types_small[32], *types = types_small;
+  const char *name = "";
+  int ok, n = req->nparams;
+
+  if (n > 65535) {
+    uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,
+                     "%d parameters: PostgreSQL takes at most 65535 in one statement", n);
+    prefail(pc, req, &err);
+    return 0;
+  }
+  if (n > 32 && !(types = malloc((size_t)n * sizeof *types))) {
+    uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory");
+    prefail(pc, req, &err);
+    return 0;
+  }
+  if (many_check(req, types, &err) != 0) {
+    if (types != types_small)
+      free(types);
+    prefail(pc, req, &err);
+    return 0;
+  }
+  if (pc->cache.cap > 0) {
+    stmt = (uvsql__pg_stmt_t *)uvsql__kit_lru_get(&pc->cache, req->sql, req->sql_len, types,
+                                                  (size_t)n * sizeof(Oid));
+    if (stmt && !stmt->prepared) {
+      if (stmt == pc->parse_stmt)
+        req->state |= UVSQL__PG_RS_BORROWED;
+      else
+        stmt = NULL;
+    } else if (!stmt) {
+      pc->dealloc_failed = 0;
+      stmt = (uvsql__pg_stmt_t *)uvsql__kit_lru_add(&pc->cache, req->sql, req->sql_len, types,
+                                                    (size_t)n * sizeof(Oid));
+      if (pc->dealloc_failed) {
+        if (types != types_small)
+          free(types);
+        move_to_sent(pc, req);
+        return -1;
+      }
+      if (stmt) {
+        snprintf(stmt->name, sizeof stmt->name, "uvsql_%lu", ++pc->stmt_next_id);
+        req->state |= UVSQL__PG_RS_PREPARE;
+      }
+    }
+  }
+  if (stmt) {
+    name = stmt->name;
+    uvsql__kit_lru_ref(&stmt->entry);
+    req->driver_data = stmt;
+  } else {
+    req->state |= UVSQL__PG_RS_PREPARE; /* the unnamed statement, parsed for this group */
+  }
+  pc->parse_stmt =
+      stmt && (req->state & (UVSQL__PG_RS_PREPARE | UVSQL__PG_RS_BORROWED)) ? stmt : NULL;
+  ok = !(req->state & UVSQL__PG_RS_PREPARE) || PQsendPrepare(pc->pg, name, req->sql, n, types);
+  if (types != types_small)
+    free(types);
+  for (size_t set = 0; ok && set < req->nsets; set++) {
+    if (uvsql__pg_params_encode(&p, req->params + set * (size_t)n, n, &err) != 0) {
+      ok = 0; /* out of memory (many_check saw the rest): the group is half sent */
+      break;
+    }
+    ok = PQsendQueryPrepared(pc->pg, name, n, p.values, p.lengths, p.formats, 0);
+    uvsql__pg_params_free(&p);
+  }
+  move_to_sent(pc, req); /* on failure too: it is failed with the rest */
+  return ok && PG_SYNC(pc->pg) ? 0 : -1;
+}
+
 /* Leaves pipeline mode and sends a multi-statement request with the simple protocol. */
 static int send_multi(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   int ok = PQexitPipelineMode(pc->pg) && PQsendQuery(pc->pg, req->sql);
@@ -332,7 +466,18 @@ static int send_pending(uvsql__pg_conn_t *pc) {
       prefail(pc, req, &err);
       continue;
     }
-    int rc = (req->state & UVSQL__PG_RS_MULTI) ? send_multi(pc, req) : send_one(pc, req);
+    if ((req->state & UVSQL__PG_RS_MULTI) && (req->flags & UVSQL__REQ_MANY)) {
+      uvsql_error_t err;
+      req->many_failed = -2;
+      uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,
+                       "executemany runs a single statement; this text holds several: run "
+                       "each statement with its own executemany");
+      prefail(pc, req, &err);
+      continue;
+    }
+    int rc = (req->state & UVSQL__PG_RS_MULTI) ? send_multi(pc, req)
+             : (req->flags & UVSQL__REQ_MANY)  ? send_many(pc, req)
+                                               : send_one(pc, req);
     if (rc != 0)
       return -1;
   }
@@ -354,6 +499,8 @@ static void issue_cancel(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   req->state |= UVSQL__PG_RS_CANCEL_SENT;
   if (req->state & (UVSQL__PG_RS_PREFAILED | UVSQL__PG_RS_INTERNAL))
     return;
+  if (req->flags & UVSQL__REQ_MANY) /* executemany: its last Execute is the last one */
+    main_idx += (int)(req->nsets > (size_t)INT_MAX ? INT_MAX : req->nsets) - 1;
   if (!(req->state & UVSQL__PG_RS_MULTI) && pc->rd_count > main_idx)
     return; /* its statement has finished: a cancel now would hit the next one */
   if (pc->cancel_job)
@@ -444,7 +591,8 @@ static int stale_retry(uvsql__pg_conn_t *pc, uvsql__request_t *req, PGresult *re
   size_t len = strlen(err->message);
   if (!(req->state & (UVSQL__PG_RS_RETRIED | UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT |
                       UVSQL__PG_RS_MULTI)) &&
-      !(req->flags & UVSQL__REQ_STREAM) && !pc->sent.head && ts == PQTRANS_IDLE) {
+      !(req->flags & (UVSQL__REQ_STREAM | UVSQL__REQ_MANY)) && !pc->sent.head &&
+      ts == PQTRANS_IDLE) {
     if (res)
       PQclear(res);
     uvsql__kit_lru_unref(&pc->cache, req->driver_data);
@@ -471,6 +619,7 @@ static void complete(uvsql__pg_conn_t *pc) {
   uvsql_error_t err = pc->rd_err;
   int prep_failed = pc->rd_prep_failed;
   int stale = pc->rd_stale;
+  int64_t many_rows = pc->rd_many_rows;
   uvsql__pg_stmt_t *stmt = req->driver_data;
 
   pc->rd_result = NULL;
@@ -527,6 +676,19 @@ static void complete(uvsql__pg_conn_t *pc) {
     if (res)
       PQclear(res);
     deliver(pc, req, NULL, err.code ? &err : NULL);
+    return;
+  }
+  if ((req->flags & UVSQL__REQ_MANY) && !err.code) {
+    uvsql_result_t *result = uvsql__result_new(0);
+    if (res)
+      PQclear(res);
+    if (!result) {
+      uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory");
+      deliver(pc, req, NULL, &err);
+    } else {
+      uvsql__result_set_rows_affected(result, many_rows);
+      deliver(pc, req, result, NULL);
+    }
     return;
   }
   if (!err.code && res)
@@ -622,6 +784,10 @@ static int read_results(uvsql__pg_conn_t *pc) {
         /* the routine's name is not translated, unlike the message */
         pc->rd_stale = strcmp(pc->rd_err.sqlstate, "0A000") == 0 && fn &&
                        strcmp(fn, "RevalidateCachedQuery") == 0;
+        if (req->flags & UVSQL__REQ_MANY) /* the Parse's error is the statement's, no set's */
+          req->many_failed = !(req->state & UVSQL__PG_RS_PREPARE) ? (long)pc->rd_count
+                             : pc->rd_count                       ? (long)pc->rd_count - 1
+                                                                  : -2;
       }
       if ((req->state & UVSQL__PG_RS_PREPARE) && pc->rd_count == 0)
         pc->rd_prep_failed = 1;
@@ -647,6 +813,10 @@ static int read_results(uvsql__pg_conn_t *pc) {
     default: /* TUPLES_OK, COMMAND_OK, EMPTY_QUERY, SINGLE_TUPLE */
       if ((req->state & UVSQL__PG_RS_PREPARE) && pc->rd_count == 0) {
         PQclear(res); /* the Parse's CommandComplete */
+      } else if (req->flags & UVSQL__REQ_MANY) {
+        const char *t = PQcmdTuples(res);
+        pc->rd_many_rows += *t ? strtoll(t, NULL, 10) : 0;
+        PQclear(res); /* invariant 8: counted, not kept */
       } else {
         if (pc->rd_result)
           PQclear(pc->rd_result); /* several statements: the last one's result counts */

@@ -36,7 +36,7 @@ static void put_be64(char *p, uint64_t v) {
     p[i] = (char)(v & 0xff);
 }
 
-static Oid oid_of(uvsql_type_t t) {
+Oid uvsql__pg_oid_of(uvsql_type_t t) {
   switch (t) {
   case UVSQL_TYPE_BOOL:
     return UVSQL__PG_BOOL;
@@ -92,7 +92,7 @@ int uvsql__pg_params_encode(uvsql__pg_params_t *p, const uvsql_value_t *v, int n
     const uvsql_value_t *x = &v[i];
     char *b = bin + (size_t)i * 8;
     int64_t t;
-    p->types[i] = oid_of(x->type);
+    p->types[i] = uvsql__pg_oid_of(x->type);
     p->formats[i] = 1;
     p->values[i] = b;
     switch (x->type) {

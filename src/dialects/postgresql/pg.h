@@ -84,6 +84,8 @@ typedef struct uvsql__pg_params_s {
 /* Fills p for n values. Text and bytes are borrowed from v (text is copied to add a NUL);
  * p must be released with uvsql__pg_params_free. Returns 0, UVSQL_EDATA (a date/time out of
  * PostgreSQL's range), UVSQL_EINVALID_ARGUMENT or UVSQL_ENOMEM, with err saying which $n. */
+/* The type OID a value is sent with (0: the server infers it: text, NULL). */
+Oid uvsql__pg_oid_of(uvsql_type_t t);
 int uvsql__pg_params_encode(uvsql__pg_params_t *p, const uvsql_value_t *v, int n,
                             uvsql_error_t *err);
 void uvsql__pg_params_free(uvsql__pg_params_t *p);
@@ -193,7 +195,8 @@ typedef struct uvsql__pg_conn_s {
   int rd_count; /* non-NULL results so far in this group */
   int rd_null;  /* the last PQgetResult returned NULL */
   int rd_prep_failed;
-  int rd_stale; /* the error: a cached plan outlived its table (RevalidateCachedQuery) */
+  int rd_stale;         /* the error: a cached plan outlived its table (RevalidateCachedQuery) */
+  int64_t rd_many_rows; /* executemany: rows affected by the group's statements so far */
 
   uvsql__kit_lru_t cache;     /* of uvsql__pg_stmt_t */
   unsigned long stmt_next_id; /* the n of the next "uvsql_<n>" */

@@ -14,6 +14,9 @@
  *     requests outside a transaction and a later sqlite3_interrupt cannot hit a stale one.
  *  3. Exactly one of conn->result and conn->err.code is set when uvsql__sq_execute returns.
  *  4. Only single statements are cached, and never with UVSQL__REQ_NO_PREPARE.
+ *  6. executemany (UVSQL__REQ_MANY, execute_many): one statement, bound, stepped to its end
+ *     and reset once per set; when no transaction is open it runs inside one of its own
+ *     (BEGIN ... COMMIT, ROLLBACK on the first error), so the sets are all written or none.
  *  5. A cancel seen between two statements of a script stops it there, so an interrupt that
  *     fell between statements (and that SQLite would forget at the next start) is not lost.
  */
@@ -304,6 +307,103 @@ void uvsql__sq_stmt_release(uvsql__kit_lru_t *c, uvsql__kit_lru_entry_t *e) {
   sqlite3_finalize(((uvsql__sq_stmt_t *)e)->stmt);
 }
 
+/* executemany (invariant 6). req is the loop's, but many_failed is ours to write until done. */
+static void execute_many(uvsql__sq_conn_t *conn, uvsql__request_t *req) {
+  const char *tail = NULL;
+  int cacheable = conn->cache.cap > 0, cached = 0, own_tx = 0, rc;
+  sqlite3_stmt *stmt = NULL;
+  int64_t rows = 0;
+
+  if (cacheable && (stmt = uvsql__sq_cache_get(&conn->cache, req->sql, req->sql_len)) != NULL)
+    cached = 1;
+  if (!stmt) {
+    rc = sqlite3_prepare_v3(conn->db, req->sql, (int)req->sql_len,
+                            cacheable ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, &tail);
+    if (rc != SQLITE_OK) {
+      req->many_failed = -2;
+      fail(conn, req, sqlite3_extended_errcode(conn->db), 1);
+      return;
+    }
+    if (!stmt || !only_space(tail, req->sql + req->sql_len)) {
+      req->many_failed = -2;
+      sqlite3_finalize(stmt);
+      uvsql__error_set(&conn->err, UVSQL_EINVALID_ARGUMENT,
+                       "executemany runs a single statement; this text holds %s: run each "
+                       "statement with its own executemany",
+                       stmt ? "several" : "none");
+      return;
+    }
+    if (cacheable)
+      cached = uvsql__sq_cache_put(&conn->cache, req->sql, req->sql_len, stmt);
+    if (cacheable && !cached) { /* the cache finalized it: prepare one of our own */
+      if (sqlite3_prepare_v3(conn->db, req->sql, (int)req->sql_len, 0, &stmt, NULL) != SQLITE_OK) {
+        req->many_failed = -2;
+        fail(conn, req, sqlite3_extended_errcode(conn->db), 1);
+        return;
+      }
+    }
+  }
+  int nwant = sqlite3_bind_parameter_count(stmt);
+  if (nwant > req->nparams) {
+    req->many_failed = -2;
+    uvsql__error_set(&conn->err, UVSQL_EPROGRAMMING,
+                     "the statement takes %d parameters but %d were given [SQL: %.*s]", nwant,
+                     req->nparams, (int)(req->sql_len > 200 ? 200 : req->sql_len), req->sql);
+    done_with(stmt, cached);
+    return;
+  }
+  if (sqlite3_get_autocommit(conn->db)) {
+    rc = exec_simple(conn, "BEGIN", NULL, 0);
+    if (rc != SQLITE_OK) {
+      req->many_failed = -2;
+      fail(conn, req, sqlite3_extended_errcode(conn->db), 0);
+      done_with(stmt, cached);
+      return;
+    }
+    own_tx = 1;
+  }
+  int dml = is_dml(stmt);
+  for (size_t set = 0; set < req->nsets; set++) {
+    rc = uvsql__sq_bind_params(stmt, req->params + set * (size_t)req->nparams, req->nparams);
+    if (rc == SQLITE_OK) {
+      while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        ;
+      if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
+      else
+        rc = sqlite3_extended_errcode(conn->db);
+    }
+    if (rc == SQLITE_OK && atomic_load(&conn->cancel) != UVSQL__SQ_CANCEL_NONE)
+      rc = SQLITE_INTERRUPT;
+    if (rc != SQLITE_OK) {
+      req->many_failed = (long)set;
+      fail(conn, req, rc, 0);
+      break;
+    }
+    if (dml)
+#if SQLITE_VERSION_NUMBER >= 3037000
+      rows += (int64_t)sqlite3_changes64(conn->db);
+#else
+      rows += (int64_t)sqlite3_changes(conn->db);
+#endif
+    sqlite3_reset(stmt);
+  }
+  done_with(stmt, cached);
+  if (own_tx && !conn->err.code && (rc = exec_simple(conn, "COMMIT", NULL, 0)) != SQLITE_OK) {
+    req->many_failed = -2;
+    fail(conn, req, sqlite3_extended_errcode(conn->db), 0);
+  }
+  if (own_tx && conn->err.code && !sqlite3_get_autocommit(conn->db))
+    (void)exec_simple(conn, "ROLLBACK", NULL, 0);
+  if (!conn->err.code) {
+    conn->result = uvsql__result_new(0);
+    if (conn->result)
+      uvsql__result_set_rows_affected(conn->result, dml ? rows : -1);
+    else
+      uvsql__error_set(&conn->err, UVSQL_ENOMEM, "out of memory");
+  }
+}
+
 void uvsql__sq_execute(uvsql__sq_conn_t *conn, const uvsql__request_t *req) {
   const char *sql = req->sql, *end = req->sql + req->sql_len, *tail = NULL;
   int cacheable = !(req->flags & UVSQL__REQ_NO_PREPARE) && conn->cache.cap > 0;
@@ -317,6 +417,10 @@ void uvsql__sq_execute(uvsql__sq_conn_t *conn, const uvsql__request_t *req) {
                      "the statement is %zu bytes long, more than SQLite accepts (2 GB): pass "
                      "large values as bound parameters",
                      req->sql_len);
+    return;
+  }
+  if (req->flags & UVSQL__REQ_MANY) {
+    execute_many(conn, (uvsql__request_t *)req);
     return;
   }
   if (cacheable && (stmt = uvsql__sq_cache_get(&conn->cache, sql, req->sql_len)) != NULL) {
