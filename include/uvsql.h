@@ -7,6 +7,7 @@
 #include "uvsql/value.h"
 #include "uvsql/future.h"
 #include "uvsql/engine.h"
+#include "uvsql/listen_copy.h"
 #include "uvsql/sql.h"
 #include "uvsql/orm.h"
 

@@ -97,10 +97,21 @@ struct uvsql__request_s {
   } dl;
 };
 
+/* Server events outside any request (listen.c in the engine). Set by the connection's owner
+ * once connect() has returned 0 (both may stay NULL); called from the loop inside a driver
+ * frame, so they may submit or close (close is finished when the frame leaves).
+ *   on_notify: a notification arrived (PostgreSQL NOTIFY; strings valid during the call).
+ *   on_lost:   the connection was just marked broken (after its requests were failed). */
+typedef void (*uvsql__notify_cb)(uvsql__dconn_t *dc, const char *channel, const char *payload,
+                                 int pid, void *data);
+
 struct uvsql__dconn_s {
   const uvsql__driver_t *driver;
   uv_loop_t *loop;
   int broken; /* set by the driver when the connection is lost */
+  uvsql__notify_cb on_notify;
+  void (*on_lost)(uvsql__dconn_t *dc, void *data);
+  void *event_data;
 };
 
 typedef struct uvsql__dconn_options_s {

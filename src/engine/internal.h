@@ -91,6 +91,8 @@ struct uvsql_conn_s {
   double timeout;            /* its value */
 };
 
+typedef struct uvsql__listener_s uvsql__listener_t; /* listen.c */
+
 struct uvsql_engine_s {
   uv_loop_t *loop;
   uvsql_url_t *url;
@@ -116,6 +118,7 @@ struct uvsql_engine_s {
   uv_timer_t *dispose_timer; /* dispose_timeout; freed by its close callback */
   int dispose_settled;       /* the dispose future settled before everything closed */
   int dispose_timer_closing;
+  uvsql__listener_t *listener; /* LISTEN/NOTIFY (listen.c); NULL until the first listen */
 };
 
 void uvsql__pool_init(uvsql_engine_t *e);
@@ -165,6 +168,11 @@ uvsql_future_t *uvsql__exec_start(uvsql_engine_t *e, uvsql_conn_t *conn, uvsql_s
 int uvsql__stream_batch(uvsql__stream_t *s, const uvsql_result_t *rows);
 /* stream.c: settles f at the stream's end (err NULL: with a summary). */
 void uvsql__stream_settle(uvsql__stream_t *s, uvsql_future_t *f, const uvsql_error_t *err);
+
+/* listen.c: every pooled connection's notifications go to the engine's listeners. */
+void uvsql__listen_attach(uvsql_engine_t *e, uvsql__dconn_t *dc);
+/* dispose: closes the listener connection (counted in e->nclosing until closed). */
+void uvsql__listen_dispose(uvsql_engine_t *e);
 
 /* engine.c */
 void uvsql__engine_log(uvsql_engine_t *e, const char *fmt, ...) UVSQL__PRINTF(2, 3);

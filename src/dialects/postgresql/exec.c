@@ -150,6 +150,8 @@ static void broken(uvsql__pg_conn_t *pc, const char *why, const uvsql_error_t *h
   uvsql__error_set(&err, UVSQL_EDISCONNECT, "connection to the server was lost: %s",
                    pc->broken_msg);
   uvsql__pg_fail_all(pc, &err);
+  if (pc->dc.on_lost && !pc->guard.closing)
+    pc->dc.on_lost(&pc->dc, pc->dc.event_data);
 }
 
 void uvsql__pg_broken(uvsql__pg_conn_t *pc, const char *why) {
@@ -616,6 +618,20 @@ static int read_results(uvsql__pg_conn_t *pc) {
   return settled;
 }
 
+/* ------------------------------------------------------------------ notifications */
+
+/* Hands every notification libpq has parsed to the owner's on_notify (freed when none is
+ * set, so they never pile up), in arrival order. */
+void uvsql__pg_drain_notifies(uvsql__pg_conn_t *pc) {
+  PGnotify *n;
+  while (pc->pg && !pc->guard.closing && (n = PQnotifies(pc->pg))) {
+    if (pc->dc.on_notify)
+      pc->dc.on_notify(&pc->dc, n->relname, n->extra ? n->extra : "", n->be_pid,
+                       pc->dc.event_data);
+    PQfreemem(n);
+  }
+}
+
 /* ------------------------------------------------------------------ the pump */
 
 void uvsql__pg_pump(uvsql__pg_conn_t *pc) {
@@ -630,6 +646,8 @@ void uvsql__pg_pump(uvsql__pg_conn_t *pc) {
     /* flushing may have read input (libpq reads while it cannot write): look at it now, as no
      * readable event will come for data already read. */
     settled = read_results(pc);
+    if (settled >= 0 && pc->state == UVSQL__PG_READY)
+      uvsql__pg_drain_notifies(pc);
     if (settled < 0 || pc->state != UVSQL__PG_READY || pc->guard.closing)
       return;
     if (PQstatus(pc->pg) == CONNECTION_BAD) {
@@ -666,8 +684,10 @@ void uvsql__pg_io(uvsql__pg_conn_t *pc, int events, int status) {
   }
   if ((events & UV_READABLE) && !PQconsumeInput(pc->pg)) {
     /* settle what had fully arrived before the failure, then fail the rest */
-    if (read_results(pc) >= 0 && pc->state == UVSQL__PG_READY)
+    if (read_results(pc) >= 0 && pc->state == UVSQL__PG_READY) {
+      uvsql__pg_drain_notifies(pc); /* what was sent before the end is not lost */
       broken_libpq(pc);
+    }
     return;
   }
   uvsql__pg_pump(pc);

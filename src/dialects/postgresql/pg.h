@@ -231,6 +231,8 @@ void uvsql__pg_abort(uvsql__dconn_t *dc, const char *why);
 void uvsql__pg_io(uvsql__pg_conn_t *pc, int events, int status);
 /* Sends what can be sent, reads what has arrived, updates the watcher. */
 void uvsql__pg_pump(uvsql__pg_conn_t *pc);
+/* Hands parsed notifications to dc.on_notify (or frees them). */
+void uvsql__pg_drain_notifies(uvsql__pg_conn_t *pc);
 /* Marks the connection lost and fails everything queued with UVSQL_EDISCONNECT. */
 void uvsql__pg_broken(uvsql__pg_conn_t *pc, const char *why);
 /* Fails every request (pending and sent) with err. */
