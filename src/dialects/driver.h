@@ -53,6 +53,22 @@ typedef void (*uvsql__request_done_cb)(uvsql__request_t *req, uvsql_result_t *re
 
 #define UVSQL__REQ_NO_PREPARE 1u /* run once (BEGIN, COMMIT, ...): do not cache a prepared form */
 #define UVSQL__REQ_STREAM     2u /* hand rows over in batches (below) */
+#define UVSQL__REQ_COPY_IN    4u /* PostgreSQL COPY ... FROM STDIN: rows from source (below) */
+#define UVSQL__REQ_COPY_OUT   8u /* PostgreSQL COPY ... TO STDOUT: rows to batch (below) */
+
+/* COPY (PostgreSQL only; other drivers never see these flags). sql is two statements without
+ * parameters: a probe "SELECT <the columns> ... LIMIT 0" whose result gives the columns'
+ * names and types, then "COPY ... FROM STDIN (FORMAT binary)" or "COPY ... TO STDOUT (FORMAT
+ * binary)" over the same columns.
+ *   COPY_IN: the driver calls source(req, &rows, &nrows, err) whenever it can send more: 0
+ *     with nrows rows of ncolumns values (row-major, borrowed until the next call; nrows 0:
+ *     the end), or non-zero with err set: the copy is abandoned (CopyFail, nothing written)
+ *     and done reports err. Cancel abandons it the same way (UVSQL_ECANCELLED). done's result
+ *     has no rows; its rows_affected is the number of rows copied.
+ *   COPY_OUT: rows go to batch(req, rows) as for UVSQL__REQ_STREAM (batch_rows, stop, done
+ *     (NULL, NULL) at the end), decoded with the probe's column types. */
+typedef int (*uvsql__request_source_cb)(uvsql__request_t *req, const uvsql_value_t **rows,
+                                        size_t *nrows, uvsql_error_t *err);
 
 /* Streaming (UVSQL__REQ_STREAM; single statements only, else done fails with
  * UVSQL_EINVALID_ARGUMENT): the driver calls batch(req, rows) from the loop for each run of
@@ -74,9 +90,11 @@ struct uvsql__request_s {
   int nparams;
   unsigned flags; /* UVSQL__REQ_* */
   uvsql__request_done_cb done;
-  void *data;                    /* the engine's */
-  uvsql__request_batch_cb batch; /* UVSQL__REQ_STREAM only */
-  size_t batch_rows;             /* UVSQL__REQ_STREAM only; >= 1 */
+  void *data;                      /* the engine's */
+  uvsql__request_batch_cb batch;   /* UVSQL__REQ_STREAM only */
+  size_t batch_rows;               /* UVSQL__REQ_STREAM and COPY_OUT only; >= 1 */
+  uvsql__request_source_cb source; /* UVSQL__REQ_COPY_IN only */
+  size_t ncolumns;                 /* UVSQL__REQ_COPY_IN only: values per row */
   /* The driver's: queue link and state, untouched by the engine. */
   uvsql__request_t *next;
   int state;

@@ -45,6 +45,9 @@
  *     57014 and can be run again.)
  *  7. Streams (UVSQL__REQ_STREAM) are read in single-row mode and handed over in batches by
  *     stream.c; a stop's cancel holds sends the same way.
+ *  8. COPY requests (UVSQL__REQ_COPY_IN / OUT) run like a multi-statement text (probe; COPY);
+ *     while the copy data flows (pc->cp.active) read_results moves it with copy.c's step
+ *     instead of PQgetResult, which would only repeat the COPY state.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +125,7 @@ void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err) {
   uvsql__request_t *req;
   rd_reset(pc);
   uvsql__pg_stream_reset(pc);
+  uvsql__pg_copy_reset(pc);
   pc->simple_mode = 0;
   /* loop until both are empty: a callback may submit again */
   while ((req = uvsql__kit_queue_pop(&pc->sent)) || (req = uvsql__kit_queue_pop(&pc->pending)))
@@ -355,6 +359,8 @@ static void issue_cancel(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   req->state |= UVSQL__PG_RS_CANCEL_SENT;
   if (req->state & (UVSQL__PG_RS_PREFAILED | UVSQL__PG_RS_INTERNAL))
     return;
+  if (req->flags & UVSQL__REQ_COPY_IN)
+    return; /* copy.c ends it with CopyFail: nothing need reach the server out of band */
   if (!(req->state & UVSQL__PG_RS_MULTI) && pc->rd_count > main_idx)
     return; /* its statement has finished: a cancel now would hit the next one */
   if (pc->cancel_job)
@@ -486,6 +492,15 @@ static void complete(uvsql__pg_conn_t *pc) {
       stmt->binary = all ? 1 : -1;
     }
   }
+  if (req->flags & (UVSQL__REQ_COPY_IN | UVSQL__REQ_COPY_OUT)) {
+    uvsql__pg_copy_end(pc, req, &err);
+    if (req->flags & UVSQL__REQ_COPY_OUT) {
+      if (res)
+        PQclear(res);
+      deliver(pc, req, NULL, err.code ? &err : NULL);
+      return;
+    }
+  }
   if (req->flags & UVSQL__REQ_STREAM) {
     uvsql__pg_stream_end(pc, req, res, &err);
     if (res)
@@ -536,6 +551,15 @@ static int read_results(uvsql__pg_conn_t *pc) {
     }
     if ((req->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT)) == UVSQL__PG_RS_CANCEL)
       issue_cancel(pc, req);
+    if (pc->cp.active) { /* COPY data flows (copy.c); PQgetResult only once it is over */
+      int rc = uvsql__pg_copy_step(pc, req);
+      if (rc < 0) {
+        broken_libpq(pc);
+        return -1;
+      }
+      if (rc == 0 || pc->state != UVSQL__PG_READY || pc->guard.closing)
+        break;
+    }
     uvsql__pg_stream_arm(pc, req, (req->state & UVSQL__PG_RS_PREPARE) ? 1 : 0);
     if (PQisBusy(pc->pg))
       break;
@@ -596,15 +620,25 @@ static int read_results(uvsql__pg_conn_t *pc) {
     case PGRES_COPY_OUT:
     case PGRES_COPY_BOTH: {
       uvsql_error_t e;
+      ExecStatusType st = PQresultStatus(res);
       PQclear(res);
+      if ((st == PGRES_COPY_IN && (req->flags & UVSQL__REQ_COPY_IN)) ||
+          (st == PGRES_COPY_OUT && (req->flags & UVSQL__REQ_COPY_OUT))) {
+        uvsql__pg_copy_begin(pc, req);
+        continue; /* the copy data flows from the next turn of this loop */
+      }
       uvsql__error_set(&e, UVSQL_ENOT_SUPPORTED,
-                       "COPY FROM STDIN / TO STDOUT is not supported by uvsql; the connection "
-                       "was left mid-COPY and is closed");
+                       "COPY FROM STDIN / TO STDOUT cannot run as a statement: use "
+                       "uvsql_engine_copy_in / uvsql_engine_copy_out (uvsql/listen_copy.h); the "
+                       "connection was left mid-COPY and is closed");
       broken(pc, "the server started a COPY", &e);
       return -1;
     }
     default: /* TUPLES_OK, COMMAND_OK, EMPTY_QUERY, SINGLE_TUPLE */
-      if ((req->state & UVSQL__PG_RS_PREPARE) && pc->rd_count == 0) {
+      if ((req->flags & (UVSQL__REQ_COPY_IN | UVSQL__REQ_COPY_OUT)) &&
+          PQresultStatus(res) == PGRES_TUPLES_OK && pc->rd_count == 0) {
+        uvsql__pg_copy_probe(pc, res); /* the COPY's columns: names and types */
+      } else if ((req->state & UVSQL__PG_RS_PREPARE) && pc->rd_count == 0) {
         PQclear(res); /* the Parse's CommandComplete */
       } else {
         if (pc->rd_result)
@@ -626,8 +660,7 @@ void uvsql__pg_drain_notifies(uvsql__pg_conn_t *pc) {
   PGnotify *n;
   while (pc->pg && !pc->guard.closing && (n = PQnotifies(pc->pg))) {
     if (pc->dc.on_notify)
-      pc->dc.on_notify(&pc->dc, n->relname, n->extra ? n->extra : "", n->be_pid,
-                       pc->dc.event_data);
+      pc->dc.on_notify(&pc->dc, n->relname, n->extra ? n->extra : "", n->be_pid, pc->dc.event_data);
     PQfreemem(n);
   }
 }
