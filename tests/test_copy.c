@@ -198,8 +198,10 @@ TEST(pg_copy_in_and_out_1m_rows_memory_is_bounded) {
   verify_table(&fx, table, 1000000);
   /* 1,000,000 rows are ~45 MB in COPY format: growth by much less means nothing piled up */
   fprintf(stderr, "copy_in: RSS %ld kB before, peak %ld kB\n", base, s.peak_rss_kb);
+#if !defined(__SANITIZE_ADDRESS__) /* ASan keeps freed memory in quarantine: RSS says nothing */
   if (s.peak_rss_kb - base > 16 * 1024)
     FAILF("copy_in: RSS grew by %ld kB (from %ld kB)", s.peak_rss_kb - base, base);
+#endif
   {
     char sql[160];
     snprintf(sql, sizeof sql,
@@ -223,8 +225,10 @@ TEST(pg_copy_in_and_out_1m_rows_memory_is_bounded) {
   ASSERT_INT_EQ(k.next, 1000000);
   uvsql_future_unref(f);
   fprintf(stderr, "copy_out: RSS %ld kB before, peak %ld kB\n", base, k.peak_rss_kb);
+#if !defined(__SANITIZE_ADDRESS__) /* ASan keeps freed memory in quarantine: RSS says nothing */
   if (k.peak_rss_kb - base > 16 * 1024)
     FAILF("copy_out: RSS grew by %ld kB (from %ld kB)", k.peak_rss_kb - base, base);
+#endif
   drop_table(&fx, table);
   fixture_close(&fx);
 }
@@ -359,6 +363,17 @@ TEST(pg_copy_in_value_of_the_wrong_kind_names_row_and_column) {
   e = AWAIT_ERR(f, UVSQL_EINVALID_ARGUMENT);
   ASSERT_STR_CONTAINS(e->message, "on_batch are required");
   uvsql_future_unref(f);
+
+  /* a column copy_out cannot decode in binary: refused, naming it and the cast */
+  sink_t k = {0};
+  f = uvsql_engine_copy_out(fx.engine, "SELECT 1.5::numeric AS amount", sink_cb, &k, NULL, NULL,
+                            NULL);
+  e = AWAIT_ERR(f, UVSQL_ENOT_SUPPORTED);
+  ASSERT_STR_CONTAINS(e->message, "column \"amount\" has type oid 1700, which uvsql cannot read "
+                                  "from a binary COPY: cast it to text");
+  uvsql_future_unref(f);
+  ASSERT_INT_EQ(k.batches, 0);
+  ASSERT_INT_EQ(query_int(&fx, "SELECT 7"), 7); /* the pool goes on */
 
   /* COPY as a plain statement is refused, pointing at the copy calls */
   snprintf(sql, sizeof sql, "COPY %s FROM STDIN", table);

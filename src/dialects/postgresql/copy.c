@@ -506,7 +506,24 @@ void uvsql__pg_copy_begin(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
       abandon(pc, &err);
     else if (!pc->rd_err.code)
       pc->rd_err = err;
+    return;
   }
+  if (req->flags & UVSQL__REQ_COPY_OUT) /* every column must be one decode.c reads in binary */
+    for (int c = 0; c < PQnfields(pc->cp.probe); c++) {
+      Oid oid = PQftype(pc->cp.probe, c);
+      if (uvsql__pg_binary_known(oid))
+        continue;
+      if (!pc->rd_err.code)
+        uvsql__error_set(&pc->rd_err, UVSQL_ENOT_SUPPORTED,
+                         "column \"%s\" has type oid %u, which uvsql cannot read from a binary "
+                         "COPY: cast it to text in the query (\"%s\"::text)",
+                         PQfname(pc->cp.probe, c), (unsigned)oid, PQfname(pc->cp.probe, c));
+      pc->cp.stop = 1; /* the rows are dropped; the cancel cuts the copy short */
+      if (!pc->cancel_job)
+        (void)uvsql__pg_cancel_hold(pc);
+      req->state |= UVSQL__PG_RS_CANCEL_SENT;
+      return;
+    }
 }
 
 int uvsql__pg_copy_step(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
