@@ -109,6 +109,8 @@ typedef struct {
   uint64_t batches;
   int stop_after;
   long peak_rss_kb;
+  uvsql_future_t **cancel_f; /* cancelled after cancel_after batches */
+  int cancel_after;
 } sink_t;
 
 static int sink_cb(const uvsql_result_t *b, void *data) {
@@ -118,6 +120,8 @@ static int sink_cb(const uvsql_result_t *b, void *data) {
   for (size_t r = 0; r < uvsql_result_nrows(b); r++)
     check_row(b, r, s->next++);
   s->batches++;
+  if (s->cancel_f && s->batches == (uint64_t)s->cancel_after)
+    ASSERT_INT_EQ(uvsql_future_cancel(*s->cancel_f), 0);
   long rss = rss_kb();
   if (rss > s->peak_rss_kb)
     s->peak_rss_kb = rss;
@@ -254,6 +258,17 @@ TEST(pg_copy_out_of_a_table_name_and_a_consumer_stop) {
   ASSERT_INT_EQ(k.next, 2000);
   uvsql_future_unref(f);
   ASSERT_INT_EQ(count_rows(&fx, table, NULL), 30000); /* the pool goes on */
+
+  /* cancelled from the consumer: UVSQL_ECANCELLED, and the pool goes on */
+  sink_t k2 = {0};
+  uvsql_future_t *cf = NULL;
+  k2.cancel_f = &cf;
+  k2.cancel_after = 2;
+  cf = uvsql_engine_copy_out(fx.engine, table, sink_cb, &k2, &opt, NULL, NULL);
+  AWAIT_ERR(cf, UVSQL_ECANCELLED);
+  uvsql_future_unref(cf);
+  ASSERT(k2.batches >= 2 && k2.batches < 30);
+  ASSERT_INT_EQ(count_rows(&fx, table, NULL), 30000);
   drop_table(&fx, table);
   fixture_close(&fx);
 }

@@ -373,6 +373,8 @@ static int hand_over(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   pc->cp.batch = NULL;
   if (!b)
     return 0;
+  if (req->state & UVSQL__PG_RS_CANCEL)
+    pc->cp.stop = 1; /* cancelled: nothing more is handed over, whenever the server stops */
   if (!pc->cp.stop && req->batch(req, b) != 0) {
     pc->cp.stop = 1;
     if (!pc->cancel_job)
@@ -541,6 +543,10 @@ void uvsql__pg_copy_end(uvsql__pg_conn_t *pc, uvsql__request_t *req, uvsql_error
   if (pc->cp.stop && (req->flags & UVSQL__REQ_COPY_OUT) && err->code == UVSQL_ECANCELLED &&
       !(req->state & UVSQL__PG_RS_CANCEL))
     uvsql_error_clear(err); /* the consumer's stop: the cancel's error is ours, not theirs */
+  else if ((req->flags & UVSQL__REQ_COPY_OUT) && (req->state & UVSQL__PG_RS_CANCEL) &&
+           !err->code) /* the server had sent everything before the cancel reached it */
+    uvsql__error_set(err, UVSQL_ECANCELLED,
+                     "the copy was cancelled: the rows after the cancel were not handed over");
   uvsql__pg_copy_reset(pc);
 }
 
