@@ -7,6 +7,7 @@
  *
  *   bench [--only pg|sqlite|mariadb] [--workloads a,b,...] [--quick] [--rows N] [--lookups N]
  *         [--concurrent N] [--stream-rows N] [--authors N] [--books N] [--insert-rows N]
+ *         [--copy-rows N]
  *
  * `streaming` runs first, each measurement in a forked child (its peak RSS is its own).
  * PostgreSQL: UVSQL_BENCH_PG_URL, else UVSQL_TEST_PG_URL. MariaDB: UVSQL_BENCH_MARIADB_URL,
@@ -20,6 +21,7 @@
 static int64_t nrows = 500000;
 static int nlookups = 10000, nconcurrent = 20000, nauthors = 2000, nbooks = 10, ninsert = 100000;
 static long long nstream = 5000000;
+static int ncopy = 1000000;
 static int pgbench_seconds = 5;
 
 enum {
@@ -33,12 +35,20 @@ enum {
   W_JOINED,
   W_INSERT,
   W_MANY,
+  W_COPY_IN,
   W_COUNT
 };
-static const char *const workload_names[W_COUNT] = {
-    "streaming",       "large_resultset",    "orm_large_resultset", "short_selects",
-    "orm_get",         "concurrent_selects", "eager_load_selectin", "eager_load_joined",
-    "orm_bulk_insert", "executemany"};
+static const char *const workload_names[W_COUNT] = {"streaming",
+                                                    "large_resultset",
+                                                    "orm_large_resultset",
+                                                    "short_selects",
+                                                    "orm_get",
+                                                    "concurrent_selects",
+                                                    "eager_load_selectin",
+                                                    "eager_load_joined",
+                                                    "orm_bulk_insert",
+                                                    "executemany",
+                                                    "copy_in"};
 static int selected[W_COUNT];
 
 typedef struct {
@@ -138,6 +148,53 @@ static void report_pair(const backend_t *b, int w, const bench_run_t *u, const b
       die(b->name, workload_names[w], side " side failed");                                        \
   } while (0)
 
+/* The 1-, 5- and 15-minute load averages as JSON members (the machine may be busy). */
+static void loadavg_json(char *out, size_t size) {
+  double l1 = -1, l5 = -1, l15 = -1;
+  FILE *f = fopen("/proc/loadavg", "r");
+  if (f) {
+    if (fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) != 3)
+      l1 = l5 = l15 = -1;
+    fclose(f);
+  }
+  snprintf(out, size, "\"loadavg\":[%.2f,%.2f,%.2f]", l1, l5, l15);
+}
+
+/* copy_in (PostgreSQL): raw libpq binary COPY, uvsql_engine_copy_in, and uvsql's multi-row
+ * INSERT path (use_insert), alternated (the order flips every round), best of 3 each. */
+static void run_copy_in(const backend_t *b) {
+  bench_run_t best[3] = {{.seconds = 1e9}, {.seconds = 1e9}, {.seconds = 1e9}};
+  char extra[300], load[96];
+  const int w = W_COPY_IN;
+  if (strcmp(b->name, "postgresql") != 0)
+    return; /* COPY is PostgreSQL's; the other backends' copy_in is their INSERT path */
+  if (pg_copy_setup(b->target) != 0)
+    die(b->name, "copy_in", "setup failed");
+  for (int round = 0; round < 3; round++) {
+    for (int k = 0; k < 3; k++) {
+      int side = round % 2 ? 2 - k : k;
+      bench_run_t r = {0};
+      if (side == 0)
+        SIDE(pg_copy_in(b->target, ncopy, &r), "raw");
+      else
+        SIDE(uvsql_copy_in_bench(b->url, b->target, ncopy, side == 2, &r), "uvsql");
+      if (r.rows != ncopy)
+        die(b->name, "copy_in", "a side did not write every row");
+      if (r.seconds < best[side].seconds)
+        best[side] = r;
+    }
+  }
+  check_same(b, "copy_in", &best[1], &best[0]);
+  check_same(b, "copy_in", &best[2], &best[0]);
+  loadavg_json(load, sizeof load);
+  snprintf(extra, sizeof extra, "\"note\":\"binary COPY, 1000-row batches\",%s", load);
+  bench_report(b->name, workload_names[w], "raw", &best[0], 0, extra);
+  bench_report(b->name, workload_names[w], "uvsql", &best[1], best[0].seconds, extra);
+  snprintf(extra, sizeof extra,
+           "\"note\":\"uvsql copy_in use_insert: 1000-row INSERTs, one transaction\",%s", load);
+  bench_report(b->name, workload_names[w], "uvsql_insert", &best[2], best[0].seconds, extra);
+}
+
 static void run_workload(const backend_t *b, int w) {
   bench_run_t u = {0}, r = {0};
   char extra[300] = "";
@@ -188,6 +245,9 @@ static void run_workload(const backend_t *b, int w) {
     SIDE((w == W_SELECTIN ? uvsql_eager_selectin : uvsql_eager_joined)(b->url, &u), "uvsql");
     snprintf(extra, sizeof extra, "\"authors\":%d,\"books_per_author\":%d", nauthors, nbooks);
     report_pair(b, w, &u, &r, 1, extra, extra);
+    break;
+  case W_COPY_IN:
+    run_copy_in(b);
     break;
   case W_INSERT: {
     bench_run_t best_r = {.seconds = 1e9}, best_u = {.seconds = 1e9};
@@ -277,7 +337,7 @@ static int usage(const char *argv0) {
   fprintf(stderr,
           "usage: %s [--only pg|sqlite|mariadb] [--workloads a,b,...] [--quick] [--rows N] "
           "[--lookups N] [--concurrent N] [--stream-rows N] [--authors N] [--books N] "
-          "[--insert-rows N]\nworkloads:",
+          "[--insert-rows N] [--copy-rows N]\nworkloads:",
           argv0);
   for (int w = 0; w < W_COUNT; w++)
     fprintf(stderr, " %s", workload_names[w]);
@@ -291,7 +351,7 @@ int main(int argc, char **argv) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--quick") == 0) {
       nrows = 20000, nlookups = 1000, nconcurrent = 2000, nstream = 200000;
-      nauthors = 200, ninsert = 5000, pgbench_seconds = 1;
+      nauthors = 200, ninsert = 5000, pgbench_seconds = 1, ncopy = 50000;
       continue;
     }
     if (!v)
@@ -315,6 +375,8 @@ int main(int argc, char **argv) {
       nbooks = atoi(v);
     else if (strcmp(a, "--insert-rows") == 0)
       ninsert = atoi(v);
+    else if (strcmp(a, "--copy-rows") == 0)
+      ncopy = atoi(v);
     else
       return usage(argv[0]);
   }

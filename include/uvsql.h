@@ -8,6 +8,7 @@
 #include "uvsql/future.h"
 #include "uvsql/engine.h"
 #include "uvsql/hooks.h"
+#include "uvsql/listen_copy.h"
 #include "uvsql/sql.h"
 #include "uvsql/orm.h"
 

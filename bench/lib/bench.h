@@ -198,6 +198,12 @@ int pg_eager_selectin(const char *conninfo, bench_run_t *out);
 int pg_eager_joined(const char *conninfo, bench_run_t *out);
 int pg_bulk_insert_setup(const char *conninfo);
 int pg_bulk_insert(const char *conninfo, int n, bench_run_t *out);
+/* copy_in (bench/lib/copy_in.c): the bench_copy table, raw binary COPY, and uvsql's
+ * copy_in (use_insert: its multi-row INSERT path); conninfo reads the checksum back. */
+int pg_copy_setup(const char *conninfo);
+int pg_copy_in(const char *conninfo, int n, bench_run_t *out);
+int uvsql_copy_in_bench(const char *url, const char *conninfo, int n, int use_insert,
+                        bench_run_t *out);
 /* tps of `pgbench -S -M prepared -c 8` for a few seconds, or -1 if pgbench is missing. */
 double pg_pgbench_tps(const char *conninfo, int clients, int seconds);
 

@@ -64,6 +64,22 @@ typedef void (*uvsql__request_done_cb)(uvsql__request_t *req, uvsql_result_t *re
  * unit is atomic (all sets or none). On failure the driver sets many_failed to the index of
  * the set that failed, -1 when the backend does not say (MariaDB's bulk execution), or -2
  * when the statement itself failed (it does not parse). */
+#define UVSQL__REQ_COPY_IN  8u  /* PostgreSQL COPY ... FROM STDIN: rows from source (below) */
+#define UVSQL__REQ_COPY_OUT 16u /* PostgreSQL COPY ... TO STDOUT: rows to batch (below) */
+
+/* COPY (PostgreSQL only; other drivers never see these flags). sql is two statements without
+ * parameters: a probe "SELECT <the columns> ... LIMIT 0" whose result gives the columns'
+ * names and types, then "COPY ... FROM STDIN (FORMAT binary)" or "COPY ... TO STDOUT (FORMAT
+ * binary)" over the same columns.
+ *   COPY_IN: the driver calls source(req, &rows, &nrows, err) whenever it can send more: 0
+ *     with nrows rows of ncolumns values (row-major, borrowed until the next call; nrows 0:
+ *     the end), or non-zero with err set: the copy is abandoned (CopyFail, nothing written)
+ *     and done reports err. Cancel abandons it the same way (UVSQL_ECANCELLED). done's result
+ *     has no rows; its rows_affected is the number of rows copied.
+ *   COPY_OUT: rows go to batch(req, rows) as for UVSQL__REQ_STREAM (batch_rows, stop, done
+ *     (NULL, NULL) at the end), decoded with the probe's column types. */
+typedef int (*uvsql__request_source_cb)(uvsql__request_t *req, const uvsql_value_t **rows,
+                                        size_t *nrows, uvsql_error_t *err);
 
 /* Streaming (UVSQL__REQ_STREAM; single statements only, else done fails with
  * UVSQL_EINVALID_ARGUMENT): the driver calls batch(req, rows) from the loop for each run of
@@ -85,11 +101,13 @@ struct uvsql__request_s {
   int nparams;
   unsigned flags; /* UVSQL__REQ_* */
   uvsql__request_done_cb done;
-  void *data;                    /* the engine's */
-  uvsql__request_batch_cb batch; /* UVSQL__REQ_STREAM only */
-  size_t batch_rows;             /* UVSQL__REQ_STREAM only; >= 1 */
-  size_t nsets;                  /* UVSQL__REQ_MANY only; >= 1 */
-  long many_failed;              /* UVSQL__REQ_MANY only: set by the driver (above) */
+  void *data;                      /* the engine's */
+  uvsql__request_batch_cb batch;   /* UVSQL__REQ_STREAM only */
+  size_t batch_rows;               /* UVSQL__REQ_STREAM and COPY_OUT only; >= 1 */
+  size_t nsets;                    /* UVSQL__REQ_MANY only; >= 1 */
+  long many_failed;                /* UVSQL__REQ_MANY only: set by the driver (above) */
+  uvsql__request_source_cb source; /* UVSQL__REQ_COPY_IN only */
+  size_t ncolumns;                 /* UVSQL__REQ_COPY_IN only: values per row */
   /* The driver's: queue link and state, untouched by the engine. */
   uvsql__request_t *next;
   int state;
@@ -110,10 +128,21 @@ struct uvsql__request_s {
   } dl;
 };
 
+/* Server events outside any request (listen.c in the engine). Set by the connection's owner
+ * once connect() has returned 0 (both may stay NULL); called from the loop inside a driver
+ * frame, so they may submit or close (close is finished when the frame leaves).
+ *   on_notify: a notification arrived (PostgreSQL NOTIFY; strings valid during the call).
+ *   on_lost:   the connection was just marked broken (after its requests were failed). */
+typedef void (*uvsql__notify_cb)(uvsql__dconn_t *dc, const char *channel, const char *payload,
+                                 int pid, void *data);
+
 struct uvsql__dconn_s {
   const uvsql__driver_t *driver;
   uv_loop_t *loop;
   int broken; /* set by the driver when the connection is lost */
+  uvsql__notify_cb on_notify;
+  void (*on_lost)(uvsql__dconn_t *dc, void *data);
+  void *event_data;
 };
 
 typedef struct uvsql__dconn_options_s {

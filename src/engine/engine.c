@@ -193,6 +193,7 @@ uvsql_future_t *uvsql_engine_dispose(uvsql_engine_t *e, uvsql_future_cb cb, void
     uv_timer_start(e->dispose_timer, dispose_expired,
                    (uint64_t)(e->opt.dispose_timeout * 1000.0 + 0.5), 0);
   } /* out of memory: dispose waits for every connection, as before deadlines */
+  uvsql__listen_dispose(e);
   uvsql__pool_dispose(e); /* the timer closes asynchronously, so nothing settles in here */
   return f;
 }

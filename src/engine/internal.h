@@ -124,6 +124,7 @@ uint64_t uvsql__hooks_before(uvsql_engine_t *e, uvsql_conn_t *c, const uvsql__re
 void uvsql__hooks_after(uvsql_engine_t *e, uvsql_conn_t *c, const uvsql__request_t *req,
                         const uvsql_result_t *result, const uvsql_error_t *err, uint64_t start_ns);
 void uvsql__hooks_free(uvsql_engine_t *e);
+typedef struct uvsql__listener_s uvsql__listener_t; /* listen.c */
 
 struct uvsql_engine_s {
   uv_loop_t *loop;
@@ -150,7 +151,8 @@ struct uvsql_engine_s {
   uv_timer_t *dispose_timer; /* dispose_timeout; freed by its close callback */
   int dispose_settled;       /* the dispose future settled before everything closed */
   int dispose_timer_closing;
-  uvsql__hooks_t *hooks; /* NULL until a hook or listener is set (hooks.c) */
+  uvsql__hooks_t *hooks;       /* NULL until a hook or listener is set (hooks.c) */
+  uvsql__listener_t *listener; /* LISTEN/NOTIFY (listen.c); NULL until the first listen */
 };
 
 void uvsql__pool_init(uvsql_engine_t *e);
@@ -200,6 +202,11 @@ uvsql_future_t *uvsql__exec_start(uvsql_engine_t *e, uvsql_conn_t *conn, uvsql_s
 int uvsql__stream_batch(uvsql__stream_t *s, const uvsql_result_t *rows);
 /* stream.c: settles f at the stream's end (err NULL: with a summary). */
 void uvsql__stream_settle(uvsql__stream_t *s, uvsql_future_t *f, const uvsql_error_t *err);
+
+/* listen.c: every pooled connection's notifications go to the engine's listeners. */
+void uvsql__listen_attach(uvsql_engine_t *e, uvsql__dconn_t *dc);
+/* dispose: closes the listener connection (counted in e->nclosing until closed). */
+void uvsql__listen_dispose(uvsql_engine_t *e);
 
 /* engine.c */
 void uvsql__engine_log(uvsql_engine_t *e, const char *fmt, ...) UVSQL__PRINTF(2, 3);

@@ -345,7 +345,9 @@ static void open_conn(uvsql_engine_t *e, int background) {
   e->nopen++;
   e->nconnecting++;
   e->stats.connects++;
-  if (e->driver->connect(&c->dc, e->loop, e->url, &e->dopt, connected, c, &err) != 0) {
+  if (e->driver->connect(&c->dc, e->loop, e->url, &e->dopt, connected, c, &err) == 0) {
+    uvsql__listen_attach(e, c->dc);
+  } else {
     c->dc = NULL;
     close_conn(c);
     if (background) {

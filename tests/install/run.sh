@@ -69,7 +69,8 @@ step install cmake --install "$build" --prefix "$prefix"
 # ------------------------------------------------------------------ 2. what was installed
 lib="$prefix/lib"
 for f in include/uvsql.h include/uvsql/engine.h include/uvsql/future.h include/uvsql/error.h \
-  include/uvsql/value.h include/uvsql/sql.h include/uvsql/orm.h include/uvsql/version.h lib/libuvsql.a lib/pkgconfig/uvsql.pc \
+  include/uvsql/value.h include/uvsql/sql.h include/uvsql/orm.h include/uvsql/version.h \
+  include/uvsql/listen_copy.h lib/libuvsql.a lib/pkgconfig/uvsql.pc \
   lib/cmake/uvsql/uvsqlConfig.cmake lib/cmake/uvsql/uvsqlConfigVersion.cmake \
   lib/cmake/uvsql/uvsqlTargets.cmake share/doc/uvsql/LICENSE; do
   [ -f "$prefix/$f" ] || fail "not installed: $f"

@@ -478,6 +478,19 @@ int uvsql__pg_decode(PGresult *res, uvsql_result_t **out, uvsql_error_t *err) {
   return 0;
 }
 
+int uvsql__pg_decode_value(uvsql_result_t *r, Oid oid, int binary, const char *s, size_t len,
+                           uvsql_value_t *cell) {
+  int rc = binary ? decode_binary(r, oid, s, len, cell) : decode_text(r, oid, s, len, cell);
+  if (rc == 0 && (cell->type == UVSQL_TYPE_TEXT || cell->type == UVSQL_TYPE_BYTES) &&
+      cell->u.s.ptr >= s && cell->u.s.ptr <= s + len) {
+    char *copy = uvsql__result_strndup(r, cell->u.s.ptr, cell->u.s.len);
+    if (!copy)
+      return UVSQL_ENOMEM;
+    cell->u.s.ptr = copy;
+  }
+  return rc;
+}
+
 int uvsql__pg_decode_append(PGresult *res, int row, uvsql_result_t **batch, size_t cap,
                             uvsql_error_t *err) {
   int nf = PQnfields(res), rc = 0;

@@ -51,6 +51,9 @@
  *     Without a statement cache it uses the unnamed statement.
  *  7. Streams (UVSQL__REQ_STREAM) are read in single-row mode and handed over in batches by
  *     stream.c; a stop's cancel holds sends the same way.
+ *  8. COPY requests (UVSQL__REQ_COPY_IN / OUT) run like a multi-statement text (probe; COPY);
+ *     while the copy data flows (pc->cp.active) read_results moves it with copy.c's step
+ *     instead of PQgetResult, which would only repeat the COPY state.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -131,6 +134,7 @@ void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err) {
   uvsql__request_t *req;
   rd_reset(pc);
   uvsql__pg_stream_reset(pc);
+  uvsql__pg_copy_reset(pc);
   pc->simple_mode = 0;
   /* loop until both are empty: a callback may submit again */
   while ((req = uvsql__kit_queue_pop(&pc->sent)) || (req = uvsql__kit_queue_pop(&pc->pending)))
@@ -159,6 +163,8 @@ static void broken(uvsql__pg_conn_t *pc, const char *why, const uvsql_error_t *h
   uvsql__error_set(&err, UVSQL_EDISCONNECT, "connection to the server was lost: %s",
                    pc->broken_msg);
   uvsql__pg_fail_all(pc, &err);
+  if (pc->dc.on_lost && !pc->guard.closing)
+    pc->dc.on_lost(&pc->dc, pc->dc.event_data);
 }
 
 void uvsql__pg_broken(uvsql__pg_conn_t *pc, const char *why) {
@@ -501,6 +507,8 @@ static void issue_cancel(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
     return;
   if (req->flags & UVSQL__REQ_MANY) /* executemany: its last Execute is the last one */
     main_idx += (int)(req->nsets > (size_t)INT_MAX ? INT_MAX : req->nsets) - 1;
+  if (req->flags & UVSQL__REQ_COPY_IN)
+    return; /* copy.c ends it with CopyFail: nothing need reach the server out of band */
   if (!(req->state & UVSQL__PG_RS_MULTI) && pc->rd_count > main_idx)
     return; /* its statement has finished: a cancel now would hit the next one */
   if (pc->cancel_job)
@@ -671,6 +679,15 @@ static void complete(uvsql__pg_conn_t *pc) {
       stmt->binary = all ? 1 : -1;
     }
   }
+  if (req->flags & (UVSQL__REQ_COPY_IN | UVSQL__REQ_COPY_OUT)) {
+    uvsql__pg_copy_end(pc, req, &err);
+    if (req->flags & UVSQL__REQ_COPY_OUT) {
+      if (res)
+        PQclear(res);
+      deliver(pc, req, NULL, err.code ? &err : NULL);
+      return;
+    }
+  }
   if (req->flags & UVSQL__REQ_STREAM) {
     uvsql__pg_stream_end(pc, req, res, &err);
     if (res)
@@ -734,6 +751,15 @@ static int read_results(uvsql__pg_conn_t *pc) {
     }
     if ((req->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT)) == UVSQL__PG_RS_CANCEL)
       issue_cancel(pc, req);
+    if (pc->cp.active) { /* COPY data flows (copy.c); PQgetResult only once it is over */
+      int rc = uvsql__pg_copy_step(pc, req);
+      if (rc < 0) {
+        broken_libpq(pc);
+        return -1;
+      }
+      if (rc == 0 || pc->state != UVSQL__PG_READY || pc->guard.closing)
+        break;
+    }
     uvsql__pg_stream_arm(pc, req, (req->state & UVSQL__PG_RS_PREPARE) ? 1 : 0);
     if (PQisBusy(pc->pg))
       break;
@@ -803,15 +829,25 @@ static int read_results(uvsql__pg_conn_t *pc) {
     case PGRES_COPY_OUT:
     case PGRES_COPY_BOTH: {
       uvsql_error_t e;
+      ExecStatusType st = PQresultStatus(res);
       PQclear(res);
+      if ((st == PGRES_COPY_IN && (req->flags & UVSQL__REQ_COPY_IN)) ||
+          (st == PGRES_COPY_OUT && (req->flags & UVSQL__REQ_COPY_OUT))) {
+        uvsql__pg_copy_begin(pc, req);
+        continue; /* the copy data flows from the next turn of this loop */
+      }
       uvsql__error_set(&e, UVSQL_ENOT_SUPPORTED,
-                       "COPY FROM STDIN / TO STDOUT is not supported by uvsql; the connection "
-                       "was left mid-COPY and is closed");
+                       "COPY FROM STDIN / TO STDOUT cannot run as a statement: use "
+                       "uvsql_engine_copy_in / uvsql_engine_copy_out (uvsql/listen_copy.h); the "
+                       "connection was left mid-COPY and is closed");
       broken(pc, "the server started a COPY", &e);
       return -1;
     }
     default: /* TUPLES_OK, COMMAND_OK, EMPTY_QUERY, SINGLE_TUPLE */
-      if ((req->state & UVSQL__PG_RS_PREPARE) && pc->rd_count == 0) {
+      if ((req->flags & (UVSQL__REQ_COPY_IN | UVSQL__REQ_COPY_OUT)) &&
+          PQresultStatus(res) == PGRES_TUPLES_OK && pc->rd_count == 0) {
+        uvsql__pg_copy_probe(pc, res); /* the COPY's columns: names and types */
+      } else if ((req->state & UVSQL__PG_RS_PREPARE) && pc->rd_count == 0) {
         PQclear(res); /* the Parse's CommandComplete */
       } else if (req->flags & UVSQL__REQ_MANY) {
         const char *t = PQcmdTuples(res);
@@ -829,6 +865,19 @@ static int read_results(uvsql__pg_conn_t *pc) {
   return settled;
 }
 
+/* ------------------------------------------------------------------ notifications */
+
+/* Hands every notification libpq has parsed to the owner's on_notify (freed when none is
+ * set, so they never pile up), in arrival order. */
+void uvsql__pg_drain_notifies(uvsql__pg_conn_t *pc) {
+  PGnotify *n;
+  while (pc->pg && !pc->guard.closing && (n = PQnotifies(pc->pg))) {
+    if (pc->dc.on_notify)
+      pc->dc.on_notify(&pc->dc, n->relname, n->extra ? n->extra : "", n->be_pid, pc->dc.event_data);
+    PQfreemem(n);
+  }
+}
+
 /* ------------------------------------------------------------------ the pump */
 
 void uvsql__pg_pump(uvsql__pg_conn_t *pc) {
@@ -843,6 +892,8 @@ void uvsql__pg_pump(uvsql__pg_conn_t *pc) {
     /* flushing may have read input (libpq reads while it cannot write): look at it now, as no
      * readable event will come for data already read. */
     settled = read_results(pc);
+    if (settled >= 0 && pc->state == UVSQL__PG_READY)
+      uvsql__pg_drain_notifies(pc);
     if (settled < 0 || pc->state != UVSQL__PG_READY || pc->guard.closing)
       return;
     if (PQstatus(pc->pg) == CONNECTION_BAD) {
@@ -879,8 +930,10 @@ void uvsql__pg_io(uvsql__pg_conn_t *pc, int events, int status) {
   }
   if ((events & UV_READABLE) && !PQconsumeInput(pc->pg)) {
     /* settle what had fully arrived before the failure, then fail the rest */
-    if (read_results(pc) >= 0 && pc->state == UVSQL__PG_READY)
+    if (read_results(pc) >= 0 && pc->state == UVSQL__PG_READY) {
+      uvsql__pg_drain_notifies(pc); /* what was sent before the end is not lost */
       broken_libpq(pc);
+    }
     return;
   }
   uvsql__pg_pump(pc);

@@ -209,6 +209,19 @@ typedef struct uvsql__pg_conn_s {
   /* the stream being read (the head of sent, with UVSQL__REQ_STREAM): stream.c */
   uvsql_result_t *st_batch; /* rows read and not yet handed over (< batch_rows) */
   int st_stop;              /* the consumer stopped: rows are dropped until the group ends */
+  /* the COPY being run (the head of sent, with UVSQL__REQ_COPY_IN/OUT): copy.c */
+  struct {
+    int active;      /* between the COPY_IN/OUT result and the end of the copy data */
+    int ending;      /* COPY_IN: the source is done (or abandoned): CopyDone/CopyFail next */
+    int header;      /* COPY_IN: the header was written; COPY_OUT: read */
+    int stop;        /* COPY_OUT: the consumer stopped: rows are dropped */
+    PGresult *probe; /* the probe's result: column names and types */
+    char *buf;       /* COPY_IN: encoded rows not yet given to libpq */
+    size_t len, cap;
+    const char *fail;      /* COPY_IN: the CopyFail message, NULL for CopyDone */
+    uvsql_result_t *batch; /* COPY_OUT: rows read, not yet handed over */
+    uint64_t seen;         /* COPY_IN: rows taken from the source (for messages) */
+  } cp;
   /* A cancel request is on its way (a stream's stop, a cancel, a timeout): nothing new is
    * sent until the server answered it, so it cannot reach a later statement. */
   uvsql__pg_cancel_job_t *cancel_job;
@@ -236,6 +249,8 @@ void uvsql__pg_abort(uvsql__dconn_t *dc, const char *why);
 void uvsql__pg_io(uvsql__pg_conn_t *pc, int events, int status);
 /* Sends what can be sent, reads what has arrived, updates the watcher. */
 void uvsql__pg_pump(uvsql__pg_conn_t *pc);
+/* Hands parsed notifications to dc.on_notify (or frees them). */
+void uvsql__pg_drain_notifies(uvsql__pg_conn_t *pc);
 /* Marks the connection lost and fails everything queued with UVSQL_EDISCONNECT. */
 void uvsql__pg_broken(uvsql__pg_conn_t *pc, const char *why);
 /* Fails every request (pending and sent) with err. */
@@ -263,5 +278,21 @@ void uvsql__pg_stream_end(uvsql__pg_conn_t *pc, uvsql__request_t *req, PGresult 
                           uvsql_error_t *err);
 /* Drops the stream's state (broken, close). */
 void uvsql__pg_stream_reset(uvsql__pg_conn_t *pc);
+
+/* copy.c: COPY requests (UVSQL__REQ_COPY_IN / COPY_OUT) on the head of `sent`. */
+/* The probe's result (taken). */
+void uvsql__pg_copy_probe(uvsql__pg_conn_t *pc, PGresult *res);
+/* The server entered COPY IN / OUT for req. 0, or -1 with err set (the copy is abandoned). */
+void uvsql__pg_copy_begin(uvsql__pg_conn_t *pc, uvsql__request_t *req);
+/* Moves copy data: 1 when it is over (read the COPY's result next), 0 when waiting for the
+ * socket (the watcher was told), -1 when libpq failed (the connection is broken). Errors of
+ * the source or of decoding are left in pc->rd_err. */
+int uvsql__pg_copy_step(uvsql__pg_conn_t *pc, uvsql__request_t *req);
+/* The request's group ended: hands over the last rows (COPY_OUT) and clears the state. */
+void uvsql__pg_copy_end(uvsql__pg_conn_t *pc, uvsql__request_t *req, uvsql_error_t *err);
+void uvsql__pg_copy_reset(uvsql__pg_conn_t *pc);
+/* decode.c: one binary or text value of type oid into cell, its bytes copied into r. */
+int uvsql__pg_decode_value(uvsql_result_t *r, Oid oid, int binary, const char *s, size_t len,
+                           uvsql_value_t *cell);
 
 #endif
