@@ -82,8 +82,9 @@ TEST(parse_38_digits_at_every_scale) {
 }
 
 TEST(parse_refuses_more_than_38_digits_and_junk) {
-  refused("1" MAX38);                                   /* 39 digits */
-  refused("1." "00000000000000000000000000000000000000"); /* 39 significant with the zeros */
+  refused("1" MAX38); /* 39 digits */
+  refused("1."
+          "00000000000000000000000000000000000000");    /* 39 significant with the zeros */
   refused("0.000000000000000000000000000000000000001"); /* scale 39 */
   refused("");
   refused("-");
