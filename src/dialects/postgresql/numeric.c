@@ -31,6 +31,17 @@ static int special(uvsql_value_t *cell, const char *text) {
   return 0;
 }
 
+/* "00" .. "99": two digits per lookup (a 4-digit group is two of them). */
+static const char pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+static inline void put4(char *p, int g) {
+  memcpy(p, pairs + 2 * (g / 100), 2);
+  memcpy(p + 2, pairs + 2 * (g % 100), 2);
+}
+
 int uvsql__pg_numeric_text(uvsql_result_t *r, const char *s, size_t len, uvsql_value_t *cell) {
   if (len < 8)
     return UVSQL_EDATA;
@@ -46,57 +57,44 @@ int uvsql__pg_numeric_text(uvsql_result_t *r, const char *s, size_t len, uvsql_v
       len != 8 + 2 * (size_t)ndigits)
     return UVSQL_EDATA;
   const char *d = s + 8;
-  /* sign, the integer groups (at least one "0"), '.', dscale digits (+3 for a last group's
-   * spill), NUL */
+  /* sign, the integer groups (at least "0"), '.', dscale digits (+3: the last group's spill),
+   * NUL */
   size_t int_groups = weight >= 0 ? (size_t)weight + 1 : 0;
   char *out =
       uvsql__result_alloc(r, 1 + (int_groups ? int_groups * 4 : 1) + 1 + (size_t)dscale + 4);
   if (!out)
     return UVSQL_ENOMEM;
   char *p = out;
-  int nonzero = 0;
-  for (int i = 0; i < ndigits; i++)
-    if (be16(d + 2 * i) != 0)
-      nonzero = 1;
-  if (sign == NUMERIC_NEG && nonzero)
+  if (sign == NUMERIC_NEG && ndigits > 0) /* PostgreSQL sends zero without digits */
     *p++ = '-';
   if (int_groups == 0) {
     *p++ = '0';
   } else {
-    for (int i = 0; i <= weight; i++) {
-      int g = i < ndigits ? be16(d + 2 * i) : 0;
+    int g = ndigits > 0 ? be16(d) : 0; /* the first group without leading zeros */
+    if (g > 9999)
+      return UVSQL_EDATA;
+    char tmp[4];
+    put4(tmp, g);
+    int skip = g >= 1000 ? 0 : g >= 100 ? 1 : g >= 10 ? 2 : 3;
+    memcpy(p, tmp + skip, 4);
+    p += 4 - skip;
+    for (int i = 1; i <= weight; i++) {
+      g = i < ndigits ? be16(d + 2 * i) : 0;
       if (g > 9999)
         return UVSQL_EDATA;
-      if (i == 0) { /* the first group without leading zeros */
-        char tmp[4];
-        int n = 0;
-        do {
-          tmp[n++] = (char)('0' + g % 10);
-          g /= 10;
-        } while (g);
-        while (n)
-          *p++ = tmp[--n];
-      } else {
-        p[0] = (char)('0' + g / 1000);
-        p[1] = (char)('0' + g / 100 % 10);
-        p[2] = (char)('0' + g / 10 % 10);
-        p[3] = (char)('0' + g % 10);
-        p += 4;
-      }
+      put4(p, g);
+      p += 4;
     }
   }
   if (dscale > 0) {
     *p++ = '.';
     char *frac = p;
-    /* group k (from weight + 1) holds fraction digits 4(k - weight - 1) .. +3 */
+    /* group i (from weight + 1) holds the fraction's digits 4(i - weight - 1) .. +3 */
     for (int i = weight + 1; p - frac < dscale; i++) {
       int g = i >= 0 && i < ndigits ? be16(d + 2 * i) : 0;
       if (g > 9999)
         return UVSQL_EDATA;
-      p[0] = (char)('0' + g / 1000);
-      p[1] = (char)('0' + g / 100 % 10);
-      p[2] = (char)('0' + g / 10 % 10);
-      p[3] = (char)('0' + g % 10);
+      put4(p, g);
       p += 4;
     }
     p = frac + dscale;
