@@ -298,7 +298,8 @@ typedef int (*uvsql_field_fn)(void *obj, void *field, void *data);
 
 /* A constant client default (also the Core column's, so Core INSERTs use it): value's type
  * must fit the field (INT64: int64/bool; DOUBLE: double/int64; BOOL: bool/int64; TEXT: text;
- * BYTES: bytes/text; DATE, TIME, TIMESTAMP: the same type; NULL for any). Text is copied. */
+ * BYTES: bytes/text; DATE, TIME, TIMESTAMP: the same type; NUMERIC(p, s): numeric/int64 that
+ * fits p and s exactly, kept at scale s; NULL for any). Text is copied. */
 uvsql_mapper_t *uvsql_mapper_default(uvsql_mapper_t *m, const char *field, uvsql_value_t value,
                                      uvsql_error_t *err);
 /* A client default computed by fn(obj, field, data) at each flush that inserts obj with the
