@@ -80,7 +80,7 @@ static size_t numeric_text(const char *s, char *out) {
     char tmp[4];
     put4(tmp, g);
     int skip = g >= 1000 ? 0 : g >= 100 ? 1 : g >= 10 ? 2 : 3;
-    memcpy(p, tmp + skip, 4);
+    memcpy(p, tmp + skip, (size_t)(4 - skip));
     p += 4 - skip;
     for (int i = 1; i <= weight; i++, p += 4)
       put4(p, i < nd ? be16(d + 2 * i) : 0);

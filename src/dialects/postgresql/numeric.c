@@ -76,7 +76,7 @@ int uvsql__pg_numeric_text(uvsql_result_t *r, const char *s, size_t len, uvsql_v
     char tmp[4];
     put4(tmp, g);
     int skip = g >= 1000 ? 0 : g >= 100 ? 1 : g >= 10 ? 2 : 3;
-    memcpy(p, tmp + skip, 4);
+    memcpy(p, tmp + skip, (size_t)(4 - skip));
     p += 4 - skip;
     for (int i = 1; i <= weight; i++) {
       g = i < ndigits ? be16(d + 2 * i) : 0;
