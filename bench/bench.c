@@ -36,19 +36,14 @@ enum {
   W_INSERT,
   W_MANY,
   W_COPY_IN,
+  W_LARGE_NU,
   W_COUNT
 };
-static const char *const workload_names[W_COUNT] = {"streaming",
-                                                    "large_resultset",
-                                                    "orm_large_resultset",
-                                                    "short_selects",
-                                                    "orm_get",
-                                                    "concurrent_selects",
-                                                    "eager_load_selectin",
-                                                    "eager_load_joined",
-                                                    "orm_bulk_insert",
-                                                    "executemany",
-                                                    "copy_in"};
+static const char *const workload_names[W_COUNT] = {
+    "streaming",           "large_resultset",   "orm_large_resultset",
+    "short_selects",       "orm_get",           "concurrent_selects",
+    "eager_load_selectin", "eager_load_joined", "orm_bulk_insert",
+    "executemany",         "copy_in",           "large_resultset_numeric_uuid"};
 static int selected[W_COUNT];
 
 typedef struct {
@@ -280,6 +275,13 @@ static void run_workload(const backend_t *b, int w) {
     report_pair(b, w, &best_u, &best_r, 1, extra, extra);
     break;
   }
+  case W_LARGE_NU: /* PostgreSQL only: its numeric and uuid columns (bench/lib/numeric_uuid.c) */
+    if (strcmp(b->name, "postgresql") != 0)
+      break;
+    SIDE(bench_pg_numeric_uuid(b->target, b->url, nrows, 5, &r, &u), "raw or uvsql");
+    report_pair(b, w, &u, &r, 1, "\"note\":\"sides alternated, best of 5\"",
+                "\"note\":\"sides alternated, best of 5\"");
+    break;
   }
 }
 

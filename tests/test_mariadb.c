@@ -356,7 +356,7 @@ TEST(column_types_decimal_tinyint1_unsigned_and_zero_rows) {
   const char *s;
   const void *b;
   size_t n;
-  ASSERT_INT_EQ(uvsql_result_coltype(r, 0), UVSQL_TYPE_TEXT);
+  ASSERT_INT_EQ(uvsql_result_coltype(r, 0), UVSQL_TYPE_NUMERIC); /* exact decimal text */
   ASSERT_OK(uvsql_result_text(r, 0, 0, &s, NULL), (uvsql_error_t *)NULL);
   ASSERT_STR_EQ(s, "12.50");
   ASSERT_OK(uvsql_result_text(r, 0, 2, &s, NULL), (uvsql_error_t *)NULL);

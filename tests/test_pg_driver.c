@@ -387,14 +387,16 @@ TEST(decoder_reads_both_formats) {
   PQfinish(c);
 }
 
-TEST(numeric_and_unknown_types_are_text) {
+TEST(numeric_is_numeric_and_unknown_types_are_text) {
   uv_loop_t *loop = test_loop();
   uvsql__dconn_t *dc = open_pg(loop, 100);
   for (int pass = 0; pass < 2; pass++) {
     treq_t *t =
         exec_ok(loop, dc, "SELECT 1.50::numeric AS n, 7 AS i, '(1,2)'::point AS p", NULL, 0);
-    ASSERT_INT_EQ(uvsql_result_coltype(t->result, 0), UVSQL_TYPE_TEXT);
+    ASSERT_INT_EQ(uvsql_result_coltype(t->result, 0), UVSQL_TYPE_NUMERIC);
+    ASSERT_INT_EQ(uvsql_result_value(t->result, 0, 0)->type, UVSQL_TYPE_NUMERIC);
     ASSERT_STR_EQ(cell_text(t->result, 0, 0), "1.50");
+    ASSERT_INT_EQ(uvsql_result_coltype(t->result, 2), UVSQL_TYPE_TEXT);
     ASSERT_INT_EQ(cell_i64(t->result, 0, 1), 7);
     ASSERT_STR_EQ(cell_text(t->result, 0, 2), "(1,2)");
     treq_free(t);
@@ -830,9 +832,14 @@ TEST(statement_switches_to_binary_after_first_execution) {
   ASSERT_INT_EQ(s->prepared, 1);
   ASSERT_INT_EQ(s->binary, 1);
   treq_free(t);
-  t = exec_ok(loop, dc, "SELECT 1.5::numeric, 2", NULL, 0);
+  t = exec_ok(loop, dc, "SELECT '(1,2)'::point, 2", NULL, 0);
   ASSERT(pc->cache.mru != &s->entry);
-  ASSERT_INT_EQ(((uvsql__pg_stmt_t *)pc->cache.mru)->binary, -1); /* numeric stays text */
+  ASSERT_INT_EQ(((uvsql__pg_stmt_t *)pc->cache.mru)->binary, -1); /* point stays text */
+  treq_free(t);
+  t = exec_ok(loop, dc, "SELECT -1234.5000::numeric, 2", NULL, 0);
+  ASSERT_INT_EQ(((uvsql__pg_stmt_t *)pc->cache.mru)->binary, 1); /* numeric is binary */
+  ASSERT_INT_EQ(uvsql_result_value(t->result, 0, 0)->type, UVSQL_TYPE_NUMERIC);
+  ASSERT_STR_EQ(cell_text(t->result, 0, 0), "-1234.5000");
   treq_free(t);
   close_wait(loop, dc);
   test_loop_close(loop);

@@ -192,6 +192,44 @@ TEST(getters_convert_and_refuse_as_documented) {
   uvsql_result_free(r);
 }
 
+/* NUMERIC cells: the getters of engine.h's table, exact where it says so. */
+TEST(numeric_cells_follow_the_getter_table) {
+  uvsql_value_t vals[] = {text("42.00"), text("-0.5"), text("99999999999999999999"), text("x")};
+  for (int i = 0; i < 4; i++)
+    vals[i].type = UVSQL_TYPE_NUMERIC;
+  uvsql_result_t *r = column_of(vals, 4);
+  int64_t i = 0;
+  double d = 0;
+  const char *s = NULL;
+  size_t len = 0;
+  uvsql_numeric_t n;
+  ASSERT_INT_EQ(uvsql_result_int64(r, 0, 0, &i), 0);
+  ASSERT_INT_EQ(i, 42);
+  ASSERT_INT_EQ(uvsql_result_int64(r, 1, 0, &i), UVSQL_EDATA);
+  ASSERT_STR_EQ(uvsql_result_last_error(r),
+                "column \"c\" holds numeric -0.5, which is not an integer in int64's range: read "
+                "it with uvsql_result_numeric (exact) or uvsql_result_double (rounded)");
+  ASSERT_INT_EQ(uvsql_result_int64(r, 2, 0, &i), UVSQL_EDATA);
+  ASSERT_INT_EQ(i, 42); /* untouched */
+  ASSERT_INT_EQ(uvsql_result_double(r, 1, 0, &d), 0);
+  ASSERT(d == -0.5);
+  ASSERT_INT_EQ(uvsql_result_text(r, 1, 0, &s, &len), 0);
+  ASSERT_STR_EQ(s, "-0.5");
+  ASSERT_INT_EQ(len, 4);
+  ASSERT_INT_EQ(uvsql_result_numeric(r, 2, 0, &n), 0);
+  ASSERT(n.coef_hi != 0);
+  ASSERT_INT_EQ(uvsql_result_numeric(r, 3, 0, &n), UVSQL_EDATA);
+  ASSERT_STR_EQ(uvsql_result_last_error(r),
+                "column \"c\" holds numeric \"x\", which is not a decimal number (or has more "
+                "than 38 digits)");
+  ASSERT_INT_EQ(uvsql_result_double(r, 3, 0, &d), UVSQL_EDATA);
+  int b = 0;
+  ASSERT_INT_EQ(uvsql_result_bool(r, 0, 0, &b), UVSQL_ETYPE);
+  ASSERT_STR_EQ(uvsql_result_last_error(r),
+                "column \"c\" holds numeric, which cannot be read as bool");
+  uvsql_result_free(r);
+}
+
 /* uvsql__result_add_rows: room for n rows at once, the cells the caller's to fill. */
 TEST(add_rows_appends_after_existing_rows) {
   uvsql_result_t *r = uvsql__result_new(2);

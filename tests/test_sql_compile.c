@@ -93,7 +93,7 @@ TEST(create_table_per_dialect) {
          "NOT NULL, amount DECIMAL(10, 2), placed DATETIME(6), PRIMARY KEY (id), FOREIGN KEY "
          "(user_id) REFERENCES users (id))",
          "CREATE TABLE IF NOT EXISTS orders (id INTEGER NOT NULL, user_id INTEGER NOT NULL, "
-         "amount NUMERIC(10, 2), placed TIMESTAMPTZ, PRIMARY KEY (id), FOREIGN KEY (user_id) "
+         "amount NUMERIC_TEXT(10, 2), placed TIMESTAMPTZ, PRIMARY KEY (id), FOREIGN KEY (user_id) "
          "REFERENCES users (id))",
          "");
   uvsql_metadata_free(db.md);
@@ -127,7 +127,7 @@ TEST(every_type_has_a_ddl_name) {
          "f DOUBLE, g DECIMAL(12, 3), h VARCHAR(20), i LONGTEXT, j LONGBLOB, k DATE, l TIME(6), m "
          "DATETIME(6), n DATETIME(6), o UUID, p JSON)",
          "CREATE TABLE IF NOT EXISTS all_types (a INTEGER, b SMALLINT, c BIGINT, d BOOLEAN, e "
-         "FLOAT, f DOUBLE, g NUMERIC(12, 3), h VARCHAR(20), i TEXT, j BLOB, k DATE, l TIME, m "
+         "FLOAT, f DOUBLE, g NUMERIC_TEXT(12, 3), h VARCHAR(20), i TEXT, j BLOB, k DATE, l TIME, m "
          "TIMESTAMP, n TIMESTAMPTZ, o UUID, p JSON)",
          "");
   uvsql_metadata_free(md);

@@ -162,6 +162,11 @@ int64_t bench_days_from_civil(int64_t y, unsigned m, unsigned d);
 #define BENCH_SELECT_ALL "SELECT id, name, x, ts, flag FROM " BENCH_TABLE
 #define BENCH_SELECT_ONE "SELECT id, name, x, ts, flag FROM " BENCH_TABLE " WHERE id = :id"
 
+/* large_resultset_numeric_uuid (bench/lib/numeric_uuid.c, PostgreSQL only): both sides,
+ * alternated reps times after a warm-up of each; the best run of each side. 0 or -1. */
+int bench_pg_numeric_uuid(const char *conninfo, const char *url, int64_t nrows, int reps,
+                          bench_run_t *raw, bench_run_t *uv);
+
 /* uvsql Core side (bench/lib/uvsql_side.c), for any URL. */
 int uvsql_large_resultset(const char *url, bench_run_t *out);
 int uvsql_short_selects(const char *url, int n, int64_t nkeys, bench_run_t *out);

@@ -106,14 +106,40 @@ int uvsql_result_is_null(const uvsql_result_t *result, size_t row, size_t col);
 
 /* Typed getters. Each returns 0 and writes *out, or an error code without touching *out:
  *   UVSQL_EINVALID_ARGUMENT  row or column out of range
- *   UVSQL_EDATA              the value is NULL (check uvsql_result_is_null first)
+ *   UVSQL_EDATA              the value is NULL (check uvsql_result_is_null first), or it is of
+ *                            an accepted type but its value does not fit (below)
  *   UVSQL_ETYPE              the value cannot be read as that type
- * uvsql_result_last_error() then says which column and what type it has.
- * Conversions accepted: int64 <- bool; double <- int64; bool <- int64 (0/1); text <- any
- * text-like value; bytes <- text; date/time/timestamp <- ISO 8601 text (SQLite stores them so). */
+ * uvsql_result_last_error() then says which column, what type it has and, for UVSQL_EDATA of a
+ * value that does not fit, the value.
+ *
+ * What each getter accepts: the cell's value type (uvsql_result_value()->type), the same on
+ * PostgreSQL, MariaDB and SQLite (what each backend gives for each column type:
+ * docs/backends.md). Anything not listed is UVSQL_ETYPE.
+ *
+ *   getter     value types read                       how
+ *   int64      INT64, BOOL                            as is (true is 1)
+ *              NUMERIC                                exact: an integral value in int64's range
+ *                                                     ("42.00" is 42; `SELECT sum(bigint_col)`
+ *                                                     is NUMERIC on PostgreSQL and MariaDB);
+ *                                                     a fraction or a value out of range is
+ *                                                     UVSQL_EDATA naming the column and value
+ *   double     DOUBLE, INT64                          INT64 beyond 2^53 rounds
+ *              NUMERIC                                ROUNDED to the nearest double (0.1 is
+ *                                                     0.1000000000000000055...); NaN/±Infinity
+ *   bool       BOOL, INT64 0 or 1                     as is
+ *   numeric    NUMERIC, INT64                         exact
+ *              TEXT that is a decimal                 exact (uvsql_numeric_parse); other text
+ *                                                     is UVSQL_EDATA; a DOUBLE is UVSQL_ETYPE:
+ *                                                     it was rounded already
+ *   text       TEXT, NUMERIC                          the text in the result (NUMERIC's is
+ *                                                     canonical: "-12.50")
+ *   bytes      BYTES, TEXT                            the bytes
+ *   date, time, timestamp   DATE / TIME / TIMESTAMP (timestamp also TIMESTAMPTZ), and ISO 8601
+ *              TEXT (SQLite stores them so; uvsql_parse_temporal) */
 int uvsql_result_int64(const uvsql_result_t *r, size_t row, size_t col, int64_t *out);
 int uvsql_result_double(const uvsql_result_t *r, size_t row, size_t col, double *out);
 int uvsql_result_bool(const uvsql_result_t *r, size_t row, size_t col, int *out);
+int uvsql_result_numeric(const uvsql_result_t *r, size_t row, size_t col, uvsql_numeric_t *out);
 /* Text: pointer into the result, NUL-terminated, *len (may be NULL) without the NUL. */
 int uvsql_result_text(const uvsql_result_t *r, size_t row, size_t col, const char **out,
                       size_t *len);

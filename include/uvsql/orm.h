@@ -17,15 +17,20 @@
  *   BYTES -> uvsql_bytes_t {ptr, len}      indexes on MariaDB)
  *   DATE -> int64_t days since 1970-01-01, TIME -> int64_t us since midnight,
  *   TIMESTAMP -> int64_t us since 1970-01-01 (see value.h)
+ *   NUMERIC(p, s) -> uvsql_numeric_t, exact (SQL NUMERIC(p, s); DECIMAL on MariaDB; on SQLite
+ *     NUMERIC_TEXT(p, s), which keeps the digits: src/sql/dialects/sqlite.c says the cost)
  * Field flags: the Core column flags (UVSQL_PRIMARY_KEY, UVSQL_NOT_NULL, UVSQL_UNIQUE,
  * UVSQL_INDEX, UVSQL_NO_AUTOINCREMENT) plus UVSQL_VERSION_ID (an INT64 version counter for
  * optimistic concurrency). At most 64 fields per model.
  *
- * Loading: a value goes into a field only when nothing is lost: an integer into INT64 or
- * DOUBLE, a bool into INT64 or BOOL, text into TEXT/BYTES (also NUMERIC, which PostgreSQL
- * and MariaDB send as exact text, and SQLite's dates and times, which are ISO text). Anything
- * else (a number, bool, date or time into TEXT; text into INT64; a double into INT64) fails
- * the query with UVSQL_EDATA: `cannot load column "c" (server type int64) into field
+ * Loading: each kind reads the cell with its result getter (the table in engine.h says which
+ * value types each accepts, the same on the three backends): INT64 as uvsql_result_int64
+ * (integers, bools, an integral NUMERIC such as sum()), DOUBLE as uvsql_result_double (also
+ * NUMERIC, rounded), BOOL, TEXT as uvsql_result_text (text, and a NUMERIC's exact text),
+ * BYTES, the dates and times (also SQLite's ISO text), NUMERIC(p, s) as uvsql_result_numeric
+ * (NUMERIC, integers, decimal text; not a double: it was rounded already). Anything else (a
+ * number, bool, date or time into TEXT; text into INT64; a double into INT64 or NUMERIC)
+ * fails the query with UVSQL_EDATA: `cannot load column "c" (server type int64) into field
  * item_t.c of kind TEXT: declare the field as INT64, or convert the column in the query`.
  *
  * NULL: a field is NULL when its bit (1 << field index) is set in `uvsql_nulls`, or, for TEXT,
@@ -293,7 +298,8 @@ typedef int (*uvsql_field_fn)(void *obj, void *field, void *data);
 
 /* A constant client default (also the Core column's, so Core INSERTs use it): value's type
  * must fit the field (INT64: int64/bool; DOUBLE: double/int64; BOOL: bool/int64; TEXT: text;
- * BYTES: bytes/text; DATE, TIME, TIMESTAMP: the same type; NULL for any). Text is copied. */
+ * BYTES: bytes/text; DATE, TIME, TIMESTAMP: the same type; NUMERIC(p, s): numeric/int64 that
+ * fits p and s exactly, kept at scale s; NULL for any). Text is copied. */
 uvsql_mapper_t *uvsql_mapper_default(uvsql_mapper_t *m, const char *field, uvsql_value_t value,
                                      uvsql_error_t *err);
 /* A client default computed by fn(obj, field, data) at each flush that inserts obj with the
@@ -343,6 +349,12 @@ int uvsql_orm_is_null(const void *obj, const void *field);
 int uvsql_orm_set_int64(void *obj, int64_t *field, int64_t value);
 int uvsql_orm_set_double(void *obj, double *field, double value);
 int uvsql_orm_set_bool(void *obj, int *field, int value);
+/* A NUMERIC(p, s) field: *value is stored at the field's scale, exactly ("0.1" into
+ * NUMERIC(10, 2) is 0.10; "12.500" is 12.50). UVSQL_EDATA (the field unchanged) when that would
+ * lose digits ("0.125" into scale 2) or the value has more than p digits (p - s before the
+ * point); NaN and ±Infinity are left to the server (PostgreSQL stores them, MariaDB and SQLite
+ * refuse them). Parse text with uvsql_numeric_parse (value.h). */
+int uvsql_orm_set_numeric(void *obj, uvsql_numeric_t *field, const uvsql_numeric_t *value);
 /* Marks a field the program assigned itself as given (so a zero is sent, not the default).
  * Every setter above does this too (set_null as well). 0 or UVSQL_EINVALID_ARGUMENT. */
 int uvsql_orm_mark_set(void *obj, const void *field);

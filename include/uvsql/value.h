@@ -259,6 +259,34 @@ size_t uvsql_format_temporal(uvsql_type_t type, int64_t v, char *buf, size_t siz
  * answer for a value outside the supported range above. */
 int uvsql_parse_temporal(uvsql_type_t type, const char *s, size_t len, int64_t *out);
 
+/* Exact decimals (src/loop/numeric.c). NUMERIC(p, s) with p <= 38 fits uvsql_numeric_t whole.
+ *
+ * uvsql_numeric_parse reads "[+-]digits[.digits][e[+-]digits]" (".5", "5." and "1.5E-3" too;
+ * an exponent is applied exactly: "1e3" is 1000, scale 0) and "NaN", "[+-]Infinity", "[+-]inf"
+ * (any case). Trailing zeros after the point are kept ("12.50" has scale 2). Returns 0, or
+ * UVSQL_EDATA when the text is not such a number (blanks, empty, junk) or does not fit: more
+ * than 38 significant digits (leading zeros do not count; trailing ones after the point do),
+ * or more than 38 digits after the point. Nothing is ever rounded.
+ * uvsql_numeric_format writes the canonical text ("-0.0010", "1000", "NaN", "Infinity",
+ * "-Infinity": what PostgreSQL and MariaDB write, and what the parser reads back as the same
+ * value) and returns its length, as snprintf (UVSQL_NUMERIC_TEXT_SIZE bytes always suffice).
+ * uvsql_numeric_to_int64: only an integral value in int64's range ("5.00" is 5); a fraction,
+ * a value out of range, NaN or ±Infinity is UVSQL_EDATA and *out is untouched.
+ * uvsql_numeric_to_double ROUNDS (to the nearest double: 0.1 is 0.1000000000000000055...);
+ * NaN and ±Infinity become the doubles of those names.
+ * uvsql_numeric_rescale sets the scale exactly ("0.1" to scale 2 is "0.10"); UVSQL_EDATA when
+ * digits would be lost ("0.125" to scale 2) or the coefficient would pass 38 digits.
+ * uvsql_numeric_cmp orders by value (-1, 0, 1; 1.0 equals 1.00), NaN above every number
+ * and equal to itself, as PostgreSQL orders them. */
+#define UVSQL_NUMERIC_TEXT_SIZE 48
+int uvsql_numeric_parse(const char *text, size_t len, uvsql_numeric_t *out);
+size_t uvsql_numeric_format(const uvsql_numeric_t *num, char *buf, size_t size);
+uvsql_numeric_t uvsql_numeric_from_int64(int64_t v);
+int uvsql_numeric_to_int64(const uvsql_numeric_t *num, int64_t *out);
+double uvsql_numeric_to_double(const uvsql_numeric_t *num);
+int uvsql_numeric_rescale(uvsql_numeric_t *num, int scale);
+int uvsql_numeric_cmp(const uvsql_numeric_t *a, const uvsql_numeric_t *b);
+
 UVSQL__EXPORTS_END
 #ifdef __cplusplus
 }

@@ -264,6 +264,8 @@ static size_t format_value(const uvsql_value_t *v, char *buf, size_t size) {
   }
   case UVSQL_TYPE_BYTES:
     return (size_t)snprintf(buf, size, "<%zu bytes>", v->u.s.len);
+  case UVSQL_TYPE_NUMERIC: /* canonical text by now (execute.c), at most 41 characters */
+    return (size_t)snprintf(buf, size, "%.*s", (int)v->u.s.len, v->u.s.ptr);
   default: {
     char t[48];
     uvsql_format_temporal(v->type, v->u.i64, t, sizeof t);

@@ -1,7 +1,8 @@
 /* src/engine/execute.c — carrying one statement through checkout, the driver and release.
  *
  * An exec_t owns: its request (given to the driver), a copy of the parameters (values and
- * their text/bytes in one allocation), a reference on the statement, and one reference on
+ * their text/bytes in one allocation; a NUMERIC is checked and copied as canonical text, so a
+ * driver only ever sees that form), a reference on the statement, and one reference on
  * the future it settles.
  *
  *   engine-level:  WAITING (pool checkout) --got conn--> RUNNING --done--> release, settle, free
@@ -248,7 +249,21 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
         return NULL;
       }
       bytes += params[i].value.u.s.len + 1;
-    } else if ((unsigned)t > UVSQL_TYPE_TIMESTAMPTZ) {
+    } else if (t == UVSQL_TYPE_NUMERIC) {
+      /* checked here, sent as canonical text (uvsql_numeric_format), the same to every backend */
+      uvsql_numeric_t n;
+      const uvsql_value_t *v = &params[i].value;
+      if (!v->u.s.ptr || uvsql__value_numeric(v, &n) != 0) {
+        uvsql__error_set(err, UVSQL_EDATA,
+                         "parameter :%s: \"%.*s\" is not a decimal number of at most 38 digits "
+                         "(uvsql_numeric_parse): write it as \"-123.45\"",
+                         params[i].name ? params[i].name : "?",
+                         v->u.s.ptr ? (int)(v->u.s.len > 60 ? 60 : v->u.s.len) : 0,
+                         v->u.s.ptr ? v->u.s.ptr : "");
+        return NULL;
+      }
+      bytes += UVSQL_NUMERIC_TEXT_SIZE;
+    } else if ((unsigned)t > UVSQL_TYPE_NUMERIC) {
       uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                        "parameter :%s has an unknown value type %d: build "
                        "values with the UVSQL_V_* macros (value.h)",
@@ -298,7 +313,8 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
         first[k] = -1;
       for (size_t i = 0; i < nph; i++) {
         uvsql_value_t *v = &vals[i];
-        if (v->type != UVSQL_TYPE_TEXT && v->type != UVSQL_TYPE_BYTES)
+        if (v->type != UVSQL_TYPE_TEXT && v->type != UVSQL_TYPE_BYTES &&
+            v->type != UVSQL_TYPE_NUMERIC)
           continue;
         if (repeats) {
           int name = cp->order[i];
@@ -307,6 +323,14 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
             continue;
           }
           first[name] = (int)i;
+        }
+        if (v->type == UVSQL_TYPE_NUMERIC) { /* parsed above: it parses */
+          uvsql_numeric_t n;
+          (void)uvsql__value_numeric(v, &n);
+          v->u.s.len = uvsql_numeric_format(&n, store, UVSQL_NUMERIC_TEXT_SIZE);
+          v->u.s.ptr = store;
+          store += v->u.s.len + 1;
+          continue;
         }
         if (v->u.s.len)
           memcpy(store, v->u.s.ptr, v->u.s.len);

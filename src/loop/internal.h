@@ -131,6 +131,21 @@ int uvsql__worker_post(uvsql__worker_t *w, uvsql__after_fn fn, void *data);
  * for long), the async handle closed, and closed_cb(data) runs from the loop. */
 void uvsql__worker_close(uvsql__worker_t *w, void (*closed_cb)(void *data), void *data);
 
+/* ------------------------------------------------------------------ numeric values */
+
+/* Inside the library a NUMERIC value may carry its fixed-size form instead of its text: then
+ * u.s.len is UVSQL__NUMERIC_BINARY and u.s.ptr points at a uvsql_numeric_t (the ORM hands its
+ * NUMERIC fields so, without a buffer for their text). The engine turns every such parameter
+ * into text when it copies a statement's parameters (engine/execute.c), so drivers and users
+ * never see one. */
+#define UVSQL__NUMERIC_BINARY SIZE_MAX
+static inline uvsql_value_t uvsql__v_numeric_bin(const uvsql_numeric_t *n) {
+  return uvsql_v_bytes_of(UVSQL_TYPE_NUMERIC, n, UVSQL__NUMERIC_BINARY);
+}
+/* The exact decimal of v: a NUMERIC (either form), INT64, or TEXT that parses
+ * (uvsql_numeric_parse). 0, UVSQL_EDATA (text that is no decimal) or UVSQL_ETYPE. */
+int uvsql__value_numeric(const uvsql_value_t *v, uvsql_numeric_t *out);
+
 /* ------------------------------------------------------------------ time */
 
 static inline uint64_t uvsql__now_ms(uv_loop_t *loop) {

@@ -212,6 +212,15 @@ static int cell(const uvsql_result_t *r, size_t row, size_t col, const uvsql_val
   return 0;
 }
 
+static int not_decimal(const uvsql_result_t *r, size_t col, const uvsql_value_t *v) {
+  uvsql_result_t *w = (uvsql_result_t *)r;
+  snprintf(w->last_error, sizeof w->last_error,
+           "column \"%s\" holds %s \"%.60s\", which is not a decimal number (or has more than 38 "
+           "digits)",
+           r->cols[col].name, uvsql_type_name(v->type), v->u.s.ptr);
+  return UVSQL_EDATA;
+}
+
 static int mismatch(const uvsql_result_t *r, size_t col, const uvsql_value_t *v,
                     const char *wanted) {
   uvsql_result_t *w = (uvsql_result_t *)r;
@@ -219,6 +228,20 @@ static int mismatch(const uvsql_result_t *r, size_t col, const uvsql_value_t *v,
            "column \"%s\" holds %s, which cannot be read as %s", r->cols[col].name,
            uvsql_type_name(v->type), wanted);
   return UVSQL_ETYPE;
+}
+
+/* An exact NUMERIC as int64: integral and in range, else UVSQL_EDATA naming column and value. */
+static int numeric_int64(const uvsql_result_t *r, size_t col, const uvsql_value_t *v,
+                         int64_t *out) {
+  uvsql_numeric_t n;
+  if (uvsql_numeric_parse(v->u.s.ptr, v->u.s.len, &n) == 0 && uvsql_numeric_to_int64(&n, out) == 0)
+    return 0;
+  uvsql_result_t *w = (uvsql_result_t *)r;
+  snprintf(w->last_error, sizeof w->last_error,
+           "column \"%s\" holds numeric %.60s, which is not an integer in int64's range: read it "
+           "with uvsql_result_numeric (exact) or uvsql_result_double (rounded)",
+           r->cols[col].name, v->u.s.ptr);
+  return UVSQL_EDATA;
 }
 
 /* The slow paths stay out of line, so that the fast paths need no stack frame. */
@@ -242,6 +265,8 @@ SLOW_PATH static int int64_slow(const uvsql_result_t *r, size_t row, size_t col,
     *out = v->u.i64;
   else if (v->type == UVSQL_TYPE_BOOL)
     *out = v->u.b;
+  else if (v->type == UVSQL_TYPE_NUMERIC)
+    return numeric_int64(r, col, v, out);
   else
     return mismatch(r, col, v, "int64");
   return 0;
@@ -265,7 +290,12 @@ SLOW_PATH static int double_slow(const uvsql_result_t *r, size_t row, size_t col
     *out = v->u.f64;
   else if (v->type == UVSQL_TYPE_INT64)
     *out = (double)v->u.i64;
-  else
+  else if (v->type == UVSQL_TYPE_NUMERIC) {
+    uvsql_numeric_t n;
+    if (uvsql_numeric_parse(v->u.s.ptr, v->u.s.len, &n) != 0)
+      return not_decimal(r, col, v);
+    *out = uvsql_numeric_to_double(&n); /* rounds: documented in engine.h */
+  } else
     return mismatch(r, col, v, "double");
   return 0;
 }
@@ -311,12 +341,40 @@ SLOW_PATH static int text_slow(const uvsql_result_t *r, size_t row, size_t col) 
 int uvsql_result_text(const uvsql_result_t *r, size_t row, size_t col, const char **out,
                       size_t *len) {
   const uvsql_value_t *v;
-  if (!FAST_CELL(r, row, col, UVSQL_TYPE_TEXT, UVSQL_TYPE_TEXT, v))
+  if (!FAST_CELL(r, row, col, UVSQL_TYPE_TEXT, UVSQL_TYPE_NUMERIC, v))
     return text_slow(r, row, col);
   *out = v->u.s.ptr;
   if (len)
     *len = v->u.s.len;
   return 0;
+}
+
+int uvsql_result_numeric(const uvsql_result_t *r, size_t row, size_t col, uvsql_numeric_t *out) {
+  const uvsql_value_t *v;
+  int rc = cell(r, row, col, &v);
+  if (rc)
+    return rc;
+  uvsql_numeric_t n;
+  if (v->type == UVSQL_TYPE_INT64) {
+    *out = uvsql_numeric_from_int64(v->u.i64);
+    return 0;
+  }
+  if (v->type == UVSQL_TYPE_NUMERIC || v->type == UVSQL_TYPE_TEXT) {
+    if (uvsql_numeric_parse(v->u.s.ptr, v->u.s.len, &n) != 0)
+      return not_decimal(r, col, v);
+    *out = n;
+    return 0;
+  }
+  if (v->type == UVSQL_TYPE_DOUBLE) {
+    uvsql_result_t *w = (uvsql_result_t *)r;
+    snprintf(w->last_error, sizeof w->last_error,
+             "column \"%s\" holds double %.17g, which is not exact: read it with "
+             "uvsql_result_double, or keep exact decimals in a NUMERIC column (on SQLite, one "
+             "that Core creates: NUMERIC(p, s) is stored as text there)",
+             r->cols[col].name, v->u.f64);
+    return UVSQL_ETYPE;
+  }
+  return mismatch(r, col, v, "numeric");
 }
 
 int uvsql_result_bytes(const uvsql_result_t *r, size_t row, size_t col, const void **out,

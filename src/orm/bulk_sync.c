@@ -110,8 +110,15 @@ static int field_set(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_va
       return -1;
     *(int64_t *)p = v->u.i64;
     break;
-  case UVSQL_FIELD_NUMERIC: /* the kinds below: not yet */
-  case UVSQL_FIELD_UUID:
+  case UVSQL_FIELD_NUMERIC: {
+    uvsql_numeric_t n; /* copied first: v may point at this very field */
+    if ((t != UVSQL_TYPE_NUMERIC && t != UVSQL_TYPE_INT64) || uvsql__value_numeric(v, &n) != 0 ||
+        uvsql__numeric_fit(f, &n) != 0)
+      return -1;
+    *(uvsql_numeric_t *)p = n;
+    break;
+  }
+  case UVSQL_FIELD_UUID: /* the kinds below: not yet */
   case UVSQL_FIELD_JSON:
   case UVSQL_FIELD_ENUM:
   case UVSQL_FIELD_INTERVAL:

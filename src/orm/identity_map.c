@@ -40,6 +40,11 @@ int uvsql__value_equal(const uvsql_value_t *a, const uvsql_value_t *b) {
     return b->type == UVSQL_TYPE_DOUBLE && a->u.f64 == b->u.f64;
   case UVSQL_TYPE_BOOL:
     return b->type == UVSQL_TYPE_BOOL && a->u.b == b->u.b;
+  case UVSQL_TYPE_NUMERIC: { /* by value: text or the fixed-size form (loop/internal.h) */
+    uvsql_numeric_t x, y;
+    return b->type == UVSQL_TYPE_NUMERIC && uvsql__value_numeric(a, &x) == 0 &&
+           uvsql__value_numeric(b, &y) == 0 && uvsql_numeric_cmp(&x, &y) == 0;
+  }
   default:
     return b->type != UVSQL_TYPE_TEXT && b->type != UVSQL_TYPE_BYTES &&
            b->type != UVSQL_TYPE_DOUBLE && a->u.i64 == b->u.i64;
@@ -57,6 +62,12 @@ uint64_t uvsql__pk_hash(const uvsql_mapper_t *m, const uvsql_value_t *pk) {
       h = mix(h, x);
     } else if (v->type == UVSQL_TYPE_BOOL) {
       h = mix(h, (uint64_t)v->u.b);
+    } else if (v->type == UVSQL_TYPE_NUMERIC) { /* equal values, equal doubles: one bucket */
+      uvsql_numeric_t n;
+      double d = uvsql__value_numeric(v, &n) == 0 ? uvsql_numeric_to_double(&n) : 0;
+      uint64_t bits;
+      memcpy(&bits, &d, sizeof bits);
+      h = mix(h, bits);
     } else if (v->type != UVSQL_TYPE_NULL) {
       h = mix(h, (uint64_t)v->u.i64);
     }

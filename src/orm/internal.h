@@ -188,6 +188,9 @@ void uvsql__mapper_free_defaults(uvsql_mapper_t *m);
 /* Writes value v into field i of struct st (copying text/bytes); 0, UVSQL_ENOMEM, or
  * UVSQL_EINVALID_ARGUMENT when v's type does not fit the field's kind (object.c). */
 int uvsql__field_set_value(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_value_t *v);
+/* n as NUMERIC field f holds it: rescaled exactly to f's scale, within f's precision. 0, or
+ * UVSQL_EDATA (digits past the scale that are not zeros, or too many digits) leaving n as is. */
+int uvsql__numeric_fit(const uvsql_field_t *f, uvsql_numeric_t *n);
 /* "INT64", "STRING(30)", ... for messages (object.c); buf of at least 24 bytes. */
 const char *uvsql__field_kind_name(const uvsql_field_t *f, char *buf, size_t len);
 

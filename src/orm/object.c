@@ -145,7 +145,8 @@ uvsql_value_t uvsql__field_value(const uvsql_mapper_t *m, const void *st, size_t
     return UVSQL_V_TIMESTAMP(*(int64_t *)p);
   case UVSQL_FIELD_TIMESTAMPTZ:
     return UVSQL_V_TIMESTAMPTZ(*(int64_t *)p);
-  case UVSQL_FIELD_NUMERIC: /* the kinds below: not yet */
+  case UVSQL_FIELD_NUMERIC: /* the fixed-size form: the engine writes its text (loop/internal.h) */
+    return uvsql__v_numeric_bin((const uvsql_numeric_t *)p);
   case UVSQL_FIELD_UUID:
   case UVSQL_FIELD_JSON:
   case UVSQL_FIELD_ENUM:
@@ -186,6 +187,8 @@ static int load_scalar(uvsql_field_kind_t kind, const uvsql_result_t *r, size_t 
   case UVSQL_FIELD_TIMESTAMP:
   case UVSQL_FIELD_TIMESTAMPTZ:
     return uvsql_result_timestamp(r, row, col, p);
+  case UVSQL_FIELD_NUMERIC:
+    return uvsql_result_numeric(r, row, col, p);
   default:
     return NOT_SCALAR;
   }
@@ -222,6 +225,8 @@ static const char *kind_for(uvsql_type_t t) {
     return "DATE";
   case UVSQL_TYPE_TIME:
     return "TIME";
+  case UVSQL_TYPE_NUMERIC:
+    return "NUMERIC(p, s)";
   default:
     return "TIMESTAMP";
   }
@@ -499,6 +504,11 @@ static inline int field_differs(const uvsql_field_t *f, uint64_t bit, uint64_t n
       return !(*(const double *)pa == *(const double *)pb) && memcmp(pa, pb, sizeof(double)) != 0;
     case UVSQL_FIELD_BOOL:
       return !*(const int *)pa != !*(const int *)pb;
+    case UVSQL_FIELD_NUMERIC: { /* every field, not the padding: 1.0 and 1.00 differ (scale) */
+      const uvsql_numeric_t *x = (const void *)pa, *y = (const void *)pb;
+      return x->coef_hi != y->coef_hi || x->coef_lo != y->coef_lo || x->scale != y->scale ||
+             !x->negative != !y->negative || x->special != y->special;
+    }
     default:
       return *(const int64_t *)pa != *(const int64_t *)pb;
     }
@@ -697,6 +707,41 @@ int uvsql_orm_set_bool(void *obj, int *field, int value) {
   return 0;
 }
 
+int uvsql__numeric_fit(const uvsql_field_t *f, uvsql_numeric_t *n) {
+  if (n->special || f->length <= 0 || f->length > 38)
+    return 0; /* NaN/Infinity: the server says (PostgreSQL takes them); no precision: any */
+  uvsql_numeric_t x = *n;
+  /* exactly: drop trailing zeros past the scale, then add zeros up to it */
+  while (x.scale > f->scale && uvsql_numeric_rescale(&x, x.scale - 1) == 0)
+    ;
+  if (x.scale > f->scale || uvsql_numeric_rescale(&x, f->scale) != 0)
+    return UVSQL_EDATA;
+  /* at most p digits in all: |x| <= 99...9 (p nines) at scale s */
+  static const char nines[] = "99999999999999999999999999999999999999";
+  uvsql_numeric_t lim, ax = x;
+  if (uvsql_numeric_parse(nines, (size_t)f->length, &lim) != 0)
+    return UVSQL_EDATA;
+  lim.scale = x.scale;
+  ax.negative = 0;
+  if (uvsql_numeric_cmp(&ax, &lim) > 0)
+    return UVSQL_EDATA;
+  *n = x;
+  return 0;
+}
+
+int uvsql_orm_set_numeric(void *obj, uvsql_numeric_t *field, const uvsql_numeric_t *value) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  long i = typed_field(h, obj, field, 1u << UVSQL_FIELD_NUMERIC);
+  if (i < 0 || !value)
+    return UVSQL_EINVALID_ARGUMENT;
+  uvsql_numeric_t n = *value;
+  if (uvsql__numeric_fit(&h->mapper->model->fields[i], &n) != 0)
+    return UVSQL_EDATA;
+  *field = n;
+  given(h, obj, i);
+  return 0;
+}
+
 int uvsql_orm_mark_set(void *obj, const void *field) {
   uvsql__obj_t *h = uvsql__obj_check(obj);
   long i = field_of(h, obj, field);
@@ -717,6 +762,8 @@ int uvsql_orm_unset(void *obj, const void *field) {
     memset((unsigned char *)obj + f->offset, 0, sizeof(double));
   else if (f->kind == UVSQL_FIELD_BOOL)
     memset((unsigned char *)obj + f->offset, 0, sizeof(int));
+  else if (f->kind == UVSQL_FIELD_NUMERIC)
+    memset((unsigned char *)obj + f->offset, 0, sizeof(uvsql_numeric_t));
   else if (f->kind != UVSQL_FIELD_TEXT && f->kind != UVSQL_FIELD_BYTES)
     memset((unsigned char *)obj + f->offset, 0, sizeof(int64_t));
   uvsql__field_set_null(h->mapper, obj, (size_t)i, 0);
@@ -748,6 +795,10 @@ int uvsql__field_given(const uvsql__obj_t *h, size_t i) {
     uint64_t x;
     memcpy(&x, p, sizeof x);
     return x != 0;
+  }
+  case UVSQL_FIELD_NUMERIC: { /* not zero: 0.00 (scale 2) was written on purpose too */
+    const uvsql_numeric_t *n = (const void *)p;
+    return (n->coef_hi | n->coef_lo) != 0 || n->scale != 0 || n->special != 0;
   }
   default:
     return *(const int64_t *)p != 0;
@@ -815,8 +866,15 @@ int uvsql__field_set_value(const uvsql_mapper_t *m, void *st, size_t i, const uv
       return UVSQL_EINVALID_ARGUMENT;
     *(int64_t *)p = v->u.i64;
     break;
-  case UVSQL_FIELD_NUMERIC: /* the kinds below: not yet */
-  case UVSQL_FIELD_UUID:
+  case UVSQL_FIELD_NUMERIC: {
+    uvsql_numeric_t n;
+    if ((t != UVSQL_TYPE_NUMERIC && t != UVSQL_TYPE_INT64) || uvsql__value_numeric(v, &n) != 0 ||
+        uvsql__numeric_fit(f, &n) != 0)
+      return UVSQL_EINVALID_ARGUMENT;
+    *(uvsql_numeric_t *)p = n;
+    break;
+  }
+  case UVSQL_FIELD_UUID: /* the kinds below: not yet */
   case UVSQL_FIELD_JSON:
   case UVSQL_FIELD_ENUM:
   case UVSQL_FIELD_INTERVAL:

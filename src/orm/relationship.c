@@ -247,6 +247,11 @@ static int value_after(const uvsql_value_t *a, const uvsql_value_t *b) {
     return a->u.f64 > b->u.f64;
   case UVSQL_TYPE_BOOL:
     return a->u.b > b->u.b;
+  case UVSQL_TYPE_NUMERIC: {
+    uvsql_numeric_t x, y;
+    return uvsql__value_numeric(a, &x) == 0 && uvsql__value_numeric(b, &y) == 0 &&
+           uvsql_numeric_cmp(&x, &y) > 0;
+  }
   default: /* INT64 and the temporal types */
     return a->u.i64 > b->u.i64;
   }

@@ -63,6 +63,13 @@ static int compare(ev_t *ev, const uvsql_value_t *a, const uvsql_value_t *b) {
   }
   if (is_time(a->type) && a->type == b->type)
     return (a->u.i64 > b->u.i64) - (a->u.i64 < b->u.i64);
+  if ((a->type == UVSQL_TYPE_NUMERIC || b->type == UVSQL_TYPE_NUMERIC) &&
+      (a->type == UVSQL_TYPE_NUMERIC || a->type == UVSQL_TYPE_INT64) &&
+      (b->type == UVSQL_TYPE_NUMERIC || b->type == UVSQL_TYPE_INT64)) { /* exact */
+    uvsql_numeric_t x, y;
+    if (uvsql__value_numeric(a, &x) == 0 && uvsql__value_numeric(b, &y) == 0)
+      return uvsql_numeric_cmp(&x, &y);
+  }
   if ((a->type == UVSQL_TYPE_TEXT || a->type == UVSQL_TYPE_BYTES) && a->type == b->type) {
     size_t n = a->u.s.len < b->u.s.len ? a->u.s.len : b->u.s.len;
     int c = n ? memcmp(a->u.s.ptr, b->u.s.ptr, n) : 0;

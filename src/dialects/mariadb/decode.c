@@ -4,7 +4,7 @@
  *   TINYINT(1)                         BOOL
  *   other integers, YEAR               INT64 (BIGINT UNSIGNED above INT64_MAX: a TEXT cell)
  *   FLOAT, DOUBLE                      DOUBLE
- *   DECIMAL                            TEXT (exact digits)
+ *   DECIMAL, NEWDECIMAL                NUMERIC (the server's exact text: "-12.50")
  *   DATE / TIME / DATETIME, TIMESTAMP  DATE / TIME / TIMESTAMP (µs)
  *   binary strings and BLOBs (charsetnr 63), BIT, GEOMETRY     BYTES
  *   other strings, JSON, ENUM, SET     TEXT
@@ -43,6 +43,9 @@ uvsql_type_t uvsql__my_field_type(const MYSQL_FIELD *f) {
     return UVSQL_TYPE_DOUBLE;
   case MYSQL_TYPE_NULL:
     return UVSQL_TYPE_NULL;
+  case MYSQL_TYPE_DECIMAL:
+  case MYSQL_TYPE_NEWDECIMAL:
+    return UVSQL_TYPE_NUMERIC;
   case MYSQL_TYPE_DATE:
   case MYSQL_TYPE_NEWDATE:
     return UVSQL_TYPE_DATE;
@@ -62,7 +65,7 @@ uvsql_type_t uvsql__my_field_type(const MYSQL_FIELD *f) {
   case MYSQL_TYPE_STRING:
   case MYSQL_TYPE_VARCHAR:
     return f->charsetnr == 63 ? UVSQL_TYPE_BYTES : UVSQL_TYPE_TEXT;
-  default: /* DECIMAL, JSON, ENUM, SET */
+  default: /* JSON, ENUM, SET */
     return UVSQL_TYPE_TEXT;
   }
 }
@@ -82,7 +85,7 @@ static int set_bytes(uvsql_result_t *r, uvsql_value_t *cell, uvsql_type_t type, 
   char *copy = uvsql__result_strndup(r, p, len);
   if (!copy)
     return UVSQL_ENOMEM;
-  cell->type = type == UVSQL_TYPE_BYTES ? UVSQL_TYPE_BYTES : UVSQL_TYPE_TEXT;
+  cell->type = type == UVSQL_TYPE_BYTES || type == UVSQL_TYPE_NUMERIC ? type : UVSQL_TYPE_TEXT;
   cell->u.s.ptr = copy;
   cell->u.s.len = len;
   return 0;
@@ -161,7 +164,7 @@ static int decode_cell(MYSQL_STMT *stmt, uvsql_result_t *r, const MYSQL_FIELD *f
     cell->type = type;
     cell->u.i64 = uvsql__my_time_to(type, &c->v.tm);
     return 0;
-  default: { /* TEXT, BYTES */
+  default: { /* TEXT, BYTES, NUMERIC (fetched as its text) */
     size_t len = c->len;
     if (len <= INLINE_BUF)
       return set_bytes(r, cell, type, c->v.buf, len);
@@ -177,7 +180,7 @@ static int decode_cell(MYSQL_STMT *stmt, uvsql_result_t *r, const MYSQL_FIELD *f
     if (mysql_stmt_fetch_column(stmt, &one, i, 0) != 0)
       return UVSQL_EINTERFACE;
     p[len] = '\0';
-    cell->type = type == UVSQL_TYPE_BYTES ? UVSQL_TYPE_BYTES : UVSQL_TYPE_TEXT;
+    cell->type = type == UVSQL_TYPE_BYTES || type == UVSQL_TYPE_NUMERIC ? type : UVSQL_TYPE_TEXT;
     cell->u.s.ptr = p;
     cell->u.s.len = len;
     return 0;
@@ -342,7 +345,8 @@ static int decode_text_cell(uvsql_result_t *r, const MYSQL_FIELD *f, uvsql_type_
     cell->u.i64 = t;
     return 0;
   case UVSQL_TYPE_BYTES:
-    return set_bytes(r, cell, UVSQL_TYPE_BYTES, s, len);
+  case UVSQL_TYPE_NUMERIC:
+    return set_bytes(r, cell, type, s, len);
   default:
     break;
   }

@@ -5,6 +5,7 @@
  *   INT64       MYSQL_TYPE_LONGLONG
  *   DOUBLE      MYSQL_TYPE_DOUBLE
  *   TEXT        MYSQL_TYPE_STRING (the connection's charset, utf8mb4 by default)
+ *   NUMERIC     MYSQL_TYPE_NEWDECIMAL, its canonical text (exact: the server reads the digits)
  *   BYTES       MYSQL_TYPE_BLOB (binary)
  *   DATE        MYSQL_TYPE_DATE
  *   TIME        MYSQL_TYPE_TIME (negative values set `neg`)
@@ -124,7 +125,10 @@ int uvsql__my_bind_params(uvsql__my_conn_t *mc, const uvsql__request_t *req) {
       break;
     case UVSQL_TYPE_TEXT:
     case UVSQL_TYPE_BYTES:
-      b[i].buffer_type = v->type == UVSQL_TYPE_TEXT ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+    case UVSQL_TYPE_NUMERIC:
+      b[i].buffer_type = v->type == UVSQL_TYPE_TEXT    ? MYSQL_TYPE_STRING
+                         : v->type == UVSQL_TYPE_BYTES ? MYSQL_TYPE_BLOB
+                                                       : MYSQL_TYPE_NEWDECIMAL;
       b[i].buffer = (void *)(v->u.s.ptr ? v->u.s.ptr : "");
       b[i].buffer_length = (unsigned long)v->u.s.len;
       s[i].len = (unsigned long)v->u.s.len;

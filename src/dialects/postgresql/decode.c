@@ -5,9 +5,11 @@
  *   text, varchar, bpchar, name, json, jsonb (binary: version byte 1, then text), uuid
  *   (binary: 16 bytes, formatted 8-4-4-4-12) -> TEXT; bytea -> BYTES (text: \x hex or the old
  *   escape format); date -> DATE; time -> TIME; timestamp -> TIMESTAMP; timestamptz ->
- *   TIMESTAMPTZ (the binary forms count from 2000-01-01; converted to 1970-01-01).
- *   numeric and every other type -> TEXT, and only in text format: uvsql__pg_binary_known()
- *   says no, so a statement returning one never asks for binary results.
+ *   TIMESTAMPTZ (the binary forms count from 2000-01-01; converted to 1970-01-01);
+ *   numeric -> NUMERIC, its canonical text (binary: base-10000 groups turned into the text
+ *   numeric_out writes, numeric.c).
+ *   Every other type -> TEXT, and only in text format: uvsql__pg_binary_known() says no, so a
+ *   statement returning one never asks for binary results.
  *
  * Invariants:
  *  1. Text and bytes cells point into the PGresult (libpq NUL-terminates every value), which
@@ -48,6 +50,8 @@ uvsql_type_t uvsql__pg_type_of(Oid oid) {
     return UVSQL_TYPE_TIMESTAMP;
   case UVSQL__PG_TIMESTAMPTZ:
     return UVSQL_TYPE_TIMESTAMPTZ;
+  case UVSQL__PG_NUMERIC:
+    return UVSQL_TYPE_NUMERIC;
   default:
     return UVSQL_TYPE_TEXT;
   }
@@ -74,6 +78,7 @@ int uvsql__pg_binary_known(Oid oid) {
   case UVSQL__PG_JSON:
   case UVSQL__PG_JSONB:
   case UVSQL__PG_UUID:
+  case UVSQL__PG_NUMERIC:
     return 1;
   default:
     return 0;
@@ -190,6 +195,10 @@ static int decode_text(uvsql_result_t *r, Oid oid, const char *s, size_t len, uv
     return end == s + len && len ? 0 : UVSQL_EDATA;
   case UVSQL__PG_BYTEA:
     return bytea_from_text(r, s, len, cell);
+  case UVSQL__PG_NUMERIC: /* numeric_out's text is canonical already */
+    set_text(cell, s, len);
+    cell->type = UVSQL_TYPE_NUMERIC;
+    return 0;
   case UVSQL__PG_DATE:
   case UVSQL__PG_TIME:
   case UVSQL__PG_TIMESTAMP:
@@ -288,6 +297,8 @@ static int decode_binary(uvsql_result_t *r, Oid oid, const char *s, size_t len,
     cell->u.i64 = t;
     return 0;
   }
+  case UVSQL__PG_NUMERIC:
+    return uvsql__pg_numeric_text(r, s, len, cell);
   case UVSQL__PG_JSONB:
     if (len < 1 || s[0] != 1)
       return UVSQL_EDATA;
@@ -529,7 +540,8 @@ int uvsql__pg_decode_append(PGresult *res, int row, uvsql_result_t **batch, size
       return uvsql__error_set(err, rc, "could not read column \"%s\" (type oid %u, %s format)",
                               PQfname(res, c), (unsigned)oid, bin ? "binary" : "text");
     /* invariant 4: what still points into res moves to the batch */
-    if ((cells[c].type == UVSQL_TYPE_TEXT || cells[c].type == UVSQL_TYPE_BYTES) &&
+    if ((cells[c].type == UVSQL_TYPE_TEXT || cells[c].type == UVSQL_TYPE_BYTES ||
+         cells[c].type == UVSQL_TYPE_NUMERIC) &&
         cells[c].u.s.ptr >= s && cells[c].u.s.ptr <= s + len) {
       char *copy = uvsql__result_strndup(r, cells[c].u.s.ptr, cells[c].u.s.len);
       if (!copy)

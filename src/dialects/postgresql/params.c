@@ -5,6 +5,7 @@
  *   DOUBLE float8 (701)    binary, IEEE 754 big-endian
  *   BOOL bool (16)         binary, 1 byte
  *   TEXT unknown (0)       text: the server infers the type from the context
+ *   NUMERIC numeric (1700) text: the canonical decimal (execute.c checked it), exact
  *   BYTES bytea (17)       binary, the bytes as they are
  *   DATE date (1082)       binary int32, days since 2000-01-01
  *   TIME time (1083)       binary int64, microseconds since midnight
@@ -54,6 +55,8 @@ Oid uvsql__pg_oid_of(uvsql_type_t t) {
     return UVSQL__PG_TIMESTAMP;
   case UVSQL_TYPE_TIMESTAMPTZ:
     return UVSQL__PG_TIMESTAMPTZ;
+  case UVSQL_TYPE_NUMERIC:
+    return UVSQL__PG_NUMERIC;
   default:
     return 0; /* TEXT, NULL */
   }
@@ -69,7 +72,7 @@ int uvsql__pg_params_encode(uvsql__pg_params_t *p, const uvsql_value_t *v, int n
   if (n <= 0)
     return 0;
   for (int i = 0; i < n; i++)
-    if (v[i].type == UVSQL_TYPE_TEXT)
+    if (v[i].type == UVSQL_TYPE_TEXT || v[i].type == UVSQL_TYPE_NUMERIC)
       text += v[i].u.s.len + 1;
   /* values (pointers) first for alignment, then types, lengths, formats, 8 bytes of binary
    * scratch per value, then the text copies. */
@@ -118,6 +121,7 @@ int uvsql__pg_params_encode(uvsql__pg_params_t *p, const uvsql_value_t *v, int n
       break;
     }
     case UVSQL_TYPE_TEXT:
+    case UVSQL_TYPE_NUMERIC:
       if (x->u.s.len > (size_t)INT32_MAX - 1)
         goto too_long;
       if (x->u.s.len && memchr(x->u.s.ptr, '\0', x->u.s.len)) {

@@ -11,6 +11,7 @@
  *   cancel.c      PQcancel on libuv's thread pool
  *   params.c      parameters -> libpq arrays (OIDs, binary where natural)
  *   decode.c      PGresult -> uvsql_result_t (text and binary formats)
+ *   numeric.c     binary numeric -> canonical decimal text
  *   errors.c      server and libpq errors -> uvsql_error_t
  *   sqlscan.c     does SQL text hold more than one statement?
  */
@@ -93,6 +94,9 @@ void uvsql__pg_params_free(uvsql__pg_params_t *p);
 /* ------------------------------------------------------------------ decoding */
 
 uvsql_type_t uvsql__pg_type_of(Oid oid);
+/* numeric.c: a binary numeric (ndigits, weight, sign, dscale, base-10000 digits) as the text
+ * PostgreSQL writes for it, in r's arena; 0, UVSQL_EDATA (malformed) or UVSQL_ENOMEM. */
+int uvsql__pg_numeric_text(uvsql_result_t *r, const char *s, size_t len, uvsql_value_t *cell);
 /* 1 if decode.c reads this type in binary format. */
 int uvsql__pg_binary_known(Oid oid);
 /* Builds *out from res and takes res: it becomes the result's backing, or is cleared (also on

@@ -13,9 +13,13 @@
  *
  * Cells keep the kind SQLite stored them as (INTEGER -> INT64, REAL -> DOUBLE, TEXT -> TEXT,
  * BLOB -> BYTES, NULL -> NULL): a date column's cells stay TEXT and the result getters parse
- * them. The one exception: in a column declared BOOL/BOOLEAN, integer cells 0 and 1 become
- * BOOL. Column types come from the declared type (see uvsql__sq_decltype_to_type), else from the
- * first non-NULL cell (exec.c).
+ * them. The exceptions: in a column declared BOOL/BOOLEAN, integer cells 0 and 1 become
+ * BOOL; in a column declared NUMERIC or DECIMAL (also Core's NUMERIC_TEXT, see
+ * src/sql/dialects/sqlite.c), integer cells and text cells that are decimals become NUMERIC
+ * (canonical text: "1e3" reads as "1000"), while REAL cells stay DOUBLE: the value was rounded
+ * when SQLite stored it (NUMERIC affinity turns '0.10' into 0.1), and no text brings the
+ * digits back. Column types come from the declared type (see uvsql__sq_decltype_to_type), else from
+ * the first non-NULL cell (exec.c).
  *
  * Invariants: every text and blob cell is copied into the result's arena before the statement
  * moves on (SQLite's pointers die at the next step or reset); text cells end with a NUL; a
@@ -66,8 +70,9 @@ static const struct {
     T("DATETIME", UVSQL_TYPE_TIMESTAMP),
     T("TIMESTAMP", UVSQL_TYPE_TIMESTAMP),
     T("TIMESTAMPTZ", UVSQL_TYPE_TIMESTAMPTZ),
-    T("NUMERIC", UVSQL_TYPE_NULL),
-    T("DECIMAL", UVSQL_TYPE_NULL),
+    T("NUMERIC", UVSQL_TYPE_NUMERIC),
+    T("DECIMAL", UVSQL_TYPE_NUMERIC),
+    T("NUMERIC_TEXT", UVSQL_TYPE_NUMERIC),
 #undef T
 };
 
@@ -131,13 +136,37 @@ static uvsql_type_t decltype_upper(const char *t, int (*has)(const char *, const
     return UVSQL_TYPE_TIME;
   if (has(t, "INT"))
     return UVSQL_TYPE_INT64;
+  if (has(t, "NUMERIC") || has(t, "DECIMAL")) /* before TEXT: NUMERIC_TEXT is Core's NUMERIC */
+    return UVSQL_TYPE_NUMERIC;
   if (has(t, "CHAR") || has(t, "CLOB") || has(t, "TEXT") || has(t, "UUID") || has(t, "JSON"))
     return UVSQL_TYPE_TEXT;
   if (has(t, "BLOB") || has(t, "BINARY") || has(t, "BYTEA"))
     return UVSQL_TYPE_BYTES;
   if (has(t, "REAL") || has(t, "FLOA") || has(t, "DOUB"))
     return UVSQL_TYPE_DOUBLE;
-  return UVSQL_TYPE_NULL; /* NUMERIC, DECIMAL, ...: whatever the values are */
+  return UVSQL_TYPE_NULL; /* nothing said: whatever the values are */
+}
+
+/* A NUMERIC cell of num's canonical text, in r's arena. 0 or UVSQL_ENOMEM. */
+static int numeric_from(uvsql_result_t *r, const uvsql_numeric_t *num, uvsql_value_t *v) {
+  char buf[UVSQL_NUMERIC_TEXT_SIZE];
+  size_t n = uvsql_numeric_format(num, buf, sizeof buf);
+  char *copy = uvsql__result_strndup(r, buf, n);
+  if (!copy)
+    return UVSQL_ENOMEM;
+  v->type = UVSQL_TYPE_NUMERIC;
+  v->u.s.ptr = copy;
+  v->u.s.len = n;
+  return 0;
+}
+
+/* Text of a NUMERIC column: a NUMERIC cell when it is a decimal (0), else -1 (the caller keeps
+ * it as TEXT) or UVSQL_ENOMEM. */
+static int numeric_cell(uvsql_result_t *r, const char *p, size_t n, uvsql_value_t *v) {
+  uvsql_numeric_t num;
+  if (uvsql_numeric_parse(p, n, &num) != 0)
+    return -1;
+  return numeric_from(r, &num, v);
 }
 
 int uvsql__sq_read_row(uvsql_result_t *r, sqlite3_stmt *stmt, int ncols, uvsql_type_t *coltypes) {
@@ -158,7 +187,11 @@ int uvsql__sq_read_row(uvsql_result_t *r, sqlite3_stmt *stmt, int ncols, uvsql_t
     case SQLITE_INTEGER:
       v->type = UVSQL_TYPE_INT64;
       v->u.i64 = sqlite3_value_int64(cv);
-      if (coltypes[i] == UVSQL_TYPE_BOOL && (v->u.i64 == 0 || v->u.i64 == 1)) {
+      if (coltypes[i] == UVSQL_TYPE_NUMERIC) {
+        uvsql_numeric_t num = uvsql_numeric_from_int64(v->u.i64);
+        if (numeric_from(r, &num, v) != 0)
+          return UVSQL_ENOMEM;
+      } else if (coltypes[i] == UVSQL_TYPE_BOOL && (v->u.i64 == 0 || v->u.i64 == 1)) {
         int b = (int)v->u.i64;
         v->type = UVSQL_TYPE_BOOL;
         v->u.b = b;
@@ -175,6 +208,8 @@ int uvsql__sq_read_row(uvsql_result_t *r, sqlite3_stmt *stmt, int ncols, uvsql_t
         p = "";
       if (!p)
         return UVSQL_ENOMEM;
+      if (coltypes[i] == UVSQL_TYPE_NUMERIC && numeric_cell(r, p, n, v) == 0)
+        break;
       copy = uvsql__result_strndup(r, p, n);
       if (!copy)
         return UVSQL_ENOMEM;

@@ -2,7 +2,19 @@
  * identifiers, ILIKE emulated, NULLS FIRST/LAST and FULL JOIN native, RETURNING everywhere,
  * ON CONFLICT upserts, autoincrement keys as an INTEGER primary key (the rowid). Column type
  * names are chosen so that the driver maps declared types back to uvsql types (BOOLEAN,
- * TIMESTAMPTZ, ...). Compound SELECT parts cannot be parenthesised. */
+ * TIMESTAMPTZ, ...). Compound SELECT parts cannot be parenthesised.
+ *
+ * NUMERIC(p, s) is declared NUMERIC_TEXT(p, s). A column declared NUMERIC or DECIMAL has
+ * NUMERIC affinity in SQLite, which stores '0.10' as the REAL 0.1 (and 0.10 + 0.10 then reads
+ * 0.20000000000000001): the digits are lost on the way in. The name holds "TEXT", so the
+ * column has TEXT affinity and keeps the decimal's text exactly as bound (uvsql sends it
+ * canonical, engine/execute.c); it holds no "INT" (which would win); and the driver and
+ * reflection read it back as NUMERIC (dialects/sqlite/decode.c, sq_reflect_type below). The
+ * cost: SQL in SQLite sees text. Arithmetic (a + b, sum()) converts the text to a double, so
+ * compute exact sums in C (uvsql_numeric_t) or on a server backend; comparisons and ORDER BY
+ * on the column compare text ('10.00' < '9.00'), so cast (CAST(x AS REAL)) where order
+ * matters. A NUMERIC column of a table made elsewhere keeps its NUMERIC affinity: integers
+ * and decimal text read as NUMERIC, REALs as DOUBLE. */
 #include <string.h>
 #include <strings.h>
 #include "../dialect.h"
@@ -170,14 +182,22 @@ static int sq_is_reserved(const char *name) {
 
 /* Declared types: names the driver maps back to uvsql types (BOOLEAN, TIMESTAMPTZ, ...). */
 static uvsql__type_names_t sq_type_names = {
-    [UVSQL_SQLT_INTEGER] = "INTEGER",     [UVSQL_SQLT_SMALLINT] = "SMALLINT",
-    [UVSQL_SQLT_BIGINT] = "BIGINT",       [UVSQL_SQLT_BOOLEAN] = "BOOLEAN",
-    [UVSQL_SQLT_FLOAT] = "FLOAT",         [UVSQL_SQLT_DOUBLE] = "DOUBLE",
-    [UVSQL_SQLT_NUMERIC] = "NUMERIC",     [UVSQL_SQLT_STRING] = "VARCHAR",
-    [UVSQL_SQLT_TEXT] = "TEXT",           [UVSQL_SQLT_BINARY] = "BLOB",
-    [UVSQL_SQLT_DATE] = "DATE",           [UVSQL_SQLT_TIME] = "TIME",
-    [UVSQL_SQLT_TIMESTAMP] = "TIMESTAMP", [UVSQL_SQLT_TIMESTAMPTZ] = "TIMESTAMPTZ",
-    [UVSQL_SQLT_UUID] = "UUID",           [UVSQL_SQLT_JSON] = "JSON",
+    [UVSQL_SQLT_INTEGER] = "INTEGER",
+    [UVSQL_SQLT_SMALLINT] = "SMALLINT",
+    [UVSQL_SQLT_BIGINT] = "BIGINT",
+    [UVSQL_SQLT_BOOLEAN] = "BOOLEAN",
+    [UVSQL_SQLT_FLOAT] = "FLOAT",
+    [UVSQL_SQLT_DOUBLE] = "DOUBLE",
+    [UVSQL_SQLT_NUMERIC] = "NUMERIC_TEXT",
+    [UVSQL_SQLT_STRING] = "VARCHAR",
+    [UVSQL_SQLT_TEXT] = "TEXT",
+    [UVSQL_SQLT_BINARY] = "BLOB",
+    [UVSQL_SQLT_DATE] = "DATE",
+    [UVSQL_SQLT_TIME] = "TIME",
+    [UVSQL_SQLT_TIMESTAMP] = "TIMESTAMP",
+    [UVSQL_SQLT_TIMESTAMPTZ] = "TIMESTAMPTZ",
+    [UVSQL_SQLT_UUID] = "UUID",
+    [UVSQL_SQLT_JSON] = "JSON",
 };
 
 static void sq_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t use) {
@@ -224,16 +244,27 @@ static uvsql_sqltype_t sq_reflect_type(const char *t, int length, int precision,
     const char *name;
     uvsql_sqltype_kind_t kind;
   } map[] = {
-      {"INTEGER", UVSQL_SQLT_INTEGER},    {"SMALLINT", UVSQL_SQLT_SMALLINT},
-      {"BIGINT", UVSQL_SQLT_BIGINT},      {"BOOLEAN", UVSQL_SQLT_BOOLEAN},
-      {"FLOAT", UVSQL_SQLT_FLOAT},        {"REAL", UVSQL_SQLT_FLOAT},
-      {"DOUBLE", UVSQL_SQLT_DOUBLE},      {"NUMERIC", UVSQL_SQLT_NUMERIC},
-      {"DECIMAL", UVSQL_SQLT_NUMERIC},    {"VARCHAR", UVSQL_SQLT_STRING},
-      {"CHAR", UVSQL_SQLT_STRING},        {"TEXT", UVSQL_SQLT_TEXT},
-      {"BLOB", UVSQL_SQLT_BINARY},        {"DATE", UVSQL_SQLT_DATE},
-      {"TIME", UVSQL_SQLT_TIME},          {"TIMESTAMP", UVSQL_SQLT_TIMESTAMP},
-      {"DATETIME", UVSQL_SQLT_TIMESTAMP}, {"TIMESTAMPTZ", UVSQL_SQLT_TIMESTAMPTZ},
-      {"UUID", UVSQL_SQLT_UUID},          {"JSON", UVSQL_SQLT_JSON},
+      {"INTEGER", UVSQL_SQLT_INTEGER},
+      {"SMALLINT", UVSQL_SQLT_SMALLINT},
+      {"BIGINT", UVSQL_SQLT_BIGINT},
+      {"BOOLEAN", UVSQL_SQLT_BOOLEAN},
+      {"FLOAT", UVSQL_SQLT_FLOAT},
+      {"REAL", UVSQL_SQLT_FLOAT},
+      {"DOUBLE", UVSQL_SQLT_DOUBLE},
+      {"NUMERIC", UVSQL_SQLT_NUMERIC},
+      {"DECIMAL", UVSQL_SQLT_NUMERIC},
+      {"VARCHAR", UVSQL_SQLT_STRING},
+      {"NUMERIC_TEXT", UVSQL_SQLT_NUMERIC},
+      {"CHAR", UVSQL_SQLT_STRING},
+      {"TEXT", UVSQL_SQLT_TEXT},
+      {"BLOB", UVSQL_SQLT_BINARY},
+      {"DATE", UVSQL_SQLT_DATE},
+      {"TIME", UVSQL_SQLT_TIME},
+      {"TIMESTAMP", UVSQL_SQLT_TIMESTAMP},
+      {"DATETIME", UVSQL_SQLT_TIMESTAMP},
+      {"TIMESTAMPTZ", UVSQL_SQLT_TIMESTAMPTZ},
+      {"UUID", UVSQL_SQLT_UUID},
+      {"JSON", UVSQL_SQLT_JSON},
   };
   uvsql_sqltype_t out = {UVSQL_SQLT_TEXT, 0, 0, 0, NULL, 0};
   size_t n = strcspn(t, "( ");
