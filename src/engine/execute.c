@@ -206,7 +206,7 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
   }
   for (size_t i = 0; i < nparams; i++) {
     uvsql_type_t t = params[i].value.type;
-    if (t == UVSQL_TYPE_TEXT || t == UVSQL_TYPE_BYTES) {
+    if (uvsql__type_is_str(t)) {
       if (!params[i].value.u.s.ptr && params[i].value.u.s.len) {
         uvsql__error_set(
             err, UVSQL_EINVALID_ARGUMENT,
@@ -216,7 +216,7 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
         return NULL;
       }
       bytes += params[i].value.u.s.len + 1;
-    } else if ((unsigned)t > UVSQL_TYPE_TIMESTAMPTZ) {
+    } else if ((unsigned)t > UVSQL_TYPE_TIMESTAMPTZ && t != UVSQL_TYPE_UUID) {
       uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                        "parameter :%s has an unknown value type %d: build "
                        "values with the UVSQL_V_* macros (value.h)",
@@ -238,6 +238,18 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
       free(x);
       return NULL;
     }
+    /* A JSON value is checked here, the one door every statement passes, so that a broken
+     * document never reaches a server (SQLite would store it as it is). */
+    for (size_t i = 0; i < nph; i++) {
+      const uvsql_value_t *v = &x->values[i];
+      uvsql_error_t jerr;
+      if (v->type == UVSQL_TYPE_JSON && uvsql_json_validate(v->u.s.ptr, v->u.s.len, &jerr) != 0) {
+        uvsql__error_set(err, jerr.code, "parameter %zu is not a JSON document: %s", i + 1,
+                         jerr.message);
+        free(x);
+        return NULL;
+      }
+    }
     /* Copy borrowed text and bytes into the exec: the caller's buffers may go away now. With
      * ? placeholders a name can stand several times: its value is copied once and shared
      * (first[] maps a name to its first placeholder; other styles never repeat one). */
@@ -256,7 +268,7 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
     char *store = (char *)(x->values + nph);
     for (size_t i = 0; i < nph; i++) {
       uvsql_value_t *v = &x->values[i];
-      if (v->type != UVSQL_TYPE_TEXT && v->type != UVSQL_TYPE_BYTES)
+      if (!uvsql__type_is_str(v->type))
         continue;
       if (repeats) {
         int name = cp->order[i];

@@ -31,6 +31,14 @@ int uvsql__error_set_db(uvsql_error_t *err, int code, const char *sqlstate, int 
  * 57014 cancelled, 57P01..03 disconnect, 0A000 not supported, XX internal, else operational). */
 int uvsql__error_from_sqlstate(const char *sqlstate);
 
+/* Whether a value of type t keeps its data in u.s (a pointer and a length the value does not
+ * own): TEXT, BYTES, NUMERIC, JSON and ENUM. Whoever keeps such a value past the call copies
+ * those bytes. */
+static inline int uvsql__type_is_str(uvsql_type_t t) {
+  return t == UVSQL_TYPE_TEXT || t == UVSQL_TYPE_BYTES || t == UVSQL_TYPE_NUMERIC ||
+         t == UVSQL_TYPE_JSON || t == UVSQL_TYPE_ENUM;
+}
+
 /* ------------------------------------------------------------------ arena (arena.c) */
 
 /* A bump allocator: many small allocations, freed together. Not thread-safe. */

@@ -247,6 +247,8 @@ static int value_after(const uvsql_value_t *a, const uvsql_value_t *b) {
     return a->u.f64 > b->u.f64;
   case UVSQL_TYPE_BOOL:
     return a->u.b > b->u.b;
+  case UVSQL_TYPE_UUID: /* as PostgreSQL orders them: bytewise */
+    return memcmp(a->u.uuid, b->u.uuid, 16) > 0;
   default: /* INT64 and the temporal types */
     return a->u.i64 > b->u.i64;
   }
