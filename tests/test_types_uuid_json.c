@@ -342,6 +342,32 @@ TEST(uuid_nil_and_max_round_trip_through_core_sqlite) {
   uuid_nil_and_max_round_trip_through_core(test_sqlite_url());
 }
 
+/* create_all then reflect: the UUID and JSON columns come back as UUID and JSON (on MariaDB a
+ * JSON column is a LONGTEXT with a json_valid CHECK; on SQLite the declared type). */
+static void uuid_and_json_columns_reflect_as_themselves(const char *url) {
+  core_t c = core_open(url);
+  uvsql_metadata_t *md = uvsql_metadata_new();
+  const char *names[] = {uvsql_table_name(c.t), NULL};
+  await_free(uvsql_metadata_reflect(md, c.fx.engine, names, NULL, NULL));
+  uvsql_table_t *t = uvsql_metadata_table(md, uvsql_table_name(c.t));
+  ASSERT(t != NULL);
+  ASSERT_INT_EQ(uvsql_column_type(uvsql_table_column(t, "id")).kind, UVSQL_SQLT_UUID);
+  ASSERT_INT_EQ(uvsql_column_type(uvsql_table_column(t, "other")).kind, UVSQL_SQLT_UUID);
+  ASSERT_INT_EQ(uvsql_column_type(uvsql_table_column(t, "doc")).kind, UVSQL_SQLT_JSON);
+  uvsql_metadata_free(md);
+  core_close(&c);
+}
+
+TEST(uuid_and_json_columns_reflect_as_themselves_pg) {
+  uuid_and_json_columns_reflect_as_themselves(test_pg_url());
+}
+TEST(uuid_and_json_columns_reflect_as_themselves_mariadb) {
+  uuid_and_json_columns_reflect_as_themselves(test_mariadb_url());
+}
+TEST(uuid_and_json_columns_reflect_as_themselves_sqlite) {
+  uuid_and_json_columns_reflect_as_themselves(test_sqlite_url());
+}
+
 /* A text that is not a UUID: the getter says so; a BYTES cell of another length too. */
 static void malformed_uuid_text_is_edata(const char *url) {
   fixture_t fx = fixture_open(url, NULL);

@@ -143,7 +143,11 @@ static void my_json_get(uvsql__compiler_t *c, const uvsql_expr_t *doc, const uvs
 }
 
 static const char *const my_reflect[5] = {
-    "SELECT c.table_name, c.column_name, c.column_type, c.character_maximum_length, "
+    /* a JSON column is a LONGTEXT with the CHECK (json_valid(`col`)) the server adds: "json" */
+    "SELECT c.table_name, c.column_name, CASE WHEN c.data_type = 'longtext' AND EXISTS (SELECT 1 "
+    "FROM information_schema.check_constraints k WHERE k.constraint_schema = c.table_schema AND "
+    "k.table_name = c.table_name AND k.check_clause = CONCAT('json_valid(`', c.column_name, "
+    "'`)')) THEN 'json' ELSE c.column_type END, c.character_maximum_length, "
     "c.numeric_precision, c.numeric_scale, c.is_nullable = 'NO', CASE WHEN c.column_default = "
     "'NULL' THEN NULL ELSE c.column_default END, c.extra LIKE '%auto_increment%' FROM "
     "information_schema.columns c JOIN information_schema.tables t ON t.table_schema = "
