@@ -427,8 +427,12 @@ static void json_round_trips_unicode_escapes_and_nesting(const char *url) {
   char *deep = nested(50), *d31 = nested(31);
   insert_row(&c, &nil_id, unicode_doc);
   insert_row(&c, &max_id, mariadb ? d31 : deep);
+  insert_row(&c, &some_id, "12"); /* SQLite's NUMERIC affinity keeps it as the integer 12 */
   char *got = read_doc(&c, &nil_id);
   ASSERT_STR_EQ(got, unicode_doc);
+  free(got);
+  got = read_doc(&c, &some_id);
+  ASSERT_STR_EQ(got, "12");
   free(got);
   got = read_doc(&c, &max_id);
   ASSERT_STR_EQ(got, mariadb ? d31 : deep);
@@ -441,7 +445,8 @@ static void json_round_trips_unicode_escapes_and_nesting(const char *url) {
   ASSERT_STR_EQ(text, deep);
   uvsql_result_free(r);
   if (mariadb) {
-    uvsql_param_t q[] = {UVSQL_P_UUID("id", &some_id), UVSQL_P_JSON("doc", deep)};
+    static const uvsql_uuid_t fresh = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}};
+    uvsql_param_t q[] = {UVSQL_P_UUID("id", &fresh), UVSQL_P_JSON("doc", deep)};
     uvsql_core_stmt_t *ins = uvsql_insert(c.t);
     uvsql_insert_columns(ins, UVSQL_NAMES("id", "other", "doc"));
     uvsql_insert_values(ins, uvsql_bindparam(ins, "id"), uvsql_lit_null(ins),

@@ -206,6 +206,13 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
   }
   for (size_t i = 0; i < nparams; i++) {
     uvsql_type_t t = params[i].value.type;
+    if (!uvsql__type_known(t)) {
+      uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                       "parameter :%s has an unknown value type %d: build "
+                       "values with the UVSQL_V_* macros (value.h)",
+                       params[i].name ? params[i].name : "?", (int)t);
+      return NULL;
+    }
     if (uvsql__type_is_str(t)) {
       if (!params[i].value.u.s.ptr && params[i].value.u.s.len) {
         uvsql__error_set(
@@ -216,12 +223,6 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
         return NULL;
       }
       bytes += params[i].value.u.s.len + 1;
-    } else if ((unsigned)t > UVSQL_TYPE_TIMESTAMPTZ && t != UVSQL_TYPE_UUID) {
-      uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
-                       "parameter :%s has an unknown value type %d: build "
-                       "values with the UVSQL_V_* macros (value.h)",
-                       params[i].name ? params[i].name : "?", (int)t);
-      return NULL;
     }
   }
   if (command)

@@ -39,6 +39,12 @@ static inline int uvsql__type_is_str(uvsql_type_t t) {
          t == UVSQL_TYPE_JSON || t == UVSQL_TYPE_ENUM;
 }
 
+/* Whether every driver binds a parameter of type t (the kinds still being filled in are
+ * refused before a statement is queued, never sent as something else). */
+static inline int uvsql__type_known(uvsql_type_t t) {
+  return (unsigned)t <= UVSQL_TYPE_TIMESTAMPTZ || t == UVSQL_TYPE_UUID || t == UVSQL_TYPE_JSON;
+}
+
 /* ------------------------------------------------------------------ arena (arena.c) */
 
 /* A bump allocator: many small allocations, freed together. Not thread-safe. */

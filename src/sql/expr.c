@@ -76,6 +76,13 @@ uvsql_expr_t *uvsql_lit(uvsql_core_stmt_t *s, uvsql_value_t v) {
   uvsql_expr_t *e = uvsql__node(s, UVSQL__N_VALUE);
   if (!e)
     return NULL;
+  if (!uvsql__type_known(v.type)) {
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                "uvsql_lit: unknown value type %d: build values with the "
+                "UVSQL_V_* macros",
+                (int)v.type);
+    return NULL;
+  }
   if (uvsql__type_is_str(v.type)) {
     if (!v.u.s.ptr && v.u.s.len) {
       uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
@@ -90,12 +97,6 @@ uvsql_expr_t *uvsql_lit(uvsql_core_stmt_t *s, uvsql_value_t v) {
       return NULL;
     }
     v.u.s.ptr = p;
-  } else if ((unsigned)v.type > UVSQL_TYPE_TIMESTAMPTZ && v.type != UVSQL_TYPE_UUID) {
-    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
-                "uvsql_lit: unknown value type %d: build values with the "
-                "UVSQL_V_* macros",
-                (int)v.type);
-    return NULL;
   }
   e->u.value = v;
   return e;

@@ -8,13 +8,13 @@
  *   TIME             TEXT 'HH:MM:SS[.ffffff]'
  *   TIMESTAMP        TEXT 'YYYY-MM-DD HH:MM:SS[.ffffff]'
  *   TIMESTAMPTZ      TEXT 'YYYY-MM-DD HH:MM:SS[.ffffff]+00:00' (always UTC)
- *   UUID             BLOB of 16 bytes (SQLAlchemy's Uuid keeps CHAR(32) hex text here; the
- *                    16 bytes are half the size, compare and sort as bytes the way PostgreSQL
- *                    orders uuids, and cannot be mistaken for a number by the column's
- *                    NUMERIC affinity, which would turn the text "00000000000000000000000000000000"
- * into 0) JSON             TEXT (the document) as uvsql_format_temporal writes them (six fraction
- * digits, only when not zero): the forms SQLite's own date functions read, and text that sorts like
- * the values.
+ *   UUID             BLOB of 16 bytes
+ *   JSON             TEXT (the document)
+ * as uvsql_format_temporal writes them (six fraction digits, only when not zero): the forms
+ * SQLite's own date functions read, and text that sorts like the values. A UUID is 16 bytes
+ * where SQLAlchemy's Uuid keeps CHAR(32) hex text: half the size, compared and sorted bytewise
+ * as PostgreSQL orders uuids, and safe from the NUMERIC affinity of a column declared UUID,
+ * which would store the text "00000000000000000000000000000000" as the integer 0.
  *
  * Cells keep the kind SQLite stored them as (INTEGER -> INT64, REAL -> DOUBLE, TEXT -> TEXT,
  * BLOB -> BYTES, NULL -> NULL): a date column's cells stay TEXT and the result getters parse
