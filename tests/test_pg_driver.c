@@ -344,9 +344,10 @@ static void check_types(const uvsql_result_t *r) {
   ASSERT_INT_EQ(cell(r, 14, UVSQL_TYPE_TIMESTAMP)->u.i64, feb29 * day + INT64_C(45296500000));
   ASSERT_INT_EQ(cell(r, 15, UVSQL_TYPE_TIMESTAMPTZ)->u.i64,
                 feb29 * day + INT64_C(45296500000) - INT64_C(7200000000));
-  ASSERT_STR_EQ(cell(r, 16, UVSQL_TYPE_TEXT)->u.s.ptr, "{\"a\":1}");
-  ASSERT_STR_EQ(cell(r, 17, UVSQL_TYPE_TEXT)->u.s.ptr, "{\"a\": 1}");
-  ASSERT_STR_EQ(cell(r, 18, UVSQL_TYPE_TEXT)->u.s.ptr, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+  ASSERT_STR_EQ(cell(r, 16, UVSQL_TYPE_JSON)->u.s.ptr, "{\"a\":1}");
+  ASSERT_STR_EQ(cell(r, 17, UVSQL_TYPE_JSON)->u.s.ptr, "{\"a\": 1}");
+  ASSERT(memcmp(cell(r, 18, UVSQL_TYPE_UUID)->u.uuid,
+                "\xa0\xee\xbc\x99\x9c\x0b\x4e\xf8\xbb\x6d\x6b\xb9\xbd\x38\x0a\x11", 16) == 0);
   ASSERT(uvsql_result_is_null(r, 0, 19));
   ASSERT_INT_EQ(uvsql_result_coltype(r, 19), UVSQL_TYPE_INT64);
   v = cell(r, 20, UVSQL_TYPE_DOUBLE);

@@ -275,15 +275,22 @@ static void check_timestamptz(const uvsql_result_t *r) {
 }
 
 static void check_uuid(const uvsql_result_t *r) {
+  uvsql_uuid_t id;
+  ASSERT_INT_EQ(uvsql_result_coltype(r, 0), UVSQL_TYPE_UUID);
+  ASSERT_INT_EQ(uvsql_result_value(r, 0, 0)->type, UVSQL_TYPE_UUID); /* 16 bytes in the cell */
+  ASSERT_INT_EQ(uvsql_result_uuid(r, 0, 0, &id), 0);
+  ASSERT(memcmp(id.b, "\xa0\xee\xbc\x99\x9c\x0b\x4e\xf8\xbb\x6d\x6b\xb9\xbd\x38\x0a\x11", 16) == 0);
   ASSERT_STR_EQ(text_of(r, 0), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
   ASSERT_STR_EQ(text_of(r, 1), "00000000-0000-0000-0000-000000000000");
 }
 
 static void check_json(const uvsql_result_t *r) {
+  ASSERT_INT_EQ(uvsql_result_value(r, 0, 0)->type, UVSQL_TYPE_JSON);
   ASSERT_STR_EQ(text_of(r, 0), "{\"a\": [1, 2.5, null], \"b\": \"\\u00e9\"}"); /* as written */
 }
 
 static void check_jsonb(const uvsql_result_t *r) {
+  ASSERT_INT_EQ(uvsql_result_value(r, 0, 0)->type, UVSQL_TYPE_JSON);
   ASSERT_STR_EQ(text_of(r, 0), "{\"a\": [1, 2.5, null], \"b\": \"é\"}"); /* normalised */
 }
 

@@ -490,8 +490,9 @@ TEST(declared_types_map_the_same_through_the_fast_path_and_the_scan) {
       {"NATIVE CHARACTER(70)", UVSQL_TYPE_TEXT},
       {"double(", UVSQL_TYPE_DOUBLE},
       {"INT(abc)", UVSQL_TYPE_INT64},
-      {"json", UVSQL_TYPE_TEXT},
-      {"uuid", UVSQL_TYPE_TEXT},
+      {"json", UVSQL_TYPE_JSON},
+      {"uuid", UVSQL_TYPE_UUID},
+      {"uuid_text", UVSQL_TYPE_UUID},
       {"bytea", UVSQL_TYPE_BYTES},
       {"POINT", UVSQL_TYPE_INT64}, /* SQLite's rule: any name holding INT */
       {"MONEY", UVSQL_TYPE_NULL},

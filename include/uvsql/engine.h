@@ -148,6 +148,11 @@ int uvsql_result_bytes(const uvsql_result_t *r, size_t row, size_t col, const vo
 int uvsql_result_date(const uvsql_result_t *r, size_t row, size_t col, int64_t *days);
 int uvsql_result_time(const uvsql_result_t *r, size_t row, size_t col, int64_t *us);
 int uvsql_result_timestamp(const uvsql_result_t *r, size_t row, size_t col, int64_t *us);
+/* A UUID from a UUID cell, a 16-byte BYTES cell or a TEXT cell in either form
+ * uvsql_uuid_parse reads; other text or lengths are UVSQL_EDATA. uvsql_result_text on a UUID
+ * cell gives its canonical text (formatted into the result's memory at each call, freed with
+ * the result), and uvsql_result_bytes its 16 bytes. uvsql_result_text reads JSON cells too. */
+int uvsql_result_uuid(const uvsql_result_t *r, size_t row, size_t col, uvsql_uuid_t *out);
 const char *uvsql_result_last_error(const uvsql_result_t *result);
 
 /* ---------------------------------------------------------------- engine */

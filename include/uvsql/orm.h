@@ -355,6 +355,14 @@ int uvsql_orm_set_bool(void *obj, int *field, int value);
  * point); NaN and ±Infinity are left to the server (PostgreSQL stores them, MariaDB and SQLite
  * refuse them). Parse text with uvsql_numeric_parse (value.h). */
 int uvsql_orm_set_numeric(void *obj, uvsql_numeric_t *field, const uvsql_numeric_t *value);
+/* A UUID field: *field = *value (copied). Same returns as above. */
+int uvsql_orm_set_uuid(void *obj, uvsql_uuid_t *field, const uvsql_uuid_t *value);
+/* A JSON field (a char * owned like TEXT; uvsql_orm_set_text sets one too, unchecked): doc is
+ * checked with uvsql_json_validate and copied (NULL: SQL NULL). 0; UVSQL_EDATA with err saying
+ * "Model.field: invalid JSON at byte N ..." (the field unchanged); UVSQL_EINVALID_ARGUMENT (not
+ * a JSON field of obj); UVSQL_ENOMEM. A flush checks every new or changed JSON field the same
+ * way before it sends anything. */
+int uvsql_orm_set_json(void *obj, char **field, const char *doc, uvsql_error_t *err);
 /* Marks a field the program assigned itself as given (so a zero is sent, not the default).
  * Every setter above does this too (set_null as well). 0 or UVSQL_EINVALID_ARGUMENT. */
 int uvsql_orm_mark_set(void *obj, const void *field);

@@ -337,6 +337,19 @@ uvsql_expr_t *uvsql_case_n(uvsql_core_stmt_t *s, uvsql_expr_t *const *pairs, siz
                sizeof((uvsql_expr_t *[]){__VA_ARGS__}) / sizeof(uvsql_expr_t *) / 2, (otherwise))
 uvsql_expr_t *uvsql_cast(uvsql_core_stmt_t *s, uvsql_expr_t *a, uvsql_sqltype_t type);
 
+/* JSON access: the member key (UVSQL_V_TEXT("name")) or array element (UVSQL_V_INT64(i); a
+ * negative i counts from the end) of the JSON document doc. json_get gives JSON (a string
+ * keeps its quotes); json_get_text gives text (a string unquoted). SQL NULL where there is no
+ * such member. The key is a bound parameter, never SQL text; any key works (dots, quotes, '$'),
+ * except on SQLite a key holding '"' or '\\' (UVSQL_ENOT_SUPPORTED: its paths cannot name it).
+ *   postgresql  doc -> CAST(:k AS TEXT)          doc ->> ...        (INTEGER for an index)
+ *   mariadb     JSON_EXTRACT(doc, :path)         JSON_UNQUOTE(JSON_EXTRACT(doc, :path))
+ *   sqlite      doc -> :path                     doc ->> :path      (a number stays a number)
+ * where :path is $."key" (MariaDB: '"' and '\\' escaped), $[i] or, from the end, $[last-k]
+ * (MariaDB) and $[#-k] (SQLite). */
+uvsql_expr_t *uvsql_json_get(uvsql_core_stmt_t *s, uvsql_expr_t *doc, uvsql_value_t key);
+uvsql_expr_t *uvsql_json_get_text(uvsql_core_stmt_t *s, uvsql_expr_t *doc, uvsql_value_t key);
+
 /* name(args...): name is written as given (letters, digits, '_', '.'). */
 uvsql_expr_t *uvsql_func_n(uvsql_core_stmt_t *s, const char *name, uvsql_expr_t *const *args,
                            size_t n);

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <string.h> /* strlen, used by uvsql_v_text and UVSQL_V_TEXT */
 
+#include "error.h"
 #include "export.h"
 
 #ifdef __cplusplus
@@ -286,6 +287,20 @@ int uvsql_numeric_to_int64(const uvsql_numeric_t *num, int64_t *out);
 double uvsql_numeric_to_double(const uvsql_numeric_t *num);
 int uvsql_numeric_rescale(uvsql_numeric_t *num, int scale);
 int uvsql_numeric_cmp(const uvsql_numeric_t *a, const uvsql_numeric_t *b);
+
+/* UUIDs (src/loop/uuid.c). uvsql_uuid_parse reads the canonical 8-4-4-4-12 form or 32 hex
+ * digits without hyphens, in either case, into *out: 0, or UVSQL_EDATA for any other text
+ * (*out untouched). uvsql_uuid_format writes the canonical form in lower case and a NUL into
+ * buf (37 bytes) and returns 36. */
+int uvsql_uuid_parse(const char *text, size_t len, uvsql_uuid_t *out);
+size_t uvsql_uuid_format(const uvsql_uuid_t *id, char buf[37]);
+
+/* JSON (src/loop/json.c): whether doc[0..len) is one strict RFC 8259 JSON document in valid
+ * UTF-8, nested at most UVSQL_JSON_MAX_DEPTH deep. 0, or UVSQL_EDATA with err (may be NULL)
+ * saying "invalid JSON at byte N of LEN: <what>". Every JSON parameter and ORM JSON field is
+ * checked with it before it is sent. */
+#define UVSQL_JSON_MAX_DEPTH 512
+int uvsql_json_validate(const char *doc, size_t len, uvsql_error_t *err);
 
 UVSQL__EXPORTS_END
 #ifdef __cplusplus

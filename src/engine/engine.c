@@ -258,7 +258,13 @@ static size_t format_value(const uvsql_value_t *v, char *buf, size_t size) {
     return (size_t)snprintf(buf, size, "%" PRId64, v->u.i64);
   case UVSQL_TYPE_DOUBLE:
     return (size_t)snprintf(buf, size, "%.17g", v->u.f64);
-  case UVSQL_TYPE_TEXT: {
+  case UVSQL_TYPE_UUID: {
+    char t[37];
+    uvsql_uuid_format((const uvsql_uuid_t *)(const void *)v->u.uuid, t);
+    return (size_t)snprintf(buf, size, "'%s'", t);
+  }
+  case UVSQL_TYPE_TEXT:
+  case UVSQL_TYPE_JSON: {
     int n = v->u.s.len > 60 ? 57 : (int)v->u.s.len;
     return (size_t)snprintf(buf, size, "'%.*s%s'", n, v->u.s.ptr, v->u.s.len > 60 ? "..." : "");
   }

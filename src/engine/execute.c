@@ -239,7 +239,14 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
   }
   for (size_t i = 0; i < nparams * nsets; i++) {
     uvsql_type_t t = params[i].value.type;
-    if (t == UVSQL_TYPE_TEXT || t == UVSQL_TYPE_BYTES) {
+    if (!uvsql__type_known(t)) {
+      uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                       "parameter :%s has an unknown value type %d: build "
+                       "values with the UVSQL_V_* macros (value.h)",
+                       params[i].name ? params[i].name : "?", (int)t);
+      return NULL;
+    }
+    if (uvsql__type_is_str(t) && t != UVSQL_TYPE_NUMERIC) {
       if (!params[i].value.u.s.ptr && params[i].value.u.s.len) {
         uvsql__error_set(
             err, UVSQL_EINVALID_ARGUMENT,
@@ -263,12 +270,6 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
         return NULL;
       }
       bytes += UVSQL_NUMERIC_TEXT_SIZE;
-    } else if ((unsigned)t > UVSQL_TYPE_NUMERIC) {
-      uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
-                       "parameter :%s has an unknown value type %d: build "
-                       "values with the UVSQL_V_* macros (value.h)",
-                       params[i].name ? params[i].name : "?", (int)t);
-      return NULL;
     }
   }
   if (command)
@@ -309,12 +310,30 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
         free(x);
         return NULL;
       }
+      /* A JSON value is checked here, the one door every statement passes, so that a broken
+       * document never reaches a server (SQLite would store it as it is). */
+      for (size_t i = 0; i < nph; i++) {
+        const uvsql_value_t *v = &vals[i];
+        uvsql_error_t jerr;
+        if (v->type == UVSQL_TYPE_JSON && uvsql_json_validate(v->u.s.ptr, v->u.s.len, &jerr) != 0) {
+          if (nsets > 1)
+            uvsql__error_set(err, jerr.code,
+                             "parameter set %zu of %zu: parameter %zu is not a JSON document: %s",
+                             set, nsets, i + 1, jerr.message);
+          else
+            uvsql__error_set(err, jerr.code, "parameter %zu is not a JSON document: %s", i + 1,
+                             jerr.message);
+          if (first != stack_first)
+            free(first);
+          free(x);
+          return NULL;
+        }
+      }
       for (size_t k = 0; repeats && k < stmt->nnames; k++)
         first[k] = -1;
       for (size_t i = 0; i < nph; i++) {
         uvsql_value_t *v = &vals[i];
-        if (v->type != UVSQL_TYPE_TEXT && v->type != UVSQL_TYPE_BYTES &&
-            v->type != UVSQL_TYPE_NUMERIC)
+        if (!uvsql__type_is_str(v->type))
           continue;
         if (repeats) {
           int name = cp->order[i];

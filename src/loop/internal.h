@@ -31,6 +31,21 @@ int uvsql__error_set_db(uvsql_error_t *err, int code, const char *sqlstate, int 
  * 57014 cancelled, 57P01..03 disconnect, 0A000 not supported, XX internal, else operational). */
 int uvsql__error_from_sqlstate(const char *sqlstate);
 
+/* Whether a value of type t keeps its data in u.s (a pointer and a length the value does not
+ * own): TEXT, BYTES, NUMERIC, JSON and ENUM. Whoever keeps such a value past the call copies
+ * those bytes. */
+static inline int uvsql__type_is_str(uvsql_type_t t) {
+  return t == UVSQL_TYPE_TEXT || t == UVSQL_TYPE_BYTES || t == UVSQL_TYPE_NUMERIC ||
+         t == UVSQL_TYPE_JSON || t == UVSQL_TYPE_ENUM;
+}
+
+/* Whether every driver binds a parameter of type t (the kinds still being filled in are
+ * refused before a statement is queued, never sent as something else). */
+static inline int uvsql__type_known(uvsql_type_t t) {
+  return (unsigned)t <= UVSQL_TYPE_TIMESTAMPTZ || t == UVSQL_TYPE_NUMERIC || t == UVSQL_TYPE_UUID ||
+         t == UVSQL_TYPE_JSON;
+}
+
 /* ------------------------------------------------------------------ arena (arena.c) */
 
 /* A bump allocator: many small allocations, freed together. Not thread-safe. */
@@ -141,6 +156,13 @@ void uvsql__worker_close(uvsql__worker_t *w, void (*closed_cb)(void *data), void
 #define UVSQL__NUMERIC_BINARY SIZE_MAX
 static inline uvsql_value_t uvsql__v_numeric_bin(const uvsql_numeric_t *n) {
   return uvsql_v_bytes_of(UVSQL_TYPE_NUMERIC, n, UVSQL__NUMERIC_BINARY);
+}
+/* Whether v carries text or bytes of its own at u.s (uvsql__type_is_str), the fixed-size
+ * NUMERIC form excepted: code that copies a value's bytes asks this, and copies a fixed-size
+ * NUMERIC as the value it is (its pointer), as it copies an INT64. */
+static inline int uvsql__value_is_str(const uvsql_value_t *v) {
+  return uvsql__type_is_str(v->type) &&
+         !(v->type == UVSQL_TYPE_NUMERIC && v->u.s.len == UVSQL__NUMERIC_BINARY);
 }
 /* The exact decimal of v: a NUMERIC (either form), INT64, or TEXT that parses
  * (uvsql_numeric_parse). 0, UVSQL_EDATA (text that is no decimal) or UVSQL_ETYPE. */

@@ -332,17 +332,38 @@ int uvsql_result_bool(const uvsql_result_t *r, size_t row, size_t col, int *out)
   return bool_slow(r, row, col, out);
 }
 
-SLOW_PATH static int text_slow(const uvsql_result_t *r, size_t row, size_t col) {
+/* A NUMERIC cell reads as its exact text. A UUID cell reads as its canonical text, formatted into
+ * the result's arena at each call (37 bytes, freed with the result): the text form programs read
+ * before uuids had a type. */
+SLOW_PATH static int text_slow(const uvsql_result_t *r, size_t row, size_t col, const char **out,
+                               size_t *len) {
   const uvsql_value_t *v;
   int rc = cell(r, row, col, &v);
-  return rc ? rc : mismatch(r, col, v, "text");
+  if (rc)
+    return rc;
+  if (v->type == UVSQL_TYPE_NUMERIC) { /* its exact text */
+    *out = v->u.s.ptr;
+    if (len)
+      *len = v->u.s.len;
+    return 0;
+  }
+  if (v->type != UVSQL_TYPE_UUID)
+    return mismatch(r, col, v, "text");
+  char *buf = uvsql__arena_alloc(&((uvsql_result_t *)r)->arena, 37);
+  if (!buf)
+    return UVSQL_ENOMEM;
+  size_t n = uvsql_uuid_format((const uvsql_uuid_t *)(const void *)v->u.uuid, buf);
+  *out = buf;
+  if (len)
+    *len = n;
+  return 0;
 }
 
 int uvsql_result_text(const uvsql_result_t *r, size_t row, size_t col, const char **out,
                       size_t *len) {
   const uvsql_value_t *v;
-  if (!FAST_CELL(r, row, col, UVSQL_TYPE_TEXT, UVSQL_TYPE_NUMERIC, v))
-    return text_slow(r, row, col);
+  if (!FAST_CELL(r, row, col, UVSQL_TYPE_TEXT, UVSQL_TYPE_JSON, v))
+    return text_slow(r, row, col, out, len);
   *out = v->u.s.ptr;
   if (len)
     *len = v->u.s.len;
@@ -383,12 +404,49 @@ int uvsql_result_bytes(const uvsql_result_t *r, size_t row, size_t col, const vo
   int rc = cell(r, row, col, &v);
   if (rc)
     return rc;
+  if (v->type == UVSQL_TYPE_UUID) { /* its 16 bytes, in the cell */
+    *out = v->u.uuid;
+    if (len)
+      *len = 16;
+    return 0;
+  }
   if (v->type != UVSQL_TYPE_BYTES && v->type != UVSQL_TYPE_TEXT)
     return mismatch(r, col, v, "bytes");
   *out = v->u.s.ptr;
   if (len)
     *len = v->u.s.len;
   return 0;
+}
+
+int uvsql_result_uuid(const uvsql_result_t *r, size_t row, size_t col, uvsql_uuid_t *out) {
+  const uvsql_value_t *v;
+  int rc = cell(r, row, col, &v);
+  if (rc)
+    return rc;
+  switch (v->type) {
+  case UVSQL_TYPE_UUID:
+    memcpy(out->b, v->u.uuid, 16);
+    return 0;
+  case UVSQL_TYPE_BYTES:
+    if (v->u.s.len == 16) {
+      memcpy(out->b, v->u.s.ptr, 16);
+      return 0;
+    }
+    snprintf(((uvsql_result_t *)r)->last_error, sizeof r->last_error,
+             "column \"%s\" holds %zu bytes, which is not a UUID (16 bytes)", r->cols[col].name,
+             v->u.s.len);
+    return UVSQL_EDATA;
+  case UVSQL_TYPE_TEXT:
+    if (uvsql_uuid_parse(v->u.s.ptr, v->u.s.len, out) == 0)
+      return 0;
+    snprintf(((uvsql_result_t *)r)->last_error, sizeof r->last_error,
+             "column \"%s\" holds text \"%.60s\", which is not a UUID (8-4-4-4-12 hex digits, "
+             "or 32 without hyphens)",
+             r->cols[col].name, v->u.s.ptr);
+    return UVSQL_EDATA;
+  default:
+    return mismatch(r, col, v, "uuid");
+  }
 }
 
 SLOW_PATH static int temporal(const uvsql_result_t *r, size_t row, size_t col, uvsql_type_t want,

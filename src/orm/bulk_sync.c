@@ -49,7 +49,7 @@ static int field_set(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_va
   unsigned char *p = (unsigned char *)st + f->offset;
   uvsql_type_t t = v->type;
   if (t == UVSQL_TYPE_NULL) {
-    if (f->kind == UVSQL_FIELD_TEXT) {
+    if (f->kind == UVSQL_FIELD_TEXT || f->kind == UVSQL_FIELD_JSON) {
       free(*(char **)p);
       *(char **)p = NULL;
     } else if (f->kind == UVSQL_FIELD_BYTES) {
@@ -87,15 +87,17 @@ static int field_set(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_va
     break;
   }
   case UVSQL_FIELD_TEXT:
+  case UVSQL_FIELD_JSON:
   case UVSQL_FIELD_BYTES: {
-    if (t != UVSQL_TYPE_TEXT && !(t == UVSQL_TYPE_BYTES && f->kind == UVSQL_FIELD_BYTES))
+    if (t != UVSQL_TYPE_TEXT && t != UVSQL_TYPE_JSON &&
+        !(t == UVSQL_TYPE_BYTES && f->kind == UVSQL_FIELD_BYTES))
       return -1;
     char *copy = malloc(v->u.s.len + 1);
     if (!copy)
       return UVSQL_ENOMEM;
     memcpy(copy, v->u.s.ptr, v->u.s.len);
     copy[v->u.s.len] = '\0';
-    if (f->kind == UVSQL_FIELD_TEXT) {
+    if (f->kind != UVSQL_FIELD_BYTES) {
       free(*(char **)p);
       *(char **)p = copy;
     } else {
@@ -118,8 +120,10 @@ static int field_set(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_va
     *(uvsql_numeric_t *)p = n;
     break;
   }
-  case UVSQL_FIELD_UUID: /* the kinds below: not yet */
-  case UVSQL_FIELD_JSON:
+  case UVSQL_FIELD_UUID:
+    if (uvsql__uuid_of_value(v, (uvsql_uuid_t *)(void *)p) != 0)
+      return -1;
+    break;
   case UVSQL_FIELD_ENUM:
   case UVSQL_FIELD_INTERVAL:
     return -1;

@@ -127,8 +127,7 @@ uvsql_mapper_t *uvsql_mapper_fetched(uvsql_mapper_t *m, const char *field, uvsql
 }
 
 static void up_clear(uvsql__fdef_t *d) {
-  if (d->up.type == UVSQL_TYPE_TEXT || d->up.type == UVSQL_TYPE_BYTES ||
-      d->up.type == UVSQL_TYPE_NUMERIC)
+  if (uvsql__type_is_str(d->up.type))
     free((void *)d->up.u.s.ptr);
   d->up = UVSQL_V_NULL();
   d->up_fn = NULL;
@@ -147,8 +146,7 @@ uvsql_mapper_t *uvsql_mapper_onupdate(uvsql_mapper_t *m, const char *field, uvsq
     (void)uvsql__value_numeric(&value, &n);
     value = uvsql_v_bytes_of(UVSQL_TYPE_NUMERIC, buf, uvsql_numeric_format(&n, buf, sizeof buf));
   }
-  if (value.type == UVSQL_TYPE_TEXT || value.type == UVSQL_TYPE_BYTES ||
-      value.type == UVSQL_TYPE_NUMERIC) {
+  if (uvsql__type_is_str(value.type)) {
     char *copy = malloc(value.u.s.len + 1);
     if (!copy) {
       uvsql__error_set(err, UVSQL_ENOMEM, "out of memory declaring an onupdate of %s",

@@ -56,7 +56,7 @@ static int field_copy(const uvsql_mapper_t *m, void *dst, const void *src, size_
   unsigned char *pd = (unsigned char *)dst + f->offset;
   const unsigned char *ps = (const unsigned char *)src + f->offset;
   int null = uvsql__field_is_null(m, src, i);
-  if (f->kind == UVSQL_FIELD_TEXT || f->kind == UVSQL_FIELD_BYTES) {
+  if (f->kind == UVSQL_FIELD_TEXT || f->kind == UVSQL_FIELD_JSON || f->kind == UVSQL_FIELD_BYTES) {
     uvsql_value_t v = uvsql__field_value(m, src, i);
     char *copy = NULL;
     if (!null) {
@@ -65,7 +65,7 @@ static int field_copy(const uvsql_mapper_t *m, void *dst, const void *src, size_
       memcpy(copy, v.u.s.ptr, v.u.s.len);
       copy[v.u.s.len] = '\0';
     }
-    if (f->kind == UVSQL_FIELD_TEXT) {
+    if (f->kind != UVSQL_FIELD_BYTES) {
       free(*(char **)pd);
       *(char **)pd = copy;
     } else {
@@ -78,6 +78,7 @@ static int field_copy(const uvsql_mapper_t *m, void *dst, const void *src, size_
     size_t size = f->kind == UVSQL_FIELD_DOUBLE    ? sizeof(double)
                   : f->kind == UVSQL_FIELD_BOOL    ? sizeof(int)
                   : f->kind == UVSQL_FIELD_NUMERIC ? sizeof(uvsql_numeric_t)
+                  : f->kind == UVSQL_FIELD_UUID    ? sizeof(uvsql_uuid_t)
                                                    : sizeof(int64_t);
     memcpy(pd, ps, size);
   }

@@ -832,9 +832,42 @@ int uvsql__uow_sync_keys(uvsql__uow_t *u, uvsql__obj_t *h) {
   return 1;
 }
 
+/* Every JSON field a flush would send (all of a new object's, the changed ones of a loaded
+ * object) must be a JSON document: checked before any statement goes out, so that a broken
+ * one fails the flush with the object's field named and nothing written. */
+static int check_json(uvsql_session_t *s, uvsql_error_t *err) {
+  for (uvsql__obj_t *h = s->owned; h; h = h->next) {
+    if (h->state != UVSQL_OBJ_PENDING && h->state != UVSQL_OBJ_PERSISTENT)
+      continue;
+    const uvsql_model_t *md = h->mapper->model;
+    int known = h->state == UVSQL_OBJ_PENDING || !h->snap; /* then every field counts */
+    uint64_t changed = known ? ~UINT64_C(0) : 0;
+    for (size_t i = 0; i < md->nfields; i++) {
+      if (md->fields[i].kind != UVSQL_FIELD_JSON || uvsql__field_is_null(h->mapper, h->body, i))
+        continue;
+      if (!known) {
+        changed = uvsql__obj_changes(h);
+        known = 1;
+      }
+      if (!(changed & (UINT64_C(1) << i)))
+        continue;
+      const char *doc = *(char *const *)(h->body + md->fields[i].offset);
+      uvsql_error_t e;
+      if (uvsql_json_validate(doc, strlen(doc), &e) != 0)
+        return uvsql__error_set(err, e.code, "flush: %s.%s is not a JSON document: %s",
+                                md->type_name, md->fields[i].name, e.message);
+    }
+  }
+  return 0;
+}
+
 void uvsql__flush(uvsql_session_t *s, uvsql__flush_done done, void *data) {
-  flush_t *fl = calloc(1, sizeof *fl);
   uvsql_error_t err;
+  if (check_json(s, &err) != 0) {
+    done(s, &err, data);
+    return;
+  }
+  flush_t *fl = calloc(1, sizeof *fl);
   size_t n = s->reg->n ? s->reg->n : 1;
   if (!fl || !(fl->ins = calloc(n, sizeof *fl->ins)) || !(fl->upd = calloc(n, sizeof *fl->upd)) ||
       !(fl->del = calloc(n, sizeof *fl->del))) {

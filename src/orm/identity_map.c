@@ -28,9 +28,32 @@ static uint64_t mix(uint64_t h, uint64_t x) {
   return h;
 }
 
+int uvsql__uuid_of_value(const uvsql_value_t *v, uvsql_uuid_t *out) {
+  if (v->type == UVSQL_TYPE_UUID) {
+    memcpy(out->b, v->u.uuid, 16);
+    return 0;
+  }
+  if (v->type == UVSQL_TYPE_BYTES && v->u.s.len == 16) {
+    memcpy(out->b, v->u.s.ptr, 16);
+    return 0;
+  }
+  if (v->type == UVSQL_TYPE_TEXT && uvsql_uuid_parse(v->u.s.ptr, v->u.s.len, out) == 0)
+    return 0;
+  return -1;
+}
+
+/* A UUID key equals the same 16 bytes as BYTES (a SQLite BLOB read without its column's
+ * declared type), and hashes the same (uvsql__pk_hash). */
 int uvsql__value_equal(const uvsql_value_t *a, const uvsql_value_t *b) {
   if (a->type == UVSQL_TYPE_NULL || b->type == UVSQL_TYPE_NULL)
     return a->type == b->type;
+  if (a->type == UVSQL_TYPE_UUID || b->type == UVSQL_TYPE_UUID) {
+    uvsql_uuid_t x, y;
+    return (a->type == UVSQL_TYPE_UUID || a->type == UVSQL_TYPE_BYTES) &&
+           (b->type == UVSQL_TYPE_UUID || b->type == UVSQL_TYPE_BYTES) &&
+           uvsql__uuid_of_value(a, &x) == 0 && uvsql__uuid_of_value(b, &y) == 0 &&
+           memcmp(x.b, y.b, 16) == 0;
+  }
   switch (a->type) {
   case UVSQL_TYPE_TEXT:
   case UVSQL_TYPE_BYTES:
@@ -55,10 +78,13 @@ uint64_t uvsql__pk_hash(const uvsql_mapper_t *m, const uvsql_value_t *pk) {
   uint64_t h = (uint64_t)(uintptr_t)m;
   for (size_t i = 0; i < m->npk; i++) {
     const uvsql_value_t *v = &pk[i];
-    if (v->type == UVSQL_TYPE_TEXT || v->type == UVSQL_TYPE_BYTES) {
+    if (v->type == UVSQL_TYPE_TEXT || v->type == UVSQL_TYPE_BYTES || v->type == UVSQL_TYPE_UUID) {
+      const unsigned char *s =
+          v->type == UVSQL_TYPE_UUID ? v->u.uuid : (const unsigned char *)v->u.s.ptr;
+      size_t n = v->type == UVSQL_TYPE_UUID ? 16 : v->u.s.len;
       uint64_t x = 1469598103934665603u;
-      for (size_t k = 0; k < v->u.s.len; k++)
-        x = (x ^ (unsigned char)v->u.s.ptr[k]) * 1099511628211u;
+      for (size_t k = 0; k < n; k++)
+        x = (x ^ s[k]) * 1099511628211u;
       h = mix(h, x);
     } else if (v->type == UVSQL_TYPE_BOOL) {
       h = mix(h, (uint64_t)v->u.b);

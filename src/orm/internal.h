@@ -217,6 +217,8 @@ int uvsql__idmap_reserve(uvsql__idmap_t *map, size_t count);
 void uvsql__idmap_remove(uvsql__idmap_t *map, uvsql__obj_t *h);
 void uvsql__idmap_free(uvsql__idmap_t *map);
 int uvsql__value_equal(const uvsql_value_t *a, const uvsql_value_t *b);
+/* A UUID from a UUID value, a 16-byte BYTES value or text uvsql_uuid_parse reads: 0, or -1. */
+int uvsql__uuid_of_value(const uvsql_value_t *v, uvsql_uuid_t *out);
 
 /* ------------------------------------------------------------------ statements (stmts.c) */
 

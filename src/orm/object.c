@@ -100,15 +100,19 @@ static inline void *fptr(const uvsql_mapper_t *m, const void *st, size_t i) {
 static inline uint64_t *nulls(const uvsql_mapper_t *m, const void *st) {
   return (uint64_t *)((unsigned char *)st + m->model->nulls_offset);
 }
+/* TEXT and JSON fields are a char * the object owns; BYTES a uvsql_bytes_t it owns. */
+static inline int is_text(uvsql_field_kind_t k) {
+  return k == UVSQL_FIELD_TEXT || k == UVSQL_FIELD_JSON;
+}
 static inline int is_blob(uvsql_field_kind_t k) {
-  return k == UVSQL_FIELD_TEXT || k == UVSQL_FIELD_BYTES;
+  return is_text(k) || k == UVSQL_FIELD_BYTES;
 }
 
 int uvsql__field_is_null(const uvsql_mapper_t *m, const void *st, size_t i) {
   if (*nulls(m, st) & (UINT64_C(1) << i))
     return 1;
   uvsql_field_kind_t k = m->model->fields[i].kind;
-  if (k == UVSQL_FIELD_TEXT)
+  if (is_text(k))
     return *(char **)fptr(m, st, i) == NULL;
   if (k == UVSQL_FIELD_BYTES)
     return ((uvsql_bytes_t *)fptr(m, st, i))->ptr == NULL;
@@ -148,8 +152,10 @@ uvsql_value_t uvsql__field_value(const uvsql_mapper_t *m, const void *st, size_t
   case UVSQL_FIELD_NUMERIC: /* the fixed-size form: the engine writes its text (loop/internal.h) */
     return uvsql__v_numeric_bin((const uvsql_numeric_t *)p);
   case UVSQL_FIELD_UUID:
+    return uvsql_v_uuid((const uvsql_uuid_t *)p);
   case UVSQL_FIELD_JSON:
-  case UVSQL_FIELD_ENUM:
+    return uvsql_v_json(*(char **)p);
+  case UVSQL_FIELD_ENUM: /* the kinds below: not yet */
   case UVSQL_FIELD_INTERVAL:
     break;
   }
@@ -158,7 +164,7 @@ uvsql_value_t uvsql__field_value(const uvsql_mapper_t *m, const void *st, size_t
 
 static void free_field(const uvsql_mapper_t *m, void *st, size_t i) {
   void *p = fptr(m, st, i);
-  if (m->model->fields[i].kind == UVSQL_FIELD_TEXT) {
+  if (is_text(m->model->fields[i].kind)) {
     free(*(char **)p);
     *(char **)p = NULL;
   } else if (m->model->fields[i].kind == UVSQL_FIELD_BYTES) {
@@ -189,6 +195,8 @@ static int load_scalar(uvsql_field_kind_t kind, const uvsql_result_t *r, size_t 
     return uvsql_result_timestamp(r, row, col, p);
   case UVSQL_FIELD_NUMERIC:
     return uvsql_result_numeric(r, row, col, p);
+  case UVSQL_FIELD_UUID:
+    return uvsql_result_uuid(r, row, col, p);
   default:
     return NOT_SCALAR;
   }
@@ -272,11 +280,12 @@ int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_r
   int rc = 0;
   switch (f->kind) {
   case UVSQL_FIELD_TEXT:
+  case UVSQL_FIELD_JSON:
   case UVSQL_FIELD_BYTES: {
     const void *src;
     size_t len;
-    rc = f->kind == UVSQL_FIELD_TEXT ? uvsql_result_text(r, row, col, (const char **)&src, &len)
-                                     : uvsql_result_bytes(r, row, col, &src, &len);
+    rc = is_text(f->kind) ? uvsql_result_text(r, row, col, (const char **)&src, &len)
+                          : uvsql_result_bytes(r, row, col, &src, &len);
     if (rc)
       break;
     char *copy = malloc(len + 1);
@@ -284,7 +293,7 @@ int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_r
       return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading %s", f->name);
     memcpy(copy, src, len);
     copy[len] = '\0';
-    if (f->kind == UVSQL_FIELD_TEXT) {
+    if (is_text(f->kind)) {
       *(char **)p = copy;
     } else {
       ((uvsql_bytes_t *)p)->ptr = copy;
@@ -317,7 +326,7 @@ static size_t blob_lengths(const uvsql_mapper_t *m, const void *st, size_t *len)
   for (size_t k = 0; k < m->nblobs; k++) {
     size_t i = m->blobs[k];
     const void *p = (const unsigned char *)st + f[i].offset;
-    if (f[i].kind == UVSQL_FIELD_TEXT) {
+    if (is_text(f[i].kind)) {
       const char *t = *(char *const *)p;
       len[k] = (nl & (UINT64_C(1) << i)) || !t ? SIZE_MAX : strlen(t);
     } else {
@@ -340,10 +349,10 @@ static void copy_into(const uvsql_mapper_t *m, const void *st, unsigned char *co
     size_t i = m->blobs[k];
     void *p = copy + f[i].offset;
     if (len[k] == SIZE_MAX) {
-      memset(p, 0, f[i].kind == UVSQL_FIELD_TEXT ? sizeof(char *) : sizeof(uvsql_bytes_t));
+      memset(p, 0, is_text(f[i].kind) ? sizeof(char *) : sizeof(uvsql_bytes_t));
       continue;
     }
-    if (f[i].kind == UVSQL_FIELD_TEXT) {
+    if (is_text(f[i].kind)) {
       memcpy(tail, *(char **)p, len[k]);
       *(char **)p = (char *)tail;
     } else {
@@ -377,7 +386,8 @@ int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result
     }
     int rc;
     switch (f[i].kind) {
-    case UVSQL_FIELD_TEXT: {
+    case UVSQL_FIELD_TEXT:
+    case UVSQL_FIELD_JSON: {
       const char *src;
       size_t len;
       char *copy = NULL;
@@ -408,8 +418,8 @@ int uvsql__obj_load(const uvsql_mapper_t *m, const uvsql_result_t *r, size_t row
     const void *src;
     if (uvsql_result_is_null(r, row, col))
       continue;
-    if ((f[i].kind == UVSQL_FIELD_TEXT ? uvsql_result_text(r, row, col, (const char **)&src, &n)
-                                       : uvsql_result_bytes(r, row, col, &src, &n)) == 0)
+    if ((is_text(f[i].kind) ? uvsql_result_text(r, row, col, (const char **)&src, &n)
+                            : uvsql_result_bytes(r, row, col, &src, &n)) == 0)
       room += n + 1;
   }
   size_t at = snap_at(m);
@@ -455,7 +465,7 @@ int uvsql__struct_assign(const uvsql_mapper_t *m, void *dst, const void *src) {
       memcpy(s, v.u.s.ptr, v.u.s.len);
       s[v.u.s.len] = '\0';
     }
-    if (m->model->fields[i].kind == UVSQL_FIELD_TEXT)
+    if (is_text(m->model->fields[i].kind))
       *(char **)fptr(m, dst, i) = s;
     else
       ((uvsql_bytes_t *)fptr(m, dst, i))->ptr = s;
@@ -480,7 +490,8 @@ static inline int field_differs(const uvsql_field_t *f, uint64_t bit, uint64_t n
                                 const unsigned char *a, const unsigned char *b) {
   const unsigned char *pa = a + f->offset, *pb = b + f->offset;
   switch (f->kind) {
-  case UVSQL_FIELD_TEXT: {
+  case UVSQL_FIELD_TEXT:
+  case UVSQL_FIELD_JSON: {
     const char *sa = (na & bit) ? NULL : *(char *const *)pa;
     const char *sb = (nb & bit) ? NULL : *(char *const *)pb;
     if (!sa || !sb)
@@ -509,6 +520,8 @@ static inline int field_differs(const uvsql_field_t *f, uint64_t bit, uint64_t n
       return x->coef_hi != y->coef_hi || x->coef_lo != y->coef_lo || x->scale != y->scale ||
              !x->negative != !y->negative || x->special != y->special;
     }
+    case UVSQL_FIELD_UUID:
+      return memcmp(pa, pb, sizeof(uvsql_uuid_t)) != 0;
     default:
       return *(const int64_t *)pa != *(const int64_t *)pb;
     }
@@ -544,8 +557,7 @@ void uvsql__mapper_plan(uvsql_mapper_t *m) {
     unsigned char keep[8] = {1, 1, 1, 1, 1, 1, 1, 1};
     for (size_t k = 0; k < m->nblobs; k++) { /* blob bytes inside this word are not compared */
       const uvsql_field_t *f = &md->fields[m->blobs[k]];
-      size_t lo = f->offset,
-             hi = lo + (f->kind == UVSQL_FIELD_TEXT ? sizeof(char *) : sizeof(uvsql_bytes_t));
+      size_t lo = f->offset, hi = lo + (is_text(f->kind) ? sizeof(char *) : sizeof(uvsql_bytes_t));
       for (size_t byte = w; byte < w + 8; byte++)
         if (byte >= lo && byte < hi)
           keep[byte - w] = 0;
@@ -592,7 +604,7 @@ int uvsql__obj_modified(const uvsql__obj_t *h) {
     uint64_t bit = UINT64_C(1) << m->blobs[k];
     if (na & bit)
       continue; /* NULL in both */
-    if (fi->kind == UVSQL_FIELD_TEXT) {
+    if (is_text(fi->kind)) {
       const char *x = *(char *const *)(a + fi->offset), *y = *(char *const *)(b + fi->offset);
       if (x && y ? strcmp(x, y) != 0 : x != y)
         return 1;
@@ -618,7 +630,7 @@ static long field_of(uvsql__obj_t *h, const void *obj, const void *field) {
 int uvsql_orm_set_text(void *obj, char **field, const char *text) {
   uvsql__obj_t *h = uvsql__obj_check(obj);
   long i = field_of(h, obj, field);
-  if (i < 0 || h->mapper->model->fields[i].kind != UVSQL_FIELD_TEXT)
+  if (i < 0 || !is_text(h->mapper->model->fields[i].kind))
     return UVSQL_EINVALID_ARGUMENT;
   char *copy = text ? strdup(text) : NULL;
   if (text && !copy)
@@ -626,6 +638,33 @@ int uvsql_orm_set_text(void *obj, char **field, const char *text) {
   free(*field);
   *field = copy;
   uvsql__field_set_null(h->mapper, obj, (size_t)i, text == NULL);
+  h->given |= UINT64_C(1) << i;
+  return 0;
+}
+
+int uvsql_orm_set_json(void *obj, char **field, const char *doc, uvsql_error_t *err) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  long i = field_of(h, obj, field);
+  if (i < 0 || h->mapper->model->fields[i].kind != UVSQL_FIELD_JSON)
+    return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                            "uvsql_orm_set_json: the field is not a JSON field of the object");
+  if (doc) {
+    uvsql_error_t e;
+    if (uvsql_json_validate(doc, strlen(doc), &e) != 0)
+      return uvsql__error_set(err, e.code, "%s.%s: %s", h->mapper->model->type_name,
+                              h->mapper->model->fields[i].name, e.message);
+  }
+  int rc = uvsql_orm_set_text(obj, field, doc);
+  return rc ? uvsql__error_set(err, rc, "out of memory setting a JSON field") : 0;
+}
+
+int uvsql_orm_set_uuid(void *obj, uvsql_uuid_t *field, const uvsql_uuid_t *value) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  long i = field_of(h, obj, field);
+  if (i < 0 || h->mapper->model->fields[i].kind != UVSQL_FIELD_UUID || !value)
+    return UVSQL_EINVALID_ARGUMENT;
+  *field = *value;
+  uvsql__field_set_null(h->mapper, obj, (size_t)i, 0);
   h->given |= UINT64_C(1) << i;
   return 0;
 }
@@ -764,7 +803,9 @@ int uvsql_orm_unset(void *obj, const void *field) {
     memset((unsigned char *)obj + f->offset, 0, sizeof(int));
   else if (f->kind == UVSQL_FIELD_NUMERIC)
     memset((unsigned char *)obj + f->offset, 0, sizeof(uvsql_numeric_t));
-  else if (f->kind != UVSQL_FIELD_TEXT && f->kind != UVSQL_FIELD_BYTES)
+  else if (f->kind == UVSQL_FIELD_UUID)
+    memset((unsigned char *)obj + f->offset, 0, sizeof(uvsql_uuid_t));
+  else if (!is_blob(f->kind))
     memset((unsigned char *)obj + f->offset, 0, sizeof(int64_t));
   uvsql__field_set_null(h->mapper, obj, (size_t)i, 0);
   h->given &= ~(UINT64_C(1) << i);
@@ -786,7 +827,12 @@ int uvsql__field_given(const uvsql__obj_t *h, size_t i) {
   const unsigned char *p = fptr(m, st, i);
   switch (m->model->fields[i].kind) {
   case UVSQL_FIELD_TEXT:
+  case UVSQL_FIELD_JSON:
     return *(char *const *)p != NULL;
+  case UVSQL_FIELD_UUID: {
+    static const uvsql_uuid_t nil;
+    return memcmp(p, &nil, sizeof nil) != 0;
+  }
   case UVSQL_FIELD_BYTES:
     return ((const uvsql_bytes_t *)p)->ptr != NULL;
   case UVSQL_FIELD_BOOL:
@@ -831,8 +877,10 @@ int uvsql__field_set_value(const uvsql_mapper_t *m, void *st, size_t i, const uv
     *(int *)p = t == UVSQL_TYPE_BOOL ? (v->u.b != 0) : (v->u.i64 != 0);
     break;
   case UVSQL_FIELD_TEXT:
+  case UVSQL_FIELD_JSON:
   case UVSQL_FIELD_BYTES: {
-    if (t != UVSQL_TYPE_TEXT && !(t == UVSQL_TYPE_BYTES && f->kind == UVSQL_FIELD_BYTES))
+    if (t != UVSQL_TYPE_TEXT && t != UVSQL_TYPE_JSON &&
+        !(t == UVSQL_TYPE_BYTES && f->kind == UVSQL_FIELD_BYTES))
       return UVSQL_EINVALID_ARGUMENT;
     size_t len = v->u.s.len;
     char *copy = malloc(len + 1);
@@ -842,7 +890,7 @@ int uvsql__field_set_value(const uvsql_mapper_t *m, void *st, size_t i, const uv
       memcpy(copy, v->u.s.ptr, len);
     copy[len] = '\0';
     free_field(m, st, i);
-    if (f->kind == UVSQL_FIELD_TEXT) {
+    if (is_text(f->kind)) {
       *(char **)p = copy;
     } else {
       ((uvsql_bytes_t *)p)->ptr = copy;
@@ -874,8 +922,10 @@ int uvsql__field_set_value(const uvsql_mapper_t *m, void *st, size_t i, const uv
     *(uvsql_numeric_t *)p = n;
     break;
   }
-  case UVSQL_FIELD_UUID: /* the kinds below: not yet */
-  case UVSQL_FIELD_JSON:
+  case UVSQL_FIELD_UUID:
+    if (uvsql__uuid_of_value(v, (uvsql_uuid_t *)p) != 0)
+      return UVSQL_EINVALID_ARGUMENT;
+    break;
   case UVSQL_FIELD_ENUM:
   case UVSQL_FIELD_INTERVAL:
     return UVSQL_EINVALID_ARGUMENT;

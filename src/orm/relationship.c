@@ -252,6 +252,8 @@ static int value_after(const uvsql_value_t *a, const uvsql_value_t *b) {
     return uvsql__value_numeric(a, &x) == 0 && uvsql__value_numeric(b, &y) == 0 &&
            uvsql_numeric_cmp(&x, &y) > 0;
   }
+  case UVSQL_TYPE_UUID: /* as PostgreSQL orders them: bytewise */
+    return memcmp(a->u.uuid, b->u.uuid, 16) > 0;
   default: /* INT64 and the temporal types */
     return a->u.i64 > b->u.i64;
   }

@@ -669,7 +669,7 @@ uvsql_future_t *uvsql_session_get(uvsql_session_t *s, const uvsql_mapper_t *m,
     op->m = (uvsql_mapper_t *)m;
     size_t len = 0;
     for (size_t i = 0; i < npk; i++)
-      if (pk[i].type == UVSQL_TYPE_TEXT || pk[i].type == UVSQL_TYPE_BYTES)
+      if (uvsql__value_is_str(&pk[i]))
         len += pk[i].u.s.len + 1;
     if (len && !(op->buf = malloc(len))) {
       free(op);
@@ -678,7 +678,7 @@ uvsql_future_t *uvsql_session_get(uvsql_session_t *s, const uvsql_mapper_t *m,
     char *p = op ? op->buf : NULL;
     for (size_t i = 0; op && i < npk; i++) {
       op->pk[i] = pk[i];
-      if (pk[i].type == UVSQL_TYPE_TEXT || pk[i].type == UVSQL_TYPE_BYTES) {
+      if (uvsql__value_is_str(&pk[i])) {
         memcpy(p, pk[i].u.s.ptr, pk[i].u.s.len);
         op->pk[i].u.s.ptr = p;
         p += pk[i].u.s.len + 1;
@@ -711,7 +711,7 @@ uvsql_param_t *uvsql__params_copy(const uvsql_param_t *params, size_t n) {
   size_t len = n * sizeof(uvsql_param_t);
   for (size_t i = 0; i < n; i++) {
     len += (params[i].name ? strlen(params[i].name) : 0) + 1;
-    if (params[i].value.type == UVSQL_TYPE_TEXT || params[i].value.type == UVSQL_TYPE_BYTES)
+    if (uvsql__value_is_str(&params[i].value))
       len += params[i].value.u.s.len + 1;
   }
   uvsql_param_t *out = malloc(len ? len : 1);
@@ -725,7 +725,7 @@ uvsql_param_t *uvsql__params_copy(const uvsql_param_t *params, size_t n) {
     out[i].name = p;
     p += k + 1;
     uvsql_value_t *v = &out[i].value;
-    if (v->type == UVSQL_TYPE_TEXT || v->type == UVSQL_TYPE_BYTES) {
+    if (uvsql__value_is_str(v)) {
       memcpy(p, v->u.s.ptr, v->u.s.len);
       p[v->u.s.len] = '\0';
       v->u.s.ptr = p;

@@ -82,7 +82,7 @@ static void *scalar_of(const uvsql_result_t *r, int all, int *oom) {
   len += n * sizeof(uvsql_value_t);
   for (size_t i = 0; i < n; i++) {
     const uvsql_value_t *v = uvsql_result_value(r, i, 0);
-    if (v && (v->type == UVSQL_TYPE_TEXT || v->type == UVSQL_TYPE_BYTES))
+    if (v && uvsql__value_is_str(v))
       len += v->u.s.len + 1;
   }
   unsigned char *block = malloc(len ? len : 1);
@@ -95,7 +95,7 @@ static void *scalar_of(const uvsql_result_t *r, int all, int *oom) {
   for (size_t i = 0; i < n; i++) {
     const uvsql_value_t *v = uvsql_result_value(r, i, 0);
     vals[i] = v ? *v : UVSQL_V_NULL();
-    if (v && (v->type == UVSQL_TYPE_TEXT || v->type == UVSQL_TYPE_BYTES)) {
+    if (v && uvsql__value_is_str(v)) {
       memcpy(tail, v->u.s.ptr, v->u.s.len);
       tail[v->u.s.len] = '\0';
       vals[i].u.s.ptr = tail;

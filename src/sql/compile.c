@@ -485,6 +485,9 @@ void uvsql__c_expr(uvsql__compiler_t *c, const uvsql_expr_t *e) {
   case UVSQL__N_ERROR:
     uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT, "%s", e->name);
     return;
+  case UVSQL__N_JSON_GET:
+    c->d->json_get(c, e->a, &e->u.value, e->op);
+    return;
   }
   uvsql__c_fail(c, UVSQL_EINTERNAL, "unknown expression node %d", e->kind);
 }

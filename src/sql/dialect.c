@@ -1,6 +1,8 @@
 /* src/sql/dialect.c — finding a dialect's SQL hooks (through the one list of backends,
  * src/engine/backends.c), and what the hooks share (type names written from a table). The
  * hook tables themselves are src/sql/dialects/<name>.c. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include "dialect.h"
 #include "../engine/stmt_api.h"
@@ -35,4 +37,46 @@ int uvsql__word_in(const char *word, const char *const *sorted, size_t n) {
       lo = mid + 1;
   }
   return 0;
+}
+
+const char *uvsql__c_json_path(uvsql__compiler_t *c, const uvsql_value_t *key, int sqlite) {
+  char *out;
+  if (key->type == UVSQL_TYPE_INT64) {
+    char tmp[48];
+    int64_t i = key->u.i64;
+    int n = i >= 0 ? snprintf(tmp, sizeof tmp, "$[%" PRId64 "]", i)
+            : sqlite
+                ? snprintf(tmp, sizeof tmp, "$[#-%" PRIu64 "]", (uint64_t)0 - (uint64_t)i)
+                : snprintf(tmp, sizeof tmp, "$[last-%" PRIu64 "]", (uint64_t)0 - (uint64_t)i - 1);
+    out = uvsql__arena_strndup(c->arena, tmp, (size_t)n);
+  } else {
+    const char *k = key->u.s.ptr;
+    size_t len = key->u.s.len, extra = 0;
+    for (size_t i = 0; i < len; i++)
+      if (k[i] == '"' || k[i] == '\\')
+        extra++;
+    if (extra && sqlite) {
+      uvsql__c_fail(c, UVSQL_ENOT_SUPPORTED,
+                    "sqlite: the JSON key \"%.40s\" holds '\"' or '\\', which SQLite's JSON paths "
+                    "cannot name: rename the key, or read the document and look it up in C",
+                    k);
+      return NULL;
+    }
+    out = uvsql__arena_alloc(c->arena, len + extra + 5);
+    if (out) {
+      size_t o = 0;
+      memcpy(out, "$.\"", 3);
+      o = 3;
+      for (size_t i = 0; i < len; i++) {
+        if (k[i] == '"' || k[i] == '\\')
+          out[o++] = '\\';
+        out[o++] = k[i];
+      }
+      out[o++] = '"';
+      out[o] = '\0';
+    }
+  }
+  if (!out)
+    uvsql__c_fail(c, UVSQL_ENOMEM, "out of memory compiling a statement");
+  return out;
 }

@@ -54,7 +54,19 @@ struct uvsql__sql_dialect_s {
   /* The generic type of a reflected column type; length/precision/scale are -1 when the
    * catalog did not give them (reflect.c then parses "(n, m)" out of type). */
   uvsql_sqltype_t (*reflect_type)(const char *type, int length, int precision, int scale);
+  /* Writes the member key (TEXT) or array element key (INT64) of the JSON document doc: as
+   * JSON, or as text when as_text (a JSON string unquoted). The key travels as a bound
+   * parameter (uvsql__c_value; a path built from it goes to c->arena), never in the SQL. */
+  void (*json_get)(uvsql__compiler_t *c, const uvsql_expr_t *doc, const uvsql_value_t *key,
+                   int as_text);
 };
+
+/* src/sql/dialect.c: the JSON path of key in c->arena, or NULL after uvsql__c_fail. A member
+ * is $."key", quoted so that dots, '$' and blanks in it are plain characters; an index is
+ * $[n], and from the end $[last-k] (MariaDB) or $[#-k] (SQLite). MariaDB reads \" and \\
+ * in a quoted key; SQLite's paths have no escapes, so there a key holding '"' or '\' is
+ * UVSQL_ENOT_SUPPORTED. */
+const char *uvsql__c_json_path(uvsql__compiler_t *c, const uvsql_value_t *key, int sqlite);
 
 /* Reflection queries, in the order they run. Rows:
  *   COLUMNS  table, column, type, length, precision, scale, not_null (0/1), default, autoinc (0/1)

@@ -76,7 +76,14 @@ uvsql_expr_t *uvsql_lit(uvsql_core_stmt_t *s, uvsql_value_t v) {
   uvsql_expr_t *e = uvsql__node(s, UVSQL__N_VALUE);
   if (!e)
     return NULL;
-  if (v.type == UVSQL_TYPE_TEXT || v.type == UVSQL_TYPE_BYTES) {
+  if (!uvsql__type_known(v.type)) {
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                "uvsql_lit: unknown value type %d: build values with the "
+                "UVSQL_V_* macros",
+                (int)v.type);
+    return NULL;
+  }
+  if (uvsql__value_is_str(&v)) {
     if (!v.u.s.ptr && v.u.s.len) {
       uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
                   "uvsql_lit: NULL pointer with length %zu (for SQL NULL use "
@@ -90,12 +97,6 @@ uvsql_expr_t *uvsql_lit(uvsql_core_stmt_t *s, uvsql_value_t v) {
       return NULL;
     }
     v.u.s.ptr = p;
-  } else if ((unsigned)v.type > UVSQL_TYPE_TIMESTAMPTZ) {
-    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
-                "uvsql_lit: unknown value type %d: build values with the "
-                "UVSQL_V_* macros",
-                (int)v.type);
-    return NULL;
   }
   e->u.value = v;
   return e;
@@ -367,6 +368,37 @@ uvsql_expr_t *uvsql_cast(uvsql_core_stmt_t *s, uvsql_expr_t *a, uvsql_sqltype_t 
     x->u.type = type;
   }
   return x;
+}
+
+/* ------------------------------------------------------------------ JSON access */
+
+static uvsql_expr_t *json_get(uvsql_core_stmt_t *s, uvsql_expr_t *doc, uvsql_value_t key,
+                              int as_text, const char *fn) {
+  if (!s || uvsql__check_expr(s, doc, fn))
+    return NULL;
+  if (key.type != UVSQL_TYPE_TEXT && key.type != UVSQL_TYPE_INT64) {
+    uvsql__fail(s, UVSQL_EINVALID_ARGUMENT,
+                "%s: the key is a %s value: give a member name (UVSQL_V_TEXT) or an array index "
+                "(UVSQL_V_INT64)",
+                fn, uvsql_type_name(key.type));
+    return NULL;
+  }
+  uvsql_expr_t *k = uvsql_lit(s, key); /* copies the key's text into the statement */
+  uvsql_expr_t *x = k ? uvsql__node(s, UVSQL__N_JSON_GET) : NULL;
+  if (x) {
+    x->a = doc;
+    x->op = (uint8_t)as_text;
+    x->u.value = k->u.value;
+  }
+  return x;
+}
+
+uvsql_expr_t *uvsql_json_get(uvsql_core_stmt_t *s, uvsql_expr_t *doc, uvsql_value_t key) {
+  return json_get(s, doc, key, 0, "uvsql_json_get");
+}
+
+uvsql_expr_t *uvsql_json_get_text(uvsql_core_stmt_t *s, uvsql_expr_t *doc, uvsql_value_t key) {
+  return json_get(s, doc, key, 1, "uvsql_json_get_text");
 }
 
 /* ------------------------------------------------------------------ functions */

@@ -56,7 +56,8 @@ typedef enum {
   UVSQL__N_LABEL,    /* a AS name */
   UVSQL__N_ORDER,    /* a, flags */
   UVSQL__N_EXCLUDED, /* excluded.name */
-  UVSQL__N_ERROR     /* name: message */
+  UVSQL__N_ERROR,    /* name: message */
+  UVSQL__N_JSON_GET  /* a -> u.value (op 0: JSON) or a ->> u.value (op 1: text); dialect.h */
 } uvsql__node_kind_t;
 
 typedef enum {

@@ -275,7 +275,7 @@ uvsql_column_t *uvsql_column_server_default(uvsql_column_t *c, const char *sql) 
 uvsql_column_t *uvsql_column_default(uvsql_column_t *c, uvsql_value_t v) {
   if (!c)
     return NULL;
-  if (v.type == UVSQL_TYPE_TEXT || v.type == UVSQL_TYPE_BYTES || v.type == UVSQL_TYPE_NUMERIC) {
+  if (uvsql__value_is_str(&v)) {
     char *p = uvsql__arena_strndup(&c->table->md->arena, v.u.s.ptr ? v.u.s.ptr : "", v.u.s.len);
     if (!p) {
       uvsql__md_fail(c->table->md, UVSQL_ENOMEM, "out of memory");

@@ -7,7 +7,12 @@
  *   DECIMAL, NEWDECIMAL                NUMERIC (the server's exact text: "-12.50")
  *   DATE / TIME / DATETIME, TIMESTAMP  DATE / TIME / TIMESTAMP (µs)
  *   binary strings and BLOBs (charsetnr 63), BIT, GEOMETRY     BYTES
- *   other strings, JSON, ENUM, SET     TEXT
+ *   UUID (10.7+)                       UUID (16 bytes in the cell, parsed from the text)
+ *   JSON                               JSON (the LONGTEXT the server keeps)
+ *   other strings, ENUM, SET           TEXT
+ * UUID and JSON columns are told apart by the extended metadata MariaDB 10.5+ sends to
+ * Connector/C 3.3 (mariadb_field_attr: data type name "uuid", format name "json"); a server or
+ * client without it gives them as TEXT.
  *   NULL                               a NULL cell
  * A zero date ("0000-00-00", allowed by lax sql_modes) has no place on the calendar: it is
  * kept as a TEXT cell holding the server's text.
@@ -24,9 +29,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "mariadb.h"
 
 #define INLINE_BUF 256 /* bytes fetched with the row; longer values are fetched by column */
+
+/* The extended metadata's name for f (attr), compared with name. */
+static int attr_is(const MYSQL_FIELD *f, enum mariadb_field_attr_t attr, const char *name) {
+  MARIADB_CONST_STRING a = {NULL, 0};
+  size_t n = strlen(name);
+  return mariadb_field_attr(&a, f, attr) == 0 && a.str && a.length == n &&
+         strncasecmp(a.str, name, n) == 0;
+}
 
 uvsql_type_t uvsql__my_field_type(const MYSQL_FIELD *f) {
   switch (f->type) {
@@ -64,6 +78,10 @@ uvsql_type_t uvsql__my_field_type(const MYSQL_FIELD *f) {
   case MYSQL_TYPE_VAR_STRING:
   case MYSQL_TYPE_STRING:
   case MYSQL_TYPE_VARCHAR:
+    if (attr_is(f, MARIADB_FIELD_ATTR_DATA_TYPE_NAME, "uuid"))
+      return UVSQL_TYPE_UUID;
+    if (attr_is(f, MARIADB_FIELD_ATTR_FORMAT_NAME, "json"))
+      return UVSQL_TYPE_JSON;
     return f->charsetnr == 63 ? UVSQL_TYPE_BYTES : UVSQL_TYPE_TEXT;
   default: /* JSON, ENUM, SET */
     return UVSQL_TYPE_TEXT;
@@ -85,9 +103,21 @@ static int set_bytes(uvsql_result_t *r, uvsql_value_t *cell, uvsql_type_t type, 
   char *copy = uvsql__result_strndup(r, p, len);
   if (!copy)
     return UVSQL_ENOMEM;
-  cell->type = type == UVSQL_TYPE_BYTES || type == UVSQL_TYPE_NUMERIC ? type : UVSQL_TYPE_TEXT;
+  cell->type = type == UVSQL_TYPE_BYTES || type == UVSQL_TYPE_NUMERIC || type == UVSQL_TYPE_JSON
+                   ? type
+                   : UVSQL_TYPE_TEXT;
   cell->u.s.ptr = copy;
   cell->u.s.len = len;
+  return 0;
+}
+
+/* A UUID column's text as a UUID cell: the server writes the canonical form. */
+static int set_uuid(uvsql_value_t *cell, const char *s, size_t len) {
+  uvsql_uuid_t id;
+  if (uvsql_uuid_parse(s, len, &id) != 0)
+    return UVSQL_EDATA;
+  cell->type = UVSQL_TYPE_UUID;
+  memcpy(cell->u.uuid, id.b, 16);
   return 0;
 }
 
@@ -164,7 +194,9 @@ static int decode_cell(MYSQL_STMT *stmt, uvsql_result_t *r, const MYSQL_FIELD *f
     cell->type = type;
     cell->u.i64 = uvsql__my_time_to(type, &c->v.tm);
     return 0;
-  default: { /* TEXT, BYTES, NUMERIC (fetched as its text) */
+  case UVSQL_TYPE_UUID:
+    return set_uuid(cell, c->v.buf, c->len);
+  default: { /* TEXT, BYTES, JSON, NUMERIC (fetched as its text) */
     size_t len = c->len;
     if (len <= INLINE_BUF)
       return set_bytes(r, cell, type, c->v.buf, len);
@@ -180,7 +212,9 @@ static int decode_cell(MYSQL_STMT *stmt, uvsql_result_t *r, const MYSQL_FIELD *f
     if (mysql_stmt_fetch_column(stmt, &one, i, 0) != 0)
       return UVSQL_EINTERFACE;
     p[len] = '\0';
-    cell->type = type == UVSQL_TYPE_BYTES || type == UVSQL_TYPE_NUMERIC ? type : UVSQL_TYPE_TEXT;
+    cell->type = type == UVSQL_TYPE_BYTES || type == UVSQL_TYPE_NUMERIC || type == UVSQL_TYPE_JSON
+                     ? type
+                     : UVSQL_TYPE_TEXT;
     cell->u.s.ptr = p;
     cell->u.s.len = len;
     return 0;
@@ -347,6 +381,10 @@ static int decode_text_cell(uvsql_result_t *r, const MYSQL_FIELD *f, uvsql_type_
   case UVSQL_TYPE_BYTES:
   case UVSQL_TYPE_NUMERIC:
     return set_bytes(r, cell, type, s, len);
+  case UVSQL_TYPE_JSON:
+    return set_bytes(r, cell, type, s, len);
+  case UVSQL_TYPE_UUID:
+    return set_uuid(cell, s, len);
   default:
     break;
   }
@@ -375,8 +413,12 @@ int uvsql__my_decode_text(MYSQL_RES *res, uvsql_result_t **out, uvsql_error_t *e
       goto done;
     }
     for (unsigned i = 0; i < n; i++) {
-      if (decode_text_cell(r, &fields[i], types[i], row[i], lens[i], &cells[i]) != 0) {
-        rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");
+      int c = decode_text_cell(r, &fields[i], types[i], row[i], lens[i], &cells[i]);
+      if (c != 0) {
+        rc = c == UVSQL_ENOMEM
+                 ? uvsql__error_set(err, c, "out of memory reading a result")
+                 : uvsql__error_set(err, c, "could not read column \"%s\" of a result row",
+                                    fields[i].name);
         goto done;
       }
     }

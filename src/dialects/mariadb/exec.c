@@ -186,7 +186,7 @@ static void hint_packet_size(uvsql__my_conn_t *mc) {
     return;
   size_t bytes = req->sql_len;
   for (int i = 0; i < req->nparams; i++)
-    if (req->params[i].type == UVSQL_TYPE_TEXT || req->params[i].type == UVSQL_TYPE_BYTES)
+    if (uvsql__type_is_str(req->params[i].type))
       bytes += req->params[i].u.s.len;
   if (e != 1153 && bytes < ((size_t)1 << 20))
     return;

@@ -11,6 +11,9 @@
  *   TIME        MYSQL_TYPE_TIME (negative values set `neg`)
  *   TIMESTAMP   MYSQL_TYPE_DATETIME, as written
  *   TIMESTAMPTZ MYSQL_TYPE_DATETIME in UTC (the session's time_zone is '+00:00', options.c)
+ *   UUID        MYSQL_TYPE_STRING, the canonical text (a UUID column of 10.7+ parses it; the
+ *               binary protocol has no uuid type of its own)
+ *   JSON        MYSQL_TYPE_STRING (a JSON column is LONGTEXT with a json_valid CHECK)
  *
  * Invariants: text and bytes are borrowed from the request (the engine keeps them until done),
  * never copied; numbers and times live in mc->bind_store, which is only grown between
@@ -29,6 +32,7 @@ typedef struct {
     double d;
     signed char t;
     MYSQL_TIME tm;
+    char uuid[37];
   } v;
   unsigned long len;
   my_bool is_null;
@@ -123,12 +127,20 @@ int uvsql__my_bind_params(uvsql__my_conn_t *mc, const uvsql__request_t *req) {
       b[i].buffer_type = MYSQL_TYPE_DOUBLE;
       b[i].buffer = &s[i].v.d;
       break;
+    case UVSQL_TYPE_UUID:
+      s[i].len = (unsigned long)uvsql_uuid_format((const uvsql_uuid_t *)(const void *)v->u.uuid,
+                                                  s[i].v.uuid);
+      b[i].buffer_type = MYSQL_TYPE_STRING;
+      b[i].buffer = s[i].v.uuid;
+      b[i].buffer_length = s[i].len;
+      break;
     case UVSQL_TYPE_TEXT:
+    case UVSQL_TYPE_JSON:
     case UVSQL_TYPE_BYTES:
     case UVSQL_TYPE_NUMERIC:
-      b[i].buffer_type = v->type == UVSQL_TYPE_TEXT    ? MYSQL_TYPE_STRING
-                         : v->type == UVSQL_TYPE_BYTES ? MYSQL_TYPE_BLOB
-                                                       : MYSQL_TYPE_NEWDECIMAL;
+      b[i].buffer_type = v->type == UVSQL_TYPE_BYTES     ? MYSQL_TYPE_BLOB
+                         : v->type == UVSQL_TYPE_NUMERIC ? MYSQL_TYPE_NEWDECIMAL
+                                                         : MYSQL_TYPE_STRING;
       b[i].buffer = (void *)(v->u.s.ptr ? v->u.s.ptr : "");
       b[i].buffer_length = (unsigned long)v->u.s.len;
       s[i].len = (unsigned long)v->u.s.len;

@@ -2,8 +2,9 @@
  *
  * Types decoded (OID -> uvsql type), in text and in binary format:
  *   bool -> BOOL; int2, int4, int8, oid -> INT64; float4, float8 -> DOUBLE;
- *   text, varchar, bpchar, name, json, jsonb (binary: version byte 1, then text), uuid
- *   (binary: 16 bytes, formatted 8-4-4-4-12) -> TEXT; bytea -> BYTES (text: \x hex or the old
+ *   text, varchar, bpchar, name -> TEXT; json, jsonb (binary: version byte 1, then text) ->
+ *   JSON; uuid (binary: the 16 bytes; text: 8-4-4-4-12) -> UUID, inline in the cell;
+ *   bytea -> BYTES (text: \x hex or the old
  *   escape format); date -> DATE; time -> TIME; timestamp -> TIMESTAMP; timestamptz ->
  *   TIMESTAMPTZ (the binary forms count from 2000-01-01; converted to 1970-01-01);
  *   numeric -> NUMERIC, its canonical text (binary: base-10000 groups turned into the text
@@ -14,7 +15,7 @@
  * Invariants:
  *  1. Text and bytes cells point into the PGresult (libpq NUL-terminates every value), which
  *     becomes the result's backing: no copy, no per-value allocation. Only hex-decoded bytea
- *     and formatted uuids go to the result's arena.
+ *     goes to the result's arena (a uuid is 16 bytes inside the cell itself).
  *  2. A text value of a temporal type that uvsql cannot represent (BC dates, years past 9999)
  *     is kept as a TEXT cell rather than failing the whole result.
  *  3. A binary value of the wrong length fails the result with UVSQL_EDATA: it means the
@@ -52,6 +53,11 @@ uvsql_type_t uvsql__pg_type_of(Oid oid) {
     return UVSQL_TYPE_TIMESTAMPTZ;
   case UVSQL__PG_NUMERIC:
     return UVSQL_TYPE_NUMERIC;
+  case UVSQL__PG_UUID:
+    return UVSQL_TYPE_UUID;
+  case UVSQL__PG_JSON:
+  case UVSQL__PG_JSONB:
+    return UVSQL_TYPE_JSON;
   default:
     return UVSQL_TYPE_TEXT;
   }
@@ -210,6 +216,19 @@ static int decode_text(uvsql_result_t *r, Oid oid, const char *s, size_t len, uv
       set_text(cell, s, len); /* invariant 2 */
     return 0;
   }
+  case UVSQL__PG_UUID: {
+    uvsql_uuid_t id;
+    if (uvsql_uuid_parse(s, len, &id) != 0)
+      return UVSQL_EDATA;
+    cell->type = UVSQL_TYPE_UUID;
+    memcpy(cell->u.uuid, id.b, 16);
+    return 0;
+  }
+  case UVSQL__PG_JSON:
+  case UVSQL__PG_JSONB:
+    set_text(cell, s, len);
+    cell->type = UVSQL_TYPE_JSON;
+    return 0;
   default:
     set_text(cell, s, len);
     return 0;
@@ -303,27 +322,19 @@ static int decode_binary(uvsql_result_t *r, Oid oid, const char *s, size_t len,
     if (len < 1 || s[0] != 1)
       return UVSQL_EDATA;
     set_text(cell, s + 1, len - 1);
+    cell->type = UVSQL_TYPE_JSON;
     return 0;
-  case UVSQL__PG_UUID: {
-    static const char hex[] = "0123456789abcdef";
-    char *out;
-    size_t o = 0;
+  case UVSQL__PG_JSON: /* the binary form is the text */
+    set_text(cell, s, len);
+    cell->type = UVSQL_TYPE_JSON;
+    return 0;
+  case UVSQL__PG_UUID:
     if (len != 16)
       return UVSQL_EDATA;
-    out = uvsql__result_alloc(r, 37);
-    if (!out)
-      return UVSQL_ENOMEM;
-    for (int i = 0; i < 16; i++) {
-      if (i == 4 || i == 6 || i == 8 || i == 10)
-        out[o++] = '-';
-      out[o++] = hex[(unsigned char)s[i] >> 4];
-      out[o++] = hex[(unsigned char)s[i] & 15];
-    }
-    out[o] = '\0';
-    set_text(cell, out, o);
+    cell->type = UVSQL_TYPE_UUID;
+    memcpy(cell->u.uuid, s, 16);
     return 0;
-  }
-  default: /* text, varchar, bpchar, name, json: the binary form is the text */
+  default: /* text, varchar, bpchar, name: the binary form is the text */
     set_text(cell, s, len);
     return 0;
   }
@@ -338,7 +349,7 @@ static void clear_backing(void *res) {
 typedef enum {
   K_TEXT_FORMAT = 0, /* decode_text */
   K_BINARY,          /* decode_binary */
-  K_BIN_STR,         /* text, varchar, bpchar, name, json: the bytes are the text */
+  K_BIN_STR,         /* text, varchar, bpchar, name: the bytes are the text */
   K_BIN_INT8,
   K_BIN_INT4,
   K_BIN_FLOAT8,
@@ -354,7 +365,6 @@ static col_kind_t kind_of(Oid oid, int binary) {
   case UVSQL__PG_VARCHAR:
   case UVSQL__PG_BPCHAR:
   case UVSQL__PG_NAME:
-  case UVSQL__PG_JSON:
     return K_BIN_STR;
   case UVSQL__PG_INT8:
     return K_BIN_INT8;
@@ -540,9 +550,7 @@ int uvsql__pg_decode_append(PGresult *res, int row, uvsql_result_t **batch, size
       return uvsql__error_set(err, rc, "could not read column \"%s\" (type oid %u, %s format)",
                               PQfname(res, c), (unsigned)oid, bin ? "binary" : "text");
     /* invariant 4: what still points into res moves to the batch */
-    if ((cells[c].type == UVSQL_TYPE_TEXT || cells[c].type == UVSQL_TYPE_BYTES ||
-         cells[c].type == UVSQL_TYPE_NUMERIC) &&
-        cells[c].u.s.ptr >= s && cells[c].u.s.ptr <= s + len) {
+    if (uvsql__type_is_str(cells[c].type) && cells[c].u.s.ptr >= s && cells[c].u.s.ptr <= s + len) {
       char *copy = uvsql__result_strndup(r, cells[c].u.s.ptr, cells[c].u.s.len);
       if (!copy)
         return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");

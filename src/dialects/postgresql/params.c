@@ -10,6 +10,9 @@
  *   DATE date (1082)       binary int32, days since 2000-01-01
  *   TIME time (1083)       binary int64, microseconds since midnight
  *   TIMESTAMP (1114), TIMESTAMPTZ (1184)  binary int64, microseconds since 2000-01-01
+ *   UUID uuid (2950)       binary, the 16 bytes as they are
+ *   JSON jsonb (3802)      text (the engine checked it is JSON); a json column takes it too
+ *                          (jsonb -> json is an assignment cast), and so does a text column
  *   NULL unknown (0)       no value
  * INT64_MAX / INT64_MIN dates and timestamps are sent as infinity / -infinity.
  *
@@ -57,6 +60,10 @@ Oid uvsql__pg_oid_of(uvsql_type_t t) {
     return UVSQL__PG_TIMESTAMPTZ;
   case UVSQL_TYPE_NUMERIC:
     return UVSQL__PG_NUMERIC;
+  case UVSQL_TYPE_UUID:
+    return UVSQL__PG_UUID;
+  case UVSQL_TYPE_JSON:
+    return UVSQL__PG_JSONB;
   default:
     return 0; /* TEXT, NULL */
   }
@@ -72,7 +79,8 @@ int uvsql__pg_params_encode(uvsql__pg_params_t *p, const uvsql_value_t *v, int n
   if (n <= 0)
     return 0;
   for (int i = 0; i < n; i++)
-    if (v[i].type == UVSQL_TYPE_TEXT || v[i].type == UVSQL_TYPE_NUMERIC)
+    if (v[i].type == UVSQL_TYPE_TEXT || v[i].type == UVSQL_TYPE_NUMERIC ||
+        v[i].type == UVSQL_TYPE_JSON)
       text += v[i].u.s.len + 1;
   /* values (pointers) first for alignment, then types, lengths, formats, 8 bytes of binary
    * scratch per value, then the text copies. */
@@ -122,6 +130,7 @@ int uvsql__pg_params_encode(uvsql__pg_params_t *p, const uvsql_value_t *v, int n
     }
     case UVSQL_TYPE_TEXT:
     case UVSQL_TYPE_NUMERIC:
+    case UVSQL_TYPE_JSON:
       if (x->u.s.len > (size_t)INT32_MAX - 1)
         goto too_long;
       if (x->u.s.len && memchr(x->u.s.ptr, '\0', x->u.s.len)) {
@@ -145,6 +154,10 @@ int uvsql__pg_params_encode(uvsql__pg_params_t *p, const uvsql_value_t *v, int n
       /* a NULL pointer would mean SQL NULL to libpq */
       p->values[i] = x->u.s.len ? x->u.s.ptr : "";
       p->lengths[i] = (int)x->u.s.len;
+      break;
+    case UVSQL_TYPE_UUID: /* borrowed from the value, as bytes are */
+      p->values[i] = (const char *)x->u.uuid;
+      p->lengths[i] = 16;
       break;
     case UVSQL_TYPE_DATE:
       if (x->u.i64 == INT64_MAX || x->u.i64 == INT64_MIN) {

@@ -8,8 +8,13 @@
  *   TIME             TEXT 'HH:MM:SS[.ffffff]'
  *   TIMESTAMP        TEXT 'YYYY-MM-DD HH:MM:SS[.ffffff]'
  *   TIMESTAMPTZ      TEXT 'YYYY-MM-DD HH:MM:SS[.ffffff]+00:00' (always UTC)
+ *   UUID             BLOB of 16 bytes
+ *   JSON             TEXT (the document)
  * as uvsql_format_temporal writes them (six fraction digits, only when not zero): the forms
- * SQLite's own date functions read, and text that sorts like the values.
+ * SQLite's own date functions read, and text that sorts like the values. A UUID is 16 bytes
+ * where SQLAlchemy's Uuid keeps CHAR(32) hex text: half the size, compared and sorted bytewise
+ * as PostgreSQL orders uuids, and safe from the NUMERIC affinity of a column declared UUID,
+ * which would store the text "00000000000000000000000000000000" as the integer 0.
  *
  * Cells keep the kind SQLite stored them as (INTEGER -> INT64, REAL -> DOUBLE, TEXT -> TEXT,
  * BLOB -> BYTES, NULL -> NULL): a date column's cells stay TEXT and the result getters parse
@@ -18,14 +23,17 @@
  * src/sql/dialects/sqlite.c), integer cells and text cells that are decimals become NUMERIC
  * (canonical text: "1e3" reads as "1000"), while REAL cells stay DOUBLE: the value was rounded
  * when SQLite stored it (NUMERIC affinity turns '0.10' into 0.1), and no text brings the
- * digits back. Column types come from the declared type (see uvsql__sq_decltype_to_type), else from
- * the first non-NULL cell (exec.c).
+ * digits back; in a column declared UUID, a 16-byte BLOB or a text UUID becomes a UUID cell; in
+ * a column declared JSON, a TEXT cell becomes JSON, and so does a number (the column's NUMERIC
+ * affinity stores the document "12" as the integer 12). Column types come from the declared
+ * type (see uvsql__sq_decltype_to_type), else from the first non-NULL cell (exec.c).
  *
  * Invariants: every text and blob cell is copied into the result's arena before the statement
  * moves on (SQLite's pointers die at the next step or reset); text cells end with a NUL; a
  * zero-length blob gets a valid pointer. Parameters are bound SQLITE_TRANSIENT (SQLite copies
  * them), so the engine's parameter memory is not borrowed past the bind.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include "sqlite.h"
@@ -73,6 +81,8 @@ static const struct {
     T("NUMERIC", UVSQL_TYPE_NUMERIC),
     T("DECIMAL", UVSQL_TYPE_NUMERIC),
     T("NUMERIC_TEXT", UVSQL_TYPE_NUMERIC),
+    T("UUID", UVSQL_TYPE_UUID),
+    T("JSON", UVSQL_TYPE_JSON),
 #undef T
 };
 
@@ -134,11 +144,15 @@ static uvsql_type_t decltype_upper(const char *t, int (*has)(const char *, const
     return UVSQL_TYPE_DATE;
   if (has(t, "TIME"))
     return UVSQL_TYPE_TIME;
+  if (has(t, "UUID"))
+    return UVSQL_TYPE_UUID;
+  if (has(t, "JSON"))
+    return UVSQL_TYPE_JSON;
   if (has(t, "INT"))
     return UVSQL_TYPE_INT64;
   if (has(t, "NUMERIC") || has(t, "DECIMAL")) /* before TEXT: NUMERIC_TEXT is Core's NUMERIC */
     return UVSQL_TYPE_NUMERIC;
-  if (has(t, "CHAR") || has(t, "CLOB") || has(t, "TEXT") || has(t, "UUID") || has(t, "JSON"))
+  if (has(t, "CHAR") || has(t, "CLOB") || has(t, "TEXT"))
     return UVSQL_TYPE_TEXT;
   if (has(t, "BLOB") || has(t, "BINARY") || has(t, "BYTEA"))
     return UVSQL_TYPE_BYTES;
@@ -167,6 +181,36 @@ static int numeric_cell(uvsql_result_t *r, const char *p, size_t n, uvsql_value_
   if (uvsql_numeric_parse(p, n, &num) != 0)
     return -1;
   return numeric_from(r, &num, v);
+}
+
+/* A cell of a column declared UUID or JSON as that type, where it is one (see the top).
+ * 0, or UVSQL_ENOMEM. */
+static int retype(uvsql_result_t *r, uvsql_type_t col, uvsql_value_t *v) {
+  if (col == UVSQL_TYPE_UUID) {
+    uvsql_uuid_t id;
+    if ((v->type == UVSQL_TYPE_BYTES && v->u.s.len == 16) ||
+        (v->type == UVSQL_TYPE_TEXT && uvsql_uuid_parse(v->u.s.ptr, v->u.s.len, &id) == 0)) {
+      if (v->type == UVSQL_TYPE_BYTES)
+        memcpy(id.b, v->u.s.ptr, 16);
+      v->type = UVSQL_TYPE_UUID;
+      memcpy(v->u.uuid, id.b, 16);
+    }
+    return 0;
+  }
+  if (v->type == UVSQL_TYPE_TEXT) {
+    v->type = UVSQL_TYPE_JSON;
+  } else if (v->type == UVSQL_TYPE_INT64 || v->type == UVSQL_TYPE_DOUBLE) {
+    char buf[32];
+    int n = v->type == UVSQL_TYPE_INT64 ? snprintf(buf, sizeof buf, "%lld", (long long)v->u.i64)
+                                        : snprintf(buf, sizeof buf, "%.17g", v->u.f64);
+    char *copy = uvsql__result_strndup(r, buf, (size_t)n);
+    if (!copy)
+      return UVSQL_ENOMEM;
+    v->type = UVSQL_TYPE_JSON;
+    v->u.s.ptr = copy;
+    v->u.s.len = (size_t)n;
+  }
+  return 0;
 }
 
 int uvsql__sq_read_row(uvsql_result_t *r, sqlite3_stmt *stmt, int ncols, uvsql_type_t *coltypes) {
@@ -233,6 +277,9 @@ int uvsql__sq_read_row(uvsql_result_t *r, sqlite3_stmt *stmt, int ncols, uvsql_t
       v->type = UVSQL_TYPE_NULL;
       break;
     }
+    if ((coltypes[i] == UVSQL_TYPE_UUID || coltypes[i] == UVSQL_TYPE_JSON) &&
+        v->type != UVSQL_TYPE_NULL && retype(r, coltypes[i], v) != 0)
+      return UVSQL_ENOMEM;
     if (coltypes[i] == UVSQL_TYPE_NULL)
       coltypes[i] = v->type;
   }

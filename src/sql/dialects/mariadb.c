@@ -391,8 +391,26 @@ static uvsql_sqltype_t my_reflect_type(const char *t, int length, int precision,
   return out;
 }
 
+/* JSON_EXTRACT(doc, path) (JSON_UNQUOTE of it as text), the path a bound parameter. */
+static void my_json_get(uvsql__compiler_t *c, const uvsql_expr_t *doc, const uvsql_value_t *key,
+                        int as_text) {
+  const char *path = uvsql__c_json_path(c, key, 0);
+  if (!path)
+    return;
+  uvsql_value_t v = UVSQL_V_TEXT(path);
+  uvsql__c_puts(c, as_text ? "JSON_UNQUOTE(JSON_EXTRACT(" : "JSON_EXTRACT(");
+  uvsql__c_expr(c, doc);
+  uvsql__c_putn(c, ", ", 2);
+  uvsql__c_value(c, &v);
+  uvsql__c_puts(c, as_text ? "))" : ")");
+}
+
 static const char *const my_reflect[5] = {
-    "SELECT c.table_name, c.column_name, c.column_type, c.character_maximum_length, "
+    /* a JSON column is a LONGTEXT with the CHECK (json_valid(`col`)) the server adds: "json" */
+    "SELECT c.table_name, c.column_name, CASE WHEN c.data_type = 'longtext' AND EXISTS (SELECT 1 "
+    "FROM information_schema.check_constraints k WHERE k.constraint_schema = c.table_schema AND "
+    "k.table_name = c.table_name AND k.check_clause = CONCAT('json_valid(`', c.column_name, "
+    "'`)')) THEN 'json' ELSE c.column_type END, c.character_maximum_length, "
     "c.numeric_precision, c.numeric_scale, c.is_nullable = 'NO', CASE WHEN c.column_default = "
     "'NULL' THEN NULL ELSE c.column_default END, c.extra LIKE '%auto_increment%' FROM "
     "information_schema.columns c JOIN information_schema.tables t ON t.table_schema = "
@@ -442,4 +460,5 @@ const uvsql__sql_dialect_t uvsql__sql_dialect_mariadb = {
     .excluded = my_excluded,
     .reflect_sql = my_reflect,
     .reflect_type = my_reflect_type,
+    .json_get = my_json_get,
 };

@@ -258,6 +258,17 @@ static uvsql_sqltype_t pg_reflect_type(const char *t, int length, int precision,
   return out;
 }
 
+/* doc -> key / doc ->> key; the key's type chosen by a CAST, as the parameter would else be
+ * int8 (no jsonb -> int8 operator) or of unknown type. */
+static void pg_json_get(uvsql__compiler_t *c, const uvsql_expr_t *doc, const uvsql_value_t *key,
+                        int as_text) {
+  uvsql__c_putn(c, "(", 1);
+  uvsql__c_expr(c, doc);
+  uvsql__c_puts(c, as_text ? " ->> CAST(" : " -> CAST(");
+  uvsql__c_value(c, key);
+  uvsql__c_puts(c, key->type == UVSQL_TYPE_INT64 ? " AS INTEGER))" : " AS TEXT))");
+}
+
 #define PG_TABLES                                                                                  \
   "JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = "        \
   "c.table_name AND t.table_type = 'BASE TABLE' WHERE c.table_schema = current_schema() "
@@ -310,4 +321,5 @@ const uvsql__sql_dialect_t uvsql__sql_dialect_postgresql = {
     .excluded = pg_excluded,
     .reflect_sql = pg_reflect,
     .reflect_type = pg_reflect_type,
+    .json_get = pg_json_get,
 };

@@ -280,6 +280,22 @@ static uvsql_sqltype_t sq_reflect_type(const char *t, int length, int precision,
   return out;
 }
 
+/* doc -> path / doc ->> path (SQLite 3.38+), the path a bound parameter: a bare key would be
+ * read as a path when it starts with '$'. ->> gives SQL values: a JSON number is an INTEGER
+ * or REAL cell, true/false 1/0. */
+static void sq_json_get(uvsql__compiler_t *c, const uvsql_expr_t *doc, const uvsql_value_t *key,
+                        int as_text) {
+  const char *path = uvsql__c_json_path(c, key, 1);
+  if (!path)
+    return;
+  uvsql_value_t v = UVSQL_V_TEXT(path);
+  uvsql__c_putn(c, "(", 1);
+  uvsql__c_expr(c, doc);
+  uvsql__c_puts(c, as_text ? " ->> " : " -> ");
+  uvsql__c_value(c, &v);
+  uvsql__c_putn(c, ")", 1);
+}
+
 static const char *const sq_reflect[5] = {
     "SELECT m.name, p.name, p.type, NULL, NULL, NULL, p.\"notnull\", p.dflt_value, p.pk = 1 AND "
     "upper(p.type) = 'INTEGER' AND (SELECT count(*) FROM pragma_table_info(m.name) q WHERE q.pk > "
@@ -312,4 +328,5 @@ const uvsql__sql_dialect_t uvsql__sql_dialect_sqlite = {
     .excluded = sq_excluded,
     .reflect_sql = sq_reflect,
     .reflect_type = sq_reflect_type,
+    .json_get = sq_json_get,
 };
