@@ -122,6 +122,18 @@ int uvsql_result_bytes(const uvsql_result_t *r, size_t row, size_t col, const vo
 int uvsql_result_date(const uvsql_result_t *r, size_t row, size_t col, int64_t *days);
 int uvsql_result_time(const uvsql_result_t *r, size_t row, size_t col, int64_t *us);
 int uvsql_result_timestamp(const uvsql_result_t *r, size_t row, size_t col, int64_t *us);
+/* ENUM: the index in e->labels of the cell's label (an ENUM or TEXT cell: PostgreSQL sends
+ * enum columns as text, MariaDB and SQLite store the label). A label that is not one of e's
+ * is UVSQL_EDATA naming the label, the column and the type. */
+int uvsql_result_enum(const uvsql_result_t *r, size_t row, size_t col, const uvsql_enum_type_t *e,
+                      int *index);
+/* INTERVAL: an INTERVAL cell (PostgreSQL), or text in ISO 8601 duration form (how MariaDB and
+ * SQLite store intervals: uvsql_parse_interval); other text is UVSQL_ETYPE. */
+int uvsql_result_interval(const uvsql_result_t *r, size_t row, size_t col, uvsql_interval_t *out);
+/* ARRAY (PostgreSQL): *items points at *n values owned by the result (an element may be
+ * UVSQL_TYPE_NULL; text elements are NUL-terminated); an empty array gives *n == 0. */
+int uvsql_result_array(const uvsql_result_t *r, size_t row, size_t col, const uvsql_value_t **items,
+                       size_t *n);
 const char *uvsql_result_last_error(const uvsql_result_t *result);
 
 /* ---------------------------------------------------------------- engine */

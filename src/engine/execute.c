@@ -206,17 +206,16 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
   }
   for (size_t i = 0; i < nparams; i++) {
     uvsql_type_t t = params[i].value.type;
-    if (t == UVSQL_TYPE_TEXT || t == UVSQL_TYPE_BYTES) {
-      if (!params[i].value.u.s.ptr && params[i].value.u.s.len) {
-        uvsql__error_set(
-            err, UVSQL_EINVALID_ARGUMENT,
-            "parameter :%s: a text or bytes value with a NULL pointer and length %zu: pass "
-            "the data, or UVSQL_V_NULL() for SQL NULL",
-            params[i].name ? params[i].name : "?", params[i].value.u.s.len);
-        return NULL;
-      }
-      bytes += params[i].value.u.s.len + 1;
-    } else if ((unsigned)t > UVSQL_TYPE_TIMESTAMPTZ) {
+    char why[160];
+    if (!uvsql__value_check(&params[i].value, why, sizeof why)) {
+      uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT, "parameter :%s: %s",
+                       params[i].name ? params[i].name : "?", why);
+      return NULL;
+    }
+    if (t == UVSQL_TYPE_TEXT || t == UVSQL_TYPE_BYTES || t == UVSQL_TYPE_ENUM ||
+        t == UVSQL_TYPE_ARRAY) {
+      bytes += uvsql__value_extra(&params[i].value);
+    } else if ((unsigned)t > UVSQL_TYPE_TIMESTAMPTZ && t != UVSQL_TYPE_INTERVAL) {
       uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                        "parameter :%s has an unknown value type %d: build "
                        "values with the UVSQL_V_* macros (value.h)",
@@ -256,7 +255,8 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
     char *store = (char *)(x->values + nph);
     for (size_t i = 0; i < nph; i++) {
       uvsql_value_t *v = &x->values[i];
-      if (v->type != UVSQL_TYPE_TEXT && v->type != UVSQL_TYPE_BYTES)
+      if (v->type != UVSQL_TYPE_TEXT && v->type != UVSQL_TYPE_BYTES && v->type != UVSQL_TYPE_ENUM &&
+          v->type != UVSQL_TYPE_ARRAY)
         continue;
       if (repeats) {
         int name = cp->order[i];
@@ -266,11 +266,7 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
         }
         first[name] = (int)i;
       }
-      if (v->u.s.len)
-        memcpy(store, v->u.s.ptr, v->u.s.len);
-      store[v->u.s.len] = '\0';
-      v->u.s.ptr = store;
-      store += v->u.s.len + 1;
+      uvsql__value_own(v, &store);
     }
     if (first != stack_first)
       free(first);

@@ -131,6 +131,19 @@ int uvsql__worker_post(uvsql__worker_t *w, uvsql__after_fn fn, void *data);
  * for long), the async handle closed, and closed_cb(data) runs from the loop. */
 void uvsql__worker_close(uvsql__worker_t *w, void (*closed_cb)(void *data), void *data);
 
+/* ------------------------------------------------------------------ owned values (value_copy.c) */
+
+/* Copying a value so that it owns what it points to (a parameter queued past the caller's
+ * call): uvsql__value_extra gives the bytes the pointed-to data takes (0 for values that point
+ * to nothing; text, bytes and ENUM labels get a NUL; an ARRAY its items, 8-aligned, and their
+ * data); uvsql__value_own copies that data to *store (which advances by exactly that much)
+ * and repoints v. The two must be called on the same value. */
+size_t uvsql__value_extra(const uvsql_value_t *v);
+void uvsql__value_own(uvsql_value_t *v, char **store);
+/* 1 if v's pointer, if any, is usable: no NULL pointer with a length, no ARRAY with n items
+ * but no items, no element of another type. Else 0 with a message in why (size 160). */
+int uvsql__value_check(const uvsql_value_t *v, char *why, size_t size);
+
 /* ------------------------------------------------------------------ time */
 
 static inline uint64_t uvsql__now_ms(uv_loop_t *loop) {

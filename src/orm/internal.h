@@ -188,6 +188,9 @@ void uvsql__mapper_free_defaults(uvsql_mapper_t *m);
 /* Writes value v into field i of struct st (copying text/bytes); 0, UVSQL_ENOMEM, or
  * UVSQL_EINVALID_ARGUMENT when v's type does not fit the field's kind (object.c). */
 int uvsql__field_set_value(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_value_t *v);
+/* The index in e's labels of v (an ENUM or TEXT label, or an INT64 index): 0, or -1 when v
+ * is none of e's labels (object.c). */
+int uvsql__enum_index(const uvsql_enum_type_t *e, const uvsql_value_t *v, int *index);
 /* "INT64", "STRING(30)", ... for messages (object.c); buf of at least 24 bytes. */
 const char *uvsql__field_kind_name(const uvsql_field_t *f, char *buf, size_t len);
 

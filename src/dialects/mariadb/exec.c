@@ -224,7 +224,14 @@ static int start_execute(uvsql__my_conn_t *mc) {
     return finish(mc);
   }
   if (req->nparams) {
-    if (uvsql__my_bind_params(mc, req) != 0) {
+    int brc = uvsql__my_bind_params(mc, req);
+    if (brc == UVSQL_ENOT_SUPPORTED) {
+      uvsql__error_set(&mc->err, brc,
+                       "a parameter is an ARRAY: mariadb has no ARRAY type: use JSON (a JSON "
+                       "array as text) instead");
+      return finish(mc);
+    }
+    if (brc != 0) {
       uvsql__error_set(&mc->err, UVSQL_ENOMEM, "out of memory binding parameters");
       return finish(mc);
     }

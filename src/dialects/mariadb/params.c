@@ -9,7 +9,12 @@
  *   DATE        MYSQL_TYPE_DATE
  *   TIME        MYSQL_TYPE_TIME (negative values set `neg`)
  *   TIMESTAMP   MYSQL_TYPE_DATETIME, as written
- *   TIMESTAMPTZ MYSQL_TYPE_DATETIME in UTC (the session's time_zone is '+00:00', options.c)
+ *   TIMESTAMPTZ MYSQL_TYPE_DATETIME in UTC (the session's time_zone is '+00:00', options.c;
+ *               a DATETIME(6) column is never shifted by the session's time_zone anyway)
+ *   ENUM        MYSQL_TYPE_STRING, the label
+ *   INTERVAL    MYSQL_TYPE_STRING, ISO 8601 duration text (uvsql_format_interval): MariaDB has
+ *               no interval type, Core declares the column VARCHAR(64)
+ *   ARRAY       refused: UVSQL_ENOT_SUPPORTED (MariaDB has no ARRAY type: use JSON)
  *
  * Invariants: text and bytes are borrowed from the request (the engine keeps them until done),
  * never copied; numbers and times live in mc->bind_store, which is only grown between
@@ -28,6 +33,7 @@ typedef struct {
     double d;
     signed char t;
     MYSQL_TIME tm;
+    char iso[64]; /* INTERVAL */
   } v;
   unsigned long len;
   my_bool is_null;
@@ -122,9 +128,10 @@ int uvsql__my_bind_params(uvsql__my_conn_t *mc, const uvsql__request_t *req) {
       b[i].buffer_type = MYSQL_TYPE_DOUBLE;
       b[i].buffer = &s[i].v.d;
       break;
+    case UVSQL_TYPE_ENUM:
     case UVSQL_TYPE_TEXT:
     case UVSQL_TYPE_BYTES:
-      b[i].buffer_type = v->type == UVSQL_TYPE_TEXT ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+      b[i].buffer_type = v->type == UVSQL_TYPE_BYTES ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
       b[i].buffer = (void *)(v->u.s.ptr ? v->u.s.ptr : "");
       b[i].buffer_length = (unsigned long)v->u.s.len;
       s[i].len = (unsigned long)v->u.s.len;
@@ -140,6 +147,14 @@ int uvsql__my_bind_params(uvsql__my_conn_t *mc, const uvsql__request_t *req) {
       b[i].buffer = &s[i].v.tm;
       b[i].buffer_length = sizeof(MYSQL_TIME);
       break;
+    case UVSQL_TYPE_INTERVAL:
+      s[i].len = (unsigned long)uvsql_format_interval(&v->u.iv, s[i].v.iso, sizeof s[i].v.iso);
+      b[i].buffer_type = MYSQL_TYPE_STRING;
+      b[i].buffer = s[i].v.iso;
+      b[i].buffer_length = s[i].len;
+      break;
+    case UVSQL_TYPE_ARRAY:
+      return UVSQL_ENOT_SUPPORTED;
     case UVSQL_TYPE_NULL:
     default:
       s[i].is_null = 1;
