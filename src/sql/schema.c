@@ -175,7 +175,8 @@ uvsql_column_t *uvsql_column(uvsql_table_t *t, const char *name, uvsql_sqltype_t
     return NULL;
   }
   if (type.kind == UVSQL_SQLT_ARRAY &&
-      (type.element < UVSQL_SQLT_INTEGER || type.element >= UVSQL_SQLT_ENUM)) {
+      (type.element < UVSQL_SQLT_INTEGER || type.element > UVSQL_SQLT_INTERVAL ||
+       type.element == UVSQL_SQLT_ENUM)) {
     uvsql__md_fail(md, UVSQL_EINVALID_ARGUMENT,
                    "uvsql_column: %s.%s: an ARRAY's elements must be of a scalar type "
                    "(UVSQL_SQL_ARRAY(BIGINT), ...), not %s",
