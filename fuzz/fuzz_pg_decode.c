@@ -10,8 +10,9 @@
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
-static const Oid oids[] = {16,  17,   18,   19,   20,   21,   23,   25,   26,   114,  700,  701,
-                           705, 1042, 1043, 1082, 1083, 1114, 1184, 1186, 1266, 1700, 2950, 3802};
+static const Oid oids[] = {16,   17,   18,   19,   20,   21,   23,   25,   26,   114,  700,
+                           701,  705,  1042, 1043, 1082, 1083, 1114, 1184, 1186, 1266, 1700,
+                           2950, 3802, 1000, 1001, 1007, 1009, 1016, 1022, 1185, 1187, 2951};
 
 static void read_back(const uvsql_result_t *r) {
   for (size_t row = 0; row < uvsql_result_nrows(r); row++)
@@ -34,6 +35,18 @@ static void read_back(const uvsql_result_t *r) {
       (void)uvsql_result_double(r, row, col, &d);
       (void)uvsql_result_bool(r, row, col, &flag);
       (void)uvsql_result_timestamp(r, row, col, &i);
+      uvsql_interval_t iv;
+      (void)uvsql_result_interval(r, row, col, &iv);
+      const uvsql_value_t *items;
+      if (uvsql_result_array(r, row, col, &items, &len) == 0)
+        for (size_t k = 0; k < len; k++) /* the items and their text are the result's */
+          if ((items[k].type == UVSQL_TYPE_TEXT || items[k].type == UVSQL_TYPE_BYTES) &&
+              items[k].u.s.len) {
+            volatile char first = items[k].u.s.ptr[0],
+                          last = items[k].u.s.ptr[items[k].u.s.len - 1];
+            (void)first;
+            (void)last;
+          }
     }
 }
 

@@ -153,6 +153,18 @@ int uvsql_result_timestamp(const uvsql_result_t *r, size_t row, size_t col, int6
  * cell gives its canonical text (formatted into the result's memory at each call, freed with
  * the result), and uvsql_result_bytes its 16 bytes. uvsql_result_text reads JSON cells too. */
 int uvsql_result_uuid(const uvsql_result_t *r, size_t row, size_t col, uvsql_uuid_t *out);
+/* ENUM: the index in e->labels of the cell's label (an ENUM or TEXT cell: PostgreSQL sends
+ * enum columns as text, MariaDB and SQLite store the label). A label that is not one of e's
+ * is UVSQL_EDATA naming the label, the column and the type. */
+int uvsql_result_enum(const uvsql_result_t *r, size_t row, size_t col, const uvsql_enum_type_t *e,
+                      int *index);
+/* INTERVAL: an INTERVAL cell (PostgreSQL), or text in ISO 8601 duration form (how MariaDB and
+ * SQLite store intervals: uvsql_parse_interval); other text is UVSQL_ETYPE. */
+int uvsql_result_interval(const uvsql_result_t *r, size_t row, size_t col, uvsql_interval_t *out);
+/* ARRAY (PostgreSQL): *items points at *n values owned by the result (an element may be
+ * UVSQL_TYPE_NULL; text elements are NUL-terminated); an empty array gives *n == 0. */
+int uvsql_result_array(const uvsql_result_t *r, size_t row, size_t col, const uvsql_value_t **items,
+                       size_t *n);
 const char *uvsql_result_last_error(const uvsql_result_t *result);
 
 /* ---------------------------------------------------------------- engine */

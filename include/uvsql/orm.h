@@ -345,7 +345,8 @@ int uvsql_orm_set_bytes(void *obj, uvsql_bytes_t *field, const void *ptr, size_t
 int uvsql_orm_set_null(void *obj, const void *field, int is_null);
 int uvsql_orm_is_null(const void *obj, const void *field);
 /* Typed setters: assign and mark the field given (see "defaults" above), clearing its null
- * bit. set_int64 serves INT64, DATE, TIME and TIMESTAMP fields. Same returns as above. */
+ * bit. set_int64 serves INT64, DATE, TIME, TIMESTAMP and TIMESTAMPTZ fields. Same returns
+ * as above. */
 int uvsql_orm_set_int64(void *obj, int64_t *field, int64_t value);
 int uvsql_orm_set_double(void *obj, double *field, double value);
 int uvsql_orm_set_bool(void *obj, int *field, int value);
@@ -363,6 +364,13 @@ int uvsql_orm_set_uuid(void *obj, uvsql_uuid_t *field, const uvsql_uuid_t *value
  * a JSON field of obj); UVSQL_ENOMEM. A flush checks every new or changed JSON field the same
  * way before it sends anything. */
 int uvsql_orm_set_json(void *obj, char **field, const char *doc, uvsql_error_t *err);
+/* An ENUM field: index into its uvsql_enum_type_t's labels; out of range (or a field of
+ * another kind) is UVSQL_EINVALID_ARGUMENT and leaves the field as it was. An index assigned
+ * directly that is out of range reaches the server as the label "(invalid enum index)",
+ * which it refuses. Index 0 assigned directly counts as unset (as a 0 does): use this setter
+ * when 0 is meant and the column has a default. */
+int uvsql_orm_set_enum(void *obj, int *field, int index);
+int uvsql_orm_set_interval(void *obj, uvsql_interval_t *field, uvsql_interval_t value);
 /* Marks a field the program assigned itself as given (so a zero is sent, not the default).
  * Every setter above does this too (set_null as well). 0 or UVSQL_EINVALID_ARGUMENT. */
 int uvsql_orm_mark_set(void *obj, const void *field);

@@ -80,15 +80,15 @@ typedef enum {
   UVSQL_SQLT_ARRAY /* element: the kind of the elements (a scalar kind; PostgreSQL only) */
 } uvsql_sqltype_kind_t;
 
-/* An ENUM type: a name (PostgreSQL's CREATE TYPE name) and its labels in order. Static data
- * the user owns; it must outlive every metadata and mapper that uses it:
- *   static const char *const mood_labels[] = {"sad", "ok", "happy"};
- *   static const uvsql_enum_type_t mood = {"mood", mood_labels, 3}; */
-typedef struct uvsql_enum_type_s {
-  const char *name;
-  const char *const *labels;
-  size_t nlabels;
-} uvsql_enum_type_t;
+/* uvsql_enum_type_t (an ENUM type: name and labels) is declared in uvsql/value.h, beside the
+ * result getter that reads it (uvsql_result_enum). How each dialect writes it:
+ *   PostgreSQL  CREATE TYPE name AS ENUM ('a', 'b') before the first table that uses it
+ *               (create_all; skipped when the type exists), DROP TYPE IF EXISTS after the
+ *               tables (drop_all); the column's type is the quoted name
+ *   MariaDB     ENUM('a', 'b') (strict mode refuses any other label: error 1265)
+ *   SQLite      VARCHAR(longest label) CHECK (column IN ('a', 'b'))
+ * Labels are written as SQL string literals (quotes doubled; on MariaDB backslashes too).
+ * Values travel as the label's text (UVSQL_P_ENUM / uvsql_v_enum). */
 
 typedef struct uvsql_sqltype_s {
   uvsql_sqltype_kind_t kind;

@@ -80,6 +80,16 @@ typedef struct uvsql_interval_s {
   int32_t months;
 } uvsql_interval_t;
 
+/* An ENUM type: a name (PostgreSQL's CREATE TYPE name) and its labels in order. Static data
+ * the user owns; it must outlive every metadata and mapper that uses it:
+ *   static const char *const mood_labels[] = {"sad", "ok", "happy"};
+ *   static const uvsql_enum_type_t mood = {"mood", mood_labels, 3}; */
+typedef struct uvsql_enum_type_s {
+  const char *name;
+  const char *const *labels;
+  size_t nlabels;
+} uvsql_enum_type_t;
+
 typedef struct uvsql_value_s {
   uvsql_type_t type;
   union {
@@ -301,6 +311,23 @@ size_t uvsql_uuid_format(const uvsql_uuid_t *id, char buf[37]);
  * checked with it before it is sent. */
 #define UVSQL_JSON_MAX_DEPTH 512
 int uvsql_json_validate(const char *doc, size_t len, uvsql_error_t *err);
+
+/* INTERVAL as ISO 8601 duration text (src/loop/interval.c), the form uvsql stores intervals in
+ * on MariaDB and SQLite, which have no interval type. uvsql_format_interval writes
+ *   "P" [Y "Y"] [M "M"] [D "D"] ["T" [H "H"] [MI "M"] [S["." F] "S"]]
+ * where Y = months / 12 and M = months % 12 (both signed like months, truncated toward zero),
+ * D = days, and H, MI, S.F the microseconds split into hours, minutes and seconds (each signed
+ * like us; F 1 to 6 digits, trailing zeros dropped). Zero parts are left out, every part
+ * carries its own sign, and the zero interval is "PT0S": {14, -3, -14706500000} is
+ * "P1Y2M-3DT-4H-5M-6.5S". Returns the length written (64 bytes is always enough; with a
+ * smaller size the text is cut and NUL-terminated, like snprintf). */
+size_t uvsql_format_interval(const uvsql_interval_t *iv, char *buf, size_t size);
+/* Parses an ISO 8601 duration: what uvsql_format_interval writes, and also an optional '-'
+ * before the 'P' (negating every part), weeks ("P2W": 14 days), parts in any subset but in
+ * the order Y M W D T H M S, a fraction (with '.' or ',') on the seconds only, and a '+' sign.
+ * Returns 0, or UVSQL_EDATA for anything else (an empty "P", a 'T' with no part after it, a
+ * part out of the int32 months/days or int64 microseconds range, text left over). */
+int uvsql_parse_interval(const char *s, size_t len, uvsql_interval_t *out);
 
 UVSQL__EXPORTS_END
 #ifdef __cplusplus

@@ -272,6 +272,18 @@ static size_t format_value(const uvsql_value_t *v, char *buf, size_t size) {
     return (size_t)snprintf(buf, size, "<%zu bytes>", v->u.s.len);
   case UVSQL_TYPE_NUMERIC: /* canonical text by now (execute.c), at most 41 characters */
     return (size_t)snprintf(buf, size, "%.*s", (int)v->u.s.len, v->u.s.ptr);
+  case UVSQL_TYPE_ENUM: {
+    int n = v->u.s.len > 60 ? 57 : (int)v->u.s.len;
+    return (size_t)snprintf(buf, size, "'%.*s%s'", n, v->u.s.ptr, v->u.s.len > 60 ? "..." : "");
+  }
+  case UVSQL_TYPE_INTERVAL: {
+    char t[72];
+    uvsql_format_interval(&v->u.iv, t, sizeof t);
+    return (size_t)snprintf(buf, size, "'%s'", t);
+  }
+  case UVSQL_TYPE_ARRAY:
+    return (size_t)snprintf(buf, size, "<array of %u %s>", (unsigned)v->u.arr.n,
+                            uvsql_type_name((uvsql_type_t)v->u.arr.elem));
   default: {
     char t[48];
     uvsql_format_temporal(v->type, v->u.i64, t, sizeof t);

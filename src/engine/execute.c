@@ -239,6 +239,7 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
   }
   for (size_t i = 0; i < nparams * nsets; i++) {
     uvsql_type_t t = params[i].value.type;
+    char why[160];
     if (!uvsql__type_known(t)) {
       uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                        "parameter :%s has an unknown value type %d: build "
@@ -246,17 +247,12 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
                        params[i].name ? params[i].name : "?", (int)t);
       return NULL;
     }
-    if (uvsql__type_is_str(t) && t != UVSQL_TYPE_NUMERIC) {
-      if (!params[i].value.u.s.ptr && params[i].value.u.s.len) {
-        uvsql__error_set(
-            err, UVSQL_EINVALID_ARGUMENT,
-            "parameter :%s: a text or bytes value with a NULL pointer and length %zu: pass "
-            "the data, or UVSQL_V_NULL() for SQL NULL",
-            params[i].name ? params[i].name : "?", params[i].value.u.s.len);
-        return NULL;
-      }
-      bytes += params[i].value.u.s.len + 1;
-    } else if (t == UVSQL_TYPE_NUMERIC) {
+    if (!uvsql__value_check(&params[i].value, why, sizeof why)) {
+      uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT, "parameter :%s: %s",
+                       params[i].name ? params[i].name : "?", why);
+      return NULL;
+    }
+    if (t == UVSQL_TYPE_NUMERIC) {
       /* checked here, sent as canonical text (uvsql_numeric_format), the same to every backend */
       uvsql_numeric_t n;
       const uvsql_value_t *v = &params[i].value;
@@ -270,6 +266,8 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
         return NULL;
       }
       bytes += UVSQL_NUMERIC_TEXT_SIZE;
+    } else {
+      bytes += uvsql__value_extra(&params[i].value);
     }
   }
   if (command)
@@ -333,7 +331,7 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
         first[k] = -1;
       for (size_t i = 0; i < nph; i++) {
         uvsql_value_t *v = &vals[i];
-        if (!uvsql__type_is_str(v->type))
+        if (!uvsql__value_is_str(v) && v->type != UVSQL_TYPE_ARRAY && v->type != UVSQL_TYPE_NUMERIC)
           continue;
         if (repeats) {
           int name = cp->order[i];
@@ -351,11 +349,7 @@ static exec_t *exec_new(uvsql_engine_t *e, uvsql_stmt_t *stmt, const char *comma
           store += v->u.s.len + 1;
           continue;
         }
-        if (v->u.s.len)
-          memcpy(store, v->u.s.ptr, v->u.s.len);
-        store[v->u.s.len] = '\0';
-        v->u.s.ptr = store;
-        store += v->u.s.len + 1;
+        uvsql__value_own(v, &store);
       }
     }
     if (first != stack_first)

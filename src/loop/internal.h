@@ -42,8 +42,7 @@ static inline int uvsql__type_is_str(uvsql_type_t t) {
 /* Whether every driver binds a parameter of type t (the kinds still being filled in are
  * refused before a statement is queued, never sent as something else). */
 static inline int uvsql__type_known(uvsql_type_t t) {
-  return (unsigned)t <= UVSQL_TYPE_TIMESTAMPTZ || t == UVSQL_TYPE_NUMERIC || t == UVSQL_TYPE_UUID ||
-         t == UVSQL_TYPE_JSON;
+  return (unsigned)t <= UVSQL_TYPE_ARRAY;
 }
 
 /* ------------------------------------------------------------------ arena (arena.c) */
@@ -167,6 +166,18 @@ static inline int uvsql__value_is_str(const uvsql_value_t *v) {
 /* The exact decimal of v: a NUMERIC (either form), INT64, or TEXT that parses
  * (uvsql_numeric_parse). 0, UVSQL_EDATA (text that is no decimal) or UVSQL_ETYPE. */
 int uvsql__value_numeric(const uvsql_value_t *v, uvsql_numeric_t *out);
+/* ------------------------------------------------------------------ owned values (value_copy.c) */
+
+/* Copying a value so that it owns what it points to (a parameter queued past the caller's
+ * call): uvsql__value_extra gives the bytes the pointed-to data takes (0 for values that point
+ * to nothing; text, bytes and ENUM labels get a NUL; an ARRAY its items, 8-aligned, and their
+ * data); uvsql__value_own copies that data to *store (which advances by exactly that much)
+ * and repoints v. The two must be called on the same value. */
+size_t uvsql__value_extra(const uvsql_value_t *v);
+void uvsql__value_own(uvsql_value_t *v, char **store);
+/* 1 if v's pointer, if any, is usable: no NULL pointer with a length, no ARRAY with n items
+ * but no items, no element of another type. Else 0 with a message in why (size 160). */
+int uvsql__value_check(const uvsql_value_t *v, char *why, size_t size);
 
 /* ------------------------------------------------------------------ time */
 

@@ -11,6 +11,7 @@
  * out of range, a conversion, a mismatch) goes through the common slow path, which alone
  * writes last_error. Both paths give the same value for the same cell.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +243,23 @@ static int numeric_int64(const uvsql_result_t *r, size_t col, const uvsql_value_
            "with uvsql_result_numeric (exact) or uvsql_result_double (rounded)",
            r->cols[col].name, v->u.s.ptr);
   return UVSQL_EDATA;
+}
+
+/* For the getters of the other kinds (result_kinds.c): cell() and mismatch() above, and a
+ * message of their own into last_error. */
+int uvsql__result_cell(const uvsql_result_t *r, size_t row, size_t col, const uvsql_value_t **out) {
+  return cell(r, row, col, out);
+}
+int uvsql__result_mismatch(const uvsql_result_t *r, size_t col, const uvsql_value_t *v,
+                           const char *wanted) {
+  return mismatch(r, col, v, wanted);
+}
+int uvsql__result_fail(const uvsql_result_t *r, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(((uvsql_result_t *)r)->last_error, sizeof r->last_error, fmt, ap);
+  va_end(ap);
+  return code;
 }
 
 /* The slow paths stay out of line, so that the fast paths need no stack frame. */

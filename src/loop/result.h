@@ -28,4 +28,11 @@ char *uvsql__result_strndup(uvsql_result_t *r, const char *s, size_t len); /* NU
 void uvsql__result_set_backing(uvsql_result_t *r, void *backing, void (*free_fn)(void *));
 void uvsql__result_set_rows_affected(uvsql_result_t *r, int64_t n);
 
+/* For getters kept outside result.c (result_kinds.c): the cell at (row, col) or an error code
+ * with last_error written (out of range, NULL); a type mismatch; any other message. */
+int uvsql__result_cell(const uvsql_result_t *r, size_t row, size_t col, const uvsql_value_t **out);
+int uvsql__result_mismatch(const uvsql_result_t *r, size_t col, const uvsql_value_t *v,
+                           const char *wanted);
+int uvsql__result_fail(const uvsql_result_t *r, int code, const char *fmt, ...) UVSQL__PRINTF(3, 4);
+
 #endif

@@ -125,7 +125,14 @@ static int field_set(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_va
       return -1;
     break;
   case UVSQL_FIELD_ENUM:
+    if (uvsql__enum_index(f->type_info, v, (int *)p) != 0)
+      return -1;
+    break;
   case UVSQL_FIELD_INTERVAL:
+    if (t != UVSQL_TYPE_INTERVAL)
+      return -1;
+    *(uvsql_interval_t *)p = v->u.iv;
+    break;
     return -1;
   }
   uvsql__field_set_null(m, st, i, 0);

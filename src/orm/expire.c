@@ -75,11 +75,12 @@ static int field_copy(const uvsql_mapper_t *m, void *dst, const void *src, size_
       b->len = null ? 0 : v.u.s.len;
     }
   } else {
-    size_t size = f->kind == UVSQL_FIELD_DOUBLE    ? sizeof(double)
-                  : f->kind == UVSQL_FIELD_BOOL    ? sizeof(int)
-                  : f->kind == UVSQL_FIELD_NUMERIC ? sizeof(uvsql_numeric_t)
-                  : f->kind == UVSQL_FIELD_UUID    ? sizeof(uvsql_uuid_t)
-                                                   : sizeof(int64_t);
+    size_t size = f->kind == UVSQL_FIELD_DOUBLE                                ? sizeof(double)
+                  : f->kind == UVSQL_FIELD_BOOL || f->kind == UVSQL_FIELD_ENUM ? sizeof(int)
+                  : f->kind == UVSQL_FIELD_INTERVAL ? sizeof(uvsql_interval_t)
+                  : f->kind == UVSQL_FIELD_NUMERIC  ? sizeof(uvsql_numeric_t)
+                  : f->kind == UVSQL_FIELD_UUID     ? sizeof(uvsql_uuid_t)
+                                                    : sizeof(int64_t);
     memcpy(pd, ps, size);
   }
   uvsql__field_set_null(m, dst, i, null);

@@ -191,6 +191,9 @@ int uvsql__field_set_value(const uvsql_mapper_t *m, void *st, size_t i, const uv
 /* n as NUMERIC field f holds it: rescaled exactly to f's scale, within f's precision. 0, or
  * UVSQL_EDATA (digits past the scale that are not zeros, or too many digits) leaving n as is. */
 int uvsql__numeric_fit(const uvsql_field_t *f, uvsql_numeric_t *n);
+/* The index in e's labels of v (an ENUM or TEXT label, or an INT64 index): 0, or -1 when v
+ * is none of e's labels (object.c). */
+int uvsql__enum_index(const uvsql_enum_type_t *e, const uvsql_value_t *v, int *index);
 /* "INT64", "STRING(30)", ... for messages (object.c); buf of at least 24 bytes. */
 const char *uvsql__field_kind_name(const uvsql_field_t *f, char *buf, size_t len);
 

@@ -151,13 +151,19 @@ uvsql_value_t uvsql__field_value(const uvsql_mapper_t *m, const void *st, size_t
     return UVSQL_V_TIMESTAMPTZ(*(int64_t *)p);
   case UVSQL_FIELD_NUMERIC: /* the fixed-size form: the engine writes its text (loop/internal.h) */
     return uvsql__v_numeric_bin((const uvsql_numeric_t *)p);
+  case UVSQL_FIELD_ENUM: { /* the label; an index out of range sends a label no server takes */
+    const uvsql_enum_type_t *e = m->model->fields[i].type_info;
+    int x = *(int *)p;
+    return uvsql_v_enum(x >= 0 && (size_t)x < e->nlabels ? e->labels[x] : "(invalid enum index)");
+  }
+  case UVSQL_FIELD_INTERVAL: {
+    const uvsql_interval_t *iv = p;
+    return uvsql_v_interval(iv->months, iv->days, iv->us);
+  }
   case UVSQL_FIELD_UUID:
     return uvsql_v_uuid((const uvsql_uuid_t *)p);
   case UVSQL_FIELD_JSON:
     return uvsql_v_json(*(char **)p);
-  case UVSQL_FIELD_ENUM: /* the kinds below: not yet */
-  case UVSQL_FIELD_INTERVAL:
-    break;
   }
   return UVSQL_V_NULL();
 }
@@ -197,7 +203,9 @@ static int load_scalar(uvsql_field_kind_t kind, const uvsql_result_t *r, size_t 
     return uvsql_result_numeric(r, row, col, p);
   case UVSQL_FIELD_UUID:
     return uvsql_result_uuid(r, row, col, p);
-  default:
+  case UVSQL_FIELD_INTERVAL:
+    return uvsql_result_interval(r, row, col, p);
+  default: /* ENUM too: it needs the field's labels (uvsql__field_load) */
     return NOT_SCALAR;
   }
 }
@@ -235,6 +243,10 @@ static const char *kind_for(uvsql_type_t t) {
     return "TIME";
   case UVSQL_TYPE_NUMERIC:
     return "NUMERIC(p, s)";
+  case UVSQL_TYPE_INTERVAL:
+    return "INTERVAL";
+  case UVSQL_TYPE_ENUM:
+    return "ENUM";
   default:
     return "TIMESTAMP";
   }
@@ -252,8 +264,10 @@ static int load_error(const uvsql_mapper_t *m, size_t i, const uvsql_result_t *r
   if (!v)
     return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT, "cannot load field %s.%s: %s",
                             m->model->type_name, f->name, uvsql_result_last_error(r));
-  if (v->type == UVSQL_TYPE_TEXT && (f->kind == UVSQL_FIELD_DATE || f->kind == UVSQL_FIELD_TIME ||
-                                     f->kind == UVSQL_FIELD_TIMESTAMP))
+  if ((v->type == UVSQL_TYPE_TEXT &&
+       (f->kind == UVSQL_FIELD_DATE || f->kind == UVSQL_FIELD_TIME ||
+        f->kind == UVSQL_FIELD_TIMESTAMP || f->kind == UVSQL_FIELD_INTERVAL)) ||
+      (f->kind == UVSQL_FIELD_ENUM && (v->type == UVSQL_TYPE_TEXT || v->type == UVSQL_TYPE_ENUM)))
     return uvsql__error_set(err, UVSQL_EDATA,
                             "cannot load column \"%s\" (server type %s) into field %s.%s of kind "
                             "%s: %s",
@@ -301,6 +315,9 @@ int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_r
     }
     break;
   }
+  case UVSQL_FIELD_ENUM:
+    rc = uvsql_result_enum(r, row, col, f->type_info, p);
+    break;
   default:
     rc = load_scalar(f->kind, r, row, col, p);
     if (rc == NOT_SCALAR)
@@ -522,6 +539,12 @@ static inline int field_differs(const uvsql_field_t *f, uint64_t bit, uint64_t n
     }
     case UVSQL_FIELD_UUID:
       return memcmp(pa, pb, sizeof(uvsql_uuid_t)) != 0;
+    case UVSQL_FIELD_ENUM:
+      return *(const int *)pa != *(const int *)pb;
+    case UVSQL_FIELD_INTERVAL: {
+      const uvsql_interval_t *x = (const void *)pa, *y = (const void *)pb;
+      return x->months != y->months || x->days != y->days || x->us != y->us;
+    }
     default:
       return *(const int64_t *)pa != *(const int64_t *)pb;
     }
@@ -718,7 +741,7 @@ int uvsql_orm_set_int64(void *obj, int64_t *field, int64_t value) {
   uvsql__obj_t *h = uvsql__obj_check(obj);
   long i = typed_field(h, obj, field,
                        1u << UVSQL_FIELD_INT64 | 1u << UVSQL_FIELD_DATE | 1u << UVSQL_FIELD_TIME |
-                           1u << UVSQL_FIELD_TIMESTAMP);
+                           1u << UVSQL_FIELD_TIMESTAMP | 1u << UVSQL_FIELD_TIMESTAMPTZ);
   if (i < 0)
     return UVSQL_EINVALID_ARGUMENT;
   *field = value;
@@ -781,6 +804,29 @@ int uvsql_orm_set_numeric(void *obj, uvsql_numeric_t *field, const uvsql_numeric
   return 0;
 }
 
+int uvsql_orm_set_enum(void *obj, int *field, int index) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  long i = typed_field(h, obj, field, 1u << UVSQL_FIELD_ENUM);
+  if (i < 0)
+    return UVSQL_EINVALID_ARGUMENT;
+  const uvsql_enum_type_t *e = h->mapper->model->fields[i].type_info;
+  if (index < 0 || (size_t)index >= e->nlabels)
+    return UVSQL_EINVALID_ARGUMENT;
+  *field = index;
+  given(h, obj, i);
+  return 0;
+}
+
+int uvsql_orm_set_interval(void *obj, uvsql_interval_t *field, uvsql_interval_t value) {
+  uvsql__obj_t *h = uvsql__obj_check(obj);
+  long i = typed_field(h, obj, field, 1u << UVSQL_FIELD_INTERVAL);
+  if (i < 0)
+    return UVSQL_EINVALID_ARGUMENT;
+  *field = value;
+  given(h, obj, i);
+  return 0;
+}
+
 int uvsql_orm_mark_set(void *obj, const void *field) {
   uvsql__obj_t *h = uvsql__obj_check(obj);
   long i = field_of(h, obj, field);
@@ -799,12 +845,16 @@ int uvsql_orm_unset(void *obj, const void *field) {
   free_field(h->mapper, obj, (size_t)i);
   if (f->kind == UVSQL_FIELD_DOUBLE)
     memset((unsigned char *)obj + f->offset, 0, sizeof(double));
-  else if (f->kind == UVSQL_FIELD_BOOL)
+  else if (f->kind == UVSQL_FIELD_BOOL || f->kind == UVSQL_FIELD_ENUM)
     memset((unsigned char *)obj + f->offset, 0, sizeof(int));
   else if (f->kind == UVSQL_FIELD_NUMERIC)
     memset((unsigned char *)obj + f->offset, 0, sizeof(uvsql_numeric_t));
   else if (f->kind == UVSQL_FIELD_UUID)
     memset((unsigned char *)obj + f->offset, 0, sizeof(uvsql_uuid_t));
+  else if (f->kind == UVSQL_FIELD_INTERVAL)
+    memset((unsigned char *)obj + f->offset, 0, sizeof(uvsql_interval_t));
+  else if (f->kind == UVSQL_FIELD_ENUM)
+    memset((unsigned char *)obj + f->offset, 0, sizeof(int));
   else if (!is_blob(f->kind))
     memset((unsigned char *)obj + f->offset, 0, sizeof(int64_t));
   uvsql__field_set_null(h->mapper, obj, (size_t)i, 0);
@@ -836,7 +886,12 @@ int uvsql__field_given(const uvsql__obj_t *h, size_t i) {
   case UVSQL_FIELD_BYTES:
     return ((const uvsql_bytes_t *)p)->ptr != NULL;
   case UVSQL_FIELD_BOOL:
+  case UVSQL_FIELD_ENUM: /* index 0 unset, as 0 of an INT64: set it with uvsql_orm_set_enum */
     return *(const int *)p != 0;
+  case UVSQL_FIELD_INTERVAL: {
+    const uvsql_interval_t *iv = (const void *)p;
+    return iv->months != 0 || iv->days != 0 || iv->us != 0;
+  }
   case UVSQL_FIELD_DOUBLE: { /* any bit: -0.0 was written on purpose */
     uint64_t x;
     memcpy(&x, p, sizeof x);
@@ -926,12 +981,40 @@ int uvsql__field_set_value(const uvsql_mapper_t *m, void *st, size_t i, const uv
     if (uvsql__uuid_of_value(v, (uvsql_uuid_t *)p) != 0)
       return UVSQL_EINVALID_ARGUMENT;
     break;
-  case UVSQL_FIELD_ENUM:
+  case UVSQL_FIELD_ENUM: {
+    int x;
+    if (uvsql__enum_index(f->type_info, v, &x) != 0)
+      return UVSQL_EINVALID_ARGUMENT;
+    *(int *)p = x;
+    break;
+  }
   case UVSQL_FIELD_INTERVAL:
+    if (t == UVSQL_TYPE_INTERVAL)
+      *(uvsql_interval_t *)p = v->u.iv;
+    else if (t != UVSQL_TYPE_TEXT || uvsql_parse_interval(v->u.s.ptr, v->u.s.len, p) != 0)
+      return UVSQL_EINVALID_ARGUMENT;
+    break;
     return UVSQL_EINVALID_ARGUMENT;
   }
   uvsql__field_set_null(m, st, i, 0);
   return 0;
+}
+
+int uvsql__enum_index(const uvsql_enum_type_t *e, const uvsql_value_t *v, int *index) {
+  if (v->type == UVSQL_TYPE_INT64) {
+    if (v->u.i64 < 0 || (uint64_t)v->u.i64 >= e->nlabels)
+      return -1;
+    *index = (int)v->u.i64;
+    return 0;
+  }
+  if (v->type != UVSQL_TYPE_ENUM && v->type != UVSQL_TYPE_TEXT)
+    return -1;
+  for (size_t k = 0; k < e->nlabels; k++)
+    if (strlen(e->labels[k]) == v->u.s.len && memcmp(e->labels[k], v->u.s.ptr, v->u.s.len) == 0) {
+      *index = (int)k;
+      return 0;
+    }
+  return -1;
 }
 
 int uvsql_orm_is_null(const void *obj, const void *field) {

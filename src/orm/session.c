@@ -711,8 +711,7 @@ uvsql_param_t *uvsql__params_copy(const uvsql_param_t *params, size_t n) {
   size_t len = n * sizeof(uvsql_param_t);
   for (size_t i = 0; i < n; i++) {
     len += (params[i].name ? strlen(params[i].name) : 0) + 1;
-    if (uvsql__value_is_str(&params[i].value))
-      len += params[i].value.u.s.len + 1;
+    len += uvsql__value_extra(&params[i].value);
   }
   uvsql_param_t *out = malloc(len ? len : 1);
   if (!out)
@@ -724,13 +723,7 @@ uvsql_param_t *uvsql__params_copy(const uvsql_param_t *params, size_t n) {
     memcpy(p, params[i].name ? params[i].name : "", k + 1);
     out[i].name = p;
     p += k + 1;
-    uvsql_value_t *v = &out[i].value;
-    if (uvsql__value_is_str(v)) {
-      memcpy(p, v->u.s.ptr, v->u.s.len);
-      p[v->u.s.len] = '\0';
-      v->u.s.ptr = p;
-      p += v->u.s.len + 1;
-    }
+    uvsql__value_own(&out[i].value, &p); /* text, bytes, enum labels, array items */
   }
   return out;
 }

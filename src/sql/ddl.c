@@ -45,6 +45,10 @@ uvsql_core_stmt_t *uvsql_create_index(uvsql_table_t *t, size_t i) {
 uvsql_core_stmt_t *uvsql_drop_table(uvsql_table_t *t) {
   return ddl_new(t, UVSQL__DDL_DROP_TABLE, 0, "uvsql_drop_table");
 }
+uvsql_core_stmt_t *uvsql__enum_type_ddl(uvsql_table_t *t, size_t col, int create) {
+  return ddl_new(t, create ? UVSQL__DDL_CREATE_TYPE : UVSQL__DDL_DROP_TYPE, col,
+                 "uvsql__enum_type_ddl");
+}
 uvsql_core_stmt_t *uvsql__alter_fk(uvsql_table_t *t, size_t i, int add) {
   return ddl_new(t, add ? UVSQL__DDL_ADD_FK : UVSQL__DDL_DROP_FK, i, "uvsql__alter_fk");
 }
@@ -211,6 +215,13 @@ static void create_table(uvsql__compiler_t *c, const uvsql_table_t *t) {
       uvsql__c_puts(c, " DEFAULT ");
       uvsql__c_puts(c, col->server_default);
     }
+    if (col->type.kind == UVSQL_SQLT_ENUM && (c->d->features & UVSQL__D_ENUM_CHECK)) {
+      uvsql__c_puts(c, " CHECK (");
+      uvsql__c_ident(c, col->name);
+      uvsql__c_puts(c, " IN ");
+      uvsql__c_enum_labels(c, col->type.enum_type, 0);
+      uvsql__c_putn(c, ")", 1);
+    }
   }
   if (t->pk.n && !pk_inline) {
     uvsql__c_puts(c, ", PRIMARY KEY (");
@@ -246,6 +257,42 @@ static void create_table(uvsql__compiler_t *c, const uvsql_table_t *t) {
   uvsql__c_putn(c, ")", 1);
 }
 
+/* PostgreSQL's CREATE TYPE has no IF NOT EXISTS: a DO block creates the type and ignores
+ * duplicate_object, so create_all stays idempotent (an existing type is kept as it is, as
+ * SQLAlchemy's checkfirst does). The labels are string literals inside the $uvsql$ body. */
+static void enum_type(uvsql__compiler_t *c, const uvsql_table_t *t, size_t i, int create) {
+  const uvsql_column_t *col = i < t->columns.n ? t->columns.items[i] : NULL;
+  const uvsql_enum_type_t *e = col ? col->type.enum_type : NULL;
+  if (!col || col->type.kind != UVSQL_SQLT_ENUM || !e || !e->name || !*e->name) {
+    uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT,
+                  "table %s: column %zu is not an ENUM with a named uvsql_enum_type_t", t->name, i);
+    return;
+  }
+  if (!(c->d->features & UVSQL__D_ENUM_TYPE)) {
+    uvsql__c_fail(c, UVSQL_ENOT_SUPPORTED, "the %s dialect has no CREATE TYPE for ENUM %s",
+                  c->d->name, e->name);
+    return;
+  }
+  if (!create) {
+    uvsql__c_puts(c, "DROP TYPE IF EXISTS ");
+    uvsql__c_ident(c, e->name);
+    return;
+  }
+  for (size_t k = 0; k < e->nlabels; k++)
+    if (e->labels && e->labels[k] && strstr(e->labels[k], "$uvsql$")) {
+      uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT,
+                    "enum type %s: label %zu holds \"$uvsql$\", which create_all's DO block "
+                    "cannot quote",
+                    e->name, k);
+      return;
+    }
+  uvsql__c_puts(c, "DO $uvsql$ BEGIN CREATE TYPE ");
+  uvsql__c_ident(c, e->name);
+  uvsql__c_puts(c, " AS ENUM ");
+  uvsql__c_enum_labels(c, e, 0);
+  uvsql__c_puts(c, "; EXCEPTION WHEN duplicate_object THEN NULL; END $uvsql$");
+}
+
 void uvsql__c_ddl(uvsql__compiler_t *c, uvsql_core_stmt_t *s) {
   const uvsql_table_t *t = s->table;
   switch (s->ddl) {
@@ -270,6 +317,10 @@ void uvsql__c_ddl(uvsql__compiler_t *c, uvsql_core_stmt_t *s) {
   case UVSQL__DDL_ADD_FK:
   case UVSQL__DDL_DROP_FK:
     alter_fk(c, t, s->ddl_index, s->ddl == UVSQL__DDL_ADD_FK);
+    return;
+  case UVSQL__DDL_CREATE_TYPE:
+  case UVSQL__DDL_DROP_TYPE:
+    enum_type(c, t, s->ddl_index, s->ddl == UVSQL__DDL_CREATE_TYPE);
     return;
   }
 }

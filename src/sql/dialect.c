@@ -80,3 +80,38 @@ const char *uvsql__c_json_path(uvsql__compiler_t *c, const uvsql_value_t *key, i
     uvsql__c_fail(c, UVSQL_ENOMEM, "out of memory compiling a statement");
   return out;
 }
+
+void uvsql__c_enum_labels(uvsql__compiler_t *c, const uvsql_enum_type_t *e, int backslash_escapes) {
+  if (!e || !e->labels || e->nlabels == 0) {
+    uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT,
+                  "enum type %s has no labels: an ENUM needs at least one",
+                  e && e->name ? e->name : "(NULL)");
+    return;
+  }
+  uvsql__c_putn(c, "(", 1);
+  for (size_t i = 0; i < e->nlabels; i++) {
+    const char *l = e->labels[i];
+    if (!l) {
+      uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT, "enum type %s: label %zu is NULL", e->name, i);
+      return;
+    }
+    if (i)
+      uvsql__c_putn(c, ", ", 2);
+    uvsql__c_putn(c, "'", 1);
+    for (const char *p = l; *p; p++) {
+      if (*p == '\'' || (backslash_escapes && *p == '\\'))
+        uvsql__c_putn(c, p, 1); /* doubled: '' and \\ */
+      uvsql__c_putn(c, p, 1);
+    }
+    uvsql__c_putn(c, "'", 1);
+  }
+  uvsql__c_putn(c, ")", 1);
+}
+
+int uvsql__enum_max_len(const uvsql_enum_type_t *e) {
+  size_t n = 1;
+  for (size_t i = 0; e && e->labels && i < e->nlabels; i++)
+    if (e->labels[i] && strlen(e->labels[i]) > n)
+      n = strlen(e->labels[i]);
+  return (int)n;
+}

@@ -24,6 +24,8 @@
 #define UVSQL__D_PAREN_COMPOUND   0x0100u /* (SELECT ... LIMIT n) UNION (...) is accepted */
 #define UVSQL__D_EMPTY_VALUES     0x0200u /* INSERT INTO t () VALUES (), not DEFAULT VALUES */
 #define UVSQL__D_ALTER_FK         0x0400u /* ALTER TABLE ADD/DROP of a FOREIGN KEY constraint */
+#define UVSQL__D_ENUM_TYPE        0x0800u /* ENUM columns use a CREATE TYPE'd type (PostgreSQL) */
+#define UVSQL__D_ENUM_CHECK       0x1000u /* ENUM columns are text with a CHECK (SQLite) */
 
 typedef enum {
   UVSQL__TYPE_DDL, /* a column type in CREATE TABLE */
@@ -89,6 +91,14 @@ void uvsql__c_type_name(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_nam
 
 /* 1 if word is in sorted[0..n-1] (strcmp order). */
 int uvsql__word_in(const char *word, const char *const *sorted, size_t n);
+/* Writes the labels of e as a list of SQL string literals, "('a', 'b')" (quotes doubled;
+ * backslashes too when backslash_escapes, for MariaDB); fails the compile for a type without
+ * labels or with a NULL label. */
+void uvsql__c_enum_labels(uvsql__compiler_t *c, const uvsql_enum_type_t *e, int backslash_escapes);
+/* The length of e's longest label (for SQLite's VARCHAR(n)); at least 1. */
+int uvsql__enum_max_len(const uvsql_enum_type_t *e);
+/* src/sql/ddl.c: CREATE TYPE / DROP TYPE of the ENUM type of column col of t (PostgreSQL). */
+uvsql_core_stmt_t *uvsql__enum_type_ddl(uvsql_table_t *t, size_t col, int create);
 
 extern const uvsql__sql_dialect_t uvsql__sql_dialect_postgresql;
 extern const uvsql__sql_dialect_t uvsql__sql_dialect_mariadb;

@@ -146,6 +146,29 @@ static void job_step(uvsql_future_t *f, void *data) {
   uvsql_conn_execute_core(j->conn, j->stmts[j->i++], NULL, 0, job_step, j);
 }
 
+/* One CREATE TYPE (or DROP TYPE) per ENUM type the tables use, each type once (by name). */
+static void add_enum_types(ddl_job_t *j, uvsql_table_t **sorted, size_t nt, int create) {
+  size_t first = j->n;
+  for (size_t k = 0; k < nt; k++) {
+    uvsql_table_t *t = sorted[k];
+    for (uint32_t x = 0; x < t->columns.n; x++) {
+      const uvsql_column_t *col = t->columns.items[x];
+      const uvsql_enum_type_t *e = col->type.enum_type;
+      int seen = 0;
+      if (col->type.kind != UVSQL_SQLT_ENUM || !e)
+        continue;
+      for (size_t y = first; y < j->n && !seen; y++) {
+        const uvsql_core_stmt_t *o = j->stmts[y];
+        const uvsql_column_t *oc = o ? o->table->columns.items[o->ddl_index] : NULL;
+        seen = oc && (oc->type.enum_type == e || (e->name && oc->type.enum_type->name &&
+                                                  strcmp(oc->type.enum_type->name, e->name) == 0));
+      }
+      if (!seen)
+        j->stmts[j->n++] = uvsql__enum_type_ddl(t, x, create);
+    }
+  }
+}
+
 static uvsql_future_t *run_ddl(uvsql_metadata_t *md, uvsql_engine_t *e, int create,
                                uvsql_future_cb cb, void *data) {
   uvsql_error_t err;
@@ -165,9 +188,12 @@ static uvsql_future_t *run_ddl(uvsql_metadata_t *md, uvsql_engine_t *e, int crea
   if (uvsql__sort_tables(md, &sorted, &nt, &err))
     return failed(loop, &err, cb, data);
   size_t total = 0;
-  int alter = (d->features & UVSQL__D_ALTER_FK) != 0; /* use_alter keys apart (ddl.c) */
+  int alter = (d->features & UVSQL__D_ALTER_FK) != 0;  /* use_alter keys apart (ddl.c) */
+  int enums = (d->features & UVSQL__D_ENUM_TYPE) != 0; /* CREATE TYPE / DROP TYPE (ddl.c) */
   for (size_t i = 0; i < nt; i++) {
     total += create ? 1 + sorted[i]->indexes.n : 1;
+    for (uint32_t k = 0; enums && k < sorted[i]->columns.n; k++)
+      total += ((uvsql_column_t *)sorted[i]->columns.items[k])->type.kind == UVSQL_SQLT_ENUM;
     for (uint32_t k = 0; alter && k < sorted[i]->fks.n; k++)
       total += ((uvsql__fk_t *)sorted[i]->fks.items[k])->use_alter;
   }
@@ -186,6 +212,8 @@ static uvsql_future_t *run_ddl(uvsql_metadata_t *md, uvsql_engine_t *e, int crea
     for (uint32_t x = 0; x < sorted[k]->fks.n; x++)
       if (((uvsql__fk_t *)sorted[k]->fks.items[x])->use_alter)
         j->stmts[j->n++] = uvsql__alter_fk(sorted[k], x, 0);
+  if (enums && create) /* the types before the tables that use them */
+    add_enum_types(j, sorted, nt, 1);
   for (size_t k = 0; k < nt; k++) {
     uvsql_table_t *t = sorted[create ? k : nt - 1 - k];
     if (!create) {
@@ -196,6 +224,8 @@ static uvsql_future_t *run_ddl(uvsql_metadata_t *md, uvsql_engine_t *e, int crea
     for (size_t x = 0; x < t->indexes.n; x++)
       j->stmts[j->n++] = uvsql_create_index(t, x);
   }
+  if (enums && !create) /* after the tables that use them */
+    add_enum_types(j, sorted, nt, 0);
   for (size_t k = 0; alter && create && k < nt; k++) /* create_all: after every table */
     for (uint32_t x = 0; x < sorted[k]->fks.n; x++)
       if (((uvsql__fk_t *)sorted[k]->fks.items[x])->use_alter)

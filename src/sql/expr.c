@@ -97,6 +97,18 @@ uvsql_expr_t *uvsql_lit(uvsql_core_stmt_t *s, uvsql_value_t v) {
       return NULL;
     }
     v.u.s.ptr = p;
+  } else if (v.type == UVSQL_TYPE_ARRAY) {
+    char why[160];
+    if (!uvsql__value_check(&v, why, sizeof why)) {
+      uvsql__fail(s, UVSQL_EINVALID_ARGUMENT, "uvsql_lit: %s", why);
+      return NULL;
+    }
+    char *store = uvsql__arena_alloc(&s->arena, uvsql__value_extra(&v));
+    if (!store) {
+      uvsql__fail(s, UVSQL_ENOMEM, "out of memory copying a value");
+      return NULL;
+    }
+    uvsql__value_own(&v, &store);
   }
   e->u.value = v;
   return e;

@@ -214,8 +214,10 @@ typedef enum {
   UVSQL__DDL_CREATE_TABLE,
   UVSQL__DDL_CREATE_INDEX,
   UVSQL__DDL_DROP_TABLE,
-  UVSQL__DDL_ADD_FK, /* ALTER TABLE ... ADD CONSTRAINT of use_alter foreign key ddl_index */
-  UVSQL__DDL_DROP_FK /* ALTER TABLE IF EXISTS ... DROP of it */
+  UVSQL__DDL_ADD_FK,      /* ALTER TABLE ... ADD CONSTRAINT of use_alter foreign key ddl_index */
+  UVSQL__DDL_DROP_FK,     /* ALTER TABLE IF EXISTS ... DROP of it */
+  UVSQL__DDL_CREATE_TYPE, /* PostgreSQL CREATE TYPE of the ENUM of column ddl_index */
+  UVSQL__DDL_DROP_TYPE    /* DROP TYPE IF EXISTS of it */
 } uvsql__ddl_t;
 
 typedef enum {

@@ -160,9 +160,27 @@ uvsql_column_t *uvsql_column(uvsql_table_t *t, const char *name, uvsql_sqltype_t
                    t->name);
     return NULL;
   }
-  if (type.kind < UVSQL_SQLT_INTEGER || type.kind > UVSQL_SQLT_JSON) {
+  if (type.kind < UVSQL_SQLT_INTEGER || type.kind > UVSQL_SQLT_ARRAY) {
     uvsql__md_fail(md, UVSQL_EINVALID_ARGUMENT, "uvsql_column: %s.%s has an unknown type %d",
                    t->name, name, (int)type.kind);
+    return NULL;
+  }
+  if (type.kind == UVSQL_SQLT_ENUM &&
+      (!type.enum_type || !type.enum_type->name || !*type.enum_type->name ||
+       !type.enum_type->labels || type.enum_type->nlabels == 0)) {
+    uvsql__md_fail(md, UVSQL_EINVALID_ARGUMENT,
+                   "uvsql_column: %s.%s: an ENUM needs a uvsql_enum_type_t with a name and at "
+                   "least one label (UVSQL_SQL_ENUM(&type))",
+                   t->name, name);
+    return NULL;
+  }
+  if (type.kind == UVSQL_SQLT_ARRAY &&
+      (type.element < UVSQL_SQLT_INTEGER || type.element > UVSQL_SQLT_INTERVAL ||
+       type.element == UVSQL_SQLT_ENUM)) {
+    uvsql__md_fail(md, UVSQL_EINVALID_ARGUMENT,
+                   "uvsql_column: %s.%s: an ARRAY's elements must be of a scalar type "
+                   "(UVSQL_SQL_ARRAY(BIGINT), ...), not %s",
+                   t->name, name, uvsql_sqltype_name((uvsql_sqltype_kind_t)type.element));
     return NULL;
   }
   if (uvsql_table_column(t, name)) {

@@ -262,7 +262,8 @@ static int start_execute(uvsql__my_conn_t *mc) {
   }
   if (req->flags & UVSQL__REQ_MANY) {
     uvsql__request_t *many = mc->running;
-    if (mc->many_i == 0 && bulk_supported(mc) && req->nparams > 0 && req->nsets > 1) {
+    if (mc->many_i == 0 && bulk_supported(mc) && req->nparams > 0 && req->nsets > 1 &&
+        uvsql__my_bulk_can(req)) {
       unsigned int size = req->nsets > UINT32_MAX ? UINT32_MAX : (unsigned int)req->nsets;
       int rc = uvsql__my_bind_bulk(mc, many);
       if (rc == UVSQL_ENOMEM)
@@ -281,8 +282,14 @@ static int start_execute(uvsql__my_conn_t *mc) {
     }
     uvsql__request_t one = *req; /* the loop: set many_i, bound as a statement of its own */
     one.params = req->params + mc->many_i * (size_t)req->nparams;
-    if (req->nparams && uvsql__my_bind_params(mc, &one) != 0) {
-      uvsql__error_set(&mc->err, UVSQL_ENOMEM, "out of memory binding parameters");
+    int brc = req->nparams ? uvsql__my_bind_params(mc, &one) : 0;
+    if (brc != 0) {
+      if (brc == UVSQL_ENOT_SUPPORTED)
+        uvsql__error_set(&mc->err, brc,
+                         "a parameter is an ARRAY: mariadb has no ARRAY type: use JSON (a JSON "
+                         "array as text) instead");
+      else
+        uvsql__error_set(&mc->err, UVSQL_ENOMEM, "out of memory binding parameters");
       return finish(mc);
     }
     if (req->nparams && mysql_stmt_bind_param(mc->stmt, mc->binds) != 0) {
@@ -290,7 +297,14 @@ static int start_execute(uvsql__my_conn_t *mc) {
       return finish(mc);
     }
   } else if (req->nparams) {
-    if (uvsql__my_bind_params(mc, req) != 0) {
+    int brc = uvsql__my_bind_params(mc, req);
+    if (brc == UVSQL_ENOT_SUPPORTED) {
+      uvsql__error_set(&mc->err, brc,
+                       "a parameter is an ARRAY: mariadb has no ARRAY type: use JSON (a JSON "
+                       "array as text) instead");
+      return finish(mc);
+    }
+    if (brc != 0) {
       uvsql__error_set(&mc->err, UVSQL_ENOMEM, "out of memory binding parameters");
       return finish(mc);
     }

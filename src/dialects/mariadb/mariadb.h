@@ -248,6 +248,9 @@ void uvsql__my_kill_detach(uvsql__my_kill_t *k);
 /* Binds req's params to mc->binds (storage grown as needed). 0 or UVSQL_ENOMEM. */
 int uvsql__my_bind_params(uvsql__my_conn_t *mc, const uvsql__request_t *req);
 /* executemany's sets as arrays for one bulk execution (params.c). */
+/* Whether every value of req can go in one bulk execution (UUID, INTERVAL and ARRAY values
+ * cannot: a loop of executes binds them one set at a time). */
+int uvsql__my_bulk_can(const uvsql__request_t *req);
 int uvsql__my_bind_bulk(uvsql__my_conn_t *mc, uvsql__request_t *req);
 /* MYSQL_TIME <-> uvsql integers (days, µs since midnight, µs since the epoch). */
 void uvsql__my_time_from(uvsql_type_t type, int64_t v, MYSQL_TIME *t);

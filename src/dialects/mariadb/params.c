@@ -14,6 +14,11 @@
  *   UUID        MYSQL_TYPE_STRING, the canonical text (a UUID column of 10.7+ parses it; the
  *               binary protocol has no uuid type of its own)
  *   JSON        MYSQL_TYPE_STRING (a JSON column is LONGTEXT with a json_valid CHECK)
+ *               (a DATETIME(6) column is never shifted by the session's time_zone anyway)
+ *   ENUM        MYSQL_TYPE_STRING, the label
+ *   INTERVAL    MYSQL_TYPE_STRING, ISO 8601 duration text (uvsql_format_interval): MariaDB has
+ *               no interval type, Core declares the column VARCHAR(64)
+ *   ARRAY       refused: UVSQL_ENOT_SUPPORTED (MariaDB has no ARRAY type: use JSON)
  *
  * Invariants: text and bytes are borrowed from the request (the engine keeps them until done),
  * never copied; numbers and times live in mc->bind_store, which is only grown between
@@ -33,6 +38,7 @@ typedef struct {
     signed char t;
     MYSQL_TIME tm;
     char uuid[37];
+    char iso[64]; /* INTERVAL */
   } v;
   unsigned long len;
   my_bool is_null;
@@ -134,6 +140,7 @@ int uvsql__my_bind_params(uvsql__my_conn_t *mc, const uvsql__request_t *req) {
       b[i].buffer = s[i].v.uuid;
       b[i].buffer_length = s[i].len;
       break;
+    case UVSQL_TYPE_ENUM:
     case UVSQL_TYPE_TEXT:
     case UVSQL_TYPE_JSON:
     case UVSQL_TYPE_BYTES:
@@ -156,6 +163,14 @@ int uvsql__my_bind_params(uvsql__my_conn_t *mc, const uvsql__request_t *req) {
       b[i].buffer = &s[i].v.tm;
       b[i].buffer_length = sizeof(MYSQL_TIME);
       break;
+    case UVSQL_TYPE_INTERVAL:
+      s[i].len = (unsigned long)uvsql_format_interval(&v->u.iv, s[i].v.iso, sizeof s[i].v.iso);
+      b[i].buffer_type = MYSQL_TYPE_STRING;
+      b[i].buffer = s[i].v.iso;
+      b[i].buffer_length = s[i].len;
+      break;
+    case UVSQL_TYPE_ARRAY:
+      return UVSQL_ENOT_SUPPORTED;
     case UVSQL_TYPE_NULL:
     default:
       s[i].is_null = 1;
@@ -172,6 +187,15 @@ int uvsql__my_bind_params(uvsql__my_conn_t *mc, const uvsql__request_t *req) {
  * The arrays live in mc->bulk_store until the request ends (uvsql__my_bulk_free); text and
  * bytes stay borrowed from the request. Returns 0, UVSQL_ENOMEM, or UVSQL_EINVALID_ARGUMENT
  * with mc->err set and the set named in req->many_failed. */
+int uvsql__my_bulk_can(const uvsql__request_t *req) {
+  size_t n = (size_t)req->nparams * req->nsets;
+  for (size_t i = 0; i < n; i++)
+    if (req->params[i].type == UVSQL_TYPE_UUID || req->params[i].type == UVSQL_TYPE_INTERVAL ||
+        req->params[i].type == UVSQL_TYPE_ARRAY)
+      return 0; /* formatted per value (or refused): the loop of executes binds them */
+  return 1;
+}
+
 int uvsql__my_bind_bulk(uvsql__my_conn_t *mc, uvsql__request_t *req) {
   size_t n = (size_t)req->nparams, sets = req->nsets, size = 0;
   uvsql_type_t small[32], *types = small;
@@ -207,6 +231,9 @@ int uvsql__my_bind_bulk(uvsql__my_conn_t *mc, uvsql__request_t *req) {
       break;
     case UVSQL_TYPE_TEXT:
     case UVSQL_TYPE_BYTES:
+    case UVSQL_TYPE_NUMERIC:
+    case UVSQL_TYPE_JSON:
+    case UVSQL_TYPE_ENUM:
       elem = sizeof(char *) + sizeof(unsigned long);
       break;
     case UVSQL_TYPE_DATE:
@@ -252,10 +279,15 @@ int uvsql__my_bind_bulk(uvsql__my_conn_t *mc, uvsql__request_t *req) {
       p = (char *)vals + sets * 8;
       break;
     case UVSQL_TYPE_TEXT:
-    case UVSQL_TYPE_BYTES: {
+    case UVSQL_TYPE_BYTES:
+    case UVSQL_TYPE_NUMERIC:
+    case UVSQL_TYPE_JSON:
+    case UVSQL_TYPE_ENUM: {
       char **ptrs = vals;
       unsigned long *lens = (unsigned long *)(void *)(ptrs + sets);
-      b[i].buffer_type = types[i] == UVSQL_TYPE_TEXT ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+      b[i].buffer_type = types[i] == UVSQL_TYPE_BYTES     ? MYSQL_TYPE_BLOB
+                         : types[i] == UVSQL_TYPE_NUMERIC ? MYSQL_TYPE_NEWDECIMAL
+                                                          : MYSQL_TYPE_STRING;
       b[i].length = lens;
       for (size_t s = 0; s < sets; s++, v += n) {
         int null = v->type == UVSQL_TYPE_NULL;

@@ -8,9 +8,13 @@
  *   escape format); date -> DATE; time -> TIME; timestamp -> TIMESTAMP; timestamptz ->
  *   TIMESTAMPTZ (the binary forms count from 2000-01-01; converted to 1970-01-01);
  *   numeric -> NUMERIC, its canonical text (binary: base-10000 groups turned into the text
- *   numeric_out writes, numeric.c).
- *   Every other type -> TEXT, and only in text format: uvsql__pg_binary_known() says no, so a
- *   statement returning one never asks for binary results.
+ *   numeric_out writes, numeric.c); uuid -> UUID (16 bytes inline); json, jsonb -> JSON;
+ *   interval -> INTERVAL (binary: int64 us, int32 days, int32 months; text: IntervalStyle
+ *   postgres "1 year 2 mons -3 days -04:05:06.5", or iso_8601); one-dimensional arrays of the
+ *   types above -> ARRAY (binary, and text "{1,NULL,\"a,b\"}"; items in the result's arena,
+ *   a multi-dimensional array is UVSQL_EDATA saying so).
+ *   Enums and every other type -> TEXT, and only in text format: uvsql__pg_binary_known() says
+ *   no, so a statement returning one never asks for binary results.
  *
  * Invariants:
  *  1. Text and bytes cells point into the PGresult (libpq NUL-terminates every value), which
@@ -23,10 +27,13 @@
  *  4. uvsql__pg_decode_append (streaming) is the exception to 1: it copies text and bytes into
  *     the batch's arena, so each single-row PGresult is cleared at once and a batch never
  *     holds PGresults.
+ *  5. An ARRAY's items and their text and bytes are always in the result's arena (text
+ *     NUL-terminated), never in the PGresult: so a streamed array needs no second copy.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "pg.h"
 
 uvsql_type_t uvsql__pg_type_of(Oid oid) {
@@ -58,8 +65,49 @@ uvsql_type_t uvsql__pg_type_of(Oid oid) {
   case UVSQL__PG_JSON:
   case UVSQL__PG_JSONB:
     return UVSQL_TYPE_JSON;
+  case UVSQL__PG_INTERVAL:
+    return UVSQL_TYPE_INTERVAL;
   default:
-    return UVSQL_TYPE_TEXT;
+    return uvsql__pg_array_elem(oid) ? UVSQL_TYPE_ARRAY : UVSQL_TYPE_TEXT;
+  }
+}
+
+Oid uvsql__pg_array_elem(Oid oid) {
+  switch (oid) {
+  case UVSQL__PG_BOOL_ARRAY:
+    return UVSQL__PG_BOOL;
+  case UVSQL__PG_BYTEA_ARRAY:
+    return UVSQL__PG_BYTEA;
+  case UVSQL__PG_INT2_ARRAY:
+    return UVSQL__PG_INT2;
+  case UVSQL__PG_INT4_ARRAY:
+    return UVSQL__PG_INT4;
+  case UVSQL__PG_TEXT_ARRAY:
+    return UVSQL__PG_TEXT;
+  case UVSQL__PG_BPCHAR_ARRAY:
+    return UVSQL__PG_BPCHAR;
+  case UVSQL__PG_VARCHAR_ARRAY:
+    return UVSQL__PG_VARCHAR;
+  case UVSQL__PG_INT8_ARRAY:
+    return UVSQL__PG_INT8;
+  case UVSQL__PG_FLOAT4_ARRAY:
+    return UVSQL__PG_FLOAT4;
+  case UVSQL__PG_FLOAT8_ARRAY:
+    return UVSQL__PG_FLOAT8;
+  case UVSQL__PG_TIMESTAMP_ARRAY:
+    return UVSQL__PG_TIMESTAMP;
+  case UVSQL__PG_DATE_ARRAY:
+    return UVSQL__PG_DATE;
+  case UVSQL__PG_TIME_ARRAY:
+    return UVSQL__PG_TIME;
+  case UVSQL__PG_TIMESTAMPTZ_ARRAY:
+    return UVSQL__PG_TIMESTAMPTZ;
+  case UVSQL__PG_INTERVAL_ARRAY:
+    return UVSQL__PG_INTERVAL;
+  case UVSQL__PG_UUID_ARRAY:
+    return UVSQL__PG_UUID;
+  default:
+    return 0;
   }
 }
 
@@ -85,9 +133,10 @@ int uvsql__pg_binary_known(Oid oid) {
   case UVSQL__PG_JSONB:
   case UVSQL__PG_UUID:
   case UVSQL__PG_NUMERIC:
+  case UVSQL__PG_INTERVAL:
     return 1;
   default:
-    return 0;
+    return uvsql__pg_array_elem(oid) != 0; /* every element type above is */
   }
 }
 
@@ -175,9 +224,92 @@ static void set_text(uvsql_value_t *cell, const char *s, size_t len) {
   cell->u.s.len = len;
 }
 
+static int array_from_text(uvsql_result_t *r, Oid elem, const char *s, size_t len,
+                           uvsql_value_t *cell);
+
+/* An interval in IntervalStyle postgres (the default): "1 year 2 mons -3 days -04:05:06.5",
+ * "00:00:00", "-1 days +02:03:00"; or iso_8601 ("P1Y2M-3DT-4H-5M-6.5S"). */
+static int interval_from_text(const char *s, size_t len, uvsql_interval_t *iv) {
+  int64_t months = 0, days = 0, us = 0;
+  size_t i = 0;
+  if (len && (s[0] == 'P' || (len > 1 && s[0] == '-' && s[1] == 'P')))
+    return uvsql_parse_interval(s, len, iv);
+  while (i < len) {
+    while (i < len && s[i] == ' ')
+      i++;
+    if (i == len)
+      break;
+    size_t t = i;
+    while (t < len && s[t] != ' ' && s[t] != ':')
+      t++;
+    if (t < len && s[t] == ':') { /* [+-]H+:MM:SS[.ffffff] */
+      int neg = s[i] == '-';
+      uint64_t h = 0, m, sec, frac = 0;
+      if (s[i] == '-' || s[i] == '+')
+        i++;
+      if (i == t)
+        return UVSQL_EDATA;
+      for (; i < t; i++) {
+        if (s[i] < '0' || s[i] > '9' || h > UINT64_C(3000000000))
+          return UVSQL_EDATA;
+        h = h * 10 + (uint64_t)(s[i] - '0');
+      }
+      if (len - i < 6 || s[i + 3] != ':')
+        return UVSQL_EDATA;
+      m = (uint64_t)(s[i + 1] - '0') * 10 + (uint64_t)(s[i + 2] - '0');
+      sec = (uint64_t)(s[i + 4] - '0') * 10 + (uint64_t)(s[i + 5] - '0');
+      if (m > 59 || sec > 59)
+        return UVSQL_EDATA;
+      i += 6;
+      if (i < len && s[i] == '.') {
+        int nd = 0;
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+          if (++nd <= 6)
+            frac = frac * 10 + (uint64_t)(s[i] - '0');
+        for (; nd < 6; nd++)
+          frac *= 10;
+      }
+      uint64_t mag = ((h * 60 + m) * 60 + sec) * 1000000u + frac;
+      if (mag > (uint64_t)INT64_MAX + (neg ? 1u : 0u))
+        return UVSQL_EDATA;
+      us = neg ? (int64_t)((uint64_t)0 - mag) : (int64_t)mag;
+      continue;
+    }
+    char *end;
+    long long n = strtoll(s + i, &end, 10);
+    if (end == s + i || (size_t)(end - s) >= len || *end != ' ')
+      return UVSQL_EDATA;
+    i = (size_t)(end - s) + 1;
+    size_t w = i;
+    while (i < len && s[i] != ' ')
+      i++;
+    size_t wl = i - w;
+    int64_t *acc = NULL, mul = 1;
+    if ((wl == 4 || wl == 5) && memcmp(s + w, "year", 4) == 0)
+      acc = &months, mul = 12;
+    else if ((wl == 3 || wl == 4) && memcmp(s + w, "mon", 3) == 0)
+      acc = &months;
+    else if ((wl == 3 || wl == 4) && memcmp(s + w, "day", 3) == 0)
+      acc = &days;
+    if (!acc || __builtin_mul_overflow((int64_t)n, mul, &n) ||
+        __builtin_add_overflow(*acc, (int64_t)n, acc) || *acc < INT32_MIN || *acc > INT32_MAX)
+      return UVSQL_EDATA;
+  }
+  iv->months = (int32_t)months;
+  iv->days = (int32_t)days;
+  iv->us = us;
+  return 0;
+}
+
 static int decode_text(uvsql_result_t *r, Oid oid, const char *s, size_t len, uvsql_value_t *cell) {
   char *end;
   switch (oid) {
+  case UVSQL__PG_INTERVAL:
+    if (interval_from_text(s, len, &cell->u.iv) == 0)
+      cell->type = UVSQL_TYPE_INTERVAL;
+    else
+      set_text(cell, s, len); /* another IntervalStyle (sql_standard): as the server wrote it */
+    return 0;
   case UVSQL__PG_BOOL:
     cell->type = UVSQL_TYPE_BOOL;
     cell->u.b = s[0] == 't';
@@ -230,10 +362,14 @@ static int decode_text(uvsql_result_t *r, Oid oid, const char *s, size_t len, uv
     cell->type = UVSQL_TYPE_JSON;
     return 0;
   default:
+    if (uvsql__pg_array_elem(oid))
+      return array_from_text(r, uvsql__pg_array_elem(oid), s, len, cell);
     set_text(cell, s, len);
     return 0;
   }
 }
+
+static int array_from_binary(uvsql_result_t *r, const char *s, size_t len, uvsql_value_t *cell);
 
 static int decode_binary(uvsql_result_t *r, Oid oid, const char *s, size_t len,
                          uvsql_value_t *cell) {
@@ -334,10 +470,169 @@ static int decode_binary(uvsql_result_t *r, Oid oid, const char *s, size_t len,
     cell->type = UVSQL_TYPE_UUID;
     memcpy(cell->u.uuid, s, 16);
     return 0;
+  case UVSQL__PG_INTERVAL:
+    if (len != 16)
+      return UVSQL_EDATA;
+    cell->type = UVSQL_TYPE_INTERVAL;
+    cell->u.iv.us = (int64_t)be64(s);
+    cell->u.iv.days = (int32_t)be32(s + 8);
+    cell->u.iv.months = (int32_t)be32(s + 12);
+    return 0;
   default: /* text, varchar, bpchar, name: the binary form is the text */
+    if (uvsql__pg_array_elem(oid))
+      return array_from_binary(r, s, len, cell);
     set_text(cell, s, len);
     return 0;
   }
+}
+
+/* ------------------------------------------------------------------ arrays (invariant 5) */
+
+/* Moves an item's text or bytes that still points into the server's buffer to the arena. */
+static int own_item(uvsql_result_t *r, uvsql_value_t *item, const char *s, size_t len) {
+  if ((item->type == UVSQL_TYPE_TEXT || item->type == UVSQL_TYPE_BYTES) && item->u.s.ptr >= s &&
+      item->u.s.ptr <= s + len) {
+    char *copy = uvsql__result_strndup(r, item->u.s.ptr, item->u.s.len);
+    if (!copy)
+      return UVSQL_ENOMEM;
+    item->u.s.ptr = copy;
+  }
+  return 0;
+}
+
+static uvsql_value_t *new_items(uvsql_result_t *r, size_t n) {
+  uvsql_value_t *items = uvsql__result_alloc(r, (n ? n : 1) * sizeof *items);
+  if (items)
+    memset(items, 0, (n ? n : 1) * sizeof *items);
+  return items;
+}
+
+/* int32 ndim, int32 flags, Oid elem, ndim x (int32 size, int32 lbound), then per element an
+ * int32 length (-1: NULL) and the element's binary form. */
+static int array_from_binary(uvsql_result_t *r, const char *s, size_t len, uvsql_value_t *cell) {
+  if (len < 12)
+    return UVSQL_EDATA;
+  int32_t ndim = (int32_t)be32(s);
+  Oid elem = be32(s + 8);
+  uint32_t n = 0;
+  if (ndim < 0 || ndim > 1 || elem == 0 || uvsql__pg_array_elem(elem) != 0)
+    return UVSQL_EDATA; /* why_failed() says "multi-dimensional" for ndim > 1 */
+  if (ndim == 1) {
+    if (len < 20)
+      return UVSQL_EDATA;
+    n = be32(s + 12);
+    if (n > (len - 20) / 4)
+      return UVSQL_EDATA;
+  }
+  uvsql_value_t *items = new_items(r, n);
+  if (!items)
+    return UVSQL_ENOMEM;
+  size_t at = ndim ? 20 : 12;
+  for (uint32_t k = 0; k < n; k++) {
+    if (len - at < 4)
+      return UVSQL_EDATA;
+    int32_t el = (int32_t)be32(s + at);
+    at += 4;
+    if (el == -1)
+      continue; /* NULL: items are zeroed */
+    if (el < 0 || (size_t)el > len - at)
+      return UVSQL_EDATA;
+    int rc = decode_binary(r, elem, s + at, (size_t)el, &items[k]);
+    if (rc == 0)
+      rc = own_item(r, &items[k], s, len);
+    if (rc)
+      return rc;
+    at += (size_t)el;
+  }
+  if (at != len)
+    return UVSQL_EDATA;
+  cell->type = UVSQL_TYPE_ARRAY;
+  cell->u.arr.items = items;
+  cell->u.arr.n = n;
+  cell->u.arr.elem = (uint32_t)uvsql__pg_type_of(elem);
+  return 0;
+}
+
+/* "{1,NULL,\"a,b\",\"x\\\"y\"}": elements separated by ',', quoted with '"' (backslash escapes
+ * inside) when they hold a delimiter, quote, backslash, blank or the word NULL; an unquoted
+ * NULL is SQL NULL. A "[lo:hi]=" prefix (lower bound not 1) is skipped. */
+static int array_from_text(uvsql_result_t *r, Oid elem, const char *s, size_t len,
+                           uvsql_value_t *cell) {
+  size_t i = 0, n = 0, cap = 0;
+  uvsql_value_t *items = NULL;
+  if (len && s[0] == '[') {
+    while (i < len && s[i] != '=')
+      i++;
+    i++;
+  }
+  if (i >= len || s[i] != '{' || s[len - 1] != '}')
+    return UVSQL_EDATA;
+  if (i + 1 < len && s[i + 1] == '{')
+    return UVSQL_EDATA;                        /* multi-dimensional */
+  char *buf = uvsql__result_alloc(r, len + 1); /* every element's unescaped text, NUL after each */
+  if (!buf)
+    return UVSQL_ENOMEM;
+  size_t o = 0;
+  i++;
+  int empty = i == len - 1;
+  while (!empty && i < len - 1) {
+    size_t start = o;
+    int quoted = s[i] == '"', is_null = 0;
+    if (quoted) {
+      for (i++; i < len - 1 && s[i] != '"'; i++) {
+        if (s[i] == '\\' && i + 1 < len - 1)
+          i++;
+        buf[o++] = s[i];
+      }
+      if (i >= len - 1)
+        return UVSQL_EDATA;
+      i++; /* the closing quote */
+    } else {
+      if (s[i] == '{')
+        return UVSQL_EDATA;
+      for (; i < len - 1 && s[i] != ','; i++)
+        buf[o++] = s[i];
+      is_null = o - start == 4 && strncasecmp(buf + start, "NULL", 4) == 0;
+    }
+    buf[o++] = '\0';
+    if (n == cap) {
+      size_t ncap = cap ? cap * 2 : 8;
+      uvsql_value_t *grown = new_items(r, ncap);
+      if (!grown)
+        return UVSQL_ENOMEM;
+      if (n)
+        memcpy(grown, items, n * sizeof *items);
+      items = grown;
+      cap = ncap;
+    }
+    if (!is_null) {
+      int rc = decode_text(r, elem, buf + start, o - 1 - start, &items[n]);
+      if (rc)
+        return rc;
+    }
+    n++;
+    if (i < len - 1) {
+      if (s[i] != ',')
+        return UVSQL_EDATA;
+      i++;
+    }
+  }
+  cell->type = UVSQL_TYPE_ARRAY;
+  cell->u.arr.items = n ? items : new_items(r, 0);
+  cell->u.arr.n = (uint32_t)n;
+  cell->u.arr.elem = (uint32_t)uvsql__pg_type_of(elem);
+  return cell->u.arr.items ? 0 : UVSQL_ENOMEM;
+}
+
+/* Why a cell could not be read, for the messages below: "" or ": ..." (what a user can do). */
+static const char *why_failed(Oid oid, const char *s, size_t len, int binary) {
+  if (!uvsql__pg_array_elem(oid))
+    return "";
+  if ((binary && len >= 4 && (int32_t)be32(s) > 1) ||
+      (!binary && ((len > 1 && s[0] == '{' && s[1] == '{') || (len && s[0] == '['))))
+    return ": a multi-dimensional array; uvsql reads one-dimensional arrays only (unnest it, or "
+           "select one slice: col[1])";
+  return "";
 }
 
 static void clear_backing(void *res) {
@@ -472,9 +767,10 @@ int uvsql__pg_decode(PGresult *res, uvsql_result_t **out, uvsql_error_t *err) {
           uvsql__error_set(err, rc, "out of memory reading a result");
         else
           uvsql__error_set(err, rc,
-                           "could not read column \"%s\" (type oid %u, %s format) of row %d",
+                           "could not read column \"%s\" (type oid %u, %s format) of row %d%s",
                            PQfname(res, c), (unsigned)cols[c].oid,
-                           cols[c].kind == K_TEXT_FORMAT ? "text" : "binary", row + 1);
+                           cols[c].kind == K_TEXT_FORMAT ? "text" : "binary", row + 1,
+                           why_failed(cols[c].oid, s, len, cols[c].kind != K_TEXT_FORMAT));
         /* the cells not filled yet must not be read by anybody: the result is freed below */
         break;
       }
@@ -547,8 +843,9 @@ int uvsql__pg_decode_append(PGresult *res, int row, uvsql_result_t **batch, size
     if (rc == UVSQL_ENOMEM)
       return uvsql__error_set(err, rc, "out of memory reading a result");
     if (rc != 0)
-      return uvsql__error_set(err, rc, "could not read column \"%s\" (type oid %u, %s format)",
-                              PQfname(res, c), (unsigned)oid, bin ? "binary" : "text");
+      return uvsql__error_set(err, rc, "could not read column \"%s\" (type oid %u, %s format)%s",
+                              PQfname(res, c), (unsigned)oid, bin ? "binary" : "text",
+                              why_failed(oid, s, len, bin));
     /* invariant 4: what still points into res moves to the batch */
     if (uvsql__type_is_str(cells[c].type) && cells[c].u.s.ptr >= s && cells[c].u.s.ptr <= s + len) {
       char *copy = uvsql__result_strndup(r, cells[c].u.s.ptr, cells[c].u.s.len);

@@ -44,6 +44,26 @@
 #define UVSQL__PG_NUMERIC     1700
 #define UVSQL__PG_UUID        2950
 #define UVSQL__PG_JSONB       3802
+#define UVSQL__PG_INTERVAL    1186
+/* one-dimensional arrays of the types above (typarray in pg_type.dat) */
+#define UVSQL__PG_BOOL_ARRAY        1000
+#define UVSQL__PG_BYTEA_ARRAY       1001
+#define UVSQL__PG_INT2_ARRAY        1005
+#define UVSQL__PG_INT4_ARRAY        1007
+#define UVSQL__PG_TEXT_ARRAY        1009
+#define UVSQL__PG_BPCHAR_ARRAY      1014
+#define UVSQL__PG_VARCHAR_ARRAY     1015
+#define UVSQL__PG_INT8_ARRAY        1016
+#define UVSQL__PG_FLOAT4_ARRAY      1021
+#define UVSQL__PG_FLOAT8_ARRAY      1022
+#define UVSQL__PG_TIMESTAMP_ARRAY   1115
+#define UVSQL__PG_DATE_ARRAY        1182
+#define UVSQL__PG_TIME_ARRAY        1183
+#define UVSQL__PG_TIMESTAMPTZ_ARRAY 1185
+#define UVSQL__PG_INTERVAL_ARRAY    1187
+#define UVSQL__PG_UUID_ARRAY        2951
+/* The element type of an array type above, or 0. */
+Oid uvsql__pg_array_elem(Oid array_oid);
 
 /* PostgreSQL counts dates and timestamps from 2000-01-01; uvsql from 1970-01-01. */
 #define UVSQL__PG_EPOCH_DAYS INT64_C(10957)

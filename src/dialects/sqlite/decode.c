@@ -10,6 +10,9 @@
  *   TIMESTAMPTZ      TEXT 'YYYY-MM-DD HH:MM:SS[.ffffff]+00:00' (always UTC)
  *   UUID             BLOB of 16 bytes
  *   JSON             TEXT (the document)
+ *   ENUM             TEXT, the label (Core's DDL adds CHECK (col IN (...)))
+ *   INTERVAL         TEXT, ISO 8601 duration 'P1Y2M-3DT-4H-5M-6.5S' (uvsql_format_interval);
+ *                    in a column declared INTERVAL it is read back as an INTERVAL cell
  * as uvsql_format_temporal writes them (six fraction digits, only when not zero): the forms
  * SQLite's own date functions read, and text that sorts like the values. A UUID is 16 bytes
  * where SQLAlchemy's Uuid keeps CHAR(32) hex text: half the size, compared and sorted bytewise
@@ -144,6 +147,8 @@ static uvsql_type_t decltype_upper(const char *t, int (*has)(const char *, const
     return UVSQL_TYPE_DATE;
   if (has(t, "TIME"))
     return UVSQL_TYPE_TIME;
+  if (has(t, "INTERVAL")) /* before INT */
+    return UVSQL_TYPE_INTERVAL;
   if (has(t, "UUID"))
     return UVSQL_TYPE_UUID;
   if (has(t, "JSON"))
@@ -260,6 +265,13 @@ int uvsql__sq_read_row(uvsql_result_t *r, sqlite3_stmt *stmt, int ncols, uvsql_t
       v->type = UVSQL_TYPE_TEXT;
       v->u.s.ptr = copy;
       v->u.s.len = n;
+      if (coltypes[i] == UVSQL_TYPE_INTERVAL) { /* else it stays the text it is */
+        uvsql_interval_t iv;
+        if (uvsql_parse_interval(copy, n, &iv) == 0) {
+          v->type = UVSQL_TYPE_INTERVAL;
+          v->u.iv = iv;
+        }
+      }
       break;
     case SQLITE_BLOB:
       p = sqlite3_value_blob(cv);

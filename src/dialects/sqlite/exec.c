@@ -212,6 +212,12 @@ static int run_stmt(uvsql__sq_conn_t *conn, const uvsql__request_t *req, sqlite3
                             "the statement takes %d parameters but %d were given [SQL: %.*s]",
                             nwant, req->nparams, (int)(req->sql_len > 200 ? 200 : req->sql_len),
                             req->sql);
+  for (int i = 0; i < req->nparams; i++)
+    if (req->params[i].type == UVSQL_TYPE_ARRAY)
+      return uvsql__error_set(&conn->err, UVSQL_ENOT_SUPPORTED,
+                              "parameter %d is an ARRAY: sqlite has no ARRAY type: use JSON (a "
+                              "JSON array as text) instead",
+                              i + 1);
   rc = uvsql__sq_bind_params(stmt, req->params, req->nparams);
   if (rc != SQLITE_OK)
     return fail(conn, req, rc, 0);

@@ -6,7 +6,7 @@
 #include "sqlite.h"
 
 static int bind_one(sqlite3_stmt *stmt, int i, const uvsql_value_t *v) {
-  char buf[48];
+  char buf[72];
   size_t n;
   switch (v->type) {
   case UVSQL_TYPE_NULL:
@@ -45,8 +45,10 @@ static int bind_one(sqlite3_stmt *stmt, int i, const uvsql_value_t *v) {
                                SQLITE_UTF8);
   case UVSQL_TYPE_UUID:
     return sqlite3_bind_blob(stmt, i, v->u.uuid, 16, SQLITE_TRANSIENT);
-  case UVSQL_TYPE_INTERVAL:
-  case UVSQL_TYPE_ARRAY:
+  case UVSQL_TYPE_INTERVAL: /* ISO 8601 duration text; decode.c reads it back */
+    n = uvsql_format_interval(&v->u.iv, buf, sizeof buf);
+    return sqlite3_bind_text(stmt, i, buf, (int)n, SQLITE_TRANSIENT);
+  case UVSQL_TYPE_ARRAY: /* refused before binding (exec.c) */
     break;
   }
   return SQLITE_MISMATCH;

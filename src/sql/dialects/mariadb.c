@@ -330,10 +330,21 @@ static void my_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t u
   case UVSQL_SQLT_TIMESTAMPTZ: /* stored as UTC: MariaDB has no zoned datetime */
     uvsql__c_puts(c, "DATETIME(6)");
     return;
-  case UVSQL_SQLT_ENUM: /* not yet */
-  case UVSQL_SQLT_INTERVAL:
+  case UVSQL_SQLT_ENUM:
+    if (cast) {
+      uvsql__c_puts(c, "CHAR");
+    } else {
+      uvsql__c_puts(c, "ENUM");
+      uvsql__c_enum_labels(c, t.enum_type, 1);
+    }
+    return;
+  case UVSQL_SQLT_INTERVAL: /* no interval type: ISO 8601 duration text (uvsql_format_interval) */
+    uvsql__c_puts(c, cast ? "CHAR(64)" : "VARCHAR(64)");
+    return;
   case UVSQL_SQLT_ARRAY:
-    break;
+    uvsql__c_fail(c, UVSQL_ENOT_SUPPORTED,
+                  "mariadb has no ARRAY type: use JSON (UVSQL_SQL_JSON) for a list of values");
+    return;
   }
   uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT, "unknown column type %d", (int)t.kind);
 }

@@ -195,10 +195,22 @@ static uvsql__type_names_t pg_type_names = {
     [UVSQL_SQLT_TIMESTAMPTZ] = "TIMESTAMP WITH TIME ZONE",
     [UVSQL_SQLT_UUID] = "UUID",
     [UVSQL_SQLT_JSON] = "JSONB",
+    [UVSQL_SQLT_INTERVAL] = "INTERVAL",
 };
 
 static void pg_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t use) {
-  (void)use; /* CREATE TABLE and CAST take the same names */
+  (void)use;                       /* CREATE TABLE and CAST take the same names */
+  if (t.kind == UVSQL_SQLT_ENUM) { /* the type create_all makes (ddl.c) */
+    uvsql__c_ident(c, t.enum_type->name);
+    return;
+  }
+  if (t.kind == UVSQL_SQLT_ARRAY) { /* BIGINT[], TEXT[], ... */
+    uvsql_sqltype_t elem = {
+        (uvsql_sqltype_kind_t)t.element, t.length, t.precision, t.scale, NULL, 0};
+    uvsql__c_type_name(c, elem, pg_type_names);
+    uvsql__c_puts(c, "[]");
+    return;
+  }
   uvsql__c_type_name(c, t, pg_type_names);
 }
 
@@ -244,6 +256,7 @@ static uvsql_sqltype_t pg_reflect_type(const char *t, int length, int precision,
       {"uuid", UVSQL_SQLT_UUID},
       {"json", UVSQL_SQLT_JSON},
       {"jsonb", UVSQL_SQLT_JSON},
+      {"interval", UVSQL_SQLT_INTERVAL},
   };
   uvsql_sqltype_t out = {UVSQL_SQLT_TEXT, 0, 0, 0, NULL, 0};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -312,7 +325,7 @@ const uvsql__sql_dialect_t uvsql__sql_dialect_postgresql = {
     .quote = '"',
     .features = UVSQL__D_RETURNING_INSERT | UVSQL__D_RETURNING_UPDATE | UVSQL__D_RETURNING_DELETE |
                 UVSQL__D_ILIKE | UVSQL__D_NULLS_ORDER | UVSQL__D_FULL_JOIN |
-                UVSQL__D_PAREN_COMPOUND | UVSQL__D_ALTER_FK,
+                UVSQL__D_PAREN_COMPOUND | UVSQL__D_ALTER_FK | UVSQL__D_ENUM_TYPE,
     .now_sql = "now()",
     .offset_only = NULL,
     .reserved = pg_is_reserved,

@@ -198,6 +198,7 @@ static uvsql__type_names_t sq_type_names = {
     [UVSQL_SQLT_TIMESTAMPTZ] = "TIMESTAMPTZ",
     [UVSQL_SQLT_UUID] = "UUID",
     [UVSQL_SQLT_JSON] = "JSON",
+    [UVSQL_SQLT_INTERVAL] = "INTERVAL", /* ISO 8601 duration text; the driver reads it back */
 };
 
 static void sq_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t use) {
@@ -223,6 +224,15 @@ static void sq_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t u
       uvsql__c_puts(c, "TEXT");
       return;
     }
+  }
+  if (t.kind == UVSQL_SQLT_ENUM) { /* the CHECK (col IN (...)) follows (ddl.c) */
+    uvsql__c_printf(c, "VARCHAR(%d)", uvsql__enum_max_len(t.enum_type));
+    return;
+  }
+  if (t.kind == UVSQL_SQLT_ARRAY) {
+    uvsql__c_fail(c, UVSQL_ENOT_SUPPORTED,
+                  "sqlite has no ARRAY type: use JSON (UVSQL_SQL_JSON) for a list of values");
+    return;
   }
   uvsql__c_type_name(c, t, sq_type_names);
 }
@@ -265,6 +275,7 @@ static uvsql_sqltype_t sq_reflect_type(const char *t, int length, int precision,
       {"TIMESTAMPTZ", UVSQL_SQLT_TIMESTAMPTZ},
       {"UUID", UVSQL_SQLT_UUID},
       {"JSON", UVSQL_SQLT_JSON},
+      {"INTERVAL", UVSQL_SQLT_INTERVAL},
   };
   uvsql_sqltype_t out = {UVSQL_SQLT_TEXT, 0, 0, 0, NULL, 0};
   size_t n = strcspn(t, "( ");
@@ -319,7 +330,7 @@ const uvsql__sql_dialect_t uvsql__sql_dialect_sqlite = {
     .index = 2,
     .quote = '"',
     .features = UVSQL__D_RETURNING_INSERT | UVSQL__D_RETURNING_UPDATE | UVSQL__D_RETURNING_DELETE |
-                UVSQL__D_NULLS_ORDER | UVSQL__D_FULL_JOIN,
+                UVSQL__D_NULLS_ORDER | UVSQL__D_FULL_JOIN | UVSQL__D_ENUM_CHECK,
     .now_sql = "CURRENT_TIMESTAMP",
     .offset_only = "-1",
     .reserved = sq_is_reserved,
