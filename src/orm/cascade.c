@@ -354,6 +354,15 @@ static uvsql_expr_t *key_match(uvsql_core_stmt_t *st, uvsql_from_t *sf, char *co
   return n == 1 ? e[0] : uvsql_and_n(st, e, n);
 }
 
+/* Whether the secondary's column for part i of the target's key is also one of the source's
+ * ("tenant_id" in both keys): the INSERT lists it once, with the source's value. */
+static int sec_shared(const uvsql_relationship_t *r, size_t i) {
+  for (size_t k = 0; k < r->m->npk; k++)
+    if (strcmp(r->sec_src[k], r->sec_tgt[i]) == 0)
+      return 1;
+  return 0;
+}
+
 static uvsql_core_stmt_t *sec_stmt(uvsql_relationship_t *r, int which) {
   uvsql_core_stmt_t **slot = which == 0   ? &r->sec_ins
                              : which == 1 ? &r->sec_del
@@ -372,13 +381,16 @@ static uvsql_core_stmt_t *sec_stmt(uvsql_relationship_t *r, int which) {
         cols[i] = r->sec_src[i];
         vals[i] = uvsql_bindparam(st, a_names[i]);
       }
+      size_t n = na;
       for (size_t i = 0; i < nb; i++) {
-        cols[na + i] = r->sec_tgt[i];
-        vals[na + i] = uvsql_bindparam(st, b_names[i]);
+        if (sec_shared(r, i))
+          continue;
+        cols[n] = r->sec_tgt[i];
+        vals[n++] = uvsql_bindparam(st, b_names[i]);
       }
-      cols[na + nb] = NULL;
+      cols[n] = NULL;
       uvsql_insert_columns(st, cols);
-      uvsql_insert_row(st, vals, na + nb);
+      uvsql_insert_row(st, vals, n);
     }
   } else {
     st = uvsql_delete(r->secondary);
@@ -406,7 +418,8 @@ static void sec_send(uvsql__uow_t *u, uvsql_relationship_t *r, int which, void *
   if (b) {
     uvsql__obj_pk(r->target, b, kb);
     for (size_t i = 0; i < r->target->npk; i++)
-      p[n++] = UVSQL_P(b_names[i], kb[i]);
+      if (which != 0 || !sec_shared(r, i))
+        p[n++] = UVSQL_P(b_names[i], kb[i]);
   }
   uvsql__uow_execute(u, sec_stmt(r, which), p, n, "a secondary-table statement");
 }

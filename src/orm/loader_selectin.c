@@ -305,8 +305,12 @@ static void start_level(uvsql__load_t *ld) {
       ld_oom(ld);
       break;
     }
-    for (size_t at = 0; at < j->nkeys; at += UVSQL__SELECTIN_CHUNK) {
-      size_t n = j->nkeys - at < UVSQL__SELECTIN_CHUNK ? j->nkeys - at : UVSQL__SELECTIN_CHUNK;
+    size_t chunk = UVSQL__SELECTIN_CHUNK; /* keys per statement, within the params a statement
+                                             may have */
+    if (chunk * nk > (size_t)ld->s->param_limit)
+      chunk = (size_t)ld->s->param_limit / nk;
+    for (size_t at = 0; at < j->nkeys; at += chunk) {
+      size_t n = j->nkeys - at < chunk ? j->nkeys - at : chunk;
       chunk_t *c = malloc(sizeof *c);
       if (!c) {
         ld_oom(ld);
