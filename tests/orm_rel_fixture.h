@@ -272,17 +272,19 @@ static inline uvsql_session_t *session(orm_t *o) {
   return s;
 }
 
-/* A new object of m called name (its `name`, `title` or `bio`); with ORM_REL_KEYS 1 or 2 it gets
- * the next key ("k000001" / tenant 7 and 1, 2, ...: increasing, as generated keys would be). */
+/* A new object of m called name (its first TEXT field that is not its key: name, title...); with
+ * ORM_REL_KEYS 1 or 2 it gets the next key ("k000001" / tenant 7 and 1, 2, ...: increasing, as
+ * generated keys would be). */
 static inline void *named(uvsql_mapper_t *m, const char *name) {
   void *obj = uvsql_orm_new(m);
   const uvsql_model_t *md = uvsql_mapper_model(m);
-  for (size_t i = 0; i < md->nfields; i++)
-    if (strcmp(md->fields[i].name, "name") == 0 || strcmp(md->fields[i].name, "title") == 0 ||
-        strcmp(md->fields[i].name, "bio") == 0)
+  for (size_t i = 0; i < md->nfields; i++) /* its first text field but a key */
+    if (md->fields[i].kind == UVSQL_FIELD_TEXT && strcmp(md->fields[i].name, "id") != 0) {
       ASSERT_OK(
           uvsql_orm_set_text(obj, (char **)((unsigned char *)obj + md->fields[i].offset), name),
           NOERR);
+      break;
+    }
 #if ORM_REL_KEYS != 0
   static int64_t next_key;
   next_key++;

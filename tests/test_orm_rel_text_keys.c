@@ -91,3 +91,27 @@ TEST(orm_rel_text_keys_cascades_mariadb) {
 TEST(orm_rel_text_keys_cascades_sqlite) {
   cascades(test_sqlite_url());
 }
+
+TEST(orm_rel_text_keys_moves_and_nulls_pg) {
+  moves_and_nulls(test_pg_url());
+}
+
+TEST(orm_rel_text_keys_moves_and_nulls_mariadb) {
+  moves_and_nulls(test_mariadb_url());
+}
+
+TEST(orm_rel_text_keys_moves_and_nulls_sqlite) {
+  moves_and_nulls(test_sqlite_url());
+}
+
+TEST(orm_rel_text_keys_passive_deletes_pg) {
+  passive_deletes(test_pg_url());
+}
+
+TEST(orm_rel_text_keys_passive_deletes_mariadb) {
+  passive_deletes(test_mariadb_url());
+}
+
+TEST(orm_rel_text_keys_passive_deletes_sqlite) {
+  passive_deletes(test_sqlite_url());
+}
