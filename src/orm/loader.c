@@ -189,7 +189,7 @@ uvsql_core_stmt_t *uvsql__rel_select(uvsql_relationship_t *r) {
 }
 
 /* Composite keys: WHERE (a = :k<i>_0 AND b = :k<i>_1) OR ... for nrows keys, with the names
- * the caller's params use (uvsql__rel_key_names). The caller owns the statement. */
+ * the caller's params use (loader_selectin.c key_names). The caller owns the statement. */
 uvsql_core_stmt_t *uvsql__rel_select_rows(uvsql_relationship_t *r, size_t nrows,
                                           char *const *names) {
   uvsql_core_stmt_t *st = uvsql_select_new();

@@ -8,7 +8,7 @@
  *     "holder": fks[i] holds part i of that key, pk order), of the same kinds (INT64, TEXT,
  *     any kind a key may have). Keys are compared and hashed as value arrays
  *     (uvsql__kmap_t, identity_map.c's hashing); a reference whose fk has a NULL part is NULL.
- *     A many-to-many's secondary table has nkey source and nkey2 target columns.
+ *     A many-to-many's secondary table has m->npk source and target->npk target columns.
  *  2. Bit r->index of an object's header rel_loaded is set iff the relationship holds what
  *     the database holds as far as the session knows (loaded, or set by the program on an
  *     object the program made). A collection's `loaded` mirrors that bit.
