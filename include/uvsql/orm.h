@@ -619,7 +619,8 @@ uvsql_future_t *uvsql_session_close(uvsql_session_t *s, uvsql_future_cb cb, void
 
 /* ---------------------------------------------------------------- relationships
  *
- * A relationship links objects of two mappers through a single INT64 key column:
+ * A relationship links objects of two mappers through a key: the primary key of one side (of
+ * any kinds, one or several fields) held by foreign key fields of the other:
  *   UVSQL_MANY_TO_ONE   field: target_t * (ONE). fk: a field of the source holding the
  *                       target's primary key (book.author_id).
  *   UVSQL_ONE_TO_MANY   field: collection (MANY). fk: a field of the target holding the
@@ -629,6 +630,10 @@ uvsql_future_t *uvsql_session_close(uvsql_session_t *s, uvsql_future_cb cb, void
  *                       (uvsql_relationship_secondary) link the two primary keys.
  * Self-referential relationships (a mapper to itself) are allowed: the adjacency list
  * parent (many-to-one) / children (one-to-many).
+ * Composite keys: fk names one field per part of the key it points at, in that key's field
+ * order, separated by commas: "tenant_id,author_id" for a target keyed by (tenant_id, id);
+ * the secondary table's columns likewise. A part that is also in the holder's own primary key
+ * is never set to NULL (clearing the reference nulls the other parts).
  *
  * Loading: a C field access never does I/O. A relationship is loaded by an eager loader of
  * the query that loaded its object (selectin or joined, per query or by default), or on
@@ -702,15 +707,18 @@ typedef enum {
 typedef struct uvsql_relationship_s uvsql_relationship_t;
 
 /* Declares relationship `name` of m, stored at `offset` in m's struct (offsetof). fk: see
- * the kinds above (NULL for many-to-many). flags: UVSQL_CASCADE_* | UVSQL_REL_INNERJOIN |
- * UVSQL_REL_PASSIVE_DELETES | UVSQL_REL_POST_UPDATE (0: save-update). Both mappers must have a
- * single INT64 primary key, and fk must be INT64. Returns the relationship (owned by the registry)
- * or NULL with err filled. */
+ * the kinds above (NULL for many-to-many): "author_id", or "tenant_id,author_id" for a
+ * composite key. flags: UVSQL_CASCADE_* | UVSQL_REL_INNERJOIN | UVSQL_REL_PASSIVE_DELETES |
+ * UVSQL_REL_POST_UPDATE (0: save-update). fk must name as many fields as the key it points at
+ * has, each of the kind of its part. Returns the relationship (owned by the registry) or NULL
+ * with err filled (UVSQL_EINVALID_ARGUMENT naming the key's parts). */
 uvsql_relationship_t *uvsql_mapper_relationship(uvsql_mapper_t *m, const char *name,
                                                 uvsql_rel_kind_t kind, uvsql_mapper_t *target,
                                                 size_t offset, const char *fk, unsigned flags,
                                                 uvsql_error_t *err);
-/* Many-to-many: the Core table and its columns holding the source's and the target's key. */
+/* Many-to-many: the Core table and its columns holding the source's and the target's key
+ * ("a", or "a,b" for a composite key: one column per part, in the key's field order). NULL
+ * when a column is unknown or the counts do not match the keys. */
 uvsql_relationship_t *uvsql_relationship_secondary(uvsql_relationship_t *r,
                                                    uvsql_table_t *secondary, const char *source_col,
                                                    const char *target_col);

@@ -240,8 +240,11 @@ static int points_at(const uvsql_relationship_t *r, uvsql__obj_t *h, void *child
   for (size_t k = 0; k < ch->nlinks; k++)
     if (ch->links[k].field == (size_t)r->fk)
       return ch->links[k].parent == uvsql__body(h);
-  return !uvsql__field_is_null(r->target, child, (size_t)r->fk) &&
-         *uvsql__i64(r->target, child, (size_t)r->fk) == uvsql__obj_id(h->mapper, h->body);
+  uvsql_value_t fk[UVSQL__MAX_PK], pk[UVSQL__MAX_PK];
+  if (!uvsql__rel_fk_values(r, child, fk))
+    return 0;
+  uvsql__obj_pk(h->mapper, h->body, pk);
+  return uvsql__key_equal(fk, pk, r->nkey);
 }
 
 /* Relationships of a deleted parent whose children keep their rows with a NULL key. */
@@ -272,8 +275,13 @@ static int null_children(uvsql_session_t *s, uvsql_error_t *err) {
           void *c = items[k];
           if (!live(s, c) || !points_at(r, h, c))
             continue;
-          const uvsql_field_t *f = &r->target->model->fields[r->fk];
-          if (!apply && (uvsql_column_flags(r->target->cols[r->fk]) & UVSQL_NOT_NULL))
+          long nn = -1; /* a part that cannot become NULL */
+          for (size_t p = 0; p < r->nkey; p++)
+            if ((r->fkmask >> r->fks[p] & 1) &&
+                (uvsql_column_flags(r->target->cols[r->fks[p]]) & UVSQL_NOT_NULL))
+              nn = r->fks[p];
+          const uvsql_field_t *f = &r->target->model->fields[nn >= 0 ? nn : r->fk];
+          if (!apply && nn >= 0)
             return uvsql__error_set(
                 err, UVSQL_EINTEGRITY,
                 "deleting a %s would set %s.%s of its %s (relationship %s.%s) to NULL, but "
@@ -284,9 +292,13 @@ static int null_children(uvsql_session_t *s, uvsql_error_t *err) {
                 r->target->model->type_name, m->model->type_name, r->name);
           if (!apply)
             continue;
-          int rc = uvsql_orm_link(c, (unsigned char *)c + f->offset, NULL);
-          if (!rc)
-            rc = uvsql_orm_set_null(c, (unsigned char *)c + f->offset, 1);
+          int rc = 0;
+          for (size_t p = 0; !rc && p < r->nkey; p++) {
+            const uvsql_field_t *pf = &r->target->model->fields[r->fks[p]];
+            rc = uvsql__link_part(c, (size_t)r->fks[p], NULL, 0);
+            if (!rc && (r->fkmask >> r->fks[p] & 1))
+              rc = uvsql_orm_set_null(c, (unsigned char *)c + pf->offset, 1);
+          }
           if (!rc && r->back && !uvsql__rel_many(r->back) && *uvsql__rel_ref(r->back, c) == h->body)
             *uvsql__rel_ref(r->back, c) = NULL;
           if (rc)
@@ -328,6 +340,29 @@ static int cascade_saves(uvsql_session_t *s, uvsql_error_t *err) {
 
 /* ------------------------------------------------------------------ secondary rows */
 
+/* Bind names of the secondary statements: "a0".. for the source's key parts, "b0".. for the
+ * target's. */
+static const char *const a_names[UVSQL__MAX_PK] = {"a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7"};
+static const char *const b_names[UVSQL__MAX_PK] = {"b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7"};
+
+/* col_i = :name_i AND ... for n parts. */
+static uvsql_expr_t *key_match(uvsql_core_stmt_t *st, uvsql_from_t *sf, char *const *cols, size_t n,
+                               const char *const *names) {
+  uvsql_expr_t *e[UVSQL__MAX_PK];
+  for (size_t i = 0; i < n; i++)
+    e[i] = uvsql_eq(st, uvsql_from_col(sf, cols[i]), uvsql_bindparam(st, names[i]));
+  return n == 1 ? e[0] : uvsql_and_n(st, e, n);
+}
+
+/* Whether the secondary's column for part i of the target's key is also one of the source's
+ * ("tenant_id" in both keys): the INSERT lists it once, with the source's value. */
+static int sec_shared(const uvsql_relationship_t *r, size_t i) {
+  for (size_t k = 0; k < r->m->npk; k++)
+    if (strcmp(r->sec_src[k], r->sec_tgt[i]) == 0)
+      return 1;
+  return 0;
+}
+
 static uvsql_core_stmt_t *sec_stmt(uvsql_relationship_t *r, int which) {
   uvsql_core_stmt_t **slot = which == 0   ? &r->sec_ins
                              : which == 1 ? &r->sec_del
@@ -336,31 +371,57 @@ static uvsql_core_stmt_t *sec_stmt(uvsql_relationship_t *r, int which) {
     return *slot;
   uvsql_core_stmt_t *st;
   uvsql_from_t *sf = uvsql_table_from(r->secondary);
+  size_t na = r->m->npk, nb = r->target->npk;
   if (which == 0) {
     st = uvsql_insert(r->secondary);
     if (st) {
-      uvsql_insert_columns(st, (const char *[]){r->sec_source, r->sec_target, NULL});
-      uvsql_insert_values(st, uvsql_bindparam(st, "a"), uvsql_bindparam(st, "b"));
+      const char *cols[2 * UVSQL__MAX_PK + 1];
+      uvsql_expr_t *vals[2 * UVSQL__MAX_PK];
+      for (size_t i = 0; i < na; i++) {
+        cols[i] = r->sec_src[i];
+        vals[i] = uvsql_bindparam(st, a_names[i]);
+      }
+      size_t n = na;
+      for (size_t i = 0; i < nb; i++) {
+        if (sec_shared(r, i))
+          continue;
+        cols[n] = r->sec_tgt[i];
+        vals[n++] = uvsql_bindparam(st, b_names[i]);
+      }
+      cols[n] = NULL;
+      uvsql_insert_columns(st, cols);
+      uvsql_insert_row(st, vals, n);
     }
   } else {
     st = uvsql_delete(r->secondary);
     if (st && which == 1)
-      uvsql_where(
-          st,
-          uvsql_and(st, uvsql_eq(st, uvsql_from_col(sf, r->sec_source), uvsql_bindparam(st, "a")),
-                    uvsql_eq(st, uvsql_from_col(sf, r->sec_target), uvsql_bindparam(st, "b"))));
+      uvsql_where(st, uvsql_and(st, key_match(st, sf, r->sec_src, na, a_names),
+                                key_match(st, sf, r->sec_tgt, nb, b_names)));
     else if (st)
-      uvsql_where(st, uvsql_eq(st, uvsql_from_col(sf, which == 2 ? r->sec_source : r->sec_target),
-                               uvsql_bindparam(st, "a")));
+      uvsql_where(st, which == 2 ? key_match(st, sf, r->sec_src, na, a_names)
+                                 : key_match(st, sf, r->sec_tgt, nb, a_names));
   }
   *slot = st;
   return st;
 }
 
-static void sec_send(uvsql__uow_t *u, uvsql_relationship_t *r, int which, int64_t a, int64_t b,
-                     int two) {
-  uvsql_param_t p[2] = {UVSQL_P_INT64("a", a), UVSQL_P_INT64("b", b)};
-  uvsql__uow_execute(u, sec_stmt(r, which), p, two ? 2 : 1, "a secondary-table statement");
+/* which 0 (INSERT) / 1 (DELETE of a pair): a is the source object, b the target; 2 / 3
+ * (DELETE every row of a as source / as target): b is NULL. */
+static void sec_send(uvsql__uow_t *u, uvsql_relationship_t *r, int which, void *a, void *b) {
+  uvsql_param_t p[2 * UVSQL__MAX_PK];
+  uvsql_value_t ka[UVSQL__MAX_PK], kb[UVSQL__MAX_PK];
+  const uvsql_mapper_t *ma = which == 3 ? r->target : r->m;
+  size_t n = 0;
+  uvsql__obj_pk(ma, a, ka);
+  for (size_t i = 0; i < ma->npk; i++)
+    p[n++] = UVSQL_P(a_names[i], ka[i]);
+  if (b) {
+    uvsql__obj_pk(r->target, b, kb);
+    for (size_t i = 0; i < r->target->npk; i++)
+      if (which != 0 || !sec_shared(r, i))
+        p[n++] = UVSQL_P(b_names[i], kb[i]);
+  }
+  uvsql__uow_execute(u, sec_stmt(r, which), p, n, "a secondary-table statement");
 }
 
 static int has_key(void *obj) {
@@ -376,8 +437,7 @@ static void m2m_before_rows(uvsql__uow_t *u) {
   for (size_t i = 0; st && i < st->n && !uvsql__uow_failed(u); i++) {
     note_t *e = &st->v[i];
     if (!e->add && has_key(e->parent) && has_key(e->child))
-      sec_send(u, e->r, 1, uvsql__obj_id(e->r->m, e->parent), uvsql__obj_id(e->r->target, e->child),
-               1);
+      sec_send(u, e->r, 1, e->parent, e->child);
   }
   uvsql_registry_t *reg = s->reg;
   for (uvsql__obj_t *h = s->owned; h && !uvsql__uow_failed(u); h = h->next) {
@@ -390,9 +450,9 @@ static void m2m_before_rows(uvsql__uow_t *u) {
             (r->back && (uintptr_t)r->back < (uintptr_t)r))
           continue;
         if (r->m == h->mapper)
-          sec_send(u, r, 2, uvsql__obj_id(h->mapper, h->body), 0, 0);
+          sec_send(u, r, 2, h->body, NULL);
         if (r->target == h->mapper)
-          sec_send(u, r, 3, uvsql__obj_id(h->mapper, h->body), 0, 0);
+          sec_send(u, r, 3, h->body, NULL);
       }
   }
 }
@@ -405,8 +465,7 @@ static void m2m_after_rows(uvsql__uow_t *u) {
     if (e->add && has_key(e->parent) && has_key(e->child) &&
         !(uvsql__hdr(e->parent)->flags & UVSQL__OF_MARK_DELETE) &&
         !(uvsql__hdr(e->child)->flags & UVSQL__OF_MARK_DELETE))
-      sec_send(u, e->r, 0, uvsql__obj_id(e->r->m, e->parent), uvsql__obj_id(e->r->target, e->child),
-               1);
+      sec_send(u, e->r, 0, e->parent, e->child);
   }
 }
 

@@ -217,7 +217,8 @@ static uint64_t fk_fields(const uvsql_mapper_t *m) {
         continue;
       if ((rel->kind == UVSQL_MANY_TO_ONE && o == m) ||
           ((rel->kind == UVSQL_ONE_TO_MANY || rel->kind == UVSQL_ONE_TO_ONE) && rel->target == m))
-        mask |= UINT64_C(1) << rel->fk;
+        for (size_t p = 0; p < rel->nkey; p++)
+          mask |= UINT64_C(1) << rel->fks[p];
     }
   }
   return mask;

@@ -130,12 +130,19 @@ static int apply_links_except(uvsql__obj_t *h, uint64_t skip) {
       waiting = 1;
       continue;
     }
-    size_t f = h->links[k].field;
+    size_t f = h->links[k].field, pf = pm->pk[h->links[k].pkpos < pm->npk ? h->links[k].pkpos : 0];
     if (h->mapper->model->fields[f].kind == UVSQL_FIELD_INT64 &&
-        pm->model->fields[pm->pk[0]].kind == UVSQL_FIELD_INT64) {
-      *(int64_t *)field_ptr(h, f) = *(int64_t *)field_ptr(p, pm->pk[0]);
+        pm->model->fields[pf].kind == UVSQL_FIELD_INT64) {
+      *(int64_t *)field_ptr(h, f) = *(int64_t *)field_ptr(p, pf);
       uvsql__field_set_null(h->mapper, h->body, f, 0);
       h->given |= UINT64_C(1) << f; /* the relationship gave it */
+    } else if (h->mapper->model->fields[f].kind == pm->model->fields[pf].kind) {
+      /* a key of another kind (TEXT...): copied unless it already holds that value */
+      uvsql_value_t want = uvsql__field_value(pm, p->body, pf);
+      uvsql_value_t have = uvsql__field_value(h->mapper, h->body, f);
+      if (!uvsql__value_equal(&want, &have) && uvsql__field_set_value(h->mapper, h->body, f, &want))
+        continue; /* out of memory: the field keeps its value (the flush sends what it has) */
+      h->given |= UINT64_C(1) << f;
     }
   }
   return waiting;

@@ -75,8 +75,11 @@ int uvsql__value_equal(const uvsql_value_t *a, const uvsql_value_t *b) {
 }
 
 uint64_t uvsql__pk_hash(const uvsql_mapper_t *m, const uvsql_value_t *pk) {
-  uint64_t h = (uint64_t)(uintptr_t)m;
-  for (size_t i = 0; i < m->npk; i++) {
+  return uvsql__key_hash((uint64_t)(uintptr_t)m, pk, m->npk);
+}
+
+uint64_t uvsql__key_hash(uint64_t h, const uvsql_value_t *pk, size_t n) {
+  for (size_t i = 0; i < n; i++) {
     const uvsql_value_t *v = &pk[i];
     if (v->type == UVSQL_TYPE_TEXT || v->type == UVSQL_TYPE_BYTES || v->type == UVSQL_TYPE_UUID) {
       const unsigned char *s =

@@ -89,7 +89,11 @@ uvsql_mapper_t *uvsql__mapper_for_table(const uvsql_registry_t *reg, const char 
 typedef struct uvsql__link_s {
   size_t field; /* child field index */
   void *parent; /* an ORM object */
+  size_t pkpos; /* which part of the parent's primary key goes into it (0 for a single key) */
 } uvsql__link_t;
+/* uvsql_orm_link for part pkpos of parent's primary key (a composite key's relationship links
+ * one field per part). 0, UVSQL_ENOMEM or UVSQL_EINVALID_ARGUMENT (object.c). */
+int uvsql__link_part(void *child, size_t field, void *parent, size_t pkpos);
 
 #define UVSQL__OF_MARK_DELETE 0x01u /* session_delete on a persistent object, not yet flushed */
 #define UVSQL__OF_OWNED       0x02u /* on its session's owned list */
@@ -205,6 +209,8 @@ typedef struct {
 } uvsql__idmap_t;
 
 uint64_t uvsql__pk_hash(const uvsql_mapper_t *m, const uvsql_value_t *pk);
+/* The hash of n key values, seeded with h (equal values of INT64/TEXT kinds hash equal). */
+uint64_t uvsql__key_hash(uint64_t h, const uvsql_value_t *pk, size_t n);
 /* pk values of an object body into out[m->npk] (borrowed). */
 void uvsql__obj_pk(const uvsql_mapper_t *m, const void *st, uvsql_value_t *out);
 uvsql__obj_t *uvsql__idmap_find(const uvsql__idmap_t *map, const uvsql_mapper_t *m,

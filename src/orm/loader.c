@@ -30,20 +30,32 @@
 
 int uvsql__load_row(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_result_t *r,
                     size_t row, size_t col0, void **out, uvsql_error_t *err) {
-  size_t pkc = col0 + m->pk[0];
-  int64_t id;
   *out = NULL;
-  if (uvsql_result_is_null(r, row, pkc))
-    return 0;
-  if (uvsql_result_int64(r, row, pkc, &id))
-    return uvsql__error_set(err, UVSQL_EDATA, "cannot load the key of %s: %s", m->model->type_name,
-                            uvsql_result_last_error(r));
-  uvsql_value_t v = UVSQL_V_INT64(id);
-  uvsql__obj_t *have = uvsql__idmap_find(&s->idmap, m, &v);
-  uvsql__obj_t *h;
+  for (size_t i = 0; i < m->npk; i++)
+    if (uvsql_result_is_null(r, row, col0 + m->pk[i]))
+      return 0; /* an outer join's missing side */
+  uvsql__obj_t *have = NULL, *h = NULL;
   int rc;
+  if (m->npk == 1 && m->model->fields[m->pk[0]].kind == UVSQL_FIELD_INT64) {
+    int64_t id; /* the usual key: looked up before anything is built */
+    if (uvsql_result_int64(r, row, col0 + m->pk[0], &id))
+      return uvsql__error_set(err, UVSQL_EDATA, "cannot load the key of %s: %s",
+                              m->model->type_name, uvsql_result_last_error(r));
+    uvsql_value_t v = UVSQL_V_INT64(id);
+    have = uvsql__idmap_find(&s->idmap, m, &v);
+  } else { /* a key of other kinds or several parts: the row's object gives it */
+    if ((rc = uvsql__obj_load(m, r, row, col0, &h, err)) != 0)
+      return rc;
+    uvsql_value_t pk[UVSQL__MAX_PK];
+    uvsql__obj_pk(m, h->body, pk);
+    have = uvsql__idmap_find(&s->idmap, m, pk);
+    if (have && !(s->populate || (have->flags & UVSQL__OF_EXPIRED))) {
+      uvsql__obj_destroy(h);
+      h = NULL;
+    }
+  }
   if (have && (s->populate || (have->flags & UVSQL__OF_EXPIRED))) { /* expire.c */
-    if ((rc = uvsql__obj_load(m, r, row, col0, &h, err)) == 0) {
+    if (h || (rc = uvsql__obj_load(m, r, row, col0, &h, err)) == 0) {
       rc = uvsql__obj_repopulate(have, h, s->populate, err);
       uvsql__obj_destroy(h);
     }
@@ -54,11 +66,12 @@ int uvsql__load_row(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_res
     *out = have->body;
     return 0;
   }
-  rc = uvsql__obj_load(m, r, row, col0, &h, err);
+  rc = h ? 0 : uvsql__obj_load(m, r, row, col0, &h, err);
   if (rc == 0 && uvsql__idmap_put(&s->idmap, h)) /* else err says what went wrong */
     rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row");
   if (rc) {
-    uvsql__obj_destroy(h);
+    if (h)
+      uvsql__obj_destroy(h);
     return rc;
   }
   h->state = UVSQL_OBJ_PERSISTENT;
@@ -128,36 +141,74 @@ static void add_columns(uvsql_core_stmt_t *st, const uvsql_mapper_t *m, uvsql_fr
   }
 }
 
-uvsql_core_stmt_t *uvsql__rel_select(uvsql_relationship_t *r) {
-  if (r->sel)
-    return r->sel;
+/* The columns compared with the keys sent: the target's primary key (many-to-one), the
+ * secondary's source columns (many-to-many, which joins the target), else the target's
+ * foreign key fields. Builds the FROM and the select list into st; key[] gets r->nkey
+ * columns (nkey: the key's parts for this select). */
+static void rel_select_base(uvsql_relationship_t *r, uvsql_core_stmt_t *st, uvsql_expr_t **key) {
   const uvsql_mapper_t *t = r->target;
-  uvsql_core_stmt_t *st = uvsql_select_new();
-  if (!st)
-    return NULL;
   uvsql_from_t *tf = uvsql_table_from(t->table);
   add_columns(st, t, tf);
   uvsql_select_from_item(st, tf);
-  uvsql_expr_t *key;
   switch (r->kind) {
   case UVSQL_MANY_TO_ONE:
-    key = uvsql_from_col(tf, t->model->fields[t->pk[0]].name);
+    for (size_t i = 0; i < r->nkey; i++)
+      key[i] = uvsql_from_col(tf, t->model->fields[t->pk[i]].name);
     break;
   case UVSQL_MANY_TO_MANY: {
     uvsql_from_t *sf = uvsql_table_from(r->secondary);
-    key = uvsql_from_col(sf, r->sec_source);
-    uvsql_select_columns(st, &key, 1);
-    uvsql_select_join_item(st, sf,
-                           uvsql_eq(st, uvsql_from_col(sf, r->sec_target),
-                                    uvsql_from_col(tf, t->model->fields[t->pk[0]].name)),
+    uvsql_expr_t *on[UVSQL__MAX_PK];
+    for (size_t i = 0; i < r->nkey; i++) {
+      key[i] = uvsql_from_col(sf, r->sec_src[i]);
+      uvsql_select_columns(st, &key[i], 1);
+    }
+    for (size_t i = 0; i < t->npk; i++)
+      on[i] = uvsql_eq(st, uvsql_from_col(sf, r->sec_tgt[i]),
+                       uvsql_from_col(tf, t->model->fields[t->pk[i]].name));
+    uvsql_select_join_item(st, sf, t->npk == 1 ? on[0] : uvsql_and_n(st, on, t->npk),
                            UVSQL_JOIN_INNER);
     break;
   }
   default:
-    key = uvsql_from_col(tf, t->model->fields[r->fk].name);
+    for (size_t i = 0; i < r->nkey; i++)
+      key[i] = uvsql_from_col(tf, t->model->fields[r->fks[i]].name);
   }
-  uvsql_where(st, uvsql_in_expanding(st, key, "k"));
+}
+
+uvsql_core_stmt_t *uvsql__rel_select(uvsql_relationship_t *r) {
+  if (r->sel)
+    return r->sel;
+  uvsql_core_stmt_t *st = uvsql_select_new();
+  if (!st)
+    return NULL;
+  uvsql_expr_t *key[UVSQL__MAX_PK];
+  rel_select_base(r, st, key);
+  uvsql_where(st, uvsql_in_expanding(st, key[0], "k"));
   r->sel = st;
+  return st;
+}
+
+/* Composite keys: WHERE (a = :k<i>_0 AND b = :k<i>_1) OR ... for nrows keys, with the names
+ * the caller's params use (loader_selectin.c key_names). The caller owns the statement. */
+uvsql_core_stmt_t *uvsql__rel_select_rows(uvsql_relationship_t *r, size_t nrows,
+                                          char *const *names) {
+  uvsql_core_stmt_t *st = uvsql_select_new();
+  if (!st)
+    return NULL;
+  uvsql_expr_t *key[UVSQL__MAX_PK], *part[UVSQL__MAX_PK];
+  rel_select_base(r, st, key);
+  uvsql_expr_t **rows = malloc(nrows * sizeof *rows);
+  if (!rows) {
+    uvsql_core_stmt_free(st);
+    return NULL;
+  }
+  for (size_t i = 0; i < nrows; i++) {
+    for (size_t k = 0; k < r->nkey; k++)
+      part[k] = uvsql_eq(st, key[k], uvsql_bindparam(st, names[i * r->nkey + k]));
+    rows[i] = uvsql_and_n(st, part, r->nkey);
+  }
+  uvsql_where(st, uvsql_or_n(st, rows, nrows));
+  free(rows);
   return st;
 }
 
@@ -280,25 +331,33 @@ static int add_joins(uvsql_orm_query_t *q, uvsql__plan_t *p, uvsql_from_t *from,
     k->col0 = *col;
     add_columns(st, t, k->from);
     *col += t->model->nfields;
-    const char *tpk = t->model->fields[t->pk[0]].name, *mpk = m->model->fields[m->pk[0]].name;
     uvsql_join_t type = UVSQL_JOIN_LEFT;
-    uvsql_expr_t *on;
+    uvsql_expr_t *on, *eq[UVSQL__MAX_PK];
+    size_t nk = r->nkey;
     if (r->kind == UVSQL_MANY_TO_ONE) {
-      on = uvsql_eq(st, uvsql_from_col(from, m->model->fields[r->fk].name),
-                    uvsql_from_col(k->from, tpk));
+      for (size_t x = 0; x < nk; x++)
+        eq[x] = uvsql_eq(st, uvsql_from_col(from, m->model->fields[r->fks[x]].name),
+                         uvsql_from_col(k->from, t->model->fields[t->pk[x]].name));
       if (((r->flags | k->flags) & UVSQL_REL_INNERJOIN) && p->depth == 0)
         type = UVSQL_JOIN_INNER;
     } else if (r->kind == UVSQL_MANY_TO_MANY) {
       snprintf(alias, sizeof alias, "uvsql_s%zu", q->njoined);
       uvsql_from_t *sec = uvsql_alias(st, r->secondary, alias);
-      uvsql_select_join_item(
-          st, sec, uvsql_eq(st, uvsql_from_col(sec, r->sec_source), uvsql_from_col(from, mpk)),
-          UVSQL_JOIN_LEFT);
-      on = uvsql_eq(st, uvsql_from_col(k->from, tpk), uvsql_from_col(sec, r->sec_target));
+      for (size_t x = 0; x < m->npk; x++)
+        eq[x] = uvsql_eq(st, uvsql_from_col(sec, r->sec_src[x]),
+                         uvsql_from_col(from, m->model->fields[m->pk[x]].name));
+      uvsql_select_join_item(st, sec, m->npk == 1 ? eq[0] : uvsql_and_n(st, eq, m->npk),
+                             UVSQL_JOIN_LEFT);
+      nk = t->npk;
+      for (size_t x = 0; x < nk; x++)
+        eq[x] = uvsql_eq(st, uvsql_from_col(k->from, t->model->fields[t->pk[x]].name),
+                         uvsql_from_col(sec, r->sec_tgt[x]));
     } else {
-      on = uvsql_eq(st, uvsql_from_col(k->from, t->model->fields[r->fk].name),
-                    uvsql_from_col(from, mpk));
+      for (size_t x = 0; x < nk; x++)
+        eq[x] = uvsql_eq(st, uvsql_from_col(k->from, t->model->fields[r->fks[x]].name),
+                         uvsql_from_col(from, m->model->fields[m->pk[x]].name));
     }
+    on = nk == 1 ? eq[0] : uvsql_and_n(st, eq, nk);
     uvsql_select_join_item(st, k->from, on, type);
     if (add_joins(q, k, k->from, t, col))
       return UVSQL_ENOMEM;

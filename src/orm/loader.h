@@ -40,7 +40,7 @@ struct uvsql_orm_query_s {
 typedef struct {
   void **v;
   size_t n, cap;
-  uvsql__i64map_t seen; /* by primary key */
+  uvsql__i64map_t seen; /* by object pointer (one object per key in a session) */
 } uvsql__objset_t;
 int uvsql__objset_add(uvsql__objset_t *o, const uvsql_mapper_t *m, void *obj);
 void uvsql__objset_free(uvsql__objset_t *o);

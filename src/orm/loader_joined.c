@@ -19,7 +19,8 @@
 /* ------------------------------------------------------------------ helpers */
 
 int uvsql__objset_add(uvsql__objset_t *o, const uvsql_mapper_t *m, void *obj) {
-  int64_t id = uvsql__obj_id(m, obj);
+  (void)m; /* one object per key in a session: distinct objects are distinct pointers */
+  int64_t id = uvsql__ptr_key(obj);
   if (uvsql__i64map_get(&o->seen, id))
     return 0;
   if (o->n == o->cap) {
@@ -71,7 +72,7 @@ int uvsql__attach(const uvsql_relationship_t *r, void *parent, void *child, int 
 
 /* Per joined node: which parents it fills (decided when the query meets a parent first). */
 typedef struct {
-  uvsql__i64map_t state; /* parent id -> FILL, FILL|MERGE, or SKIP (as a pointer value) */
+  uvsql__i64map_t state; /* parent (pointer) -> FILL, FILL|MERGE, or SKIP (as a pointer value) */
   void **filled;         /* parents being filled, for the final sort */
   size_t n, cap;
   uvsql__i64map_t kids; /* one-to-many children attached (several joined nodes repeat rows) */
@@ -82,7 +83,7 @@ typedef struct {
 #define J_SKIP  4u
 
 static unsigned decide(jstate_t *js, const uvsql_relationship_t *r, void *parent, int *rc) {
-  int64_t id = uvsql__obj_id(r->m, parent);
+  int64_t id = uvsql__ptr_key(parent);
   unsigned st = (unsigned)(uintptr_t)uvsql__i64map_get(&js->state, id);
   if (st)
     return st;
@@ -124,7 +125,7 @@ static int fill_node(uvsql_session_t *s, const uvsql_orm_query_t *q, const uvsql
     if (k->r->kind == UVSQL_MANY_TO_MANY) {
       merge = 1;
     } else {
-      int64_t id = uvsql__obj_id(k->r->target, child);
+      int64_t id = uvsql__ptr_key(child);
       if (uvsql__i64map_get(&js[k->jindex].kids, id))
         st = J_SKIP;
       else if (uvsql__i64map_put(&js[k->jindex].kids, id, child))
@@ -161,7 +162,7 @@ int uvsql__joined_rows(uvsql_session_t *s, const uvsql_orm_query_t *q, const uvs
     if ((rc = uvsql__load_row(s, m, r, row, 0, &obj, err)) || !obj)
       continue;
     if (nj) { /* each root once (invariant 1) */
-      int64_t id = uvsql__obj_id(m, obj);
+      int64_t id = uvsql__ptr_key(obj);
       if (!uvsql__i64map_get(&seen, id)) {
         if (uvsql__i64map_put(&seen, id, obj)) {
           rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading rows");

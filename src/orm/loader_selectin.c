@@ -15,6 +15,7 @@
  *  2. Keys are distinct within a job; a parent is filled by exactly one job per load.
  *  3. The load's jobs array changes only between levels (chunk callbacks index into it).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "loader.h"
@@ -24,9 +25,9 @@ typedef struct {
   const uvsql__plan_t *node;
   void **parents; /* being filled by this job */
   size_t np;
-  uvsql__i64map_t pmap;  /* key -> parent (collections, one-to-one); key set (many-to-one) */
-  uvsql__i64map_t merge; /* parents whose collection held objects before */
-  int64_t *keys;
+  uvsql__kmap_t pmap;    /* key -> parent (collections, one-to-one); key set (many-to-one) */
+  uvsql__i64map_t merge; /* parents whose collection held objects before (by pointer) */
+  uvsql_value_t *keys;   /* nkeys keys of r->nkey parts each (borrowed from the parents) */
   size_t nkeys;
   uvsql__objset_t out; /* objects loaded or found: the next level's parents */
 } job_t;
@@ -44,9 +45,43 @@ struct uvsql__load_s {
 typedef struct {
   uvsql__load_t *ld;
   size_t job;
+  uvsql_core_stmt_t *st; /* composite keys: this chunk's own statement (owned), else NULL */
+  char **names;          /* its bind names (one malloc'd block), or NULL */
 } chunk_t;
 
 static void start_level(uvsql__load_t *ld);
+
+/* n bind names "k0", "k1", ... in one malloc'd block (the array, then the strings). */
+static char **key_names(size_t n) {
+  char **v = malloc(n * (sizeof *v + 24));
+  if (!v)
+    return NULL;
+  char *at = (char *)(v + n);
+  for (size_t i = 0; i < n; i++, at += 24) {
+    snprintf(at, 24, "k%zu", i);
+    v[i] = at;
+  }
+  return v;
+}
+
+/* A many-to-many row's source key: the secondary's columns after the target's (rel_select):
+ * 1, or 0 when a part is NULL. The values are borrowed from the result. */
+static int sec_key(const uvsql_relationship_t *r, const uvsql_result_t *res, size_t row,
+                   size_t col0, uvsql_value_t *key) {
+  for (size_t i = 0; i < r->nkey; i++) {
+    const uvsql_value_t *v = uvsql_result_value(res, row, col0 + i);
+    if (!v || v->type == UVSQL_TYPE_NULL)
+      return 0;
+    key[i] = *v;
+    if (v->type != UVSQL_TYPE_INT64 && r->m->model->fields[r->m->pk[i]].kind == UVSQL_FIELD_INT64) {
+      int64_t x; /* a driver that sends integers as text (or bool) */
+      if (uvsql_result_int64(res, row, col0 + i, &x))
+        return 0;
+      key[i] = UVSQL_V_INT64(x);
+    }
+  }
+  return 1;
+}
 
 void *uvsql__load_data(uvsql__load_t *ld) {
   return ld->data;
@@ -69,7 +104,7 @@ static void jobs_free(job_t *jobs, size_t n) {
   for (size_t i = 0; i < n; i++) {
     free(jobs[i].parents);
     free(jobs[i].keys);
-    uvsql__i64map_free(&jobs[i].pmap);
+    uvsql__kmap_free(&jobs[i].pmap);
     uvsql__i64map_free(&jobs[i].merge);
     uvsql__objset_free(&jobs[i].out);
   }
@@ -91,8 +126,9 @@ static int add_jobs(job_t **jobs, size_t *njobs, const uvsql__plan_t *node, void
     memset(j, 0, sizeof *j);
     j->r = kid->r;
     j->node = kid;
+    uvsql__kmap_init(&j->pmap, kid->r->nkey);
     if (!(j->parents = malloc(np * sizeof *j->parents)) ||
-        !(j->keys = malloc(np * sizeof *j->keys)))
+        !(j->keys = malloc(np * kid->r->nkey * sizeof *j->keys)))
       return UVSQL_ENOMEM;
     memcpy(j->parents, parents, np * sizeof *parents); /* filtered in prepare() */
     j->np = np;
@@ -123,13 +159,12 @@ static int prepare(uvsql__load_t *ld, job_t *j) {
     }
     if (r->kind == UVSQL_MANY_TO_ONE) {
       uvsql__rel_set_loaded(r, p, 1);
-      if (uvsql__field_is_null(m, p, (size_t)r->fk)) {
+      uvsql_value_t *fk = j->keys + j->nkeys * r->nkey;
+      if (!uvsql__rel_fk_values(r, p, fk)) {
         *uvsql__rel_ref(r, p) = NULL;
         continue;
       }
-      int64_t fk = *uvsql__i64(m, p, (size_t)r->fk);
-      uvsql_value_t v = UVSQL_V_INT64(fk);
-      uvsql__obj_t *have = uvsql__idmap_find(&ld->s->idmap, t, &v);
+      uvsql__obj_t *have = uvsql__idmap_find(&ld->s->idmap, t, fk);
       if (have) {
         *uvsql__rel_ref(r, p) = have->body;
         if (j->node->nkids && uvsql__objset_add(&j->out, t, have->body))
@@ -137,22 +172,23 @@ static int prepare(uvsql__load_t *ld, job_t *j) {
         continue;
       }
       j->parents[keep++] = p; /* resolved at the end of the level */
-      if (!uvsql__i64map_get(&j->pmap, fk)) {
-        if (uvsql__i64map_put(&j->pmap, fk, p))
+      if (!uvsql__kmap_get(&j->pmap, fk)) {
+        if (uvsql__kmap_put(&j->pmap, fk, p))
           return UVSQL_ENOMEM;
-        j->keys[j->nkeys++] = fk;
+        j->nkeys++; /* fk stays where it was written */
       }
       continue;
     }
-    int64_t id = uvsql__obj_id(m, p);
-    if (uvsql__i64map_get(&j->pmap, id))
+    uvsql_value_t *id = j->keys + j->nkeys * r->nkey;
+    uvsql__obj_pk(m, p, id);
+    if (uvsql__kmap_get(&j->pmap, id))
       continue; /* the same parent twice */
-    if (uvsql__begin_fill(r, p) && uvsql__i64map_put(&j->merge, id, p))
+    if (uvsql__begin_fill(r, p) && uvsql__i64map_put(&j->merge, uvsql__ptr_key(p), p))
       return UVSQL_ENOMEM;
-    if (uvsql__i64map_put(&j->pmap, id, p))
+    if (uvsql__kmap_put(&j->pmap, id, p))
       return UVSQL_ENOMEM;
     j->parents[keep++] = p;
-    j->keys[j->nkeys++] = id;
+    j->nkeys++;
   }
   j->np = keep;
   return 0;
@@ -177,17 +213,16 @@ static void rows_into(uvsql__load_t *ld, job_t *j, const uvsql_result_t *res) {
     }
     if (r->kind == UVSQL_MANY_TO_ONE)
       continue; /* end_level */
-    int64_t key;
+    uvsql_value_t key[UVSQL__MAX_PK];
     if (r->kind == UVSQL_MANY_TO_MANY) {
-      if (uvsql_result_int64(res, row, nf, &key))
+      if (!sec_key(r, res, row, nf, key))
         continue;
-    } else {
-      if (uvsql__field_is_null(t, child, (size_t)r->fk))
-        continue;
-      key = *uvsql__i64(t, child, (size_t)r->fk);
+    } else if (!uvsql__rel_fk_values(r, child, key)) {
+      continue;
     }
-    void *parent = uvsql__i64map_get(&j->pmap, key);
-    if (parent && uvsql__attach(r, parent, child, uvsql__i64map_get(&j->merge, key) != NULL)) {
+    void *parent = uvsql__kmap_get(&j->pmap, key);
+    if (parent && uvsql__attach(r, parent, child,
+                                uvsql__i64map_get(&j->merge, uvsql__ptr_key(parent)) != NULL)) {
       ld_oom(ld);
       return;
     }
@@ -213,8 +248,9 @@ static void end_level(uvsql__load_t *ld) {
     for (size_t k = 0; k < j->np; k++) {
       void *p = j->parents[k];
       if (r->kind == UVSQL_MANY_TO_ONE) {
-        uvsql_value_t v = UVSQL_V_INT64(*uvsql__i64(r->m, p, (size_t)r->fk));
-        uvsql__obj_t *have = uvsql__idmap_find(&ld->s->idmap, r->target, &v);
+        uvsql_value_t v[UVSQL__MAX_PK];
+        uvsql__obj_t *have =
+            uvsql__rel_fk_values(r, p, v) ? uvsql__idmap_find(&ld->s->idmap, r->target, v) : NULL;
         *uvsql__rel_ref(r, p) = have ? have->body : NULL;
       } else if (uvsql__rel_many(r)) {
         uvsql__coll_sort(r, uvsql__rel_coll(r, p));
@@ -245,6 +281,8 @@ static void chunk_done(uvsql_future_t *f, void *data) {
     ld_fail(ld, err);
   else if (!ld->failed)
     rows_into(ld, &ld->jobs[c->job], uvsql_future_value(f));
+  uvsql_core_stmt_free(c->st);
+  free(c->names);
   free(c);
   if (--ld->outstanding == 0 && !ld->sending)
     end_level(ld);
@@ -252,7 +290,7 @@ static void chunk_done(uvsql_future_t *f, void *data) {
 
 static void start_level(uvsql__load_t *ld) {
   ld->sending = 1;
-  uvsql_param_t *p = malloc(UVSQL__SELECTIN_CHUNK * sizeof *p);
+  uvsql_param_t *p = malloc(UVSQL__SELECTIN_CHUNK * UVSQL__MAX_PK * sizeof *p);
   if (!p)
     ld_oom(ld);
   for (size_t i = 0; i < ld->njobs && !ld->failed; i++) {
@@ -261,13 +299,18 @@ static void start_level(uvsql__load_t *ld) {
       ld_oom(ld);
       break;
     }
-    uvsql_core_stmt_t *st = j->nkeys ? uvsql__rel_select(j->r) : NULL;
-    if (j->nkeys && !st) {
+    size_t nk = j->r->nkey;
+    uvsql_core_stmt_t *st = j->nkeys && nk == 1 ? uvsql__rel_select(j->r) : NULL;
+    if (j->nkeys && nk == 1 && !st) {
       ld_oom(ld);
       break;
     }
-    for (size_t at = 0; at < j->nkeys; at += UVSQL__SELECTIN_CHUNK) {
-      size_t n = j->nkeys - at < UVSQL__SELECTIN_CHUNK ? j->nkeys - at : UVSQL__SELECTIN_CHUNK;
+    size_t chunk = UVSQL__SELECTIN_CHUNK; /* keys per statement, within the params a statement
+                                             may have */
+    if (chunk * nk > (size_t)ld->s->param_limit)
+      chunk = (size_t)ld->s->param_limit / nk;
+    for (size_t at = 0; at < j->nkeys; at += chunk) {
+      size_t n = j->nkeys - at < chunk ? j->nkeys - at : chunk;
       chunk_t *c = malloc(sizeof *c);
       if (!c) {
         ld_oom(ld);
@@ -275,11 +318,24 @@ static void start_level(uvsql__load_t *ld) {
       }
       c->ld = ld;
       c->job = i;
-      for (size_t k = 0; k < n; k++)
-        p[k] = UVSQL_P_INT64("k", j->keys[at + k]);
+      c->st = NULL;
+      c->names = NULL;
+      if (nk == 1) {
+        for (size_t k = 0; k < n; k++)
+          p[k] = UVSQL_P("k", j->keys[at + k]);
+      } else if (!(c->names = key_names(n * nk)) ||
+                 !(c->st = uvsql__rel_select_rows(j->r, n, c->names))) {
+        free(c->names);
+        free(c);
+        ld_oom(ld);
+        break;
+      } else {
+        for (size_t k = 0; k < n * nk; k++)
+          p[k] = UVSQL_P(c->names[k], j->keys[at * nk + k]);
+      }
       ld->outstanding++;
       ld->s->nstatements++;
-      uvsql_conn_execute_core(ld->s->conn, st, p, n, chunk_done, c);
+      uvsql_conn_execute_core(ld->s->conn, c->st ? c->st : st, p, n * nk, chunk_done, c);
     }
   }
   free(p);
@@ -345,9 +401,8 @@ static void lazy_start(uvsql_session_t *s, void *ctx) {
   void *obj = uvsql__body(h);
   int simple = (h->rel_loaded >> r->index & 1) != 0;
   if (!simple && r->kind == UVSQL_MANY_TO_ONE) { /* invariant 1: maybe no query at all */
-    uvsql_value_t v = UVSQL_V_INT64(*uvsql__i64(r->m, obj, (size_t)r->fk));
-    simple = uvsql__field_is_null(r->m, obj, (size_t)r->fk) ||
-             uvsql__idmap_find(&s->idmap, r->target, &v) != NULL;
+    uvsql_value_t v[UVSQL__MAX_PK];
+    simple = !uvsql__rel_fk_values(r, obj, v) || uvsql__idmap_find(&s->idmap, r->target, v) != NULL;
   }
   if (simple) {
     uvsql__selectin(s, &lz->root, &obj, 1, lazy_done, lz); /* sends nothing */

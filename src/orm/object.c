@@ -1026,13 +1026,21 @@ int uvsql_orm_is_null(const void *obj, const void *field) {
 int uvsql_orm_link(void *child, const void *fk_field, void *parent) {
   uvsql__obj_t *h = uvsql__obj_check(child);
   long i = field_of(h, child, fk_field);
-  if (i < 0 || (parent && !uvsql__obj_check(parent)))
+  if (i < 0)
+    return UVSQL_EINVALID_ARGUMENT;
+  return uvsql__link_part(child, (size_t)i, parent, 0);
+}
+
+int uvsql__link_part(void *child, size_t i, void *parent, size_t pkpos) {
+  uvsql__obj_t *h = uvsql__obj_check(child);
+  if (!h || i >= h->mapper->model->nfields || (parent && !uvsql__obj_check(parent)))
     return UVSQL_EINVALID_ARGUMENT;
   for (size_t k = 0; k < h->nlinks; k++) {
-    if (h->links[k].field != (size_t)i)
+    if (h->links[k].field != i)
       continue;
     if (parent) {
       h->links[k].parent = parent;
+      h->links[k].pkpos = pkpos;
     } else {
       h->links[k] = h->links[--h->nlinks];
     }
@@ -1044,8 +1052,9 @@ int uvsql_orm_link(void *child, const void *fk_field, void *parent) {
   if (!l)
     return UVSQL_ENOMEM;
   h->links = l;
-  l[h->nlinks].field = (size_t)i;
+  l[h->nlinks].field = i;
   l[h->nlinks].parent = parent;
+  l[h->nlinks].pkpos = pkpos;
   h->nlinks++;
   return 0;
 }

@@ -18,8 +18,84 @@ void uvsql__cascade_m2m_note(uvsql_session_t *s, uvsql_relationship_t *r, void *
 int uvsql__cascade_orphan_note(uvsql_session_t *s, uvsql_relationship_t *r, void *child);
 void uvsql__cascade_orphan_forget(uvsql_session_t *s, uvsql_relationship_t *r, void *child);
 
-static int int64_key(const uvsql_mapper_t *m) {
-  return m->npk == 1 && m->model->fields[m->pk[0]].kind == UVSQL_FIELD_INT64;
+/* Splits "a" / "a,b" / "a, b" into at most max malloc'd names: their count, or -1 (too
+ * many, an empty name, out of memory: nothing is left allocated). */
+static long split_names(const char *list, char **out, size_t max) {
+  size_t n = 0;
+  const char *p = list;
+  while (p) {
+    while (*p == ' ')
+      p++;
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    while (len && p[len - 1] == ' ')
+      len--;
+    if (!len || n == max || !(out[n] = strndup(p, len))) {
+      while (n)
+        free(out[--n]);
+      return -1;
+    }
+    n++;
+    p = comma ? comma + 1 : NULL;
+  }
+  return (long)n;
+}
+
+/* The kinds of two fields match for a key: the same kind (TEXT of any length). */
+static int same_kind(const uvsql_field_t *a, const uvsql_field_t *b) {
+  return a->kind == b->kind;
+}
+
+/* The holder's fields named in fk, one per part of keyed's primary key, into r (invariant 1).
+ * 0, or an error code with err filled. */
+static int resolve_fk(uvsql_relationship_t *r, const char *fk, uvsql_error_t *err) {
+  const uvsql_mapper_t *h = uvsql__rel_holder(r), *k = uvsql__rel_keyed(r);
+  char *names[UVSQL__MAX_PK];
+  long n = fk ? split_names(fk, names, UVSQL__MAX_PK) : -1;
+  char want[256] = "";
+  for (size_t i = 0; i < k->npk; i++) {
+    const uvsql_field_t *pf = &k->model->fields[k->pk[i]];
+    char kb[32];
+    snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s %s", i ? ", " : "", pf->name,
+             uvsql__field_kind_name(pf, kb, sizeof kb));
+  }
+  if (n != (long)k->npk) {
+    if (n > 0)
+      while (n)
+        free(names[--n]);
+    return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                            "relationship %s.%s: the foreign key \"%s\" must name %zu field%s "
+                            "of %s, one per part of %s's primary key (%s), in that order, "
+                            "separated by commas",
+                            r->m->model->type_name, r->name, fk ? fk : "(null)", k->npk,
+                            k->npk == 1 ? "" : "s", h->model->type_name, k->model->type_name, want);
+  }
+  int rc = 0;
+  for (size_t i = 0; i < (size_t)n; i++) {
+    long f = uvsql__field_index(h, names[i]);
+    const uvsql_field_t *pf = &k->model->fields[k->pk[i]];
+    if (!rc && (f < 0 || !same_kind(&h->model->fields[f], pf))) {
+      char kb[32];
+      rc = uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                            "relationship %s.%s: %s is not a field of %s of kind %s (it holds "
+                            "%s.%s; %s's primary key is %s)",
+                            r->m->model->type_name, r->name, names[i], h->model->type_name,
+                            uvsql__field_kind_name(pf, kb, sizeof kb), k->model->type_name,
+                            pf->name, k->model->type_name, want);
+    }
+    if (!rc) {
+      r->fks[i] = f;
+      int in_pk = 0;
+      for (size_t j = 0; j < h->npk; j++)
+        in_pk |= h->pk[j] == (size_t)f;
+      if (!in_pk)
+        r->fkmask |= UINT64_C(1) << f;
+    }
+    free(names[i]);
+  }
+  r->nkey = k->npk;
+  r->fk = r->fks[0];
+  return rc;
 }
 
 uvsql_relationship_t *uvsql_mapper_relationship(uvsql_mapper_t *m, const char *name,
@@ -32,10 +108,10 @@ uvsql_relationship_t *uvsql_mapper_relationship(uvsql_mapper_t *m, const char *n
                      "required");
     return NULL;
   }
-  if (!int64_key(m) || !int64_key(target)) {
+  if (!m->npk || !target->npk) {
     uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
-                     "relationship %s.%s: both models need a single INT64 primary key",
-                     m->model->type_name, name);
+                     "relationship %s.%s: both models need a primary key", m->model->type_name,
+                     name);
     return NULL;
   }
   if (uvsql_mapper_get_relationship(m, name)) {
@@ -51,16 +127,12 @@ uvsql_relationship_t *uvsql_mapper_relationship(uvsql_mapper_t *m, const char *n
                      m->model->type_name, name, m->model->type_name, UVSQL__MAX_RELS);
     return NULL;
   }
-  long f = -1;
-  if (kind != UVSQL_MANY_TO_MANY) {
-    const uvsql_mapper_t *owner = kind == UVSQL_MANY_TO_ONE ? m : target;
-    f = uvsql__field_index(owner, fk);
-    if (f < 0 || owner->model->fields[f].kind != UVSQL_FIELD_INT64) {
-      uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
-                       "relationship %s.%s: %s is not an INT64 field of %s", m->model->type_name,
-                       name, fk ? fk : "(null)", owner->model->type_name);
-      return NULL;
-    }
+  uvsql_relationship_t probe = {.m = m, .target = target, .kind = kind, .name = (char *)name};
+  if (kind != UVSQL_MANY_TO_MANY && resolve_fk(&probe, fk, err))
+    return NULL;
+  if (kind == UVSQL_MANY_TO_MANY) {
+    probe.fk = -1;
+    probe.nkey = m->npk;
   }
   if ((flags & UVSQL_REL_POST_UPDATE) && kind == UVSQL_MANY_TO_MANY) {
     uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
@@ -78,28 +150,50 @@ uvsql_relationship_t *uvsql_mapper_relationship(uvsql_mapper_t *m, const char *n
     uvsql__error_set(err, UVSQL_ENOMEM, "out of memory declaring relationship %s", name);
     return NULL;
   }
-  r->m = m;
-  r->target = target;
-  r->kind = kind;
+  char *nm = r->name;
+  *r = probe;
+  r->name = nm;
   r->offset = offset;
-  r->fk = f;
   r->flags = (flags & UVSQL_CASCADE_NONE) ? (flags & ~0xffu) : (flags | UVSQL_CASCADE_SAVE_UPDATE);
   r->lazy = UVSQL_LOAD_LAZY;
   r->order_by = -1;
   r->index = m->nrels;
   m->rels[m->nrels++] = r;
   if (flags & UVSQL_REL_POST_UPDATE) /* the mapper holding the key (flush.c) */
-    (kind == UVSQL_MANY_TO_ONE ? m : target)->post_update |= UINT64_C(1) << f;
+    (kind == UVSQL_MANY_TO_ONE ? m : target)->post_update |= r->fkmask;
   m->reg->has_rels = 1;
   return r;
+}
+
+static void free_names(char **v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(v[i]);
+    v[i] = NULL;
+  }
 }
 
 uvsql_relationship_t *uvsql_relationship_secondary(uvsql_relationship_t *r,
                                                    uvsql_table_t *secondary, const char *source_col,
                                                    const char *target_col) {
-  if (!r || r->kind != UVSQL_MANY_TO_MANY || !secondary || !source_col || !target_col ||
-      !uvsql_table_column(secondary, source_col) || !uvsql_table_column(secondary, target_col))
+  if (!r || r->kind != UVSQL_MANY_TO_MANY || !secondary || !source_col || !target_col)
     return NULL;
+  char *src[UVSQL__MAX_PK] = {0}, *tgt[UVSQL__MAX_PK] = {0};
+  long ns = split_names(source_col, src, UVSQL__MAX_PK);
+  long nt = split_names(target_col, tgt, UVSQL__MAX_PK);
+  int ok = ns == (long)r->m->npk && nt == (long)r->target->npk;
+  for (long i = 0; ok && i < ns; i++)
+    ok = uvsql_table_column(secondary, src[i]) != NULL;
+  for (long i = 0; ok && i < nt; i++)
+    ok = uvsql_table_column(secondary, tgt[i]) != NULL;
+  if (!ok) {
+    free_names(src, ns > 0 ? (size_t)ns : 0);
+    free_names(tgt, nt > 0 ? (size_t)nt : 0);
+    return NULL;
+  }
+  free_names(r->sec_src, UVSQL__MAX_PK);
+  free_names(r->sec_tgt, UVSQL__MAX_PK);
+  memcpy(r->sec_src, src, sizeof src);
+  memcpy(r->sec_tgt, tgt, sizeof tgt);
   free(r->sec_source);
   free(r->sec_target);
   r->sec_source = strdup(source_col);
@@ -148,6 +242,8 @@ void uvsql__mapper_free_rels(uvsql_mapper_t *m) {
     uvsql_core_stmt_free(r->sec_del_by[1]);
     free(r->sec_source);
     free(r->sec_target);
+    free_names(r->sec_src, UVSQL__MAX_PK);
+    free_names(r->sec_tgt, UVSQL__MAX_PK);
     free(r->name);
     free(r);
   }
@@ -281,22 +377,21 @@ void uvsql__coll_sort(const uvsql_relationship_t *r, uvsql_collection_t *c) {
 
 /* ------------------------------------------------------------------ changing links */
 
-static void *fk_ptr(const uvsql_relationship_t *r, void *obj) {
-  const uvsql_mapper_t *owner = r->kind == UVSQL_MANY_TO_ONE ? r->m : r->target;
-  return (unsigned char *)obj + owner->model->fields[r->fk].offset;
-}
-
-/* The foreign key of `child` (the row holding it) points at `parent` from the next flush on;
- * parent NULL: the key becomes NULL. */
+/* The foreign key of `holder` points at `parent` from the next flush on (one link per key
+ * part); parent NULL: the key becomes NULL (its parts outside holder's own primary key). */
 static int set_fk(const uvsql_relationship_t *r, void *holder, void *parent) {
-  void *f = fk_ptr(r, holder);
-  int rc = uvsql_orm_link(holder, f, parent);
-  if (rc == 0 && !parent)
-    rc = uvsql_orm_set_null(holder, f, 1);
+  const uvsql_mapper_t *hm = uvsql__rel_holder(r);
+  int rc = 0;
+  for (size_t i = 0; !rc && i < r->nkey; i++) {
+    size_t f = (size_t)r->fks[i];
+    rc = uvsql__link_part(holder, f, parent, i);
+    if (rc == 0 && !parent && (r->fkmask >> f & 1))
+      rc = uvsql_orm_set_null(holder, (unsigned char *)holder + hm->model->fields[f].offset, 1);
+  }
   return rc;
 }
 
-/* The parent holder's key field of r is linked to, or NULL when it is not linked. */
+/* The parent holder's key fields of r are linked to, or NULL when they are not linked. */
 static void *linked_to(const uvsql_relationship_t *r, void *holder) {
   uvsql__obj_t *h = uvsql__hdr(holder);
   for (size_t k = 0; k < h->nlinks; k++)
@@ -537,4 +632,94 @@ void uvsql__i64map_free(uvsql__i64map_t *mp) {
   free(mp->keys);
   free(mp->vals);
   memset(mp, 0, sizeof *mp);
+}
+
+/* ------------------------------------------------------------------ keys of any kinds */
+
+int uvsql__rel_fk_values(const uvsql_relationship_t *r, const void *holder, uvsql_value_t *out) {
+  const uvsql_mapper_t *hm = uvsql__rel_holder(r);
+  for (size_t i = 0; i < r->nkey; i++) {
+    out[i] = uvsql__field_value(hm, holder, (size_t)r->fks[i]);
+    if (out[i].type == UVSQL_TYPE_NULL)
+      return 0;
+  }
+  return 1;
+}
+
+int uvsql__key_equal(const uvsql_value_t *a, const uvsql_value_t *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!uvsql__value_equal(&a[i], &b[i]))
+      return 0;
+  return 1;
+}
+
+void uvsql__kmap_init(uvsql__kmap_t *mp, size_t nk) {
+  memset(mp, 0, sizeof *mp);
+  mp->nk = nk;
+}
+
+static size_t kslot(uint64_t h, size_t cap) {
+  return (size_t)(h * 0x9e3779b97f4a7c15u >> 17) & (cap - 1);
+}
+
+int uvsql__kmap_put(uvsql__kmap_t *mp, const uvsql_value_t *k, void *v) {
+  size_t nk = mp->nk;
+  if ((mp->n + 1) * 2 > mp->cap) {
+    size_t cap = mp->cap ? mp->cap * 2 : 64;
+    uvsql_value_t *keys = malloc(cap * nk * sizeof *keys);
+    uint64_t *hash = malloc(cap * sizeof *hash);
+    void **vals = calloc(cap, sizeof *vals);
+    if (!keys || !hash || !vals) {
+      free(keys);
+      free(hash);
+      free(vals);
+      return UVSQL_ENOMEM;
+    }
+    for (size_t i = 0; i < mp->cap; i++) {
+      if (!mp->vals[i])
+        continue;
+      size_t j = kslot(mp->hash[i], cap);
+      while (vals[j])
+        j = (j + 1) & (cap - 1);
+      memcpy(keys + j * nk, mp->keys + i * nk, nk * sizeof *keys);
+      hash[j] = mp->hash[i];
+      vals[j] = mp->vals[i];
+    }
+    free(mp->keys);
+    free(mp->hash);
+    free(mp->vals);
+    mp->keys = keys;
+    mp->hash = hash;
+    mp->vals = vals;
+    mp->cap = cap;
+  }
+  uint64_t h = uvsql__key_hash(0, k, nk);
+  size_t j = kslot(h, mp->cap);
+  while (mp->vals[j] && !(mp->hash[j] == h && uvsql__key_equal(mp->keys + j * nk, k, nk)))
+    j = (j + 1) & (mp->cap - 1);
+  if (!mp->vals[j])
+    mp->n++;
+  memcpy(mp->keys + j * nk, k, nk * sizeof *k);
+  mp->hash[j] = h;
+  mp->vals[j] = v;
+  return 0;
+}
+
+void *uvsql__kmap_get(const uvsql__kmap_t *mp, const uvsql_value_t *k) {
+  if (!mp->cap)
+    return NULL;
+  uint64_t h = uvsql__key_hash(0, k, mp->nk);
+  for (size_t j = kslot(h, mp->cap); mp->vals[j]; j = (j + 1) & (mp->cap - 1))
+    if (mp->hash[j] == h && uvsql__key_equal(mp->keys + j * mp->nk, k, mp->nk))
+      return mp->vals[j];
+  return NULL;
+}
+
+void uvsql__kmap_free(uvsql__kmap_t *mp) {
+  free(mp->keys);
+  free(mp->hash);
+  free(mp->vals);
+  size_t nk = mp->nk;
+  memset(mp, 0, sizeof *mp);
+  mp->nk = nk;
 }

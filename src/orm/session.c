@@ -680,6 +680,7 @@ uvsql_future_t *uvsql_session_get(uvsql_session_t *s, const uvsql_mapper_t *m,
       op->pk[i] = pk[i];
       if (uvsql__value_is_str(&pk[i])) {
         memcpy(p, pk[i].u.s.ptr, pk[i].u.s.len);
+        p[pk[i].u.s.len] = '\0'; /* drivers may read text keys up to the NUL */
         op->pk[i].u.s.ptr = p;
         p += pk[i].u.s.len + 1;
       }
