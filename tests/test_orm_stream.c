@@ -58,7 +58,9 @@ static void bounded(const char *url) {
   evfx_fill(e, NROWS);
   uvsql_session_t *s = evsession(e);
   st_t t = {.s = s, .next_id = 1};
-  t.before = AWAIT_OK(uvsql_session_get_int(s, e->items, 5, NULL, NULL));
+  uvsql_future_t *g = uvsql_session_get_int(s, e->items, 5, NULL, NULL);
+  t.before = AWAIT_OK(g);
+  uvsql_future_unref(g);
   uvsql_core_stmt_t *sel = uvsql_orm_select(e->items);
   uvsql_select_order_by(sel, uvsql_mapper_col(e->items, "id"));
   log_clear(&e->log);
