@@ -1,10 +1,10 @@
 /* tests/test_orm_stream.c — uvsql_session_stream (yield_per) on PostgreSQL, MariaDB and
  * SQLite: 100,000 rows in batches of 1,000 come in order, the identity map never holds more
  * than a batch plus the kept objects (asserted at every batch), kept and changed objects stay
- * in the session and stay valid (a change is flushed later), objects the session had before
- * are reused and not released; stopping early; a select that cannot load fails the
- * transaction with a message. Each behaviour is one function taking a URL; each backend one
- * TEST. */
+ * in the session and stay valid (a change is flushed later), one expunged in its batch is
+ * the caller's, objects the session had before are reused and not released; stopping early; a
+ * select that cannot load fails the transaction with a message. Each behaviour is one function
+ * taking a URL; each backend one TEST. */
 #include "orm_ev_fixture.h"
 
 #define NROWS 100000
@@ -18,6 +18,7 @@ typedef struct {
   size_t stop_after; /* return 1 after this many batches (0: never) */
   ev_item_t *kept_objs[16];
   ev_item_t *changed; /* id 500: changed in its batch */
+  ev_item_t *taken;   /* id 777: expunged in its batch, so the test's */
 } st_t;
 
 static int on_batch(uvsql_session_t *s, void *const *objs, size_t n, void *data) {
@@ -36,6 +37,10 @@ static int on_batch(uvsql_session_t *s, void *const *objs, size_t n, void *data)
     if (it->id % 10000 == 0) {
       ASSERT_OK(uvsql_session_keep(s, it), NULL);
       t->kept_objs[t->kept++] = it;
+    }
+    if (it->id == 777) {
+      ASSERT_OK(uvsql_session_expunge(s, it), NULL);
+      t->taken = it;
     }
     if (it->id == 500) {
       ASSERT_OK(uvsql_orm_set_int64(it, &it->qty, -500), NULL);
@@ -85,6 +90,9 @@ static void bounded(const char *url) {
   }
   ASSERT_INT_EQ(uvsql_orm_state(t.before), UVSQL_OBJ_PERSISTENT);
   ASSERT_INT_EQ(t.changed->qty, -500);
+  ASSERT_INT_EQ(uvsql_orm_state(t.taken), UVSQL_OBJ_DETACHED); /* ours, still valid */
+  ASSERT_STR_EQ(t.taken->name, "n777");
+  uvsql_orm_free(t.taken);
   log_clear(&e->log);
   await_ok(uvsql_session_commit(s, NULL, NULL)); /* the change made in a batch is written */
   ASSERT_INT_EQ(log_count(&e->log, "UPDATE"), 1);

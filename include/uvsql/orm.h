@@ -668,7 +668,8 @@ uvsql_future_t *uvsql_session_merge(uvsql_session_t *s, const void *obj, uvsql_f
  * the session are expunged and freed (their pointers become invalid), except those kept:
  * marked with uvsql_session_keep during the callback, changed (uvsql_session_is_modified:
  * their change is flushed later) or marked for deletion. Objects the session had before the
- * batch are never released. So the identity map holds only what the caller keeps, and memory
+ * batch are never released (one on_batch expunges is the caller's: free it only after
+ * on_batch returns). So the identity map holds only what the caller keeps, and memory
  * stays flat however many rows come. on_batch returns 0 to go on, non-zero to stop (the rest
  * of the result is discarded). The future resolves with a uvsql_stream_summary_t* (engine.h;
  * ownership as in future.h) after the last batch, or fails with the statement's error or a

@@ -9,11 +9,14 @@
  *
  * Invariants:
  *  1. The objects a batch brought into the session are exactly those appended to s->owned
- *     while the batch loaded (uvsql__session_own appends): the ones after `mark`, the tail
- *     before the load. Objects the session had before are never released.
- *  2. After on_batch returns, each of them is released unless it is marked UVSQL__OF_KEEP,
- *     modified or marked for deletion; the KEEP marks are cleared. So the identity map grows
- *     only by kept objects: memory is bounded by a batch plus what the caller keeps.
+ *     while the batch loaded (uvsql__session_own appends): the ones after the tail before the
+ *     load, listed in `fresh` before on_batch runs. Objects the session had before are never
+ *     released.
+ *  2. After on_batch returns, each of them that is still the session's is released unless it
+ *     is marked UVSQL__OF_KEEP, modified or marked for deletion; the KEEP marks are cleared.
+ *     (One on_batch expunged is the caller's: it must not free it before returning.) So the
+ *     identity map grows only by kept objects: memory is bounded by a batch plus what the
+ *     caller keeps.
  *  3. Once a batch fails to load (or on_batch asks to stop), no batch is delivered again;
  *     the operation ends when the engine's future settles, with the load error if any.
  */
@@ -31,25 +34,46 @@ typedef struct {
   void *batch_data;
   int failed; /* a batch could not be loaded: err (invariant 3) */
   uvsql_error_t err;
+  uvsql__obj_t **fresh; /* the batch's new objects (invariant 1), room for batch_rows */
+  size_t cap;
 } stream_t;
 
 static void stream_free(void *p) {
   stream_t *x = p;
   free(x->params);
+  free(x->fresh);
   free(x);
 }
 
 /* Invariant 2: the batch's own objects that nobody kept leave the session. */
-static void release(uvsql_session_t *s, uvsql__obj_t *mark) {
-  uvsql__obj_t *h = mark ? mark->next : s->owned;
-  while (h) {
-    uvsql__obj_t *next = h->next;
+static void release(uvsql_session_t *s, uvsql__obj_t **fresh, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    uvsql__obj_t *h = fresh[i];
+    if (h->session != s) /* expunged by on_batch: the caller's */
+      continue;
     if (h->flags & UVSQL__OF_KEEP)
       h->flags &= (uint8_t)~UVSQL__OF_KEEP;
     else if (!uvsql_session_is_modified(s, h->body) && uvsql_session_expunge(s, h->body) == 0)
       uvsql__obj_destroy(h);
-    h = next;
   }
+}
+
+/* The objects owned after mark (the tail before the load) into x->fresh; their count. */
+static size_t list_fresh(stream_t *x, uvsql__obj_t *mark) {
+  size_t n = 0;
+  for (uvsql__obj_t *h = mark ? mark->next : x->s->owned; h; h = h->next)
+    n++;
+  if (n > x->cap) {
+    uvsql__obj_t **v = realloc(x->fresh, n * sizeof *v);
+    if (!v)
+      return SIZE_MAX;
+    x->fresh = v;
+    x->cap = n;
+  }
+  n = 0;
+  for (uvsql__obj_t *h = mark ? mark->next : x->s->owned; h; h = h->next)
+    x->fresh[n++] = h;
+  return n;
 }
 
 static int on_rows(const uvsql_result_t *rows, void *data) {
@@ -60,14 +84,23 @@ static int on_rows(const uvsql_result_t *rows, void *data) {
   uvsql__obj_t *mark = s->owned_tail; /* invariant 1 */
   void **objs;
   size_t n;
-  if (uvsql__session_load(s, x->m, rows, &objs, &n, s->populate, &x->err)) {
+  int rc = uvsql__session_load(s, x->m, rows, &objs, &n, s->populate, &x->err);
+  size_t nfresh = list_fresh(x, mark);
+  if (nfresh == SIZE_MAX) { /* out of memory: the batch's objects cannot be told apart */
+    if (rc == 0)
+      free(objs);
     x->failed = 1;
-    release(s, mark);
+    uvsql__error_set(&x->err, UVSQL_ENOMEM, "uvsql_session_stream: out of memory");
+    return 1;
+  }
+  if (rc) {
+    x->failed = 1;
+    release(s, x->fresh, nfresh);
     return 1;
   }
   int stop = x->on_batch(s, objs, n, x->batch_data);
   free(objs);
-  release(s, mark);
+  release(s, x->fresh, nfresh);
   return stop;
 }
 
