@@ -610,6 +610,113 @@ uvsql_future_t *uvsql_session_scalars(uvsql_session_t *s, uvsql_core_stmt_t *stm
                                       const uvsql_param_t *params, size_t nparams,
                                       uvsql_future_cb cb, void *data);
 
+/* ---------------------------------------------------------------- events
+ *
+ * SQLAlchemy's ORM events. Listeners are registered per mapper (uvsql_mapper_on: the
+ * per-object events of that mapper's objects; kept by the registry, so every session sees
+ * them) or per session (uvsql_session_on: session events, and per-object events of every
+ * mapper). Several listeners of one event run in the order they were registered, the
+ * mapper's before the session's. The order within a flush is SQLAlchemy's:
+ *
+ *   BEFORE_FLUSH (once, when there is something to flush; it may add, change or delete
+ *   objects: they are part of this flush) --> for each mapper, parents first, each level
+ *   of new rows: BEFORE_INSERT of each row --> its INSERTs --> AFTER_INSERT of each row
+ *   (keys and server defaults filled in) --> BEFORE_UPDATE of each changed object (parents'
+ *   mappers first) and BEFORE_DELETE of each object being deleted (children's first) --> the
+ *   UPDATEs and DELETEs (pipelined together) --> AFTER_UPDATE / AFTER_DELETE of each row as
+ *   its statement comes back (UPDATEs before DELETEs).
+ *
+ * A BEFORE_INSERT / BEFORE_UPDATE listener may change its object: the change is written by
+ * the same statement (an audit column: uvsql_orm_set_int64(obj, &o->updated_at, now)).
+ * BEFORE_UPDATE runs for objects with changes only. A listener that returns non-zero
+ * (a UVSQL_E* code; put the reason in err->message) fails the flush as any failed
+ * statement does: the transaction is rolled back (nothing of it written), the operation
+ * fails with that code and "<event> event of <type> failed: <your message>", and the
+ * session must be rolled back (see uvsql_session_flush, "A FAILED TRANSACTION").
+ * AFTER_COMMIT (a top-level COMMIT succeeded) and AFTER_ROLLBACK (a top-level ROLLBACK of the
+ * database transaction: uvsql_session_rollback, or the one a failed operation makes) get obj
+ * NULL; their return value is ignored. Listeners run on the loop thread and must not block;
+ * they may queue session operations (which run after the current one). */
+typedef enum {
+  UVSQL_EV_BEFORE_FLUSH = 0x01,
+  UVSQL_EV_BEFORE_INSERT = 0x02,
+  UVSQL_EV_AFTER_INSERT = 0x04,
+  UVSQL_EV_BEFORE_UPDATE = 0x08,
+  UVSQL_EV_AFTER_UPDATE = 0x10,
+  UVSQL_EV_BEFORE_DELETE = 0x20,
+  UVSQL_EV_AFTER_DELETE = 0x40,
+  UVSQL_EV_AFTER_COMMIT = 0x80,
+  UVSQL_EV_AFTER_ROLLBACK = 0x100
+} uvsql_event_t;
+#define UVSQL_EV_OBJECT_EVENTS 0x7eu /* the per-object ones (BEFORE_INSERT .. AFTER_DELETE) */
+
+/* s: the session; event: the one UVSQL_EV_* being fired; obj: the object (NULL for session
+ * events); err: where to say why when returning non-zero (err->message; err->code is set
+ * from the return value). */
+typedef int (*uvsql_event_fn)(uvsql_session_t *s, unsigned event, void *obj, void *data,
+                              uvsql_error_t *err);
+/* Registers fn for every event in mask (UVSQL_EV_* or'ed). Mapper: per-object events only.
+ * data is borrowed (must outlive the registry / session). Returns 0, UVSQL_ENOMEM, or
+ * UVSQL_EINVALID_ARGUMENT (fn NULL, mask empty or naming other events; err filled, may be
+ * NULL). */
+int uvsql_mapper_on(uvsql_mapper_t *m, unsigned mask, uvsql_event_fn fn, void *data,
+                    uvsql_error_t *err);
+int uvsql_session_on(uvsql_session_t *s, unsigned mask, uvsql_event_fn fn, void *data,
+                     uvsql_error_t *err);
+/* The name of one event: "before_update"; "unknown" otherwise. */
+const char *uvsql_event_name(unsigned event);
+
+/* ---------------------------------------------------------------- merge
+ *
+ * SQLAlchemy's Session.merge: copies the state of obj (an object of a mapper of the
+ * session's registry that the session does not own: new, detached, expunged, or another
+ * session's) onto the session's object with the same primary key, and resolves with that
+ * object (owned by the session). obj itself is only read, at the call (the caller keeps it
+ * and may free it at once).
+ *   - the session's identity map has the key (not expired): no SQL;
+ *   - else one SELECT by the key (queued like every operation, autoflush first) loads it;
+ *   - no such row (or no key: an autoincrement key of 0): a new object of the mapper with
+ *     obj's fields becomes PENDING (INSERTed by the next flush).
+ * Fields copied: every field of an object that was loaded (it has the values of a row), else
+ * the fields that are given (see "defaults": set by a setter or uvsql_orm_mark_set, NULL, or
+ * not zero). Only fields whose value differs are changed (and marked given), so the next
+ * flush UPDATEs exactly those. Relationships are not merged. An object the session owns
+ * resolves with itself. Fails with UVSQL_EINVALID_ARGUMENT (not an ORM object, a mapper of
+ * another registry) or the SELECT's error. Future ownership as in future.h. */
+uvsql_future_t *uvsql_session_merge(uvsql_session_t *s, const void *obj, uvsql_future_cb cb,
+                                    void *data);
+
+/* ---------------------------------------------------------------- streaming (yield_per)
+ *
+ * Runs an ORM select of m (uvsql_orm_select) in the session's transaction (autobegin,
+ * autoflush first) and hands its objects to on_batch batch by batch (batch_rows per batch,
+ * 0: 1000), on the engine's streamed results (uvsql_conn_stream: the rows are never all in
+ * memory). objs are the batch's objects, in row order, through the identity map as
+ * uvsql_session_execute loads them. When on_batch returns, the objects the batch brought into
+ * the session are expunged and freed (their pointers become invalid), except those kept:
+ * marked with uvsql_session_keep during the callback, changed (uvsql_session_is_modified:
+ * their change is flushed later) or marked for deletion. Objects the session had before the
+ * batch are never released (one on_batch expunges is the caller's: free it only after
+ * on_batch returns). So the identity map holds only what the caller keeps, and memory
+ * stays flat however many rows come. on_batch returns 0 to go on, non-zero to stop (the rest
+ * of the result is discarded). The future resolves with a uvsql_stream_summary_t* (engine.h;
+ * ownership as in future.h) after the last batch, or fails with the statement's error or a
+ * row that cannot be loaded (failing the transaction as any failed operation does).
+ * Other session operations queued from on_batch run after the stream ends.
+ * Eager loaders do not run on streamed objects (a select has none; load relationships of kept
+ * objects with uvsql_session_load afterwards). params are copied; select is borrowed: keep it
+ * alive until the future settles. */
+typedef int (*uvsql_orm_batch_cb)(uvsql_session_t *s, void *const *objs, size_t n, void *data);
+uvsql_future_t *uvsql_session_stream(uvsql_session_t *s, const uvsql_mapper_t *m,
+                                     uvsql_core_stmt_t *select, const uvsql_param_t *params,
+                                     size_t nparams, size_t batch_rows, uvsql_orm_batch_cb on_batch,
+                                     void *batch_data, uvsql_future_cb cb, void *data);
+/* Keeps obj (an object of the running batch) in the session after on_batch returns. 0, or
+ * UVSQL_EINVALID_ARGUMENT if obj is not an object of s. */
+int uvsql_session_keep(uvsql_session_t *s, void *obj);
+/* Objects in the session's identity map (for tests and tuning). */
+size_t uvsql_session_identity_count(const uvsql_session_t *s);
+
 /* Rolls back what is open, gives the connection back, frees every object the session owns
  * and then the session. Queued operations run first; operations issued after this call and
  * before the session is freed fail with UVSQL_ECLOSED; once the future settles the session

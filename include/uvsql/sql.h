@@ -489,6 +489,13 @@ uvsql_future_t *uvsql_engine_execute_core(uvsql_engine_t *e, uvsql_core_stmt_t *
 uvsql_future_t *uvsql_conn_execute_core(uvsql_conn_t *c, uvsql_core_stmt_t *s,
                                         const uvsql_param_t *params, size_t nparams,
                                         uvsql_future_cb cb, void *data);
+/* Compiles s as uvsql_conn_execute_core does and streams its rows with uvsql_conn_stream
+ * (engine.h: batches of batch_rows to on_batch; the future resolves with a
+ * uvsql_stream_summary_t*). A compile error fails the future; on_batch is then never called. */
+uvsql_future_t *uvsql_conn_stream_core(uvsql_conn_t *c, uvsql_core_stmt_t *s,
+                                       const uvsql_param_t *params, size_t nparams,
+                                       size_t batch_rows, uvsql_batch_cb on_batch, void *batch_data,
+                                       uvsql_future_cb cb, void *data);
 
 /* Creates every table of md that does not exist yet, and their indexes, in foreign-key
  * dependency order, on one connection, then adds the use_alter foreign keys (ALTER TABLE;

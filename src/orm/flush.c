@@ -46,6 +46,11 @@
  *     deleted row's non-NULL post-update key is set NULL by an UPDATE before every DELETE.
  *     Neither bumps a version counter (the DELETE matches the version loaded). Those UPDATEs
  *     are the many-to-one processor's (post_update.c); the NULL in the INSERT is the flush's.
+ *  6. Events (events.c, orm.h "events"): before_flush before the flush_t exists; before_insert
+ *     per row as its level is built (before defaults); before_update of every changed row,
+ *     then the changes and onupdates are computed again; before_delete of every deleted row
+ *     (children first); after_* per row when its statement came back ('P' post-update and
+ *     'S' statements fire none). A failing listener fails the flush like a statement.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,7 +69,7 @@ typedef struct batch_s {
   uvsql_mapper_t *m;
   uvsql__obj_t **objs; /* into the flush's vectors, which live as long as the flush */
   size_t n;
-  int kind;     /* 'I' insert, 'U', 'D'; 'S' a dependency processor's (m NULL) */
+  int kind;     /* 'I' insert, 'U', 'D'; 'P' a processor's UPDATE; 'S' a processor's (m NULL) */
   uint64_t ret; /* 'I': the fields its RETURNING brings back (generated key, server defaults) */
   struct batch_s *next;
 } batch_t;
@@ -323,6 +328,24 @@ static void fl_fail_early(flush_t *fl, const uvsql_mapper_t *a, const uvsql_mapp
           uvsql_table_name(b->table));
 }
 
+/* The object events of h (events.c): a failing listener fails the flush. */
+static int fire(flush_t *fl, uvsql__obj_t *h, unsigned ev) {
+  if (uvsql__events_fire(fl->s, h->mapper, ev, h->body, &fl->err) == 0)
+    return 0;
+  fl->failed = 1;
+  return 1;
+}
+
+static void fire_after(flush_t *fl, const batch_t *b) {
+  unsigned ev = b->kind == 'I'   ? UVSQL_EV_AFTER_INSERT
+                : b->kind == 'U' ? UVSQL_EV_AFTER_UPDATE
+                                 : UVSQL_EV_AFTER_DELETE;
+  if (!uvsql__events_has(fl->s, b->m, ev))
+    return;
+  for (size_t i = 0; i < b->n && !fire(fl, b->objs[i], ev); i++)
+    ;
+}
+
 static void stmt_done(uvsql_future_t *f, void *data) {
   batch_t *b = data;
   flush_t *fl = b->fl;
@@ -351,7 +374,7 @@ static void stmt_done(uvsql_future_t *f, void *data) {
               fl->failed = 1;
         }
       }
-    } else if (b->kind == 'U' && affected >= 0 && affected != 1) {
+    } else if ((b->kind == 'U' || b->kind == 'P') && affected >= 0 && affected != 1) {
       fl_fail(fl, UVSQL_ESTALE_DATA,
               "UPDATE statement on table '%s' expected to update 1 row(s); %lld were matched "
               "(the row was changed or deleted by someone else): roll back the session, reload "
@@ -363,6 +386,8 @@ static void stmt_done(uvsql_future_t *f, void *data) {
               "matched (changed or deleted by someone else): roll back the session and reload",
               table, b->n, (long long)affected);
     }
+    if (!fl->failed && (b->kind == 'I' || b->kind == 'U' || b->kind == 'D'))
+      fire_after(fl, b); /* events.c: after_insert/update/delete of the batch's rows */
   }
   if (--fl->outstanding == 0 && !fl->sending)
     step(fl);
@@ -477,6 +502,8 @@ static void send_level(flush_t *fl, uvsql_mapper_t *m) {
                 m->model->type_name);
       return;
     }
+    if (fire(fl, h, UVSQL_EV_BEFORE_INSERT)) /* events.c: may change h before it is written */
+      return;
     for (size_t k = 0; m->post_update && k < h->nlinks; k++) /* set after (invariant 5) */
       if (m->post_update >> h->links[k].field & 1)
         uvsql__field_set_null(m, h->body, h->links[k].field, 1);
@@ -583,6 +610,14 @@ static void send_deletes(flush_t *fl, uvsql_mapper_t *m, objvec_t *v) {
   free(p);
 }
 
+/* The fields of persistent h to UPDATE (a version counter is the flush's own). */
+static uint64_t changes_of(uvsql__obj_t *h) {
+  uint64_t changes = uvsql__obj_changes(h);
+  if (h->mapper->version >= 0)
+    changes &= ~(UINT64_C(1) << h->mapper->version);
+  return changes;
+}
+
 static void send_writes(flush_t *fl) {
   uvsql_session_t *s = fl->s;
   for (uvsql__obj_t *h = s->owned; h && !fl->failed; h = h->next) {
@@ -594,23 +629,35 @@ static void send_writes(flush_t *fl) {
     } else {
       if (h->nlinks)
         apply_links(h);
-      uint64_t changes = uvsql__obj_changes(h);
-      const uvsql_mapper_t *m = h->mapper;
-      if (m->version >= 0)
-        changes &= ~(UINT64_C(1) << m->version);
-      uint64_t onupdate = 0;
-      if (changes && m->fdefs && uvsql__defaults_update(h, changes, &onupdate, &fl->err)) {
-        fl->failed = 1;
-        break;
-      }
-      if (changes) {
-        h->dirty = changes | onupdate;
-        v = &fl->upd[m->index];
-      }
+      if (changes_of(h))
+        v = &fl->upd[h->mapper->index];
     }
     if (v && push(v, h))
       fl_fail(fl, UVSQL_ENOMEM, "out of memory");
   }
+  /* before_update (events.c) may change its object; then the changes and onupdates */
+  for (size_t k = 0; k < fl->nm && !fl->failed; k++) {
+    objvec_t *v = &fl->upd[fl->order[k]->index];
+    int ev = uvsql__events_has(s, fl->order[k], UVSQL_EV_BEFORE_UPDATE);
+    for (size_t i = 0; i < v->n && !fl->failed; i++) {
+      uvsql__obj_t *h = v->v[i];
+      uint64_t changes, onupdate = 0;
+      if (ev && fire(fl, h, UVSQL_EV_BEFORE_UPDATE))
+        break;
+      changes = changes_of(h); /* 0: the listener undid the change, nothing is sent */
+      if (changes && h->mapper->fdefs && uvsql__defaults_update(h, changes, &onupdate, &fl->err))
+        fl->failed = 1;
+      h->dirty = changes | onupdate;
+    }
+  }
+  for (size_t k = fl->nm; k-- > 0 && !fl->failed;) {
+    objvec_t *v = &fl->del[fl->order[k]->index];
+    if (uvsql__events_has(s, fl->order[k], UVSQL_EV_BEFORE_DELETE))
+      for (size_t i = 0; i < v->n && !fire(fl, v->v[i], UVSQL_EV_BEFORE_DELETE); i++)
+        ;
+  }
+  if (fl->failed)
+    return;
   fl->sending = 1;
   for (const uvsql__depproc_t *const *d = uvsql__depprocs; fl->deps && *d && !fl->failed; d++)
     if ((*d)->after_inserts)
@@ -621,7 +668,8 @@ static void send_writes(flush_t *fl) {
     if (v->n > 1) /* one statement per set of changed columns, sent together */
       qsort(v->v, v->n, sizeof *v->v, cmp_dirty);
     for (size_t i = 0; i < v->n && !fl->failed; i++)
-      send_update(fl, m, &v->v[i]);
+      if (v->v[i]->dirty)
+        send_update(fl, m, &v->v[i]);
   }
   for (const uvsql__depproc_t *const *d = uvsql__depprocs; fl->deps && *d && !fl->failed; d++)
     if ((*d)->before_deletes)
@@ -827,7 +875,7 @@ uvsql__obj_t **uvsql__uow_rows(uvsql__uow_t *u, const uvsql_mapper_t *m, int kin
 
 void uvsql__uow_update(uvsql__uow_t *u, uvsql_mapper_t *m, uvsql__obj_t **hp, uint64_t mask,
                        const uvsql_param_t *params, size_t n) {
-  send_stmt(u, m, hp, 1, 'U', 0, uvsql__stmt_update(m, mask), params, n);
+  send_stmt(u, m, hp, 1, 'P', 0, uvsql__stmt_update(m, mask), params, n);
 }
 
 int uvsql__uow_sync_keys(uvsql__uow_t *u, uvsql__obj_t *h) {
@@ -870,7 +918,10 @@ static int check_json(uvsql_session_t *s, uvsql_error_t *err) {
 
 void uvsql__flush(uvsql_session_t *s, uvsql__flush_done done, void *data) {
   uvsql_error_t err;
-  if (check_json(s, &err) != 0) {
+  /* before_flush listeners first (they may add or change objects), then the JSON check */
+  if ((uvsql__events_has(s, NULL, UVSQL_EV_BEFORE_FLUSH) && uvsql__flush_needed(s) &&
+       uvsql__events_fire(s, NULL, UVSQL_EV_BEFORE_FLUSH, NULL, &err)) || /* events.c */
+      check_json(s, &err) != 0) {
     done(s, &err, data);
     return;
   }

@@ -65,6 +65,7 @@ struct uvsql_mapper_s {
    * after the inserts, and clears it by an UPDATE before deleting the row (flush.c). */
   uint64_t post_update;
   uvsql__fdef_t *fdefs; /* default functions and onupdates by field (defaults.c), or NULL */
+  void *events;         /* listeners of uvsql_mapper_on (events.c), owned, or NULL */
 };
 /* Fills m's autoflush check plan from its model (object.c). */
 void uvsql__mapper_plan(uvsql_mapper_t *m);
@@ -98,6 +99,7 @@ int uvsql__link_part(void *child, size_t field, void *parent, size_t pkpos);
 #define UVSQL__OF_MARK_DELETE 0x01u /* session_delete on a persistent object, not yet flushed */
 #define UVSQL__OF_OWNED       0x02u /* on its session's owned list */
 #define UVSQL__OF_FILLED      0x04u /* a flush filled in h->filled: unfilled if it rolls back */
+#define UVSQL__OF_KEEP        0x40u /* stream.c: uvsql_session_keep during a batch callback */
 #define UVSQL__OF_EXPIRED     0x80u /* expire.c: the next row that loads it overwrites it */
 
 typedef struct uvsql__obj_s uvsql__obj_t;
@@ -292,7 +294,8 @@ struct uvsql_session_s {
   size_t *sp_marks; /* journal length at each savepoint */
   size_t nsp;
   uint64_t nstatements;
-  void *rel; /* relationship state: pending secondary-table rows (cascade.c), or NULL */
+  void *rel;    /* relationship state: pending secondary-table rows (cascade.c), or NULL */
+  void *events; /* listeners of uvsql_session_on (events.c), owned, or NULL */
 };
 
 struct uvsql_orm_result_s {
@@ -346,7 +349,16 @@ int uvsql__bulk_apply(const uvsql__bulk_t *b, uvsql__obj_t *h);
 /* FETCH: uvsql__bulk_apply on the identity map's objects whose keys are in columns col0.. of
  * r's rows. */
 int uvsql__bulk_apply_keys(const uvsql__bulk_t *b, const uvsql_result_t *r, size_t col0);
-void uvsql__rel_session_free(uvsql_session_t *s);            /* cascade.c: frees s->rel */
+void uvsql__rel_session_free(uvsql_session_t *s); /* cascade.c: frees s->rel */
+/* events.c: calls the listeners of ev (one UVSQL_EV_*) registered on m (per-object events;
+ * m NULL for session events) and on s, in order of registration (mapper's first). obj: the
+ * object (NULL for session events). 0, or the first listener's error code with err filled
+ * ("<event> event of <type> failed: <the listener's message>"): nothing after it is called.
+ * uvsql__events_has: whether any listener of ev exists (a cheap check before the work). */
+int uvsql__events_fire(uvsql_session_t *s, const uvsql_mapper_t *m, unsigned ev, void *obj,
+                       uvsql_error_t *err);
+int uvsql__events_has(const uvsql_session_t *s, const uvsql_mapper_t *m, unsigned ev);
+void uvsql__events_free(void *events);
 void uvsql__rel_forget(uvsql_session_t *s, uvsql__obj_t *h); /* cascade.c: h leaves s */
 /* cascade.c, after a rollback: persistent objects' relationships become not loaded (emptied)
  * and pending secondary-table changes are dropped. */

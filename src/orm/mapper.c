@@ -35,6 +35,7 @@ void uvsql_registry_free(uvsql_registry_t *reg) {
     uvsql__stmt_cache_free(reg->mappers[i]->cache);
     uvsql__mapper_free_rels(reg->mappers[i]);
     uvsql__mapper_free_defaults(reg->mappers[i]);
+    uvsql__events_free(reg->mappers[i]->events);
     free(reg->mappers[i]->cols);
     free(reg->mappers[i]);
   }

@@ -304,7 +304,8 @@ static void failed_rolled_back(uvsql_future_t *f, void *data) {
   uvsql_session_t *s = data;
   release_conn(s);
   s->state = UVSQL__S_FAILED;
-  uvsql_error_t err = s->fail_err;
+  uvsql_error_t err = s->fail_err, ignored;
+  (void)uvsql__events_fire(s, NULL, UVSQL_EV_AFTER_ROLLBACK, NULL, &ignored); /* events.c */
   finish(s, NULL, NULL, &err);
 }
 
@@ -381,6 +382,8 @@ static void committed(uvsql_future_t *f, void *data) {
     s->state = UVSQL__S_IDLE;
     if (s->opt.expire_on_commit) /* other transactions may change the rows now (expire.c) */
       uvsql__session_expire_flag_all(s);
+    uvsql_error_t ignored;
+    (void)uvsql__events_fire(s, NULL, UVSQL_EV_AFTER_COMMIT, NULL, &ignored); /* events.c */
   }
   finish(s, NULL, NULL, NULL);
 }
@@ -417,6 +420,9 @@ static void rolled_back(uvsql_future_t *f, void *data) {
   release_conn(s);
   undo(s, 0, 1);
   s->state = UVSQL__S_IDLE;
+  uvsql_error_t ignored;
+  if (!err)
+    (void)uvsql__events_fire(s, NULL, UVSQL_EV_AFTER_ROLLBACK, NULL, &ignored); /* events.c */
   finish(s, NULL, NULL, err);
 }
 
@@ -512,6 +518,8 @@ static void session_free(uvsql_session_t *s) {
   free(s->journal);
   free(s->sp_marks);
   uvsql__rel_session_free(s);
+  uvsql__events_free(s->events);
+  s->events = NULL;
   uvsql__idmap_free(&s->idmap);
   if (s->kick_scheduled || s->pumping) /* a deferred kick or run_next's loop still points at
                                           s: the last of them frees it */

@@ -99,6 +99,33 @@ uvsql_future_t *uvsql_conn_execute_core(uvsql_conn_t *c, uvsql_core_stmt_t *s,
                  data);
 }
 
+/* A stream's extra arguments ride in the target (execute() passes it through). */
+typedef struct {
+  uvsql_conn_t *conn;
+  size_t batch_rows;
+  uvsql_batch_cb on_batch;
+  void *batch_data;
+} stream_target_t;
+
+static uvsql_future_t *run_stream(void *target, uvsql_stmt_t *stmt, const uvsql_param_t *p,
+                                  size_t n, uvsql_future_cb cb, void *data) {
+  stream_target_t *t = target;
+  return uvsql_conn_stream(t->conn, stmt, p, n, t->batch_rows, t->on_batch, t->batch_data, cb,
+                           data);
+}
+
+uvsql_future_t *uvsql_conn_stream_core(uvsql_conn_t *c, uvsql_core_stmt_t *s,
+                                       const uvsql_param_t *params, size_t nparams,
+                                       size_t batch_rows, uvsql_batch_cb on_batch, void *batch_data,
+                                       uvsql_future_cb cb, void *data) {
+  if (!c)
+    return NULL;
+  uvsql_engine_t *e = uvsql_conn_engine(c);
+  stream_target_t t = {c, batch_rows, on_batch, batch_data};
+  return execute(&t, uvsql_engine_loop(e), uvsql_engine_dialect(e), run_stream, s, params, nparams,
+                 cb, data);
+}
+
 /* ------------------------------------------------------------------ create_all / drop_all */
 
 typedef struct {
