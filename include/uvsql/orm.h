@@ -647,7 +647,7 @@ typedef enum {
   UVSQL_EV_AFTER_DELETE = 0x40,
   UVSQL_EV_AFTER_COMMIT = 0x80,
   UVSQL_EV_AFTER_ROLLBACK = 0x100
-} uvsql_event_t;
+} uvsql_orm_event_t;
 #define UVSQL_EV_OBJECT_EVENTS 0x7eu /* the per-object ones (BEFORE_INSERT .. AFTER_DELETE) */
 
 /* s: the session; event: the one UVSQL_EV_* being fired; obj: the object (NULL for session

@@ -84,16 +84,16 @@ uint64_t uvsql__key_hash(uint64_t h, const uvsql_value_t *pk, size_t n) {
     if (v->type == UVSQL_TYPE_TEXT || v->type == UVSQL_TYPE_BYTES || v->type == UVSQL_TYPE_UUID) {
       const unsigned char *s =
           v->type == UVSQL_TYPE_UUID ? v->u.uuid : (const unsigned char *)v->u.s.ptr;
-      size_t n = v->type == UVSQL_TYPE_UUID ? 16 : v->u.s.len;
+      size_t len = v->type == UVSQL_TYPE_UUID ? 16 : v->u.s.len;
       uint64_t x = 1469598103934665603u;
-      for (size_t k = 0; k < n; k++)
+      for (size_t k = 0; k < len; k++)
         x = (x ^ s[k]) * 1099511628211u;
       h = mix(h, x);
     } else if (v->type == UVSQL_TYPE_BOOL) {
       h = mix(h, (uint64_t)v->u.b);
     } else if (v->type == UVSQL_TYPE_NUMERIC) { /* equal values, equal doubles: one bucket */
-      uvsql_numeric_t n;
-      double d = uvsql__value_numeric(v, &n) == 0 ? uvsql_numeric_to_double(&n) : 0;
+      uvsql_numeric_t num;
+      double d = uvsql__value_numeric(v, &num) == 0 ? uvsql_numeric_to_double(&num) : 0;
       uint64_t bits;
       memcpy(&bits, &d, sizeof bits);
       h = mix(h, bits);
