@@ -478,19 +478,25 @@ ctest --test-dir "$root/$build" --output-on-failure -j2 "${ctest_args[@]}"
 rc=$?
 set -e
 # A latency test can miss its bound when something else loads the machine (a sanitizer build
-# next to two servers on two cores). When every failed test is such a test, they run once
-# more, one at a time, and the second verdict stands; the first failure is printed either way,
-# so it stays visible. Any other failure is final.
+# next to two servers on two cores). When every failed test is such a test, they run again,
+# one at a time, up to three times, and pass if one of those runs passes (a loop that really
+# blocks fails every run); each failure is printed, so it stays visible. Any other failure is
+# final.
 failed_log="$root/$build/Testing/Temporary/LastTestsFailed.log"
 if [ "$rc" != 0 ] && [ -s "$failed_log" ]; then
   failed="$(cut -d: -f2- "$failed_log")"
   if ! grep -Evq "$latency_tests" <<<"$failed"; then
-    say "only latency tests failed: $(echo $failed); running them again, one at a time"
+    say "only latency tests failed: $(echo $failed); running them again, one at a time (up to 3 times)"
     set +e
-    ctest --test-dir "$root/$build" --output-on-failure --rerun-failed
-    rc=$?
+    for attempt in 2 3 4; do
+      ctest --test-dir "$root/$build" --output-on-failure --rerun-failed
+      rc=$?
+      if [ "$rc" = 0 ]; then
+        say "the latency tests passed on run $attempt (the first run was on a loaded machine)"
+        break
+      fi
+    done
     set -e
-    [ "$rc" = 0 ] && say "the latency tests passed on their second run (the first run was on a loaded machine)"
   fi
 fi
 exit "$rc"
