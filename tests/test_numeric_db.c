@@ -320,6 +320,43 @@ TEST(numeric_pg_binary_and_text_formats_agree) {
   fixture_close(&fx);
 }
 
+/* Many numerics in one binary result (their texts share the decoder's arena chunks; the
+ * statement reads binary from its second execution) read the same as in text format: every
+ * weight and scale from 1e-8 to 1e4 steps, signs, zero, NULLs between them. */
+TEST(numeric_pg_many_rows_binary_and_text_agree) {
+  fixture_t fx = fixture_open(test_pg_url(), NULL);
+  const char *vals = "SELECT CASE WHEN g % 17 = 0 THEN NULL ELSE "
+                     "((g::bigint * 7919) % 2000003 - 1000000)::numeric * "
+                     "power(10::numeric, g % 13 - 8) END";
+  char bsql[400], tsql[400];
+  snprintf(bsql, sizeof bsql, "%s, 1::int8 FROM generate_series(1, 3000) g ORDER BY g", vals);
+  snprintf(tsql, sizeof tsql, "%s, '(1,2)'::point FROM generate_series(1, 3000) g ORDER BY g",
+           vals);
+  uvsql_result_free(query(&fx, bsql, NULL, 0)); /* learns the types: binary from now on */
+  uvsql_result_t *bin = query(&fx, bsql, NULL, 0);
+  uvsql_result_t *txt = query(&fx, tsql, NULL, 0);
+  ASSERT_INT_EQ(uvsql_result_nrows(bin), 3000);
+  ASSERT_INT_EQ(uvsql_result_nrows(txt), 3000);
+  size_t nulls = 0;
+  for (size_t i = 0; i < 3000; i++) {
+    const uvsql_value_t *a = uvsql_result_value(bin, i, 0), *b = uvsql_result_value(txt, i, 0);
+    ASSERT_INT_EQ(a->type, b->type);
+    if (a->type == UVSQL_TYPE_NULL) {
+      nulls++;
+      continue;
+    }
+    ASSERT_INT_EQ(a->type, UVSQL_TYPE_NUMERIC);
+    ASSERT_INT_EQ(a->u.s.len, strlen(a->u.s.ptr));
+    if (a->u.s.len != b->u.s.len || memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) != 0)
+      FAILF("row %zu: binary \"%s\", text \"%.*s\"", i + 1, a->u.s.ptr, (int)b->u.s.len,
+            b->u.s.ptr);
+  }
+  ASSERT_INT_EQ(nulls, 3000 / 17);
+  uvsql_result_free(bin);
+  uvsql_result_free(txt);
+  fixture_close(&fx);
+}
+
 /* ------------------------------------------------------------------ ORM */
 
 static void orm_round_trip(const char *url) {

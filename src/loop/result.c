@@ -379,8 +379,10 @@ SLOW_PATH static int text_slow(const uvsql_result_t *r, size_t row, size_t col, 
 
 int uvsql_result_text(const uvsql_result_t *r, size_t row, size_t col, const char **out,
                       size_t *len) {
-  const uvsql_value_t *v;
-  if (!FAST_CELL(r, row, col, UVSQL_TYPE_TEXT, UVSQL_TYPE_JSON, v))
+  const uvsql_value_t *v = NULL; /* set by FAST_CELL when the cell is in range */
+  /* TEXT, JSON and NUMERIC (its exact text) are read as they are */
+  if (!FAST_CELL(r, row, col, UVSQL_TYPE_TEXT, UVSQL_TYPE_JSON, v) &&
+      !(v && v->type == UVSQL_TYPE_NUMERIC))
     return text_slow(r, row, col, out, len);
   *out = v->u.s.ptr;
   if (len)

@@ -649,7 +649,9 @@ typedef enum {
   K_BIN_INT4,
   K_BIN_FLOAT8,
   K_BIN_BOOL,
-  K_BIN_TS, /* timestamp, timestamptz */
+  K_BIN_TS,      /* timestamp, timestamptz */
+  K_BIN_NUMERIC, /* numeric: its text (numeric.c) */
+  K_BIN_UUID,    /* uuid: the 16 bytes inline */
 } col_kind_t;
 
 static col_kind_t kind_of(Oid oid, int binary) {
@@ -672,14 +674,18 @@ static col_kind_t kind_of(Oid oid, int binary) {
   case UVSQL__PG_TIMESTAMP:
   case UVSQL__PG_TIMESTAMPTZ:
     return K_BIN_TS;
+  case UVSQL__PG_NUMERIC:
+    return K_BIN_NUMERIC;
+  case UVSQL__PG_UUID:
+    return K_BIN_UUID;
   default:
     return K_BINARY;
   }
 }
 
 /* One cell; the inline cases give exactly what decode_binary gives (invariant 3 included). */
-static inline int decode_cell(uvsql_result_t *r, col_kind_t kind, Oid oid, const char *s,
-                              size_t len, uvsql_value_t *cell) {
+static inline int decode_cell(uvsql_result_t *r, uvsql__pg_textbuf_t *nb, col_kind_t kind, Oid oid,
+                              const char *s, size_t len, uvsql_value_t *cell) {
   switch (kind) {
   case K_BIN_STR:
     *cell = (uvsql_value_t){.type = UVSQL_TYPE_TEXT, .u.s = {s, len}};
@@ -719,6 +725,14 @@ static inline int decode_cell(uvsql_result_t *r, col_kind_t kind, Oid oid, const
                             .u.i64 = t};
     return 0;
   }
+  case K_BIN_NUMERIC:
+    return uvsql__pg_numeric_text_buf(r, nb, s, len, cell); /* sets every field read back */
+  case K_BIN_UUID:
+    if (len != 16)
+      return UVSQL_EDATA;
+    cell->type = UVSQL_TYPE_UUID;
+    memcpy(cell->u.uuid, s, 16);
+    return 0;
   case K_BINARY:
     *cell = (uvsql_value_t){.type = UVSQL_TYPE_NULL};
     return decode_binary(r, oid, s, len, cell);
@@ -750,6 +764,7 @@ int uvsql__pg_decode(PGresult *res, uvsql_result_t **out, uvsql_error_t *err) {
     rc = uvsql__result_set_column(r, (size_t)c, PQfname(res, c), uvsql__pg_type_of(cols[c].oid));
   }
   uvsql_value_t *cell = NULL;
+  uvsql__pg_textbuf_t nb = {NULL, 0, 1024}; /* numeric texts: one arena call per 1 KB */
   if (rc == 0 && nf > 0 && nt > 0 && !(cell = uvsql__result_add_rows(r, (size_t)nt)))
     rc = UVSQL_ENOMEM;
   for (int row = 0; row < nt && rc == 0 && nf > 0; row++) {
@@ -761,7 +776,7 @@ int uvsql__pg_decode(PGresult *res, uvsql_result_t **out, uvsql_error_t *err) {
         *cell = (uvsql_value_t){.type = UVSQL_TYPE_NULL};
         continue;
       }
-      rc = decode_cell(r, cols[c].kind, cols[c].oid, s, len, cell);
+      rc = decode_cell(r, &nb, cols[c].kind, cols[c].oid, s, len, cell);
       if (rc != 0) {
         if (rc == UVSQL_ENOMEM)
           uvsql__error_set(err, rc, "out of memory reading a result");

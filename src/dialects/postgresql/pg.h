@@ -117,6 +117,16 @@ uvsql_type_t uvsql__pg_type_of(Oid oid);
 /* numeric.c: a binary numeric (ndigits, weight, sign, dscale, base-10000 digits) as the text
  * PostgreSQL writes for it, in r's arena; 0, UVSQL_EDATA (malformed) or UVSQL_ENOMEM. */
 int uvsql__pg_numeric_text(uvsql_result_t *r, const char *s, size_t len, uvsql_value_t *cell);
+/* The same, the text carved from b: arena memory taken `chunk` bytes at a time (or exactly what
+ * one value needs when chunk is 0), so that a column of numerics costs one arena call per chunk,
+ * not per cell; the unused end of each value's room goes back to b. Zero-initialise b (then set
+ * chunk) before the first call; b owns nothing (the arena does). */
+typedef struct uvsql__pg_textbuf_s {
+  char *p;
+  size_t room, chunk;
+} uvsql__pg_textbuf_t;
+int uvsql__pg_numeric_text_buf(uvsql_result_t *r, uvsql__pg_textbuf_t *b, const char *s, size_t len,
+                               uvsql_value_t *cell);
 /* 1 if decode.c reads this type in binary format. */
 int uvsql__pg_binary_known(Oid oid);
 /* Builds *out from res and takes res: it becomes the result's backing, or is cleared (also on
