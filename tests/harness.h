@@ -105,4 +105,21 @@ static inline int test_under_valgrind(void) {
   return p && (strstr(p, "valgrind") || strstr(p, "vgpreload"));
 }
 
+/* 1 in a build with AddressSanitizer, where every allocation costs several times what it
+ * costs otherwise (redzones, fill, quarantine): latency bounds there are scaled by
+ * test_latency_factor(); the normal build keeps the bound itself. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_UNDER_ASAN 1
+#endif
+#endif
+#ifndef TEST_UNDER_ASAN
+#define TEST_UNDER_ASAN 0
+#endif
+static inline int test_latency_factor(void) {
+  return TEST_UNDER_ASAN ? 2 : 1;
+}
+
 #endif

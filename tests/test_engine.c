@@ -431,7 +431,8 @@ static void thousand_queries_keep_timer_on_time(const char *url) {
   uv_close((uv_handle_t *)&timer, NULL);
   printf("%d queries in %llu ms; timer fired %d times, at most %llu ms late\n", N,
          (unsigned long long)elapsed_ms, k.fired, (unsigned long long)k.max_late_ms);
-  ASSERT(k.max_late_ms <= 50);
+  /* 50 ms; twice that under ASan (harness.h), where the same work costs 2-3 times as much */
+  ASSERT(k.max_late_ms <= (uint64_t)(50 * test_latency_factor()));
   fixture_close(&fx);
 }
 TEST(pg_thousand_queries_in_flight_keep_a_10ms_timer_on_time) {
