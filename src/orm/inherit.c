@@ -14,10 +14,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "rel.h"
 
 int uvsql__poly_all_columns(const uvsql_mapper_t *m) {
   return m->inherits != NULL || m->poly_field >= 0;
+}
+
+/* Whether m has relationships or is the target of one (not supported in a hierarchy yet). */
+static int in_rels(const uvsql_mapper_t *m) {
+  const uvsql_registry_t *reg = m->reg;
+  if (m->nrels)
+    return 1;
+  for (size_t k = 0; k < reg->n; k++)
+    for (size_t i = 0; i < reg->mappers[k]->nrels; i++)
+      if (reg->mappers[k]->rels[i]->target == m)
+        return 1;
+  return 0;
 }
 
 uvsql_mapper_t *uvsql_mapper_polymorphic_on(uvsql_mapper_t *base, const char *field,
@@ -51,6 +63,13 @@ uvsql_mapper_t *uvsql_mapper_polymorphic_on(uvsql_mapper_t *base, const char *fi
                      "single-table inheritance is supported; declare the discriminator on %s",
                      base->model->type_name, base->inherits->model->type_name,
                      base->inherits->model->type_name);
+    return NULL;
+  }
+  if (in_rels(base)) {
+    uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
+                     "uvsql_mapper_polymorphic_on: %s has relationships or is the target of "
+                     "one: relationships in an inheritance hierarchy are not supported yet",
+                     base->model->type_name);
     return NULL;
   }
   base->poly_field = (int)i;
@@ -110,6 +129,11 @@ uvsql_mapper_t *uvsql_mapper_inherits(uvsql_mapper_t *sub, uvsql_mapper_t *base,
                   "its column %s is NOT NULL or a key%s: a subclass's columns must be nullable "
                   "(other classes' rows leave them NULL)",
                   sm->fields[i].name, "");
+  if (in_rels(sub))
+    return fail(err, sub,
+                "it has relationships or is the target of one%s%s: relationships in an "
+                "inheritance hierarchy are not supported yet",
+                "", "");
   const uvsql_field_t *df = &bm->fields[base->poly_field];
   uvsql_value_t v;
   if (df->kind == UVSQL_FIELD_INT64) {

@@ -389,6 +389,13 @@ uvsql_orm_query_t *uvsql_orm_query(const uvsql_mapper_t *m, const uvsql_load_opt
     uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT, "uvsql_orm_query: a mapper is required");
     return NULL;
   }
+  if (uvsql__poly_all_columns(m)) { /* its selects list the table's columns (inherit.c) */
+    uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
+                     "uvsql_orm_query: %s is part of an inheritance hierarchy: loader options "
+                     "on it are not supported yet; use uvsql_orm_select and uvsql_session_execute",
+                     m->model->type_name);
+    return NULL;
+  }
   uvsql_orm_query_t *q = calloc(1, sizeof *q);
   if (!q) {
     uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a query");
