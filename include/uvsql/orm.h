@@ -179,6 +179,36 @@ typedef struct uvsql_model_s {
     return &model;                                                                                 \
   }
 
+/* Single-table inheritance (SQLAlchemy's single_table): a subclass model embeds its base
+ * struct as its FIRST member, named `base`, so a pointer to it is a pointer to the base:
+ *
+ *   #define EMPLOYEE_FIELDS(X) X(id, INT64, UVSQL_PRIMARY_KEY) X(name, TEXT, 0) X(type, TEXT, 0)
+ *   UVSQL_MODEL(employee_t, "employee", EMPLOYEE_FIELDS)
+ *   #define ENGINEER_FIELDS(X) X(language, TEXT, 0)
+ *   UVSQL_MODEL_INHERITS(engineer_t, employee_t, "employee", EMPLOYEE_FIELDS, ENGINEER_FIELDS)
+ *
+ * gives `struct engineer_t { employee_t base; char *language; }`. Its descriptor lists the
+ * base's fields first (same names, same order, at offsetof(engineer_t, base.<field>)), then
+ * its own; NULL bits of every field (base or own, bit = field index) live in
+ * base.uvsql_nulls, so a hierarchy has at most 64 fields per class. No relationships on a
+ * subclass model (declare them on the base). Map it on the base's table name, then declare
+ * the hierarchy with uvsql_mapper_polymorphic_on / uvsql_mapper_inherits. */
+#define UVSQL__DESC_BASE(name, k, fl)                                                              \
+  {#name, UVSQL__FK_##k, (fl), offsetof(uvsql__self_t, base.name)},
+#define UVSQL_MODEL_INHERITS(type, base_type, table_name, BASE_FIELDS, FIELDS)                     \
+  typedef struct type {                                                                            \
+    base_type base; /* first: a pointer to type is a pointer to base_type */                       \
+    FIELDS(UVSQL__DECL)                                                                            \
+  } type;                                                                                          \
+  static inline const uvsql_model_t *type##_model(void) {                                          \
+    typedef type uvsql__self_t;                                                                    \
+    static const uvsql_field_t fields[] = {BASE_FIELDS(UVSQL__DESC_BASE) FIELDS(UVSQL__DESC)};     \
+    static const uvsql_model_t model = {#type,        table_name,                                  \
+                                        sizeof(type), offsetof(type, base.uvsql_nulls),            \
+                                        fields,       sizeof fields / sizeof fields[0]};           \
+    return &model;                                                                                 \
+  }
+
 /* Models with relationships: RELS(X) lists the relationship fields, placed after the columns
  * (and after uvsql_nulls), each X(name, ONE(type)) for a pointer to another model's struct
  * (many-to-one, one-to-one) or X(name, MANY(type)) for a collection (one-to-many,
@@ -245,6 +275,38 @@ uvsql_expr_t *uvsql_mapper_col(const uvsql_mapper_t *m, const char *field);
 /* The Core column itself (owned by the registry's metadata), e.g. for uvsql_column_default;
  * NULL for an unknown field. */
 uvsql_column_t *uvsql_mapper_column(const uvsql_mapper_t *m, const char *field);
+
+/* ---------------------------------------------------------------- inheritance
+ *
+ * Single-table inheritance. Map the base model, then each subclass model (UVSQL_MODEL_INHERITS)
+ * on the SAME table name: the subclass mapper reuses the base's table and columns and adds
+ * its own columns to it (nullable: other classes' rows leave them NULL), so create_all makes
+ * one table with every column of the hierarchy. Then:
+ *
+ *   uvsql_mapper_polymorphic_on(employees, "type", &err);         the discriminator field
+ *   uvsql_mapper_inherits(engineers, employees, "engineer", &err); its value for engineer_t
+ *
+ * - uvsql_orm_new(engineers) sets the discriminator; an INSERT writes base, subclass columns
+ *   and discriminator; UPDATE/DELETE of a subclass object work as for any object.
+ * - A select of the base (uvsql_orm_select(base): every column of the table) or a get on the
+ *   base returns per row an object of the class its discriminator names (a value no subclass
+ *   claims: a base object), subclass columns loaded. uvsql_orm_select(sub) / get on sub
+ *   returns only rows with its discriminator value.
+ * - Identity map per base key: get(base, key of an engineer) gives the engineer object;
+ *   get(engineers, key of a manager) gives NULL.
+ * Declare every mapping of the hierarchy before building selects or sessions (a select lists
+ * the table's columns as they are when built). One level (a subclass of a subclass is
+ * refused); joined-table inheritance and loader options (uvsql_session_execute_query) on a
+ * subclass mapper are not supported yet.
+ *
+ * Both return their first argument, or NULL with err filled (UVSQL_EINVALID_ARGUMENT): unknown
+ * field, a discriminator not TEXT/STRING or INT64, a subclass on another table or with other
+ * base fields, a subclass column NOT NULL, no discriminator declared on the base, a value
+ * already taken or not an integer for an INT64 discriminator. */
+uvsql_mapper_t *uvsql_mapper_polymorphic_on(uvsql_mapper_t *base, const char *field,
+                                            uvsql_error_t *err);
+uvsql_mapper_t *uvsql_mapper_inherits(uvsql_mapper_t *sub, uvsql_mapper_t *base,
+                                      const char *identity, uvsql_error_t *err);
 
 /* ---------------------------------------------------------------- defaults
  *

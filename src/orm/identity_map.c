@@ -7,7 +7,8 @@
  *     leaves it; the journal puts it back on rollback). h->hash is valid while it is there.
  *  2. nbuckets is 0 or a power of two, and never below count once something was put: a put
  *     that would pass it doubles the table first (uvsql__idmap_reserve grows it at once).
- *  3. A chain holds objects of any mapper: a match needs the same hash, mapper and key.
+ *  3. A chain holds objects of any mapper: a match needs the same hash, mapper and key; keys
+ *     of a hierarchy hash by its base (root), and a find by the base matches a subclass object.
  * Who calls it: the loaders (rows into objects), the flush (new rows in, deleted rows out),
  * the session (get, expunge, rollback) and bulk_sync.c (FETCH keys). It owns only its bucket
  * array, never the objects.
@@ -75,7 +76,7 @@ int uvsql__value_equal(const uvsql_value_t *a, const uvsql_value_t *b) {
 }
 
 uint64_t uvsql__pk_hash(const uvsql_mapper_t *m, const uvsql_value_t *pk) {
-  return uvsql__key_hash((uint64_t)(uintptr_t)m, pk, m->npk);
+  return uvsql__key_hash((uint64_t)(uintptr_t)(m->root ? m->root : m), pk, m->npk);
 }
 
 uint64_t uvsql__key_hash(uint64_t h, const uvsql_value_t *pk, size_t n) {
@@ -126,8 +127,9 @@ uvsql__obj_t *uvsql__idmap_find_hashed(const uvsql__idmap_t *map, const uvsql_ma
   if (!map->nbuckets)
     return NULL;
   for (uvsql__obj_t *h = map->buckets[hash & (map->nbuckets - 1)]; h; h = h->hnext) {
-    if (h->hash != hash || h->mapper != m)
-      continue;
+    if (h->hash != hash ||
+        (h->mapper != m && (m->inherits || h->mapper->root != m->root || !m->root)))
+      continue; /* a base finds its subclasses' objects too (inherit.c); a subclass its own */
     uvsql_value_t mine[UVSQL__MAX_PK];
     uvsql__obj_pk(m, h->body, mine);
     size_t i = 0;

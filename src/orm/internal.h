@@ -66,7 +66,26 @@ struct uvsql_mapper_s {
   uint64_t post_update;
   uvsql__fdef_t *fdefs; /* default functions and onupdates by field (defaults.c), or NULL */
   void *events;         /* listeners of uvsql_mapper_on (events.c), owned, or NULL */
+  /* Single-table inheritance (inherit.c). root: the base of the hierarchy (itself when not
+   * a subclass): the identity map keys objects by (root, key). poly_field: on a base, the
+   * discriminator field index, else -1. On a subclass: inherits (its base), poly_value (its
+   * discriminator value; text owned), colmap (field i is column colmap[i] of the table: its
+   * selects list every column of the table, in table order) and ncolsel (how many). */
+  const uvsql_mapper_t *root;
+  uvsql_mapper_t *inherits;
+  int poly_field;
+  uvsql_value_t poly_value;
+  uint8_t *colmap;
+  size_t ncolsel;
 };
+/* inherit.c: the mapper an object of a row of a select of m has: the subclass whose
+ * discriminator value is in column m->poly_field of the row, else m. */
+const uvsql_mapper_t *uvsql__poly_mapper(const uvsql_mapper_t *m, const uvsql_result_t *r,
+                                         size_t row);
+/* inherit.c: sets a new subclass object's discriminator (uvsql_orm_new). 0 or ENOMEM. */
+int uvsql__poly_init(const uvsql_mapper_t *m, void *st);
+/* inherit.c: whether m's selects list every table column (a hierarchy's base or subclass). */
+int uvsql__poly_all_columns(const uvsql_mapper_t *m);
 /* Fills m's autoflush check plan from its model (object.c). */
 void uvsql__mapper_plan(uvsql_mapper_t *m);
 /* The index of the field called name in m's model, or -1 (also for name NULL). */

@@ -17,6 +17,8 @@
  *     row; the root's are columns 0 .. nfields-1.
  *  3. A parent's relationship is filled only if it was not loaded when the query saw the
  *     parent first (identity map: an object the session has keeps what it holds).
+ *  5. uvsql__session_load makes each row an object of the class its discriminator names
+ *     (single-table inheritance, inherit.c); uvsql__load_row knows no hierarchy.
  *  4. A row whose key the identity map holds yields that object: its fields are overwritten
  *     only when it is expired or the load populates existing objects (expire.c's
  *     uvsql__obj_repopulate); a new object becomes PERSISTENT and owned by the session.
@@ -84,7 +86,7 @@ int uvsql__load_row(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_res
  * get and refresh (session.c). */
 int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_result_t *r,
                         void ***out, size_t *nout, int overwrite, uvsql_error_t *err) {
-  size_t n = uvsql_result_nrows(r), nf = m->model->nfields;
+  size_t n = uvsql_result_nrows(r), nf = m->colmap ? m->ncolsel : m->model->nfields;
   void **objs = malloc((n ? n : 1) * sizeof *objs);
   if (!objs)
     return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading %zu rows", n);
@@ -97,8 +99,14 @@ int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql
   }
   (void)uvsql__idmap_reserve(&s->idmap, s->idmap.count + n); /* out of memory: grows as it goes */
   for (size_t row = 0; row < n; row++) {
-    uvsql__obj_t *h;
-    int rc = uvsql__obj_load(m, r, row, 0, &h, err); /* err says what went wrong */
+    uvsql__obj_t *h = NULL;
+    const uvsql_mapper_t *pm = uvsql__poly_mapper(m, r, row); /* the row's class (inherit.c) */
+    int rc = pm->colmap && uvsql_result_ncols(r) < pm->ncolsel
+                 ? uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                                    "an ORM select of %s must select every column of its table "
+                                    "(a row is a %s: use uvsql_orm_select)",
+                                    m->model->type_name, pm->model->type_name)
+                 : uvsql__obj_load(pm, r, row, 0, &h, err); /* err says what went wrong */
     uvsql_value_t pk[UVSQL__MAX_PK];
     uvsql__obj_t *have = NULL;
     uint64_t hash = 0;
@@ -107,8 +115,9 @@ int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql
       hash = uvsql__pk_hash(m, pk);
       have = uvsql__idmap_find_hashed(&s->idmap, m, pk, hash);
     }
-    if (rc == 0 && have) {
-      rc = uvsql__obj_repopulate(have, h, overwrite || s->populate, err); /* expire.c */
+    if (rc == 0 && have) { /* a class changed under a session's object: it stays as it is */
+      if (have->mapper == pm)
+        rc = uvsql__obj_repopulate(have, h, overwrite || s->populate, err); /* expire.c */
       uvsql__obj_destroy(h);
       h = have;
     } else if (rc == 0) {
@@ -378,6 +387,13 @@ uvsql_orm_query_t *uvsql_orm_query(const uvsql_mapper_t *m, const uvsql_load_opt
                                    size_t nopts, uvsql_error_t *err) {
   if (!m || (nopts && !opts)) {
     uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT, "uvsql_orm_query: a mapper is required");
+    return NULL;
+  }
+  if (uvsql__poly_all_columns(m)) { /* its selects list the table's columns (inherit.c) */
+    uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
+                     "uvsql_orm_query: %s is part of an inheritance hierarchy: loader options "
+                     "on it are not supported yet; use uvsql_orm_select and uvsql_session_execute",
+                     m->model->type_name);
     return NULL;
   }
   uvsql_orm_query_t *q = calloc(1, sizeof *q);

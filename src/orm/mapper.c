@@ -3,7 +3,8 @@
  * Core statements and ORM operations use the same table.
  *
  * Invariants:
- *  1. A mapper's field i is the table's column i (same order, same name).
+ *  1. A mapper's field i is the table's column i (same order, same name), but for a subclass
+ *     of single-table inheritance, whose field i is column colmap[i] (inherit.c).
  *  2. A mapper never changes after uvsql_registry_map except for its statement cache and the
  *     foreign keys declared on its columns before tables are created.
  *  3. Kinds map to SQL types: INT64 BIGINT, DOUBLE DOUBLE, BOOL BOOLEAN, TEXT TEXT,
@@ -36,6 +37,9 @@ void uvsql_registry_free(uvsql_registry_t *reg) {
     uvsql__mapper_free_rels(reg->mappers[i]);
     uvsql__mapper_free_defaults(reg->mappers[i]);
     uvsql__events_free(reg->mappers[i]->events);
+    free(reg->mappers[i]->colmap);
+    if (reg->mappers[i]->poly_value.type == UVSQL_TYPE_TEXT)
+      free((void *)reg->mappers[i]->poly_value.u.s.ptr);
     free(reg->mappers[i]->cols);
     free(reg->mappers[i]);
   }
@@ -113,7 +117,12 @@ uvsql_mapper_t *uvsql_registry_map_table(uvsql_registry_t *reg, const uvsql_mode
   m->reg = reg;
   m->model = model;
   m->version = -1;
-  m->table = uvsql_table(reg->md, table);
+  m->root = m;
+  m->poly_field = -1;
+  /* The table of a mapper already: a subclass of single-table inheritance (inherit.c) shares
+   * it, reusing the columns of fields it has (same type) and adding the others. */
+  uvsql_mapper_t *shared = uvsql__mapper_for_table(reg, table);
+  m->table = shared ? shared->table : uvsql_table(reg->md, table);
   for (size_t i = 0; m->table && i < model->nfields; i++) {
     const uvsql_field_t *f = &model->fields[i];
     if (f->flags & UVSQL_VERSION_ID) {
@@ -125,7 +134,15 @@ uvsql_mapper_t *uvsql_registry_map_table(uvsql_registry_t *reg, const uvsql_mode
       }
       m->version = (int)i;
     }
-    m->cols[i] = uvsql_column(m->table, f->name, sqltype(f), f->flags & 0xffu);
+    uvsql_column_t *have = shared ? uvsql_table_column(m->table, f->name) : NULL;
+    if (have && uvsql_column_type(have).kind != sqltype(f).kind) {
+      uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
+                       "%s.%s: column %s.%s is mapped already with another type: a model on "
+                       "the table of another (single-table inheritance) uses its columns' types",
+                       model->type_name, f->name, table, f->name);
+      goto fail;
+    }
+    m->cols[i] = have ? have : uvsql_column(m->table, f->name, sqltype(f), f->flags & 0xffu);
     if (!m->cols[i])
       break;
     if ((f->flags & UVSQL_PRIMARY_KEY) && m->npk < UVSQL__MAX_PK)
@@ -199,10 +216,20 @@ uvsql_core_stmt_t *uvsql_orm_select(const uvsql_mapper_t *m) {
   uvsql_core_stmt_t *s = uvsql_select_new();
   if (!s)
     return NULL;
-  for (size_t i = 0; i < m->model->nfields; i++) {
-    uvsql_expr_t *c = uvsql_col(m->table, m->model->fields[i].name);
-    uvsql_select_columns(s, &c, 1);
+  if (uvsql__poly_all_columns(m)) { /* a hierarchy (inherit.c): every column, table order */
+    for (size_t j = 0, n = uvsql_table_ncolumns(m->table); j < n; j++) {
+      uvsql_expr_t *c = uvsql_col(m->table, uvsql_column_name(uvsql_table_column_at(m->table, j)));
+      uvsql_select_columns(s, &c, 1);
+    }
+  } else {
+    for (size_t i = 0; i < m->model->nfields; i++) {
+      uvsql_expr_t *c = uvsql_col(m->table, m->model->fields[i].name);
+      uvsql_select_columns(s, &c, 1);
+    }
   }
   uvsql_select_from(s, m->table);
+  if (m->inherits) /* a subclass: its rows only */
+    uvsql_where(s, uvsql_eq(s, uvsql_col(m->table, m->model->fields[m->inherits->poly_field].name),
+                            uvsql_lit(s, m->poly_value)));
   return s;
 }

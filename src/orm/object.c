@@ -49,6 +49,10 @@ uvsql__obj_t *uvsql__obj_alloc(const uvsql_mapper_t *m) {
 
 void *uvsql_orm_new(const uvsql_mapper_t *m) {
   uvsql__obj_t *h = m ? uvsql__obj_alloc(m) : NULL;
+  if (h && m->inherits && uvsql__poly_init(m, h->body)) { /* the discriminator (inherit.c) */
+    uvsql__obj_destroy(h);
+    return NULL;
+  }
   return h ? uvsql__body(h) : NULL;
 }
 
@@ -396,7 +400,7 @@ int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result
   uint64_t *nl = nulls(m, st);
   for (size_t i = 0, n = m->model->nfields; i < n; i++) {
     void *p = (unsigned char *)st + f[i].offset;
-    size_t col = col0 + i;
+    size_t col = col0 + (m->colmap ? m->colmap[i] : i); /* colmap: a subclass (inherit.c) */
     if (uvsql_result_is_null(r, row, col)) {
       *nl |= UINT64_C(1) << i;
       continue;
@@ -431,7 +435,7 @@ int uvsql__obj_load(const uvsql_mapper_t *m, const uvsql_result_t *r, size_t row
   const uvsql_field_t *f = m->model->fields;
   size_t room = 0, len[64]; /* room: the snapshot's strings, as the result has them */
   for (size_t k = 0; k < m->nblobs; k++) {
-    size_t i = m->blobs[k], col = col0 + i, n;
+    size_t i = m->blobs[k], col = col0 + (m->colmap ? m->colmap[i] : i), n;
     const void *src;
     if (uvsql_result_is_null(r, row, col))
       continue;
@@ -468,6 +472,10 @@ int uvsql__struct_assign(const uvsql_mapper_t *m, void *dst, const void *src) {
   uvsql__struct_free_strings(m, dst);
   /* the columns and uvsql_nulls only: relationship fields after them stay (UVSQL_MODEL_REL) */
   memcpy(dst, copy, m->model->nulls_offset + sizeof(uint64_t));
+  if (m->inherits) /* a subclass's own fields follow its base struct (inherit.c) */
+    memcpy((unsigned char *)dst + m->inherits->model->size,
+           (unsigned char *)copy + m->inherits->model->size,
+           m->model->size - m->inherits->model->size);
   /* dst must own each string separately: duplicate them out of the block. */
   int rc = 0;
   for (size_t i = 0; i < m->model->nfields; i++) {
@@ -569,6 +577,8 @@ uint64_t uvsql__obj_changes(const uvsql__obj_t *h) {
 void uvsql__mapper_plan(uvsql_mapper_t *m) {
   const uvsql_model_t *md = m->model;
   size_t prefix = md->nulls_offset + sizeof(uint64_t);
+  if (m->colmap) /* a subclass (inherit.c): its own fields follow the base's uvsql_nulls */
+    prefix = md->size;
   m->nblobs = 0;
   for (size_t i = 0; i < md->nfields; i++)
     if (is_blob(md->fields[i].kind))

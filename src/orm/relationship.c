@@ -114,6 +114,14 @@ uvsql_relationship_t *uvsql_mapper_relationship(uvsql_mapper_t *m, const char *n
                      name);
     return NULL;
   }
+  if (uvsql__poly_all_columns(m) || uvsql__poly_all_columns(target)) { /* inherit.c */
+    uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
+                     "relationship %s.%s: %s is part of an inheritance hierarchy: relationships "
+                     "from or to one are not supported yet",
+                     m->model->type_name, name,
+                     uvsql__poly_all_columns(m) ? m->model->type_name : target->model->type_name);
+    return NULL;
+  }
   if (uvsql_mapper_get_relationship(m, name)) {
     uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                      "relationship %s.%s is already declared: give the new one another name",
