@@ -381,8 +381,8 @@ TEST(pg_copy_in_value_of_the_wrong_kind_names_row_and_column) {
 
   /* a column copy_out cannot decode in binary: refused, naming it and the cast */
   sink_t k = {0};
-  f = uvsql_engine_copy_out(fx.engine, "SELECT '(1,2)'::point AS amount", sink_cb, &k, NULL,
-                            NULL, NULL);
+  f = uvsql_engine_copy_out(fx.engine, "SELECT '(1,2)'::point AS amount", sink_cb, &k, NULL, NULL,
+                            NULL);
   e = AWAIT_ERR(f, UVSQL_ENOT_SUPPORTED);
   ASSERT_STR_CONTAINS(e->message, "column \"amount\" has type oid 600, which uvsql cannot read "
                                   "from a binary COPY: cast it to text");

@@ -1,7 +1,8 @@
 /* tests/test_mariadb_limits.c — a MariaDB limit a statement runs into is reported with what to
  * do: a parameter over the server's max_allowed_packet (scripts/test.sh's server sets 64 MiB, a
- * 16 MiB default server refuses it too: 64 MiB + the statement is over either) fails naming max_allowed_packet and how to raise it, not only "Server has
- * gone away", and the engine's next statement works. A real server (UVSQL_TEST_MARIADB_URL). */
+ * 16 MiB default server refuses it too: 64 MiB + the statement is over either) fails naming
+ * max_allowed_packet and how to raise it, not only "Server has gone away", and the engine's next
+ * statement works. A real server (UVSQL_TEST_MARIADB_URL). */
 #include "backend.h"
 
 TEST(a_64_mb_parameter_over_max_allowed_packet_fails_naming_it_and_the_fix) {
