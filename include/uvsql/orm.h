@@ -19,6 +19,10 @@
  *   TIMESTAMP -> int64_t us since 1970-01-01 (see value.h)
  *   NUMERIC(p, s) -> uvsql_numeric_t, exact (SQL NUMERIC(p, s); DECIMAL on MariaDB; on SQLite
  *     NUMERIC_TEXT(p, s), which keeps the digits: src/sql/dialects/sqlite.c says the cost)
+ *   ARRAY(e) -> uvsql_array_t {items, n} (SQL e[], PostgreSQL only), e one of INT64, DOUBLE,
+ *     BOOL, TEXT, BYTES, DATE, TIME, TIMESTAMP, TIMESTAMPTZ, UUID, INTERVAL: X(tags,
+ *     ARRAY(TEXT), 0). A model with one is refused by create_all on MariaDB and SQLite (no
+ *     ARRAY type: use a JSON field); ownership: see uvsql_array_t below.
  * Field flags: the Core column flags (UVSQL_PRIMARY_KEY, UVSQL_NOT_NULL, UVSQL_UNIQUE,
  * UVSQL_INDEX, UVSQL_NO_AUTOINCREMENT) plus UVSQL_VERSION_ID (an INT64 version counter for
  * optimistic concurrency). At most 64 fields per model.
@@ -99,7 +103,8 @@ typedef enum {
   UVSQL_FIELD_UUID,        /* uvsql_uuid_t */
   UVSQL_FIELD_JSON,        /* char *, a JSON document (owned like TEXT) */
   UVSQL_FIELD_ENUM,        /* int, an index into the field's uvsql_enum_type_t labels */
-  UVSQL_FIELD_INTERVAL     /* uvsql_interval_t */
+  UVSQL_FIELD_INTERVAL,    /* uvsql_interval_t */
+  UVSQL_FIELD_ARRAY        /* uvsql_array_t; PostgreSQL only (see ARRAY(e) above) */
 } uvsql_field_kind_t;
 
 /* Optimistic concurrency: this INT64 field is incremented by every UPDATE, and UPDATE/DELETE
@@ -111,10 +116,25 @@ typedef struct uvsql_bytes_s {
   size_t len;
 } uvsql_bytes_t;
 
+/* An ARRAY(e) field (PostgreSQL): a one-dimensional array of values of e's value type (INT64
+ * fields hold UVSQL_TYPE_INT64 values, TEXT fields UVSQL_TYPE_TEXT, ...), any of them may be
+ * UVSQL_TYPE_NULL. items == NULL is SQL NULL; an empty array has items != NULL and n == 0.
+ * OWNERSHIP: items is ONE malloc'd block owned by the object (the n values, then the bytes of
+ * their text and bytes elements, each NUL-terminated), freed with the object by one free()
+ * and replaced by uvsql_orm_set_array, which copies everything it is given. You may change
+ * elements in place (items[1] = uvsql_v_int64(5), items[2] = uvsql_v_null(): a flush sees the
+ * change); a text or bytes element you point elsewhere is read where it points, so point it
+ * only at memory that outlives the object (another element's bytes, a string literal), or
+ * use uvsql_orm_set_array. Never realloc items yourself: it is n values plus their bytes. */
+typedef struct uvsql_array_s {
+  uvsql_value_t *items;
+  size_t n;
+} uvsql_array_t;
+
 typedef struct uvsql_field_s {
   const char *name;
   uvsql_field_kind_t kind;
-  int length;            /* STRING(n): n; NUMERIC(p, s): p; else 0 */
+  int length;            /* STRING(n): n; NUMERIC(p, s): p; ARRAY(e): e's field kind; else 0 */
   int scale;             /* NUMERIC(p, s): s; else 0 */
   const void *type_info; /* ENUM: its const uvsql_enum_type_t *; else NULL */
   unsigned flags;
@@ -146,6 +166,7 @@ typedef struct uvsql_model_s {
 #define UVSQL__CT_JSON           char *
 #define UVSQL__CT_ENUM(e)        int
 #define UVSQL__CT_INTERVAL       uvsql_interval_t
+#define UVSQL__CT_ARRAY(e)       uvsql_array_t
 #define UVSQL__FK_INT64          UVSQL_FIELD_INT64, 0, 0, NULL
 #define UVSQL__FK_DOUBLE         UVSQL_FIELD_DOUBLE, 0, 0, NULL
 #define UVSQL__FK_BOOL           UVSQL_FIELD_BOOL, 0, 0, NULL
@@ -161,6 +182,7 @@ typedef struct uvsql_model_s {
 #define UVSQL__FK_JSON           UVSQL_FIELD_JSON, 0, 0, NULL
 #define UVSQL__FK_ENUM(e)        UVSQL_FIELD_ENUM, 0, 0, (const void *)&(e)
 #define UVSQL__FK_INTERVAL       UVSQL_FIELD_INTERVAL, 0, 0, NULL
+#define UVSQL__FK_ARRAY(e)       UVSQL_FIELD_ARRAY, UVSQL_FIELD_##e, 0, NULL
 #define UVSQL__DECL(name, k, fl) UVSQL__CT_##k name;
 #define UVSQL__DESC(name, k, fl) {#name, UVSQL__FK_##k, (fl), offsetof(uvsql__self_t, name)},
 
@@ -433,6 +455,14 @@ int uvsql_orm_set_json(void *obj, char **field, const char *doc, uvsql_error_t *
  * when 0 is meant and the column has a default. */
 int uvsql_orm_set_enum(void *obj, int *field, int index);
 int uvsql_orm_set_interval(void *obj, uvsql_interval_t *field, uvsql_interval_t value);
+/* An ARRAY(e) field: a copy of items[0..n) (values and the bytes of their text/bytes
+ * elements, in one block the object owns) replaces the old array, which is freed. n == 0 is
+ * the empty array (items may be NULL then); SQL NULL is uvsql_orm_set_null. 0;
+ * UVSQL_EINVALID_ARGUMENT with err saying "Model.field: element K is <type>: an ARRAY(E)
+ * holds <type> values or NULL" (the field unchanged), or that the field is not an ARRAY field
+ * of obj; UVSQL_ENOMEM. err may be NULL. */
+int uvsql_orm_set_array(void *obj, uvsql_array_t *field, const uvsql_value_t *items, size_t n,
+                        uvsql_error_t *err);
 /* Marks a field the program assigned itself as given (so a zero is sent, not the default).
  * Every setter above does this too (set_null as well). 0 or UVSQL_EINVALID_ARGUMENT. */
 int uvsql_orm_mark_set(void *obj, const void *field);

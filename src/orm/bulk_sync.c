@@ -55,6 +55,9 @@ static int field_set(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_va
     } else if (f->kind == UVSQL_FIELD_BYTES) {
       free(((uvsql_bytes_t *)p)->ptr);
       memset(p, 0, sizeof(uvsql_bytes_t));
+    } else if (f->kind == UVSQL_FIELD_ARRAY) {
+      free(((uvsql_array_t *)(void *)p)->items);
+      memset(p, 0, sizeof(uvsql_array_t));
     }
     uvsql__field_set_null(m, st, i, 1);
     return 0;
@@ -133,6 +136,12 @@ static int field_set(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_va
       return -1;
     *(uvsql_interval_t *)p = v->u.iv;
     break;
+  case UVSQL_FIELD_ARRAY: {
+    int rc = uvsql__array_set_value(f, (uvsql_array_t *)(void *)p, v);
+    if (rc)
+      return rc == UVSQL_ENOMEM ? rc : -1;
+    break;
+  }
     return -1;
   }
   uvsql__field_set_null(m, st, i, 0);

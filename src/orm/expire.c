@@ -56,7 +56,15 @@ static int field_copy(const uvsql_mapper_t *m, void *dst, const void *src, size_
   unsigned char *pd = (unsigned char *)dst + f->offset;
   const unsigned char *ps = (const unsigned char *)src + f->offset;
   int null = uvsql__field_is_null(m, src, i);
-  if (f->kind == UVSQL_FIELD_TEXT || f->kind == UVSQL_FIELD_JSON || f->kind == UVSQL_FIELD_BYTES) {
+  if (f->kind == UVSQL_FIELD_ARRAY) {
+    const uvsql_array_t *a = (const void *)ps;
+    uvsql_array_t copy = {NULL, 0};
+    if (!null && uvsql__array_dup(a->items, a->n, &copy) != 0)
+      return UVSQL_ENOMEM;
+    free(((uvsql_array_t *)(void *)pd)->items);
+    *(uvsql_array_t *)(void *)pd = copy;
+  } else if (f->kind == UVSQL_FIELD_TEXT || f->kind == UVSQL_FIELD_JSON ||
+             f->kind == UVSQL_FIELD_BYTES) {
     uvsql_value_t v = uvsql__field_value(m, src, i);
     char *copy = NULL;
     if (!null) {

@@ -56,6 +56,9 @@ int uvsql__value_equal(const uvsql_value_t *a, const uvsql_value_t *b) {
            memcmp(x.b, y.b, 16) == 0;
   }
   switch (a->type) {
+  case UVSQL_TYPE_ARRAY: /* element by element (array_field.c) */
+    return b->type == UVSQL_TYPE_ARRAY &&
+           !uvsql__array_differs(a->u.arr.items, a->u.arr.n, b->u.arr.items, b->u.arr.n);
   case UVSQL_TYPE_TEXT:
   case UVSQL_TYPE_BYTES:
     return (b->type == UVSQL_TYPE_TEXT || b->type == UVSQL_TYPE_BYTES) &&

@@ -222,6 +222,32 @@ int uvsql__enum_index(const uvsql_enum_type_t *e, const uvsql_value_t *v, int *i
 /* "INT64", "STRING(30)", ... for messages (object.c); buf of at least 24 bytes. */
 const char *uvsql__field_kind_name(const uvsql_field_t *f, char *buf, size_t len);
 
+/* ARRAY(e) fields (array_field.c; uvsql_array_t in orm.h). The element value type of field f
+ * (its `length` holds e's field kind), UVSQL_TYPE_NULL when e has no array form. */
+uvsql_type_t uvsql__array_elem_type(const uvsql_field_t *f);
+/* The column type of f: UVSQL_SQL_ARRAY of e's SQL type (element 0 when e has none). */
+uvsql_sqltype_t uvsql__array_sqltype(const uvsql_field_t *f);
+/* 0, or UVSQL_EINVALID_ARGUMENT (err filled) when f's element kind has no array form. */
+int uvsql__array_check(const uvsql_model_t *md, const uvsql_field_t *f, uvsql_error_t *err);
+/* "ARRAY(INT64)" for messages; buf of at least 24 bytes. */
+const char *uvsql__array_kind_name(const uvsql_field_t *f, char *buf, size_t len);
+/* The bytes of a deep copy of items[0..n): the values, then each text/bytes element's bytes
+ * and a NUL. uvsql__array_copy_to writes that copy at dst (aligned for uvsql_value_t). */
+size_t uvsql__array_bytes(const uvsql_value_t *items, size_t n);
+uvsql_array_t uvsql__array_copy_to(const uvsql_value_t *items, size_t n, void *dst);
+/* The same copy in its own malloc'd block (never NULL for n == 0). 0 or UVSQL_ENOMEM. */
+int uvsql__array_dup(const uvsql_value_t *items, size_t n, uvsql_array_t *out);
+/* Whether two arrays differ (length, or an element's type or value; text by content). */
+int uvsql__array_differs(const uvsql_value_t *a, size_t na, const uvsql_value_t *b, size_t nb);
+/* Loads field i (an ARRAY, not NULL in the result) of m from a cell into *field (which holds
+ * nothing). 0; the getter's code (not an array: the caller says so, err untouched); or
+ * UVSQL_EDATA / UVSQL_ENOMEM with err filled (an element of another type). */
+int uvsql__array_load(const uvsql_mapper_t *m, size_t i, uvsql_array_t *field,
+                      const uvsql_result_t *r, size_t row, size_t col, uvsql_error_t *err);
+/* *field = a copy of ARRAY value v (its old block freed). 0, UVSQL_EINVALID_ARGUMENT (not an
+ * array, or an element of another type) or UVSQL_ENOMEM; the field unchanged on error. */
+int uvsql__array_set_value(const uvsql_field_t *f, uvsql_array_t *field, const uvsql_value_t *v);
+
 /* -------------------------------------------------------------- identity map (identity_map.c) */
 
 typedef struct {

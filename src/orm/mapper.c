@@ -8,7 +8,8 @@
  *  2. A mapper never changes after uvsql_registry_map except for its statement cache and the
  *     foreign keys declared on its columns before tables are created.
  *  3. Kinds map to SQL types: INT64 BIGINT, DOUBLE DOUBLE, BOOL BOOLEAN, TEXT TEXT,
- *     STRING(n) VARCHAR(n), BYTES BINARY, DATE/TIME/TIMESTAMP the same.
+ *     STRING(n) VARCHAR(n), BYTES BINARY, DATE/TIME/TIMESTAMP the same, ARRAY(e) e's type[]
+ *     (PostgreSQL; the other dialects refuse the column when tables are created).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,8 @@ static uvsql_sqltype_t sqltype(const uvsql_field_t *f) {
     return UVSQL_SQL_ENUM((const uvsql_enum_type_t *)f->type_info);
   case UVSQL_FIELD_INTERVAL:
     return UVSQL_SQL_INTERVAL;
+  case UVSQL_FIELD_ARRAY:
+    return uvsql__array_sqltype(f);
   }
   return UVSQL_SQL_TEXT;
 }
@@ -134,6 +137,8 @@ uvsql_mapper_t *uvsql_registry_map_table(uvsql_registry_t *reg, const uvsql_mode
       }
       m->version = (int)i;
     }
+    if (f->kind == UVSQL_FIELD_ARRAY && uvsql__array_check(model, f, err) != 0)
+      goto fail;
     uvsql_column_t *have = shared ? uvsql_table_column(m->table, f->name) : NULL;
     if (have && uvsql_column_type(have).kind != sqltype(f).kind) {
       uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,

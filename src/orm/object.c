@@ -104,12 +104,24 @@ static inline void *fptr(const uvsql_mapper_t *m, const void *st, size_t i) {
 static inline uint64_t *nulls(const uvsql_mapper_t *m, const void *st) {
   return (uint64_t *)((unsigned char *)st + m->model->nulls_offset);
 }
-/* TEXT and JSON fields are a char * the object owns; BYTES a uvsql_bytes_t it owns. */
+/* TEXT and JSON fields are a char * the object owns; BYTES a uvsql_bytes_t it owns; ARRAY a
+ * uvsql_array_t whose block it owns (array_field.c). All three are "blobs": out-of-line data a
+ * snapshot copies after its struct. */
 static inline int is_text(uvsql_field_kind_t k) {
   return k == UVSQL_FIELD_TEXT || k == UVSQL_FIELD_JSON;
 }
 static inline int is_blob(uvsql_field_kind_t k) {
-  return is_text(k) || k == UVSQL_FIELD_BYTES;
+  return is_text(k) || k == UVSQL_FIELD_BYTES || k == UVSQL_FIELD_ARRAY;
+}
+static inline size_t blob_size(uvsql_field_kind_t k) { /* the bytes of the field in the struct */
+  return is_text(k)               ? sizeof(char *)
+         : k == UVSQL_FIELD_BYTES ? sizeof(uvsql_bytes_t)
+                                  : sizeof(uvsql_array_t);
+}
+/* An array's block inside a snapshot starts at an address aligned for its values. */
+#define ARR_ALIGN alignof(uvsql_value_t)
+static inline unsigned char *arr_align(unsigned char *p) {
+  return (unsigned char *)(((uintptr_t)p + ARR_ALIGN - 1) & ~(uintptr_t)(ARR_ALIGN - 1));
 }
 
 int uvsql__field_is_null(const uvsql_mapper_t *m, const void *st, size_t i) {
@@ -120,6 +132,8 @@ int uvsql__field_is_null(const uvsql_mapper_t *m, const void *st, size_t i) {
     return *(char **)fptr(m, st, i) == NULL;
   if (k == UVSQL_FIELD_BYTES)
     return ((uvsql_bytes_t *)fptr(m, st, i))->ptr == NULL;
+  if (k == UVSQL_FIELD_ARRAY)
+    return ((uvsql_array_t *)fptr(m, st, i))->items == NULL;
   return 0;
 }
 
@@ -168,6 +182,10 @@ uvsql_value_t uvsql__field_value(const uvsql_mapper_t *m, const void *st, size_t
     return uvsql_v_uuid((const uvsql_uuid_t *)p);
   case UVSQL_FIELD_JSON:
     return uvsql_v_json(*(char **)p);
+  case UVSQL_FIELD_ARRAY: {
+    const uvsql_array_t *a = p;
+    return uvsql_v_array(uvsql__array_elem_type(&m->model->fields[i]), a->items, a->n);
+  }
   }
   return UVSQL_V_NULL();
 }
@@ -180,6 +198,9 @@ static void free_field(const uvsql_mapper_t *m, void *st, size_t i) {
   } else if (m->model->fields[i].kind == UVSQL_FIELD_BYTES) {
     free(((uvsql_bytes_t *)p)->ptr);
     memset(p, 0, sizeof(uvsql_bytes_t));
+  } else if (m->model->fields[i].kind == UVSQL_FIELD_ARRAY) {
+    free(((uvsql_array_t *)p)->items);
+    memset(p, 0, sizeof(uvsql_array_t));
   }
 }
 
@@ -222,6 +243,8 @@ const char *uvsql__field_kind_name(const uvsql_field_t *f, char *buf, size_t len
     snprintf(buf, len, "STRING(%d)", f->length);
   else if (f->kind == UVSQL_FIELD_NUMERIC)
     snprintf(buf, len, "NUMERIC(%d, %d)", f->length, f->scale);
+  else if (f->kind == UVSQL_FIELD_ARRAY)
+    uvsql__array_kind_name(f, buf, len);
   else
     snprintf(buf, len, "%s",
              (unsigned)f->kind < sizeof names / sizeof names[0] ? names[f->kind] : "?");
@@ -251,6 +274,8 @@ static const char *kind_for(uvsql_type_t t) {
     return "INTERVAL";
   case UVSQL_TYPE_ENUM:
     return "ENUM";
+  case UVSQL_TYPE_ARRAY:
+    return "ARRAY of its elements' kind";
   default:
     return "TIMESTAMP";
   }
@@ -322,6 +347,11 @@ int uvsql__field_load(const uvsql_mapper_t *m, void *st, size_t i, const uvsql_r
   case UVSQL_FIELD_ENUM:
     rc = uvsql_result_enum(r, row, col, f->type_info, p);
     break;
+  case UVSQL_FIELD_ARRAY:
+    rc = uvsql__array_load(m, i, p, r, row, col, err);
+    if (rc == UVSQL_EDATA || rc == UVSQL_ENOMEM)
+      return rc; /* err says which element */
+    break;
   default:
     rc = load_scalar(f->kind, r, row, col, p);
     if (rc == NOT_SCALAR)
@@ -350,9 +380,15 @@ static size_t blob_lengths(const uvsql_mapper_t *m, const void *st, size_t *len)
     if (is_text(f[i].kind)) {
       const char *t = *(char *const *)p;
       len[k] = (nl & (UINT64_C(1) << i)) || !t ? SIZE_MAX : strlen(t);
-    } else {
+    } else if (f[i].kind == UVSQL_FIELD_BYTES) {
       const uvsql_bytes_t *b = p;
       len[k] = (nl & (UINT64_C(1) << i)) || !b->ptr ? SIZE_MAX : b->len;
+    } else {
+      const uvsql_array_t *a = p;
+      len[k] =
+          (nl & (UINT64_C(1) << i)) || !a->items ? SIZE_MAX : uvsql__array_bytes(a->items, a->n);
+      if (len[k] != SIZE_MAX)
+        extra += ARR_ALIGN - 1; /* copy_into aligns the block */
     }
     if (len[k] != SIZE_MAX)
       extra += len[k] + 1;
@@ -370,7 +406,14 @@ static void copy_into(const uvsql_mapper_t *m, const void *st, unsigned char *co
     size_t i = m->blobs[k];
     void *p = copy + f[i].offset;
     if (len[k] == SIZE_MAX) {
-      memset(p, 0, is_text(f[i].kind) ? sizeof(char *) : sizeof(uvsql_bytes_t));
+      memset(p, 0, blob_size(f[i].kind));
+      continue;
+    }
+    if (f[i].kind == UVSQL_FIELD_ARRAY) {
+      uvsql_array_t *a = p;
+      tail = arr_align(tail);
+      *a = uvsql__array_copy_to(a->items, a->n, tail);
+      tail += len[k] + 1;
       continue;
     }
     if (is_text(f[i].kind)) {
@@ -439,6 +482,12 @@ int uvsql__obj_load(const uvsql_mapper_t *m, const uvsql_result_t *r, size_t row
     const void *src;
     if (uvsql_result_is_null(r, row, col))
       continue;
+    if (f[i].kind == UVSQL_FIELD_ARRAY) {
+      const uvsql_value_t *items;
+      if (uvsql_result_array(r, row, col, &items, &n) == 0)
+        room += uvsql__array_bytes(items, n) + 1 + ARR_ALIGN - 1;
+      continue;
+    }
     if ((is_text(f[i].kind) ? uvsql_result_text(r, row, col, (const char **)&src, &n)
                             : uvsql_result_bytes(r, row, col, &src, &n)) == 0)
       room += n + 1;
@@ -481,6 +530,14 @@ int uvsql__struct_assign(const uvsql_mapper_t *m, void *dst, const void *src) {
   for (size_t i = 0; i < m->model->nfields; i++) {
     if (!is_blob(m->model->fields[i].kind) || uvsql__field_is_null(m, copy, i))
       continue;
+    if (m->model->fields[i].kind == UVSQL_FIELD_ARRAY) {
+      uvsql_array_t *a = fptr(m, dst, i); /* points into copy: give it its own block */
+      if (uvsql__array_dup(a->items, a->n, a) != 0) {
+        rc = UVSQL_ENOMEM;
+        memset(a, 0, sizeof *a);
+      }
+      continue;
+    }
     uvsql_value_t v = uvsql__field_value(m, copy, i);
     char *s = malloc(v.u.s.len + 1);
     if (!s) {
@@ -529,6 +586,13 @@ static inline int field_differs(const uvsql_field_t *f, uint64_t bit, uint64_t n
     if (za || zb)
       return za != zb;
     return x->len != y->len || (x->len != 0 && memcmp(x->ptr, y->ptr, x->len) != 0);
+  }
+  case UVSQL_FIELD_ARRAY: {
+    const uvsql_array_t *x = (const uvsql_array_t *)pa, *y = (const uvsql_array_t *)pb;
+    int za = (na & bit) || !x->items, zb = (nb & bit) || !y->items;
+    if (za || zb)
+      return za != zb;
+    return uvsql__array_differs(x->items, x->n, y->items, y->n);
   }
   default:
     if ((na ^ nb) & bit)
@@ -590,7 +654,7 @@ void uvsql__mapper_plan(uvsql_mapper_t *m) {
     unsigned char keep[8] = {1, 1, 1, 1, 1, 1, 1, 1};
     for (size_t k = 0; k < m->nblobs; k++) { /* blob bytes inside this word are not compared */
       const uvsql_field_t *f = &md->fields[m->blobs[k]];
-      size_t lo = f->offset, hi = lo + (is_text(f->kind) ? sizeof(char *) : sizeof(uvsql_bytes_t));
+      size_t lo = f->offset, hi = lo + blob_size(f->kind);
       for (size_t byte = w; byte < w + 8; byte++)
         if (byte >= lo && byte < hi)
           keep[byte - w] = 0;
@@ -895,6 +959,8 @@ int uvsql__field_given(const uvsql__obj_t *h, size_t i) {
   }
   case UVSQL_FIELD_BYTES:
     return ((const uvsql_bytes_t *)p)->ptr != NULL;
+  case UVSQL_FIELD_ARRAY:
+    return ((const uvsql_array_t *)p)->items != NULL;
   case UVSQL_FIELD_BOOL:
   case UVSQL_FIELD_ENUM: /* index 0 unset, as 0 of an INT64: set it with uvsql_orm_set_enum */
     return *(const int *)p != 0;
@@ -1004,6 +1070,12 @@ int uvsql__field_set_value(const uvsql_mapper_t *m, void *st, size_t i, const uv
     else if (t != UVSQL_TYPE_TEXT || uvsql_parse_interval(v->u.s.ptr, v->u.s.len, p) != 0)
       return UVSQL_EINVALID_ARGUMENT;
     break;
+  case UVSQL_FIELD_ARRAY: {
+    int rc = uvsql__array_set_value(f, p, v);
+    if (rc)
+      return rc;
+    break;
+  }
     return UVSQL_EINVALID_ARGUMENT;
   }
   uvsql__field_set_null(m, st, i, 0);

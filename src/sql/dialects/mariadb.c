@@ -343,7 +343,8 @@ static void my_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t u
     return;
   case UVSQL_SQLT_ARRAY:
     uvsql__c_fail(c, UVSQL_ENOT_SUPPORTED,
-                  "mariadb has no ARRAY type: use JSON (UVSQL_SQL_JSON) for a list of values");
+                  "mariadb has no ARRAY type: use JSON (UVSQL_SQL_JSON, or a JSON field of a "
+                  "model) for a list of values");
     return;
   }
   uvsql__c_fail(c, UVSQL_EINVALID_ARGUMENT, "unknown column type %d", (int)t.kind);

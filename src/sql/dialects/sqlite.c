@@ -231,7 +231,8 @@ static void sq_type(uvsql__compiler_t *c, uvsql_sqltype_t t, uvsql__type_use_t u
   }
   if (t.kind == UVSQL_SQLT_ARRAY) {
     uvsql__c_fail(c, UVSQL_ENOT_SUPPORTED,
-                  "sqlite has no ARRAY type: use JSON (UVSQL_SQL_JSON) for a list of values");
+                  "sqlite has no ARRAY type: use JSON (UVSQL_SQL_JSON, or a JSON field of a model) "
+                  "for a list of values");
     return;
   }
   uvsql__c_type_name(c, t, sq_type_names);
