@@ -142,7 +142,10 @@ void bench_report(const char *backend, const char *workload, const char *side,
                   const bench_run_t *run, double raw_seconds, const char *extra_json);
 /* One measured run of a workload on ctx: fills run (zeroed before), seconds included. */
 typedef int (*bench_once_fn)(void *ctx, bench_run_t *run);
-/* once(ctx) for a warm-up, then reps times; *out = the fastest counted run. 0, or once's -1. */
+/* once(ctx) for a warm-up, then reps times; *out = the fastest counted run. 0, or once's -1.
+ * bench_reps > 0 replaces every caller's reps (bench.c sets 1: it alternates the sides itself,
+ * one measured run per side per round, so each round's figure is one run, not a best-of). */
+extern int bench_reps;
 int bench_best_of(int reps, bench_once_fn once, void *ctx, bench_run_t *out);
 /* One lookup of key on ctx, added to run (rows, checksum). */
 typedef int (*bench_lookup_fn)(void *ctx, int64_t key, bench_run_t *run);

@@ -96,8 +96,12 @@ int64_t bench_days_from_civil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + (int64_t)doe - 719468;
 }
 
+int bench_reps = 0;
+
 int bench_best_of(int reps, bench_once_fn once, void *ctx, bench_run_t *out) {
   bench_run_t run, best = {.seconds = 1e300};
+  if (bench_reps > 0)
+    reps = bench_reps;
   for (int i = 0; i <= reps; i++) {
     memset(&run, 0, sizeof run);
     if (once(ctx, &run) != 0)
