@@ -22,6 +22,8 @@
  * UVSQL_BENCH_SQLITE_PATH, default /tmp/uvsql-bench.db. See bench/README.md. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include "bench.h"
 #include "raw_mariadb.h"
 
@@ -157,13 +159,16 @@ static void loadavg(double l[3]) {
 /* A run is a figure only on a quiet machine: 1-minute load average below this at start. */
 #define QUIET_LOAD 0.3
 static double load_start[3]; /* at the program's start, before any setup */
+static char run_id[48];      /* "<unix time at start>-<pid>": groups the lines of one run */
 
-/* "loadavg_start":[...],"quiet":..,"loadavg":[... now, at the workload's start] */
+/* "run":id,"loadavg_start":[...],"quiet":..,"loadavg":[... now, at the workload's start] */
 static void load_json(const double now[3], char *out, size_t size) {
-  snprintf(
-      out, size, "\"loadavg_start\":[%.2f,%.2f,%.2f],\"quiet\":%s,\"loadavg\":[%.2f,%.2f,%.2f]",
-      load_start[0], load_start[1], load_start[2],
-      load_start[0] >= 0 && load_start[0] < QUIET_LOAD ? "true" : "false", now[0], now[1], now[2]);
+  snprintf(out, size,
+           "\"run\":\"%s\",\"loadavg_start\":[%.2f,%.2f,%.2f],\"quiet\":%s,"
+           "\"loadavg\":[%.2f,%.2f,%.2f]",
+           run_id, load_start[0], load_start[1], load_start[2],
+           load_start[0] >= 0 && load_start[0] < QUIET_LOAD ? "true" : "false", now[0], now[1],
+           now[2]);
 }
 
 /* ------------------------------------------------------------------ alternation */
@@ -195,7 +200,7 @@ static double per_row(const bench_run_t *r) {
 /* One JSON line for a side; against (the raw side's stats) gives the ratio and its check. */
 static void report_side(const backend_t *b, int w, const char *side, const side_stat_t *s,
                         const side_stat_t *against, const double load[3], const char *extra) {
-  char tail[400] = "", lj[200];
+  char tail[400] = "", lj[320];
   const bench_run_t *r = &s->best;
   printf("{\"backend\":\"%s\",\"workload\":\"%s\",\"side\":\"%s\",\"seconds\":%.4f,"
          "\"rows\":%lld,\"rows_per_s\":%.0f,\"rounds\":%d,\"best\":%.4f,\"worst\":%.4f,"
@@ -558,6 +563,7 @@ int main(int argc, char **argv) {
     return usage(argv[0]);
 
   loadavg(load_start);
+  snprintf(run_id, sizeof run_id, "%lld-%ld", (long long)time(NULL), (long)getpid());
   if (load_start[0] >= QUIET_LOAD)
     fprintf(stderr,
             "bench: warning: load average %.2f (1 min) at start, >= %.1f: this run is no figure "

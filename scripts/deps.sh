@@ -51,6 +51,10 @@ wanted=(
   "libsqlite3-dev|SQLite"
   "libhttp-parser-dev|HTTP/1.1 parser for examples/http_server (only that example needs it)"
   "curl|HTTP client that tests/http/run.sh drives the server example with"
+  "python3-sqlalchemy|SQLAlchemy 1.4 asyncio: bench/peers/peers.py (its smoke test, tests/peers)"
+  "python3-asyncpg|asyncpg: bench/peers/peers.py"
+  "python3-aiomysql|aiomysql: bench/peers/peers.py"
+  "python3-aiosqlite|aiosqlite: bench/peers/peers.py"
 )
 if [ "$want_servers" = 1 ]; then
   wanted+=(
