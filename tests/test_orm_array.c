@@ -335,7 +335,7 @@ TEST(orm_array_roundtrip_pg) {
   ASSERT_STR_CONTAINS(e->message, "cannot load column \"texts\" (an array) into field "
                                   "arr_bad_t.texts of kind ARRAY(INT64): element 0 is text");
   uvsql_future_unref(f);
-  await_ok(uvsql_session_rollback(s, NULL, NULL)); /* the failed load ended the transaction */
+  await_ok(uvsql_session_rollback(s, NULL, NULL));  /* the failed load ended the transaction */
   f = uvsql_session_get_int(s, bad, 3, NULL, NULL); /* texts NULL: loads */
   arr_bad_t *b3 = AWAIT_OK(f);
   ASSERT(b3 && b3->texts.items == NULL && uvsql_orm_is_null(b3, &b3->texts));
