@@ -228,8 +228,8 @@ static void report_side(const backend_t *b, int w, const char *side, const side_
 /* One round of a workload: out[k] for side k. 0, or -1 (the side's own message printed). */
 typedef int (*round_fn)(const backend_t *b, int w, bench_run_t *out);
 
-/* Runs nrounds rounds of fn; the bests of the sides must agree (rows, checksum) when
- * compare. */
+/* Runs nrounds rounds of fn; in every round each side must agree with the raw side (rows,
+ * checksum) when compare, else the run stops (exit 1). */
 static void alternate(const backend_t *b, int w, int nsides, round_fn fn, int compare,
                       side_stat_t *st) {
   memset(st, 0, nsides * sizeof *st);
