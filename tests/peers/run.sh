@@ -3,14 +3,16 @@
 # every workload, tiny sizes, one round, on the test servers, on tables of its own (a unique
 # --prefix, dropped at the end) so it never touches a bench run's tables. It checks that the
 # script runs and prints bench's JSON lines (its checksums are checked by the script itself);
-# the figures mean nothing at this size. Exit 77 (skipped) when Debian's python3 lacks the
-# packages (python3-sqlalchemy python3-asyncpg python3-aiomysql python3-aiosqlite).
+# the figures mean nothing at this size. Fails (never skips) when Debian's python3 lacks the
+# packages (python3-sqlalchemy python3-asyncpg python3-aiomysql python3-aiosqlite): scripts/deps.sh
+# installs them.
 set -euo pipefail
 root="$1"
 py=/usr/bin/python3
 if ! "$py" -c 'import sqlalchemy, asyncpg, aiomysql, aiosqlite' 2>/dev/null; then
-  echo "peers smoke: skipped: $py lacks sqlalchemy/asyncpg/aiomysql/aiosqlite"
-  exit 77
+  echo "peers smoke: error: $py lacks sqlalchemy/asyncpg/aiomysql/aiosqlite; install them with" >&2
+  echo "  apt-get install python3-sqlalchemy python3-asyncpg python3-aiomysql python3-aiosqlite" >&2
+  exit 1
 fi
 prefix="peers_smoke_$$_"
 tmp="$(mktemp -d)"
