@@ -1,13 +1,15 @@
 /* docs/examples/async.c — the tutorial's "Async patterns" section: uvsql inside a program that
  * already runs a libuv loop (a timer keeps ticking while queries run), callbacks versus
  * futures and who owns each, joining futures, a chain of callbacks for a transaction, cancel.
- * Nothing here waits: the loop runs once, from main, until everything is done.
+ * Nothing here waits: the loop runs once, from main, until everything is done. The table
+ * it makes (notes) is dropped at the end; a part that fails makes the program exit 1.
  *
  * Usage: async [URL]   (default sqlite:///async.db)
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <uvsql.h>
 
 typedef struct app_s {
@@ -18,6 +20,7 @@ typedef struct app_s {
   uvsql_future_t *counted; /* future style: ours until we unref it */
   uvsql_conn_t *conn;      /* held by the transaction chain */
   int pending;             /* parts still running */
+  int failed;              /* a part that should have worked did not */
 } app_t;
 
 static void finish_part(app_t *app);
@@ -35,6 +38,7 @@ static void on_rows(uvsql_future_t *f, void *data) {
     printf("callback: %zu rows\n", uvsql_result_nrows(r));
   } else {
     printf("callback: %s\n", uvsql_future_error(f)->message);
+    app->failed = 1;
   }
   finish_part(app);
 }
@@ -42,9 +46,11 @@ static void on_rows(uvsql_future_t *f, void *data) {
 /* Future style with then(): we made the call without a callback, so we own app->counted. */
 static void on_counted(uvsql_future_t *f, void *data) {
   app_t *app = data;
-  int64_t n = 0;
+  int64_t n = -1;
   if (uvsql_future_value(f))
     uvsql_result_int64(uvsql_future_value(f), 0, 0, &n);
+  else
+    app->failed = 1;
   printf("then: count is %" PRId64 "\n", n);
   finish_part(app);
 }
@@ -55,6 +61,8 @@ static void on_all(uvsql_future_t *f, void *data) {
   printf("all: %s\n", uvsql_future_state(f) == UVSQL_FUTURE_RESOLVED
                           ? "every part resolved"
                           : uvsql_future_error(f)->message);
+  if (uvsql_future_state(f) != UVSQL_FUTURE_RESOLVED)
+    app->failed = 1;
   finish_part(app);
 }
 
@@ -71,6 +79,7 @@ static void tx_step(uvsql_future_t *f, void *data) {
   app_t *app = tx->app;
   if (uvsql_future_state(f) != UVSQL_FUTURE_RESOLVED) {
     printf("transaction: %s\n", uvsql_future_error(f)->message);
+    app->failed = 1;
     if (app->conn)
       uvsql_conn_release(app->conn); /* rolls back (pool_reset_on_return) */
     free(tx);
@@ -102,11 +111,14 @@ static void tx_step(uvsql_future_t *f, void *data) {
 
 /* Cancel: a long query, cancelled 50 ms after it started. */
 static void on_slow(uvsql_future_t *f, void *data) {
+  app_t *app = data;
+  int cancelled = uvsql_future_state(f) == UVSQL_FUTURE_CANCELLED;
   printf("slow query: %s\n",
-         uvsql_future_state(f) == UVSQL_FUTURE_CANCELLED
-             ? "cancelled"
-             : uvsql_err_name(uvsql_future_error(f) ? uvsql_future_error(f)->code : 0));
-  finish_part(data);
+         cancelled ? "cancelled"
+                   : uvsql_err_name(uvsql_future_error(f) ? uvsql_future_error(f)->code : 0));
+  if (!cancelled)
+    app->failed = 1;
+  finish_part(app);
 }
 static void on_cancel_timer(uv_timer_t *t) {
   uvsql_future_cancel(t->data);
@@ -119,9 +131,30 @@ static void on_disposed(uvsql_future_t *f, void *data) {
   uv_close((uv_handle_t *)&app->ticker, NULL); /* the last handle: uv_run returns */
 }
 
+/* The example's table goes when everything is done; then the engine. */
+static void on_dropped(uvsql_future_t *f, void *data) {
+  app_t *app = data;
+  if (uvsql_future_state(f) != UVSQL_FUTURE_RESOLVED) {
+    printf("drop: %s\n", uvsql_future_error(f)->message);
+    app->failed = 1;
+  }
+  uvsql_engine_dispose(app->engine, on_disposed, app);
+}
+
 static void finish_part(app_t *app) {
   if (--app->pending == 0)
-    uvsql_engine_dispose(app->engine, on_disposed, app);
+    uvsql_engine_execute_sql(app->engine, "DROP TABLE notes", NULL, 0, on_dropped, app);
+}
+
+/* A query that runs long enough to be cancelled, in each backend's words. */
+static const char *slow_sql(uvsql_engine_t *engine) {
+  const char *dialect = uvsql_engine_dialect(engine);
+  if (strcmp(dialect, "postgresql") == 0)
+    return "SELECT pg_sleep(30)";
+  if (strcmp(dialect, "mariadb") == 0)
+    return "SELECT SLEEP(30)";
+  return "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) "
+         "SELECT count(*) FROM c";
 }
 
 int main(int argc, char **argv) {
@@ -140,24 +173,27 @@ int main(int argc, char **argv) {
     return 1;
   }
   /* Setup the simple way: wait (this runs the loop; fine here, before the server starts). */
-  uvsql_future_t *f = uvsql_engine_execute_sql(
-      app.engine, "CREATE TABLE IF NOT EXISTS notes (id integer PRIMARY KEY, name text)", NULL, 0,
-      NULL, NULL);
-  if (uvsql_future_wait(f) != 0) {
-    fprintf(stderr, "%s\n", uvsql_future_error(f)->message);
-    return 1;
+  const char *setup[] = {"DROP TABLE IF EXISTS notes", "CREATE TABLE notes (name varchar(100))",
+                         "INSERT INTO notes (name) VALUES ('from the setup')"};
+  for (int i = 0; i < 3; i++) {
+    uvsql_future_t *f = uvsql_engine_execute_sql(app.engine, setup[i], NULL, 0, NULL, NULL);
+    if (uvsql_future_wait(f) != 0) {
+      fprintf(stderr, "%s\n", uvsql_future_error(f)->message);
+      return 1;
+    }
+    uvsql_future_unref(f);
   }
-  uvsql_future_unref(f);
 
   /* From here on nothing waits: every call returns at once. */
   app.pending = 5;
 
   /* 1. A callback: the returned future is borrowed; ignore it or uvsql_future_ref it. */
-  uvsql_engine_execute_sql(app.engine, "SELECT id, name FROM notes", NULL, 0, on_rows, &app);
+  uvsql_engine_execute_sql(app.engine, "SELECT name FROM notes WHERE name = 'from the setup'", NULL,
+                           0, on_rows, &app);
 
   /* 2. A future we own, with a callback attached later. */
-  app.counted =
-      uvsql_engine_execute_sql(app.engine, "SELECT count(*) FROM notes", NULL, 0, NULL, NULL);
+  app.counted = uvsql_engine_execute_sql(
+      app.engine, "SELECT count(*) FROM notes WHERE name = 'from the setup'", NULL, 0, NULL, NULL);
   uvsql_future_then(app.counted, on_counted, &app);
 
   /* 3. A transaction driven by a chain of callbacks. */
@@ -175,12 +211,10 @@ int main(int argc, char **argv) {
   uvsql_future_t *all = uvsql_future_all(&app.loop, parts, 3, NULL, NULL);
   uvsql_future_then(all, on_all, &app);
 
-  /* 5. Cancel: the query runs on SQLite's worker thread until sqlite3_interrupt stops it. */
-  uvsql_future_t *slow = uvsql_engine_execute_sql(
-      app.engine,
-      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) "
-      "SELECT count(*) FROM c",
-      NULL, 0, on_slow, &app);
+  /* 5. Cancel: a query that would run for long, stopped on the server (PostgreSQL's cancel
+   * request, MariaDB's KILL QUERY, SQLite's sqlite3_interrupt). */
+  uvsql_future_t *slow =
+      uvsql_engine_execute_sql(app.engine, slow_sql(app.engine), NULL, 0, on_slow, &app);
   uv_timer_t *cancel_timer = malloc(sizeof *cancel_timer);
   uv_timer_init(&app.loop, cancel_timer);
   cancel_timer->data = uvsql_future_ref(slow); /* borrowed: keep it alive for the timer */
@@ -189,14 +223,21 @@ int main(int argc, char **argv) {
   uv_run(&app.loop, UV_RUN_DEFAULT); /* the program's one loop run */
 
   printf("the timer ticked %s meanwhile\n", app.ticks > 0 ? "on" : "NOT");
+  if (app.ticks == 0)
+    app.failed = 1;
   for (int i = 0; i < 3; i++) {
-    int64_t v;
-    uvsql_result_int64(uvsql_future_value(parts[i]), 0, 0, &v);
+    int64_t v = -1;
+    if (uvsql_future_value(parts[i]))
+      uvsql_result_int64(uvsql_future_value(parts[i]), 0, 0, &v);
     printf("part %d: %" PRId64 "\n", i, v);
+    if (v != i * 10)
+      app.failed = 1;
   }
   uvsql_future_unref(app.counted);
   uvsql_future_unref(all);
   for (int i = 0; i < 3; i++)
     uvsql_future_unref(parts[i]);
-  return uv_loop_close(&app.loop) == 0 ? 0 : 1;
+  if (uv_loop_close(&app.loop) != 0)
+    app.failed = 1;
+  return app.failed ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 /* docs/examples/errors.c — docs/errors.md's patterns: reading an error (code, family,
  * SQLSTATE, native code, message), deciding by family, and an error from a synchronous call.
+ * Its table (tags) is dropped at the end.
  *
  * Usage: errors [URL]   (default sqlite:///errors.db)
  */
@@ -54,6 +55,7 @@ int main(int argc, char **argv) {
   run(engine, "CREATE TABLE tags (name varchar(20) PRIMARY KEY)");
   run(engine, "INSERT INTO tags (name) VALUES ('c'), ('c')"); /* a duplicate key */
   run(engine, "SELECT nme FROM tags");                        /* a typo */
+  run(engine, "DROP TABLE tags");
 
   uvsql_future_t *f = uvsql_engine_dispose(engine, NULL, NULL);
   uvsql_future_wait(f);

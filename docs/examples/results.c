@@ -1,5 +1,6 @@
 /* docs/examples/results.c — the tutorial's "Text statements" and "Results" sections: :name
  * parameters, a statement built once and run many times, typed getters, NULLs, column names.
+ * Its table (books) is dropped at the end, and on a failure too.
  *
  * Usage: results [URL]   (default sqlite:///results.db)
  */
@@ -8,17 +9,23 @@
 #include <stdlib.h>
 #include <uvsql.h>
 
-/* Runs the loop until f settles; exits with the error if it failed. Returns the value. */
+static uvsql_engine_t *engine; /* for the cleanup of a failed run */
+
+/* Runs the loop until f settles; exits with the error if it failed (dropping the example's
+ * table first). Returns the value. */
 static void *wait_ok(uvsql_future_t *f, const char *what) {
   if (uvsql_future_wait(f) != 0) {
     const uvsql_error_t *e = uvsql_future_error(f);
     fprintf(stderr, "%s: %s: %s\n", what, uvsql_err_name(e->code), e->message);
+    uvsql_future_t *drop =
+        uvsql_engine_execute_sql(engine, "DROP TABLE IF EXISTS books", NULL, 0, NULL, NULL);
+    uvsql_future_wait(drop);
     exit(1);
   }
   return uvsql_future_value(f);
 }
 
-static void exec_ok(uvsql_engine_t *engine, const char *sql) {
+static void exec_ok(const char *sql) {
   uvsql_future_t *f = uvsql_engine_execute_sql(engine, sql, NULL, 0, NULL, NULL);
   wait_ok(f, sql);
   uvsql_future_unref(f);
@@ -27,15 +34,14 @@ static void exec_ok(uvsql_engine_t *engine, const char *sql) {
 int main(int argc, char **argv) {
   const char *url = argc > 1 ? argv[1] : "sqlite:///results.db";
   uv_loop_t *loop = uv_default_loop();
-  uvsql_engine_t *engine;
   uvsql_error_t err;
   if (uvsql_engine_new(&engine, loop, url, NULL, &err) != 0) {
     fprintf(stderr, "%s\n", err.message);
     return 1;
   }
-  exec_ok(engine, "DROP TABLE IF EXISTS books");
-  exec_ok(engine, "CREATE TABLE books (id integer PRIMARY KEY, title text NOT NULL, "
-                  "price double precision, published date, in_stock boolean)");
+  exec_ok("DROP TABLE IF EXISTS books");
+  exec_ok("CREATE TABLE books (id integer PRIMARY KEY, title text NOT NULL, "
+          "price double precision, published date, in_stock boolean)");
 
   /* Build a statement once; run it with different parameters. */
   uvsql_stmt_t *insert;
@@ -96,6 +102,7 @@ int main(int argc, char **argv) {
   rc = uvsql_result_int64(r, 0, 1, &(int64_t){0});
   printf("title as int64: %s (%s)\n", uvsql_err_name(rc), uvsql_result_last_error(r));
   uvsql_future_unref(f); /* frees the result too */
+  exec_ok("DROP TABLE books");
 
   f = uvsql_engine_dispose(engine, NULL, NULL);
   uvsql_future_wait(f);

@@ -1,6 +1,7 @@
 /* docs/examples/transactions.c — the tutorial's "Connections and transactions" and
  * "Savepoints" sections: checkout and release, begin/commit/rollback, savepoints, and what a
- * failed statement inside a transaction leaves behind (nothing, after rollback).
+ * failed statement inside a transaction leaves behind (nothing, after rollback). Its table
+ * (accounts) is dropped at the end; it exits 1 when a balance is not what it should be.
  *
  * Usage: transactions [URL]   (default sqlite:///transactions.db)
  */
@@ -99,13 +100,17 @@ int main(int argc, char **argv) {
   step(uvsql_conn_rollback_to_savepoint(conn, "risky", NULL, NULL), "rollback to savepoint");
   step(uvsql_conn_release_savepoint(conn, "risky", NULL, NULL), "release savepoint");
   step(uvsql_conn_commit(conn, NULL, NULL), "commit");
-  printf("after the savepoint: bob %" PRId64 ", in a transaction: %d\n", balance(conn, "bob"),
+  int64_t bob = balance(conn, "bob");
+  printf("after the savepoint: bob %" PRId64 ", in a transaction: %d\n", bob,
          uvsql_conn_in_transaction(conn));
+  rc = bob == 51 ? 0 : 1;
 
   uvsql_conn_release(conn); /* back to the pool (an open transaction would be rolled back) */
+  if (step(uvsql_engine_execute_sql(engine, "DROP TABLE accounts", NULL, 0, NULL, NULL), "drop"))
+    rc = 1;
 
   f = uvsql_engine_dispose(engine, NULL, NULL);
   uvsql_future_wait(f);
   uvsql_future_unref(f);
-  return uv_loop_close(loop) == 0 ? 0 : 1;
+  return uv_loop_close(loop) == 0 && rc == 0 ? 0 : 1;
 }

@@ -7,6 +7,15 @@
 #       with -Werror and ctest runs: a snippet in the docs is code that compiles and works.
 #       (A block may also quote a public header, include/uvsql/*.h, verbatim.) Checked: the pages
 #       that say so with the line <!-- snippets: docs/examples --> (tutorial, errors, backends).
+#   bash docs/tools/check.sh run PROGRAM BACKEND
+#       Runs one docs/examples program on BACKEND (sqlite: a file in the current directory;
+#       postgresql / mariadb: $UVSQL_TEST_PG_URL / $UVSQL_TEST_MARIADB_URL, which must be set)
+#       and fails when it exits non-zero or prints something else than
+#       docs/examples/expected/NAME.BACKEND.out (else NAME.out). In those files a line
+#       `re: REGEX` matches a line by an extended regular expression; a first line
+#       `# lines in any order` compares the lines sorted. A program without an
+#       expected file must check its own output (its header says "exits 1 when something
+#       differs").
 #   bash docs/tools/check.sh errors ERRORS_TABLE_PROGRAM [--write]
 #       The table between the errors-table markers of docs/errors.md must be what
 #       docs/tools/errors_table.c prints (from the library's UVSQL_ERRNO_MAP); --write updates it.
@@ -44,6 +53,80 @@ snippets() {
   echo "check.sh: every C snippet of docs/*.md is in docs/examples/*.c"
 }
 
+run_example() {
+  local prog="$1" backend="$2" name url var expected out rc=0
+  name="$(basename "$prog")"
+  name="${name#docs_}"
+  case "$backend" in
+  sqlite) url="sqlite:///$name.db" ;;
+  postgresql) var=UVSQL_TEST_PG_URL ;;
+  mariadb) var=UVSQL_TEST_MARIADB_URL ;;
+  *)
+    echo "check.sh run: unknown backend \"$backend\" (sqlite, postgresql or mariadb)" >&2
+    exit 2
+    ;;
+  esac
+  if [ -n "${var:-}" ]; then
+    url="${!var:-}"
+    [ -n "$url" ] || {
+      echo "check.sh run: $var is not set: give the $backend test server's URL (scripts/test.sh sets it)" >&2
+      exit 1
+    }
+  fi
+  expected="$docs/examples/expected/$name.$backend.out"
+  [ -f "$expected" ] || expected="$docs/examples/expected/$name.out"
+  if [ ! -f "$expected" ] && ! grep -q 'exits 1 when' "$docs/examples/$name.c"; then
+    echo "check.sh run: docs/examples/$name.c neither checks its output (say \"exits 1 when something differs\" in its header) nor has docs/examples/expected/$name.out" >&2
+    exit 1
+  fi
+  out="$(mktemp)"
+  "$prog" "$url" >"$out" || rc=$?
+  if [ "$rc" != 0 ]; then
+    cat "$out"
+    rm -f "$out"
+    echo "check.sh run: docs_$name exited with $rc on $backend" >&2
+    exit 1
+  fi
+  if [ -f "$expected" ]; then
+    # Line by line; an expected line "re: X" matches by the ERE X (anchored). An expected file
+    # whose first line is "# lines in any order" is compared sorted (callbacks of concurrent
+    # statements).
+    local want="$expected"
+    if [ "$(head -n 1 "$expected")" = "# lines in any order" ]; then
+      want="$(mktemp)"
+      tail -n +2 "$expected" | LC_ALL=C sort >"$want"
+      LC_ALL=C sort -o "$out" "$out"
+    fi
+    if ! awk '
+      FNR == 1 { file++ }
+      file == 1 { want[++nw] = $0; next }
+      { have[++nh] = $0 }
+      END {
+        bad = 0
+        for (i = 1; i <= (nw > nh ? nw : nh); i++) {
+          w = want[i]; h = have[i]
+          ok = (i <= nw && i <= nh) && (substr(w, 1, 4) == "re: " ? h ~ ("^" substr(w, 5) "$") : h == w)
+          if (!ok) { printf "line %d:\n  expected: %s\n  printed:  %s\n", i, (i <= nw ? w : "(nothing)"), (i <= nh ? h : "(nothing)") > "/dev/stderr"; bad = 1 }
+        }
+        exit bad
+      }' "$want" "$out"; then
+      [ "$want" = "$expected" ] || rm -f "$want"
+      echo "check.sh run: docs_$name on $backend printed (above the differences):" >&2
+      cat "$out" >&2
+      echo "check.sh run: it differs from ${expected#"$docs"/}" >&2
+      rm -f "$out"
+      exit 1
+    fi
+    [ "$want" = "$expected" ] || rm -f "$want"
+  fi
+  rm -f "$out"
+  if [ -f "$expected" ]; then
+    echo "check.sh: docs_$name on $backend printed what ${expected#"$docs"/} says"
+  else
+    echo "check.sh: docs_$name on $backend checked its own output"
+  fi
+}
+
 errors() {
   local prog="$1" write="${2:-}" md="$docs/errors.md" want have
   want="$("$prog")"
@@ -72,12 +155,16 @@ errors() {
 
 case "${1:-}" in
 snippets) snippets ;;
+run)
+  shift
+  run_example "$@"
+  ;;
 errors)
   shift
   errors "$@"
   ;;
 *)
-  sed -n '2,11s/^# \{0,1\}//p' "$0" >&2
+  sed -n '2,19s/^# \{0,1\}//p' "$0" >&2
   exit 2
   ;;
 esac
