@@ -69,6 +69,9 @@ if(UVSQL_BUILD_TESTS)
   add_test(NAME docs.snippets_compile
            COMMAND bash ${PROJECT_SOURCE_DIR}/docs/tools/check.sh snippets)
   set_tests_properties(docs.snippets_compile PROPERTIES LABELS docs TIMEOUT 60)
+  add_test(NAME docs.snippets_check_fails_on_a_difference
+           COMMAND bash ${PROJECT_SOURCE_DIR}/docs/tools/check.sh selftest)
+  set_tests_properties(docs.snippets_check_fails_on_a_difference PROPERTIES LABELS docs TIMEOUT 60)
 
   # libuvsql.so exports exactly the functions the public headers declare (no uvsql__*).
   add_test(NAME abi.exports_are_the_public_api

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <uvsql.h>
 
+/* snippet:async.app */
 typedef struct app_s {
   uv_loop_t loop;
   uv_timer_t ticker;
@@ -22,15 +23,19 @@ typedef struct app_s {
   int pending;             /* parts still running */
   int failed;              /* a part that should have worked did not */
 } app_t;
+/* end snippet */
 
 static void finish_part(app_t *app);
 
+/* snippet:async.tick */
 static void on_tick(uv_timer_t *t) {
   app_t *app = t->data;
   app->ticks++;
 }
+/* end snippet */
 
 /* Callback style: the library owns the future and frees it after this returns. */
+/* snippet:async.1 */
 static void on_rows(uvsql_future_t *f, void *data) {
   app_t *app = data;
   if (uvsql_future_state(f) == UVSQL_FUTURE_RESOLVED) {
@@ -42,7 +47,9 @@ static void on_rows(uvsql_future_t *f, void *data) {
   }
   finish_part(app);
 }
+/* end snippet */
 
+/* snippet:async.counted */
 /* Future style with then(): we made the call without a callback, so we own app->counted. */
 static void on_counted(uvsql_future_t *f, void *data) {
   app_t *app = data;
@@ -54,7 +61,9 @@ static void on_counted(uvsql_future_t *f, void *data) {
   printf("then: count is %" PRId64 "\n", n);
   finish_part(app);
 }
+/* end snippet */
 
+/* snippet:async.all */
 /* uvsql_future_all resolves with NULL; the parts hold the results. */
 static void on_all(uvsql_future_t *f, void *data) {
   app_t *app = data;
@@ -65,7 +74,9 @@ static void on_all(uvsql_future_t *f, void *data) {
     app->failed = 1;
   finish_part(app);
 }
+/* end snippet */
 
+/* snippet:async.tx */
 /* A transaction as a chain of callbacks: each step starts the next and returns at once. */
 static void tx_step(uvsql_future_t *f, void *data);
 enum { TX_CONNECTED, TX_BEGUN, TX_INSERTED, TX_COMMITTED };
@@ -108,7 +119,9 @@ static void tx_step(uvsql_future_t *f, void *data) {
     break;
   }
 }
+/* end snippet */
 
+/* snippet:async.slow */
 /* Cancel: a long query, cancelled 50 ms after it started. */
 static void on_slow(uvsql_future_t *f, void *data) {
   app_t *app = data;
@@ -120,17 +133,23 @@ static void on_slow(uvsql_future_t *f, void *data) {
     app->failed = 1;
   finish_part(app);
 }
+/* end snippet */
+/* snippet:async.5 */
 static void on_cancel_timer(uv_timer_t *t) {
   uvsql_future_cancel(t->data);
   uvsql_future_unref(t->data);
   uv_close((uv_handle_t *)t, (uv_close_cb)free);
 }
+/* end snippet */
 
+/* snippet:async.7 */
 static void on_disposed(uvsql_future_t *f, void *data) {
   app_t *app = data;
   uv_close((uv_handle_t *)&app->ticker, NULL); /* the last handle: uv_run returns */
 }
+/* end snippet */
 
+/* snippet:async.finish */
 /* The example's table goes when everything is done; then the engine. */
 static void on_dropped(uvsql_future_t *f, void *data) {
   app_t *app = data;
@@ -140,12 +159,16 @@ static void on_dropped(uvsql_future_t *f, void *data) {
   }
   uvsql_engine_dispose(app->engine, on_disposed, app);
 }
+/* end snippet */
 
+/* snippet:async.finish_part */
 static void finish_part(app_t *app) {
   if (--app->pending == 0)
     uvsql_engine_execute_sql(app->engine, "DROP TABLE notes", NULL, 0, on_dropped, app);
 }
+/* end snippet */
 
+/* snippet:async.slow_sql */
 /* A query that runs long enough to be cancelled, in each backend's words. */
 static const char *slow_sql(uvsql_engine_t *engine) {
   const char *dialect = uvsql_engine_dialect(engine);
@@ -156,12 +179,14 @@ static const char *slow_sql(uvsql_engine_t *engine) {
   return "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) "
          "SELECT count(*) FROM c";
 }
+/* end snippet */
 
 int main(int argc, char **argv) {
   const char *url = argc > 1 ? argv[1] : "sqlite:///async.db";
   app_t app = {0};
   uvsql_error_t err;
 
+  /* snippet:async.6 */
   /* The program's own loop, with its own work on it (here a timer). */
   uv_loop_init(&app.loop);
   uv_timer_init(&app.loop, &app.ticker);
@@ -172,6 +197,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s\n", err.message);
     return 1;
   }
+  /* end snippet */
+  /* snippet:async.setup */
   /* Setup the simple way: wait (this runs the loop; fine here, before the server starts). */
   const char *setup[] = {"DROP TABLE IF EXISTS notes", "CREATE TABLE notes (name varchar(100))",
                          "INSERT INTO notes (name) VALUES ('from the setup')"};
@@ -183,10 +210,12 @@ int main(int argc, char **argv) {
     }
     uvsql_future_unref(f);
   }
+  /* end snippet */
 
   /* From here on nothing waits: every call returns at once. */
   app.pending = 5;
 
+  /* snippet:async.2 */
   /* 1. A callback: the returned future is borrowed; ignore it or uvsql_future_ref it. */
   uvsql_engine_execute_sql(app.engine, "SELECT name FROM notes WHERE name = 'from the setup'", NULL,
                            0, on_rows, &app);
@@ -195,14 +224,18 @@ int main(int argc, char **argv) {
   app.counted = uvsql_engine_execute_sql(
       app.engine, "SELECT count(*) FROM notes WHERE name = 'from the setup'", NULL, 0, NULL, NULL);
   uvsql_future_then(app.counted, on_counted, &app);
+  /* end snippet */
 
+  /* snippet:async.tx_start */
   /* 3. A transaction driven by a chain of callbacks. */
   tx_t *tx = malloc(sizeof *tx);
   tx->app = &app;
   tx->state = TX_CONNECTED;
   uvsql_engine_connect(app.engine, tx_step, tx);
+  /* end snippet */
 
   /* 4. Several statements at once, joined: resolves when all have, fails with the first error. */
+  /* snippet:async.3 */
   uvsql_future_t *parts[3];
   for (int i = 0; i < 3; i++) {
     uvsql_param_t p[] = {UVSQL_P_INT64("i", i)};
@@ -210,7 +243,9 @@ int main(int argc, char **argv) {
   }
   uvsql_future_t *all = uvsql_future_all(&app.loop, parts, 3, NULL, NULL);
   uvsql_future_then(all, on_all, &app);
+  /* end snippet */
 
+  /* snippet:async.cancel */
   /* 5. Cancel: a query that would run for long, stopped on the server (PostgreSQL's cancel
    * request, MariaDB's KILL QUERY, SQLite's sqlite3_interrupt). */
   uvsql_future_t *slow =
@@ -221,7 +256,9 @@ int main(int argc, char **argv) {
   uv_timer_start(cancel_timer, on_cancel_timer, 50, 0);
 
   uv_run(&app.loop, UV_RUN_DEFAULT); /* the program's one loop run */
+  /* end snippet */
 
+  /* snippet:async.end */
   printf("the timer ticked %s meanwhile\n", app.ticks > 0 ? "on" : "NOT");
   if (app.ticks == 0)
     app.failed = 1;
@@ -241,3 +278,4 @@ int main(int argc, char **argv) {
     app.failed = 1;
   return app.failed ? 1 : 0;
 }
+/* end snippet */

@@ -24,16 +24,22 @@ static void try_url(uv_loop_t *loop, const char *url) {
 
 int main(int argc, char **argv) {
   uv_loop_t *loop = uv_default_loop();
+  /* snippet:backends.1 */
   try_url(loop, "postgresql://app:secret@db.internal:5432/shop"
                 "?sslmode=require&application_name=web&target_session_attrs=read-write");
   try_url(loop, "postgresql:///shop?host=/var/run/postgresql"); /* a Unix socket directory */
   try_url(loop, "postgresql://app@db.internal/shop?client_encoding=latin1");
+  /* end snippet */
+  /* snippet:backends.2 */
   try_url(loop, "mariadb://app:secret@db.internal:3306/shop?ssl_mode=verify_ca&ssl_ca=/etc/ca.pem");
   try_url(loop, "mysql://app@localhost/shop?unix_socket=/run/mysqld/mysqld.sock");
   try_url(loop, "mariadb://app@db.internal/shop?sslmode=require"); /* a PostgreSQL spelling */
+  /* end snippet */
+  /* snippet:backends.3 */
   try_url(loop, "sqlite:///app.db?journal_mode=wal&timeout=10&foreign_keys=on");
   try_url(loop, "sqlite://"); /* in memory: one connection, shared by every checkout */
   try_url(loop, "sqlite:///app.db?journal=wal");
+  /* end snippet */
 
   /* SQLite options are applied when the file is opened. */
   uvsql_engine_t *engine;

@@ -19,6 +19,7 @@ typedef struct worker_s {
 
 static void worker_main(void *arg) {
   worker_t *w = arg;
+  /* snippet:threads.1 */
   uv_loop_t loop; /* this thread's loop ... */
   uvsql_engine_t *engine;
   uvsql_error_t err;
@@ -27,6 +28,7 @@ static void worker_main(void *arg) {
   const char *url = w->url ? w->url : file; /* the URL given, or an SQLite file of its own */
   uv_loop_init(&loop);
   w->rc = uvsql_engine_new(&engine, &loop, url, NULL, &err); /* ... and its engine */
+  /* end snippet */
   if (w->rc != 0)
     return;
   uvsql_param_t p[] = {UVSQL_P_INT64("id", w->id)};
