@@ -8,7 +8,6 @@
  * Usage: orm [URL]   (default sqlite:///orm.db)
  */
 #include <inttypes.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,15 +100,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "map: %s\n", err.message);
     return 1;
   }
-  uvsql_mapper_references(addresses, "user_id", "user_account.id", UVSQL_FK_CASCADE);
-  uvsql_relationship_t *user_addresses = uvsql_mapper_relationship(
-      users, "addresses", UVSQL_ONE_TO_MANY, addresses, offsetof(user_t, addresses), "user_id",
-      UVSQL_CASCADE_ALL | UVSQL_CASCADE_DELETE_ORPHAN, &err);
-  uvsql_relationship_t *address_user = uvsql_mapper_relationship(
-      addresses, "user", UVSQL_MANY_TO_ONE, users, offsetof(address_t, user), "user_id", 0, &err);
-  if (!user_addresses || !address_user ||
-      !uvsql_relationship_back_populates(user_addresses, address_user) ||
-      !uvsql_relationship_order_by(user_addresses, "id")) {
+  /* users.addresses <-> addresses.user, through address.user_id (ON DELETE CASCADE) */
+  /* snippet:orm.relate */
+  uvsql_relationship_t *user_addresses = uvsql_mapper_relate(
+      users, "addresses", addresses, "user_id", "user",
+      UVSQL_CASCADE_ALL | UVSQL_CASCADE_DELETE_ORPHAN | UVSQL_REL_FK_ON_DELETE_CASCADE, &err);
+  /* end snippet */
+  if (!user_addresses || !uvsql_relationship_order_by(user_addresses, "id")) {
     fprintf(stderr, "relationship: %s\n", err.message);
     return 1;
   }
