@@ -77,47 +77,49 @@ static void on_all(uvsql_future_t *f, void *data) {
 /* end snippet */
 
 /* snippet:async.tx */
-/* A transaction as a chain of callbacks: each step starts the next and returns at once. */
-static void tx_step(uvsql_future_t *f, void *data);
-enum { TX_CONNECTED, TX_BEGUN, TX_INSERTED, TX_COMMITTED };
-typedef struct tx_s {
-  app_t *app;
-  int state;
-} tx_t;
+/* A transaction as a chain: each step gets the value of the one before and returns the next
+ * future (made without a callback: the chain owns it); uvsql_chain runs them in order, then
+ * tx_done, or, at the first failure, tx_failed and nothing more. */
+static uvsql_future_t *tx_begin(void *conn, void *data) {
+  app_t *app = data;
+  app->conn = conn; /* the checkout's value: ours until uvsql_conn_release */
+  return uvsql_conn_begin(app->conn, UVSQL_ISOLATION_DEFAULT, NULL, NULL);
+}
 
-static void tx_step(uvsql_future_t *f, void *data) {
-  tx_t *tx = data;
-  app_t *app = tx->app;
-  if (uvsql_future_state(f) != UVSQL_FUTURE_RESOLVED) {
-    printf("transaction: %s\n", uvsql_future_error(f)->message);
-    app->failed = 1;
-    if (app->conn)
-      uvsql_conn_release(app->conn); /* rolls back (pool_reset_on_return) */
-    free(tx);
-    finish_part(app);
-    return;
-  }
-  switch (tx->state++) {
-  case TX_CONNECTED:
-    app->conn = uvsql_future_value(f);
-    uvsql_conn_begin(app->conn, UVSQL_ISOLATION_DEFAULT, tx_step, tx);
-    break;
-  case TX_BEGUN: {
-    uvsql_param_t p[] = {UVSQL_P_TEXT("name", "from a callback chain")};
-    uvsql_conn_execute_sql(app->conn, "INSERT INTO notes (name) VALUES (:name)", p, 1, tx_step, tx);
-    break;
-  }
-  case TX_INSERTED:
-    uvsql_conn_commit(app->conn, tx_step, tx);
-    break;
-  case TX_COMMITTED:
-    printf("transaction: committed\n");
-    uvsql_conn_release(app->conn);
-    app->conn = NULL;
-    free(tx);
-    finish_part(app);
-    break;
-  }
+static uvsql_future_t *tx_insert(void *begun, void *data) {
+  app_t *app = data;
+  (void)begun;
+  uvsql_param_t p[] = {UVSQL_P_TEXT("name", "from a callback chain")};
+  return uvsql_conn_execute_sql(app->conn, "INSERT INTO notes (name) VALUES (:name)", p, 1, NULL,
+                                NULL);
+}
+
+static uvsql_future_t *tx_commit(void *inserted, void *data) {
+  app_t *app = data;
+  (void)inserted;
+  return uvsql_conn_commit(app->conn, NULL, NULL);
+}
+
+static const uvsql_step_fn tx_steps[] = {tx_begin, tx_insert, tx_commit};
+
+static void tx_done(void *committed, void *data) {
+  app_t *app = data;
+  (void)committed;
+  printf("transaction: committed\n");
+  uvsql_conn_release(app->conn);
+  app->conn = NULL;
+  finish_part(app);
+}
+
+/* Every step's failure comes here: step 0 is the checkout, 1 begin, 2 the insert, 3 commit. */
+static void tx_failed(const uvsql_error_t *e, size_t step, void *data) {
+  app_t *app = data;
+  printf("transaction: step %zu failed: %s\n", step, e->message);
+  app->failed = 1;
+  if (app->conn)
+    uvsql_conn_release(app->conn); /* rolls back (pool_reset_on_return) */
+  app->conn = NULL;
+  finish_part(app);
 }
 /* end snippet */
 
@@ -227,11 +229,8 @@ int main(int argc, char **argv) {
   /* end snippet */
 
   /* snippet:async.tx_start */
-  /* 3. A transaction driven by a chain of callbacks. */
-  tx_t *tx = malloc(sizeof *tx);
-  tx->app = &app;
-  tx->state = TX_CONNECTED;
-  uvsql_engine_connect(app.engine, tx_step, tx);
+  /* 3. A transaction driven by a chain of steps, started by a checkout. */
+  uvsql_chain(uvsql_engine_connect(app.engine, NULL, NULL), tx_steps, 3, tx_done, tx_failed, &app);
   /* end snippet */
 
   /* 4. Several statements at once, joined: resolves when all have, fails with the first error. */
