@@ -17,8 +17,8 @@ static void *wait_ok(uvsql_future_t *f, const char *what) {
     exit(1);
   }
   return uvsql_future_value(f);
-  /* end snippet */
 }
+/* end snippet */
 
 int main(int argc, char **argv) {
   const char *url = argc > 1 ? argv[1] : "sqlite:///core.db";

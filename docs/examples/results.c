@@ -21,11 +21,12 @@ static void *wait_ok(uvsql_future_t *f, const char *what) {
     uvsql_future_t *drop =
         uvsql_engine_execute_sql(engine, "DROP TABLE IF EXISTS books", NULL, 0, NULL, NULL);
     uvsql_future_wait(drop);
+    uvsql_future_unref(drop);
     exit(1);
   }
   return uvsql_future_value(f);
-  /* end snippet */
 }
+/* end snippet */
 
 static void exec_ok(const char *sql) {
   uvsql_future_t *f = uvsql_engine_execute_sql(engine, sql, NULL, 0, NULL, NULL);

@@ -29,8 +29,8 @@ static int64_t balance(uvsql_conn_t *conn, const char *who) {
     uvsql_result_int64(uvsql_future_value(f), 0, 0, &v);
   uvsql_future_unref(f);
   return v;
-  /* end snippet */
 }
+/* end snippet */
 
 int main(int argc, char **argv) {
   const char *url = argc > 1 ? argv[1] : "sqlite:///transactions.db";
