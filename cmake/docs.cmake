@@ -3,10 +3,9 @@
 #   cmake --build build --target docs   the API reference (Doxygen) in build/docs/api
 #   docs_<name>                         each docs/examples/<name>.c: the tutorial's programs, so
 #                                       every snippet in docs/*.md compiles (-Werror in CI)
-#   ctest -L docs                       runs those programs (on SQLite: no server needed; those
-#                                       in UVSQL_DOC_EXAMPLES_ON_SERVERS on PostgreSQL and
-#                                       MariaDB too, as docs.<name>.<backend>) and checks that
-#                                       docs/*.md match the code (snippets, errors)
+#   ctest -L docs                       runs those programs on SQLite, PostgreSQL and MariaDB
+#                                       (docs.<name>.<backend>, checking what they print) and
+#                                       checks that docs/*.md match the code (snippets, errors)
 #   ctest -L install                    tests/install/run.sh: install, then build against it
 #   ctest -L abi                        tests/abi/exports.sh: libuvsql.so exports the public API
 #   ctest -L headers                    tests/headers/compile.sh: each public header alone, C11
@@ -27,7 +26,6 @@ else()
     VERBATIM)
 endif()
 
-set(UVSQL_DOC_EXAMPLES_ON_SERVERS orm_session)
 if(UVSQL_BUILD_EXAMPLES)
   file(GLOB UVSQL_DOC_EXAMPLES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/examples/*.c)
   foreach(src ${UVSQL_DOC_EXAMPLES})
@@ -36,30 +34,24 @@ if(UVSQL_BUILD_EXAMPLES)
     target_compile_options(docs_${name} PRIVATE ${UVSQL_WARNINGS})
     target_link_libraries(docs_${name} PRIVATE uvsql_static)
     if(UVSQL_BUILD_TESTS)
-      # Each runs in a directory of its own (they write SQLite files); 77 means "skipped"
-      # (a program that needs a server it was not given).
+      # docs.<name>.<backend>: each program on SQLite, PostgreSQL and MariaDB (the URLs
+      # scripts/test.sh exports; unset: the test fails naming the variable), through
+      # docs/tools/check.sh run, which fails when it exits non-zero or prints something else
+      # than docs/examples/expected/<name>[.<backend>].out. Each runs in a directory of its own
+      # (SQLite files); the programs on one server run one at a time (they share table names).
       set(dir ${PROJECT_BINARY_DIR}/docs-run/${name})
       file(MAKE_DIRECTORY ${dir})
-      add_test(NAME docs.${name} COMMAND docs_${name} WORKING_DIRECTORY ${dir})
-      set_tests_properties(docs.${name} PROPERTIES LABELS docs TIMEOUT 120 SKIP_RETURN_CODE 77)
-      # The examples in UVSQL_DOC_EXAMPLES_ON_SERVERS take a URL and run on the test servers
-      # too (the URLs scripts/test.sh exports; unset: the test fails naming the variable).
-      if(name IN_LIST UVSQL_DOC_EXAMPLES_ON_SERVERS)
-        foreach(backend postgresql mariadb)
-          string(TOUPPER ${backend} BACKEND)
-          set(var UVSQL_TEST_MARIADB_URL)
-          if(backend STREQUAL postgresql)
-            set(var UVSQL_TEST_PG_URL)
-          endif()
-          if(UVSQL_WITH_${BACKEND})
-            add_test(NAME docs.${name}.${backend}
-                     COMMAND sh -c "[ -n \"\$${var}\" ] || { echo '${var} is not set' >&2; exit 1; }; exec \"\$0\" \"\$${var}\""
-                             $<TARGET_FILE:docs_${name}>
-                     WORKING_DIRECTORY ${dir})
-            set_tests_properties(docs.${name}.${backend} PROPERTIES LABELS docs TIMEOUT 120)
-          endif()
-        endforeach()
-      endif()
+      foreach(backend sqlite postgresql mariadb)
+        string(TOUPPER ${backend} BACKEND)
+        if(UVSQL_WITH_${BACKEND})
+          add_test(NAME docs.${name}.${backend}
+                   COMMAND bash ${PROJECT_SOURCE_DIR}/docs/tools/check.sh run
+                           $<TARGET_FILE:docs_${name}> ${backend}
+                   WORKING_DIRECTORY ${dir})
+          set_tests_properties(docs.${name}.${backend} PROPERTIES LABELS docs TIMEOUT 120
+                               RESOURCE_LOCK uvsql_docs_${backend})
+        endif()
+      endforeach()
     endif()
   endforeach()
   add_executable(docs_errors_table ${PROJECT_SOURCE_DIR}/docs/tools/errors_table.c)
@@ -77,6 +69,9 @@ if(UVSQL_BUILD_TESTS)
   add_test(NAME docs.snippets_compile
            COMMAND bash ${PROJECT_SOURCE_DIR}/docs/tools/check.sh snippets)
   set_tests_properties(docs.snippets_compile PROPERTIES LABELS docs TIMEOUT 60)
+  add_test(NAME docs.snippets_check_fails_on_a_difference
+           COMMAND bash ${PROJECT_SOURCE_DIR}/docs/tools/check.sh selftest)
+  set_tests_properties(docs.snippets_check_fails_on_a_difference PROPERTIES LABELS docs TIMEOUT 60)
 
   # libuvsql.so exports exactly the functions the public headers declare (no uvsql__*).
   add_test(NAME abi.exports_are_the_public_api

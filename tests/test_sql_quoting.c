@@ -448,9 +448,9 @@ static const uvsql_field_t kw_fields[] = {
     {"group", UVSQL_FIELD_INT64, 0, 0, NULL, 0, offsetof(kw_obj_t, group)},
 };
 static const uvsql_model_t kw_blob_model = {
-    "kw_blob_t", "blob", sizeof(kw_obj_t), offsetof(kw_obj_t, uvsql_nulls), kw_fields, 5};
+    "kw_blob_t", "blob", sizeof(kw_obj_t), offsetof(kw_obj_t, uvsql_nulls), kw_fields, 5, NULL, 0};
 static const uvsql_model_t kw_int_model = {
-    "kw_int_t", "int", sizeof(kw_obj_t), offsetof(kw_obj_t, uvsql_nulls), kw_fields, 5};
+    "kw_int_t", "int", sizeof(kw_obj_t), offsetof(kw_obj_t, uvsql_nulls), kw_fields, 5, NULL, 0};
 
 static void orm_words_as_tables(const char *url) {
   fixture_t fx = fixture_open(url, NULL);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <uvsql.h>
 
+/* snippet:core.wait_ok */
 static void *wait_ok(uvsql_future_t *f, const char *what) {
   if (uvsql_future_wait(f) != 0) {
     const uvsql_error_t *e = uvsql_future_error(f);
@@ -17,6 +18,7 @@ static void *wait_ok(uvsql_future_t *f, const char *what) {
   }
   return uvsql_future_value(f);
 }
+/* end snippet */
 
 int main(int argc, char **argv) {
   const char *url = argc > 1 ? argv[1] : "sqlite:///core.db";
@@ -29,6 +31,7 @@ int main(int argc, char **argv) {
   }
 
   /* The schema, declared once. The metadata owns the tables and columns. */
+  /* snippet:core.2 */
   uvsql_metadata_t *md = uvsql_metadata_new();
   uvsql_table_t *users = uvsql_table(md, "user_account");
   uvsql_column(users, "id", UVSQL_SQL_INTEGER, UVSQL_PRIMARY_KEY);
@@ -43,16 +46,20 @@ int main(int argc, char **argv) {
     fprintf(stderr, "schema: %s\n", uvsql_metadata_error(md)->message);
     return 1;
   }
+  /* end snippet */
 
   /* Start from scratch: drop_all (reverse dependency order), then create_all. */
   uvsql_future_t *f = uvsql_metadata_drop_all(md, engine, NULL, NULL);
   wait_ok(f, "drop_all");
   uvsql_future_unref(f);
+  /* snippet:core.3 */
   f = uvsql_metadata_create_all(md, engine, NULL, NULL);
   wait_ok(f, "create_all");
   uvsql_future_unref(f);
+  /* end snippet */
 
   /* INSERT without values binds :name and :fullname: one statement, many executions. */
+  /* snippet:core.4 */
   uvsql_core_stmt_t *ins = uvsql_insert(users);
   uvsql_insert_columns(ins, UVSQL_NAMES("name", "fullname"));
   const char *people[][2] = {{"spongebob", "Spongebob Squarepants"}, {"sandy", "Sandy Cheeks"}};
@@ -64,8 +71,10 @@ int main(int argc, char **argv) {
     uvsql_future_unref(f);
   }
   uvsql_core_stmt_free(ins);
+  /* end snippet */
 
   /* A multi-row INSERT with RETURNING; the values travel as bound parameters. */
+  /* snippet:core.5 */
   ins = uvsql_insert(addresses);
   uvsql_insert_columns(ins, UVSQL_NAMES("user_id", "email"));
   uvsql_insert_values(ins, uvsql_lit_int64(ins, 1),
@@ -77,13 +86,16 @@ int main(int argc, char **argv) {
   printf("new address ids: %zu rows returned\n", uvsql_result_nrows(wait_ok(f, "insert")));
   uvsql_future_unref(f);
   uvsql_core_stmt_free(ins);
+  /* end snippet */
 
   /* SELECT ... JOIN (ON from the foreign key) WHERE name ILIKE :who ORDER BY ... */
+  /* snippet:core.6 */
   uvsql_core_stmt_t *sel = uvsql_select_new();
   uvsql_select_cols(sel, uvsql_col(users, "name"), uvsql_col(addresses, "email"));
   uvsql_select_join(sel, addresses, NULL);
   uvsql_where(sel, uvsql_ilike(sel, uvsql_col(users, "name"), uvsql_bindparam(sel, "who")));
   uvsql_select_order_by(sel, uvsql_asc(sel, uvsql_col(addresses, "email")));
+  /* end snippet */
 
   const char *dialects[] = {"sqlite", "postgresql", "mariadb"};
   for (int i = 0; i < 3; i++) {
@@ -92,6 +104,7 @@ int main(int argc, char **argv) {
       printf("%s: %s\n", dialects[i], sql);
   }
 
+  /* snippet:core.7 */
   uvsql_param_t who[] = {UVSQL_P_TEXT("who", "SANDY")};
   f = uvsql_engine_execute_core(engine, sel, who, 1, NULL, NULL);
   uvsql_result_t *r = wait_ok(f, "select");
@@ -103,6 +116,7 @@ int main(int argc, char **argv) {
   }
   uvsql_future_unref(f);
   uvsql_core_stmt_free(sel);
+  /* end snippet */
 
   f = uvsql_metadata_drop_all(md, engine, NULL, NULL);
   wait_ok(f, "drop_all");

@@ -7,16 +7,19 @@
 #include <stdlib.h>
 #include <uvsql.h>
 
+/* snippet:engine.log_line */
 static void log_line(void *data, const char *line) {
   FILE *out = data;
   fprintf(out, "[sql] %s\n", line);
 }
+/* end snippet */
 
 int main(int argc, char **argv) {
   const char *url = argc > 1 ? argv[1] : "sqlite:///engine.db";
   uvsql_error_t err;
 
   /* URLs: parsed, decoded, and rendered with the password masked. */
+  /* snippet:engine.2 */
   uvsql_url_t *u;
   if (uvsql_url_parse(&u, "postgresql://app:s%40cret@db.example.com:5433/shop?sslmode=require",
                       &err) != 0) {
@@ -25,6 +28,7 @@ int main(int argc, char **argv) {
   }
   char shown[256];
   uvsql_url_render(u, shown, sizeof shown);
+  /* end snippet */
   printf("driver %s, user %s, host %s, port %d, database %s, sslmode %s\n", u->driver, u->user,
          u->host, u->port, u->database, uvsql_url_query_get(u, "sslmode"));
   printf("rendered: %s\n",
@@ -36,6 +40,7 @@ int main(int argc, char **argv) {
     printf("%s: %s\n", uvsql_err_name(err.code), err.message);
 
   /* An engine: a URL, a loop and options. It does not connect until it is used. */
+  /* snippet:engine.1 */
   uv_loop_t *loop = uv_default_loop();
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
   opt.echo = 1;          /* log every statement and its parameters ... */
@@ -46,6 +51,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "cannot create engine: %s\n", err.message);
     return 1;
   }
+  /* end snippet */
   printf("engine on %s (%s)\n", uvsql_engine_url(engine), uvsql_engine_dialect(engine));
 
   uvsql_param_t p[] = {UVSQL_P_TEXT("greeting", "hello")};
@@ -57,8 +63,10 @@ int main(int argc, char **argv) {
   }
   uvsql_future_unref(f);
 
+  /* snippet:engine.dispose */
   f = uvsql_engine_dispose(engine, NULL, NULL);
   uvsql_future_wait(f);
   uvsql_future_unref(f);
   return uv_loop_close(loop) == 0 ? 0 : 1;
+  /* end snippet */
 }

@@ -1,5 +1,6 @@
 /* docs/examples/errors.c — docs/errors.md's patterns: reading an error (code, family,
  * SQLSTATE, native code, message), deciding by family, and an error from a synchronous call.
+ * Its table (tags) is dropped at the end.
  *
  * Usage: errors [URL]   (default sqlite:///errors.db)
  */
@@ -13,6 +14,7 @@ static void report(const uvsql_error_t *e) {
 
 /* What a server loop might do with a failed statement. */
 static const char *advice(const uvsql_error_t *e) {
+  /* snippet:errors.2 */
   switch (uvsql_err_family(e->code)) {
   case UVSQL_FAMILY_INTEGRITY:
     return "tell the client: 409 Conflict";
@@ -24,12 +26,15 @@ static const char *advice(const uvsql_error_t *e) {
   default:
     return "a bug: log it, 500 Internal Server Error";
   }
+  /* end snippet */
 }
 
 static void run(uvsql_engine_t *engine, const char *sql) {
   uvsql_future_t *f = uvsql_engine_execute_sql(engine, sql, NULL, 0, NULL, NULL);
   if (uvsql_future_wait(f) != 0) {
+    /* snippet:errors.1 */
     uvsql_error_t copy = *uvsql_future_error(f); /* plain data: copy it to keep it */
+    /* end snippet */
     report(&copy);
     printf("  -> %s\n", advice(&copy));
   }
@@ -54,6 +59,7 @@ int main(int argc, char **argv) {
   run(engine, "CREATE TABLE tags (name varchar(20) PRIMARY KEY)");
   run(engine, "INSERT INTO tags (name) VALUES ('c'), ('c')"); /* a duplicate key */
   run(engine, "SELECT nme FROM tags");                        /* a typo */
+  run(engine, "DROP TABLE tags");
 
   uvsql_future_t *f = uvsql_engine_dispose(engine, NULL, NULL);
   uvsql_future_wait(f);

@@ -8,13 +8,13 @@
  * Usage: orm [URL]   (default sqlite:///orm.db)
  */
 #include <inttypes.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uvsql.h>
 
 /* Two models: a user has many addresses; an address belongs to one user. */
+/* snippet:orm.1 */
 #define USER_FIELDS(X)                                                                             \
   X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
   X(name, STRING(30), UVSQL_NOT_NULL)                                                              \
@@ -28,7 +28,9 @@ UVSQL_MODEL_REL(user_t, "user_account", USER_FIELDS, USER_RELS)
   X(user_id, INT64, UVSQL_NOT_NULL)
 #define ADDRESS_RELS(X) X(user, ONE(user_t))
 UVSQL_MODEL_REL(address_t, "address", ADDRESS_FIELDS, ADDRESS_RELS)
+/* end snippet */
 
+/* snippet:orm.helpers */
 static int selects; /* SELECT statements sent, counted from the engine's echo */
 
 static void echo(void *data, const char *line) {
@@ -71,14 +73,17 @@ static address_t *new_address(uvsql_mapper_t *addresses, const char *email) {
   uvsql_orm_set_text(a, &a->email_address, email);
   return a;
 }
+/* end snippet */
 
 int main(int argc, char **argv) {
   const char *url = argc > 1 ? argv[1] : "sqlite:///orm.db";
   uv_loop_t *loop = uv_default_loop();
+  /* snippet:orm.engine */
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
   opt.echo = 1;
   opt.echo_hide_parameters = 1;
   opt.log_cb = echo;
+  /* end snippet */
   uvsql_engine_t *engine;
   uvsql_error_t err;
   if (uvsql_engine_new(&engine, loop, url, &opt, &err) != 0) {
@@ -87,6 +92,7 @@ int main(int argc, char **argv) {
   }
 
   /* Models -> tables, and the relationship between them. */
+  /* snippet:orm.2 */
   uvsql_registry_t *reg = uvsql_registry_new(NULL);
   uvsql_mapper_t *users = uvsql_registry_map(reg, user_t_model(), &err);
   uvsql_mapper_t *addresses = users ? uvsql_registry_map(reg, address_t_model(), &err) : NULL;
@@ -94,19 +100,19 @@ int main(int argc, char **argv) {
     fprintf(stderr, "map: %s\n", err.message);
     return 1;
   }
-  uvsql_mapper_references(addresses, "user_id", "user_account.id", UVSQL_FK_CASCADE);
-  uvsql_relationship_t *user_addresses = uvsql_mapper_relationship(
-      users, "addresses", UVSQL_ONE_TO_MANY, addresses, offsetof(user_t, addresses), "user_id",
-      UVSQL_CASCADE_ALL | UVSQL_CASCADE_DELETE_ORPHAN, &err);
-  uvsql_relationship_t *address_user = uvsql_mapper_relationship(
-      addresses, "user", UVSQL_MANY_TO_ONE, users, offsetof(address_t, user), "user_id", 0, &err);
-  if (!user_addresses || !address_user ||
-      !uvsql_relationship_back_populates(user_addresses, address_user) ||
-      !uvsql_relationship_order_by(user_addresses, "id")) {
+  /* users.addresses <-> addresses.user, through address.user_id (ON DELETE CASCADE) */
+  /* snippet:orm.relate */
+  uvsql_relationship_t *user_addresses = uvsql_mapper_relate(
+      users, "addresses", addresses, "user_id", "user",
+      UVSQL_CASCADE_ALL | UVSQL_CASCADE_DELETE_ORPHAN | UVSQL_REL_FK_ON_DELETE_CASCADE, &err);
+  /* end snippet */
+  if (!user_addresses || !uvsql_relationship_order_by(user_addresses, "id")) {
     fprintf(stderr, "relationship: %s\n", err.message);
     return 1;
   }
+  /* end snippet */
 
+  /* snippet:orm.session */
   uvsql_metadata_t *md = uvsql_registry_metadata(reg);
   run(uvsql_metadata_drop_all(md, engine, NULL, NULL), "drop_all");
   run(uvsql_metadata_create_all(md, engine, NULL, NULL), "create_all");
@@ -115,6 +121,8 @@ int main(int argc, char **argv) {
   uvsql_session_t *session;
   if (uvsql_session_new(&session, engine, reg, NULL) != 0)
     return 1;
+  /* end snippet */
+  /* snippet:orm.3 */
   user_t *squidward = new_user(users, "squidward", "Squidward Tentacles");
   user_t *krabs = new_user(users, "ehkrabs", "Eugene H. Krabs");
   uvsql_session_add(session, squidward); /* the session owns it from now on */
@@ -122,15 +130,18 @@ int main(int argc, char **argv) {
   printf("squidward is %s\n", uvsql_orm_state_name(uvsql_orm_state(squidward)));
 
   run(uvsql_session_flush(session, NULL, NULL), "flush");
+  /* end snippet */
   printf("after flush: squidward is %s, id %" PRId64 "\n",
          uvsql_orm_state_name(uvsql_orm_state(squidward)), squidward->id);
 
+  /* snippet:orm.4 */
   int before = selects;
   uvsql_future_t *f = uvsql_session_get_int(session, users, squidward->id, NULL, NULL);
   user_t *same = wait_ok(f, "get");
   uvsql_future_unref(f);
   printf("get(%" PRId64 ") is the same object: %s, with %d SELECT\n", squidward->id,
          same == squidward ? "yes" : "no", selects - before);
+  /* end snippet */
 
   run(uvsql_session_commit(session, NULL, NULL), "commit");
   check(uvsql_orm_state(squidward) == UVSQL_OBJ_PERSISTENT && same == squidward &&
@@ -138,6 +149,7 @@ int main(int argc, char **argv) {
         "a persistent squidward, from the identity map without a SELECT");
 
   /* Selecting objects: a Core select of the mapper's columns. */
+  /* snippet:orm.5 */
   uvsql_core_stmt_t *q = uvsql_orm_select(users);
   uvsql_where(q, uvsql_eq(q, uvsql_mapper_col(users, "name"), uvsql_bindparam(q, "name")));
   uvsql_param_t p = UVSQL_P_TEXT("name", "ehkrabs");
@@ -147,6 +159,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s\n", err.message);
     return 1;
   }
+  /* end snippet */
   uvsql_future_unref(f);
   uvsql_core_stmt_free(q);
   user_t *u = found;
@@ -154,19 +167,24 @@ int main(int argc, char **argv) {
   check(u == krabs, "the identity map to give back krabs himself");
 
   /* Updating: change a field; the next flush UPDATEs that column only. */
+  /* snippet:orm.6 */
   uvsql_orm_set_text(squidward, &squidward->fullname, "Squidward Q. Tentacles");
   printf("squidward modified: %d\n", uvsql_session_is_modified(session, squidward));
   run(uvsql_session_commit(session, NULL, NULL), "commit");
+  /* end snippet */
 
   /* Deleting, and rolling back: the deleted object comes back. */
+  /* snippet:orm.7 */
   uvsql_session_delete(session, krabs);
   run(uvsql_session_flush(session, NULL, NULL), "flush");
   printf("after flush: krabs is %s\n", uvsql_orm_state_name(uvsql_orm_state(krabs)));
   run(uvsql_session_rollback(session, NULL, NULL), "rollback");
   printf("after rollback: krabs is %s\n", uvsql_orm_state_name(uvsql_orm_state(krabs)));
+  /* end snippet */
   check(uvsql_orm_state(krabs) == UVSQL_OBJ_PERSISTENT, "krabs persistent after the rollback");
 
   /* Related objects: append to a collection; adding the user adds its addresses. */
+  /* snippet:orm.8 */
   user_t *pkrabs = new_user(users, "pkrabs", "Pearl Krabs");
   address_t *a1 = new_address(addresses, "pearl.krabs@gmail.com");
   address_t *a2 = new_address(addresses, "pearl@aol.com");
@@ -175,6 +193,7 @@ int main(int argc, char **argv) {
   printf("a1.user is pkrabs: %s\n", a1->user == pkrabs ? "yes" : "no");
   uvsql_session_add(session, pkrabs); /* cascade: a1 and a2 too */
   run(uvsql_session_commit(session, NULL, NULL), "commit");
+  /* end snippet */
   printf("a1.user_id = %" PRId64 " (pkrabs.id = %" PRId64 ")\n", a1->user_id, pkrabs->id);
   check(a1->user_id == pkrabs->id && a2->user_id == pkrabs->id, "the addresses linked");
   int64_t pearl = pkrabs->id;
@@ -185,12 +204,15 @@ int main(int argc, char **argv) {
   f = uvsql_session_get_int(session, users, pearl, NULL, NULL);
   u = wait_ok(f, "get");
   uvsql_future_unref(f);
+  /* snippet:orm.9 */
   printf("%s's addresses loaded: %d\n", u->name, uvsql_orm_is_loaded(u, "addresses"));
   run(uvsql_session_load(session, u, "addresses", NULL, NULL), "load");
   printf("after uvsql_session_load: %zu addresses\n", u->addresses.n);
+  /* end snippet */
   check(u->addresses.n == 2, "pkrabs to have two addresses");
 
   /* selectinload: the users, then one SELECT ... WHERE user_id IN (...) for all of them. */
+  /* snippet:orm.10 */
   uvsql_load_option_t selectin[] = {UVSQL_SELECTINLOAD("addresses")};
   uvsql_orm_query_t *uq = uvsql_orm_query(users, selectin, 1, &err);
   uvsql_select_order_by(uvsql_orm_query_stmt(uq), uvsql_mapper_col(users, "id"));
@@ -202,12 +224,14 @@ int main(int argc, char **argv) {
     printf("%s: %zu address(es)\n", x->name, x->addresses.n);
   }
   printf("selectinload: %d SELECTs\n", selects - before);
+  /* end snippet */
   check(uvsql_orm_result_count(r) == 3 && selects - before == 2, "3 users in 2 SELECTs");
   uvsql_future_unref(f);
   uvsql_orm_query_free(uq);
 
   /* joinedload: addresses with their user in one SELECT ... LEFT OUTER JOIN, filtered on
    * the joined user through its alias. */
+  /* snippet:orm.11 */
   uvsql_load_option_t joined[] = {UVSQL_JOINEDLOAD("user")};
   uvsql_orm_query_t *aq = uvsql_orm_query(addresses, joined, 1, &err);
   uvsql_core_stmt_t *as = uvsql_orm_query_stmt(aq);
@@ -223,6 +247,7 @@ int main(int argc, char **argv) {
     printf("%s belongs to %s\n", a->email_address, a->user->fullname);
   }
   printf("joinedload: %d SELECT\n", selects - before);
+  /* end snippet */
   check(uvsql_orm_result_count(r) == 2 && selects - before == 1, "2 addresses in 1 SELECT");
   uvsql_future_unref(f);
   uvsql_orm_query_free(aq);

@@ -66,10 +66,12 @@ int main(int argc, char **argv) {
 
   /* Defaults are declared before create_all: a server default is part of the DDL. */
   uvsql_error_clear(&err);
+  /* snippet:orm_defaults.1 */
   uvsql_mapper_server_default(items, "status", "'active'", &err); /* DDL: DEFAULT 'active' */
   uvsql_mapper_server_default(items, "created", "CURRENT_TIMESTAMP", &err);
   uvsql_mapper_default(items, "qty", UVSQL_V_INT64(10), &err);        /* sent by the ORM */
   uvsql_mapper_onupdate(items, "note", UVSQL_V_TEXT("edited"), &err); /* on every UPDATE */
+  /* end snippet */
   if (err.code) {
     fprintf(stderr, "defaults: %s\n", err.message);
     return 1;
@@ -81,11 +83,13 @@ int main(int argc, char **argv) {
   uvsql_session_t *session;
   if (uvsql_session_new(&session, engine, reg, NULL) != 0)
     return 1;
+  /* snippet:orm_defaults.2 */
   item_t *it = uvsql_orm_new(items);
   uvsql_orm_set_text(it, &it->name, "widget"); /* status, qty, created: unset */
   item_t *zero = uvsql_orm_new(items);
   uvsql_orm_set_text(zero, &zero->name, "empty");
   uvsql_orm_set_int64(zero, &zero->qty, 0); /* a real 0, not "use the default" */
+  /* end snippet */
   uvsql_session_add(session, it);
   uvsql_session_add(session, zero);
   run(uvsql_session_flush(session, NULL, NULL), "flush");

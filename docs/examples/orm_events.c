@@ -52,11 +52,13 @@ static void check(int ok, const char *what) {
   }
 }
 
+/* snippet:orm_events.1 */
 static int stamp(uvsql_session_t *s, unsigned ev, void *obj, void *data, uvsql_error_t *err) {
   (void)s, (void)ev, (void)data, (void)err;
   item_t *it = obj;
   return uvsql_orm_set_int64(it, &it->updated_at, now_us()); /* written by the same UPDATE */
 }
+/* end snippet */
 
 static int count_commits(uvsql_session_t *s, unsigned ev, void *obj, void *data,
                          uvsql_error_t *err) {
@@ -69,6 +71,7 @@ static int wanted(const void *obj) {
   return ((const item_t *)obj)->id % 100 == 0;
 }
 
+/* snippet:orm_events.4 */
 static int on_batch(uvsql_session_t *s, void *const *objs, size_t n, void *data) {
   (void)data;
   for (size_t i = 0; i < n; i++)
@@ -76,6 +79,7 @@ static int on_batch(uvsql_session_t *s, void *const *objs, size_t n, void *data)
       uvsql_session_keep(s, objs[i]); /* stays in the session after this batch */
   return 0;                           /* non-zero stops the stream */
 }
+/* end snippet */
 
 int main(int argc, char **argv) {
   const char *url = argc > 1 ? argv[1] : "sqlite:///orm_events.db";
@@ -99,8 +103,10 @@ int main(int argc, char **argv) {
   check(uvsql_session_new(&session, engine, reg, NULL) == 0, "session");
   int commits = 0;
 
+  /* snippet:orm_events.2 */
   uvsql_mapper_on(items, UVSQL_EV_BEFORE_INSERT | UVSQL_EV_BEFORE_UPDATE, stamp, NULL, &err);
   uvsql_session_on(session, UVSQL_EV_AFTER_COMMIT, count_commits, &commits, &err);
+  /* end snippet */
 
   for (int64_t i = 1; i <= 2000; i++) {
     item_t *it = uvsql_orm_new(items);
@@ -118,12 +124,14 @@ int main(int argc, char **argv) {
   run(uvsql_session_close(session, NULL, NULL), "close");
   check(uvsql_session_new(&session, engine, reg, NULL) == 0, "session");
   uvsql_future_t *f;
+  /* snippet:orm_events.3 */
   item_t *body = uvsql_orm_new(items); /* e.g. parsed from a request */
   body->id = 1;
   uvsql_orm_set_text(body, &body->name, "renamed");
   f = uvsql_session_merge(session, body, NULL, NULL);
   item_t *stored = wait_ok(f, "merge");
   uvsql_orm_free(body);
+  /* end snippet */
   check(strcmp(stored->name, "renamed") == 0, "merged name");
   uvsql_future_unref(f);
   updates = 0;
@@ -133,8 +141,10 @@ int main(int argc, char **argv) {
   check(stored->updated_at == 2000, "stamped by the UPDATE");
 
   /* streaming: 2,000 rows in batches of 1,000; every 100th object is kept */
+  /* snippet:orm_events.5 */
   uvsql_core_stmt_t *sel = uvsql_orm_select(items);
   f = uvsql_session_stream(session, items, sel, NULL, 0, 1000, on_batch, NULL, NULL, NULL);
+  /* end snippet */
   uvsql_stream_summary_t *sum = wait_ok(f, "stream");
   printf("streamed %" PRIu64 " rows in %" PRIu64 " batches; %zu objects in the session\n",
          sum->rows, sum->batches, uvsql_session_identity_count(session));

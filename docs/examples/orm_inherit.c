@@ -11,10 +11,12 @@
 #include <uvsql.h>
 
 // clang-format off
+/* snippet:orm_inherit.1 */
 #define EMPLOYEE_FIELDS(X) X(id, INT64, UVSQL_PRIMARY_KEY) X(name, TEXT, 0) X(type, STRING(20), 0)
 UVSQL_MODEL(employee_t, "employee", EMPLOYEE_FIELDS)
 #define ENGINEER_FIELDS(X) X(engineer_info, TEXT, 0)
 UVSQL_MODEL_INHERITS(engineer_t, employee_t, "employee", EMPLOYEE_FIELDS, ENGINEER_FIELDS)
+/* end snippet */
 // clang-format on
 
 static void *wait_ok(uvsql_future_t *f, const char *what) {
@@ -50,10 +52,12 @@ int main(int argc, char **argv) {
   }
   uvsql_registry_t *reg = uvsql_registry_new(NULL);
 
+  /* snippet:orm_inherit.2 */
   uvsql_mapper_t *emps = uvsql_registry_map(reg, employee_t_model(), &err);
   uvsql_mapper_t *engs = uvsql_registry_map(reg, engineer_t_model(), &err); /* same table */
   uvsql_mapper_polymorphic_on(emps, "type", &err);
   uvsql_mapper_inherits(engs, emps, "engineer", &err);
+  /* end snippet */
 
   check(emps && uvsql_mapper_inherits(engs, emps, "x", &err) == NULL, "declared once");
   run(uvsql_metadata_drop_all(uvsql_registry_metadata(reg), engine, NULL, NULL), "drop_all");

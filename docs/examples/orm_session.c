@@ -11,7 +11,6 @@
  * the test servers). Its tables are named user_account_<pid> and address_<pid>, so runs on one
  * server at the same time do not meet; it drops them at the end.
  */
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,24 +95,22 @@ int main(int argc, char **argv) {
   uvsql_error_clear(&err);
   uvsql_mapper_default(users, "karma", UVSQL_V_INT64(10), &err);
   uvsql_mapper_server_default(users, "status", "'active'", &err);
-  /* The cycle: address.user_id is an ordinary key; user_account.favorite_address_id is added
-   * by ALTER TABLE after both tables (use_alter) and written by a second UPDATE of the flush
-   * (post_update), after both rows are inserted. */
-  snprintf(fk, sizeof fk, "%s.id", tuser);
-  uvsql_mapper_references(addresses, "user_id", fk, UVSQL_FK_NO_ACTION);
+  /* The cycle: address.user_id is an ordinary key (uvsql_mapper_relate declares it);
+   * user_account.favorite_address_id is added by ALTER TABLE after both tables (use_alter,
+   * declared first, which uvsql_mapper_relate keeps) and written by a second UPDATE of the
+   * flush (post_update), after both rows are inserted. */
+  /* snippet:orm_session.cycle */
   snprintf(fk, sizeof fk, "%s.id", taddr);
   uvsql_column_references_use_alter(uvsql_mapper_column(users, "favorite_address_id"), fk,
                                     UVSQL_FK_NO_ACTION, UVSQL_FK_NO_ACTION);
-  uvsql_relationship_t *user_addresses = uvsql_mapper_relationship(
-      users, "addresses", UVSQL_ONE_TO_MANY, addresses, offsetof(user_t, addresses), "user_id",
-      UVSQL_CASCADE_ALL | UVSQL_CASCADE_DELETE_ORPHAN, &err);
-  uvsql_relationship_t *address_user = uvsql_mapper_relationship(
-      addresses, "user", UVSQL_MANY_TO_ONE, users, offsetof(address_t, user), "user_id", 0, &err);
-  uvsql_relationship_t *favorite = uvsql_mapper_relationship(
-      users, "favorite", UVSQL_MANY_TO_ONE, addresses, offsetof(user_t, favorite),
-      "favorite_address_id", UVSQL_REL_POST_UPDATE, &err);
-  if (err.code || !user_addresses || !address_user || !favorite ||
-      !uvsql_relationship_back_populates(user_addresses, address_user)) {
+  uvsql_relationship_t *favorite = uvsql_mapper_relate(
+      users, "favorite", addresses, "favorite_address_id", NULL, UVSQL_REL_POST_UPDATE, &err);
+  /* end snippet */
+  uvsql_relationship_t *user_addresses =
+      favorite ? uvsql_mapper_relate(users, "addresses", addresses, "user_id", "user",
+                                     UVSQL_CASCADE_ALL | UVSQL_CASCADE_DELETE_ORPHAN, &err)
+               : NULL;
+  if (!favorite || !user_addresses) {
     fprintf(stderr, "mapping: %s\n", err.message);
     return 1;
   }

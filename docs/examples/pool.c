@@ -9,8 +9,10 @@
 #include <uvsql.h>
 
 static void print_stats(const char *when, uvsql_engine_t *engine) {
+  /* snippet:pool.2 */
   uvsql_pool_stats_t s;
   uvsql_pool_stats(engine, &s);
+  /* end snippet */
   printf("%-26s size %d, checked out %d, idle %d, overflow %d, waiting %d; "
          "connects %" PRIu64 ", checkouts %" PRIu64 ", timeouts %" PRIu64 "\n",
          when, s.size, s.checked_out, s.idle, s.overflow, s.waiting, s.connects, s.checkouts,
@@ -20,6 +22,7 @@ static void print_stats(const char *when, uvsql_engine_t *engine) {
 int main(int argc, char **argv) {
   const char *url = argc > 1 ? argv[1] : "sqlite:///pool.db";
   uv_loop_t *loop = uv_default_loop();
+  /* snippet:pool.1 */
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
   opt.pool_size = 2;             /* connections kept open */
   opt.max_overflow = 1;          /* one more under load, closed when released */
@@ -35,6 +38,7 @@ int main(int argc, char **argv) {
   opt.idle_timeout = 600;        /* close idle connections beyond min_idle after 10 minutes */
   opt.min_idle = 1;              /* keep one idle connection open, re-opened in the background */
   opt.keepalive_interval = 120;  /* ping idle connections every 2 minutes; drop dead ones */
+  /* end snippet */
   uvsql_engine_t *engine;
   uvsql_error_t err;
   if (uvsql_engine_new(&engine, loop, url, &opt, &err) != 0) {

@@ -2,7 +2,8 @@
  * they were made on, so a program with several threads runs one loop and one engine in each.
  * Nothing is shared between the threads but the database itself.
  *
- * Usage: threads   (two threads, each with its own SQLite file)
+ * Usage: threads [URL]   (default: two threads, each with its own SQLite file; with a URL,
+ * both threads' engines connect to that database)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 typedef struct worker_s {
   int id;
+  const char *url; /* NULL: an SQLite file of the thread's own */
   uv_thread_t thread;
   int64_t answer;
   int rc;
@@ -17,13 +19,16 @@ typedef struct worker_s {
 
 static void worker_main(void *arg) {
   worker_t *w = arg;
+  /* snippet:threads.1 */
   uv_loop_t loop; /* this thread's loop ... */
   uvsql_engine_t *engine;
   uvsql_error_t err;
-  char url[64];
-  snprintf(url, sizeof url, "sqlite:///thread%d.db", w->id);
+  char file[64];
+  snprintf(file, sizeof file, "sqlite:///thread%d.db", w->id);
+  const char *url = w->url ? w->url : file; /* the URL given, or an SQLite file of its own */
   uv_loop_init(&loop);
   w->rc = uvsql_engine_new(&engine, &loop, url, NULL, &err); /* ... and its engine */
+  /* end snippet */
   if (w->rc != 0)
     return;
   uvsql_param_t p[] = {UVSQL_P_INT64("id", w->id)};
@@ -38,8 +43,9 @@ static void worker_main(void *arg) {
   uv_loop_close(&loop);
 }
 
-int main(void) {
-  worker_t w[2] = {{.id = 1}, {.id = 2}};
+int main(int argc, char **argv) {
+  const char *url = argc > 1 ? argv[1] : NULL;
+  worker_t w[2] = {{.id = 1, .url = url}, {.id = 2, .url = url}};
   for (int i = 0; i < 2; i++)
     uv_thread_create(&w[i].thread, worker_main, &w[i]);
   int rc = 0;

@@ -77,6 +77,56 @@ int uvsql_future_wait(uvsql_future_t *future);
 uvsql_future_t *uvsql_future_all(uv_loop_t *loop, uvsql_future_t **futures, size_t n,
                                  uvsql_future_cb cb, void *data);
 
+/* ---------------------------------------------------------------- callback-style helpers
+ *
+ * Two helpers so that a handler written with callbacks reads top to bottom, each step once,
+ * with every error going to one place. They only use the calls above: a chain is futures and
+ * uvsql_future_then, nothing more.
+ *
+ * uvsql_future_on: when f resolves, ok(value, data) (the value is borrowed until ok returns;
+ * uvsql_future_take is not available through it); when it fails or is cancelled,
+ * fail(error, data) (borrowed likewise). Exactly one of them runs, once, on the loop thread.
+ * f must be a future the caller owns (made with cb NULL): uvsql_future_on takes that
+ * reference and releases it after the callback. Returns 0; UVSQL_ENOMEM when f is NULL (its
+ * call could not make it) or the callback could not be attached: fail has then already run
+ * (with UVSQL_ENOMEM) and f is released; UVSQL_EINVALID_ARGUMENT when ok or fail is NULL
+ * (nothing runs; f is released).
+ */
+typedef void (*uvsql_ok_cb)(void *value, void *data);
+typedef void (*uvsql_fail_cb)(const uvsql_error_t *error, void *data);
+int uvsql_future_on(uvsql_future_t *f, uvsql_ok_cb ok, uvsql_fail_cb fail, void *data);
+
+/* A step of a chain: called with the value of the previous future (borrowed until the step
+ * returns) and data; returns the next future, made with cb NULL (the chain owns it and
+ * releases it), or NULL when its call could not make one (out of memory: the chain fails). */
+typedef uvsql_future_t *(*uvsql_step_fn)(void *value, void *data);
+/* The chain's end: done(value of the last future, borrowed until done returns, data), or
+ * fail(error, index of the step whose future failed: 0 for `first`, i + 1 for steps[i]). */
+typedef void (*uvsql_chain_done_cb)(void *value, void *data);
+typedef void (*uvsql_chain_fail_cb)(const uvsql_error_t *error, size_t step, void *data);
+
+/* Runs first, then steps[0], steps[1], ... each started when the previous future resolved,
+ * with its value; then done. The first failure (a failed or cancelled future, a step that
+ * returns NULL) calls fail and no further step. Exactly one of done / fail runs, once, on the
+ * loop thread (before this returns when every future has already settled). The chain owns
+ * first (made with cb NULL) and every future a step returns; steps must stay valid until the
+ * chain ends (a static array). first NULL: fail runs with UVSQL_ENOMEM at step 0. Returns 0,
+ * or UVSQL_ENOMEM / UVSQL_EINVALID_ARGUMENT (no fail or done callback, steps NULL with n > 0)
+ * when the chain could not start: then neither callback has run and first is released.
+ *
+ *   static uvsql_future_t *begin(void *conn, void *data) {
+ *     req_t *q = data;
+ *     q->conn = conn;
+ *     return uvsql_conn_begin(q->conn, UVSQL_ISOLATION_DEFAULT, NULL, NULL);
+ *   }
+ *   static uvsql_future_t *insert(void *unused, void *data) { ... uvsql_conn_execute ... }
+ *   static uvsql_future_t *commit(void *unused, void *data) { ... uvsql_conn_commit ... }
+ *   static const uvsql_step_fn transfer[] = {begin, insert, commit};
+ *   uvsql_chain(uvsql_engine_connect(engine, NULL, NULL), transfer, 3, reply_ok, reply_error, q);
+ */
+int uvsql_chain(uvsql_future_t *first, const uvsql_step_fn *steps, size_t n,
+                uvsql_chain_done_cb done, uvsql_chain_fail_cb fail, void *data);
+
 UVSQL__EXPORTS_END
 #ifdef __cplusplus
 }

@@ -141,6 +141,15 @@ typedef struct uvsql_field_s {
   size_t offset;
 } uvsql_field_t;
 
+/* A relationship field of a model declared with UVSQL_MODEL_REL (its RELS list), so that
+ * uvsql_mapper_relate can find it by name: no offsetof, no kind written by hand. */
+typedef struct uvsql_rel_field_s {
+  const char *name;        /* "addresses" */
+  int many;                /* 1: MANY(t), a uvsql_collection_t; 0: ONE(t), a t pointer */
+  const char *target_type; /* "address_t": the model type it holds */
+  size_t offset;
+} uvsql_rel_field_t;
+
 typedef struct uvsql_model_s {
   const char *type_name; /* "user_t" */
   const char *table;     /* "user_account" */
@@ -148,6 +157,8 @@ typedef struct uvsql_model_s {
   size_t nulls_offset;   /* offsetof uvsql_nulls */
   const uvsql_field_t *fields;
   size_t nfields;
+  const uvsql_rel_field_t *rels; /* UVSQL_MODEL_REL's RELS; NULL for the other models */
+  size_t nrels;
 } uvsql_model_t;
 
 /* X-macro machinery: kind tokens expand to C types and descriptor parts. */
@@ -197,7 +208,8 @@ typedef struct uvsql_model_s {
     static const uvsql_field_t fields[] = {FIELDS(UVSQL__DESC)};                                   \
     static const uvsql_model_t model = {#type,        table_name,                                  \
                                         sizeof(type), offsetof(type, uvsql_nulls),                 \
-                                        fields,       sizeof fields / sizeof fields[0]};           \
+                                        fields,       sizeof fields / sizeof fields[0],            \
+                                        NULL,         0};                                          \
     return &model;                                                                                 \
   }
 
@@ -227,7 +239,8 @@ typedef struct uvsql_model_s {
     static const uvsql_field_t fields[] = {BASE_FIELDS(UVSQL__DESC_BASE) FIELDS(UVSQL__DESC)};     \
     static const uvsql_model_t model = {#type,        table_name,                                  \
                                         sizeof(type), offsetof(type, base.uvsql_nulls),            \
-                                        fields,       sizeof fields / sizeof fields[0]};           \
+                                        fields,       sizeof fields / sizeof fields[0],            \
+                                        NULL,         0};                                          \
     return &model;                                                                                 \
   }
 
@@ -251,6 +264,9 @@ typedef struct uvsql_collection_s {
 #define UVSQL__RT_ONE(t)      struct t *
 #define UVSQL__RT_MANY(t)     uvsql_collection_t
 #define UVSQL__RDECL(name, k) UVSQL__RT_##k name;
+#define UVSQL__RK_ONE(t)      0, #t
+#define UVSQL__RK_MANY(t)     1, #t
+#define UVSQL__RDESC(name, k) {#name, UVSQL__RK_##k, offsetof(uvsql__self_t, name)},
 
 #define UVSQL_MODEL_REL(type, table_name, FIELDS, RELS)                                            \
   typedef struct type {                                                                            \
@@ -261,9 +277,11 @@ typedef struct uvsql_collection_s {
   static inline const uvsql_model_t *type##_model(void) {                                          \
     typedef type uvsql__self_t;                                                                    \
     static const uvsql_field_t fields[] = {FIELDS(UVSQL__DESC)};                                   \
+    static const uvsql_rel_field_t rels[] = {RELS(UVSQL__RDESC)};                                  \
     static const uvsql_model_t model = {#type,        table_name,                                  \
                                         sizeof(type), offsetof(type, uvsql_nulls),                 \
-                                        fields,       sizeof fields / sizeof fields[0]};           \
+                                        fields,       sizeof fields / sizeof fields[0],            \
+                                        rels,         sizeof rels / sizeof rels[0]};               \
     return &model;                                                                                 \
   }
 
@@ -932,6 +950,35 @@ uvsql_relationship_t *uvsql_relationship_loader(uvsql_relationship_t *r, uvsql_l
  * load, whichever loader filled them. Returns r, NULL if the field is unknown. */
 uvsql_relationship_t *uvsql_relationship_order_by(uvsql_relationship_t *r, const char *field);
 uvsql_relationship_t *uvsql_mapper_get_relationship(const uvsql_mapper_t *m, const char *name);
+
+/* One declaration per link, from the models (the short form of uvsql_mapper_references +
+ * uvsql_mapper_relationship twice + uvsql_relationship_back_populates, which keep working):
+ *
+ *   uvsql_mapper_relate(users, "addresses", addresses, "user_id", "user", flags, &err);
+ *
+ * field: a relationship field of m's model (its RELS list in UVSQL_MODEL_REL), whose offset
+ * and shape come from the model. target: the mapper of the model the field holds. fk: the
+ * foreign key field(s), "user_id" or "tenant_id,user_id"; the kind follows from the field and
+ * where fk is: MANY with fk in the target: one-to-many; ONE with fk in m: many-to-one; ONE with
+ * fk in the target only: one-to-one. back_populates: the target's relationship field holding
+ * the other side (NULL: none); it is declared too (flags 0: save-update) with the same key,
+ * or, when already declared, paired. flags: those of uvsql_mapper_relationship, for this side,
+ * plus UVSQL_REL_FK_ON_DELETE_CASCADE. When fk is one field that has no foreign key yet, the
+ * foreign key to the other side's primary key is declared on it (Core: create_all makes
+ * it), ON DELETE CASCADE with UVSQL_REL_FK_ON_DELETE_CASCADE, else NO ACTION.
+ * Everything is checked here, before anything is declared; the error names the model and the
+ * field: a field that is not in RELS, a target that is not the model the field holds, an fk
+ * that is not a field of the side it must be on, a back_populates that is not a relationship
+ * field of the target, does not hold m's model, or has the wrong shape (a collection facing a
+ * collection). Many-to-many: uvsql_mapper_relationship with uvsql_relationship_secondary.
+ * Returns this side's relationship (owned by the registry), or NULL with err filled
+ * (UVSQL_EINVALID_ARGUMENT; UVSQL_ENOMEM). */
+uvsql_relationship_t *uvsql_mapper_relate(uvsql_mapper_t *m, const char *field,
+                                          uvsql_mapper_t *target, const char *fk,
+                                          const char *back_populates, unsigned flags,
+                                          uvsql_error_t *err);
+/* uvsql_mapper_relate: the foreign key it declares gets ON DELETE CASCADE. */
+#define UVSQL_REL_FK_ON_DELETE_CASCADE 0x10000u
 
 /* Whether obj's relationship `name` was loaded (or set with set_ref / a new object's
  * collection): 1, 0; -1 if obj has no such relationship. */
