@@ -15,6 +15,7 @@
  * writes last_error. Both paths give the same value for the same cell.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,9 +63,13 @@ uvsql_result_t *uvsql__result_new(size_t ncols) {
     return NULL;
   size_t head = sizeof(uvsql_result_t) + ncols * sizeof(column_t);
   head = (head + 7) & ~(size_t)7;
-  uvsql_result_t *r = calloc(1, head + INLINE_BYTES);
+  uvsql_result_t *r = malloc(head + INLINE_BYTES);
   if (!r)
     return NULL;
+  /* Not calloc: the inline bytes and last_error past its NUL need no zeroing. */
+  memset(r, 0, offsetof(uvsql_result_t, last_error) + 1);
+  if (ncols)
+    memset(r + 1, 0, ncols * sizeof(column_t));
   r->ncols = ncols;
   r->rows_affected = -1;
   r->cols = ncols ? (column_t *)(r + 1) : NULL;
