@@ -1054,3 +1054,149 @@ TEST(a_corrupt_file_breaks_the_connection) {
   db_close(&db);
   test_loop_close(loop);
 }
+
+/* ------------------------------------------------------------------ large results (result.c's
+ * chunks and big blocks, bigblock.c) and cached result shapes */
+
+/* 120,000 rows: the cells (4 columns) pass 1 MB and become a big block, grown several times;
+ * the text passes the first chunks and fills several big chunks, so texts sit on every kind
+ * of chunk boundary; every seventh text is NULL, every blob's length is i % 5 (zero-length
+ * blobs included), and one 5,000-byte text is larger than the first chunk. Every cell is
+ * read back; then the same query again (its blocks may come from the cache now). */
+TEST(large_result_keeps_every_text_blob_and_null_across_chunks) {
+  uv_loop_t *loop = test_loop();
+  db_t db = db_open(loop, test_sqlite_url());
+  const char *sql =
+      "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < 120000) "
+      "SELECT i, CASE WHEN i % 7 = 0 THEN NULL WHEN i = 777 THEN printf('%.5000c', 'x') "
+      "ELSE printf('text-%d-%.*c', i, i % 40 + 1, 'y') END, zeroblob(i % 5), i * 0.5 FROM g";
+  for (int pass = 0; pass < 2; pass++) {
+    uvsql_result_t *r = run_ok(&db, sql, NULL, 0);
+    ASSERT_INT_EQ(uvsql_result_nrows(r), 120000);
+    ASSERT_INT_EQ(uvsql_result_ncols(r), 4);
+    for (size_t row = 0; row < 120000; row++) {
+      int64_t i = (int64_t)row + 1, id = 0;
+      ASSERT_OK(uvsql_result_int64(r, row, 0, &id), NULL);
+      if (id != i)
+        FAILF("row %zu: id %lld, expected %lld", row, (long long)id, (long long)i);
+      const char *t = NULL;
+      size_t len = 0;
+      if (i % 7 == 0) {
+        ASSERT(uvsql_result_is_null(r, row, 1));
+        ASSERT_ERR(uvsql_result_text(r, row, 1, &t, &len), UVSQL_EDATA);
+      } else if (i == 777) {
+        ASSERT_OK(uvsql_result_text(r, row, 1, &t, &len), NULL);
+        ASSERT_INT_EQ(len, 5000);
+        ASSERT(t[0] == 'x' && t[4999] == 'x' && t[5000] == '\0');
+      } else {
+        char want[64];
+        int n = snprintf(want, sizeof want, "text-%lld-%.*s", (long long)i, (int)(i % 40 + 1),
+                         "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+        ASSERT_OK(uvsql_result_text(r, row, 1, &t, &len), NULL);
+        if (len != (size_t)n || strcmp(t, want) != 0)
+          FAILF("row %zu: text \"%s\" (%zu), expected \"%s\"", row, t, len, want);
+      }
+      const void *b = NULL;
+      size_t blen = 99;
+      ASSERT_OK(uvsql_result_bytes(r, row, 2, &b, &blen), NULL);
+      ASSERT(b != NULL);
+      ASSERT_INT_EQ(blen, i % 5);
+      for (size_t k = 0; k < blen; k++)
+        ASSERT(((const unsigned char *)b)[k] == 0);
+      double x = 0;
+      ASSERT_OK(uvsql_result_double(r, row, 3, &x), NULL);
+      ASSERT(x == (double)i * 0.5);
+    }
+    uvsql_result_free(r);
+  }
+  db_close(&db);
+  test_loop_close(loop);
+}
+
+/* A result that is empty but has its columns, and one whose single text is 3 MB (a chunk of
+ * its own, larger than the largest chunk). */
+TEST(empty_and_single_huge_text_results_are_whole) {
+  uv_loop_t *loop = test_loop();
+  db_t db = db_open(loop, test_sqlite_url());
+  uvsql_result_t *r = run_ok(&db, "SELECT 1 AS a, 'x' AS b WHERE 0", NULL, 0);
+  ASSERT_INT_EQ(uvsql_result_nrows(r), 0);
+  ASSERT_INT_EQ(uvsql_result_ncols(r), 2);
+  ASSERT_STR_EQ(uvsql_result_colname(r, 0), "a");
+  ASSERT_STR_EQ(uvsql_result_colname(r, 1), "b");
+  int64_t v;
+  ASSERT_ERR(uvsql_result_int64(r, 0, 0, &v), UVSQL_EINVALID_ARGUMENT);
+  ASSERT_STR_EQ(uvsql_result_last_error(r),
+                "cell (0, 0) is out of range: the result has 0 rows and 2 columns");
+  uvsql_result_free(r);
+  r = run_ok(&db, "SELECT 'a' || printf('%.3000000c', 'z') || 'b', 42", NULL, 0);
+  const char *t = NULL;
+  size_t len = 0;
+  ASSERT_OK(uvsql_result_text(r, 0, 0, &t, &len), NULL);
+  ASSERT_INT_EQ(len, 3000002);
+  ASSERT(t[0] == 'a' && t[1] == 'z' && t[3000000] == 'z' && t[3000001] == 'b' && t[len] == 0);
+  ASSERT_OK(uvsql_result_int64(r, 0, 1, &v), NULL);
+  ASSERT_INT_EQ(v, 42);
+  uvsql_result_free(r);
+  db_close(&db);
+  test_loop_close(loop);
+}
+
+/* An error after 60,000 rows have been read into the result (abs() of the smallest integer
+ * overflows): the rows read so far are dropped, the error is SQLite's, and the connection and
+ * its cached statement work on. */
+TEST(error_after_many_rows_drops_them_and_the_connection_goes_on) {
+  uv_loop_t *loop = test_loop();
+  db_t db = db_open(loop, test_sqlite_url());
+  const char *sql =
+      "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < 70000) "
+      "SELECT i, CASE WHEN i <= 60000 OR ?1 = 0 THEN 'row ' || i "
+      "ELSE abs(-9223372036854775807 - 1) END FROM g";
+  uvsql_value_t bad = uvsql_v_int64(1), good = uvsql_v_int64(0);
+  uvsql_error_t err = run_err(&db, sql, &bad, 1, UVSQL_EDATABASE);
+  ASSERT_STR_CONTAINS(err.message, "integer overflow [SQL: WITH RECURSIVE g(i)");
+  uvsql_result_t *r = run_ok(&db, sql, &good, 1);
+  ASSERT_INT_EQ(uvsql_result_nrows(r), 70000);
+  const char *t;
+  ASSERT_OK(uvsql_result_text(r, 69999, 1, &t, NULL), NULL);
+  ASSERT_STR_EQ(t, "row 70000");
+  uvsql_result_free(r);
+  db_close(&db);
+  test_loop_close(loop);
+}
+
+/* A cached statement keeps its declared types only until SQLite re-prepares it: after the
+ * table is made again with v BOOLEAN, the same SQL reads 1 as a bool, not an integer, and
+ * SELECT * sees the new column. */
+TEST(cached_statement_shape_follows_a_schema_change) {
+  uv_loop_t *loop = test_loop();
+  db_t db = db_open(loop, test_sqlite_url());
+  exec_ok(&db, "CREATE TABLE shape_t (v INTEGER)");
+  exec_ok(&db, "INSERT INTO shape_t VALUES (1)");
+  for (int i = 0; i < 2; i++) { /* the second run takes the cached shape */
+    uvsql_result_t *r = run_ok(&db, "SELECT * FROM shape_t", NULL, 0);
+    ASSERT_INT_EQ(uvsql_result_ncols(r), 1);
+    ASSERT_INT_EQ(uvsql_result_coltype(r, 0), UVSQL_TYPE_INT64);
+    ASSERT_INT_EQ(uvsql_result_value(r, 0, 0)->type, UVSQL_TYPE_INT64);
+    uvsql_result_free(r);
+  }
+  exec_ok(&db, "DROP TABLE shape_t");
+  exec_ok(&db, "CREATE TABLE shape_t (v BOOLEAN, w TEXT)");
+  exec_ok(&db, "INSERT INTO shape_t VALUES (1, 'w')");
+  uvsql_result_t *r = run_ok(&db, "SELECT * FROM shape_t", NULL, 0);
+  ASSERT_INT_EQ(uvsql_result_ncols(r), 2);
+  ASSERT_INT_EQ(uvsql_result_coltype(r, 0), UVSQL_TYPE_BOOL);
+  ASSERT_INT_EQ(uvsql_result_value(r, 0, 0)->type, UVSQL_TYPE_BOOL);
+  ASSERT_STR_EQ(uvsql_result_colname(r, 1), "w");
+  uvsql_result_free(r);
+  /* a DML statement's count comes from its cached flag too */
+  for (int i = 0; i < 2; i++) {
+    r = run_ok(&db, "UPDATE shape_t SET w = 'x'", NULL, 0);
+    ASSERT_INT_EQ(uvsql_result_rows_affected(r), 1);
+    uvsql_result_free(r);
+    r = run_ok(&db, "SELECT w FROM shape_t", NULL, 0);
+    ASSERT_INT_EQ(uvsql_result_rows_affected(r), -1);
+    uvsql_result_free(r);
+  }
+  db_close(&db);
+  test_loop_close(loop);
+}

@@ -213,6 +213,7 @@ void uvsql__engine_maybe_disposed(uvsql_engine_t *e) {
   uvsql_url_free(e->url);
   free(e->url_masked);
   uvsql__hooks_free(e);
+  uvsql__big_trim(); /* the freed large results' memory kept for reuse (loop/bigblock.c) */
   free(e);
   if (!settled)
     uvsql__future_resolve(f, NULL, NULL);

@@ -2,9 +2,12 @@
  * The builder API (for drivers) is declared in result.h.
  *
  * Layout: ncols column descriptors, then nrows*ncols cells, row-major, in one growable array.
- * Text and bytes in cells point into the result's arena or into a backing object (a PGresult)
- * freed with the result. Invariants: a TEXT cell is NUL-terminated at ptr[len]; the result is
- * immutable once handed to the engine except for last_error, which getters write.
+ * Text and bytes in cells point into the result's chunks (a few bytes inside the result's own
+ * allocation, then chunks doubling up to 4 MB) or into a backing object (a PGresult) freed with
+ * the result. Cells and chunks past 1 MB are big blocks (bigblock.c): huge pages, and memory
+ * that an earlier large result already faulted in. Invariants: a TEXT cell is NUL-terminated at
+ * ptr[len]; the result is immutable once handed to the engine except for last_error, which getters
+ * write.
  *
  * The getters run once per cell of every result an application reads, so each has a fast path
  * (cell in range, of the type asked for) that touches nothing else; every other case (NULL,
@@ -12,12 +15,10 @@
  * writes last_error. Both paths give the same value for the same cell.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 #include "result.h"
 
 typedef struct {
@@ -25,29 +26,56 @@ typedef struct {
   uvsql_type_t type;
 } column_t;
 
+/* A chunk of text and bytes: this header, then the bytes. Chunks grow from CHUNK_FIRST to
+ * CHUNK_MAX bytes, doubling, so a large result takes a few dozen, not one per 4 KB; past
+ * BIG_MIN they are big blocks (bigblock.c). */
+typedef struct chunk_s {
+  struct chunk_s *next;
+  size_t size; /* of the allocation, this header included */
+  int big;
+} chunk_t;
+
+#define CHUNK_HDR    ((sizeof(chunk_t) + 7) & ~(size_t)7)
+#define CHUNK_FIRST  ((size_t)4096)
+#define CHUNK_MAX    ((size_t)4 << 20)
+#define BIG_MIN      ((size_t)1 << 20)
+#define INLINE_BYTES ((size_t)256) /* in the result's own allocation: names, a short row */
+
 struct uvsql_result_s {
   size_t ncols, nrows, cap_rows;
   int64_t rows_affected;
   column_t *cols;
   uvsql_value_t *cells;
-  uvsql__arena_t arena;
+  size_t cells_big;             /* bytes of the big block holding cells; 0: malloc'd */
+  unsigned char *str, *str_end; /* the free bytes of the current chunk */
+  chunk_t *chunks;              /* the chunks, newest first (not the inline bytes) */
+  size_t next_chunk;            /* the size of the next chunk */
   void *backing;
   void (*backing_free)(void *);
   char last_error[256];
 };
 
-/* The column descriptors live in the same allocation, right after the struct: one malloc
- * and one free per result, which counts for the one-row results of key lookups. */
+/* The column descriptors and INLINE_BYTES of text live in the same allocation, right after
+ * the struct: one malloc and one free per result, which counts for the one-row results of key
+ * lookups. */
 uvsql_result_t *uvsql__result_new(size_t ncols) {
-  if (ncols > (SIZE_MAX - sizeof(uvsql_result_t)) / sizeof(column_t))
+  if (ncols > (SIZE_MAX - sizeof(uvsql_result_t) - INLINE_BYTES) / sizeof(column_t))
     return NULL;
-  uvsql_result_t *r = calloc(1, sizeof *r + ncols * sizeof(column_t));
+  size_t head = sizeof(uvsql_result_t) + ncols * sizeof(column_t);
+  head = (head + 7) & ~(size_t)7;
+  uvsql_result_t *r = malloc(head + INLINE_BYTES);
   if (!r)
     return NULL;
+  /* Not calloc: the inline bytes and last_error past its NUL need no zeroing. */
+  memset(r, 0, offsetof(uvsql_result_t, last_error) + 1);
+  if (ncols)
+    memset(r + 1, 0, ncols * sizeof(column_t));
   r->ncols = ncols;
   r->rows_affected = -1;
   r->cols = ncols ? (column_t *)(r + 1) : NULL;
-  uvsql__arena_init(&r->arena, 4096);
+  r->str = (unsigned char *)r + head;
+  r->str_end = r->str + INLINE_BYTES;
+  r->next_chunk = CHUNK_FIRST;
   return r;
 }
 
@@ -56,54 +84,110 @@ void uvsql_result_free(uvsql_result_t *r) {
     return;
   if (r->backing && r->backing_free)
     r->backing_free(r->backing);
-  uvsql__arena_free(&r->arena);
-  free(r->cells);
+  for (chunk_t *c = r->chunks, *next; c; c = next) {
+    next = c->next;
+    if (c->big)
+      uvsql__big_put(c, c->size);
+    else
+      free(c);
+  }
+  if (r->cells_big)
+    uvsql__big_put(r->cells, r->cells_big);
+  else
+    free(r->cells);
   free(r);
+}
+
+/* A new current chunk with room for size bytes; 0 or -1 (out of memory). What was left in the
+ * previous one is not used again. */
+static int new_chunk(uvsql_result_t *r, size_t size) {
+  size_t want = r->next_chunk, got = 0;
+  if (size > SIZE_MAX - CHUNK_HDR)
+    return -1;
+  if (want < size + CHUNK_HDR)
+    want = size + CHUNK_HDR;
+  int big = want >= BIG_MIN;
+  chunk_t *c = big ? uvsql__big_get(want, &got) : malloc(want);
+  if (!c)
+    return -1;
+  c->size = big ? got : want;
+  c->big = big;
+  c->next = r->chunks;
+  r->chunks = c;
+  r->str = (unsigned char *)c + CHUNK_HDR;
+  r->str_end = (unsigned char *)c + c->size;
+  if (r->next_chunk < CHUNK_MAX)
+    r->next_chunk *= 2;
+  return 0;
+}
+
+/* size bytes, 8-byte aligned, freed with r. */
+static void *res_alloc(uvsql_result_t *r, size_t size) {
+  if (size > SIZE_MAX - 7)
+    return NULL;
+  size = (size + 7) & ~(size_t)7;
+  if ((size_t)(r->str_end - r->str) < size && new_chunk(r, size) != 0)
+    return NULL;
+  void *p = r->str;
+  r->str += size;
+  return p;
+}
+
+static char *res_strndup(uvsql_result_t *r, const char *s, size_t len) {
+  if (len == SIZE_MAX)
+    return NULL;
+  char *p = res_alloc(r, len + 1);
+  if (!p)
+    return NULL;
+  if (len)
+    memcpy(p, s, len);
+  p[len] = '\0';
+  return p;
 }
 
 int uvsql__result_set_column(uvsql_result_t *r, size_t col, const char *name, uvsql_type_t type) {
   if (col >= r->ncols)
     return UVSQL_EINVALID_ARGUMENT;
-  r->cols[col].name = uvsql__arena_strndup(&r->arena, name ? name : "", name ? strlen(name) : 0);
+  r->cols[col].name = res_strndup(r, name ? name : "", name ? strlen(name) : 0);
   if (!r->cols[col].name)
     return UVSQL_ENOMEM;
   r->cols[col].type = type;
   return 0;
 }
 
-/* A large result's cells are fresh memory from mmap every time, and touching them page by
- * page costs one page fault per 4 KB: 15,000 for 500,000 rows of 5 columns, a tenth of the
- * time it takes to fill them. Asking for huge pages makes that about 30. Only past 32 MB:
- * glibc's mmap threshold moves (up to 32 MB) with what is freed, so smaller blocks may come
- * from the shared heap, whose pages would keep the advice after the result is freed; past
- * it, the block is always a mapping of its own (and realloc moves it with mremap). Advice
- * only: ignored where unsupported. */
-static void huge_pages(void *p, size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  if (bytes > ((size_t)32 << 20)) {
-    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-    uintptr_t e = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
-    if (e > a)
-      (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
-  }
-#else
-  (void)p;
-  (void)bytes;
-#endif
-}
-
+/* Cells past BIG_MIN bytes are a big block (bigblock.c): huge pages, grown in place, and
+ * memory a previous large result already faulted in. Below it, plain realloc. */
 int uvsql__result_reserve(uvsql_result_t *r, size_t nrows) {
   if (nrows <= r->cap_rows || r->ncols == 0)
     return 0;
   if (nrows > SIZE_MAX / r->ncols / sizeof(uvsql_value_t))
     return UVSQL_ENOMEM;
-  size_t bytes = nrows * r->ncols * sizeof(uvsql_value_t);
+  size_t row_bytes = r->ncols * sizeof(uvsql_value_t);
+  size_t bytes = nrows * row_bytes, used = r->nrows * row_bytes;
+  if (r->cells_big || bytes >= BIG_MIN) {
+    size_t got = 0;
+    void *p;
+    if (r->cells_big) {
+      p = uvsql__big_grow(r->cells, r->cells_big, used, bytes, &got);
+    } else {
+      p = uvsql__big_get(bytes, &got);
+      if (p && used)
+        memcpy(p, r->cells, used);
+      if (p)
+        free(r->cells);
+    }
+    if (!p)
+      return UVSQL_ENOMEM;
+    r->cells = p;
+    r->cells_big = got;
+    r->cap_rows = got / row_bytes;
+    return 0;
+  }
   uvsql_value_t *cells = realloc(r->cells, bytes);
   if (!cells)
     return UVSQL_ENOMEM;
   r->cells = cells;
   r->cap_rows = nrows;
-  huge_pages(cells, bytes);
   return 0;
 }
 
@@ -131,11 +215,11 @@ uvsql_value_t *uvsql__result_add_rows(uvsql_result_t *r, size_t n) {
 }
 
 void *uvsql__result_alloc(uvsql_result_t *r, size_t size) {
-  return uvsql__arena_alloc(&r->arena, size);
+  return res_alloc(r, size);
 }
 
 char *uvsql__result_strndup(uvsql_result_t *r, const char *s, size_t len) {
-  return uvsql__arena_strndup(&r->arena, s, len);
+  return res_strndup(r, s, len);
 }
 
 void uvsql__result_set_backing(uvsql_result_t *r, void *backing, void (*free_fn)(void *)) {
@@ -351,7 +435,7 @@ int uvsql_result_bool(const uvsql_result_t *r, size_t row, size_t col, int *out)
 }
 
 /* A NUMERIC cell reads as its exact text. A UUID cell reads as its canonical text, formatted into
- * the result's arena at each call (37 bytes, freed with the result): the text form programs read
+ * the result's chunks at each call (37 bytes, freed with the result): the text form programs read
  * before uuids had a type. */
 SLOW_PATH static int text_slow(const uvsql_result_t *r, size_t row, size_t col, const char **out,
                                size_t *len) {
@@ -367,7 +451,7 @@ SLOW_PATH static int text_slow(const uvsql_result_t *r, size_t row, size_t col, 
   }
   if (v->type != UVSQL_TYPE_UUID)
     return mismatch(r, col, v, "text");
-  char *buf = uvsql__arena_alloc(&((uvsql_result_t *)r)->arena, 37);
+  char *buf = res_alloc((uvsql_result_t *)r, 37);
   if (!buf)
     return UVSQL_ENOMEM;
   size_t n = uvsql_uuid_format((const uvsql_uuid_t *)(const void *)v->u.uuid, buf);

@@ -35,4 +35,15 @@ int uvsql__result_mismatch(const uvsql_result_t *r, size_t col, const uvsql_valu
                            const char *wanted);
 int uvsql__result_fail(const uvsql_result_t *r, int code, const char *fmt, ...) UVSQL__PRINTF(3, 4);
 
+/* Large blocks (bigblock.c), for a result's cells and string chunks past 1 MB: 2 MB-aligned
+ * huge-page mappings, and a bounded process-wide cache of freed ones that the next large result
+ * reuses. get: a block of at least min bytes (*size: its size; not zeroed). grow: the block p
+ * of old bytes, used of them kept, made at least min bytes (may move; NULL on failure, p then
+ * unchanged). put: back to the cache or the system. trim: empty the cache. cached: its bytes. */
+void *uvsql__big_get(size_t min, size_t *size);
+void *uvsql__big_grow(void *p, size_t old, size_t used, size_t min, size_t *size);
+void uvsql__big_put(void *p, size_t size);
+void uvsql__big_trim(void);
+size_t uvsql__big_cached(void);
+
 #endif

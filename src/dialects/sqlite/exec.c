@@ -200,8 +200,11 @@ static int fail(uvsql__sq_conn_t *conn, const uvsql__request_t *req, int rc, int
 }
 
 /* Binds, steps every row into a new result (replacing conn->result), and leaves stmt to the
- * caller to reset or finalize. Returns 0 or the uvsql code it set in conn->err. */
-static int run_stmt(uvsql__sq_conn_t *conn, const uvsql__request_t *req, sqlite3_stmt *stmt) {
+ * caller to reset or finalize. shape: the cache's entry for stmt (its declared types and DML
+ * flag, read from it when still valid, else written), or NULL. Returns 0 or the uvsql code it
+ * set in conn->err. */
+static int run_stmt(uvsql__sq_conn_t *conn, const uvsql__request_t *req, sqlite3_stmt *stmt,
+                    uvsql__sq_stmt_t *shape) {
   int nwant = sqlite3_bind_parameter_count(stmt);
   uvsql_type_t types_small[16], *types = types_small;
   uvsql_result_t *r = NULL;
@@ -238,8 +241,23 @@ static int run_stmt(uvsql__sq_conn_t *conn, const uvsql__request_t *req, sqlite3
     code = uvsql__error_set(&conn->err, UVSQL_ENOMEM, "out of memory reading a result");
     goto out;
   }
-  for (int i = 0; i < ncols; i++)
-    types[i] = uvsql__sq_decltype_to_type(sqlite3_column_decltype(stmt, i));
+  /* The shape is read after the first step, like ncols: that step may have re-prepared it. */
+  int gen = shape ? sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0) : 0, dml;
+  if (shape && shape->shape_ok && shape->shape_gen == gen && shape->ncols == ncols) {
+    memcpy(types, shape->types, (size_t)ncols * sizeof *types);
+    dml = shape->dml;
+  } else {
+    for (int i = 0; i < ncols; i++)
+      types[i] = uvsql__sq_decltype_to_type(sqlite3_column_decltype(stmt, i));
+    dml = is_dml(stmt);
+    if (shape && ncols <= UVSQL__SQ_SHAPE_MAX) {
+      memcpy(shape->types, types, (size_t)ncols * sizeof *types);
+      shape->ncols = ncols;
+      shape->dml = dml;
+      shape->shape_gen = gen;
+      shape->shape_ok = 1;
+    }
+  }
 
   for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
     if (uvsql__sq_read_row(r, stmt, ncols, types) != 0) {
@@ -258,7 +276,7 @@ static int run_stmt(uvsql__sq_conn_t *conn, const uvsql__request_t *req, sqlite3
       goto out;
     }
   }
-  if (is_dml(stmt)) {
+  if (dml) {
 #if SQLITE_VERSION_NUMBER >= 3037000
     uvsql__result_set_rows_affected(r, (int64_t)sqlite3_changes64(conn->db));
 #else
@@ -414,6 +432,7 @@ void uvsql__sq_execute(uvsql__sq_conn_t *conn, const uvsql__request_t *req) {
   const char *sql = req->sql, *end = req->sql + req->sql_len, *tail = NULL;
   int cacheable = !(req->flags & UVSQL__REQ_NO_PREPARE) && conn->cache.cap > 0;
   sqlite3_stmt *stmt = NULL;
+  uvsql__sq_stmt_t *entry = NULL; /* the cache's entry for stmt, when cached */
   int cached = 0, rc;
 
   uvsql_error_clear(&conn->err);
@@ -429,7 +448,9 @@ void uvsql__sq_execute(uvsql__sq_conn_t *conn, const uvsql__request_t *req) {
     execute_many(conn, (uvsql__request_t *)req);
     return;
   }
-  if (cacheable && (stmt = uvsql__sq_cache_get(&conn->cache, sql, req->sql_len)) != NULL) {
+  if (cacheable && (entry = (uvsql__sq_stmt_t *)uvsql__kit_lru_get(&conn->cache, sql, req->sql_len,
+                                                                   NULL, 0)) != NULL) {
+    stmt = entry->stmt;
     cached = 1;
     tail = end;
   }
@@ -452,11 +473,13 @@ void uvsql__sq_execute(uvsql__sq_conn_t *conn, const uvsql__request_t *req) {
           cacheable = 0;
           continue;
         }
+        entry = (uvsql__sq_stmt_t *)conn->cache.mru; /* just added: the most recent */
       }
     }
-    int code = run_stmt(conn, req, stmt);
+    int code = run_stmt(conn, req, stmt, cached ? entry : NULL);
     done_with(stmt, cached);
     stmt = NULL;
+    entry = NULL;
     cached = 0;
     if (code != 0 || only_space(tail, end))
       break;

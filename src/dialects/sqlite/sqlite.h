@@ -82,9 +82,16 @@ void uvsql__sq_drain(uvsql__sq_conn_t *c);
 /* A prepared statement in the connection's cache (the kit's LRU, keyed by the exact SQL text),
  * used on the worker thread only. A cached statement is always reset with its bindings
  * cleared when it is not in use (exec.c), so evicting (finalizing) one is safe. */
+/* A cached statement and its result shape, kept by exec.c so that a cached statement's run
+ * does not look at its declared types and SQL again: valid (shape_ok) while SQLite has not
+ * re-prepared the statement since (its SQLITE_STMTSTATUS_REPREPARE count is shape_gen) and
+ * while it has ncols columns; only for ncols <= UVSQL__SQ_SHAPE_MAX. */
+#define UVSQL__SQ_SHAPE_MAX 16
 typedef struct uvsql__sq_stmt_s {
   uvsql__kit_lru_entry_t entry; /* first */
   sqlite3_stmt *stmt;
+  int shape_ok, ncols, dml, shape_gen;
+  uvsql_type_t types[UVSQL__SQ_SHAPE_MAX]; /* declared types (uvsql__sq_decltype_to_type) */
 } uvsql__sq_stmt_t;
 
 /* exec.c. The cached statement for exactly this text (now most recently used), or NULL; it

@@ -1,0 +1,261 @@
+/* src/loop/bigblock.c — large blocks for results (result.c): the cells and the string chunks of
+ * a result past 1 MB.
+ *
+ * Why: reading a large result is writing memory the process has never touched. On the machines
+ * measured (bench/README.md, "Where the time goes: SQLite and ORM hydration") every fresh 4 KB
+ * page costs a fault of several microseconds, and glibc gives the pages of a freed result back
+ * at once (munmap, or madvise on a thread's heap: a TLB shootdown each), so the next large
+ * result faults them all again: for 500,000 rows that was three quarters of the time. Here a
+ * block is an anonymous mapping, 2 MB-aligned and advised for transparent huge pages (one fault
+ * per 2 MB), grown in place with mremap, and a freed block is kept in a small process-wide
+ * cache (at most BIG_CACHE_MAX bytes, BIG_CACHE_SLOTS blocks) for the next large result, whose
+ * pages are then already there. uvsql__big_trim gives the cache back (engine dispose calls it).
+ *
+ * Invariants:
+ *  1. Every block handed out is at least the size asked, a multiple of BIG_ALIGN (or, in the
+ *     fallback, exactly the malloc'd size asked); its first bytes are NOT zeroed when it comes
+ *     from the cache: callers write before they read.
+ *  2. The cache never holds more than BIG_CACHE_MAX bytes; one mutex guards it, taken only when
+ *     a block is got, grown or put (a few times per large result), from any thread.
+ *  3. Under AddressSanitizer or valgrind, and off Linux, blocks are plain malloc/realloc/free,
+ *     so that overflows and reads of unwritten memory are still found.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "result.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define BIG_PLAIN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BIG_PLAIN 1
+#endif
+#endif
+#if !defined(__linux__)
+#define BIG_PLAIN 1
+#endif
+
+#if !defined(BIG_PLAIN)
+#include <pthread.h>
+#include <sys/mman.h>
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+#define BIG_ALIGN       ((size_t)2 << 20)
+#define BIG_CACHE_MAX   ((size_t)128 << 20)
+#define BIG_CACHE_SLOTS 16
+
+static struct {
+  pthread_mutex_t mu;
+  void *p[BIG_CACHE_SLOTS];
+  size_t size[BIG_CACHE_SLOTS];
+  size_t n, bytes;
+} cache = {PTHREAD_MUTEX_INITIALIZER, {0}, {0}, 0, 0};
+
+static size_t round_up(size_t n) {
+  return n > SIZE_MAX - BIG_ALIGN ? 0 : (n + BIG_ALIGN - 1) & ~(BIG_ALIGN - 1);
+}
+
+static void advise(void *p, size_t size) {
+#if defined(MADV_HUGEPAGE)
+  (void)madvise(p, size, MADV_HUGEPAGE); /* advice only: ignored where unsupported */
+#else
+  (void)p;
+  (void)size;
+#endif
+}
+
+/* A fresh mapping of size bytes (a multiple of BIG_ALIGN) starting on a BIG_ALIGN boundary, so
+ * that all of it can be huge pages. NULL on failure. */
+static void *map_aligned(size_t size) {
+  if (size > SIZE_MAX - BIG_ALIGN)
+    return NULL;
+  size_t span = size + BIG_ALIGN;
+  unsigned char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED)
+    return NULL;
+  uintptr_t a = ((uintptr_t)m + BIG_ALIGN - 1) & ~(uintptr_t)(BIG_ALIGN - 1);
+  unsigned char *p = (unsigned char *)a;
+  if (p > m)
+    munmap(m, (size_t)(p - m));
+  if (m + span > p + size)
+    munmap(p + size, (size_t)(m + span - (p + size)));
+  advise(p, size);
+  return p;
+}
+
+static int plain(void) {
+  return RUNNING_ON_VALGRIND != 0;
+}
+
+/* The smallest cached block of at least min bytes, taken out of the cache; NULL if none. */
+static void *cache_take(size_t min, size_t *size) {
+  void *p = NULL;
+  pthread_mutex_lock(&cache.mu);
+  size_t best = SIZE_MAX;
+  for (size_t i = 0; i < cache.n; i++)
+    if (cache.size[i] >= min && (best == SIZE_MAX || cache.size[i] < cache.size[best]))
+      best = i;
+  if (best != SIZE_MAX) {
+    p = cache.p[best];
+    *size = cache.size[best];
+    cache.bytes -= cache.size[best];
+    cache.n--;
+    cache.p[best] = cache.p[cache.n];
+    cache.size[best] = cache.size[cache.n];
+  }
+  pthread_mutex_unlock(&cache.mu);
+  return p;
+}
+
+void *uvsql__big_get(size_t min, size_t *size) {
+  if (plain()) {
+    void *p = malloc(min ? min : 1);
+    if (p)
+      *size = min;
+    return p;
+  }
+  size_t want = round_up(min ? min : 1);
+  if (!want)
+    return NULL;
+  void *p = cache_take(want, size);
+  if (p)
+    return p;
+  p = map_aligned(want);
+  if (p)
+    *size = want;
+  return p;
+}
+
+void *uvsql__big_grow(void *p, size_t old, size_t used, size_t min, size_t *size) {
+  if (plain()) {
+    void *q = realloc(p, min ? min : 1);
+    if (q)
+      *size = min;
+    return q;
+  }
+  size_t want = round_up(min);
+  if (!want)
+    return NULL;
+  if (want <= old) {
+    *size = old;
+    return p;
+  }
+  /* A cached block that is big enough: copying what is used costs less than faulting. */
+  size_t got;
+  void *q = cache_take(want, &got);
+  if (q) {
+    memcpy(q, p, used);
+    uvsql__big_put(p, old);
+    *size = got;
+    return q;
+  }
+  q = mremap(p, old, want, MREMAP_MAYMOVE);
+  if (q == MAP_FAILED)
+    return NULL;
+  advise(q, want);
+  *size = want;
+  return q;
+}
+
+void uvsql__big_put(void *p, size_t size) {
+  if (!p)
+    return;
+  if (plain()) {
+    free(p);
+    return;
+  }
+  void *drop[BIG_CACHE_SLOTS + 1];
+  size_t drop_size[BIG_CACHE_SLOTS + 1], ndrop = 0;
+  pthread_mutex_lock(&cache.mu);
+  if (size <= BIG_CACHE_MAX) {
+    /* Make room by dropping the smallest blocks (they are the cheapest to fault again). */
+    while (cache.n > 0 && (cache.n == BIG_CACHE_SLOTS || cache.bytes + size > BIG_CACHE_MAX)) {
+      size_t s = 0;
+      for (size_t i = 1; i < cache.n; i++)
+        if (cache.size[i] < cache.size[s])
+          s = i;
+      if (cache.size[s] >= size)
+        break; /* the cache holds only bigger blocks: drop this one instead */
+      drop[ndrop] = cache.p[s];
+      drop_size[ndrop++] = cache.size[s];
+      cache.bytes -= cache.size[s];
+      cache.n--;
+      cache.p[s] = cache.p[cache.n];
+      cache.size[s] = cache.size[cache.n];
+    }
+    if (cache.n < BIG_CACHE_SLOTS && cache.bytes + size <= BIG_CACHE_MAX) {
+      cache.p[cache.n] = p;
+      cache.size[cache.n++] = size;
+      cache.bytes += size;
+      p = NULL;
+    }
+  }
+  pthread_mutex_unlock(&cache.mu);
+  if (p)
+    munmap(p, size);
+  for (size_t i = 0; i < ndrop; i++)
+    munmap(drop[i], drop_size[i]);
+}
+
+void uvsql__big_trim(void) {
+  if (plain())
+    return;
+  void *drop[BIG_CACHE_SLOTS];
+  size_t drop_size[BIG_CACHE_SLOTS], n;
+  pthread_mutex_lock(&cache.mu);
+  n = cache.n;
+  memcpy(drop, cache.p, n * sizeof *drop);
+  memcpy(drop_size, cache.size, n * sizeof *drop_size);
+  cache.n = 0;
+  cache.bytes = 0;
+  pthread_mutex_unlock(&cache.mu);
+  for (size_t i = 0; i < n; i++)
+    munmap(drop[i], drop_size[i]);
+}
+
+size_t uvsql__big_cached(void) {
+  if (plain())
+    return 0;
+  pthread_mutex_lock(&cache.mu);
+  size_t b = cache.bytes;
+  pthread_mutex_unlock(&cache.mu);
+  return b;
+}
+
+#else /* BIG_PLAIN: malloc, realloc, free */
+
+void *uvsql__big_get(size_t min, size_t *size) {
+  void *p = malloc(min ? min : 1);
+  if (p)
+    *size = min;
+  return p;
+}
+
+void *uvsql__big_grow(void *p, size_t old, size_t used, size_t min, size_t *size) {
+  (void)old;
+  (void)used;
+  void *q = realloc(p, min ? min : 1);
+  if (q)
+    *size = min;
+  return q;
+}
+
+void uvsql__big_put(void *p, size_t size) {
+  (void)size;
+  free(p);
+}
+
+void uvsql__big_trim(void) {}
+
+size_t uvsql__big_cached(void) {
+  return 0;
+}
+
+#endif
