@@ -316,6 +316,8 @@ int http_is_json(const char *ct, const char **why) {
     if (*ct++ != ';')
       return 0;
     ct += strspn(ct, " \t");
+    if (*ct == '\0' || *ct == ';')
+      continue; /* an empty parameter ("application/json;") is allowed */
     size_t nlen = strcspn(ct, "=; \t");
     const char *name = ct;
     ct += nlen;

@@ -221,6 +221,8 @@ check_backend() { # check_backend URL
     '{"error":"a JSON body must be UTF-8 (charset=utf-8, or no charset) (got application/json; charset=latin1)"}'
   expect_ct ' application/jsonp' /books "$ok_book" 415 \
     '{"error":"Content-Type must be application/json (got application/jsonp)"}'
+  req POST /books "$ok_book" ' application/json;'
+  [[ "$code" = 201 ]] || fail "POST /books with Content-Type 'application/json;': got $code $body"
   req POST /books "$ok_book" ' Application/JSON; charset="UTF-8"'
   [[ "$code" = 201 && "$body" =~ ^\{\"id\":[0-9]+,\"author_id\":8,\"title\":\"El\ hacedor\",\"details\":null\}$ ]] ||
     fail "POST /books with Content-Type Application/JSON; charset=\"UTF-8\": got $code $body"
