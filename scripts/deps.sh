@@ -2,7 +2,8 @@
 # scripts/deps.sh — installs the Debian/Ubuntu packages uvsql needs, and only those missing.
 #
 #   bash scripts/deps.sh             compiler, CMake, pkg-config, the four client libraries,
-#                                    the server example's HTTP parser and curl (its test)
+#                                    the server example's HTTP parser and JSON library, and
+#                                    curl (its test)
 #   bash scripts/deps.sh --servers   also the PostgreSQL and MariaDB servers (scripts/test.sh
 #                                    starts throwaway instances of them for the tests)
 #   bash scripts/deps.sh --tools     also valgrind
@@ -15,7 +16,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,14s/^# \{0,1\}//p' "$0"
+  sed -n '2,15s/^# \{0,1\}//p' "$0"
 }
 
 want_servers=0
@@ -50,6 +51,7 @@ wanted=(
   "libmariadb-dev|MariaDB Connector/C: the MariaDB/MySQL client library"
   "libsqlite3-dev|SQLite"
   "libhttp-parser-dev|HTTP/1.1 parser for examples/http_server (only that example needs it)"
+  "libjansson-dev|jansson, the JSON library of examples/http_server (only that example needs it)"
   "curl|HTTP client that tests/http/run.sh drives the server example with"
   "python3-sqlalchemy|SQLAlchemy 1.4 asyncio: bench/peers/peers.py (its smoke test, tests/peers)"
   "python3-asyncpg|asyncpg: bench/peers/peers.py"

@@ -1,6 +1,7 @@
 /* examples/http_server/http.c — HTTP/1.1 on libuv: a TCP listener, one http_conn_t per client,
- * requests parsed by http_parser (Debian's libhttp-parser), JSON responses with a
- * Content-Length, keep-alive.
+ * requests parsed by http_parser (Debian's libhttp-parser), the path percent-decoded, the
+ * Content-Type header kept, JSON responses with a Content-Length (HEAD: the same headers, no
+ * body), keep-alive, and the server's one error shape {"error":"..."} built with jansson.
  *
  * A connection serves one request at a time, in order, and pipelined requests wait their
  * turn: when http_parser completes a message it is paused, the request goes to the
@@ -22,13 +23,48 @@
  *      listener is closed, and its last connection is freed.
  */
 #include <http_parser.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "server.h"
 
-#define MAX_URL  8192
-#define MAX_BODY (64 * 1024)
+#define MAX_URL          8192
+#define MAX_BODY         (64 * 1024)
+#define MAX_CONTENT_TYPE 256
+
+/* A growable byte buffer, always NUL-terminated once it holds anything. */
+typedef struct buf_s {
+  char *p;
+  size_t len, cap;
+  int oom; /* an allocation failed: the content is incomplete */
+} buf_t;
+
+static void buf_add(buf_t *b, const char *s, size_t n) {
+  if (b->oom)
+    return;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n + 1)
+      cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) {
+      b->oom = 1;
+      return;
+    }
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+}
+
+static void buf_free(buf_t *b) {
+  free(b->p);
+  memset(b, 0, sizeof *b);
+}
 
 struct http_server_s {
   uv_tcp_t listener;
@@ -52,10 +88,16 @@ struct http_conn_s {
   int busy;       /* a request is with the application or its response is being written */
   int reading;    /* uv_read_start is in effect */
   int keep_alive; /* of the current request */
-  int too_large;  /* 0, or 413/414 for the current request */
+  int head;       /* the current request is a HEAD: answer without the body */
+  int too_large;  /* 0, or 413/414/431 for the current request */
   buf_t in;       /* received bytes; in.p[in_off..in.len) not yet parsed */
   size_t in_off;
   buf_t url, body;
+  buf_t field;    /* the header name being received */
+  buf_t ctype;    /* the Content-Type value */
+  int in_value;   /* the last header callback was on_header_value */
+  int is_ctype;   /* the header being received is Content-Type */
+  int have_ctype; /* the current request has a Content-Type */
 };
 
 typedef struct {
@@ -80,6 +122,10 @@ static const char *reason(int status) {
     return "Payload Too Large";
   case 414:
     return "URI Too Long";
+  case 415:
+    return "Unsupported Media Type";
+  case 431:
+    return "Request Header Fields Too Large";
   case 503:
     return "Service Unavailable";
   default:
@@ -104,6 +150,8 @@ static void conn_unref(http_conn_t *c) {
   buf_free(&c->in);
   buf_free(&c->url);
   buf_free(&c->body);
+  buf_free(&c->field);
+  buf_free(&c->ctype);
   free(c);
   srv->nconns--;
   server_maybe_done(srv);
@@ -129,9 +177,46 @@ static void conn_close(http_conn_t *c) {
 
 static int on_message_begin(http_parser *p) {
   http_conn_t *c = p->data;
-  c->url.len = c->body.len = 0;
-  c->url.oom = c->body.oom = 0; /* a failed allocation refuses that request, not the next ones */
+  c->url.len = c->body.len = c->field.len = c->ctype.len = 0;
+  /* a failed allocation refuses that request, not the next ones */
+  c->url.oom = c->body.oom = c->field.oom = c->ctype.oom = 0;
   c->too_large = 0;
+  c->in_value = c->is_ctype = c->have_ctype = 0;
+  return 0;
+}
+
+/* Header names and values may arrive in pieces: a name is complete when its value begins. */
+static int on_header_field(http_parser *p, const char *at, size_t n) {
+  http_conn_t *c = p->data;
+  if (c->in_value) {
+    c->in_value = 0;
+    c->field.len = 0;
+    c->field.oom = 0;
+  }
+  if (c->field.len + n <= 64)
+    buf_add(&c->field, at, n);
+  else
+    c->field.oom = 1; /* a longer name is not Content-Type: stop collecting it */
+  return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t n) {
+  http_conn_t *c = p->data;
+  if (!c->in_value) {
+    c->in_value = 1;
+    c->is_ctype =
+        !c->field.oom && c->field.len == 12 && strncasecmp(c->field.p, "content-type", 12) == 0;
+    if (c->is_ctype) {
+      c->have_ctype = 1;
+      c->ctype.len = 0; /* a repeated header: the last one counts */
+    }
+  }
+  if (!c->is_ctype)
+    return 0;
+  if (c->ctype.len + n > MAX_CONTENT_TYPE)
+    c->too_large = 431;
+  else
+    buf_add(&c->ctype, at, n);
   return 0;
 }
 
@@ -163,35 +248,143 @@ static int on_message_complete(http_parser *p) {
 static const http_parser_settings settings = {
     .on_message_begin = on_message_begin,
     .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
     .on_body = on_body,
     .on_message_complete = on_message_complete,
 };
 
 /* ------------------------------------------------------------------ requests and responses */
 
-static void respond_error(http_conn_t *c, int status, const char *msg) {
-  buf_t b = {0};
-  buf_puts(&b, "{\"error\":");
-  json_string(&b, msg, strlen(msg));
-  buf_puts(&b, "}");
-  http_respond(c, b.oom ? 500 : status, b.oom ? "{}" : b.p, b.oom ? 2 : b.len);
-  buf_free(&b);
+static int hexval(char h) {
+  return h >= '0' && h <= '9'   ? h - '0'
+         : h >= 'a' && h <= 'f' ? h - 'a' + 10
+         : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                : -1;
+}
+
+/* Decodes the %XX escapes of s[0..n) into out (room for n + 1 bytes; NUL-terminated); with
+ * plus, '+' is a space (query strings). 0, or -1 for a '%' not followed by two hex digits, or
+ * %00 (a NUL would cut the string short). */
+static int pct_decode(const char *s, size_t n, char *out, int plus) {
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] != '%') {
+      out[o++] = plus && s[i] == '+' ? ' ' : s[i];
+      continue;
+    }
+    int hi = i + 2 < n ? hexval(s[i + 1]) : -1, lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+    if (hi < 0 || lo < 0 || (hi | lo) == 0)
+      return -1;
+    out[o++] = (char)(hi << 4 | lo);
+    i += 2;
+  }
+  out[o] = '\0';
+  return 0;
+}
+
+int http_query(const char *q, const char *name, char *out, size_t outsize) {
+  size_t len = strlen(name);
+  while (*q) {
+    size_t item = strcspn(q, "&");
+    if (item > len && strncmp(q, name, len) == 0 && q[len] == '=') {
+      size_t n = item - len - 1;
+      if (n + 1 > outsize)
+        return -1;
+      return pct_decode(q + len + 1, n, out, 1) == 0 ? 1 : -1;
+    }
+    q += item + (q[item] == '&');
+  }
+  return 0;
+}
+
+int http_is_json(const char *ct, const char **why) {
+  static const char json[] = "application/json";
+  *why = "Content-Type must be application/json";
+  if (!ct) {
+    *why = "a JSON body needs the header Content-Type: application/json";
+    return 0;
+  }
+  ct += strspn(ct, " \t");
+  if (strncasecmp(ct, json, sizeof json - 1) != 0)
+    return 0;
+  ct += sizeof json - 1;
+  while (*ct) { /* parameters: ; name=value */
+    ct += strspn(ct, " \t");
+    if (*ct == '\0')
+      break;
+    if (*ct++ != ';')
+      return 0;
+    ct += strspn(ct, " \t");
+    if (*ct == '\0' || *ct == ';')
+      continue; /* an empty parameter ("application/json;") is allowed */
+    size_t nlen = strcspn(ct, "=; \t");
+    const char *name = ct;
+    ct += nlen;
+    if (*ct != '=' || nlen == 0)
+      return 0;
+    ct++;
+    int quoted = *ct == '"';
+    const char *v = ct + quoted;
+    size_t vlen = quoted ? strcspn(v, "\"") : strcspn(v, "; \t");
+    if (quoted && v[vlen] != '"')
+      return 0;
+    ct = v + vlen + quoted;
+    if (nlen == 7 && strncasecmp(name, "charset", 7) == 0 &&
+        !(vlen == 5 && strncasecmp(v, "utf-8", 5) == 0)) {
+      *why = "a JSON body must be UTF-8 (charset=utf-8, or no charset)";
+      return 0;
+    }
+  }
+  return 1;
+}
+
+void http_respond_error(http_conn_t *c, int status, const char *headers, const char *message) {
+  static const char oom[] = "{\"error\":\"out of memory\"}";
+  json_t *doc = json_pack("{s:s}", "error", message);
+  char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+  if (text)
+    http_respond_headers(c, status, headers, text, strlen(text));
+  else
+    http_respond(c, 503, oom, sizeof oom - 1);
+  free(text);
+  json_decref(doc);
 }
 
 static void dispatch(http_conn_t *c) {
   c->busy = 1;
   c->refs++; /* the application's hold, released when the response is written or dropped */
-  if (c->too_large || c->url.oom || c->body.oom) {
-    respond_error(c, c->too_large ? c->too_large : 503, "request too large");
+  c->head = c->parser.method == HTTP_HEAD;
+  if (c->too_large || c->url.oom || c->body.oom || c->ctype.oom) {
+    http_respond_error(c, c->too_large ? c->too_large : 503, "",
+                       c->too_large == 431 ? "the Content-Type header is too long"
+                                           : "request too large");
     return;
   }
   buf_add(&c->url, "", 0); /* NUL-terminated even when empty */
   buf_add(&c->body, "", 0);
+  buf_add(&c->ctype, "", 0);
+  if (c->url.oom || c->body.oom || c->ctype.oom) {
+    http_respond_error(c, 503, "", "out of memory");
+    return;
+  }
   char *query = strchr(c->url.p, '?');
   if (query)
     *query++ = '\0';
-  http_request_t req = {http_method_str((enum http_method)c->parser.method), c->url.p,
-                        query ? query : "", c->body.p, c->body.len};
+  /* Decoded in place (never longer than the original). Routing sees "/authors/1" for
+   * "/authors/%31"; a malformed escape is the client's error. */
+  if (pct_decode(c->url.p, strlen(c->url.p), c->url.p, 0) != 0) {
+    http_respond_error(c, 400, "",
+                       "malformed percent-encoding in the path: '%' must be followed by two "
+                       "hex digits, and %00 is not allowed");
+    return;
+  }
+  http_request_t req = {http_method_str((enum http_method)c->parser.method),
+                        c->url.p,
+                        query ? query : "",
+                        c->have_ctype ? c->ctype.p : NULL,
+                        c->body.p,
+                        c->body.len};
   c->srv->handler(c->srv->app, c, &req);
 }
 
@@ -212,10 +405,11 @@ static void process(http_conn_t *c) {
       c->busy = 1;
       c->refs++;
       c->keep_alive = 0;
+      c->head = 0;
       c->in_off = c->in.len;
       char msg[128];
       snprintf(msg, sizeof msg, "malformed HTTP request (%s)", http_errno_name(e));
-      respond_error(c, 400, msg);
+      http_respond_error(c, 400, "", msg);
     }
   }
   if (c->in_off == c->in.len)
@@ -257,7 +451,8 @@ void http_respond_headers(http_conn_t *c, int status, const char *headers, const
                     !c->keep_alive ? "Connection: close\r\n"
                     : keep10       ? "Connection: keep-alive\r\n"
                                    : "");
-  write_t *w = malloc(sizeof *w + (size_t)hn + len + 1);
+  size_t blen = c->head ? 0 : len + 1; /* HEAD: the headers of the GET, no body */
+  write_t *w = malloc(sizeof *w + (size_t)hn + blen);
   if (!w) {
     c->busy = 0;
     conn_close(c);
@@ -265,10 +460,12 @@ void http_respond_headers(http_conn_t *c, int status, const char *headers, const
     return;
   }
   memcpy(w->data, head, (size_t)hn);
-  memcpy(w->data + hn, body, len);
-  w->data[(size_t)hn + len] = '\n'; /* counted in Content-Length; friendlier in a terminal */
+  if (blen) {
+    memcpy(w->data + hn, body, len);
+    w->data[(size_t)hn + len] = '\n'; /* counted in Content-Length; friendlier in a terminal */
+  }
   w->conn = c;
-  uv_buf_t ub = uv_buf_init(w->data, (unsigned)((size_t)hn + len + 1));
+  uv_buf_t ub = uv_buf_init(w->data, (unsigned)((size_t)hn + blen));
   if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &ub, 1, on_written) != 0) {
     free(w);
     c->busy = 0;

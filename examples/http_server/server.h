@@ -1,10 +1,10 @@
 /* examples/http_server/server.h — the pieces of the bookstore HTTP server and how they meet.
  *
  *   main.c   command line, signals, start-up and the order of shutdown
- *   http.c   HTTP/1.1 over libuv TCP with http_parser: connections, keep-alive, responses
+ *   http.c   HTTP/1.1 over libuv TCP with http_parser: connections, keep-alive, HEAD,
+ *            percent-decoding of the path, responses, the one JSON error shape
  *   store.c  the bookstore: models, schema and seed, the four routes (every DB call
- *            callback-style)
- *   json.c   a growable buffer, JSON string escaping, a small parser for request bodies
+ *            callback-style); JSON in and out through jansson
  *
  * Ownership: the http server owns its connections; a connection hands one request at a time
  * to the application and holds on to itself until the application answers it with
@@ -19,43 +19,16 @@
 #include <uv.h>
 #include <uvsql.h>
 
-/* ------------------------------------------------------------------ json.c */
-
-typedef struct buf_s {
-  char *p;
-  size_t len, cap;
-  int oom; /* an allocation failed: the content is incomplete */
-} buf_t;
-
-void buf_add(buf_t *b, const char *s, size_t n);
-void buf_puts(buf_t *b, const char *s);
-void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_free(buf_t *b);
-/* Appends s[0..n) as a quoted JSON string (", \ and control characters escaped). */
-void json_string(buf_t *b, const char *s, size_t n);
-
-typedef enum { JSON_INT = 1, JSON_STR } json_kind_t;
-typedef struct json_field_s {
-  const char *key;
-  json_kind_t kind;
-  int found;
-  int64_t i;
-  char *s; /* malloc'd, NUL-terminated UTF-8 (caller frees) */
-} json_field_t;
-/* Parses a flat JSON object; fills the fields named in f (other keys must hold scalars and
- * are ignored). Returns 0, or -1 with a message for the client in err. */
-int json_parse_object(const char *s, size_t n, json_field_t *f, size_t nf, char *err,
-                      size_t errsize);
-
 /* ------------------------------------------------------------------ http.c */
 
 typedef struct http_conn_s http_conn_t;
 typedef struct http_server_s http_server_t;
 
 typedef struct http_request_s {
-  const char *method; /* "GET", "POST", ... */
-  const char *path;   /* "/authors/7" (NUL-terminated, without the query) */
-  const char *query;  /* "limit=5", or "" */
+  const char *method;       /* "GET", "HEAD", "POST", ... */
+  const char *path;         /* "/authors/7": percent-decoded, NUL-terminated, without the query */
+  const char *query;        /* "limit=5", or "" (as received: decode values with http_query) */
+  const char *content_type; /* the Content-Type header's value, or NULL when there is none */
   const char *body;
   size_t body_len;
 } http_request_t;
@@ -72,11 +45,22 @@ int http_server_port(const http_server_t *srv);
  * and calls cb (when not NULL). */
 void http_server_stop(http_server_t *srv, http_stopped_cb cb, void *data);
 /* Answers the connection's current request (body: JSON, copied). If the client has gone,
- * the answer is dropped. */
+ * the answer is dropped. To a HEAD request it sends the same status and headers (the same
+ * Content-Length) without the body. */
 void http_respond(http_conn_t *conn, int status, const char *body, size_t len);
-/* The same with extra header lines, each ending in "\r\n" (e.g. "Allow: GET\r\n"). */
+/* The same with extra header lines, each ending in "\r\n" (e.g. "Allow: GET, HEAD\r\n"). */
 void http_respond_headers(http_conn_t *conn, int status, const char *headers, const char *body,
                           size_t len);
+/* Answers with the one error shape of this server, {"error":"<message>"} (jansson escapes the
+ * message), and extra header lines (or ""). */
+void http_respond_error(http_conn_t *conn, int status, const char *headers, const char *message);
+/* The value of name=... in a query string, percent-decoded ('+' is a space) into out
+ * (NUL-terminated, at most outsize - 1 bytes). 1 when found, 0 when absent, -1 when it is
+ * malformed (a bad %XX escape, %00, or longer than out). */
+int http_query(const char *query, const char *name, char *out, size_t outsize);
+/* Whether a Content-Type value is JSON: "application/json" (any case), optionally followed by
+ * parameters, of which a charset must be utf-8. 1 or 0; *why says what is wrong when 0. */
+int http_is_json(const char *content_type, const char **why);
 
 /* ------------------------------------------------------------------ store.c */
 

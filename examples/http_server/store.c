@@ -3,10 +3,16 @@
  *
  *   GET  /authors/:id       one Core SELECT on the engine        -> {"id":..,"name":..}
  *   GET  /authors?limit=N   an ORM query with selectinload(books) -> [{..,"books":[..]}, ..]
- *   POST /books             {"author_id":..,"title":..}: add the book and commit, in one
- *                           session transaction (404 when the foreign key says there is no
- *                           such author)                          -> 201 {"id":..,...}
+ *   POST /books             {"author_id":..,"title":..,"details":<any JSON>}: add the book
+ *                           and commit, in one session transaction (404 when the foreign key
+ *                           says there is no such author)        -> 201 {"id":..,...}
  *   GET  /stats             uvsql_pool_stats                     -> {"size":..,...}
+ *
+ * HEAD is answered wherever GET is (http.c leaves the body out). A POST body must say
+ * Content-Type: application/json (else 415) and is parsed by jansson: "details" is a JSON
+ * column, so any JSON value (objects and arrays nested as deep as jansson allows) is stored as
+ * it was sent; the other fields are scalars, and a nested value there is a 400 naming the
+ * field and what it must be. Every error is {"error":"..."} (http_respond_error).
  *
  * Every database call is callback-style: a request becomes a job_t (the one owner of what the
  * request needs while it waits: its session, its query, the connection to answer), the
@@ -14,6 +20,7 @@
  * its jobs so that shutdown waits for them before disposing the engine.
  */
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +36,8 @@ UVSQL_MODEL_REL(author_t, "authors", AUTHOR_FIELDS, AUTHOR_RELS)
 #define BOOK_FIELDS(X)                                                                             \
   X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
   X(title, STRING(100), UVSQL_NOT_NULL)                                                            \
-  X(author_id, INT64, UVSQL_NOT_NULL | UVSQL_INDEX)
+  X(author_id, INT64, UVSQL_NOT_NULL | UVSQL_INDEX)                                                \
+  X(details, JSON, 0)
 UVSQL_MODEL(book_t, "books", BOOK_FIELDS)
 
 #define SEED_AUTHORS    100
@@ -56,33 +64,24 @@ typedef struct job_s {
   uvsql_orm_query_t *query;
   int64_t author_id;
   char *title;
-  void *book; /* POST /books: the new book (owned by the session) */
+  json_t *details; /* POST /books: the "details" value (a reference of the job's), or NULL */
+  void *book;      /* POST /books: the new book (owned by the session) */
 } job_t;
 
 static void store_finish_close(store_t *st);
 
 /* ------------------------------------------------------------------ answering */
 
-static void reply_json(job_t *job, int status, buf_t *b) {
-  if (b->oom)
-    http_respond(job->conn, 503, "{\"error\":\"out of memory\"}", 25);
+/* Answers with doc as compact JSON and releases doc (jansson keeps UTF-8 as it is and escapes
+ * quotes, backslashes and control characters). */
+static void reply_json(http_conn_t *conn, int status, json_t *doc) {
+  char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+  if (text)
+    http_respond(conn, status, text, strlen(text));
   else
-    http_respond(job->conn, status, b->p, b->len);
-  job->conn = NULL;
-  buf_free(b);
-}
-
-/* Answers {"error": msg} with extra header lines (each ending in "\r\n", or ""). */
-static void reply_message(http_conn_t *conn, int status, const char *headers, const char *msg) {
-  buf_t b = {0};
-  buf_puts(&b, "{\"error\":");
-  json_string(&b, msg, strlen(msg));
-  buf_puts(&b, "}");
-  if (b.oom)
-    http_respond(conn, 503, "{\"error\":\"out of memory\"}", 25);
-  else
-    http_respond_headers(conn, status, headers, b.p, b.len);
-  buf_free(&b);
+    http_respond_error(conn, 503, "", "out of memory");
+  free(text);
+  json_decref(doc);
 }
 
 static void reply_error(http_conn_t *conn, int status, const char *fmt, ...)
@@ -93,7 +92,7 @@ static void reply_error(http_conn_t *conn, int status, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  reply_message(conn, status, "", msg);
+  http_respond_error(conn, status, "", msg);
 }
 
 /* 405 Method Not Allowed: HTTP/1.1 requires an Allow header naming the path's methods. */
@@ -101,8 +100,9 @@ static void reply_405(http_conn_t *conn, const char *method, const char *route,
                       const char *allowed) {
   char headers[64], msg[128];
   snprintf(headers, sizeof headers, "Allow: %s\r\n", allowed);
-  snprintf(msg, sizeof msg, "%s %s: only %s is allowed", method, route, allowed);
-  reply_message(conn, 405, headers, msg);
+  snprintf(msg, sizeof msg, "%s %s: only %s allowed", method, route,
+           strchr(allowed, ',') ? "GET and HEAD are" : "POST is");
+  http_respond_error(conn, 405, headers, msg);
 }
 
 /* A database failure: 503 when the pool ran dry or the engine is closing, else 500. */
@@ -130,6 +130,7 @@ static void job_free(job_t *job) {
   store_t *st = job->store;
   uvsql_orm_query_free(job->query);
   free(job->title);
+  json_decref(job->details);
   free(job);
   if (--st->jobs == 0 && st->closing)
     store_finish_close(st);
@@ -182,11 +183,8 @@ static void on_author_row(uvsql_future_t *f, void *data) {
     size_t len = 0;
     uvsql_result_int64(r, 0, 0, &id);
     uvsql_result_text(r, 0, 1, &name, &len);
-    buf_t b = {0};
-    buf_printf(&b, "{\"id\":%" PRId64 ",\"name\":", id);
-    json_string(&b, name, len);
-    buf_puts(&b, "}");
-    reply_json(job, 200, &b);
+    reply_json(job->conn, 200, json_pack("{s:I,s:s%}", "id", (json_int_t)id, "name", name, len));
+    job->conn = NULL;
   }
   job_end(job);
 }
@@ -203,6 +201,15 @@ static void get_author(store_t *st, http_conn_t *conn, int64_t id) {
 
 /* ------------------------------------------------------------------ GET /authors?limit=N */
 
+/* A book as JSON; its details column parsed back into a value (null when SQL NULL). */
+static json_t *book_json(const book_t *bk) {
+  json_t *details = bk->details ? json_loads(bk->details, JSON_DECODE_ANY, NULL) : json_null();
+  if (!details) /* cannot happen for what this server stored; say so rather than hide it */
+    details = json_pack("{s:s}", "unparsable", bk->details);
+  return json_pack("{s:I,s:s,s:o}", "id", (json_int_t)bk->id, "title", bk->title, "details",
+                   details);
+}
+
 static void on_authors(uvsql_future_t *f, void *data) {
   job_t *job = data;
   uvsql_orm_result_t *r = uvsql_future_value(f);
@@ -211,23 +218,20 @@ static void on_authors(uvsql_future_t *f, void *data) {
     job_end(job);
     return;
   }
-  buf_t b = {0};
-  buf_puts(&b, "[");
-  for (size_t i = 0; i < uvsql_orm_result_count(r); i++) {
+  json_t *list = json_array();
+  for (size_t i = 0; list && i < uvsql_orm_result_count(r); i++) {
     author_t *a = uvsql_orm_result_at(r, i);
-    buf_printf(&b, "%s{\"id\":%" PRId64 ",\"name\":", i ? "," : "", a->id);
-    json_string(&b, a->name, strlen(a->name));
-    buf_puts(&b, ",\"books\":[");
-    for (size_t k = 0; k < a->books.n; k++) {
-      book_t *bk = a->books.items[k];
-      buf_printf(&b, "%s{\"id\":%" PRId64 ",\"title\":", k ? "," : "", bk->id);
-      json_string(&b, bk->title, strlen(bk->title));
-      buf_puts(&b, "}");
-    }
-    buf_puts(&b, "]}");
+    json_t *books = json_array();
+    for (size_t k = 0; books && k < a->books.n; k++)
+      if (json_array_append_new(books, book_json(a->books.items[k])) != 0)
+        json_decref(books), books = NULL;
+    /* "o": the object takes books over (and a NULL makes json_pack fail: out of memory) */
+    if (json_array_append_new(list, json_pack("{s:I,s:s,s:o}", "id", (json_int_t)a->id, "name",
+                                              a->name, "books", books)) != 0)
+      json_decref(list), list = NULL;
   }
-  buf_puts(&b, "]");
-  reply_json(job, 200, &b);
+  reply_json(job->conn, 200, list);
+  job->conn = NULL;
   job_end(job); /* the objects belong to the session: closing it frees them */
 }
 
@@ -265,12 +269,11 @@ static void on_book_committed(uvsql_future_t *f, void *data) {
     reply_db_error(job, e);
   } else {
     book_t *bk = job->book; /* its generated id was written back by the flush */
-    buf_t b = {0};
-    buf_printf(&b, "{\"id\":%" PRId64 ",\"author_id\":%" PRId64 ",\"title\":", bk->id,
-               bk->author_id);
-    json_string(&b, bk->title, strlen(bk->title));
-    buf_puts(&b, "}");
-    reply_json(job, 201, &b);
+    reply_json(job->conn, 201,
+               json_pack("{s:I,s:I,s:s,s:O}", "id", (json_int_t)bk->id, "author_id",
+                         (json_int_t)bk->author_id, "title", bk->title, "details",
+                         job->details ? job->details : json_null()));
+    job->conn = NULL;
   }
   job_end(job);
 }
@@ -280,18 +283,46 @@ static void on_book_committed(uvsql_future_t *f, void *data) {
  * that SQLite cannot upgrade to a write while another connection writes (SQLITE_BUSY at
  * once, whatever the busy timeout). */
 static void add_book(job_t *job) {
+  uvsql_error_t err = {0};
   book_t *book = uvsql_orm_new(job->store->books);
+  char *doc = job->details ? json_dumps(job->details, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
   if (!book || uvsql_orm_set_text(book, &book->title, job->title) != 0 ||
+      (job->details && (!doc || uvsql_orm_set_json(book, &book->details, doc, &err) != 0)) ||
       uvsql_session_add(job->session, book) != 0) {
     uvsql_orm_free(book);
-    reply_error(job->conn, 503, "out of memory");
+    free(doc);
+    if (err.code && err.code != UVSQL_ENOMEM)
+      reply_error(job->conn, 400, "\"details\": %s", err.message);
+    else
+      reply_error(job->conn, 503, "out of memory");
     job->conn = NULL;
     job_end(job);
     return;
   }
+  free(doc);
   book->author_id = job->author_id;
   job->book = book; /* borrowed: the session owns it */
   job_not_started(job, uvsql_session_commit(job->session, on_book_committed, job));
+}
+
+static const char *json_kind(const json_t *v) {
+  switch (json_typeof(v)) {
+  case JSON_OBJECT:
+    return "an object";
+  case JSON_ARRAY:
+    return "an array";
+  case JSON_STRING:
+    return "a string";
+  case JSON_INTEGER:
+    return "an integer";
+  case JSON_REAL:
+    return "a number with a fraction or exponent";
+  case JSON_TRUE:
+  case JSON_FALSE:
+    return "a boolean";
+  default:
+    return "null";
+  }
 }
 
 static size_t utf8_chars(const char *s) {
@@ -301,31 +332,78 @@ static size_t utf8_chars(const char *s) {
   return n;
 }
 
-static void post_book(store_t *st, http_conn_t *conn, const http_request_t *req) {
-  char err[160];
-  json_field_t f[] = {{"author_id", JSON_INT, 0, 0, NULL}, {"title", JSON_STR, 0, 0, NULL}};
-  if (json_parse_object(req->body, req->body_len, f, 2, err, sizeof err) != 0) {
-    reply_error(conn, 400, "invalid JSON body: %s", err);
-  } else if (!f[0].found || f[0].i <= 0) {
-    reply_error(conn, 400, "\"author_id\" is required: a positive integer");
-  } else if (!f[1].found || !f[1].s[0] || utf8_chars(f[1].s) > MAX_TITLE_CHARS) {
-    reply_error(conn, 400, "\"title\" is required: a string of 1 to %d characters",
-                MAX_TITLE_CHARS);
-  } else {
-    job_t *job = job_new(st, conn);
-    if (!job)
-      goto out;
-    job->author_id = f[0].i;
-    job->title = f[1].s;
-    f[1].s = NULL;
-    if (job_session(job)) {
-      job_end(job);
+/* Checks the body against the book model; 0, or -1 having answered 400/415. On success the
+ * job gets the title (a copy) and the details (a reference). */
+static int read_book(http_conn_t *conn, const http_request_t *req, job_t *out) {
+  const char *why;
+  if (!http_is_json(req->content_type, &why)) {
+    reply_error(conn, 415, "%s (got %.80s)", why, req->content_type ? req->content_type : "none");
+    return -1;
+  }
+  json_error_t jerr;
+  /* A JSON object, no duplicate keys; jansson rejects invalid UTF-8 and \u0000 itself. */
+  json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+  if (!body) {
+    reply_error(conn, 400, "invalid JSON body: %s (line %d, column %d)", jerr.text, jerr.line,
+                jerr.column);
+    return -1;
+  }
+  const char *key;
+  json_t *v, *author_id = NULL, *title = NULL;
+  int rc = -1;
+  if (!json_is_object(body)) {
+    reply_error(conn, 400, "the body must be a JSON object, not %s", json_kind(body));
+    goto out;
+  }
+  json_object_foreach(body, key, v) {
+    if (strcmp(key, "author_id") == 0) {
+      author_id = v;
+    } else if (strcmp(key, "title") == 0) {
+      title = v;
+    } else if (strcmp(key, "details") == 0) {
+      if (!json_is_null(v))
+        out->details = json_incref(v); /* a JSON column: any value, nested or not */
+    } else {
+      reply_error(conn, 400, "unknown field \"%.40s\": a book has author_id, title and details",
+                  key);
       goto out;
     }
-    add_book(job);
+  }
+  if (!author_id || !json_is_integer(author_id) || json_integer_value(author_id) <= 0) {
+    reply_error(
+        conn, 400, "\"author_id\" is required: a positive integer%s%s", author_id ? ", not " : "",
+        author_id ? (json_is_integer(author_id) ? "a number below 1" : json_kind(author_id)) : "");
+  } else if (!title || !json_is_string(title)) {
+    reply_error(conn, 400, "\"title\" is required: a string of 1 to %d characters%s%s",
+                MAX_TITLE_CHARS, title ? ", not " : "", title ? json_kind(title) : "");
+  } else if (!json_string_length(title) || utf8_chars(json_string_value(title)) > MAX_TITLE_CHARS) {
+    reply_error(conn, 400, "\"title\" is required: a string of 1 to %d characters",
+                MAX_TITLE_CHARS);
+  } else if (!(out->title = strdup(json_string_value(title)))) {
+    reply_error(conn, 503, "out of memory");
+  } else {
+    out->author_id = json_integer_value(author_id);
+    rc = 0;
   }
 out:
-  free(f[1].s);
+  json_decref(body);
+  return rc;
+}
+
+static void post_book(store_t *st, http_conn_t *conn, const http_request_t *req) {
+  job_t *job = job_new(st, conn);
+  if (!job)
+    return;
+  if (read_book(conn, req, job) != 0) {
+    job->conn = NULL; /* answered */
+    job_end(job);
+    return;
+  }
+  if (job_session(job)) {
+    job_end(job);
+    return;
+  }
+  add_book(job);
 }
 
 /* ------------------------------------------------------------------ GET /stats */
@@ -333,25 +411,21 @@ out:
 static void get_stats(store_t *st, http_conn_t *conn) {
   uvsql_pool_stats_t s;
   uvsql_pool_stats(st->engine, &s);
-  buf_t b = {0};
-  buf_printf(&b,
-             "{\"dialect\":\"%s\",\"size\":%d,\"checked_out\":%d,\"idle\":%d,\"overflow\":%d,"
-             "\"waiting\":%d,\"connects\":%" PRIu64 ",\"checkouts\":%" PRIu64
-             ",\"timeouts\":%" PRIu64 ",\"invalidated\":%" PRIu64 "}",
-             uvsql_engine_dialect(st->engine), s.size, s.checked_out, s.idle, s.overflow, s.waiting,
-             s.connects, s.checkouts, s.timeouts, s.invalidated);
-  if (b.oom)
-    http_respond(conn, 503, "{\"error\":\"out of memory\"}", 25);
-  else
-    http_respond(conn, 200, b.p, b.len);
-  buf_free(&b);
+  reply_json(conn, 200,
+             json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:I}", "dialect",
+                       uvsql_engine_dialect(st->engine), "size", s.size, "checked_out",
+                       s.checked_out, "idle", s.idle, "overflow", s.overflow, "waiting", s.waiting,
+                       "connects", (json_int_t)s.connects, "checkouts", (json_int_t)s.checkouts,
+                       "timeouts", (json_int_t)s.timeouts, "invalidated",
+                       (json_int_t)s.invalidated));
 }
 
 /* ------------------------------------------------------------------ routing */
 
 /* A positive decimal integer of at most 18 digits, all of s; else -1. */
-static int64_t parse_id(const char *s, size_t n) {
+static int64_t parse_id(const char *s) {
   int64_t v = 0;
+  size_t n = strlen(s);
   if (n == 0 || n > 18)
     return -1;
   for (size_t i = 0; i < n; i++) {
@@ -362,39 +436,29 @@ static int64_t parse_id(const char *s, size_t n) {
   return v > 0 ? v : -1;
 }
 
-/* The value of name=... in a query string (NULL if absent); *n its length. */
-static const char *query_param(const char *q, const char *name, size_t *n) {
-  size_t len = strlen(name);
-  while (*q) {
-    size_t item = strcspn(q, "&");
-    if (item > len && strncmp(q, name, len) == 0 && q[len] == '=') {
-      *n = item - len - 1;
-      return q + len + 1;
-    }
-    q += item + (q[item] == '&');
-  }
-  return NULL;
-}
+#define GET_HEAD "GET, HEAD"
 
 void store_handle(void *app, http_conn_t *conn, const http_request_t *req) {
   store_t *st = app;
-  int get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
+  /* HEAD is a GET whose body http.c leaves out */
+  int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+  int post = strcmp(req->method, "POST") == 0;
   if (st->closing) {
     reply_error(conn, 503, "the server is shutting down");
   } else if (strncmp(req->path, "/authors/", 9) == 0) {
-    int64_t id = parse_id(req->path + 9, strlen(req->path + 9));
+    int64_t id = parse_id(req->path + 9);
     if (!get)
-      reply_405(conn, req->method, "/authors/:id", "GET");
+      reply_405(conn, req->method, "/authors/:id", GET_HEAD);
     else if (id < 0)
       reply_error(conn, 400, "author id must be a positive integer, not \"%.40s\"", req->path + 9);
     else
       get_author(st, conn, id);
   } else if (strcmp(req->path, "/authors") == 0) {
-    size_t n = 0;
-    const char *v = query_param(req->query, "limit", &n);
-    int64_t limit = v ? parse_id(v, n) : 10;
+    char v[32];
+    int found = http_query(req->query, "limit", v, sizeof v);
+    int64_t limit = found == 1 ? parse_id(v) : found == 0 ? 10 : -1;
     if (!get)
-      reply_405(conn, req->method, "/authors", "GET");
+      reply_405(conn, req->method, "/authors", GET_HEAD);
     else if (limit < 1 || limit > MAX_LIMIT)
       reply_error(conn, 400, "limit must be an integer from 1 to %d", MAX_LIMIT);
     else
@@ -406,7 +470,7 @@ void store_handle(void *app, http_conn_t *conn, const http_request_t *req) {
       post_book(st, conn, req);
   } else if (strcmp(req->path, "/stats") == 0) {
     if (!get)
-      reply_405(conn, req->method, "/stats", "GET");
+      reply_405(conn, req->method, "/stats", GET_HEAD);
     else
       get_stats(st, conn);
   } else {
@@ -439,6 +503,8 @@ static const char *const seed_names[][1 + SEED_BOOKS] = {
      "Solaris", "The Cyberiad", "His Master's Voice"},
 };
 #define NSEED_NAMED (sizeof seed_names / sizeof seed_names[0])
+/* Keys in an order that PostgreSQL's jsonb (shorter keys first) keeps as well. */
+#define SEED_DETAILS "{\"year\":1968,\"series\":{\"name\":\"Earthsea\",\"number\":1}}"
 
 typedef struct {
   store_t *st;
@@ -486,6 +552,8 @@ static void seed(store_t *st) {
       book_t *b = uvsql_orm_new(st->books);
       snprintf(name, sizeof name, "Book %d.%d", i, k);
       uvsql_orm_set_text(b, &b->title, i <= (int)NSEED_NAMED ? seed_names[i - 1][k] : name);
+      if (i == 1 && k == 1) /* one book with nested details: a JSON column round trip */
+        uvsql_orm_set_json(b, &b->details, SEED_DETAILS, NULL);
       uvsql_orm_append(a, "books", b); /* links book.author_id; cascades the add */
     }
     uvsql_session_add(sd->s, a);
