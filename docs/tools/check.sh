@@ -2,7 +2,8 @@
 # docs/tools/check.sh — keeps docs/*.md honest (run by ctest, label `docs`).
 #
 #   bash docs/tools/check.sh snippets [--write]
-#       Every ```c block of docs/*.md is either a snippet, preceded by the line
+#       Every ```c block of docs/*.md (but pages marked <!-- snippets: examples/DIR -->, which
+#       docs/tools/page_checks.sh checks against that program) is either a snippet, preceded by the line
 #       <!-- snippet:NAME -->, whose lines must be exactly those between /* snippet:NAME */ and
 #       /* end snippet */ in one of docs/examples/*.c (dedented; regions may nest; the marker
 #       lines themselves are left out) -- programs the build compiles with -Werror and ctest runs
@@ -31,6 +32,11 @@ snippets() {
   local write="${1:-}" failed=0 md out
   local sources=("$docs"/examples/*.c)
   for md in "$docs"/*.md; do
+    # A page marked <!-- snippets: examples/... --> quotes another program tree and has a
+    # check of its own (docs/tools/page_checks.sh): not a docs/examples page.
+    if grep -q '^<!-- snippets: examples/' "$md"; then
+      continue
+    fi
     out="$(mktemp)"
     # Prints the page (with --write: its snippets replaced by their regions) to $out and each
     # problem, as "LINE: message", to stdout.
