@@ -65,6 +65,22 @@ int uvsql__my_stream_step(uvsql__my_conn_t *mc, int first, int *outcome) {
   size_t cap = whole ? 0 : req->batch_rows;
   int yield = 0;
   *outcome = UVSQL__MY_STREAM_FAILED;
+  if (whole && !first && mc->st_batch) {
+    /* A plain request: fetch on while rows come from Connector/C's buffer, with none of the
+     * per-batch bookkeeping below (nothing is handed over, nobody can stop it). */
+    while (mc->ret_int == 0 && uvsql__my_rows_check(mc->st_rows, &mc->err) == 0) {
+      int st;
+      mc->op = UVSQL__MY_OP_STMT_FETCH;
+      mc->op_stmt = mc->stmt;
+      if ((st = mysql_stmt_fetch_start(&mc->ret_int, mc->stmt)) != 0) {
+        *outcome = UVSQL__MY_STREAM_FETCHING;
+        return st; /* waits for the socket; uvsql__my_run resumes it */
+      }
+      mc->op = UVSQL__MY_OP_NONE; /* it ended at once: as uvsql__my_run does before a step */
+    }
+    if (mc->ret_int == 0)
+      return -1; /* invariant 5: a value could not be decoded (mc->err) */
+  }
   if (first) {
     if (!(mc->st_rows = uvsql__my_rows_new(mc, mc->stmt, &mc->err)))
       return -1;
