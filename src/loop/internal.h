@@ -94,13 +94,15 @@ int uvsql__defer(uv_loop_t *loop, void (*fn)(void *data), void *data);
 
 /* ------------------------------------------------------------------ socket watcher (watcher.c) */
 
-/* One per driver connection: a uv_poll_t for the driver's socket and a uv_timer_t for its
- * deadlines. The driver tells it which fd and which events it waits for, after every step,
- * because the fd can change (libpq during connect, Connector/C on reconnect).
- * events passed to the callback: UV_READABLE | UV_WRITABLE bits, UVSQL__WATCH_TIMEOUT when the
- * timer fired, or UVSQL__WATCH_ERROR (status in `status`) when polling failed. */
+/* One per driver connection: a uv_poll_t for the driver's socket, a uv_timer_t for its
+ * deadlines and a uv_prepare_t for uvsql__watcher_soon. The driver tells it which fd and which
+ * events it waits for, after every step, because the fd can change (libpq during connect,
+ * Connector/C on reconnect). events passed to the callback: UV_READABLE | UV_WRITABLE bits,
+ * UVSQL__WATCH_TIMEOUT when the timer fired, UVSQL__WATCH_ERROR (status in `status`) when polling
+ * failed, or UVSQL__WATCH_SOON for a uvsql__watcher_soon request. */
 #define UVSQL__WATCH_TIMEOUT 0x100
 #define UVSQL__WATCH_ERROR   0x200
+#define UVSQL__WATCH_SOON    0x400
 
 typedef struct uvsql__watcher_s uvsql__watcher_t;
 typedef void (*uvsql__watcher_cb)(uvsql__watcher_t *w, int events, int status, void *data);
@@ -119,6 +121,11 @@ void uvsql__watcher_keepalive(uvsql__watcher_t *w, int on);
 void uvsql__watcher_stop(uvsql__watcher_t *w);
 /* Arms the timer for ms milliseconds (0 disarms it). */
 void uvsql__watcher_timeout(uvsql__watcher_t *w, uint64_t ms);
+/* The callback gets UVSQL__WATCH_SOON once, just before the loop next waits for I/O (its
+ * prepare phase): what was submitted during this iteration (callbacks, timers, code outside
+ * uv_run) goes out together, with no epoll_ctl/epoll_wait round for writability. Asking again
+ * before it came does nothing more. No-op after close. */
+void uvsql__watcher_soon(uvsql__watcher_t *w);
 /* Stops both and frees the watcher once libuv has closed its handles. Safe to call from the
  * watcher's own callback; the callback is never called again. Accepts NULL. */
 void uvsql__watcher_close(uvsql__watcher_t *w);

@@ -1,12 +1,14 @@
 /* src/loop/watcher.c — the socket watcher every network driver uses: one uv_poll_t for the
- * driver's current socket and one uv_timer_t for its deadlines.
+ * driver's current socket, one uv_timer_t for its deadlines and one uv_prepare_t for work
+ * asked for "soon" (uvsql__watcher_soon: a driver sends what was submitted during a loop
+ * iteration just before the loop next polls, without asking epoll for writability).
  *
  * Invariants:
  *  1. At most one poll handle is active; when the fd changes, the old handle is stopped (its
  *     fd leaves epoll at once) and closed, and a new one is made. Two handles never watch the
  *     same fd.
- *  2. The watcher struct is freed only after both of its handles' close callbacks ran; poll
- *     handles replaced earlier free themselves in their own close callback.
+ *  2. The watcher struct is freed only after its timer's and prepare handle's close callbacks
+ *     ran; poll handles replaced earlier free themselves in their own close callback.
  *  3. After uvsql__watcher_close the user callback is never called again.
  */
 #include <stdlib.h>
@@ -18,6 +20,8 @@ struct uvsql__watcher_s {
   int fd;
   int events;
   uv_timer_t timer;
+  uv_prepare_t soon; /* active while a "soon" call is due */
+  int open;          /* handles embedded here not closed yet (timer, soon) */
   uvsql__watcher_cb cb;
   void *data;
   int closing;
@@ -38,6 +42,13 @@ static void on_poll(uv_poll_t *p, int status, int events) {
     w->cb(w, events, 0, w->data);
 }
 
+static void on_soon(uv_prepare_t *h) {
+  uvsql__watcher_t *w = h->data;
+  uv_prepare_stop(h);
+  if (!w->closing)
+    w->cb(w, UVSQL__WATCH_SOON, 0, w->data);
+}
+
 static void on_timer(uv_timer_t *t) {
   uvsql__watcher_t *w = t->data;
   if (!w->closing)
@@ -54,6 +65,9 @@ int uvsql__watcher_new(uvsql__watcher_t **out, uv_loop_t *loop, uvsql__watcher_c
   w->data = data;
   uv_timer_init(loop, &w->timer);
   w->timer.data = w;
+  uv_prepare_init(loop, &w->soon);
+  w->soon.data = w;
+  w->open = 2;
   *out = w;
   return 0;
 }
@@ -110,6 +124,7 @@ void uvsql__watcher_keepalive(uvsql__watcher_t *w, int on) {
   w->unrefed = !on;
   void (*fn)(uv_handle_t *) = on ? uv_ref : uv_unref;
   fn((uv_handle_t *)&w->timer);
+  fn((uv_handle_t *)&w->soon);
   if (w->poll)
     fn((uv_handle_t *)w->poll);
 }
@@ -128,8 +143,15 @@ void uvsql__watcher_timeout(uvsql__watcher_t *w, uint64_t ms) {
     uv_timer_start(&w->timer, on_timer, ms, 0);
 }
 
-static void timer_closed(uv_handle_t *h) {
-  free(h->data);
+void uvsql__watcher_soon(uvsql__watcher_t *w) {
+  if (!w->closing && !uv_is_active((uv_handle_t *)&w->soon))
+    uv_prepare_start(&w->soon, on_soon);
+}
+
+static void handle_closed(uv_handle_t *h) {
+  uvsql__watcher_t *w = h->data;
+  if (--w->open == 0)
+    free(w);
 }
 
 void uvsql__watcher_close(uvsql__watcher_t *w) {
@@ -138,5 +160,7 @@ void uvsql__watcher_close(uvsql__watcher_t *w) {
   drop_poll(w);
   w->closing = 1;
   uv_timer_stop(&w->timer);
-  uv_close((uv_handle_t *)&w->timer, timer_closed);
+  uv_prepare_stop(&w->soon);
+  uv_close((uv_handle_t *)&w->timer, handle_closed);
+  uv_close((uv_handle_t *)&w->soon, handle_closed);
 }

@@ -18,11 +18,10 @@
  * kept as a TEXT cell holding the server's text.
  *
  * Invariants: every text and bytes cell is copied into the result's arena and NUL-terminated;
- * the statement's or MYSQL_RES's buffers are never referenced after decoding, so they can be
- * freed (or the statement re-executed) at once. Decoding does no I/O: the result was stored
- * with mysql_stmt_store_result / mysql_store_result before — except for streams
- * (uvsql__my_rows_*), where exec.c fetches each row from the server (mysql_stmt_fetch_start)
- * and this file decodes the row just fetched; mysql_stmt_fetch_column on that row is local.
+ * Connector/C's buffers are never referenced after decoding. Binary-protocol rows are decoded
+ * from the wire format inside mysql_stmt_fetch (the row reader, below: no bound buffers, no
+ * stored copy); text-protocol results were stored with mysql_store_result before. Decoding
+ * does no I/O.
  */
 #include <errno.h>
 #include <limits.h>
@@ -31,8 +30,6 @@
 #include <string.h>
 #include <strings.h>
 #include "mariadb.h"
-
-#define INLINE_BUF 256 /* bytes fetched with the row; longer values are fetched by column */
 
 /* The extended metadata's name for f (attr), compared with name. */
 static int attr_is(const MYSQL_FIELD *f, enum mariadb_field_attr_t attr, const char *name) {
@@ -127,175 +124,298 @@ static int is_zero_date(const MYSQL_TIME *t) {
 
 /* ------------------------------------------------------------------ binary protocol */
 
-typedef struct {
-  union {
-    long long i;
-    double d;
-    MYSQL_TIME tm;
-    char buf[INLINE_BUF];
-  } v;
-  unsigned long len;
-  my_bool is_null;
-  my_bool error;
-} col_t;
+/* The binary protocol's rows are decoded straight from Connector/C's network buffer: the
+ * statement's result is never bound (mysql_stmt_bind_result), so mysql_stmt_fetch hands each
+ * column's wire value to on_column (STMT_ATTR_CB_RESULT), which decodes it once into the
+ * result being filled; strings go into that result's arena. Rows are fetched as they arrive
+ * (exec.c / stream.c: mysql_stmt_fetch_start/_cont), never stored and copied first. */
+struct uvsql__my_rows_s {
+  MYSQL_RES *meta;
+  MYSQL_FIELD *fields;
+  unsigned n;
+  uvsql_type_t *types;
+  unsigned char *fast;  /* per column: FAST_* when its values take a short path, else 0 */
+  uvsql_result_t *into; /* where the next row goes; NULL: fetched rows are dropped */
+  uvsql_value_t *row;   /* the row being filled, from its first column to its last */
+  int rc;               /* the first decoding error of the row (0: none), at column rc_col */
+  unsigned rc_col;
+};
 
-static enum enum_field_types fetch_type(uvsql_type_t t) {
-  switch (t) {
-  case UVSQL_TYPE_BOOL:
-  case UVSQL_TYPE_INT64:
-    return MYSQL_TYPE_LONGLONG;
-  case UVSQL_TYPE_DOUBLE:
-    return MYSQL_TYPE_DOUBLE;
-  case UVSQL_TYPE_DATE:
-    return MYSQL_TYPE_DATE;
-  case UVSQL_TYPE_TIME:
-    return MYSQL_TYPE_TIME;
-  case UVSQL_TYPE_TIMESTAMP:
-    return MYSQL_TYPE_DATETIME;
-  case UVSQL_TYPE_BYTES:
-    return MYSQL_TYPE_BLOB;
-  default:
-    return MYSQL_TYPE_STRING;
-  }
+static uint64_t le(const unsigned char *p, int n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  uint64_t v = 0;
+  memcpy(&v, p, (size_t)n); /* the wire is little-endian too */
+  return v;
+#else
+  uint64_t v = 0;
+  for (int i = n - 1; i >= 0; i--)
+    v = v << 8 | p[i];
+  return v;
+#endif
 }
 
-/* One stored row's column i (already fetched into cols[i]) into cell. */
-static int decode_cell(MYSQL_STMT *stmt, uvsql_result_t *r, const MYSQL_FIELD *f, uvsql_type_t type,
-                       MYSQL_BIND *b, col_t *c, unsigned i, uvsql_value_t *cell) {
-  char text[48];
-  if (c->is_null)
+/* The columns every large result is made of, decoded without the general switches. */
+enum { FAST_NONE, FAST_INT64, FAST_BOOL, FAST_DOUBLE, FAST_TEXT, FAST_DATETIME };
+
+static unsigned char fast_kind(const MYSQL_FIELD *f, uvsql_type_t type) {
+  if (f->type == MYSQL_TYPE_LONGLONG && type == UVSQL_TYPE_INT64 && !(f->flags & UNSIGNED_FLAG))
+    return FAST_INT64;
+  if (f->type == MYSQL_TYPE_TINY && type == UVSQL_TYPE_BOOL)
+    return FAST_BOOL;
+  if (f->type == MYSQL_TYPE_DOUBLE)
+    return FAST_DOUBLE;
+  if ((f->type == MYSQL_TYPE_DATETIME || f->type == MYSQL_TYPE_TIMESTAMP) &&
+      type == UVSQL_TYPE_TIMESTAMP)
+    return FAST_DATETIME;
+  if ((f->type == MYSQL_TYPE_VAR_STRING || f->type == MYSQL_TYPE_STRING ||
+       f->type == MYSQL_TYPE_VARCHAR || f->type == MYSQL_TYPE_BLOB) &&
+      (type == UVSQL_TYPE_TEXT || type == UVSQL_TYPE_BYTES || type == UVSQL_TYPE_JSON))
+    return FAST_TEXT;
+  return FAST_NONE;
+}
+
+/* The value at *p of a column of wire type ft: its bytes (after any length prefix) and their
+ * count in *len; *p moves past it. */
+static const unsigned char *wire_value(enum enum_field_types ft, unsigned char **p, size_t *len) {
+  unsigned char *q = *p;
+  size_t n;
+  switch (ft) {
+  case MYSQL_TYPE_NULL:
+    n = 0;
+    break;
+  case MYSQL_TYPE_TINY:
+    n = 1;
+    break;
+  case MYSQL_TYPE_SHORT:
+  case MYSQL_TYPE_YEAR:
+    n = 2;
+    break;
+  case MYSQL_TYPE_LONG:
+  case MYSQL_TYPE_INT24:
+  case MYSQL_TYPE_FLOAT:
+    n = 4;
+    break;
+  case MYSQL_TYPE_LONGLONG:
+  case MYSQL_TYPE_DOUBLE:
+    n = 8;
+    break;
+  case MYSQL_TYPE_DATE:
+  case MYSQL_TYPE_NEWDATE:
+  case MYSQL_TYPE_DATETIME:
+  case MYSQL_TYPE_TIMESTAMP:
+  case MYSQL_TYPE_TIME:
+    n = q[0]; /* 0, 4, 7 or 11 bytes (TIME: 0, 8 or 12) */
+    q++;
+    break;
+  default: /* strings, BLOBs, DECIMAL, BIT, GEOMETRY, JSON, ENUM, SET: length-encoded */
+    switch (q[0]) {
+    case 252:
+      n = (size_t)le(q + 1, 2);
+      q += 3;
+      break;
+    case 253:
+      n = (size_t)le(q + 1, 3);
+      q += 4;
+      break;
+    case 254:
+      n = (size_t)le(q + 1, 8);
+      q += 9;
+      break;
+    default:
+      n = q[0];
+      q++;
+      break;
+    }
+    break;
+  }
+  *p = q + n;
+  *len = n;
+  return q;
+}
+
+/* A temporal wire value (len bytes at q) as a MYSQL_TIME, as Connector/C would convert it. */
+static void wire_time(enum enum_field_types ft, const unsigned char *q, size_t len, MYSQL_TIME *t) {
+  memset(t, 0, sizeof *t);
+  if (ft == MYSQL_TYPE_TIME) {
+    if (len >= 8) {
+      t->neg = q[0] != 0;
+      t->hour = (unsigned)(le(q + 1, 4) * 24 + q[5]); /* days as hours, as Connector/C does */
+      t->minute = q[6];
+      t->second = q[7];
+    }
+    if (len >= 12)
+      t->second_part = (unsigned long)le(q + 8, 4);
+    return;
+  }
+  if (len >= 4) {
+    t->year = (unsigned)le(q, 2);
+    t->month = q[2];
+    t->day = q[3];
+  }
+  if (len >= 7) {
+    t->hour = q[4];
+    t->minute = q[5];
+    t->second = q[6];
+  }
+  if (len >= 11)
+    t->second_part = (unsigned long)le(q + 7, 4);
+}
+
+/* One wire value (len bytes at q) of column f into cell, as the uvsql type `type`. */
+static int decode_wire(uvsql_result_t *r, const MYSQL_FIELD *f, uvsql_type_t type,
+                       const unsigned char *q, size_t len, uvsql_value_t *cell) {
+  int uns = (f->flags & UNSIGNED_FLAG) != 0;
+  uint64_t u;
+  switch (f->type) {
+  case MYSQL_TYPE_NULL:
     return 0;
-  switch (type) {
-  case UVSQL_TYPE_NULL:
-    return 0;
-  case UVSQL_TYPE_BOOL:
-    cell->type = UVSQL_TYPE_BOOL;
-    cell->u.b = c->v.i != 0;
-    return 0;
-  case UVSQL_TYPE_INT64:
-    if ((f->flags & UNSIGNED_FLAG) && (unsigned long long)c->v.i > (unsigned long long)LLONG_MAX) {
-      int n = snprintf(text, sizeof text, "%llu", (unsigned long long)c->v.i);
+  case MYSQL_TYPE_TINY:
+    u = uns ? q[0] : (uint64_t)(int64_t)(int8_t)q[0];
+    break;
+  case MYSQL_TYPE_SHORT:
+  case MYSQL_TYPE_YEAR:
+    u = uns ? le(q, 2) : (uint64_t)(int64_t)(int16_t)le(q, 2);
+    break;
+  case MYSQL_TYPE_LONG:
+  case MYSQL_TYPE_INT24:
+    u = uns ? le(q, 4) : (uint64_t)(int64_t)(int32_t)le(q, 4);
+    break;
+  case MYSQL_TYPE_LONGLONG:
+    u = le(q, 8);
+    if (uns && u > (uint64_t)INT64_MAX) {
+      char text[24];
+      int n = snprintf(text, sizeof text, "%llu", (unsigned long long)u);
       return set_bytes(r, cell, UVSQL_TYPE_TEXT, text, (size_t)n);
     }
-    cell->type = UVSQL_TYPE_INT64;
-    cell->u.i64 = (int64_t)c->v.i;
-    return 0;
-  case UVSQL_TYPE_DOUBLE:
+    break;
+  case MYSQL_TYPE_FLOAT: {
+    uint32_t b = (uint32_t)le(q, 4);
+    float v;
+    memcpy(&v, &b, sizeof v);
     cell->type = UVSQL_TYPE_DOUBLE;
-    cell->u.f64 = c->v.d;
+    cell->u.f64 = (double)v;
     return 0;
-  case UVSQL_TYPE_DATE:
-  case UVSQL_TYPE_TIME:
-  case UVSQL_TYPE_TIMESTAMP:
-    if (type != UVSQL_TYPE_TIME && is_zero_date(&c->v.tm)) {
+  }
+  case MYSQL_TYPE_DOUBLE: {
+    uint64_t b = le(q, 8);
+    cell->type = UVSQL_TYPE_DOUBLE;
+    memcpy(&cell->u.f64, &b, sizeof cell->u.f64);
+    return 0;
+  }
+  case MYSQL_TYPE_DATE:
+  case MYSQL_TYPE_NEWDATE:
+  case MYSQL_TYPE_DATETIME:
+  case MYSQL_TYPE_TIMESTAMP:
+  case MYSQL_TYPE_TIME: {
+    MYSQL_TIME tm;
+    wire_time(f->type, q, len, &tm);
+    if (type != UVSQL_TYPE_TIME && is_zero_date(&tm)) {
       const char *z = type == UVSQL_TYPE_DATE ? "0000-00-00" : "0000-00-00 00:00:00";
       return set_bytes(r, cell, UVSQL_TYPE_TEXT, z, strlen(z));
     }
     cell->type = type;
-    cell->u.i64 = uvsql__my_time_to(type, &c->v.tm);
-    return 0;
-  case UVSQL_TYPE_UUID:
-    return set_uuid(cell, c->v.buf, c->len);
-  default: { /* TEXT, BYTES, JSON, NUMERIC (fetched as its text) */
-    size_t len = c->len;
-    if (len <= INLINE_BUF)
-      return set_bytes(r, cell, type, c->v.buf, len);
-    /* Longer than the row buffer: fetch the whole value straight into the arena. */
-    char *p = uvsql__result_alloc(r, len + 1);
-    if (!p)
-      return UVSQL_ENOMEM;
-    MYSQL_BIND one = *b;
-    unsigned long got = 0;
-    one.buffer = p;
-    one.buffer_length = (unsigned long)len;
-    one.length = &got;
-    if (mysql_stmt_fetch_column(stmt, &one, i, 0) != 0)
-      return UVSQL_EINTERFACE;
-    p[len] = '\0';
-    cell->type = type == UVSQL_TYPE_BYTES || type == UVSQL_TYPE_NUMERIC || type == UVSQL_TYPE_JSON
-                     ? type
-                     : UVSQL_TYPE_TEXT;
-    cell->u.s.ptr = p;
-    cell->u.s.len = len;
+    cell->u.i64 = uvsql__my_time_to(type, &tm);
     return 0;
   }
+  default: /* TEXT, BYTES, JSON, NUMERIC (the server's text), UUID (its text) */
+    if (type == UVSQL_TYPE_UUID)
+      return set_uuid(cell, (const char *)q, len);
+    return set_bytes(r, cell, type, (const char *)q, len);
+  }
+  if (type == UVSQL_TYPE_BOOL) {
+    cell->type = UVSQL_TYPE_BOOL;
+    cell->u.b = u != 0;
+  } else {
+    cell->type = UVSQL_TYPE_INT64;
+    cell->u.i64 = (int64_t)u;
+  }
+  return 0;
+}
+
+/* Any column's value: the general path (wire_value, decode_wire). Kept out of line so that
+ * on_column's fast cases stay small. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+on_value(uvsql__my_rows_t *rr, unsigned int col, unsigned char **row) {
+  size_t len;
+  const unsigned char *q = wire_value(rr->fields[col].type, row, &len);
+  if (rr->row) {
+    int rc = decode_wire(rr->into, &rr->fields[col], rr->types[col], q, len, &rr->row[col]);
+    if (rc && !rr->rc) {
+      rr->rc = rc;
+      rr->rc_col = col;
+    }
   }
 }
 
-int uvsql__my_decode_stmt(MYSQL_STMT *stmt, uvsql_result_t **out, uvsql_error_t *err) {
-  MYSQL_RES *meta = mysql_stmt_result_metadata(stmt);
-  unsigned n = meta ? mysql_num_fields(meta) : 0;
-  MYSQL_FIELD *fields = meta ? mysql_fetch_fields(meta) : NULL;
-  uvsql_result_t *r = uvsql__result_new(n);
-  uvsql_type_t *types = calloc(n ? n : 1, sizeof *types);
-  MYSQL_BIND *binds = calloc(n ? n : 1, sizeof *binds);
-  col_t *cols = calloc(n ? n : 1, sizeof *cols);
-  int rc = 0;
-
-  *out = NULL;
-  if (!meta || !r || !types || !binds || !cols) {
-    rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");
-    goto done;
-  }
-  if ((rc = set_columns(r, fields, n, types)) != 0) {
-    uvsql__error_set(err, rc, "out of memory reading a result");
-    goto done;
-  }
-  for (unsigned i = 0; i < n; i++) {
-    binds[i].buffer_type = fetch_type(types[i]);
-    binds[i].buffer = &cols[i].v;
-    binds[i].buffer_length =
-        binds[i].buffer_type == MYSQL_TYPE_STRING || binds[i].buffer_type == MYSQL_TYPE_BLOB
-            ? INLINE_BUF
-            : 0;
-    binds[i].is_unsigned = (fields[i].flags & UNSIGNED_FLAG) != 0;
-    binds[i].length = &cols[i].len;
-    binds[i].is_null = &cols[i].is_null;
-    binds[i].error = &cols[i].error;
-  }
-  if (n && mysql_stmt_bind_result(stmt, binds) != 0) {
-    rc = uvsql__my_error_set(err, mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt),
-                             mysql_stmt_error(stmt), NULL, 0);
-    goto done;
-  }
-  if (uvsql__result_reserve(r, (size_t)mysql_stmt_num_rows(stmt)) != 0) {
-    rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");
-    goto done;
-  }
-  for (;;) {
-    int f = mysql_stmt_fetch(stmt); /* local: the result is stored */
-    if (f == MYSQL_NO_DATA)
-      break;
-    if (f == 1) {
-      rc = uvsql__my_error_set(err, mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt),
-                               mysql_stmt_error(stmt), NULL, 0);
-      goto done;
+/* STMT_ATTR_CB_RESULT: column col of the row just fetched; row NULL for a NULL value, else
+ * *row points at the wire value and must be moved past it. data: the connection (it outlives
+ * its statements; its reader, st_rows, says where the row goes). */
+static void on_column(void *data, unsigned int col, unsigned char **row) {
+  uvsql__my_rows_t *rr = ((uvsql__my_conn_t *)data)->st_rows;
+  if (!rr || col >= rr->n)
+    return; /* cannot happen: every fetch has a reader made for its statement */
+  if (col == 0) {
+    rr->row = rr->into ? uvsql__result_add_row(rr->into) : NULL;
+    if (rr->into && !rr->row && !rr->rc) {
+      rr->rc = UVSQL_ENOMEM;
+      rr->rc_col = 0;
     }
-    /* 0, or MYSQL_DATA_TRUNCATED for values longer than INLINE_BUF: decode_cell fetches them */
-    uvsql_value_t *row = uvsql__result_add_row(r);
-    if (!row) {
-      rc = uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");
-      goto done;
+  }
+  if (!row)
+    return; /* the cell stays NULL */
+  if (rr->row) {
+    uvsql_value_t *cell = &rr->row[col];
+    unsigned char *p = *row;
+    switch (rr->fast[col]) {
+    case FAST_INT64:
+      *row = p + 8;
+      cell->type = UVSQL_TYPE_INT64;
+      cell->u.i64 = (int64_t)le(p, 8);
+      return;
+    case FAST_BOOL:
+      *row = p + 1;
+      cell->type = UVSQL_TYPE_BOOL;
+      cell->u.b = p[0] != 0;
+      return;
+    case FAST_DOUBLE: {
+      uint64_t b = le(p, 8);
+      *row = p + 8;
+      cell->type = UVSQL_TYPE_DOUBLE;
+      memcpy(&cell->u.f64, &b, sizeof cell->u.f64);
+      return;
     }
-    for (unsigned i = 0; i < n; i++) {
-      if ((rc = decode_cell(stmt, r, &fields[i], types[i], &binds[i], &cols[i], i, &row[i]))) {
-        uvsql__error_set(err, rc, "could not read column \"%s\" of a result row", fields[i].name);
-        goto done;
+    case FAST_TEXT:
+      if (p[0] < 251) { /* shorter than 251 bytes: a 1-byte length */
+        size_t len = p[0];
+        *row = p + 1 + len;
+        if (set_bytes(rr->into, cell, rr->types[col], (const char *)p + 1, len) && !rr->rc) {
+          rr->rc = UVSQL_ENOMEM;
+          rr->rc_col = col;
+        }
+        return;
       }
+      break;
+    case FAST_DATETIME:
+      if (p[0] >= 4 && (p[1] | p[2] | p[3] | p[4])) { /* not a zero date */
+        int64_t days = uvsql_days_from_civil((int)le(p + 1, 2), p[3], p[4]), us = 0;
+        if (p[0] >= 7)
+          us = ((int64_t)p[5] * 3600 + (int64_t)p[6] * 60 + p[7]) * 1000000;
+        if (p[0] >= 11)
+          us += (int64_t)le(p + 8, 4);
+        *row = p + 1 + p[0];
+        cell->type = UVSQL_TYPE_TIMESTAMP;
+        cell->u.i64 = days * 86400000000LL + us;
+        return;
+      }
+      break;
+    default:
+      break;
     }
   }
-done:
-  if (meta)
-    mysql_free_result(meta);
-  free(types);
-  free(binds);
-  free(cols);
-  if (rc) {
-    uvsql_result_free(r);
-    return rc;
-  }
-  *out = r;
-  return 0;
+  on_value(rr, col, row);
 }
 
 /* ------------------------------------------------------------------ text protocol */
@@ -433,16 +553,7 @@ done:
   return 0;
 }
 
-/* ------------------------------------------------------------------ streams: row by row */
-
-struct uvsql__my_rows_s {
-  MYSQL_RES *meta;
-  MYSQL_FIELD *fields;
-  unsigned n;
-  uvsql_type_t *types;
-  MYSQL_BIND *binds;
-  col_t *cols;
-};
+/* ------------------------------------------------------------------ the row reader */
 
 void uvsql__my_rows_free(uvsql__my_rows_t *rr) {
   if (!rr)
@@ -450,12 +561,11 @@ void uvsql__my_rows_free(uvsql__my_rows_t *rr) {
   if (rr->meta)
     mysql_free_result(rr->meta);
   free(rr->types);
-  free(rr->binds);
-  free(rr->cols);
+  free(rr->fast);
   free(rr);
 }
 
-uvsql__my_rows_t *uvsql__my_rows_new(MYSQL_STMT *stmt, uvsql_error_t *err) {
+uvsql__my_rows_t *uvsql__my_rows_new(uvsql__my_conn_t *mc, MYSQL_STMT *stmt, uvsql_error_t *err) {
   uvsql__my_rows_t *rr = calloc(1, sizeof *rr);
   if (!rr || !(rr->meta = mysql_stmt_result_metadata(stmt))) {
     uvsql__my_rows_free(rr);
@@ -464,27 +574,18 @@ uvsql__my_rows_t *uvsql__my_rows_new(MYSQL_STMT *stmt, uvsql_error_t *err) {
   }
   rr->n = mysql_num_fields(rr->meta);
   rr->fields = mysql_fetch_fields(rr->meta);
-  rr->types = calloc(rr->n ? rr->n : 1, sizeof *rr->types);
-  rr->binds = calloc(rr->n ? rr->n : 1, sizeof *rr->binds);
-  rr->cols = calloc(rr->n ? rr->n : 1, sizeof *rr->cols);
-  if (!rr->types || !rr->binds || !rr->cols) {
+  if (!(rr->types = calloc(rr->n ? rr->n : 1, sizeof *rr->types)) ||
+      !(rr->fast = calloc(rr->n ? rr->n : 1, sizeof *rr->fast))) {
     uvsql__my_rows_free(rr);
     uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");
     return NULL;
   }
   for (unsigned i = 0; i < rr->n; i++) {
-    MYSQL_BIND *b = &rr->binds[i];
     rr->types[i] = uvsql__my_field_type(&rr->fields[i]);
-    b->buffer_type = fetch_type(rr->types[i]);
-    b->buffer = &rr->cols[i].v;
-    b->buffer_length =
-        b->buffer_type == MYSQL_TYPE_STRING || b->buffer_type == MYSQL_TYPE_BLOB ? INLINE_BUF : 0;
-    b->is_unsigned = (rr->fields[i].flags & UNSIGNED_FLAG) != 0;
-    b->length = &rr->cols[i].len;
-    b->is_null = &rr->cols[i].is_null;
-    b->error = &rr->cols[i].error;
+    rr->fast[i] = fast_kind(&rr->fields[i], rr->types[i]);
   }
-  if (rr->n && mysql_stmt_bind_result(stmt, rr->binds) != 0) {
+  if (mysql_stmt_attr_set(stmt, STMT_ATTR_CB_USER_DATA, mc) != 0 ||
+      mysql_stmt_attr_set(stmt, STMT_ATTR_CB_RESULT, (const void *)on_column) != 0) {
     uvsql__my_error_set(err, mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt),
                         mysql_stmt_error(stmt), NULL, 0);
     uvsql__my_rows_free(rr);
@@ -493,28 +594,33 @@ uvsql__my_rows_t *uvsql__my_rows_new(MYSQL_STMT *stmt, uvsql_error_t *err) {
   return rr;
 }
 
-int uvsql__my_rows_append(uvsql__my_rows_t *rr, MYSQL_STMT *stmt, uvsql_result_t **batch,
-                          size_t cap, uvsql_error_t *err) {
-  uvsql_result_t *r = *batch;
-  int rc;
-  if (!r) {
-    r = uvsql__result_new(rr->n);
+int uvsql__my_rows_target(uvsql__my_rows_t *rr, uvsql_result_t **into, size_t cap,
+                          uvsql_error_t *err) {
+  if (!into) {
+    rr->into = NULL;
+    return 0;
+  }
+  if (!*into) {
+    uvsql_result_t *r = uvsql__result_new(rr->n);
     if (!r || set_columns(r, rr->fields, rr->n, rr->types) != 0 ||
-        uvsql__result_reserve(r, cap) != 0) {
+        (cap && uvsql__result_reserve(r, cap) != 0)) {
       uvsql_result_free(r);
       return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");
     }
-    *batch = r;
+    *into = r;
   }
-  uvsql_value_t *row = uvsql__result_add_row(r);
-  if (!row)
-    return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory reading a result");
-  for (unsigned i = 0; i < rr->n; i++) {
-    rc =
-        decode_cell(stmt, r, &rr->fields[i], rr->types[i], &rr->binds[i], &rr->cols[i], i, &row[i]);
-    if (rc)
-      return uvsql__error_set(err, rc, "could not read column \"%s\" of a result row",
-                              rr->fields[i].name);
-  }
+  rr->into = *into;
   return 0;
+}
+
+int uvsql__my_rows_check(uvsql__my_rows_t *rr, uvsql_error_t *err) {
+  int rc = rr->rc;
+  rr->row = NULL;
+  if (!rc)
+    return 0;
+  rr->rc = 0;
+  if (rc == UVSQL_ENOMEM)
+    return uvsql__error_set(err, rc, "out of memory reading a result");
+  return uvsql__error_set(err, rc, "could not read column \"%s\" of a result row",
+                          rr->fields[rr->rc_col].name);
 }

@@ -8,8 +8,9 @@
  *
  *   binary protocol (parameters, or a single statement):
  *     [cache full: STMT_CLOSE of the least recently used statement]
- *     [not cached: PREPARE] -> EXECUTE -> [columns: STMT_STORE] -> [more results: STMT_NEXT
- *     (-> STMT_STORE, discarded) ...] -> done -> [statement not cached: STMT_CLOSE]
+ *     [not cached: PREPARE] -> EXECUTE -> [columns: STMT_FETCH per row, read as they arrive
+ *     (stream.c)] -> [more results: STMT_NEXT (-> STMT_STORE, discarded) ...] -> done ->
+ *     [statement not cached: STMT_CLOSE]
  *     (EXECUTE failing with 1615 "needs to be re-prepared": STMT_CLOSE -> PREPARE, once;
  *     with 2057, new result columns, the same for a query outside a transaction)
  *   streams (UVSQL__REQ_STREAM, binary protocol only): EXECUTE -> STMT_FETCH per row (stream.c)
@@ -509,8 +510,8 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
       }
       return fail_step(mc);
     }
-    if (mysql_stmt_field_count(mc->stmt) > 0 && (mc->running->flags & UVSQL__REQ_STREAM))
-      return stream_next(mc, 1);
+    if (mysql_stmt_field_count(mc->stmt) > 0 && !(mc->running->flags & UVSQL__REQ_MANY))
+      return stream_next(mc, 1); /* rows read as they arrive (stream.c), streamed or not */
     if (mc->running->flags & UVSQL__REQ_MANY) {
       my_ulonglong n = mysql_stmt_affected_rows(mc->stmt);
       if (n != (my_ulonglong)-1)
@@ -538,13 +539,7 @@ int uvsql__my_step(uvsql__my_conn_t *mc, uvsql__my_op_t op) {
       uncache(mc); /* it may hold unread rows: close it rather than reuse it */
       return fail_step(mc);
     }
-    if (!mc->draining) {
-      if (uvsql__my_decode_stmt(mc->stmt, &r, &mc->err) != 0) {
-        mysql_stmt_free_result(mc->stmt);
-        return finish(mc);
-      }
-      mc->result = r;
-    }
+    /* only rows that are discarded are stored: executemany's, a CALL's later result sets */
     mysql_stmt_free_result(mc->stmt); /* local: the rows were stored */
     return after_stmt_result(mc);
 

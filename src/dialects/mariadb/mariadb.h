@@ -260,17 +260,18 @@ int64_t uvsql__my_time_to(uvsql_type_t type, const MYSQL_TIME *t);
 
 /* The uvsql type of a result column. */
 uvsql_type_t uvsql__my_field_type(const MYSQL_FIELD *f);
-/* Reads every row of stmt's stored result into a new result (*out). 0, UVSQL_ENOMEM, or the
- * code of a fetch error with err filled. */
-int uvsql__my_decode_stmt(MYSQL_STMT *stmt, uvsql_result_t **out, uvsql_error_t *err);
 /* Same for a text-protocol MYSQL_RES (from mysql_store_result). */
 int uvsql__my_decode_text(MYSQL_RES *res, uvsql_result_t **out, uvsql_error_t *err);
-/* Streams: binds stmt's result columns for fetching row by row (NULL with err on failure);
- * appends the row just fetched to *batch (made on first use with room for cap rows; 0 or a
- * code with err filled); frees (accepts NULL). */
-uvsql__my_rows_t *uvsql__my_rows_new(MYSQL_STMT *stmt, uvsql_error_t *err);
-int uvsql__my_rows_append(uvsql__my_rows_t *rr, MYSQL_STMT *stmt, uvsql_result_t **batch,
-                          size_t cap, uvsql_error_t *err);
+/* The row reader of the binary protocol (a statement's rows, fetched one by one as they
+ * arrive: stream.c). new: reads stmt's columns and has Connector/C hand each fetched row's
+ * wire values to the reader of mc (mc->st_rows) instead of bound buffers (NULL with err on
+ * failure). target: where the next fetched row goes: *into, made (with the columns, room for
+ * cap rows) when NULL; into NULL: the rows are dropped. check: after a fetch that returned a
+ * row, 0, or the code of a value that could not be decoded (err filled). free accepts NULL. */
+uvsql__my_rows_t *uvsql__my_rows_new(uvsql__my_conn_t *mc, MYSQL_STMT *stmt, uvsql_error_t *err);
+int uvsql__my_rows_target(uvsql__my_rows_t *rr, uvsql_result_t **into, size_t cap,
+                          uvsql_error_t *err);
+int uvsql__my_rows_check(uvsql__my_rows_t *rr, uvsql_error_t *err);
 void uvsql__my_rows_free(uvsql__my_rows_t *rr);
 
 /* ------------------------------------------------------------------ errors.c */

@@ -289,6 +289,8 @@ static void pg_on_watch(uvsql__watcher_t *w, int events, int status, void *data)
   switch (pc->state) {
   case UVSQL__PG_RESOLVING:
   case UVSQL__PG_CONNECTING:
+    if (events == UVSQL__WATCH_SOON)
+      break; /* asked while READY before a reconnect: nothing to send yet */
     if (events & UVSQL__WATCH_TIMEOUT) {
       uvsql__error_set(&err, UVSQL_ETIMEOUT, "could not connect to %s: timed out after %.3g s",
                        pc->where, (double)pc->connect_timeout_ms / 1000.0);

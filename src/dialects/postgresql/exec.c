@@ -202,15 +202,19 @@ static int can_send(const uvsql__pg_conn_t *pc) {
 }
 
 /* Tells the watcher what we wait for: always readable (results, and EOF when idle), writable
- * while libpq has output left or something is ready to be sent. Returns 0 or a code. */
+ * while libpq has output left. Something ready to be sent goes out from the loop's prepare
+ * phase (uvsql__watcher_soon): everything submitted in one loop iteration together, and no
+ * epoll_ctl to add and drop writability per statement. Returns 0 or a code. */
 static int update_watch(uvsql__pg_conn_t *pc) {
   int fd, events, rc;
   if (pc->state != UVSQL__PG_READY || !pc->pg)
     return 0;
   /* an idle connection (say, in the pool) must not keep uv_run() from returning */
   uvsql__watcher_keepalive(pc->watcher, pc->pending.head || pc->sent.head);
+  if (can_send(pc))
+    uvsql__watcher_soon(pc->watcher);
   fd = PQsocket(pc->pg);
-  events = UV_READABLE | (pc->flush_pending || can_send(pc) ? UV_WRITABLE : 0);
+  events = UV_READABLE | (pc->flush_pending ? UV_WRITABLE : 0);
   if (fd == pc->watch_fd && events == pc->watch_events)
     return 0;
   rc = fd < 0 ? UVSQL_EDISCONNECT : uvsql__watcher_watch(pc->watcher, fd, events);
@@ -952,8 +956,8 @@ void uvsql__pg_submit(uvsql__dconn_t *dc, uvsql__request_t *req) {
   uvsql__kit_queue_push(&pc->pending, req);
   switch (pc->state) {
   case UVSQL__PG_READY:
-    /* sent from the watcher callback (socket writable), so that everything submitted in this
-     * loop iteration goes out together */
+    /* sent from the watcher's prepare-phase call (uvsql__watcher_soon), so that everything
+     * submitted in this loop iteration goes out together */
     if (update_watch(pc) != 0) {
       pc->state = UVSQL__PG_BROKEN;
       pc->dc.broken = 1;
