@@ -472,10 +472,9 @@ int uvsql__struct_assign(const uvsql_mapper_t *m, void *dst, const void *src) {
   uvsql__struct_free_strings(m, dst);
   /* the columns and uvsql_nulls only: relationship fields after them stay (UVSQL_MODEL_REL) */
   memcpy(dst, copy, m->model->nulls_offset + sizeof(uint64_t));
-  if (m->inherits) /* a subclass's own fields follow its base struct (inherit.c) */
-    memcpy((unsigned char *)dst + m->inherits->model->size,
-           (unsigned char *)copy + m->inherits->model->size,
-           m->model->size - m->inherits->model->size);
+  if (m->inherits) /* a subclass's own fields (every level's) follow its root struct */
+    memcpy((unsigned char *)dst + m->root->model->size,
+           (unsigned char *)copy + m->root->model->size, m->model->size - m->root->model->size);
   /* dst must own each string separately: duplicate them out of the block. */
   int rc = 0;
   for (size_t i = 0; i < m->model->nfields; i++) {
