@@ -191,8 +191,9 @@ typedef struct uvsql_model_s {
  * base's fields first (same names, same order, at offsetof(engineer_t, base.<field>)), then
  * its own; NULL bits of every field (base or own, bit = field index) live in
  * base.uvsql_nulls, so a hierarchy has at most 64 fields per class. No relationships on a
- * subclass model (declare them on the base). Map it on the base's table name, then declare
- * the hierarchy with uvsql_mapper_polymorphic_on / uvsql_mapper_inherits. */
+ * subclass model (declare them on the root: every subclass has them). Map it on the base's
+ * table name, then declare the hierarchy with uvsql_mapper_polymorphic_on /
+ * uvsql_mapper_inherits (or on a table of its own with uvsql_registry_map_joined). */
 #define UVSQL__DESC_BASE(name, k, fl)                                                              \
   {#name, UVSQL__FK_##k, (fl), offsetof(uvsql__self_t, base.name)},
 #define UVSQL_MODEL_INHERITS(type, base_type, table_name, BASE_FIELDS, FIELDS)                     \
@@ -324,8 +325,12 @@ uvsql_column_t *uvsql_mapper_column(const uvsql_mapper_t *m, const char *field);
  *   subclass): a select or get of a class returns its rows and its subclasses', each as the
  *   class its discriminator names; the discriminator is the root's.
  * Declare every mapping of the hierarchy before building selects or sessions (a select lists
- * the table's columns as they are when built). Loader options (uvsql_session_execute_query)
- * on a mapper of a hierarchy are not supported yet.
+ * the table's columns as they are when built).
+ * - Relationships are declared on the hierarchy's root (a UVSQL_MODEL_REL model: its fields
+ *   lie in the root struct every subclass object begins with) and are every subclass's:
+ *   uvsql_orm_append / set_ref / cascades / uvsql_session_load on a subclass object, and
+ *   loader options (selectin, joined) on a query of any class of the hierarchy. Declared on a
+ *   subclass, or with a hierarchy as the target: UVSQL_ENOT_SUPPORTED.
  *
  * Both return their first argument, or NULL with err filled (UVSQL_EINVALID_ARGUMENT): unknown
  * field, a discriminator not TEXT/STRING or INT64, a subclass on another table or with other

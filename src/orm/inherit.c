@@ -24,6 +24,12 @@ int uvsql__poly_all_columns(const uvsql_mapper_t *m) {
   return m->inherits != NULL || m->poly_field >= 0;
 }
 
+size_t uvsql__select_width(const uvsql_mapper_t *m) {
+  if (!uvsql__poly_all_columns(m))
+    return m->model->nfields;
+  return m->root->has_joined ? m->root->ncolsel : uvsql_table_ncolumns(m->root->table);
+}
+
 int uvsql__mapper_isa(const uvsql_mapper_t *a, const uvsql_mapper_t *b) {
   for (; a; a = a->inherits)
     if (a == b)
@@ -31,11 +37,9 @@ int uvsql__mapper_isa(const uvsql_mapper_t *a, const uvsql_mapper_t *b) {
   return 0;
 }
 
-/* Whether m has relationships or is the target of one (not supported in a hierarchy yet). */
-static int in_rels(const uvsql_mapper_t *m) {
+/* Whether m is the target of a relationship (not supported in a hierarchy yet). */
+int uvsql__rel_target(const uvsql_mapper_t *m) {
   const uvsql_registry_t *reg = m->reg;
-  if (m->nrels)
-    return 1;
   for (size_t k = 0; k < reg->n; k++)
     for (size_t i = 0; i < reg->mappers[k]->nrels; i++)
       if (reg->mappers[k]->rels[i]->target == m)
@@ -76,10 +80,10 @@ uvsql_mapper_t *uvsql_mapper_polymorphic_on(uvsql_mapper_t *base, const char *fi
                      base->root->model->type_name);
     return NULL;
   }
-  if (in_rels(base)) {
+  if (uvsql__rel_target(base)) {
     uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
-                     "uvsql_mapper_polymorphic_on: %s has relationships or is the target of "
-                     "one: relationships in an inheritance hierarchy are not supported yet",
+                     "uvsql_mapper_polymorphic_on: %s is the target of a relationship: "
+                     "relationships to an inheritance hierarchy are not supported yet",
                      base->model->type_name);
     return NULL;
   }
@@ -164,10 +168,10 @@ uvsql_mapper_t *uvsql_mapper_inherits(uvsql_mapper_t *sub, uvsql_mapper_t *base,
                   "its column %s is NOT NULL or a key%s: a subclass's columns must be nullable "
                   "(other classes' rows leave them NULL)",
                   sm->fields[i].name, "");
-  if (in_rels(sub))
+  if (sub->nrels || uvsql__rel_target(sub))
     return fail(err, sub,
-                "it has relationships or is the target of one%s%s: relationships in an "
-                "inheritance hierarchy are not supported yet",
+                "it has relationships or is the target of one%s%s: declare relationships on "
+                "the hierarchy's root (relationships to a hierarchy are not supported yet)",
                 "", "");
   uvsql_value_t v;
   if (uvsql__poly_value("uvsql_mapper_inherits", sm, base, identity, &v, err) != 0)
@@ -189,6 +193,7 @@ uvsql_mapper_t *uvsql_mapper_inherits(uvsql_mapper_t *sub, uvsql_mapper_t *base,
   sub->poly_value = v;
   sub->inherits = base;
   sub->root = root;
+  uvsql__rels_share((uvsql_mapper_t *)root);
   uvsql__mapper_plan(sub); /* the autoflush check covers the fields after base.uvsql_nulls */
   return sub;
 }

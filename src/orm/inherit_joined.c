@@ -216,6 +216,7 @@ uvsql_mapper_t *uvsql_registry_map_joined(uvsql_registry_t *reg, const uvsql_mod
   uvsql__mapper_plan(m); /* the autoflush check covers the fields after base.uvsql_nulls */
   m->index = reg->n;
   reg->mappers[reg->n++] = m;
+  uvsql__rels_share(root); /* the root's relationships are every subclass object's */
   return m;
 fail_quiet:
   if (m->poly_value.type == UVSQL_TYPE_TEXT)

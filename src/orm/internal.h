@@ -85,7 +85,17 @@ struct uvsql_mapper_s {
    * order the subclasses were mapped; colmap says where a subclass's fields are). */
   int joined, has_joined;
   size_t own_from;
+  /* rels/nrels (and post_update) are the hierarchy root's, shared with every subclass
+   * (relationship.c, uvsql__rels_share): relationships are declared on the root, their fields
+   * lie in the root struct every subclass object begins with. Freed by the root only. */
+  int rels_borrowed;
 };
+/* inherit.c: whether m is the target of a relationship. */
+int uvsql__rel_target(const uvsql_mapper_t *m);
+/* relationship.c: root's subclasses get (again) root's relationships. */
+void uvsql__rels_share(uvsql_mapper_t *root);
+/* inherit.c: how many columns uvsql_orm_select(m) lists (a hierarchy's: all its classes'). */
+size_t uvsql__select_width(const uvsql_mapper_t *m);
 /* inherit.c: whether a is b or a subclass of b (any depth). */
 int uvsql__mapper_isa(const uvsql_mapper_t *a, const uvsql_mapper_t *b);
 /* inherit_joined.c: the mappers whose tables an object of m is written to, root first (m

@@ -594,6 +594,13 @@ void uvsql__mapper_plan(uvsql_mapper_t *m) {
         if (byte >= lo && byte < hi)
           keep[byte - w] = 0;
     }
+    if (m->colmap) { /* a subclass: its root's relationship fields (after the root's
+                        uvsql_nulls, up to its size) are not columns */
+      size_t lo = m->root->model->nulls_offset + sizeof(uint64_t), hi = m->root->model->size;
+      for (size_t byte = w; byte < w + 8; byte++)
+        if (byte >= lo && byte < hi)
+          keep[byte - w] = 0;
+    }
     uint64_t mask;
     unsigned char bytes[8];
     for (size_t byte = 0; byte < 8; byte++)
