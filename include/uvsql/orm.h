@@ -225,8 +225,9 @@ typedef struct uvsql_model_s {
  * base's fields first (same names, same order, at offsetof(engineer_t, base.<field>)), then
  * its own; NULL bits of every field (base or own, bit = field index) live in
  * base.uvsql_nulls, so a hierarchy has at most 64 fields per class. No relationships on a
- * subclass model (declare them on the base). Map it on the base's table name, then declare
- * the hierarchy with uvsql_mapper_polymorphic_on / uvsql_mapper_inherits. */
+ * subclass model (declare them on the root: every subclass has them). Map it on the base's
+ * table name, then declare the hierarchy with uvsql_mapper_polymorphic_on /
+ * uvsql_mapper_inherits (or on a table of its own with uvsql_registry_map_joined). */
 #define UVSQL__DESC_BASE(name, k, fl)                                                              \
   {#name, UVSQL__FK_##k, (fl), offsetof(uvsql__self_t, base.name)},
 #define UVSQL_MODEL_INHERITS(type, base_type, table_name, BASE_FIELDS, FIELDS)                     \
@@ -241,6 +242,32 @@ typedef struct uvsql_model_s {
                                         sizeof(type), offsetof(type, base.uvsql_nulls),            \
                                         fields,       sizeof fields / sizeof fields[0],            \
                                         NULL,         0};                                          \
+    return &model;                                                                                 \
+  }
+
+/* A third level: a subclass of a subclass (`mid_type`, itself declared with
+ * UVSQL_MODEL_INHERITS(mid_type, root_type, ..., ROOT_FIELDS, MID_FIELDS)) embeds mid_type as
+ * its first member `base`; the root's fields are at base.base.<field>, the middle's at
+ * base.<field>:
+ *
+ *   UVSQL_MODEL_INHERITS2(executive_t, manager_t, "executive", EMPLOYEE_FIELDS, MANAGER_FIELDS,
+ *                         EXECUTIVE_FIELDS)
+ *
+ * gives `struct executive_t { manager_t base; char *perks; }`. */
+#define UVSQL__DESC_BASE2(name, k, fl)                                                             \
+  {#name, UVSQL__FK_##k, (fl), offsetof(uvsql__self_t, base.base.name)},
+#define UVSQL_MODEL_INHERITS2(type, mid_type, table_name, ROOT_FIELDS, MID_FIELDS, FIELDS)         \
+  typedef struct type {                                                                            \
+    mid_type base; /* first: a pointer to type is a pointer to mid_type and to the root */         \
+    FIELDS(UVSQL__DECL)                                                                            \
+  } type;                                                                                          \
+  static inline const uvsql_model_t *type##_model(void) {                                          \
+    typedef type uvsql__self_t;                                                                    \
+    static const uvsql_field_t fields[] = {ROOT_FIELDS(UVSQL__DESC_BASE2)                          \
+                                               MID_FIELDS(UVSQL__DESC_BASE) FIELDS(UVSQL__DESC)};  \
+    static const uvsql_model_t model = {#type,        table_name,                                  \
+                                        sizeof(type), offsetof(type, base.base.uvsql_nulls),       \
+                                        fields,       sizeof fields / sizeof fields[0]};           \
     return &model;                                                                                 \
   }
 
@@ -334,10 +361,16 @@ uvsql_column_t *uvsql_mapper_column(const uvsql_mapper_t *m, const char *field);
  *   returns only rows with its discriminator value.
  * - Identity map per base key: get(base, key of an engineer) gives the engineer object;
  *   get(engineers, key of a manager) gives NULL.
+ * - A subclass may have subclasses (any depth, base given to uvsql_mapper_inherits is the
+ *   subclass): a select or get of a class returns its rows and its subclasses', each as the
+ *   class its discriminator names; the discriminator is the root's.
  * Declare every mapping of the hierarchy before building selects or sessions (a select lists
- * the table's columns as they are when built). One level (a subclass of a subclass is
- * refused); joined-table inheritance and loader options (uvsql_session_execute_query) on a
- * subclass mapper are not supported yet.
+ * the table's columns as they are when built).
+ * - Relationships are declared on the hierarchy's root (a UVSQL_MODEL_REL model: its fields
+ *   lie in the root struct every subclass object begins with) and are every subclass's:
+ *   uvsql_orm_append / set_ref / cascades / uvsql_session_load on a subclass object, and
+ *   loader options (selectin, joined) on a query of any class of the hierarchy. Declared on a
+ *   subclass, or with a hierarchy as the target: UVSQL_ENOT_SUPPORTED.
  *
  * Both return their first argument, or NULL with err filled (UVSQL_EINVALID_ARGUMENT): unknown
  * field, a discriminator not TEXT/STRING or INT64, a subclass on another table or with other
@@ -347,6 +380,36 @@ uvsql_mapper_t *uvsql_mapper_polymorphic_on(uvsql_mapper_t *base, const char *fi
                                             uvsql_error_t *err);
 uvsql_mapper_t *uvsql_mapper_inherits(uvsql_mapper_t *sub, uvsql_mapper_t *base,
                                       const char *identity, uvsql_error_t *err);
+
+/* Joined-table inheritance (SQLAlchemy's joined): each subclass has a table of its own,
+ * holding the primary key and the subclass's own columns; the key is also a foreign key to
+ * the base's table. The model is declared with UVSQL_MODEL_INHERITS as for single-table (the
+ * struct begins with the base struct); map the base (the root: uvsql_registry_map, then
+ * uvsql_mapper_polymorphic_on), then each subclass with
+ *
+ *   uvsql_registry_map_joined(reg, engineer_t_model(), "engineer", employees, "engineer", &err)
+ *
+ * (table NULL: the model's table name; base: the root or another joined subclass, for a
+ * deeper level; identity: its discriminator value). create_all creates its table (key
+ * columns named and typed as the root's, not generated, FOREIGN KEY to the base's table)
+ * after the base's; drop_all drops it first.
+ * - A select (uvsql_orm_select) of any class of the hierarchy is one statement: the root's
+ *   columns, then every subclass table's own columns, FROM the root's table LEFT OUTER JOIN
+ *   each subclass table ON the key; a subclass's select adds WHERE discriminator IN (its value
+ *   and its subclasses'). Each row becomes an object of the class its discriminator names,
+ *   with its columns. Use uvsql_mapper_col(m, field) in where/order_by: it names the table
+ *   the field lives in.
+ * - A flush INSERTs the root's row first (which generates the key), then each subclass
+ *   table's row with that key; an UPDATE touches only the tables whose fields changed; a
+ *   DELETE removes the deepest table's row first, the root's last.
+ * - Identity map per root key, as for single-table.
+ * Returns the new mapper (owned by the registry), or NULL with err filled
+ * (UVSQL_EINVALID_ARGUMENT): no discriminator on the root, a model that does not begin with
+ * the base's fields, an own field that is a key, a table mapped already, a hierarchy with
+ * single-table subclasses, a root with a version counter, a discriminator value taken. */
+uvsql_mapper_t *uvsql_registry_map_joined(uvsql_registry_t *reg, const uvsql_model_t *model,
+                                          const char *table, uvsql_mapper_t *base,
+                                          const char *identity, uvsql_error_t *err);
 
 /* ---------------------------------------------------------------- defaults
  *

@@ -444,12 +444,12 @@ static void m2m_before_rows(uvsql__uow_t *u) {
     if (!(h->flags & UVSQL__OF_MARK_DELETE) || h->state != UVSQL_OBJ_PERSISTENT)
       continue;
     for (size_t mi = 0; mi < reg->n; mi++)
-      for (size_t ri = 0; ri < reg->mappers[mi]->nrels; ri++) {
+      for (size_t ri = 0; !reg->mappers[mi]->rels_borrowed && ri < reg->mappers[mi]->nrels; ri++) {
         uvsql_relationship_t *r = reg->mappers[mi]->rels[ri];
         if (r->kind != UVSQL_MANY_TO_MANY || !r->secondary ||
             (r->back && (uintptr_t)r->back < (uintptr_t)r))
           continue;
-        if (r->m == h->mapper)
+        if (uvsql__mapper_isa(h->mapper, r->m)) /* a subclass object has its root's */
           sec_send(u, r, 2, h->body, NULL);
         if (r->target == h->mapper)
           sec_send(u, r, 3, h->body, NULL);

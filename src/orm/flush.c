@@ -46,6 +46,13 @@
  *     deleted row's non-NULL post-update key is set NULL by an UPDATE before every DELETE.
  *     Neither bumps a version counter (the DELETE matches the version loaded). Those UPDATEs
  *     are the many-to-one processor's (post_update.c); the NULL in the INSERT is the flush's.
+ *  7. A joined subclass's object (inherit_joined.c) is a row in each table of its chain: it
+ *     is in the insert/delete vector of each chain mapper (root first in the order, as the
+ *     tables' foreign keys say), each of which writes its table's part of the fields
+ *     (uvsql__joined_part): the root's INSERT generates the key, the levels after it send
+ *     it; DELETEs go deepest table first; an UPDATE goes to each table whose fields changed.
+ *     Its state changes, journal entry and events happen once, in its own mapper's turn
+ *     (before_insert with the root's level).
  *  6. Events (events.c, orm.h "events"): before_flush before the flush_t exists; before_insert
  *     per row as its level is built (before defaults); before_update of every changed row,
  *     then the changes and onupdates are computed again; before_delete of every deleted row
@@ -72,6 +79,7 @@ typedef struct batch_s {
   int kind;     /* 'I' insert, 'U', 'D'; 'P' a processor's UPDATE; 'S' a processor's (m NULL) */
   uint64_t ret; /* 'I': the fields its RETURNING brings back (generated key, server defaults) */
   struct batch_s *next;
+  int quiet; /* 'U' of a joined subclass's other table: its after_update fires elsewhere */
 } batch_t;
 
 enum { PH_PRELOAD, PH_INSERT, PH_WRITE, PH_AFTER_ROWS, PH_DONE };
@@ -103,6 +111,17 @@ static int push(objvec_t *v, uvsql__obj_t *h) {
     v->cap = cap;
   }
   v->v[v->n++] = h;
+  return 0;
+}
+
+/* h into the vector of each mapper whose table its row spans (invariant 7). */
+static int push_chain(objvec_t *by_mapper, uvsql__obj_t *h) {
+  if (!h->mapper->joined)
+    return push(&by_mapper[h->mapper->index], h);
+  uvsql_mapper_t *chain[UVSQL__MAX_CHAIN];
+  for (size_t k = 0, n = uvsql__joined_chain(h->mapper, chain); k < n; k++)
+    if (push(&by_mapper[chain[k]->index], h))
+      return UVSQL_ENOMEM;
   return 0;
 }
 
@@ -336,14 +355,29 @@ static int fire(flush_t *fl, uvsql__obj_t *h, unsigned ev) {
   return 1;
 }
 
+/* A joined subclass's row spans several tables (invariant 7): after_insert fires with the
+ * INSERT of its own table (the last), after_delete with the root's DELETE (the last),
+ * after_update with its first UPDATE; events.c looks the listeners up by the object's own
+ * mapper (events of a base fire for its subclasses' objects there too, or not: as declared). */
 static void fire_after(flush_t *fl, const batch_t *b) {
   unsigned ev = b->kind == 'I'   ? UVSQL_EV_AFTER_INSERT
                 : b->kind == 'U' ? UVSQL_EV_AFTER_UPDATE
                                  : UVSQL_EV_AFTER_DELETE;
-  if (!uvsql__events_has(fl->s, b->m, ev))
+  if (b->quiet || (b->kind == 'D' && b->m->joined))
     return;
-  for (size_t i = 0; i < b->n && !fire(fl, b->objs[i], ev); i++)
-    ;
+  if (!b->m->root->has_joined) { /* every row's mapper is b->m */
+    if (uvsql__events_has(fl->s, b->m, ev))
+      for (size_t i = 0; i < b->n && !fire(fl, b->objs[i], ev); i++)
+        ;
+    return;
+  }
+  for (size_t i = 0; i < b->n; i++) {
+    uvsql__obj_t *h = b->objs[i];
+    if (b->kind == 'I' && h->mapper != b->m)
+      continue;
+    if (uvsql__events_has(fl->s, h->mapper, ev) && fire(fl, h, ev))
+      return;
+  }
 }
 
 static void stmt_done(uvsql_future_t *f, void *data) {
@@ -401,7 +435,7 @@ static void send_stmt(flush_t *fl, uvsql_mapper_t *m, uvsql__obj_t **objs, size_
             m ? uvsql_table_name(m->table) : "a relationship");
     return;
   }
-  *b = (batch_t){fl, m, objs, n, kind, ret, fl->batches};
+  *b = (batch_t){fl, m, objs, n, kind, ret, fl->batches, 0};
   fl->batches = b;
   fl->outstanding++;
   fl->s->nstatements++;
@@ -474,10 +508,13 @@ static void prepare_mapper(flush_t *fl, uvsql_mapper_t *m) {
 static void send_level(flush_t *fl, uvsql_mapper_t *m) {
   objvec_t *v = &fl->ins[m->index];
   size_t nf = m->model->nfields, lo = 0, hi;
-  uint64_t all = nf == 64 ? ~UINT64_C(0) : (UINT64_C(1) << nf) - 1;
+  uint64_t all = uvsql__joined_part(m); /* every field, or a joined table's (invariant 7) */
   uint64_t pkbit = UINT64_C(1) << m->pk[0];
   uvsql__defplan_t plan;
   uvsql__defaults_plan(m, &plan);
+  plan.client &= all;
+  plan.omit &= all;
+  plan.server &= all;
   int defaults = (plan.client | plan.omit) != 0;
   while (lo < v->n && v->v[lo]->level < fl->level)
     lo++;
@@ -502,7 +539,7 @@ static void send_level(flush_t *fl, uvsql_mapper_t *m) {
                 m->model->type_name);
       return;
     }
-    if (fire(fl, h, UVSQL_EV_BEFORE_INSERT)) /* events.c: may change h before it is written */
+    if (!m->joined && fire(fl, h, UVSQL_EV_BEFORE_INSERT)) /* events.c: may change h */
       return;
     for (size_t k = 0; m->post_update && k < h->nlinks; k++) /* set after (invariant 5) */
       if (m->post_update >> h->links[k].field & 1)
@@ -510,10 +547,13 @@ static void send_level(flush_t *fl, uvsql_mapper_t *m) {
     if (m->version >= 0 && *(int64_t *)field_ptr(h, (size_t)m->version) == 0)
       *(int64_t *)field_ptr(h, (size_t)m->version) = 1;
     uint64_t mask = all; /* the columns this row's INSERT lists */
+    uint64_t filled = m->joined && (h->flags & UVSQL__OF_FILLED) ? h->filled : 0;
     if (defaults && uvsql__defaults_insert(h, &plan, &mask, &fl->err)) {
       fl->failed = 1;
       return;
     }
+    h->filled |= filled; /* a joined level adds to what the levels before it filled */
+    mask &= all;
     if (m->autoinc &&
         (uvsql__field_is_null(m, h->body, m->pk[0]) || *(int64_t *)field_ptr(h, m->pk[0]) == 0))
       mask &= ~pkbit;                        /* generated */
@@ -563,11 +603,11 @@ static void send_level(flush_t *fl, uvsql_mapper_t *m) {
   fl->sending = 0;
 }
 
-static void send_update(flush_t *fl, uvsql_mapper_t *m, uvsql__obj_t **hp) {
+static void send_update(flush_t *fl, uvsql_mapper_t *m, uvsql__obj_t **hp, uint64_t dirty) {
   uvsql__obj_t *h = *hp;
   uvsql_param_t p[64 + UVSQL__MAX_PK + 1];
   size_t n = 0;
-  uint64_t mask = h->dirty;
+  uint64_t mask = dirty;
   if (m->version >= 0) {
     int64_t old = *(int64_t *)((unsigned char *)h->snap + m->model->fields[m->version].offset);
     *(int64_t *)field_ptr(h, (size_t)m->version) = old + 1;
@@ -579,7 +619,28 @@ static void send_update(flush_t *fl, uvsql_mapper_t *m, uvsql__obj_t **hp) {
       p[n++] = UVSQL_P(uvsql__set_names[i], uvsql__field_value(m, h->body, i));
   for (size_t i = 0; i < m->npk; i++) /* the row as loaded, even if the key was changed */
     p[n++] = UVSQL_P(uvsql__key_names[i], uvsql__field_value(m, h->snap, m->pk[i]));
-  send_stmt(fl, m, hp, 1, 'U', 0, uvsql__stmt_update(m, h->dirty), p, n);
+  send_stmt(fl, m, hp, 1, 'U', 0, uvsql__stmt_update(m, dirty), p, n);
+}
+
+/* A joined subclass's UPDATE: one per table whose fields changed (invariant 7). */
+static void send_update_chain(flush_t *fl, uvsql_mapper_t *m, uvsql__obj_t **hp) {
+  uvsql_mapper_t *chain[UVSQL__MAX_CHAIN];
+  int sent = 0;
+  for (size_t k = 0, n = uvsql__joined_chain(m, chain); k < n && !fl->failed; k++) {
+    uvsql_mapper_t *level = chain[k];
+    uint64_t part = uvsql__joined_part(level), key = 0;
+    for (size_t i = 0; i < level->npk; i++)
+      key |= UINT64_C(1) << level->pk[i];
+    if (level->joined)
+      part &= ~key; /* a changed key is the root's UPDATE */
+    if (!((*hp)->dirty & part))
+      continue;
+    size_t before = fl->outstanding;
+    send_update(fl, level, hp, (*hp)->dirty & part);
+    if (sent && (size_t)fl->outstanding > before)
+      fl->batches->quiet = 1; /* its after_update fired with the first */
+    sent = 1;
+  }
 }
 
 static void send_deletes(flush_t *fl, uvsql_mapper_t *m, objvec_t *v) {
@@ -625,7 +686,9 @@ static void send_writes(flush_t *fl) {
       continue;
     objvec_t *v = NULL;
     if (h->flags & UVSQL__OF_MARK_DELETE) {
-      v = &fl->del[h->mapper->index];
+      if (push_chain(fl->del, h))
+        fl_fail(fl, UVSQL_ENOMEM, "out of memory");
+      continue;
     } else {
       if (h->nlinks)
         apply_links(h);
@@ -653,8 +716,9 @@ static void send_writes(flush_t *fl) {
   for (size_t k = fl->nm; k-- > 0 && !fl->failed;) {
     objvec_t *v = &fl->del[fl->order[k]->index];
     if (uvsql__events_has(s, fl->order[k], UVSQL_EV_BEFORE_DELETE))
-      for (size_t i = 0; i < v->n && !fire(fl, v->v[i], UVSQL_EV_BEFORE_DELETE); i++)
-        ;
+      for (size_t i = 0; i < v->n; i++)
+        if (v->v[i]->mapper == fl->order[k] && fire(fl, v->v[i], UVSQL_EV_BEFORE_DELETE))
+          break; /* a joined subclass's object fires once, in its own mapper's turn */
   }
   if (fl->failed)
     return;
@@ -668,8 +732,10 @@ static void send_writes(flush_t *fl) {
     if (v->n > 1) /* one statement per set of changed columns, sent together */
       qsort(v->v, v->n, sizeof *v->v, cmp_dirty);
     for (size_t i = 0; i < v->n && !fl->failed; i++)
-      if (v->v[i]->dirty)
-        send_update(fl, m, &v->v[i]);
+      if (v->v[i]->dirty && m->joined)
+        send_update_chain(fl, m, &v->v[i]);
+      else if (v->v[i]->dirty)
+        send_update(fl, m, &v->v[i], v->v[i]->dirty);
   }
   for (const uvsql__depproc_t *const *d = uvsql__depprocs; fl->deps && *d && !fl->failed; d++)
     if ((*d)->before_deletes)
@@ -687,6 +753,8 @@ static void apply(flush_t *fl) {
     size_t mi = fl->order[k]->index;
     for (size_t i = 0; i < fl->ins[mi].n; i++) {
       uvsql__obj_t *h = fl->ins[mi].v[i];
+      if (h->mapper->index != mi)
+        continue; /* a joined subclass's object in a base's vector: its own turn comes */
       if (h->state == UVSQL_OBJ_TRANSIENT) /* deleted while its INSERT was in flight */
         h->flags |= UVSQL__OF_MARK_DELETE;
       h->state = UVSQL_OBJ_PERSISTENT;
@@ -703,6 +771,8 @@ static void apply(flush_t *fl) {
     }
     for (size_t i = 0; i < fl->del[mi].n; i++) {
       uvsql__obj_t *h = fl->del[mi].v[i];
+      if (h->mapper->index != mi)
+        continue;
       uvsql__idmap_remove(&s->idmap, h);
       h->state = UVSQL_OBJ_DELETED;
       h->flags &= (uint8_t)~UVSQL__OF_MARK_DELETE;
@@ -746,7 +816,7 @@ static void fl_end(flush_t *fl) {
 /* The pending objects, after the presorts decided which are inserted; then the order. */
 static void collect(flush_t *fl) {
   for (uvsql__obj_t *h = fl->s->owned; h; h = h->next) {
-    if (h->state == UVSQL_OBJ_PENDING && push(&fl->ins[h->mapper->index], h)) {
+    if (h->state == UVSQL_OBJ_PENDING && push_chain(fl->ins, h)) {
       fl_fail(fl, UVSQL_ENOMEM, "out of memory");
       return;
     }

@@ -130,9 +130,8 @@ uvsql__obj_t *uvsql__idmap_find_hashed(const uvsql__idmap_t *map, const uvsql_ma
   if (!map->nbuckets)
     return NULL;
   for (uvsql__obj_t *h = map->buckets[hash & (map->nbuckets - 1)]; h; h = h->hnext) {
-    if (h->hash != hash ||
-        (h->mapper != m && (m->inherits || h->mapper->root != m->root || !m->root)))
-      continue; /* a base finds its subclasses' objects too (inherit.c); a subclass its own */
+    if (h->hash != hash || (h->mapper != m && !uvsql__mapper_isa(h->mapper, m)))
+      continue; /* a class finds its subclasses' objects too (inherit.c), any depth */
     uvsql_value_t mine[UVSQL__MAX_PK];
     uvsql__obj_pk(m, h->body, mine);
     size_t i = 0;

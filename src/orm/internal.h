@@ -77,11 +77,56 @@ struct uvsql_mapper_s {
   uvsql_value_t poly_value;
   uint8_t *colmap;
   size_t ncolsel;
+  /* Joined-table inheritance (inherit_joined.c). joined: m maps a table of its own holding
+   * the key (also a foreign key to its base's table) and its own fields [own_from, nfields);
+   * the fields before own_from live in its ancestors' tables (cols[i] is the ancestor's
+   * column). has_joined, on a root: it has joined subclasses; its ncolsel is then the width
+   * of the hierarchy's select (root columns, then each joined table's own columns, in the
+   * order the subclasses were mapped; colmap says where a subclass's fields are). */
+  int joined, has_joined;
+  size_t own_from;
+  /* rels/nrels (and post_update) are the hierarchy root's, shared with every subclass
+   * (relationship.c, uvsql__rels_share): relationships are declared on the root, their fields
+   * lie in the root struct every subclass object begins with. Freed by the root only. */
+  int rels_borrowed;
 };
+/* inherit.c: whether m is the target of a relationship. */
+int uvsql__rel_target(const uvsql_mapper_t *m);
+/* relationship.c: root's subclasses get (again) root's relationships. */
+void uvsql__rels_share(uvsql_mapper_t *root);
+/* inherit.c: how many columns uvsql_orm_select(m) lists (a hierarchy's: all its classes'). */
+size_t uvsql__select_width(const uvsql_mapper_t *m);
+/* inherit.c: whether a is b or a subclass of b (any depth). */
+int uvsql__mapper_isa(const uvsql_mapper_t *a, const uvsql_mapper_t *b);
+/* inherit_joined.c: the mappers whose tables an object of m is written to, root first (m
+ * alone when it is not a joined subclass); at most UVSQL__MAX_CHAIN. Returns how many. */
+#define UVSQL__MAX_CHAIN 8
+size_t uvsql__joined_chain(const uvsql_mapper_t *m, uvsql_mapper_t **out);
+/* inherit_joined.c: the fields of m's model that live in level's table (level one of m's
+ * chain): all of level's fields for the root, else the key and level's own fields. */
+uint64_t uvsql__joined_part(const uvsql_mapper_t *level);
+/* inherit_joined.c: the table field i of m lives in (an ancestor's, for a joined subclass). */
+uvsql_table_t *uvsql__field_table(const uvsql_mapper_t *m, size_t i);
+/* mapper.c: the SQL type a field's column has. */
+uvsql_sqltype_t uvsql__field_sqltype(const uvsql_field_t *f);
 /* inherit.c: the mapper an object of a row of a select of m has: the subclass whose
  * discriminator value is in column m->poly_field of the row, else m. */
 const uvsql_mapper_t *uvsql__poly_mapper(const uvsql_mapper_t *m, const uvsql_result_t *r,
                                          size_t row);
+/* inherit.c: the discriminator value `identity` names for model sm (a subclass of base) in its
+ * hierarchy (text copied, owned by the caller): 0, or an error (not an integer for an INT64
+ * discriminator, a value taken) with err filled. */
+int uvsql__poly_value(const char *fn, const uvsql_model_t *sm, const uvsql_mapper_t *base,
+                      const char *identity, uvsql_value_t *out, uvsql_error_t *err);
+/* inherit.c: fills err (UVSQL_EINVALID_ARGUMENT) with "<fn>: <sub or sm's type>: <fmt of a,
+ * b>"; returns NULL. */
+uvsql_mapper_t *uvsql__inherit_fail(uvsql_error_t *err, const char *fn, const uvsql_mapper_t *sub,
+                                    const uvsql_model_t *sm, const char *fmt, const char *a,
+                                    const char *b);
+/* inherit.c: whether model sm begins with bm's fields at the same places (UVSQL_MODEL_INHERITS):
+ * 0, or UVSQL_EINVALID_ARGUMENT with err filled. */
+int uvsql__inherit_check_fields(const char *fn, const uvsql_model_t *sm, const uvsql_model_t *bm,
+                                uvsql_error_t *err);
 /* inherit.c: sets a new subclass object's discriminator (uvsql_orm_new). 0 or ENOMEM. */
 int uvsql__poly_init(const uvsql_mapper_t *m, void *st);
 /* inherit.c: whether m's selects list every table column (a hierarchy's base or subclass). */

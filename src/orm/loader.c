@@ -17,8 +17,10 @@
  *     row; the root's are columns 0 .. nfields-1.
  *  3. A parent's relationship is filled only if it was not loaded when the query saw the
  *     parent first (identity map: an object the session has keeps what it holds).
- *  5. uvsql__session_load makes each row an object of the class its discriminator names
- *     (single-table inheritance, inherit.c); uvsql__load_row knows no hierarchy.
+ *  5. uvsql__session_load and the root rows of uvsql_session_execute_query make each row an
+ *     object of the class its discriminator names (inheritance, inherit.c: the query's select
+ *     lists the hierarchy's columns, so joined columns start after uvsql__select_width);
+ *     uvsql__load_row loads the class it is given.
  *  4. A row whose key the identity map holds yields that object: its fields are overwritten
  *     only when it is expired or the load populates existing objects (expire.c's
  *     uvsql__obj_repopulate); a new object becomes PERSISTENT and owned by the session.
@@ -389,13 +391,6 @@ uvsql_orm_query_t *uvsql_orm_query(const uvsql_mapper_t *m, const uvsql_load_opt
     uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT, "uvsql_orm_query: a mapper is required");
     return NULL;
   }
-  if (uvsql__poly_all_columns(m)) { /* its selects list the table's columns (inherit.c) */
-    uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
-                     "uvsql_orm_query: %s is part of an inheritance hierarchy: loader options "
-                     "on it are not supported yet; use uvsql_orm_select and uvsql_session_execute",
-                     m->model->type_name);
-    return NULL;
-  }
   uvsql_orm_query_t *q = calloc(1, sizeof *q);
   if (!q) {
     uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a query");
@@ -415,8 +410,10 @@ uvsql_orm_query_t *uvsql_orm_query(const uvsql_mapper_t *m, const uvsql_load_opt
     uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a query");
     goto fail;
   }
-  size_t col = m->model->nfields;
-  if (add_joins(q, &q->root, uvsql_table_from(m->table), m, &col)) {
+  /* a hierarchy's select (inherit.c) lists all its classes' columns; the relationships are
+   * the root's, their keys in the root's table */
+  size_t col = uvsql__select_width(m);
+  if (add_joins(q, &q->root, uvsql_table_from(m->root->table), m, &col)) {
     uvsql__error_set(err, UVSQL_ENOMEM, "out of memory building a query");
     goto fail;
   }

@@ -159,7 +159,8 @@ int uvsql__joined_rows(uvsql_session_t *s, const uvsql_orm_query_t *q, const uvs
                : uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading %zu rows", n);
   for (size_t row = 0; rc == 0 && row < n; row++) {
     void *obj;
-    if ((rc = uvsql__load_row(s, m, r, row, 0, &obj, err)) || !obj)
+    /* the row's class (inherit.c): a hierarchy's select places each class's columns */
+    if ((rc = uvsql__load_row(s, uvsql__poly_mapper(m, r, row), r, row, 0, &obj, err)) || !obj)
       continue;
     if (nj) { /* each root once (invariant 1) */
       int64_t id = uvsql__ptr_key(obj);

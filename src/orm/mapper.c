@@ -54,7 +54,7 @@ uvsql_metadata_t *uvsql_registry_metadata(const uvsql_registry_t *reg) {
   return reg ? reg->md : NULL;
 }
 
-static uvsql_sqltype_t sqltype(const uvsql_field_t *f) {
+uvsql_sqltype_t uvsql__field_sqltype(const uvsql_field_t *f) {
   switch (f->kind) {
   case UVSQL_FIELD_INT64:
     return UVSQL_SQL_BIGINT;
@@ -140,14 +140,15 @@ uvsql_mapper_t *uvsql_registry_map_table(uvsql_registry_t *reg, const uvsql_mode
     if (f->kind == UVSQL_FIELD_ARRAY && uvsql__array_check(model, f, err) != 0)
       goto fail;
     uvsql_column_t *have = shared ? uvsql_table_column(m->table, f->name) : NULL;
-    if (have && uvsql_column_type(have).kind != sqltype(f).kind) {
+    if (have && uvsql_column_type(have).kind != uvsql__field_sqltype(f).kind) {
       uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                        "%s.%s: column %s.%s is mapped already with another type: a model on "
                        "the table of another (single-table inheritance) uses its columns' types",
                        model->type_name, f->name, table, f->name);
       goto fail;
     }
-    m->cols[i] = have ? have : uvsql_column(m->table, f->name, sqltype(f), f->flags & 0xffu);
+    m->cols[i] =
+        have ? have : uvsql_column(m->table, f->name, uvsql__field_sqltype(f), f->flags & 0xffu);
     if (!m->cols[i])
       break;
     if ((f->flags & UVSQL_PRIMARY_KEY) && m->npk < UVSQL__MAX_PK)
@@ -205,7 +206,8 @@ const uvsql_model_t *uvsql_mapper_model(const uvsql_mapper_t *m) {
 }
 
 uvsql_expr_t *uvsql_mapper_col(const uvsql_mapper_t *m, const char *field) {
-  return uvsql_col(m->table, field);
+  long i = m && m->joined ? uvsql__field_index(m, field) : -1;
+  return uvsql_col(i >= 0 ? uvsql__field_table(m, (size_t)i) : m->table, field);
 }
 
 uvsql_mapper_t *uvsql__mapper_for_table(const uvsql_registry_t *reg, const char *table) {
@@ -215,9 +217,14 @@ uvsql_mapper_t *uvsql__mapper_for_table(const uvsql_registry_t *reg, const char 
   return NULL;
 }
 
+static void poly_where(uvsql_core_stmt_t *s, const uvsql_mapper_t *m);
+static uvsql_core_stmt_t *joined_select(const uvsql_mapper_t *m);
+
 uvsql_core_stmt_t *uvsql_orm_select(const uvsql_mapper_t *m) {
   if (!m)
     return NULL;
+  if (m->root->has_joined)
+    return joined_select(m);
   uvsql_core_stmt_t *s = uvsql_select_new();
   if (!s)
     return NULL;
@@ -233,8 +240,60 @@ uvsql_core_stmt_t *uvsql_orm_select(const uvsql_mapper_t *m) {
     }
   }
   uvsql_select_from(s, m->table);
-  if (m->inherits) /* a subclass: its rows only */
-    uvsql_where(s, uvsql_eq(s, uvsql_col(m->table, m->model->fields[m->inherits->poly_field].name),
-                            uvsql_lit(s, m->poly_value)));
+  if (m->inherits) /* a subclass: its rows and its subclasses' */
+    poly_where(s, m);
+  return s;
+}
+
+/* WHERE discriminator IN (the values of m and of its subclasses, any depth). */
+static void poly_where(uvsql_core_stmt_t *s, const uvsql_mapper_t *m) {
+  const uvsql_mapper_t *root = m->root;
+  const uvsql_registry_t *reg = m->reg;
+  uvsql_expr_t **vals = malloc(reg->n * sizeof *vals);
+  uvsql_expr_t *disc = uvsql_col(root->table, root->model->fields[root->poly_field].name);
+  size_t n = 0;
+  for (size_t k = 0; vals && k < reg->n; k++)
+    if (reg->mappers[k]->root == root && reg->mappers[k]->inherits &&
+        uvsql__mapper_isa(reg->mappers[k], m))
+      vals[n++] = uvsql_lit(s, reg->mappers[k]->poly_value);
+  /* out of memory: a NULL condition, which records the error on s */
+  uvsql_where(s, !vals    ? NULL
+                 : n == 1 ? uvsql_eq(s, disc, vals[0])
+                          : uvsql_in_list_n(s, disc, vals, n));
+  free(vals);
+}
+
+/* The select of a joined hierarchy (inherit_joined.c invariant 3). */
+static uvsql_core_stmt_t *joined_select(const uvsql_mapper_t *m) {
+  const uvsql_mapper_t *root = m->root;
+  const uvsql_registry_t *reg = m->reg;
+  uvsql_core_stmt_t *s = uvsql_select_new();
+  if (!s)
+    return NULL;
+  for (size_t i = 0; i < root->model->nfields; i++) {
+    uvsql_expr_t *c = uvsql_col(root->table, root->model->fields[i].name);
+    uvsql_select_columns(s, &c, 1);
+  }
+  for (size_t k = 0; k < reg->n; k++) {
+    const uvsql_mapper_t *j = reg->mappers[k];
+    for (size_t i = j->own_from; j->joined && j->root == root && i < j->model->nfields; i++) {
+      uvsql_expr_t *c = uvsql_col(j->table, j->model->fields[i].name);
+      uvsql_select_columns(s, &c, 1);
+    }
+  }
+  uvsql_select_from(s, root->table);
+  for (size_t k = 0; k < reg->n; k++) {
+    const uvsql_mapper_t *j = reg->mappers[k];
+    if (!j->joined || j->root != root)
+      continue;
+    uvsql_expr_t *on[UVSQL__MAX_PK];
+    for (size_t p = 0; p < root->npk; p++) {
+      const char *key = root->model->fields[root->pk[p]].name;
+      on[p] = uvsql_eq(s, uvsql_col(j->table, key), uvsql_col(root->table, key));
+    }
+    uvsql_select_outerjoin(s, j->table, root->npk == 1 ? on[0] : uvsql_and_n(s, on, root->npk));
+  }
+  if (m->inherits)
+    poly_where(s, m);
   return s;
 }

@@ -521,10 +521,9 @@ int uvsql__struct_assign(const uvsql_mapper_t *m, void *dst, const void *src) {
   uvsql__struct_free_strings(m, dst);
   /* the columns and uvsql_nulls only: relationship fields after them stay (UVSQL_MODEL_REL) */
   memcpy(dst, copy, m->model->nulls_offset + sizeof(uint64_t));
-  if (m->inherits) /* a subclass's own fields follow its base struct (inherit.c) */
-    memcpy((unsigned char *)dst + m->inherits->model->size,
-           (unsigned char *)copy + m->inherits->model->size,
-           m->model->size - m->inherits->model->size);
+  if (m->inherits) /* a subclass's own fields (every level's) follow its root struct */
+    memcpy((unsigned char *)dst + m->root->model->size,
+           (unsigned char *)copy + m->root->model->size, m->model->size - m->root->model->size);
   /* dst must own each string separately: duplicate them out of the block. */
   int rc = 0;
   for (size_t i = 0; i < m->model->nfields; i++) {
@@ -655,6 +654,13 @@ void uvsql__mapper_plan(uvsql_mapper_t *m) {
     for (size_t k = 0; k < m->nblobs; k++) { /* blob bytes inside this word are not compared */
       const uvsql_field_t *f = &md->fields[m->blobs[k]];
       size_t lo = f->offset, hi = lo + blob_size(f->kind);
+      for (size_t byte = w; byte < w + 8; byte++)
+        if (byte >= lo && byte < hi)
+          keep[byte - w] = 0;
+    }
+    if (m->colmap) { /* a subclass: its root's relationship fields (after the root's
+                        uvsql_nulls, up to its size) are not columns */
+      size_t lo = m->root->model->nulls_offset + sizeof(uint64_t), hi = m->root->model->size;
       for (size_t byte = w; byte < w + 8; byte++)
         if (byte >= lo && byte < hi)
           keep[byte - w] = 0;

@@ -114,12 +114,19 @@ uvsql_relationship_t *uvsql_mapper_relationship(uvsql_mapper_t *m, const char *n
                      name);
     return NULL;
   }
-  if (uvsql__poly_all_columns(m) || uvsql__poly_all_columns(target)) { /* inherit.c */
+  if (uvsql__poly_all_columns(target)) { /* inherit.c */
     uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
                      "relationship %s.%s: %s is part of an inheritance hierarchy: relationships "
-                     "from or to one are not supported yet",
-                     m->model->type_name, name,
-                     uvsql__poly_all_columns(m) ? m->model->type_name : target->model->type_name);
+                     "to one are not supported yet (from its root they are)",
+                     m->model->type_name, name, target->model->type_name);
+    return NULL;
+  }
+  if (m->inherits) { /* its subclasses share the root's relationships (uvsql__rels_share) */
+    uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
+                     "relationship %s.%s: %s is a subclass of %s: declare the relationship on "
+                     "the hierarchy's root %s (every subclass object has it)",
+                     m->model->type_name, name, m->model->type_name, m->inherits->model->type_name,
+                     m->root->model->type_name);
     return NULL;
   }
   if (uvsql_mapper_get_relationship(m, name)) {
@@ -170,7 +177,21 @@ uvsql_relationship_t *uvsql_mapper_relationship(uvsql_mapper_t *m, const char *n
   if (flags & UVSQL_REL_POST_UPDATE) /* the mapper holding the key (flush.c) */
     (kind == UVSQL_MANY_TO_ONE ? m : target)->post_update |= r->fkmask;
   m->reg->has_rels = 1;
+  uvsql__rels_share(m);
   return r;
+}
+
+void uvsql__rels_share(uvsql_mapper_t *root) {
+  uvsql_registry_t *reg = root->reg;
+  for (size_t k = 0; k < reg->n; k++) {
+    uvsql_mapper_t *o = reg->mappers[k];
+    if (o == root || o->root != root)
+      continue;
+    o->rels = root->rels; /* borrowed: the root frees them */
+    o->nrels = root->nrels;
+    o->rels_borrowed = 1;
+    o->post_update = root->post_update;
+  }
 }
 
 static void free_names(char **v, size_t n) {
@@ -241,6 +262,8 @@ uvsql_relationship_t *uvsql_mapper_get_relationship(const uvsql_mapper_t *m, con
 }
 
 void uvsql__mapper_free_rels(uvsql_mapper_t *m) {
+  if (m->rels_borrowed)
+    return; /* its root's (uvsql__rels_share) */
   for (size_t i = 0; i < m->nrels; i++) {
     uvsql_relationship_t *r = m->rels[i];
     uvsql_core_stmt_free(r->sel);
