@@ -179,3 +179,53 @@ TEST(no_server_of_the_list_matching_fails_naming_the_hosts) {
   uvsql_future_unref(f);
   fixture_close(&fx);
 }
+
+/* Named prepared statements on this engine's connection, after running a parameterised
+ * statement twice on it. */
+static int64_t prepared_after_two_runs(const char *url) {
+  fixture_t fx = fixture_open(url, NULL);
+  uvsql_conn_t *c = checkout(&fx);
+  uvsql_param_t p[] = {UVSQL_P_INT64("x", 1)};
+  for (int i = 0; i < 2; i++) {
+    uvsql_future_t *f = uvsql_conn_execute_sql(c, "SELECT :x::int + 1", p, 1, NULL, NULL);
+    AWAIT_OK(f);
+    uvsql_future_unref(f);
+  }
+  uvsql_future_t *f =
+      uvsql_conn_execute_sql(c, "SELECT count(*) FROM pg_prepared_statements", NULL, 0, NULL, NULL);
+  int64_t n = -1;
+  ASSERT_OK(uvsql_result_int64(AWAIT_OK(f), 0, 0, &n), (uvsql_error_t *)NULL);
+  uvsql_future_unref(f);
+  uvsql_conn_release(c);
+  fixture_close(&fx);
+  return n;
+}
+
+TEST(statement_cache_size_zero_in_the_url_prepares_no_named_statement) {
+  char url[512];
+  ASSERT(prepared_after_two_runs(test_pg_url()) >= 1); /* the default caches it */
+  snprintf(url, sizeof url, "%s%sstatement_cache_size=0", test_pg_url(),
+           strchr(test_pg_url(), '?') ? "&" : "?");
+  ASSERT_INT_EQ(prepared_after_two_runs(url), 0);
+}
+
+TEST(many_callers_through_pgbouncer_in_transaction_mode_get_their_own_answers) {
+  char url[512];
+  snprintf(url, sizeof url, "%s?statement_cache_size=0", test_pgbouncer_url());
+  uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
+  opt.pool_size = 8;
+  fixture_t fx = fixture_open(url, &opt);
+  enum { N = 200 };
+  uvsql_future_t *f[N];
+  for (int i = 0; i < N; i++) {
+    uvsql_param_t p[] = {UVSQL_P_INT64("x", i)};
+    f[i] = uvsql_engine_execute_sql(fx.engine, "SELECT :x::int * 2", p, 1, NULL, NULL);
+  }
+  for (int i = 0; i < N; i++) {
+    int64_t v = -1;
+    ASSERT_OK(uvsql_result_int64(AWAIT_OK(f[i]), 0, 0, &v), (uvsql_error_t *)NULL);
+    ASSERT_INT_EQ(v, 2 * i);
+    uvsql_future_unref(f[i]);
+  }
+  fixture_close(&fx);
+}
