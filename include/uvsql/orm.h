@@ -71,6 +71,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "engine.h"
+#include "routing.h"
 #include "error.h"
 #include "future.h"
 #include "sql.h"
@@ -490,6 +491,15 @@ typedef struct uvsql_session_options_s {
  * the first operation that talks to the database); it is given back at commit/rollback. */
 int uvsql_session_new(uvsql_session_t **out, uvsql_engine_t *engine, uvsql_registry_t *reg,
                       const uvsql_session_options_t *opt);
+
+/* A session bound to a router (routing.h) instead of one engine: every transaction it opens,
+ * and so every flush and every read inside it, runs on the router's primary of the moment it
+ * begins (after a failover, the new primary). A session that wrote therefore always reads its
+ * own writes. Statements outside a transaction that only read go to replicas through
+ * uvsql_router_execute. router and reg must outlive the session; otherwise as
+ * uvsql_session_new. */
+int uvsql_session_new_routed(uvsql_session_t **out, uvsql_router_t *router, uvsql_registry_t *reg,
+                             const uvsql_session_options_t *opt);
 
 /* Adds a transient object (pending: INSERTed by the next flush). The session now owns it.
  * Adding an object the session already has is a no-op (a deleted one is un-deleted).

@@ -315,6 +315,7 @@ struct uvsql_session_s {
   uint64_t nstatements;
   void *rel;    /* relationship state: pending secondary-table rows (cascade.c), or NULL */
   void *events; /* listeners of uvsql_session_on (events.c), owned, or NULL */
+  uvsql_router_t *router; /* uvsql_session_new_routed: each transaction on its primary */
 };
 
 struct uvsql_orm_result_s {

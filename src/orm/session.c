@@ -224,6 +224,11 @@ static void ensure_tx(uvsql_session_t *s, uvsql__op_t *op,
     after(s, op);
     return;
   }
+  if (s->router) { /* each transaction on the primary of now (routing.h: failover) */
+    if (!uvsql_router_connect(s->router, UVSQL_ROUTE_PRIMARY, tx_checked_out, s))
+      finish_code(s, UVSQL_ENOMEM, "out of memory checking out a connection%s%s", "", "");
+    return;
+  }
   if (!uvsql_engine_connect(s->engine, tx_checked_out, s))
     finish_code(s, UVSQL_ENOMEM, "out of memory checking out a connection%s%s", "", "");
 }
