@@ -73,6 +73,8 @@ CONF
     tail -n 20 "$dir/basebackup.log" >&2
     exit 1
   }
+  # Promoted, it has no standby of its own: commits there must not wait for one.
+  echo "synchronous_standby_names = ''" >>"$dir/standby/postgresql.conf"
   sport="$(free_port $((pport + 1)))"
   start_one standby "$sport"
   echo "PRIMARY_URL=postgresql://postgres@127.0.0.1:$pport/postgres"
