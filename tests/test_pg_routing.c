@@ -1,8 +1,9 @@
 /* tests/test_pg_routing.c — the router (uvsql/routing.h) over the suite's PostgreSQL and its
  * streaming standby (scripts/test.sh starts both): reads to the standby and writes to the
  * primary, checked with pg_is_in_recovery() per statement; transactions and ORM sessions on the
- * primary, reading their own writes; per-call overrides; a lagging or dead replica taken out;
- * bad arguments. The failover under load is tests/test_pg_failover.c. */
+ * primary, reading their own writes; ORM sessions that read on a replica until they write;
+ * per-call overrides; a lagging or dead replica taken out; bad arguments. The failover under
+ * load is tests/test_pg_failover.c. */
 #include "orm_fixture.h"
 #include "scaleout.h"
 #include "uvsql/routing.h"
@@ -295,4 +296,76 @@ TEST(bad_router_arguments_are_refused_with_a_message) {
   ASSERT_STR_CONTAINS(err.message, "health_interval (0) and check_timeout (2) must be seconds "
                                    "above 0");
   test_loop_close(loop);
+}
+
+/* Polls the replica until sql (a bool) is true; returns it. */
+static int replica_sees(rfx_t *x, const char *sql) {
+  int seen = 0;
+  for (int k = 0; k < 100 && !seen; k++) {
+    uvsql_future_t *f =
+        uvsql_router_execute_sql(x->r, sql, NULL, 0, UVSQL_ROUTE_REPLICA, NULL, NULL);
+    if (uvsql_future_wait(f) == 0 && uvsql_future_error(f) == NULL)
+      uvsql_result_bool(uvsql_future_value(f), 0, 0, &seen);
+    uvsql_future_unref(f);
+    if (!seen)
+      test_sleep(x->loop, 50);
+  }
+  return seen;
+}
+
+TEST(an_orm_session_routed_to_replicas_reads_there_until_it_writes) {
+  orm_t *o = orm_open(test_pg_url());
+  rfx_t x = router_open(test_pg_url(), test_pg_standby_url(), NULL);
+  uvsql_session_t *s;
+  ASSERT_OK(uvsql_session_new_routed(&s, x.r, o->reg, NULL), (uvsql_error_t *)NULL);
+  user_t *u = new_user(o, "replicated", "Before");
+  ASSERT_OK(uvsql_session_add(s, u), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  int64_t id = u->id;
+  char sql[200];
+  snprintf(sql, sizeof sql, "SELECT count(*) = 1 FROM %s WHERE id = %" PRId64, o->tu, id);
+  ASSERT_INT_EQ(replica_sees(&x, sql), 1);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+
+  ASSERT_OK(uvsql_session_new_routed(&s, x.r, o->reg, NULL), (uvsql_error_t *)NULL);
+  ASSERT_OK(uvsql_session_set_route(s, UVSQL_ROUTE_REPLICA), (uvsql_error_t *)NULL);
+  uvsql_router_stats_t before, after;
+  uvsql_router_stats(x.r, &before);
+  uvsql_future_t *f = uvsql_session_get_int(s, o->users, id, NULL, NULL);
+  user_t *got = AWAIT_OK(f);
+  uvsql_future_unref(f);
+  ASSERT(got != NULL);
+  ASSERT_STR_EQ(got->fullname, "Before");
+  ASSERT_INT_EQ(uvsql_session_on_replica(s), 1); /* the transaction began with a read */
+  ASSERT_OK(uvsql_orm_set_text(got, &got->fullname, "After"), (uvsql_error_t *)NULL);
+  await_ok(uvsql_session_flush(s, NULL, NULL)); /* moves the transaction to the primary */
+  ASSERT_INT_EQ(uvsql_session_on_replica(s), 0);
+  snprintf(sql, sizeof sql,
+           "SELECT fullname = 'After' AND NOT pg_is_in_recovery() FROM %s "
+           "WHERE id = %" PRId64,
+           o->tu, id);
+  f = uvsql_session_execute_sql(s, sql, NULL, 0, NULL, NULL);
+  int v = 0;
+  ASSERT_OK(uvsql_result_bool(AWAIT_OK(f), 0, 0, &v), (uvsql_error_t *)NULL);
+  ASSERT_INT_EQ(v, 1); /* the session reads its own write, on the primary */
+  uvsql_future_unref(f);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  uvsql_router_stats(x.r, &after);
+  ASSERT_INT_EQ(after.on_replicas - before.on_replicas, 1);
+  ASSERT_INT_EQ(after.on_primary - before.on_primary, 1);
+  snprintf(sql, sizeof sql, "SELECT fullname = 'After' FROM %s WHERE id = %" PRId64, o->tu, id);
+  ASSERT_INT_EQ(routed_bool(&x, sql, UVSQL_ROUTE_PRIMARY), 1);
+  /* the next transaction begins with a read again: a replica again */
+  f = uvsql_session_get_int(s, o->users, id, NULL, NULL);
+  AWAIT_OK(f);
+  uvsql_future_unref(f);
+  ASSERT_INT_EQ(uvsql_session_on_replica(s), 1);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+
+  uvsql_session_t *plain = session(o); /* not routed: no route to set */
+  ASSERT_ERR(uvsql_session_set_route(plain, UVSQL_ROUTE_REPLICA), UVSQL_EINVALID_ARGUMENT);
+  ASSERT_INT_EQ(uvsql_session_on_replica(plain), 0);
+  await_ok(uvsql_session_close(plain, NULL, NULL));
+  router_close(&x);
+  orm_close(o);
 }

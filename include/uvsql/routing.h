@@ -15,7 +15,7 @@
  *   REPLICA  a healthy replica when there is one, else the primary.
  * ORM sessions (orm.h, uvsql_session_new_routed): every transaction and every flush on the
  * primary; with uvsql_session_set_route(s, UVSQL_ROUTE_REPLICA) a transaction that begins
- * with a read runs on a replica until the session writes: its first flush moves it to the
+ * with a read runs on a replica until the session writes: its first write moves it to the
  * primary (the read-only replica transaction is rolled back, nothing is lost), where it stays
  * until commit or rollback, so a session that wrote reads its own writes.
  *

@@ -80,6 +80,17 @@ int uvsql_session_new_routed(uvsql_session_t **out, uvsql_router_t *router, uvsq
   return rc;
 }
 
+int uvsql_session_set_route(uvsql_session_t *s, uvsql_route_t route) {
+  if (!s || !s->router || route < UVSQL_ROUTE_AUTO || route > UVSQL_ROUTE_REPLICA)
+    return UVSQL_EINVALID_ARGUMENT;
+  s->route = route;
+  return 0;
+}
+
+int uvsql_session_on_replica(const uvsql_session_t *s) {
+  return s && s->state == UVSQL__S_ACTIVE && s->tx_on_replica;
+}
+
 int uvsql_session_add(uvsql_session_t *s, void *obj) {
   uvsql__obj_t *h = uvsql__obj_check(obj);
   if (!s || !h || (h->session && h->session != s) || s->closing)
