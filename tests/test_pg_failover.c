@@ -9,7 +9,8 @@
  * every row belongs to a transaction that was tried (none invented), every transaction was
  * reported to its caller, committed or failed with an error (EDISCONNECT for those in flight on
  * the dead primary, ECONNECT while there was none), and the first transaction committed within
- * 2 s of the promotion. The figures are printed. */
+ * 2 s of the promotion. The figures are printed. Its name says "deadline": it runs alone, and
+ * not under valgrind (scripts/test.sh), where 64 callers are too slow for a 2 s bound. */
 #include <sys/stat.h>
 #include <unistd.h>
 #include "backend.h"
@@ -263,7 +264,7 @@ static int has(const int64_t *v, size_t n, int64_t x) {
   return bsearch(&x, v, n, sizeof x, cmp64) != NULL;
 }
 
-TEST(failover_under_load_loses_no_committed_transaction_and_recovers_within_2s) {
+TEST(failover_under_load_loses_no_commit_and_meets_the_2s_deadline_for_new_transactions) {
   test_require_backend("postgresql");
   char primary[256], standby[256];
   pair_start(primary, standby, sizeof primary);
