@@ -9,6 +9,7 @@
 #include "uvsql/engine.h"
 #include "uvsql/hooks.h"
 #include "uvsql/listen_copy.h"
+#include "uvsql/routing.h"
 #include "uvsql/sql.h"
 #include "uvsql/orm.h"
 

@@ -62,6 +62,7 @@ if [ "$want_servers" = 1 ]; then
   wanted+=(
     "postgresql|PostgreSQL server: the tests start a throwaway instance (never the system one)"
     "mariadb-server|MariaDB server: the tests start a throwaway instance (never the system one)"
+    "pgbouncer|PostgreSQL connection pooler: the tests run the engine tests through it"
   )
 fi
 if [ "$want_tools" = 1 ]; then

@@ -23,6 +23,10 @@
 # MariaDB and one more small PostgreSQL with that certificate, unless UVSQL_TEST_MARIADB_TLS_URL
 # / UVSQL_TEST_PG_TLS_URL and UVSQL_TEST_TLS_DIR (holding ca.pem and wrong-ca.pem) name them.
 #
+# Scale-out (tests/test_routing*.c, the pgbouncer ctest case): with its own PostgreSQL the
+# script also starts a streaming standby of it (pg_basebackup -R, hot_standby) and pgbouncer in
+# transaction pooling mode in front of it, both on loopback ports, and exports
+# UVSQL_TEST_PG_STANDBY_URL and UVSQL_TEST_PGBOUNCER_URL (when set from outside, those are used).
 # Environment: UVSQL_TEST_SERVER_TIMEOUT (seconds to wait for a server, default 60).
 set -euo pipefail
 
@@ -78,7 +82,12 @@ need_pg=0
 need_mariadb=0
 need_mariadb_tls=0
 need_pg_tls=0
+need_pg_standby=0
+need_pgbouncer=0
 [ -n "${UVSQL_TEST_PG_URL:-}" ] || need_pg=1
+# A standby and a pooler are started only in front of a PostgreSQL this script starts itself.
+[ -n "${UVSQL_TEST_PG_STANDBY_URL:-}" ] || [ "$need_pg" = 0 ] || need_pg_standby=1
+[ -n "${UVSQL_TEST_PGBOUNCER_URL:-}" ] || [ "$need_pg" = 0 ] || need_pgbouncer=1
 [ -n "${UVSQL_TEST_MARIADB_URL:-}" ] || need_mariadb=1
 [ -n "${UVSQL_TEST_MARIADB_TLS_URL:-}" ] && [ -n "${UVSQL_TEST_TLS_DIR:-}" ] || need_mariadb_tls=1
 [ -n "${UVSQL_TEST_PG_TLS_URL:-}" ] && [ -n "${UVSQL_TEST_TLS_DIR:-}" ] || need_pg_tls=1
@@ -87,13 +96,15 @@ if [ "$build_only" = 1 ]; then
   need_mariadb=0
   need_mariadb_tls=0
   need_pg_tls=0
+  need_pg_standby=0
+  need_pgbouncer=0
 fi
 
 # ------------------------------------------------------------------ dependencies
 deps_args=()
 servers_needed=0
 if [ "$need_pg" = 1 ] || [ "$need_mariadb" = 1 ] || [ "$need_mariadb_tls" = 1 ] ||
-  [ "$need_pg_tls" = 1 ]; then
+  [ "$need_pg_tls" = 1 ] || [ "$need_pg_standby" = 1 ] || [ "$need_pgbouncer" = 1 ]; then
   servers_needed=1
   deps_args+=(--servers)
 fi
@@ -153,6 +164,7 @@ pg_bin=""
 pg_user=""
 mariadb_pid=""
 mariadb_pids=() # every MariaDB started here (the plain one and the TLS one)
+pgbouncer_pidfile=""
 sleeper=""
 
 run_as() { # run_as USER CMD... — as USER when we are root, else as ourselves
@@ -169,6 +181,10 @@ run_as() { # run_as USER CMD... — as USER when we are root, else as ourselves
 cleanup() {
   local rc=$?
   [ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null || true
+  if [ -n "$pgbouncer_pidfile" ] && [ -f "$pgbouncer_pidfile" ]; then
+    kill -TERM "$(cat "$pgbouncer_pidfile")" 2>/dev/null || true
+  fi
+  pgbouncer_pidfile=""
   local d
   for d in "${pg_datas[@]}"; do
     if [ -f "$d/postmaster.pid" ]; then
@@ -249,7 +265,9 @@ start_postgresql() {
   local dir="$tmp/$name"
   mkdir -p "$dir"
   [ "$(id -u)" != 0 ] || chown "$pg_user" "$dir"
-  if ! run_as "$pg_user" "$pg_bin/initdb" -D "$dir/data" --auth=trust -U postgres -E UTF8 \
+  if [ -f "$dir/data/PG_VERSION" ]; then
+    : # a standby's base backup (start_pg_standby): no initdb
+  elif ! run_as "$pg_user" "$pg_bin/initdb" -D "$dir/data" --auth=trust -U postgres -E UTF8 \
     --no-locale --no-sync >"$dir/initdb.log" 2>&1; then
     log_tail "$dir/initdb.log"
     die "initdb failed (as user $pg_user)"
@@ -293,6 +311,74 @@ start_postgresql() {
     die "PostgreSQL exited during startup"
   done
   die "could not find a free port for PostgreSQL"
+}
+
+# start_pg_standby NAME FIRST_PORT URL_VAR PRIMARY_DATA PRIMARY_PORT [SERVER_SETTINGS] — a
+# streaming standby of the PostgreSQL in PRIMARY_DATA: the primary gets a replication entry in
+# pg_hba.conf for 127.0.0.1 (reloaded), pg_basebackup -R copies it into $tmp/NAME/data with
+# standby.signal and primary_conninfo, and it starts with hot_standby on (reads only).
+# SERVER_SETTINGS must repeat the primary's max_connections (a standby needs at least as many).
+start_pg_standby() {
+  local name="$1" first_port="$2" url_var="$3" pdata="$4" pport="$5" settings="${6:-}"
+  local dir="$tmp/$name"
+  mkdir -p "$dir"
+  [ "$(id -u)" != 0 ] || chown "$pg_user" "$dir"
+  echo "host replication all 127.0.0.1/32 trust" >>"$pdata/pg_hba.conf"
+  run_as "$pg_user" "$pg_bin/pg_ctl" -D "$pdata" reload >/dev/null
+  if ! run_as "$pg_user" "$pg_bin/pg_basebackup" -h 127.0.0.1 -p "$pport" -U postgres \
+    -D "$dir/data" -R -X stream --no-sync >"$dir/basebackup.log" 2>&1; then
+    log_tail "$dir/basebackup.log"
+    die "pg_basebackup of the primary on port $pport failed"
+  fi
+  start_postgresql "$name" "$first_port" "$url_var" "-c hot_standby=on $settings"
+}
+
+# start_pgbouncer NAME FIRST_PORT URL_VAR PG_PORT — pgbouncer in transaction pooling mode on
+# 127.0.0.1, in front of the PostgreSQL on 127.0.0.1:PG_PORT (trust, user postgres); exports
+# URL_VAR as its URL. Stopped by cleanup through its pid file.
+start_pgbouncer() {
+  local name="$1" first_port="$2" url_var="$3" pg_port="$4"
+  command -v pgbouncer >/dev/null ||
+    die "pgbouncer not found (run: bash scripts/deps.sh --servers)"
+  local dir="$tmp/$name" port user
+  user="$(server_user postgres)"
+  mkdir -p "$dir"
+  port="$(free_port "$first_port")"
+  echo '"postgres" ""' >"$dir/userlist.txt"
+  cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+* = host=127.0.0.1 port=$pg_port
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+max_client_conn = 1000
+default_pool_size = 40
+ignore_startup_parameters = extra_float_digits,options
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+  [ "$(id -u)" != 0 ] || chown -R "$user" "$dir"
+  pgbouncer_pidfile="$dir/pgbouncer.pid"
+  if ! run_as "$user" pgbouncer -d "$dir/pgbouncer.ini" >"$dir/start.log" 2>&1; then
+    log_tail "$dir/start.log"
+    log_tail "$dir/pgbouncer.log"
+    die "pgbouncer did not start"
+  fi
+  local waited=0
+  while ! "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 1; do
+    sleep 0.2
+    waited=$((waited + 1))
+    if [ "$waited" -ge $((timeout_s * 5)) ]; then
+      log_tail "$dir/pgbouncer.log"
+      die "pgbouncer did not accept connections on 127.0.0.1:$port within ${timeout_s}s"
+    fi
+  done
+  export "$url_var=postgresql://postgres@127.0.0.1:$port/postgres"
+  say "pgbouncer $(pgbouncer --version | awk 'NR==1{print $2}') (transaction pooling) is up on 127.0.0.1:$port"
 }
 
 mariadb_client() { # mariadb_client DIR — SQL on stdin, as root over the socket in DIR
@@ -411,7 +497,17 @@ if [ "$servers_needed" = 1 ]; then
   fi
   started=$(date +%s)
   if [ "$need_pg" = 1 ]; then
-    start_postgresql pg 55432 UVSQL_TEST_PG_URL "-c max_connections=200"
+    start_postgresql pg 55432 UVSQL_TEST_PG_URL "-c max_connections=200 -c wal_level=replica"
+  fi
+  pg_primary_data="$pg_data"
+  pg_primary_port="${UVSQL_TEST_PG_URL##*:}"
+  pg_primary_port="${pg_primary_port%%/*}"
+  if [ "$need_pg_standby" = 1 ]; then
+    start_pg_standby pg-standby 55632 UVSQL_TEST_PG_STANDBY_URL "$pg_primary_data" \
+      "$pg_primary_port" "-c max_connections=200"
+  fi
+  if [ "$need_pgbouncer" = 1 ]; then
+    start_pgbouncer pgbouncer 56432 UVSQL_TEST_PGBOUNCER_URL "$pg_primary_port"
   fi
   if [ "$need_mariadb" = 1 ]; then
     # 64 MiB packets: a 16 MB text or blob round trip fits (test_text_limits); a 64 MiB
@@ -450,6 +546,8 @@ if [ "$servers_only" = 1 ]; then
   echo "export UVSQL_TEST_MARIADB_TLS_URL='$UVSQL_TEST_MARIADB_TLS_URL'"
   echo "export UVSQL_TEST_PG_TLS_URL='$UVSQL_TEST_PG_TLS_URL'"
   echo "export UVSQL_TEST_TLS_DIR='$UVSQL_TEST_TLS_DIR'"
+  echo "export UVSQL_TEST_PG_STANDBY_URL='${UVSQL_TEST_PG_STANDBY_URL:-}'"
+  echo "export UVSQL_TEST_PGBOUNCER_URL='${UVSQL_TEST_PGBOUNCER_URL:-}'"
   [ -z "${UVSQL_TEST_PG_SOCKET_DIR:-}" ] ||
     echo "export UVSQL_TEST_PG_SOCKET_DIR='$UVSQL_TEST_PG_SOCKET_DIR'"
   say "servers running; press Ctrl-C (or send SIGTERM to $$) to stop them"

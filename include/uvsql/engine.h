@@ -36,6 +36,12 @@ typedef struct uvsql_url_query_s {
   char *value;
 } uvsql_url_query_t;
 
+/* One host of a multi-host URL (libpq's failover list). */
+typedef struct uvsql_url_host_s {
+  char *host; /* without brackets for IPv6 */
+  int port;   /* 0 when absent */
+} uvsql_url_host_t;
+
 /* A parsed database URL: scheme://user:password@host:port/database?key=value&...
  * Strings are decoded (%-escapes), NUL-terminated, owned by the URL; absent parts are NULL.
  * host is without brackets for IPv6 ("::1"). port is 0 when absent. For sqlite, database is
@@ -51,6 +57,12 @@ typedef struct uvsql_url_s {
   char *database;
   uvsql_url_query_t *query;
   size_t nquery;
+  /* Every host of the authority, in order, for the multi-host form libpq and SQLAlchemy users
+   * write (postgresql://u@h1:5432,h2:5433/db, PostgreSQL only): nhosts is 0 without a host,
+   * 1 for one, and hosts[0] is host/port above. The query form (?host=h1,h2&port=5432,5433)
+   * stays in query, validated when an engine is made. Owned by the URL. */
+  uvsql_url_host_t *hosts;
+  size_t nhosts;
 } uvsql_url_t;
 
 /* Parses text into *out (caller owns, free with uvsql_url_free). Returns 0, or UVSQL_EURL with

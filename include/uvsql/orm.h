@@ -75,6 +75,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "engine.h"
+#include "routing.h"
 #include "error.h"
 #include "future.h"
 #include "sql.h"
@@ -601,6 +602,26 @@ typedef struct uvsql_session_options_s {
  * the first operation that talks to the database); it is given back at commit/rollback. */
 int uvsql_session_new(uvsql_session_t **out, uvsql_engine_t *engine, uvsql_registry_t *reg,
                       const uvsql_session_options_t *opt);
+
+/* A session bound to a router (routing.h) instead of one engine: each transaction it opens
+ * runs on the router's servers of the moment it begins (after a failover, the new primary).
+ * By default (UVSQL_ROUTE_AUTO, and PRIMARY) every transaction, and so every flush and every
+ * read inside it, runs on the primary. router and reg must outlive the session; otherwise as
+ * uvsql_session_new. */
+int uvsql_session_new_routed(uvsql_session_t **out, uvsql_router_t *router, uvsql_registry_t *reg,
+                             const uvsql_session_options_t *opt);
+/* UVSQL_ROUTE_REPLICA: a transaction of this routed session that begins with a read (get,
+ * execute, refresh, with nothing to autoflush) runs on a healthy replica. When the session is
+ * about to write in it (a flush, a commit with changes, a Core statement, a savepoint), that
+ * read-only transaction is rolled back and a new one begins on the primary, where the session
+ * stays until commit or rollback: a session that wrote reads its own writes. Objects read on
+ * the replica stay in the identity map (they may be a little older than the primary's rows:
+ * refresh what must be current). AUTO/PRIMARY: the primary only. Returns 0, or
+ * UVSQL_EINVALID_ARGUMENT for a session not made by uvsql_session_new_routed or a bad route.
+ * Applies from the next transaction. */
+int uvsql_session_set_route(uvsql_session_t *s, uvsql_route_t route);
+/* 1 when the session's open transaction runs on a replica (uvsql_session_set_route). */
+int uvsql_session_on_replica(const uvsql_session_t *s);
 
 /* Adds a transient object (pending: INSERTed by the next flush). The session now owns it.
  * Adding an object the session already has is a no-op (a deleted one is un-deleted).

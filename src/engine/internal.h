@@ -165,6 +165,9 @@ void uvsql__pool_release(uvsql_conn_t *conn);
 void uvsql__pool_after_request(uvsql_conn_t *conn);
 /* The connection lost its server: invalidate it and every older connection. */
 void uvsql__pool_disconnected(uvsql_conn_t *conn);
+/* Failover (routing.c): no connection opened so far is handed out again (checked-out ones
+ * close on release); idle ones close now. why goes to the pool event. */
+void uvsql__pool_invalidate_all(uvsql_engine_t *e, const char *why);
 /* dispose: fail waiters, close idle connections; calls back engine_maybe_disposed. */
 void uvsql__pool_dispose(uvsql_engine_t *e);
 /* dispose_timeout passed: closes every connection still open, whatever it is doing. */

@@ -685,6 +685,18 @@ void uvsql__pool_disconnected(uvsql_conn_t *c) {
   e->invalidated_below = e->next_serial;
 }
 
+void uvsql__pool_invalidate_all(uvsql_engine_t *e, const char *why) {
+  e->invalidated_below = e->next_serial;
+  for (uvsql_conn_t *c = e->conns, *next; c; c = next) {
+    next = c->next;
+    if (c->state == UVSQL__CONN_IDLE) {
+      e->stats.invalidated++;
+      UVSQL__POOL_EVENT(e, UVSQL_EVENT_POOL_INVALIDATE, c, why);
+      close_conn(c);
+    }
+  }
+}
+
 static void timer_closed(uv_handle_t *h) {
   uvsql_engine_t *e = h->data;
   if (++e->ntimers_closed < 2)

@@ -2,8 +2,10 @@
  *
  * Grammar (RFC 3986 in spirit, with the leniencies users of SQLAlchemy and libpq expect):
  *
- *   scheme "://" [ user [ ":" password ] "@" ] [ host | "[" ipv6 "]" ] [ ":" port ]
+ *   scheme "://" [ user [ ":" password ] "@" ] hostport { "," hostport }
  *                [ "/" database ] [ "?" key [ "=" value ] { "&" key [ "=" value ] } ]
+ *
+ *   hostport = [ host | "[" ipv6 "]" ] [ ":" port ]
  *
  *   sqlite://                 in-memory database (database NULL)
  *   sqlite:///:memory:        the same
@@ -21,6 +23,9 @@
  *     empty password after ':' is "" (present but empty).
  *  4. A host in brackets is IPv6 and stored without them. An unbracketed host with more than one
  *     ':' is refused with a hint to use brackets. The port is 1..65535; 0 means absent.
+ *     Several hosts separated by ',' (libpq's multi-host form, h1:5432,h2:5433) go to
+ *     url->hosts in order; url->host/port are the first. An empty entry ("h1,,h2", a trailing
+ *     ',') is refused.
  *  5. %XX escapes are decoded in every part; '+' stays '+'. %00 is refused: the parts are
  *     C strings.
  *  6. Query options split on '&', then on the first '='. Empty segments ("a=1&&b=2", a trailing
@@ -252,7 +257,7 @@ static int decode(parser_t *p, const char *s, size_t n, char **out, const char *
   return 0;
 }
 
-static int parse_port(parser_t *p, const char *s, size_t n) {
+static int parse_port(parser_t *p, const char *s, size_t n, int *out) {
   char shown[48];
   long v = 0;
   int ok = n > 0 && n <= 5;
@@ -270,12 +275,12 @@ static int parse_port(parser_t *p, const char *s, size_t n) {
                                  "%3F, %23)"
                                : "");
   }
-  p->url->port = (int)v;
+  *out = (int)v;
   return 0;
 }
 
-/* host[:port] or [ipv6][:port], s[0..n). */
-static int parse_hostport(parser_t *p, const char *s, size_t n) {
+/* host[:port] or [ipv6][:port], s[0..n), into *hp. */
+static int parse_hostport(parser_t *p, const char *s, size_t n, uvsql_url_host_t *hp) {
   const char *host = s, *port = NULL;
   size_t hlen = n, plen = 0;
   char shown[48];
@@ -312,12 +317,57 @@ static int parse_hostport(parser_t *p, const char *s, size_t n) {
     }
   }
   if (hlen > 0) {
-    int rc = decode(p, host, hlen, &p->url->host, "host", 0);
+    int rc = decode(p, host, hlen, &hp->host, "host", 0);
     if (rc)
       return rc;
   }
   if (port)
-    return parse_port(p, port, plen);
+    return parse_port(p, port, plen, &hp->port);
+  return 0;
+}
+
+/* The host list of the authority, s[0..n): hostport { "," hostport } (rule 4). */
+static int parse_hosts(parser_t *p, const char *s, size_t n) {
+  size_t count = 1;
+  int in_brackets = 0;
+  for (size_t i = 0; i < n; i++) {
+    in_brackets = s[i] == '[' ? 1 : s[i] == ']' ? 0 : in_brackets;
+    count += s[i] == ',' && !in_brackets;
+  }
+  if (count == 1 && n == 0)
+    return 0;
+  if (!(p->url->hosts = calloc(count, sizeof *p->url->hosts)))
+    return nomem(p);
+  const char *e = s + n;
+  for (const char *h = s; p->url->nhosts < count; p->url->nhosts++) {
+    const char *c = h;
+    in_brackets = 0;
+    while (c < e && (in_brackets || *c != ',')) {
+      in_brackets = *c == '[' ? 1 : *c == ']' ? 0 : in_brackets;
+      c++;
+    }
+    uvsql_url_host_t *hp = &p->url->hosts[p->url->nhosts];
+    if (c == h && count > 1)
+      return fail(p,
+                  "host %zu of the host list is empty: write host1:port1,host2:port2 (no "
+                  "empty entries, no trailing ',')",
+                  p->url->nhosts + 1);
+    int rc = parse_hostport(p, h, (size_t)(c - h), hp);
+    if (rc) {
+      p->url->nhosts++; /* so that uvsql_url_free frees what it holds */
+      return rc;
+    }
+    if (count > 1 && !hp->host)
+      return fail(p,
+                  "host %zu of the host list has a port but no host: write "
+                  "host1:port1,host2:port2",
+                  p->url->nhosts + 1);
+    h = c + 1;
+  }
+  if (p->url->hosts[0].host &&
+      !(p->url->host = dupn(p->url->hosts[0].host, strlen(p->url->hosts[0].host))))
+    return nomem(p);
+  p->url->port = p->url->hosts[0].port;
   return 0;
 }
 
@@ -444,9 +494,9 @@ static int parse(parser_t *p) {
     if ((rc = parse_userinfo(p, rest, (size_t)(at - rest))) != 0)
       return rc;
     const char *hp = at + 1;
-    rc = parse_hostport(p, hp, alen - (size_t)(hp - rest));
+    rc = parse_hosts(p, hp, alen - (size_t)(hp - rest));
   } else {
-    rc = parse_hostport(p, rest, alen);
+    rc = parse_hosts(p, rest, alen);
   }
   if (rc)
     return rc;
@@ -508,6 +558,9 @@ void uvsql_url_free(uvsql_url_t *url) {
     free(url->query[i].value);
   }
   free(url->query);
+  for (size_t i = 0; i < url->nhosts; i++)
+    free(url->hosts[i].host);
+  free(url->hosts);
   free(url);
 }
 
@@ -564,18 +617,25 @@ size_t uvsql_url_render(const uvsql_url_t *url, char *buf, size_t size) {
         puts_(&w, ":***");
       puts_(&w, "@");
     }
-    if (url->host) {
-      int bracket = strchr(url->host, ':') != NULL;
-      if (bracket)
-        puts_(&w, "[");
-      put_escaped(&w, url->host, bracket ? "@/?#[]" : "@/?#[]:");
-      if (bracket)
-        puts_(&w, "]");
-    }
-    if (url->port > 0) {
-      char port[16];
-      snprintf(port, sizeof port, ":%d", url->port);
-      puts_(&w, port);
+    uvsql_url_host_t one = {url->host, url->port};
+    const uvsql_url_host_t *hosts = url->nhosts > 0 ? url->hosts : &one;
+    size_t nhosts = url->nhosts > 0 ? url->nhosts : 1;
+    for (size_t i = 0; i < nhosts; i++) {
+      if (i > 0)
+        puts_(&w, ",");
+      if (hosts[i].host) {
+        int bracket = strchr(hosts[i].host, ':') != NULL;
+        if (bracket)
+          puts_(&w, "[");
+        put_escaped(&w, hosts[i].host, bracket ? "@/?#[]," : "@/?#[]:,");
+        if (bracket)
+          puts_(&w, "]");
+      }
+      if (hosts[i].port > 0) {
+        char port[16];
+        snprintf(port, sizeof port, ":%d", hosts[i].port);
+        puts_(&w, port);
+      }
     }
     if (url->database) {
       puts_(&w, "/");

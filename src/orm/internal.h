@@ -386,6 +386,9 @@ struct uvsql_session_s {
   uint64_t nstatements;
   void *rel;    /* relationship state: pending secondary-table rows (cascade.c), or NULL */
   void *events; /* listeners of uvsql_session_on (events.c), owned, or NULL */
+  uvsql_router_t *router; /* uvsql_session_new_routed; NULL for an engine's session */
+  uvsql_route_t route;    /* uvsql_session_set_route */
+  int tx_on_replica;      /* the open transaction runs on a replica (it has only read) */
 };
 
 struct uvsql_orm_result_s {

@@ -71,6 +71,26 @@ int uvsql_session_new(uvsql_session_t **out, uvsql_engine_t *engine, uvsql_regis
   return 0;
 }
 
+int uvsql_session_new_routed(uvsql_session_t **out, uvsql_router_t *router, uvsql_registry_t *reg,
+                             const uvsql_session_options_t *opt) {
+  uvsql_engine_t *e = router ? uvsql_router_engine(router, UVSQL_ROUTE_REPLICA) : NULL;
+  int rc = uvsql_session_new(out, e, reg, opt); /* any node: they share loop and dialect */
+  if (rc == 0)
+    (*out)->router = router;
+  return rc;
+}
+
+int uvsql_session_set_route(uvsql_session_t *s, uvsql_route_t route) {
+  if (!s || !s->router || route < UVSQL_ROUTE_AUTO || route > UVSQL_ROUTE_REPLICA)
+    return UVSQL_EINVALID_ARGUMENT;
+  s->route = route;
+  return 0;
+}
+
+int uvsql_session_on_replica(const uvsql_session_t *s) {
+  return s && s->state == UVSQL__S_ACTIVE && s->tx_on_replica;
+}
+
 int uvsql_session_add(uvsql_session_t *s, void *obj) {
   uvsql__obj_t *h = uvsql__obj_check(obj);
   if (!s || !h || (h->session && h->session != s) || s->closing)

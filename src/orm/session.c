@@ -206,6 +206,8 @@ static void tx_checked_out(uvsql_future_t *f, void *data) {
   }
   s->conn = uvsql_future_value(f);
   s->nstatements++;
+  s->tx_on_replica = s->router && uvsql_conn_engine(s->conn) !=
+                                      uvsql_router_engine(s->router, UVSQL_ROUTE_PRIMARY);
   /* A transaction that starts with a flush will write: say so, and on SQLite it waits for
    * the file's write lock at BEGIN instead of reading first and then finding the lock taken
    * (UVSQL_ESERIALIZATION). One that starts with a read begins deferred: readers never wait. */
@@ -215,13 +217,63 @@ static void tx_checked_out(uvsql_future_t *f, void *data) {
     uvsql_conn_begin(s->conn, s->opt.isolation, tx_begun, s);
 }
 
+static void release_conn(uvsql_session_t *s);
+
+/* A routed session (uvsql_session_new_routed): whether op may write, so that its transaction
+ * must be on the primary. Reads that flush nothing first may run on a replica. */
+static int op_needs_primary(uvsql_session_t *s, const uvsql__op_t *op) {
+  switch (op->kind) {
+  case OP_GET:
+  case OP_EXECUTE:
+    return s->opt.autoflush && uvsql__flush_needed(s);
+  case OP_REFRESH:
+    return 0;
+  case OP_FLUSH:
+  case OP_COMMIT:
+    return uvsql__flush_needed(s);
+  default: /* savepoints, Core statements and loads of the session (OP_CUSTOM) */
+    return 1;
+  }
+}
+
+static void connect_routed(uvsql_session_t *s, uvsql__op_t *op) {
+  uvsql_route_t route =
+      s->route == UVSQL_ROUTE_REPLICA && !s->opt.begin_write && !op_needs_primary(s, op)
+          ? UVSQL_ROUTE_REPLICA
+          : UVSQL_ROUTE_PRIMARY;
+  if (!uvsql_router_connect(s->router, route, tx_checked_out, s))
+    finish_code(s, UVSQL_ENOMEM, "out of memory checking out a connection%s%s", "", "");
+}
+
+/* The session's transaction read on a replica and is about to write: that read-only
+ * transaction is rolled back (it changed nothing) and a new one begins on the primary, where
+ * the session stays until commit or rollback (it reads its own writes). */
+static void replica_tx_ended(uvsql_future_t *f, void *data) {
+  uvsql_session_t *s = data;
+  if (uvsql_future_error(f))
+    uvsql_conn_invalidate(s->conn);
+  release_conn(s);
+  s->state = UVSQL__S_IDLE;
+  s->tx_on_replica = 0;
+  if (!uvsql_router_connect(s->router, UVSQL_ROUTE_PRIMARY, tx_checked_out, s))
+    finish_code(s, UVSQL_ENOMEM, "out of memory checking out a connection%s%s", "", "");
+}
+
 /* Autobegin: runs op->after_tx once a transaction is open. */
 static void ensure_tx(uvsql_session_t *s, uvsql__op_t *op,
                       void (*after)(uvsql_session_t *, uvsql__op_t *)) {
   op->after_tx = after;
+  if (s->state == UVSQL__S_ACTIVE && s->tx_on_replica && op_needs_primary(s, op)) {
+    uvsql_conn_rollback(s->conn, replica_tx_ended, s);
+    return;
+  }
   if (s->state == UVSQL__S_ACTIVE) {
     op->in_tx = 1;
     after(s, op);
+    return;
+  }
+  if (s->router) { /* each transaction on the router's servers of now (routing.h) */
+    connect_routed(s, op);
     return;
   }
   if (!uvsql_engine_connect(s->engine, tx_checked_out, s))
@@ -296,6 +348,7 @@ static void release_conn(uvsql_session_t *s) {
   if (s->conn)
     uvsql_conn_release(s->conn);
   s->conn = NULL;
+  s->tx_on_replica = 0;
   s->nsp = 0;
 }
 

@@ -208,6 +208,12 @@ const char *uvsql__my_ssl_mode_name(int mode) {
 
 int uvsql__my_validate_url(const uvsql_url_t *url, uvsql_error_t *err) {
   uvsql__my_options_t opt;
+  if (url && url->nhosts > 1)
+    return uvsql__error_set(err, UVSQL_EURL,
+                            "a MariaDB/MySQL URL names one host, this one names %zu: the "
+                            "multi-host form (h1:3306,h2:3306) is PostgreSQL's (libpq); for "
+                            "replicas make one engine per server (uvsql/routing.h)",
+                            url->nhosts);
   int rc = uvsql__my_options_parse(&opt, url, err);
   uvsql__my_options_free(&opt);
   return rc;

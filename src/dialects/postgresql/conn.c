@@ -344,7 +344,8 @@ static int pg_build_params(uvsql__pg_conn_t *pc, const uvsql_url_t *url) {
   if (!pc->keys || !pc->vals)
     return UVSQL_ENOMEM;
   snprintf(port, sizeof port, "%d", url->port);
-  rc |= pg_kv(pc, "port", url->port > 0 ? port : NULL);
+  rc |= pg_kv(pc, "port", pc->port);
+  (void)port;
   rc |= pg_kv(pc, "user", url->user);
   rc |= pg_kv(pc, "password", url->password);
   rc |= pg_kv(pc, "dbname", url->database);
@@ -360,6 +361,8 @@ static int pg_build_params(uvsql__pg_conn_t *pc, const uvsql_url_t *url) {
     const char *k = url->query[i].key;
     if (strcmp(k, "host") == 0 || strcmp(k, "hostaddr") == 0 || strcmp(k, "application_name") == 0)
       continue; /* host and hostaddr are decided in pg_start */
+    if (strcmp(k, "statement_cache_size") == 0 || strcmp(k, "port") == 0)
+      continue; /* uvsql's own (options.c); the port list is pc->port */
     rc |= pg_kv(pc, k, url->query[i].value);
   }
   return rc ? UVSQL_ENOMEM : 0;
@@ -388,10 +391,35 @@ int uvsql__pg_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *
   pc->gai.data = pc;
   uvsql__kit_guard_init(&pc->guard, pg_on_last_leave);
   uvsql__kit_deferred_init(&pc->fail_pending, &pc->guard, uvsql__pg_fail_pending);
-  uvsql__kit_lru_init(&pc->cache, opt ? opt->statement_cache_size : 100, sizeof(uvsql__pg_stmt_t),
-                      uvsql__pg_stmt_evict, uvsql__pg_stmt_release);
+  const char *qcache = query_get(url, "statement_cache_size");
+  uvsql__kit_lru_init(&pc->cache,
+                      qcache ? (int)strtol(qcache, NULL, 10)
+                      : opt  ? opt->statement_cache_size
+                             : 100,
+                      sizeof(uvsql__pg_stmt_t), uvsql__pg_stmt_evict, uvsql__pg_stmt_release);
 
   host = query_get(url, "host");
+  char *hostlist = NULL;
+  if (!host && url->nhosts > 1) { /* h1:5432,h2:5433: libpq's host and port lists */
+    size_t hlen = 1, plen = 1;
+    for (size_t i = 0; i < url->nhosts; i++)
+      hlen += strlen(url->hosts[i].host) + 1, plen += 7;
+    if (!(hostlist = calloc(1, hlen)) || !(pc->port = calloc(1, plen))) {
+      free(hostlist);
+      goto nomem;
+    }
+    for (size_t i = 0; i < url->nhosts; i++) {
+      char p[16];
+      snprintf(p, sizeof p, "%s%d", i ? "," : "",
+               url->hosts[i].port > 0 ? url->hosts[i].port : 5432);
+      if (i)
+        strcat(hostlist, ",");
+      strcat(hostlist, url->hosts[i].host);
+      strcat(pc->port, p);
+    }
+    pc->host = hostlist;
+    host = hostlist;
+  }
   if (!host)
     host = url->host;
   hostaddr = query_get(url, "hostaddr");
@@ -400,9 +428,11 @@ int uvsql__pg_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *
   if (qtimeout)
     timeout = strtod(qtimeout, NULL);
   pc->connect_timeout_ms = timeout > 0 ? (uint64_t)(timeout * 1000.0 + 0.5) : 0;
-  if (host && !(pc->host = strdup(host)))
+  if (host && !hostlist && !(pc->host = strdup(host)))
     goto nomem;
-  if (qport) {
+  if (hostlist) {
+    /* the port list was made with the host list */
+  } else if (qport) {
     if (!(pc->port = strdup(qport)))
       goto nomem;
   } else if (url->port > 0) {
@@ -416,6 +446,9 @@ int uvsql__pg_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *
              pc->port ? pc->port : "5432");
   else if (host[0] == '/')
     snprintf(pc->where, sizeof pc->where, "%s/.s.PGSQL.%s", host, pc->port ? pc->port : "5432");
+  else if (strchr(host, ','))
+    snprintf(pc->where, sizeof pc->where, "hosts %s (ports %s)", host,
+             pc->port ? pc->port : "5432");
   else
     snprintf(pc->where, sizeof pc->where, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host,
              pc->port ? pc->port : "5432");
