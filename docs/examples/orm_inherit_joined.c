@@ -13,10 +13,12 @@
 #include <uvsql.h>
 
 // clang-format off
+/* snippet:orm_inherit_joined.1 */
 #define EMPLOYEE_FIELDS(X) X(id, INT64, UVSQL_PRIMARY_KEY) X(name, TEXT, 0) X(type, STRING(20), 0)
 UVSQL_MODEL(employee_t, "jemployee", EMPLOYEE_FIELDS)
 #define ENGINEER_FIELDS(X) X(engineer_info, TEXT, 0)
 UVSQL_MODEL_INHERITS(engineer_t, employee_t, "jengineer", EMPLOYEE_FIELDS, ENGINEER_FIELDS)
+/* end snippet */
 // clang-format on
 
 static int updates; /* UPDATE statements sent, counted from the echo log */
@@ -64,11 +66,13 @@ int main(int argc, char **argv) {
   }
   uvsql_registry_t *reg = uvsql_registry_new(NULL);
 
+  /* snippet:orm_inherit_joined.2 */
   uvsql_mapper_t *emps = uvsql_registry_map(reg, employee_t_model(), &err);
   check(emps && uvsql_mapper_polymorphic_on(emps, "type", &err) == emps, "the base");
   /* a table of its own ("jengineer": id, engineer_info), joined to jemployee on id */
   uvsql_mapper_t *engs =
       uvsql_registry_map_joined(reg, engineer_t_model(), NULL, emps, "engineer", &err);
+  /* end snippet */
   check(engs != NULL, err.message);
 
   run(uvsql_metadata_drop_all(uvsql_registry_metadata(reg), engine, NULL, NULL), "drop_all");
