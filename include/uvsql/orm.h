@@ -268,7 +268,8 @@ typedef struct uvsql_model_s {
                                                MID_FIELDS(UVSQL__DESC_BASE) FIELDS(UVSQL__DESC)};  \
     static const uvsql_model_t model = {#type,        table_name,                                  \
                                         sizeof(type), offsetof(type, base.base.uvsql_nulls),       \
-                                        fields,       sizeof fields / sizeof fields[0]};           \
+                                        fields,       sizeof fields / sizeof fields[0],            \
+                                        NULL,         0};                                          \
     return &model;                                                                                 \
   }
 
