@@ -65,12 +65,22 @@ static int second_statement_waits(int depth) {
   opt.pipeline_max_busy = 60; /* share even behind the slow one (valgrind slows it down) */
   opt.pool_timeout = 300;
   fixture_t fx = fixture_open(test_sqlite_url(), &opt);
+  /* The connection is opened first (on a loaded machine opening the file can take longer
+   * than the sleeps below), so that the slow statement holds it from its first moment. */
+  uvsql_future_t *warm = uvsql_engine_execute_sql(fx.engine, "SELECT 1", NULL, 0, NULL, NULL);
+  AWAIT_OK(warm);
+  uvsql_future_unref(warm);
   uvsql_future_t *a = uvsql_engine_execute_sql(fx.engine, SLOW_SQLITE, NULL, 0, NULL, NULL);
-  test_sleep(fx.loop, 30);
+  uvsql_pool_stats_t st;
+  for (int i = 0; i < 200; i++) { /* until the slow one has the connection (2 s at most) */
+    uvsql_pool_stats(fx.engine, &st);
+    if (st.checked_out == 1)
+      break;
+    test_sleep(fx.loop, 10);
+  }
   uvsql_future_t *b = uvsql_engine_execute_sql(fx.engine, "SELECT 2", NULL, 0, NULL, NULL);
   test_sleep(fx.loop, 30);
   ASSERT_INT_EQ(uvsql_future_state(a), UVSQL_FUTURE_PENDING); /* still running */
-  uvsql_pool_stats_t st;
   uvsql_pool_stats(fx.engine, &st);
   ASSERT_INT_EQ(st.checked_out, 1);
   ASSERT_INT_EQ(st.connects, 1);
