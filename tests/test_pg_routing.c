@@ -244,18 +244,29 @@ TEST(a_read_that_fails_on_a_replica_is_retried_elsewhere_only_when_allowed) {
     ro.health_interval = 1000; /* no check but the first: the replica dies after it */
     rfx_t x = router_open(test_pg_url(), test_pg_standby_url(), &ro);
     ASSERT_INT_EQ(routed_bool(&x, "SELECT pg_is_in_recovery()", UVSQL_ROUTE_AUTO), 1);
-    /* kill the router's connection to the standby from another engine */
+    /* A read on the standby, killed while it runs, from another engine. (Killing an idle
+     * connection instead would race with the pool noticing the closed socket and opening a
+     * fresh one: under valgrind it did.) */
+    uvsql_future_t *f =
+        uvsql_router_execute_sql(x.r, "SELECT pg_is_in_recovery() FROM pg_sleep(3) AS kill_me",
+                                 NULL, 0, UVSQL_ROUTE_AUTO, NULL, NULL);
     uvsql_engine_t *killer;
     uvsql_error_t err;
     ASSERT_OK(uvsql_engine_new(&killer, x.loop, test_pg_standby_url(), NULL, &err), &err);
-    await_ok(uvsql_engine_execute_sql(killer,
-                                      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                      "WHERE application_name = 'uvsql' AND pid <> "
-                                      "pg_backend_pid() AND query = 'SELECT pg_is_in_recovery()'",
-                                      NULL, 0, NULL, NULL));
+    int64_t killed = 0;
+    for (int i = 0; i < 200 && killed == 0; i++) { /* until the read is running (4 s at most) */
+      uvsql_future_t *k = uvsql_engine_execute_sql(
+          killer,
+          "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+          "WHERE pid <> pg_backend_pid() AND query LIKE '%pg_sleep(3) AS kill_me%'",
+          NULL, 0, NULL, NULL);
+      ASSERT_OK(uvsql_result_int64(AWAIT_OK(k), 0, 0, &killed), (uvsql_error_t *)NULL);
+      uvsql_future_unref(k);
+      if (killed == 0)
+        test_sleep(x.loop, 20);
+    }
+    ASSERT_INT_EQ(killed, 1);
     await_ok(uvsql_engine_dispose(killer, NULL, NULL));
-    uvsql_future_t *f = uvsql_router_execute_sql(x.r, "SELECT pg_is_in_recovery()", NULL, 0,
-                                                 UVSQL_ROUTE_AUTO, NULL, NULL);
     if (retry) {
       int v = -1;
       ASSERT_OK(uvsql_result_bool(AWAIT_OK(f), 0, 0, &v), (uvsql_error_t *)NULL);
