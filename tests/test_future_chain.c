@@ -159,6 +159,14 @@ static void future_on_splits(const char *url) {
   ASSERT_INT_EQ(b.fail, 1);
   ASSERT_INT_EQ(b.code, UVSQL_EPROGRAMMING);
   ASSERT_STR_CONTAINS(b.message, "SELEC");
+  /* a future that has already settled: ok runs before uvsql_future_on returns */
+  on_t c = {0};
+  uvsql_future_t *done = uvsql_engine_execute_sql(fx.engine, "SELECT 7", NULL, 0, NULL, NULL);
+  ASSERT_INT_EQ(uvsql_future_wait(done), 0);
+  ASSERT_INT_EQ(uvsql_future_on(done, on_ok, on_error, &c), 0);
+  ASSERT_INT_EQ(c.ok, 1);
+  ASSERT_INT_EQ(c.fail, 0);
+  ASSERT_INT_EQ(c.value, 7);
   fixture_close(&fx);
 }
 

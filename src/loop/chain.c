@@ -44,15 +44,17 @@ int uvsql_future_on(uvsql_future_t *f, uvsql_ok_cb ok, uvsql_fail_cb fail, void 
     return UVSQL_ENOMEM;
   }
   on_t *o = malloc(sizeof *o);
+  if (o) { /* filled before then(): a settled future runs on_settled inside it */
+    o->ok = ok;
+    o->fail = fail;
+    o->data = data;
+  }
   if (!o || uvsql_future_then(f, on_settled, o) != 0) {
     free(o);
     uvsql_future_unref(f);
     fail_now(fail, data, "out of memory attaching a callback (uvsql_future_on)");
     return UVSQL_ENOMEM;
   }
-  o->ok = ok;
-  o->fail = fail;
-  o->data = data;
   return 0;
 }
 
