@@ -151,6 +151,9 @@ int uvsql__worker_post(uvsql__worker_t *w, uvsql__after_fn fn, void *data);
  * (after(data, 0)); then the thread is joined (it is idle by then, so this does not block
  * for long), the async handle closed, and closed_cb(data) runs from the loop. */
 void uvsql__worker_close(uvsql__worker_t *w, void (*closed_cb)(void *data), void *data);
+/* How many times the loop took completions by busy-polling (worker.c, invariant 9) and after
+ * an async wake-up (tests, benchmarks). */
+void uvsql__worker_counts(const uvsql__worker_t *w, uint64_t *polled, uint64_t *woken);
 
 /* ------------------------------------------------------------------ numeric values */
 

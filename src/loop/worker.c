@@ -33,7 +33,8 @@
  *     its `after` yet, or while the worker is closing: an idle worker, like an idle socket,
  *     does not hold the loop open. It is still an open handle: uv_loop_close fails until
  *     uvsql__worker_close has completed.
- *  6. Memory is freed in the async handle's close callback, then closed_cb(data) runs.
+ *  6. Memory is freed once both handles are closed (the idle handle is closed from the async
+ *     handle's close callback), then closed_cb(data) runs.
  *  7. A running job may post messages to the loop (uvsql__worker_post: a streamed batch). They
  *     go through `completed` like completions, so each runs on the loop before its job's
  *     `after`, in the order posted; they do not count in `outstanding` (their job does).
@@ -44,7 +45,24 @@
  * the kernel wake-up (sem_post then makes no system call). The hand-off is otherwise two wake-ups
  * per statement (this thread's and the loop's), measured at about 20 us on a loaded 2-CPU machine:
  * the floor of short_selects (bench/README.md). An idle worker costs nothing: it spins once per
- * job. Never under valgrind, which runs one thread at a time.
+ * job. Never under valgrind, which runs one thread at a time. A spin that found nothing turns
+ * spinning off for the next 2, 4, ... 64 jobs (doubling while spins keep failing; a spin that
+ * finds its job resets it), so a busy machine does not lose a CPU to it, and one preemption
+ * does not cost 64 slow hand-offs.
+ *  9. The loop busy-polls for completions, bounded (POLL_NS): while a job is in flight, the
+ *     `poll` idle handle is active, so libuv polls with timeout 0 (the loop keeps iterating and
+ *     serves every other handle, timer and socket each iteration: it is never blocked), and its
+ *     callback takes completions as soon as the thread flags `ready`, with no eventfd wake-up.
+ *     While `polling` is set the thread does not uv_async_send. The poll stops when no job is
+ *     outstanding, on close, or after POLL_NS without a completion (a long job; that counts as
+ *     a failed spin for the back-off of invariant 8, so a loop that waits on slow jobs polls
+ *     only now and then). Same conditions as the spin: at most CPUs - 1 polling workers in the
+ *     process, none on one CPU, never under valgrind. This is busy-polling: the loop thread
+ *     uses a CPU for up to POLL_NS per job instead of sleeping in epoll_wait (one system call
+ *     per iteration). The hand-off from the thread: it appends to `completed`, stores `ready`,
+ *     then loads `polling`; the loop stores `polling` = 0, then loads `ready` (all seq_cst):
+ *     one of the two sees the other's store, so a completion is either found by the loop or
+ *     signalled by the async, never neither.
  *
  * States (loop side):
  *
@@ -67,12 +85,15 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
-#define SPIN_NS    30000 /* invariant 8 */
-#define SPIN_RETRY 64
+#define SPIN_NS          30000 /* invariant 8 */
+#define SPIN_BACKOFF_MAX 6     /* a failed spin skips up to 2^6 = 64 jobs */
+#define POLL_NS          50000 /* invariant 9 */
 
 /* Workers spinning now, in the whole process: at most one fewer than the CPUs (invariant 8),
  * so that sixteen connections' workers never keep the loop thread from a CPU. */
 static atomic_uint spinning;
+/* Workers whose loop busy-polls for their completions now (invariant 9), with the same limit. */
+static atomic_uint polling_workers;
 
 #if defined(__x86_64__) || defined(__i386__)
 #define CPU_RELAX() __builtin_ia32_pause()
@@ -99,6 +120,7 @@ typedef struct {
 struct uvsql__worker_s {
   uv_loop_t *loop;
   uv_async_t async;
+  uv_idle_t poll; /* invariant 9: active while the loop busy-polls */
   uv_thread_t thread;
   uv_mutex_t mu;
   uv_sem_t wake;
@@ -107,12 +129,20 @@ struct uvsql__worker_s {
   uvsql__jobq_t completed; /* work done, after not yet run */
   int stop;                /* the loop asks the thread to exit once idle */
   int exited;              /* the thread has left its loop and touches nothing more */
+  /* Shared, lock-free (invariant 9). */
+  atomic_int ready;   /* the thread appended to `completed` since the loop last took it */
+  atomic_int polling; /* the loop is polling: the thread need not uv_async_send */
   /* Loop thread only. */
   int closing;
   int joined;
   unsigned spin;           /* invariant 8: how many workers may spin at once (0: never); set once */
   unsigned outstanding;    /* jobs whose after has not run yet */
   uvsql__jobq_t withdrawn; /* not started when close was called: after(data, 1) at the end */
+  int poll_on;             /* `poll` active, counted in polling_workers */
+  unsigned poll_skip;      /* submissions left before the loop may poll again */
+  unsigned poll_misses;    /* polls in a row that ended with nothing (back-off exponent) */
+  uint64_t poll_t0;        /* start of the current poll window */
+  uint64_t polled, woken;  /* takings by the poll and by the async (uvsql__worker_counts) */
   void (*closed_cb)(void *data);
   void *closed_data;
 };
@@ -132,12 +162,24 @@ static uvsql__job_t *jobq_take_all(uvsql__jobq_t *q) {
   return all;
 }
 
+/* After a spin or a poll that found nothing: how many chances to skip (2, 4, ... 64 for
+ * failures in a row). A success resets *misses to 0. */
+static unsigned backoff(unsigned *misses) {
+  if (*misses < SPIN_BACKOFF_MAX)
+    ++*misses;
+  return 1u << *misses;
+}
+
+typedef struct {
+  unsigned skip;   /* jobs left before the thread may spin again */
+  unsigned misses; /* spins in a row that found nothing */
+} spin_state_t;
+
 /* Waits for a count of `wake`; after a job (ran), spinning first (invariant 8). A spin that
  * ends with nothing found (the loop thread was slow: a loaded machine, or a program that does
- * not await each statement) turns spinning off for the next SPIN_RETRY jobs, so that a busy
- * machine does not lose a CPU to it. */
-static void wait_for_work(uvsql__worker_t *w, int ran, unsigned *skip) {
-  if (ran && w->spin && (*skip == 0 || --*skip == 0)) {
+ * not await each statement) turns spinning off for the next few jobs (backoff). */
+static void wait_for_work(uvsql__worker_t *w, int ran, spin_state_t *st) {
+  if (ran && w->spin && (st->skip == 0 || --st->skip == 0)) {
     int found = 0;
     if (atomic_fetch_add(&spinning, 1) < w->spin) {
       uint64_t t0 = uv_hrtime();
@@ -150,8 +192,10 @@ static void wait_for_work(uvsql__worker_t *w, int ran, unsigned *skip) {
         if ((i & 63) == 0 && uv_hrtime() - t0 > SPIN_NS)
           break;
       }
-      if (!found)
-        *skip = SPIN_RETRY;
+      if (found)
+        st->misses = 0;
+      else
+        st->skip = backoff(&st->misses);
     }
     atomic_fetch_sub(&spinning, 1);
     if (found)
@@ -160,12 +204,19 @@ static void wait_for_work(uvsql__worker_t *w, int ran, unsigned *skip) {
   uv_sem_wait(&w->wake);
 }
 
+/* The thread, after appending to `completed`: wake the loop unless it is polling (invariant 9). */
+static void notify_loop(uvsql__worker_t *w) {
+  atomic_store(&w->ready, 1);
+  if (!atomic_load(&w->polling))
+    uv_async_send(&w->async);
+}
+
 static void worker_thread(void *arg) {
   uvsql__worker_t *w = arg;
   int ran = 0;
-  unsigned skip = 0;
+  spin_state_t st = {0, 0};
   for (;;) {
-    wait_for_work(w, ran, &skip);
+    wait_for_work(w, ran, &st);
     ran = 0;
     uv_mutex_lock(&w->mu);
     uvsql__job_t *job = w->pending.head;
@@ -186,14 +237,17 @@ static void worker_thread(void *arg) {
     uv_mutex_lock(&w->mu);
     jobq_push(&w->completed, job);
     uv_mutex_unlock(&w->mu);
-    uv_async_send(&w->async);
+    notify_loop(w);
   }
   w->exited = 1;
   uv_mutex_unlock(&w->mu);
   uv_async_send(&w->async);
 }
 
-static void on_async_closed(uv_handle_t *h) {
+/* Freeing waits for both handles: libuv finishes the handles closed in one iteration last
+ * closed first (and reads the next one after the callback), so `poll` is closed only from the
+ * async's close callback (invariant 6). */
+static void on_poll_closed(uv_handle_t *h) {
   uvsql__worker_t *w = h->data;
   void (*closed_cb)(void *) = w->closed_cb;
   void *closed_data = w->closed_data;
@@ -204,18 +258,63 @@ static void on_async_closed(uv_handle_t *h) {
     closed_cb(closed_data);
 }
 
+static void on_async_closed(uv_handle_t *h) {
+  uvsql__worker_t *w = h->data;
+  uv_close((uv_handle_t *)&w->poll, on_poll_closed);
+}
+
 static void job_finished(uvsql__worker_t *w) {
   if (--w->outstanding == 0 && !w->closing)
     uv_unref((uv_handle_t *)&w->async);
 }
 
-static void on_async(uv_async_t *async) {
-  uvsql__worker_t *w = async->data;
+static void on_poll(uv_idle_t *h);
+
+/* Invariant 9: called on submit. */
+static void poll_start(uvsql__worker_t *w) {
+  if (w->poll_on || !w->spin || w->closing)
+    return;
+  if (w->poll_skip) {
+    w->poll_skip--;
+    return;
+  }
+  if (atomic_fetch_add(&polling_workers, 1) >= w->spin) {
+    atomic_fetch_sub(&polling_workers, 1);
+    return;
+  }
+  w->poll_on = 1;
+  atomic_store(&w->polling, 1);
+  w->poll_t0 = uv_hrtime();
+  uv_idle_start(&w->poll, on_poll);
+}
+
+/* Stops polling; a completion the thread flagged meanwhile without sending the async (it saw
+ * `polling`) is signalled now, so on_async takes it. `found`: the poll ended because the jobs
+ * were done, not because it timed out (back-off). */
+static void poll_stop(uvsql__worker_t *w, int found) {
+  if (!w->poll_on)
+    return;
+  w->poll_on = 0;
+  uv_idle_stop(&w->poll);
+  atomic_fetch_sub(&polling_workers, 1);
+  atomic_store(&w->polling, 0);
+  if (atomic_load(&w->ready))
+    uv_async_send(&w->async);
+  if (found)
+    w->poll_misses = 0;
+  else
+    w->poll_skip = backoff(&w->poll_misses);
+}
+
+/* Runs what the thread completed or posted (invariant 2), from the async or from the poll. */
+static void drain(uvsql__worker_t *w) {
   uvsql__job_t *job, *next;
   int exited;
 
   if (w->joined)
     return; /* a send that raced the final drain: nothing is left */
+  /* Cleared before the take: an append after the take sets it again. */
+  atomic_store(&w->ready, 0);
   uv_mutex_lock(&w->mu);
   job = jobq_take_all(&w->completed);
   exited = w->exited;
@@ -229,6 +328,13 @@ static void on_async(uv_async_t *async) {
     free(job);
     if (!post)
       job_finished(w);
+  }
+
+  if (w->poll_on) {
+    if (w->outstanding == 0)
+      poll_stop(w, 1);
+    else
+      w->poll_t0 = uv_hrtime(); /* a new window for the next job */
   }
 
   /* Only once the thread has said it is exiting: by then it had appended its last completion
@@ -246,11 +352,32 @@ static void on_async(uv_async_t *async) {
   uv_close((uv_handle_t *)&w->async, on_async_closed);
 }
 
-static void on_failed_async_closed(uv_handle_t *h) {
+static void on_async(uv_async_t *async) {
+  uvsql__worker_t *w = async->data;
+  w->woken++;
+  drain(w);
+}
+
+/* Invariant 9: takes what the thread flagged; otherwise ends a poll that waited too long. */
+static void on_poll(uv_idle_t *h) {
+  uvsql__worker_t *w = h->data;
+  if (atomic_load_explicit(&w->ready, memory_order_relaxed)) {
+    w->polled++;
+    drain(w);
+  } else if (uv_hrtime() - w->poll_t0 > POLL_NS)
+    poll_stop(w, 0);
+}
+
+static void on_failed_poll_closed(uv_handle_t *h) {
   uvsql__worker_t *w = h->data;
   uv_sem_destroy(&w->wake);
   uv_mutex_destroy(&w->mu);
   free(w);
+}
+
+static void on_failed_async_closed(uv_handle_t *h) {
+  uvsql__worker_t *w = h->data;
+  uv_close((uv_handle_t *)&w->poll, on_failed_poll_closed);
 }
 
 int uvsql__worker_new(uvsql__worker_t **out, uv_loop_t *loop) {
@@ -270,10 +397,11 @@ int uvsql__worker_new(uvsql__worker_t **out, uv_loop_t *loop) {
     free(w);
     return UVSQL_ENOMEM;
   }
+  uv_idle_init(loop, &w->poll); /* cannot fail */
+  w->poll.data = w;
+  uv_unref((uv_handle_t *)&w->poll); /* the async holds the loop open while jobs run */
   if (uv_async_init(loop, &w->async, on_async) != 0) {
-    uv_sem_destroy(&w->wake);
-    uv_mutex_destroy(&w->mu);
-    free(w);
+    uv_close((uv_handle_t *)&w->poll, on_failed_poll_closed);
     return UVSQL_ENOMEM;
   }
   w->async.data = w;
@@ -300,6 +428,7 @@ int uvsql__worker_submit(uvsql__worker_t *w, uvsql__work_fn work, uvsql__after_f
   job->post = 0;
   if (w->outstanding++ == 0)
     uv_ref((uv_handle_t *)&w->async);
+  poll_start(w);
   uv_mutex_lock(&w->mu);
   jobq_push(&w->pending, job);
   uv_mutex_unlock(&w->mu);
@@ -318,13 +447,14 @@ int uvsql__worker_post(uvsql__worker_t *w, uvsql__after_fn fn, void *data) {
   uv_mutex_lock(&w->mu);
   jobq_push(&w->completed, job); /* before the running job's own completion: invariant 1 */
   uv_mutex_unlock(&w->mu);
-  uv_async_send(&w->async);
+  notify_loop(w);
   return 0;
 }
 
 void uvsql__worker_close(uvsql__worker_t *w, void (*closed_cb)(void *data), void *data) {
   if (!w || w->closing)
     return;
+  poll_stop(w, 1);
   w->closing = 1;
   w->closed_cb = closed_cb;
   w->closed_data = data;
@@ -338,4 +468,9 @@ void uvsql__worker_close(uvsql__worker_t *w, void (*closed_cb)(void *data), void
   uv_sem_post(&w->wake);
   /* The thread finishes the job it is running (if any), sees `stop`, says `exited` and sends
    * the async; on_async then runs the remaining afters, joins and closes. */
+}
+
+void uvsql__worker_counts(const uvsql__worker_t *w, uint64_t *polled, uint64_t *woken) {
+  *polled = w->polled;
+  *woken = w->woken;
 }
