@@ -149,6 +149,14 @@ struct uvsql__sq_conn_s {
   uvsql__kit_queue_t held;
   int nworker;
   int txn;
+  /* Whether an SQL text writes (uvsql__sq_sql_writes), remembered for the last texts that had
+   * to be scanned (conn.c sql_writes): owned copies. */
+  struct {
+    char *sql;
+    size_t len;
+    int writes;
+  } wmemo[4];
+  unsigned wmemo_next;
   char *lock_path; /* written by the open job (the file's full path), taken by open_after */
   int wal;         /* written by the open job: the file is in WAL mode */
   /* Shared with the worker, under mu. The queue holds requests submitted and not yet taken by
