@@ -60,6 +60,8 @@ struct uvsql_mapper_s {
   uint32_t tail_off, tail_len;
   uint8_t blobs[64];
   size_t nblobs;
+  uint32_t blob_off[64]; /* offset of field blobs[k] */
+  uint64_t blob_text;    /* bit k: field blobs[k] is TEXT (compared by strcmp) */
   /* Bit i: field i is the foreign key of a relationship declared UVSQL_REL_POST_UPDATE: the
    * flush leaves it out of the table order and of the INSERT (NULL), sets it by an UPDATE
    * after the inserts, and clears it by an UPDATE before deleting the row (flush.c). */

@@ -643,9 +643,14 @@ void uvsql__mapper_plan(uvsql_mapper_t *m) {
   if (m->colmap) /* a subclass (inherit.c): its own fields follow the base's uvsql_nulls */
     prefix = md->size;
   m->nblobs = 0;
+  m->blob_text = 0;
   for (size_t i = 0; i < md->nfields; i++)
-    if (is_blob(md->fields[i].kind))
+    if (is_blob(md->fields[i].kind)) {
+      m->blob_off[m->nblobs] = (uint32_t)md->fields[i].offset;
+      if (is_text(md->fields[i].kind))
+        m->blob_text |= UINT64_C(1) << m->nblobs;
       m->blobs[m->nblobs++] = (uint8_t)i;
+    }
   m->nwords = 0;
   m->tail_off = (uint32_t)(prefix & ~(size_t)7);
   m->tail_len = (uint32_t)(prefix & 7);
@@ -692,6 +697,7 @@ int uvsql__obj_modified(const uvsql__obj_t *h) {
   const uint32_t *off = m->word_off;
   const uint64_t *mask = m->word_mask;
   uint64_t acc = 0;
+#pragma GCC unroll 4
   for (size_t w = 0; w < nw; w++) {
     uint64_t x, y;
     memcpy(&x, a + off[w], 8);
@@ -701,17 +707,19 @@ int uvsql__obj_modified(const uvsql__obj_t *h) {
   if (acc || (m->tail_len && memcmp(a + m->tail_off, b + m->tail_off, m->tail_len) != 0))
     return uvsql__obj_changes(h) != 0;
   uint64_t na = *nulls(m, a); /* == the snapshot's: it was compared */
-  const uvsql_field_t *f = m->model->fields;
+  uint64_t text = m->blob_text;
+  const uint8_t *blobs = m->blobs;
+  const uint32_t *boff = m->blob_off;
   for (size_t k = 0; k < nb; k++) {
-    const uvsql_field_t *fi = &f[m->blobs[k]];
-    uint64_t bit = UINT64_C(1) << m->blobs[k];
-    if (na & bit)
-      continue; /* NULL in both */
-    if (is_text(fi->kind)) {
-      const char *x = *(char *const *)(a + fi->offset), *y = *(char *const *)(b + fi->offset);
+    if (na >> blobs[k] & 1)
+      continue;          /* NULL in both */
+    if (text >> k & 1) { /* the common case, without the field's descriptor */
+      const char *x, *y;
+      memcpy(&x, a + boff[k], sizeof x);
+      memcpy(&y, b + boff[k], sizeof y);
       if (x && y ? strcmp(x, y) != 0 : x != y)
         return 1;
-    } else if (field_differs(fi, bit, na, na, a, b)) {
+    } else if (field_differs(&m->model->fields[blobs[k]], UINT64_C(1) << blobs[k], na, na, a, b)) {
       return 1;
     }
   }
