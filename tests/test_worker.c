@@ -237,10 +237,11 @@ TEST(short_jobs_awaited_one_by_one_are_taken_by_polling) {
          (unsigned long long)polled, (unsigned long long)woken);
   for (int i = 0; i < NJOBS; i++)
     ASSERT_INT_EQ(ctx.after_order[i], i);
-  /* Polling needs a second CPU and is off under valgrind (one thread at a time). */
+  /* Polling needs a second CPU and is off under valgrind (one thread at a time; the library
+   * knows it only when built with valgrind.h, so nothing is asserted there). */
   if (uv_available_parallelism() >= 2 && !test_under_valgrind())
     ASSERT(polled > 0);
-  else
+  else if (uv_available_parallelism() < 2)
     ASSERT_INT_EQ((int)polled, 0);
   ASSERT(polled + woken >= 1);
   uvsql__worker_close(ctx.w, closed, &ctx);
