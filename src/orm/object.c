@@ -20,11 +20,14 @@
 
 /* An object of m with `extra` bytes after its body; malloc and two memsets, not calloc (nor one
  * memset, which compilers turn into calloc): glibc's calloc skips the thread cache. */
-static uvsql__obj_t *obj_alloc(const uvsql_mapper_t *m, size_t extra) {
-  uvsql__obj_t *h = malloc(sizeof *h + m->model->size + extra);
-  if (!h)
+static uvsql__obj_t *obj_alloc(const uvsql_mapper_t *m, size_t extra, uvsql__slabs_t *slabs) {
+  size_t size = sizeof(uvsql__obj_t) + m->model->size + extra;
+  uint32_t unit = 0;
+  uvsql__obj_t *h = slabs ? uvsql__slabs_take(slabs, size, &unit) : NULL;
+  if (!h && !(h = malloc(size)))
     return NULL;
   memset(h, 0, sizeof *h);
+  h->slab = unit;
   memset(h->body, 0, m->model->size);
   h->magic = UVSQL__ORM_MAGIC;
   h->mapper = m;
@@ -44,7 +47,7 @@ void uvsql__snap_free(const uvsql__obj_t *h, void *snap) {
 }
 
 uvsql__obj_t *uvsql__obj_alloc(const uvsql_mapper_t *m) {
-  return obj_alloc(m, 0);
+  return obj_alloc(m, 0, NULL);
 }
 
 void *uvsql_orm_new(const uvsql_mapper_t *m) {
@@ -72,7 +75,10 @@ void uvsql__obj_destroy(uvsql__obj_t *h) {
   uvsql__snap_free(h, h->snap);
   free(h->links);
   h->magic = 0;
-  free(h);
+  if (h->slab)
+    uvsql__slab_release(h);
+  else
+    free(h);
 }
 
 void uvsql_orm_free(void *obj) {
@@ -475,6 +481,11 @@ int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result
 
 int uvsql__obj_load(const uvsql_mapper_t *m, const uvsql_result_t *r, size_t row, size_t col0,
                     uvsql__obj_t **out, uvsql_error_t *err) {
+  return uvsql__obj_load_in(m, r, row, col0, NULL, out, err);
+}
+
+int uvsql__obj_load_in(const uvsql_mapper_t *m, const uvsql_result_t *r, size_t row, size_t col0,
+                       uvsql__slabs_t *slabs, uvsql__obj_t **out, uvsql_error_t *err) {
   const uvsql_field_t *f = m->model->fields;
   size_t room = 0, len[64]; /* room: the snapshot's strings, as the result has them */
   for (size_t k = 0; k < m->nblobs; k++) {
@@ -493,7 +504,7 @@ int uvsql__obj_load(const uvsql_mapper_t *m, const uvsql_result_t *r, size_t row
       room += n + 1;
   }
   size_t at = snap_at(m);
-  uvsql__obj_t *h = obj_alloc(m, at + room); /* the snapshot after the body */
+  uvsql__obj_t *h = obj_alloc(m, at + room, slabs); /* the snapshot after the body */
   *out = NULL;
   if (!h)
     return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row of %s",
