@@ -492,6 +492,8 @@ int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result
       case UVSQL_FIELD_TIMESTAMPTZ:
         if (t == UVSQL_TYPE_TIMESTAMP || t == UVSQL_TYPE_TIMESTAMPTZ)
           *(int64_t *)p = v->u.i64, rc = 0;
+        else if (t == UVSQL_TYPE_TEXT) /* SQLite's: parsed by the getter (an error: again) */
+          rc = uvsql_result_timestamp(r, row, col, p) ? 1 : 0;
         break;
       case UVSQL_FIELD_TEXT:
       case UVSQL_FIELD_JSON:
