@@ -123,6 +123,7 @@ static void reload_keeps_identity(const char *url) {
   ASSERT_STR_EQ(last->fullname, "Changed");
   check_user(uvsql_orm_result_at(r2, 17), 17);
   user_t *second = uvsql_orm_result_at(r1, 1);
+  int64_t id0 = first->id;
   uvsql_future_unref(f1);
   uvsql_future_unref(f2);
   /* a get finds the loaded object */
@@ -132,7 +133,7 @@ static void reload_keeps_identity(const char *url) {
   await_ok(uvsql_session_rollback(s, NULL, NULL));
   await_ok(uvsql_session_close(s, NULL, NULL));
   s = session(o);
-  g = uvsql_session_get_int(s, o->users, first->id + 5, NULL, NULL);
+  g = uvsql_session_get_int(s, o->users, id0 + 5, NULL, NULL);
   user_t *one = AWAIT_OK(g);
   ASSERT(one != NULL && !from_slab(one));
   check_user(one, 5);
