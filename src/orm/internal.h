@@ -4,7 +4,8 @@
  * Layering: the ORM talks to the engine and Core only through their public headers
  * (uvsql/engine.h, uvsql/sql.h) plus the loop's future helpers; never to a driver.
  *
- * Object memory: [uvsql__obj_t header][the model's struct]. The user sees the struct pointer;
+ * Object memory: [uvsql__obj_t header][the model's struct], malloc'd or, for the objects of a
+ * large load, carved from a slab (slab.c). The user sees the struct pointer;
  * uvsql__hdr(obj) steps back to the header. The header's `magic` tells ORM objects apart
  * from anything else a user might pass.
  */

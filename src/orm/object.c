@@ -12,6 +12,9 @@
  *  2. A field is NULL iff its bit in uvsql_nulls is set, or (TEXT/BYTES) its pointer is NULL.
  *  3. The autoflush check's plan (uvsql__mapper_plan) is exact: bitwise-equal words are equal
  *     fields, so a bitwise difference falls back to the field-by-field comparison.
+ *  4. An object's allocation (header, struct, and a loaded object's snapshot) is malloc'd
+ *     (h->slab == 0) or carved from a large load's slab (slab.c); uvsql__obj_destroy gives
+ *     either back. Its TEXT/BYTES/JSON/ARRAY data is malloc'd in both cases (invariant 1).
  */
 #include <stdio.h>
 #include <stdlib.h>
