@@ -1,5 +1,5 @@
 /* src/loop/bigblock.c — large blocks for results (result.c): the cells and the string chunks of
- * a result past 1 MB.
+ * a result past 1 MB; and for the ORM's slabs of objects (src/orm/slab.c).
  *
  * Why: reading a large result is writing memory the process has never touched. On the machines
  * measured (bench/README.md, "Where the time goes: SQLite and ORM hydration") every fresh 4 KB
@@ -10,6 +10,9 @@
  * per 2 MB), grown in place with mremap, and a freed block is kept in a small process-wide
  * cache (at most BIG_CACHE_MAX bytes, BIG_CACHE_SLOTS blocks) for the next large result, whose
  * pages are then already there. uvsql__big_trim gives the cache back (engine dispose calls it).
+ * The ORM carves the objects of a large load from big blocks too (src/orm/slab.c): 500,000
+ * objects with their result are ~200 MB, hence a cache of 256 MB (it was 128 MB, with which the
+ * second of two such loads still faulted a third of its pages).
  *
  * Invariants:
  *  1. Every block handed out is at least the size asked, a multiple of BIG_ALIGN (or, in the
@@ -48,8 +51,8 @@
 #endif
 
 #define BIG_ALIGN       ((size_t)2 << 20)
-#define BIG_CACHE_MAX   ((size_t)128 << 20)
-#define BIG_CACHE_SLOTS 16
+#define BIG_CACHE_MAX   ((size_t)256 << 20)
+#define BIG_CACHE_SLOTS 32
 
 static struct {
   pthread_mutex_t mu;

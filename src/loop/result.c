@@ -266,6 +266,10 @@ const uvsql_value_t *uvsql_result_value(const uvsql_result_t *r, size_t row, siz
   return &r->cells[row * r->ncols + col];
 }
 
+const uvsql_value_t *uvsql__result_row(const uvsql_result_t *r, size_t row) {
+  return r && row < r->nrows ? &r->cells[row * r->ncols] : NULL;
+}
+
 int uvsql_result_is_null(const uvsql_result_t *r, size_t row, size_t col) {
   const uvsql_value_t *v = uvsql_result_value(r, row, col);
   return !v || v->type == UVSQL_TYPE_NULL;

@@ -35,6 +35,10 @@ int uvsql__result_mismatch(const uvsql_result_t *r, size_t col, const uvsql_valu
                            const char *wanted);
 int uvsql__result_fail(const uvsql_result_t *r, int code, const char *fmt, ...) UVSQL__PRINTF(3, 4);
 
+/* The ncols cells of row `row` (row-major), or NULL when r is NULL or row is out of range: for a
+ * reader that walks whole rows (the ORM's loader) without a getter call per cell. */
+const uvsql_value_t *uvsql__result_row(const uvsql_result_t *r, size_t row);
+
 /* Large blocks (bigblock.c), for a result's cells and string chunks past 1 MB: 2 MB-aligned
  * huge-page mappings, and a bounded process-wide cache of freed ones that the next large result
  * reuses. get: a block of at least min bytes (*size: its size; not zeroed). grow: the block p

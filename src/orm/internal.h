@@ -4,7 +4,8 @@
  * Layering: the ORM talks to the engine and Core only through their public headers
  * (uvsql/engine.h, uvsql/sql.h) plus the loop's future helpers; never to a driver.
  *
- * Object memory: [uvsql__obj_t header][the model's struct]. The user sees the struct pointer;
+ * Object memory: [uvsql__obj_t header][the model's struct], malloc'd or, for the objects of a
+ * large load, carved from a slab (slab.c). The user sees the struct pointer;
  * uvsql__hdr(obj) steps back to the header. The header's `magic` tells ORM objects apart
  * from anything else a user might pass.
  */
@@ -183,6 +184,7 @@ struct uvsql__obj_s {
   uvsql__link_t *links;
   uint64_t dirty;      /* scratch for a flush: changed fields */
   uint32_t level;      /* scratch for a flush: self-referential depth */
+  uint32_t slab;       /* carved from a slab (slab.c): its offset there in units; 0: malloc'd */
   uint64_t rel_loaded; /* bit i: relationship i of the mapper is loaded (rel.h) */
   uint64_t given;      /* bit i: a setter gave field i since the last load/flush (orm.h) */
   uint64_t filled;     /* with OF_FILLED: fields the last INSERT's flush filled in (defaults) */
@@ -217,6 +219,23 @@ int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result
  * 0 and *out; -1 when out of memory (err not filled); else an error code with err filled. */
 int uvsql__obj_load(const uvsql_mapper_t *m, const uvsql_result_t *r, size_t row, size_t col0,
                     uvsql__obj_t **out, uvsql_error_t *err);
+/* Slabs (slab.c): the objects of one large load carved from big blocks, each still released on
+ * its own (uvsql__obj_destroy); a slab goes back when its load is over and its last object has
+ * gone. begin: a load of nrows rows; take: room for one row's object of size bytes (h->slab goes
+ * in *unit), or NULL: malloc it (a small load, or out of memory); end: the load is over. */
+typedef struct uvsql__slab_s uvsql__slab_t;
+typedef struct {
+  uvsql__slab_t *cur;
+  size_t rows_left;
+  int off; /* a small load: every object malloc'd */
+} uvsql__slabs_t;
+void uvsql__slabs_begin(uvsql__slabs_t *a, size_t nrows);
+void *uvsql__slabs_take(uvsql__slabs_t *a, size_t size, uint32_t *unit);
+void uvsql__slabs_end(uvsql__slabs_t *a);
+void uvsql__slab_release(uvsql__obj_t *h); /* h (h->slab != 0) is gone */
+/* uvsql__obj_load with the object's memory from the load's slabs (NULL: malloc). */
+int uvsql__obj_load_in(const uvsql_mapper_t *m, const uvsql_result_t *r, size_t row, size_t col0,
+                       uvsql__slabs_t *slabs, uvsql__obj_t **out, uvsql_error_t *err);
 /* Frees snap, a snapshot of h's (or one a journal entry of h holds), unless it is the one
  * inside h's allocation (uvsql__obj_load), which goes with h. Never free() a snapshot. */
 void uvsql__snap_free(const uvsql__obj_t *h, void *snap);

@@ -100,6 +100,8 @@ int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql
                             m->model->type_name, nf);
   }
   (void)uvsql__idmap_reserve(&s->idmap, s->idmap.count + n); /* out of memory: grows as it goes */
+  uvsql__slabs_t slabs;                                      /* a large load's objects (slab.c) */
+  uvsql__slabs_begin(&slabs, n);
   for (size_t row = 0; row < n; row++) {
     uvsql__obj_t *h = NULL;
     const uvsql_mapper_t *pm = uvsql__poly_mapper(m, r, row); /* the row's class (inherit.c) */
@@ -108,7 +110,7 @@ int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql
                                     "an ORM select of %s must select every column of its table "
                                     "(a row is a %s: use uvsql_orm_select)",
                                     m->model->type_name, pm->model->type_name)
-                 : uvsql__obj_load(pm, r, row, 0, &h, err); /* err says what went wrong */
+                 : uvsql__obj_load_in(pm, r, row, 0, &slabs, &h, err); /* err says why */
     uvsql_value_t pk[UVSQL__MAX_PK];
     uvsql__obj_t *have = NULL;
     uint64_t hash = 0;
@@ -133,11 +135,13 @@ int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql
     if (rc) {
       if (h && !h->session)
         uvsql__obj_destroy(h);
+      uvsql__slabs_end(&slabs);
       free(objs);
       return rc;
     }
     objs[row] = h->body;
   }
+  uvsql__slabs_end(&slabs);
   *out = objs;
   *nout = n;
   return 0;

@@ -12,19 +12,26 @@
  *  2. A field is NULL iff its bit in uvsql_nulls is set, or (TEXT/BYTES) its pointer is NULL.
  *  3. The autoflush check's plan (uvsql__mapper_plan) is exact: bitwise-equal words are equal
  *     fields, so a bitwise difference falls back to the field-by-field comparison.
+ *  4. An object's allocation (header, struct, and a loaded object's snapshot) is malloc'd
+ *     (h->slab == 0) or carved from a large load's slab (slab.c); uvsql__obj_destroy gives
+ *     either back. Its TEXT/BYTES/JSON/ARRAY data is malloc'd in both cases (invariant 1).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "../loop/result.h" /* uvsql__result_row */
 
 /* An object of m with `extra` bytes after its body; malloc and two memsets, not calloc (nor one
  * memset, which compilers turn into calloc): glibc's calloc skips the thread cache. */
-static uvsql__obj_t *obj_alloc(const uvsql_mapper_t *m, size_t extra) {
-  uvsql__obj_t *h = malloc(sizeof *h + m->model->size + extra);
-  if (!h)
+static uvsql__obj_t *obj_alloc(const uvsql_mapper_t *m, size_t extra, uvsql__slabs_t *slabs) {
+  size_t size = sizeof(uvsql__obj_t) + m->model->size + extra;
+  uint32_t unit = 0;
+  uvsql__obj_t *h = slabs ? uvsql__slabs_take(slabs, size, &unit) : NULL;
+  if (!h && !(h = malloc(size)))
     return NULL;
   memset(h, 0, sizeof *h);
+  h->slab = unit;
   memset(h->body, 0, m->model->size);
   h->magic = UVSQL__ORM_MAGIC;
   h->mapper = m;
@@ -44,7 +51,7 @@ void uvsql__snap_free(const uvsql__obj_t *h, void *snap) {
 }
 
 uvsql__obj_t *uvsql__obj_alloc(const uvsql_mapper_t *m) {
-  return obj_alloc(m, 0);
+  return obj_alloc(m, 0, NULL);
 }
 
 void *uvsql_orm_new(const uvsql_mapper_t *m) {
@@ -72,7 +79,10 @@ void uvsql__obj_destroy(uvsql__obj_t *h) {
   uvsql__snap_free(h, h->snap);
   free(h->links);
   h->magic = 0;
-  free(h);
+  if (h->slab)
+    uvsql__slab_release(h);
+  else
+    free(h);
 }
 
 void uvsql_orm_free(void *obj) {
@@ -437,35 +447,68 @@ void *uvsql__struct_copy(const uvsql_mapper_t *m, const void *st) {
   return copy;
 }
 
+/* Copies len bytes of text and a NUL into a new malloc'd string; NULL when out of memory. */
+static char *text_copy(const char *src, size_t len) {
+  char *copy = malloc(len + 1);
+  if (copy) {
+    memcpy(copy, src, len);
+    copy[len] = '\0';
+  }
+  return copy;
+}
+
+/* The cells are read in place (uvsql__result_row): a cell of the type a field's getter takes at
+ * once (INT64 into INT64, TEXT or JSON into TEXT, ...) is stored as that getter would store it;
+ * any other cell (SQLite's timestamps as text, a NUMERIC into TEXT, an error) goes through
+ * uvsql__field_load, i.e. the getters, so that values and messages are the getters'. */
 int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result_t *r, size_t row,
                            size_t col0, uvsql_error_t *err) {
   const uvsql_field_t *f = m->model->fields;
   uint64_t *nl = nulls(m, st);
+  const uvsql_value_t *cells = uvsql__result_row(r, row);
+  size_t ncols = uvsql_result_ncols(r);
   for (size_t i = 0, n = m->model->nfields; i < n; i++) {
     void *p = (unsigned char *)st + f[i].offset;
     size_t col = col0 + (m->colmap ? m->colmap[i] : i); /* colmap: a subclass (inherit.c) */
-    if (uvsql_result_is_null(r, row, col)) {
-      *nl |= UINT64_C(1) << i;
-      continue;
-    }
-    int rc;
-    switch (f[i].kind) {
-    case UVSQL_FIELD_TEXT:
-    case UVSQL_FIELD_JSON: {
-      const char *src;
-      size_t len;
-      char *copy = NULL;
-      rc = uvsql_result_text(r, row, col, &src, &len);
-      if (rc == 0 && (copy = malloc(len + 1))) {
-        memcpy(copy, src, len);
-        copy[len] = '\0';
-        *(char **)p = copy;
+    const uvsql_value_t *v = cells && col < ncols ? &cells[col] : NULL;
+    int rc = 1; /* 1: not read here */
+    if (v) {
+      uvsql_type_t t = v->type;
+      if (t == UVSQL_TYPE_NULL) {
+        *nl |= UINT64_C(1) << i;
+        continue;
       }
-      rc = rc ? rc : !copy;
-      break;
-    }
-    default:
-      rc = load_scalar(f[i].kind, r, row, col, p); /* NOT_SCALAR for BYTES: field by field */
+      switch (f[i].kind) {
+      case UVSQL_FIELD_INT64:
+        if (t == UVSQL_TYPE_INT64)
+          *(int64_t *)p = v->u.i64, rc = 0;
+        break;
+      case UVSQL_FIELD_DOUBLE:
+        if (t == UVSQL_TYPE_DOUBLE)
+          *(double *)p = v->u.f64, rc = 0;
+        break;
+      case UVSQL_FIELD_BOOL:
+        if (t == UVSQL_TYPE_BOOL)
+          *(int *)p = v->u.b, rc = 0;
+        break;
+      case UVSQL_FIELD_TIMESTAMP:
+      case UVSQL_FIELD_TIMESTAMPTZ:
+        if (t == UVSQL_TYPE_TIMESTAMP || t == UVSQL_TYPE_TIMESTAMPTZ)
+          *(int64_t *)p = v->u.i64, rc = 0;
+        else if (t == UVSQL_TYPE_TEXT) /* SQLite's: parsed by the getter (an error: again) */
+          rc = uvsql_result_timestamp(r, row, col, p) ? 1 : 0;
+        break;
+      case UVSQL_FIELD_TEXT:
+      case UVSQL_FIELD_JSON:
+        if (t == UVSQL_TYPE_TEXT || t == UVSQL_TYPE_JSON) {
+          if (!(*(char **)p = text_copy(v->u.s.ptr, v->u.s.len)))
+            return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading %s", f[i].name);
+          rc = 0;
+        }
+        break;
+      default:
+        break;
+      }
     }
     if (rc && (rc = uvsql__field_load(m, st, i, r, row, col, err)) != 0)
       return rc; /* field_load says what went wrong */
@@ -475,11 +518,23 @@ int uvsql__obj_load_fields(const uvsql_mapper_t *m, void *st, const uvsql_result
 
 int uvsql__obj_load(const uvsql_mapper_t *m, const uvsql_result_t *r, size_t row, size_t col0,
                     uvsql__obj_t **out, uvsql_error_t *err) {
+  return uvsql__obj_load_in(m, r, row, col0, NULL, out, err);
+}
+
+int uvsql__obj_load_in(const uvsql_mapper_t *m, const uvsql_result_t *r, size_t row, size_t col0,
+                       uvsql__slabs_t *slabs, uvsql__obj_t **out, uvsql_error_t *err) {
   const uvsql_field_t *f = m->model->fields;
   size_t room = 0, len[64]; /* room: the snapshot's strings, as the result has them */
+  const uvsql_value_t *cells = uvsql__result_row(r, row);
+  size_t ncols = uvsql_result_ncols(r);
   for (size_t k = 0; k < m->nblobs; k++) {
     size_t i = m->blobs[k], col = col0 + (m->colmap ? m->colmap[i] : i), n;
     const void *src;
+    const uvsql_value_t *v = cells && col < ncols ? &cells[col] : NULL;
+    if (v && (v->type == UVSQL_TYPE_TEXT || v->type == UVSQL_TYPE_JSON) && is_text(f[i].kind)) {
+      room += v->u.s.len + 1; /* what uvsql_result_text reads, without the call */
+      continue;
+    }
     if (uvsql_result_is_null(r, row, col))
       continue;
     if (f[i].kind == UVSQL_FIELD_ARRAY) {
@@ -493,7 +548,7 @@ int uvsql__obj_load(const uvsql_mapper_t *m, const uvsql_result_t *r, size_t row
       room += n + 1;
   }
   size_t at = snap_at(m);
-  uvsql__obj_t *h = obj_alloc(m, at + room); /* the snapshot after the body */
+  uvsql__obj_t *h = obj_alloc(m, at + room, slabs); /* the snapshot after the body */
   *out = NULL;
   if (!h)
     return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading a row of %s",
