@@ -1023,7 +1023,8 @@ TEST(plain_select_scanner) {
                        "SELECT 'nextval(x)', \"for\" FROM t",
                        "SELECT $1::int8 * 2 AS v",
                        "SELECT 1/0",
-                       "SELECT E'a\\'for(', $$into$$"};
+                       "SELECT E'a\\'for(', $$into$$",
+                       "SELECT row_number() OVER (ORDER BY x), Char_Length(name) FROM t"};
   const char *no[] = {"INSERT INTO t VALUES (1)",
                       "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x",
                       "SELECT nextval('s')",

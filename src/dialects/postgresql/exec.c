@@ -222,13 +222,34 @@ void uvsql__pg_fail_pending(uvsql__kit_guard_t *g) {
 
 /* ------------------------------------------------------------------ sending */
 
-/* 1 if req is a plain SELECT (invariant 9); worked out once, kept in req->state. */
-static int req_plain(uvsql__request_t *req) {
+/* 1 if req is a plain SELECT (invariant 9); worked out once, kept in req->state. The last
+ * few texts' answers are remembered on the connection (compared byte for byte), so that the
+ * same statement run by many callers is scanned once. */
+static int req_plain(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   if (!(req->state & UVSQL__PG_RS_PLAIN_KNOWN)) {
-    int plain = !(req->state & (UVSQL__PG_RS_MULTI | UVSQL__PG_RS_INTERNAL)) &&
-                !(req->flags & (UVSQL__REQ_STREAM | UVSQL__REQ_MANY | UVSQL__REQ_COPY_IN |
-                                UVSQL__REQ_COPY_OUT)) &&
-                uvsql__pg_sql_is_plain_select(req->sql, req->sql_len);
+    int plain = 0;
+    if (!(req->state & (UVSQL__PG_RS_MULTI | UVSQL__PG_RS_INTERNAL)) &&
+        !(req->flags &
+          (UVSQL__REQ_STREAM | UVSQL__REQ_MANY | UVSQL__REQ_COPY_IN | UVSQL__REQ_COPY_OUT))) {
+      int hit = 0;
+      for (int i = 0; i < UVSQL__PG_PLAIN_MEMO && !hit; i++) {
+        const uvsql__pg_plain_memo_t *m = &pc->plain_memo[i];
+        if (m->len == req->sql_len && m->len && memcmp(m->text, req->sql, m->len) == 0) {
+          hit = 1;
+          plain = m->plain;
+        }
+      }
+      if (!hit) {
+        plain = uvsql__pg_sql_is_plain_select(req->sql, req->sql_len);
+        if (req->sql_len <= sizeof pc->plain_memo[0].text) {
+          uvsql__pg_plain_memo_t *m = &pc->plain_memo[pc->plain_memo_next];
+          pc->plain_memo_next = (pc->plain_memo_next + 1) % UVSQL__PG_PLAIN_MEMO;
+          memcpy(m->text, req->sql, req->sql_len);
+          m->len = req->sql_len;
+          m->plain = plain;
+        }
+      }
+    }
     req->state |= UVSQL__PG_RS_PLAIN_KNOWN | (plain ? UVSQL__PG_RS_PLAIN : 0);
   }
   return (req->state & UVSQL__PG_RS_PLAIN) != 0;
@@ -238,7 +259,7 @@ static int can_send(uvsql__pg_conn_t *pc) {
   uvsql__request_t *req = pc->pending.head;
   return pc->state == UVSQL__PG_READY && !pc->simple_mode && req && !pc->cancel_job &&
          !((req->state & UVSQL__PG_RS_MULTI) && pc->sent.head) &&
-         !((pc->groups_inflight > 0 || pc->group_size > 1) && !req_plain(req));
+         !((pc->groups_inflight > 0 || pc->group_size > 1) && !req_plain(pc, req));
 }
 
 /* Ends the open sync group (invariant 9) with its Sync. Returns 0, or -1 if libpq failed. */
@@ -384,8 +405,8 @@ static int send_one(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   /* invariant 9: may it share the open group's Sync? (the cache remembers the answer) */
   if (stmt && stmt->plain && !(req->state & UVSQL__PG_RS_PLAIN_KNOWN))
     req->state |= UVSQL__PG_RS_PLAIN_KNOWN | (stmt->plain > 0 ? UVSQL__PG_RS_PLAIN : 0);
-  joins = req_plain(req) && !(req->state & (UVSQL__PG_RS_SOLO | UVSQL__PG_RS_RETRIED |
-                                            UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT));
+  joins = req_plain(pc, req) && !(req->state & (UVSQL__PG_RS_SOLO | UVSQL__PG_RS_RETRIED |
+                                                UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT));
   if (stmt && !stmt->plain)
     stmt->plain = (req->state & UVSQL__PG_RS_PLAIN) ? 1 : -1;
   if (pc->group_open && (!joins || pc->group_size >= PG_GROUP_MAX) && close_group(pc) != 0) {

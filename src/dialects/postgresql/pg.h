@@ -208,6 +208,14 @@ typedef enum {
 #define UVSQL__PG_RS_PLAIN       0x4000 /* a plain SELECT (uvsql__pg_sql_is_plain_select) */
 #define UVSQL__PG_RS_SOLO        0x8000 /* sent again after a neighbour's failure: goes alone */
 
+/* A remembered answer of uvsql__pg_sql_is_plain_select (exec.c, req_plain). */
+#define UVSQL__PG_PLAIN_MEMO 4
+typedef struct {
+  size_t len; /* 0: empty */
+  int plain;
+  char text[160];
+} uvsql__pg_plain_memo_t;
+
 typedef struct uvsql__pg_conn_s {
   uvsql__dconn_t dc; /* first: the engine's handle is this struct */
   uvsql__pg_state_t state;
@@ -247,8 +255,10 @@ typedef struct uvsql__pg_conn_s {
   int group_size;               /* how many */
   uvsql__request_t *group_last; /* the open group's last member (in sent) */
   int groups_inflight;          /* shared groups (2+ members) sent and not yet complete */
-  uvsql__kit_queue_t rerun;     /* members a neighbour's failure kept from running: sent again
-                                   first in line once their group is complete */
+  uvsql__pg_plain_memo_t plain_memo[UVSQL__PG_PLAIN_MEMO];
+  int plain_memo_next;
+  uvsql__kit_queue_t rerun; /* members a neighbour's failure kept from running: sent again
+                               first in line once their group is complete */
 
   uvsql__kit_lru_t cache;     /* of uvsql__pg_stmt_t */
   unsigned long stmt_next_id; /* the n of the next "uvsql_<n>" */

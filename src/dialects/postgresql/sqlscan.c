@@ -116,15 +116,33 @@ int uvsql__pg_sql_is_multi(const char *s, size_t len) {
   return 0;
 }
 
+static char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
 static int word_is(const char *w, size_t n, const char *const *list) {
   for (; *list; list++) {
     size_t k = 0;
-    while (k < n && (*list)[k] && tolower((unsigned char)w[k]) == (*list)[k])
+    if ((*list)[0] != ascii_lower(w[0]))
+      continue;
+    while (k < n && (*list)[k] && ascii_lower(w[k]) == (*list)[k])
       k++;
     if (k == n && !(*list)[k])
       return 1;
   }
   return 0;
+}
+
+static int ascii_word_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (unsigned char)c >= 0x80;
+}
+
+static int ascii_word_char(char c) {
+  return ascii_word_start(c) || (c >= '0' && c <= '9') || c == '$';
+}
+
+static int ascii_space(char c) {
+  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
 /* Words after which a '(' opens a subquery, a list or a row, not a call. */
@@ -238,11 +256,11 @@ int uvsql__pg_sql_is_plain_select(const char *s, size_t len) {
       } while (nest > 0 && i < len);
       continue;
     }
-    if (isspace((unsigned char)c)) {
+    if (ascii_space(c)) {
       i++;
       continue;
     }
-    if (isalpha((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80) {
+    if (ascii_word_start(c)) {
       size_t j = i;
       if ((c == 'E' || c == 'e') && i + 1 < len && s[i + 1] == '\'') {
         i = skip_quoted(s, len, i + 1, '\'', 1);
@@ -251,11 +269,12 @@ int uvsql__pg_sql_is_plain_select(const char *s, size_t len) {
         tokens++;
         continue;
       }
-      while (j < len && (ident_char(s[j]) || s[j] == '$'))
+      while (j < len && ascii_word_char(s[j]))
         j++;
       if (tokens == 0 && !(j - i == 6 && word_is(s + i, 6, (const char *const[]){"select", NULL})))
         return 0;
-      if (word_is(s + i, j - i, (const char *const[]){"into", "for", NULL}))
+      if ((j - i == 3 || j - i == 4) &&
+          word_is(s + i, j - i, (const char *const[]){"into", "for", NULL}))
         return 0;
       word = i;
       wlen = j - i;
@@ -276,7 +295,7 @@ int uvsql__pg_sql_is_plain_select(const char *s, size_t len) {
     } else if (c == '"') {
       size_t j = skip_quoted(s, len, i, '"', 0);
       /* a quoted name: a call through it is not known to be harmless */
-      for (i = j; i < len && isspace((unsigned char)s[i]); i++)
+      for (i = j; i < len && ascii_space(s[i]); i++)
         ;
       if (i < len && s[i] == '(')
         return 0;
