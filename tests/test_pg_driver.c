@@ -1238,3 +1238,35 @@ TEST(cancel_of_a_statement_held_back_by_a_failed_neighbour) {
   close_wait(loop, dc);
   test_loop_close(loop);
 }
+
+/* Two shared groups in flight, each with a failure: what each kept from running is sent again
+ * in the order it was submitted. */
+TEST(statements_held_back_in_two_groups_run_again_in_order) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  done_counter = 0;
+  treq_t *a = submit(dc, "SELECT 'a' AS v", NULL, 0);
+  treq_t *bad1 = submit(dc, "SELECT 1/0", NULL, 0);
+  treq_t *b = submit(dc, "SELECT 'b' AS v", NULL, 0);
+  ASSERT_INT_EQ(send_now(dc)->groups_inflight, 1);
+  treq_t *c = submit(dc, "SELECT 'c' AS v", NULL, 0);
+  treq_t *bad2 = submit(dc, "SELECT 2/0", NULL, 0);
+  treq_t *d = submit(dc, "SELECT 'd' AS v", NULL, 0);
+  ASSERT_INT_EQ(send_now(dc)->groups_inflight, 2);
+  wait_req(loop, d);
+  wait_req(loop, b);
+  ASSERT_ERR(bad1->err.code, UVSQL_EDATA);
+  ASSERT_ERR(bad2->err.code, UVSQL_EDATA);
+  ASSERT_STR_EQ(bad2->err.message, "division by zero");
+  treq_t *ok[] = {a, b, c, d};
+  for (int i = 0; i < 4; i++) {
+    char want[2] = {(char)('a' + i), 0};
+    ASSERT_OK(ok[i]->err.code, &ok[i]->err);
+    ASSERT_STR_EQ(cell_text(ok[i]->result, 0, 0), want);
+  }
+  ASSERT(a->order < bad1->order && bad1->order < c->order && c->order < bad2->order);
+  ASSERT(bad2->order < b->order && b->order < d->order); /* sent again, in submission order */
+  treq_free(a), treq_free(bad1), treq_free(b), treq_free(c), treq_free(bad2), treq_free(d);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}

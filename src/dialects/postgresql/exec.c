@@ -278,16 +278,20 @@ static int close_group(uvsql__pg_conn_t *pc) {
 }
 
 /* A shared group is complete: what a neighbour's failure kept from running goes out again,
- * before anything else pending (invariant 9). */
+ * before anything else pending but behind what an earlier group's failure put there
+ * (invariant 9). */
 static void group_done(uvsql__pg_conn_t *pc) {
+  uvsql__request_t **link = &pc->pending.head;
   if (pc->groups_inflight > 0)
     pc->groups_inflight--;
   if (!pc->rerun.head)
     return;
-  pc->rerun.tail->next = pc->pending.head;
-  if (!pc->pending.head)
+  while (*link && ((*link)->state & UVSQL__PG_RS_SOLO))
+    link = &(*link)->next;
+  pc->rerun.tail->next = *link;
+  if (!*link)
     pc->pending.tail = pc->rerun.tail;
-  pc->pending.head = pc->rerun.head;
+  *link = pc->rerun.head;
   pc->rerun.head = pc->rerun.tail = NULL;
 }
 
