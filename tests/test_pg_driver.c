@@ -1036,6 +1036,8 @@ TEST(plain_select_scanner) {
                       "SELECT set_config('a.b', 'c', false)",
                       "SELECT pg_advisory_lock(1)",
                       "SELECT pg_sleep(1)",
+                      "SELECT now()",
+                      "SELECT CURRENT_TIMESTAMP",
                       "VALUES (1)",
                       "UPDATE t SET x = 1",
                       "",

@@ -12,7 +12,8 @@
  * It is a conservative token scan: the text must start with SELECT, hold no INTO and no FOR
  * (row locks), and every '(' must follow punctuation, a keyword, or a function known to
  * change nothing (count, coalesce, lower, ...). Any other call (nextval, a user's function,
- * a schema-qualified or quoted name) makes the answer 0.
+ * a schema-qualified or quoted name) makes the answer 0; so do now() and CURRENT_TIMESTAMP
+ * and the rest of the transaction-time family, whose value would be the group's start.
  *
  * Invariants:
  *  1. Skipped as opaque: '...' (with '' doubling; E'...' also with backslash escapes),
@@ -145,6 +146,12 @@ static int ascii_space(char c) {
   return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
+/* Words that make a SELECT no plain one: it writes a table (INTO), locks rows (FOR), or
+ * reads the transaction's start time, which in a shared group is the group's. */
+static const char *const deny_words[] = {
+    "into",         "for",       "current_timestamp", "current_time",
+    "current_date", "localtime", "localtimestamp",    NULL};
+
 /* Words after which a '(' opens a subquery, a list or a row, not a call. */
 static const char *const paren_keywords[] = {
     "select", "from",      "join",   "on",       "where",  "and",     "or",   "not",
@@ -193,7 +200,6 @@ static const char *const pure_functions[] = {"count",
                                              "extract",
                                              "date_part",
                                              "date_trunc",
-                                             "now",
                                              "concat",
                                              "concat_ws",
                                              "substr",
@@ -273,8 +279,7 @@ int uvsql__pg_sql_is_plain_select(const char *s, size_t len) {
         j++;
       if (tokens == 0 && !(j - i == 6 && word_is(s + i, 6, (const char *const[]){"select", NULL})))
         return 0;
-      if ((j - i == 3 || j - i == 4) &&
-          word_is(s + i, j - i, (const char *const[]){"into", "for", NULL}))
+      if (word_is(s + i, j - i, deny_words))
         return 0;
       word = i;
       wlen = j - i;
