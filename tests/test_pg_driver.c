@@ -1011,3 +1011,264 @@ TEST(close_right_after_cancel) {
   treq_free(t);
   test_loop_close(loop);
 }
+
+/* ------------------------------------------------------------------ shared sync groups */
+
+TEST(plain_select_scanner) {
+  const char *yes[] = {"SELECT 1",
+                       "select id, name FROM t WHERE id = $1",
+                       "  /* c */ SELECT count(*), coalesce(max(x), 0) FROM t -- note\n",
+                       "SELECT a FROM t WHERE id IN ($1, $2) AND (b > 1 OR c < 2)",
+                       "SELECT x FROM (SELECT 1 AS x) AS s",
+                       "SELECT 'nextval(x)', \"for\" FROM t",
+                       "SELECT $1::int8 * 2 AS v",
+                       "SELECT 1/0",
+                       "SELECT E'a\\'for(', $$into$$",
+                       "SELECT row_number() OVER (ORDER BY x), Char_Length(name) FROM t"};
+  const char *no[] = {"INSERT INTO t VALUES (1)",
+                      "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x",
+                      "SELECT nextval('s')",
+                      "SELECT pg_notify('c', 'x')",
+                      "SELECT * FROM t FOR UPDATE",
+                      "SELECT 1 INTO newtable",
+                      "SELECT my_schema.count(x) FROM t",
+                      "SELECT \"count\"(x) FROM t",
+                      "SELECT set_config('a.b', 'c', false)",
+                      "SELECT pg_advisory_lock(1)",
+                      "SELECT pg_sleep(1)",
+                      "SELECT now()",
+                      "SELECT CURRENT_TIMESTAMP",
+                      "VALUES (1)",
+                      "UPDATE t SET x = 1",
+                      "",
+                      "-- only a comment"};
+  for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+    if (!uvsql__pg_sql_is_plain_select(yes[i], strlen(yes[i])))
+      FAILF("\"%s\" not taken for a plain SELECT", yes[i]);
+  for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+    if (uvsql__pg_sql_is_plain_select(no[i], strlen(no[i])))
+      FAILF("\"%s\" taken for a plain SELECT", no[i]);
+}
+
+/* Sends what is pending without reading (no PQconsumeInput in the pump): the groups that went
+ * out can be looked at before any answer is read. */
+static uvsql__pg_conn_t *send_now(uvsql__dconn_t *dc) {
+  uvsql__pg_conn_t *pc = (uvsql__pg_conn_t *)dc;
+  uvsql__pg_pump(pc);
+  return pc;
+}
+
+/* Plain SELECTs sent together share one Sync; one of them failing fails only itself: those
+ * before it keep their rows, those after it (which the server skipped) are sent again. */
+TEST(failing_select_in_a_shared_sync_group_fails_alone) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  enum { N = 12, BAD = 4 };
+  treq_t *t[N];
+  done_counter = 0;
+  for (int i = 0; i < N; i++) {
+    uvsql_value_t p[] = {UVSQL_V_INT64(i == BAD ? 0 : i)};
+    t[i] = submit(dc, i == BAD ? "SELECT 10 / $1::int8 AS v" : "SELECT $1::int8 * 3 AS v", p, 1);
+  }
+  uvsql__pg_conn_t *pc = send_now(dc);
+  ASSERT_INT_EQ(pc->groups_inflight, 1); /* one group, one Sync */
+  ASSERT(t[0]->req.state & UVSQL__PG_RS_NOSYNC);
+  ASSERT(t[N - 1]->req.state & UVSQL__PG_RS_GROUP_END);
+  wait_req(loop, t[N - 1]);
+  for (int i = 0; i < N; i++) {
+    ASSERT(t[i]->done);
+    ASSERT_INT_EQ(t[i]->order, i);
+    if (i == BAD) {
+      ASSERT_ERR(t[i]->err.code, UVSQL_EDATA);
+      ASSERT_STR_EQ(t[i]->err.sqlstate, "22012");
+      ASSERT_STR_EQ(t[i]->err.message, "division by zero");
+      ASSERT(t[i]->result == NULL);
+    } else {
+      ASSERT_OK(t[i]->err.code, &t[i]->err);
+      ASSERT_INT_EQ(cell_i64(t[i]->result, 0, 0), 3 * i);
+    }
+    treq_free(t[i]);
+  }
+  ASSERT_INT_EQ(pc->groups_inflight, 0);
+  /* the statements whose Parse the failure skipped were prepared anew: they run again */
+  for (int i = 0; i < 3; i++) {
+    uvsql_value_t p[] = {UVSQL_V_INT64(i)};
+    treq_t *r = exec_ok(loop, dc, "SELECT $1::int8 * 3 AS v", p, 1);
+    ASSERT_INT_EQ(cell_i64(r->result, 0, 0), 3 * i);
+    treq_free(r);
+  }
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* A Parse error in a shared group: the statement fails with it; an identical one later in the
+ * group fails with the same error; a different one after it still runs. */
+TEST(parse_error_in_a_shared_sync_group_fails_only_that_statement) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  uvsql_value_t p[] = {UVSQL_V_INT64(7)};
+  treq_t *a = submit(dc, "SELECT $1::int8 + 1 AS v", p, 1);
+  treq_t *b = submit(dc, "SELECT sg_no_such_column FROM pg_class", NULL, 0);
+  treq_t *c = submit(dc, "SELECT $1::int8 + 1 AS v", p, 1);
+  treq_t *d = submit(dc, "SELECT sg_no_such_column FROM pg_class", NULL, 0);
+  treq_t *e = submit(dc, "SELECT 'e' AS v", NULL, 0);
+  ASSERT_INT_EQ(send_now(dc)->groups_inflight, 1);
+  wait_req(loop, e);
+  ASSERT_OK(a->err.code, &a->err);
+  ASSERT_INT_EQ(cell_i64(a->result, 0, 0), 8);
+  ASSERT_OK(c->err.code, &c->err);
+  ASSERT_INT_EQ(cell_i64(c->result, 0, 0), 8);
+  for (int i = 0; i < 2; i++) {
+    treq_t *bad = i ? d : b;
+    ASSERT_ERR(bad->err.code, UVSQL_EPROGRAMMING);
+    ASSERT_STR_EQ(bad->err.sqlstate, "42703");
+    ASSERT_STR_EQ(bad->err.message, "column \"sg_no_such_column\" does not exist");
+  }
+  ASSERT_OK(e->err.code, &e->err);
+  ASSERT_STR_EQ(cell_text(e->result, 0, 0), "e");
+  ASSERT(a->order < b->order && b->order < c->order && c->order < d->order && d->order < e->order);
+  treq_free(a), treq_free(b), treq_free(c), treq_free(d), treq_free(e);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* Inside a transaction block, the statements after the failing one get the server's own
+ * "current transaction is aborted" error, as without groups; a ROLLBACK submitted with them
+ * runs after them and the connection is usable again. */
+TEST(failing_select_in_a_shared_sync_group_inside_a_transaction) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_free(exec_ok(loop, dc, "BEGIN", NULL, 0));
+  treq_free(exec_ok(loop, dc, "CREATE TEMP TABLE sg_tx (x int)", NULL, 0));
+  treq_free(exec_ok(loop, dc, "INSERT INTO sg_tx VALUES (1), (2)", NULL, 0));
+  treq_t *a = submit(dc, "SELECT count(*) FROM sg_tx", NULL, 0);
+  treq_t *b = submit(dc, "SELECT 1 / (count(*) - 2) FROM sg_tx", NULL, 0);
+  treq_t *c = submit(dc, "SELECT max(x) FROM sg_tx", NULL, 0);
+  treq_t *rb = submit(dc, "ROLLBACK", NULL, 0);
+  ASSERT_INT_EQ(send_now(dc)->groups_inflight, 1);
+  wait_req(loop, rb);
+  ASSERT_OK(a->err.code, &a->err);
+  ASSERT_INT_EQ(cell_i64(a->result, 0, 0), 2);
+  ASSERT_ERR(b->err.code, UVSQL_EDATA);
+  ASSERT_STR_EQ(b->err.sqlstate, "22012");
+  ASSERT_ERR(c->err.code, UVSQL_EINTERNAL);
+  ASSERT_STR_EQ(c->err.sqlstate, "25P02");
+  ASSERT_STR_EQ(c->err.message,
+                "current transaction is aborted, commands ignored until end of transaction block");
+  ASSERT_OK(rb->err.code, &rb->err);
+  ASSERT(a->order < b->order && b->order < c->order && c->order < rb->order);
+  treq_t *after =
+      exec_ok(loop, dc, "SELECT count(*) FROM pg_class WHERE relname = 'sg_tx'", NULL, 0);
+  ASSERT_INT_EQ(cell_i64(after->result, 0, 0), 0); /* rolled back */
+  treq_free(a), treq_free(b), treq_free(c), treq_free(rb), treq_free(after);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* A write submitted behind a shared group waits for it: a SELECT sent again after a
+ * neighbour's failure still reads what it would have read in its place. */
+TEST(write_behind_a_shared_sync_group_runs_after_its_reruns) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_free(exec_ok(loop, dc, "CREATE TEMP TABLE sg_order (x int)", NULL, 0));
+  treq_t *a = submit(dc, "SELECT count(*) FROM sg_order", NULL, 0);
+  treq_t *b = submit(dc, "SELECT x / 0 FROM sg_order", NULL, 0); /* no rows: no error */
+  treq_t *bad = submit(dc, "SELECT 1/0", NULL, 0);
+  treq_t *c = submit(dc, "SELECT count(*) FROM sg_order", NULL, 0);
+  treq_t *w = submit(dc, "INSERT INTO sg_order VALUES (1)", NULL, 0);
+  treq_t *d = submit(dc, "SELECT count(*) FROM sg_order", NULL, 0);
+  uvsql__pg_conn_t *pc = send_now(dc);
+  ASSERT_INT_EQ(pc->groups_inflight, 1);
+  ASSERT(pc->pending.head == &w->req); /* the write waits for the group */
+  wait_req(loop, d);
+  ASSERT_INT_EQ(cell_i64(a->result, 0, 0), 0);
+  ASSERT_OK(b->err.code, &b->err);
+  ASSERT_INT_EQ((long long)uvsql_result_nrows(b->result), 0);
+  ASSERT_ERR(bad->err.code, UVSQL_EDATA);
+  ASSERT_STR_EQ(bad->err.sqlstate, "22012");
+  ASSERT_OK(c->err.code, &c->err);
+  ASSERT_INT_EQ(cell_i64(c->result, 0, 0), 0); /* sent again, still before the INSERT */
+  ASSERT_OK(w->err.code, &w->err);
+  ASSERT_INT_EQ(cell_i64(d->result, 0, 0), 1);
+  ASSERT(a->order < b->order && b->order < bad->order && bad->order < c->order &&
+         c->order < w->order && w->order < d->order);
+  treq_free(a), treq_free(b), treq_free(bad), treq_free(c), treq_free(w), treq_free(d);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* Statements that may change something never share a Sync: a failure next to them cannot
+ * undo them. */
+TEST(statements_with_side_effects_keep_their_own_sync) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_free(exec_ok(loop, dc, "CREATE TEMP TABLE sg_fx (x int)", NULL, 0));
+  treq_t *a = submit(dc, "SELECT set_config('sg.fx', 'kept', false)", NULL, 0);
+  treq_t *b = submit(dc, "INSERT INTO sg_fx VALUES (1)", NULL, 0);
+  treq_t *bad = submit(dc, "SELECT 1/0", NULL, 0);
+  uvsql__pg_conn_t *pc = send_now(dc);
+  ASSERT_INT_EQ(pc->groups_inflight, 0);
+  wait_req(loop, bad);
+  ASSERT_OK(a->err.code, &a->err);
+  ASSERT_OK(b->err.code, &b->err);
+  ASSERT_ERR(bad->err.code, UVSQL_EDATA);
+  treq_t *r =
+      exec_ok(loop, dc, "SELECT current_setting('sg.fx'), (SELECT count(*) FROM sg_fx)", NULL, 0);
+  ASSERT_STR_EQ(cell_text(r->result, 0, 0), "kept");
+  ASSERT_INT_EQ(cell_i64(r->result, 0, 1), 1);
+  treq_free(a), treq_free(b), treq_free(bad), treq_free(r);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* A statement cancelled while a neighbour's failure holds it back reports the cancel. */
+TEST(cancel_of_a_statement_held_back_by_a_failed_neighbour) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  treq_t *bad = submit(dc, "SELECT 1/0", NULL, 0);
+  treq_t *a = submit(dc, "SELECT 2 AS v", NULL, 0);
+  treq_t *b = submit(dc, "SELECT 3 AS v", NULL, 0);
+  ASSERT_INT_EQ(send_now(dc)->groups_inflight, 1);
+  ASSERT_OK(dc->driver->cancel(dc, &a->req), NULL);
+  wait_req(loop, b);
+  ASSERT_ERR(bad->err.code, UVSQL_EDATA);
+  ASSERT_ERR(a->err.code, UVSQL_ECANCELLED);
+  ASSERT_OK(b->err.code, &b->err);
+  ASSERT_INT_EQ(cell_i64(b->result, 0, 0), 3);
+  treq_free(bad), treq_free(a), treq_free(b);
+  treq_free(exec_ok(loop, dc, "SELECT 1", NULL, 0));
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* Two shared groups in flight, each with a failure: what each kept from running is sent again
+ * in the order it was submitted. */
+TEST(statements_held_back_in_two_groups_run_again_in_order) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  done_counter = 0;
+  treq_t *a = submit(dc, "SELECT 'a' AS v", NULL, 0);
+  treq_t *bad1 = submit(dc, "SELECT 1/0", NULL, 0);
+  treq_t *b = submit(dc, "SELECT 'b' AS v", NULL, 0);
+  ASSERT_INT_EQ(send_now(dc)->groups_inflight, 1);
+  treq_t *c = submit(dc, "SELECT 'c' AS v", NULL, 0);
+  treq_t *bad2 = submit(dc, "SELECT 2/0", NULL, 0);
+  treq_t *d = submit(dc, "SELECT 'd' AS v", NULL, 0);
+  ASSERT_INT_EQ(send_now(dc)->groups_inflight, 2);
+  wait_req(loop, d);
+  wait_req(loop, b);
+  ASSERT_ERR(bad1->err.code, UVSQL_EDATA);
+  ASSERT_ERR(bad2->err.code, UVSQL_EDATA);
+  ASSERT_STR_EQ(bad2->err.message, "division by zero");
+  treq_t *ok[] = {a, b, c, d};
+  for (int i = 0; i < 4; i++) {
+    char want[2] = {(char)('a' + i), 0};
+    ASSERT_OK(ok[i]->err.code, &ok[i]->err);
+    ASSERT_STR_EQ(cell_text(ok[i]->result, 0, 0), want);
+  }
+  ASSERT(a->order < bad1->order && bad1->order < c->order && c->order < bad2->order);
+  ASSERT(bad2->order < b->order && b->order < d->order); /* sent again, in submission order */
+  treq_free(a), treq_free(bad1), treq_free(b), treq_free(c), treq_free(bad2), treq_free(d);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}

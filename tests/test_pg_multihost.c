@@ -229,3 +229,71 @@ TEST(many_callers_through_pgbouncer_in_transaction_mode_get_their_own_answers) {
   }
   fixture_close(&fx);
 }
+
+/* Many callers on a pool, every seventh statement failing: plain SELECTs sent together share
+ * a Sync (exec.c, invariant 9), yet each good one gets its own rows and each bad one its own
+ * error; nothing else fails. Then the same inside a transaction on one connection: the
+ * statements after the failure get the server's "transaction is aborted" error and the
+ * rollback makes the connection usable again. */
+static void failing_selects_among_many_callers(const char *url) {
+  uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
+  opt.pool_size = 4;
+  fixture_t fx = fixture_open(url, &opt);
+  enum { N = 240 };
+  uvsql_future_t *f[N];
+  for (int i = 0; i < N; i++) {
+    uvsql_param_t p[] = {UVSQL_P_INT64("x", i % 7 == 3 ? 0 : i)};
+    f[i] = uvsql_engine_execute_sql(
+        fx.engine, i % 7 == 3 ? "SELECT 10 / :x::int8 AS v" : "SELECT :x::int8 * 2 AS v", p, 1,
+        NULL, NULL);
+  }
+  for (int i = 0; i < N; i++) {
+    if (i % 7 == 3) {
+      const uvsql_error_t *e = AWAIT_ERR(f[i], UVSQL_EDATA);
+      ASSERT_STR_EQ(e->sqlstate, "22012");
+      ASSERT_STR_EQ(e->message, "division by zero [SQL: SELECT 10 / $1::int8 AS v]");
+    } else {
+      int64_t v = -1;
+      ASSERT_OK(uvsql_result_int64(AWAIT_OK(f[i]), 0, 0, &v), (uvsql_error_t *)NULL);
+      ASSERT_INT_EQ(v, 2 * i);
+    }
+    uvsql_future_unref(f[i]);
+  }
+
+  uvsql_future_t *cf = uvsql_engine_connect(fx.engine, NULL, NULL);
+  uvsql_conn_t *c = AWAIT_OK(cf);
+  uvsql_future_t *b = uvsql_conn_begin(c, UVSQL_ISOLATION_DEFAULT, NULL, NULL);
+  AWAIT_OK(b);
+  uvsql_future_unref(b);
+  uvsql_future_t *t[4];
+  t[0] = uvsql_conn_execute_sql(c, "SELECT 1 AS v", NULL, 0, NULL, NULL);
+  t[1] = uvsql_conn_execute_sql(c, "SELECT 1/0 AS v", NULL, 0, NULL, NULL);
+  t[2] = uvsql_conn_execute_sql(c, "SELECT 3 AS v", NULL, 0, NULL, NULL);
+  t[3] = uvsql_conn_rollback(c, NULL, NULL);
+  int64_t v = -1;
+  ASSERT_OK(uvsql_result_int64(AWAIT_OK(t[0]), 0, 0, &v), (uvsql_error_t *)NULL);
+  ASSERT_INT_EQ(v, 1);
+  ASSERT_STR_EQ(AWAIT_ERR(t[1], UVSQL_EDATA)->sqlstate, "22012");
+  const uvsql_error_t *e = AWAIT_ERR(t[2], UVSQL_EINTERNAL);
+  ASSERT_STR_EQ(e->sqlstate, "25P02");
+  ASSERT_STR_EQ(e->message,
+                "current transaction is aborted, commands ignored until end of transaction block "
+                "[SQL: SELECT 3 AS v]");
+  AWAIT_OK(t[3]);
+  for (int i = 0; i < 4; i++)
+    uvsql_future_unref(t[i]);
+  conn_exec_ok(c, "SELECT 1");
+  uvsql_conn_release(c);
+  uvsql_future_unref(cf);
+  fixture_close(&fx);
+}
+
+TEST(failing_selects_among_many_callers_fail_alone) {
+  failing_selects_among_many_callers(test_pg_url());
+}
+
+TEST(failing_selects_among_many_callers_through_pgbouncer_fail_alone) {
+  char url[512];
+  snprintf(url, sizeof url, "%s?statement_cache_size=0", test_pgbouncer_url());
+  failing_selects_among_many_callers(url);
+}

@@ -54,6 +54,24 @@
  *  8. COPY requests (UVSQL__REQ_COPY_IN / OUT) run like a multi-statement text (probe; COPY);
  *     while the copy data flows (pc->cp.active) read_results moves it with copy.c's step
  *     instead of PQgetResult, which would only repeat the COPY state.
+ *  9. Shared sync groups. Plain SELECTs (uvsql__pg_sql_is_plain_select: no writes, no row
+ *     locks, no calls but known read-only functions) sent in one pass share one Sync, up to
+ *     PG_GROUP_MAX (libpq < 17 flushes on every Sync: one send per group, not per statement;
+ *     the server too answers a group in one go). A member that is not the last is marked
+ *     RS_NOSYNC and completes at the NULL after its last result; the last one is RS_GROUP_END.
+ *     Error isolation as if each had its own Sync:
+ *     - a member that fails gets its own error; the members before it ran and changed
+ *       nothing, so their rows stand (one implicit transaction cannot be told apart);
+ *     - the members after it did not run (PGRES_PIPELINE_ABORTED, rd_aborted): they wait in
+ *       `rerun` and, once the group is complete, go out again first in line, each alone
+ *       (RS_SOLO). Inside a transaction block the failure aborted, the server answers each
+ *       with its own "current transaction is aborted" error, as if they had never been
+ *       grouped. A member whose Parse did not run leaves the cache (prepared anew);
+ *     - ordering: while a shared group is open or in flight, a request that is not a plain
+ *       SELECT is not sent (it could change what a member sent again would read; and a
+ *       COMMIT, ROLLBACK or ROLLBACK TO must come after the members sent again); no request
+ *       outside a shared group borrows a Parse sent in it (invariant 3: that Parse might not
+ *       run).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -67,6 +85,9 @@
 #else
 #define PG_SYNC(pg) PQpipelineSync(pg)
 #endif
+
+/* The most plain SELECTs that share one Sync (invariant 9). */
+#define PG_GROUP_MAX 64
 
 /* ------------------------------------------------------------------ internal requests */
 
@@ -128,6 +149,7 @@ static void rd_reset(uvsql__pg_conn_t *pc) {
   pc->rd_prep_failed = 0;
   pc->rd_stale = 0;
   pc->rd_many_rows = 0;
+  pc->rd_aborted = 0;
 }
 
 void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err) {
@@ -136,8 +158,13 @@ void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err) {
   uvsql__pg_stream_reset(pc);
   uvsql__pg_copy_reset(pc);
   pc->simple_mode = 0;
-  /* loop until both are empty: a callback may submit again */
-  while ((req = uvsql__kit_queue_pop(&pc->sent)) || (req = uvsql__kit_queue_pop(&pc->pending)))
+  pc->group_open = 0;
+  pc->group_size = 0;
+  pc->group_last = NULL;
+  pc->groups_inflight = 0;
+  /* loop until all are empty: a callback may submit again */
+  while ((req = uvsql__kit_queue_pop(&pc->sent)) || (req = uvsql__kit_queue_pop(&pc->rerun)) ||
+         (req = uvsql__kit_queue_pop(&pc->pending)))
     deliver(pc, req, NULL, err);
 }
 
@@ -195,10 +222,77 @@ void uvsql__pg_fail_pending(uvsql__kit_guard_t *g) {
 
 /* ------------------------------------------------------------------ sending */
 
-static int can_send(const uvsql__pg_conn_t *pc) {
-  const uvsql__request_t *req = pc->pending.head;
+/* 1 if req is a plain SELECT (invariant 9); worked out once, kept in req->state. The last
+ * few texts' answers are remembered on the connection (compared byte for byte), so that the
+ * same statement run by many callers is scanned once. */
+static int req_plain(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
+  if (!(req->state & UVSQL__PG_RS_PLAIN_KNOWN)) {
+    int plain = 0;
+    if (!(req->state & (UVSQL__PG_RS_MULTI | UVSQL__PG_RS_INTERNAL)) &&
+        !(req->flags &
+          (UVSQL__REQ_STREAM | UVSQL__REQ_MANY | UVSQL__REQ_COPY_IN | UVSQL__REQ_COPY_OUT))) {
+      int hit = 0;
+      for (int i = 0; i < UVSQL__PG_PLAIN_MEMO && !hit; i++) {
+        const uvsql__pg_plain_memo_t *m = &pc->plain_memo[i];
+        if (m->len == req->sql_len && m->len && memcmp(m->text, req->sql, m->len) == 0) {
+          hit = 1;
+          plain = m->plain;
+        }
+      }
+      if (!hit) {
+        plain = uvsql__pg_sql_is_plain_select(req->sql, req->sql_len);
+        if (req->sql_len <= sizeof pc->plain_memo[0].text) {
+          uvsql__pg_plain_memo_t *m = &pc->plain_memo[pc->plain_memo_next];
+          pc->plain_memo_next = (pc->plain_memo_next + 1) % UVSQL__PG_PLAIN_MEMO;
+          memcpy(m->text, req->sql, req->sql_len);
+          m->len = req->sql_len;
+          m->plain = plain;
+        }
+      }
+    }
+    req->state |= UVSQL__PG_RS_PLAIN_KNOWN | (plain ? UVSQL__PG_RS_PLAIN : 0);
+  }
+  return (req->state & UVSQL__PG_RS_PLAIN) != 0;
+}
+
+static int can_send(uvsql__pg_conn_t *pc) {
+  uvsql__request_t *req = pc->pending.head;
   return pc->state == UVSQL__PG_READY && !pc->simple_mode && req && !pc->cancel_job &&
-         !((req->state & UVSQL__PG_RS_MULTI) && pc->sent.head);
+         !((req->state & UVSQL__PG_RS_MULTI) && pc->sent.head) &&
+         !((pc->groups_inflight > 0 || pc->group_size > 1) && !req_plain(pc, req));
+}
+
+/* Ends the open sync group (invariant 9) with its Sync. Returns 0, or -1 if libpq failed. */
+static int close_group(uvsql__pg_conn_t *pc) {
+  if (!pc->group_open)
+    return 0;
+  if (pc->group_size > 1) {
+    pc->group_last->state |= UVSQL__PG_RS_GROUP_END;
+    pc->groups_inflight++;
+    pc->parse_stmt = NULL; /* a Parse in a shared group may not run: nobody outside borrows it */
+  }
+  pc->group_open = 0;
+  pc->group_size = 0;
+  pc->group_last = NULL;
+  return PG_SYNC(pc->pg) ? 0 : -1;
+}
+
+/* A shared group is complete: what a neighbour's failure kept from running goes out again,
+ * before anything else pending but behind what an earlier group's failure put there
+ * (invariant 9). */
+static void group_done(uvsql__pg_conn_t *pc) {
+  uvsql__request_t **link = &pc->pending.head;
+  if (pc->groups_inflight > 0)
+    pc->groups_inflight--;
+  if (!pc->rerun.head)
+    return;
+  while (*link && ((*link)->state & UVSQL__PG_RS_SOLO))
+    link = &(*link)->next;
+  pc->rerun.tail->next = *link;
+  if (!*link)
+    pc->pending.tail = pc->rerun.tail;
+  *link = pc->rerun.head;
+  pc->rerun.head = pc->rerun.tail = NULL;
 }
 
 /* Tells the watcher what we wait for: always readable (results, and EOF when idle), writable
@@ -246,6 +340,8 @@ static int send_deallocate(uvsql__pg_conn_t *pc, uvsql__pg_stmt_t *old) {
   uvsql__request_t *req;
   snprintf(sql, sizeof sql, "DEALLOCATE %s", old->name);
   uvsql__kit_lru_unref(&pc->cache, &old->entry);
+  if (close_group(pc) != 0)
+    return -1;
   pc->parse_stmt = NULL;
   req = internal_new(sql);
   if (!req)
@@ -275,7 +371,7 @@ static int send_one(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   uvsql__pg_params_t p;
   uvsql_error_t err;
   uvsql__pg_stmt_t *stmt = NULL;
-  int ok, n = req->nparams;
+  int ok, joins, n = req->nparams;
 
   if (n > 65535) {
     uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT,
@@ -310,6 +406,22 @@ static int send_one(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
       }
     }
   }
+  /* invariant 9: may it share the open group's Sync? (the cache remembers the answer) */
+  if (stmt && stmt->plain && !(req->state & UVSQL__PG_RS_PLAIN_KNOWN))
+    req->state |= UVSQL__PG_RS_PLAIN_KNOWN | (stmt->plain > 0 ? UVSQL__PG_RS_PLAIN : 0);
+  joins = req_plain(pc, req) && !(req->state & (UVSQL__PG_RS_SOLO | UVSQL__PG_RS_RETRIED |
+                                                UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT));
+  if (stmt && !stmt->plain)
+    stmt->plain = (req->state & UVSQL__PG_RS_PLAIN) ? 1 : -1;
+  if (pc->group_open && (!joins || pc->group_size >= PG_GROUP_MAX) && close_group(pc) != 0) {
+    uvsql__pg_params_free(&p);
+    if (stmt) {
+      uvsql__kit_lru_ref(&stmt->entry);
+      req->driver_data = stmt;
+    }
+    move_to_sent(pc, req); /* so that it is failed with the rest */
+    return -1;
+  }
   pc->parse_stmt =
       stmt && (req->state & (UVSQL__PG_RS_PREPARE | UVSQL__PG_RS_BORROWED)) ? stmt : NULL;
   if (!stmt) {
@@ -324,7 +436,16 @@ static int send_one(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   }
   uvsql__pg_params_free(&p);
   move_to_sent(pc, req); /* on failure too: it is failed with the rest */
-  return ok && PG_SYNC(pc->pg) ? 0 : -1;
+  if (!ok)
+    return -1;
+  if (!joins)
+    return PG_SYNC(pc->pg) ? 0 : -1;
+  if (pc->group_open)
+    pc->group_last->state |= UVSQL__PG_RS_NOSYNC;
+  pc->group_open = 1;
+  pc->group_size++;
+  pc->group_last = req;
+  return 0;
 }
 
 /* Checks executemany's sets before anything goes out (invariant 8): a value PostgreSQL cannot
@@ -394,6 +515,10 @@ static int send_many(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
     prefail(pc, req, &err);
     return 0;
   }
+  if (close_group(pc) != 0) {
+    move_to_sent(pc, req);
+    return -1;
+  }
   if (n > 32 && !(types = malloc((size_t)n * sizeof *types))) {
     uvsql__error_set(&err, UVSQL_ENOMEM, "out of memory");
     prefail(pc, req, &err);
@@ -455,7 +580,7 @@ static int send_many(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
 
 /* Leaves pipeline mode and sends a multi-statement request with the simple protocol. */
 static int send_multi(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
-  int ok = PQexitPipelineMode(pc->pg) && PQsendQuery(pc->pg, req->sql);
+  int ok = close_group(pc) == 0 && PQexitPipelineMode(pc->pg) && PQsendQuery(pc->pg, req->sql);
   pc->parse_stmt = NULL;
   move_to_sent(pc, req);
   if (!ok)
@@ -491,7 +616,7 @@ static int send_pending(uvsql__pg_conn_t *pc) {
     if (rc != 0)
       return -1;
   }
-  return 0;
+  return close_group(pc);
 }
 
 static int flush(uvsql__pg_conn_t *pc) {
@@ -555,7 +680,8 @@ int uvsql__pg_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
   if (!pc || !req)
     return rc;
   uvsql__kit_enter(&pc->guard);
-  if ((req->state & UVSQL__PG_RS_QUEUED) && uvsql__kit_queue_remove(&pc->pending, req)) {
+  if ((req->state & UVSQL__PG_RS_QUEUED) &&
+      (uvsql__kit_queue_remove(&pc->pending, req) || uvsql__kit_queue_remove(&pc->rerun, req))) {
     uvsql__error_set(&err, UVSQL_ECANCELLED, "cancelled before it was sent to the server");
     deliver(pc, req, NULL, &err);
     rc = 0;
@@ -624,12 +750,39 @@ static int stale_retry(uvsql__pg_conn_t *pc, uvsql__request_t *req, PGresult *re
   return 0;
 }
 
-/* The head's group is complete: settle it. */
+/* The head's statement did not run: a member before it in its shared group failed
+ * (invariant 9). It waits in `rerun` for the group's end, or, when its cancel was asked,
+ * reports that. */
+static void hold_for_rerun(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
+  if (req->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT)) {
+    uvsql_error_t err;
+    uvsql__error_set(&err, UVSQL_ECANCELLED, "cancelled before it ran on the server");
+    deliver(pc, req, NULL, &err);
+    return;
+  }
+  uvsql__kit_lru_unref(&pc->cache, req->driver_data);
+  req->driver_data = NULL;
+  req->state =
+      UVSQL__PG_RS_QUEUED | UVSQL__PG_RS_SOLO | UVSQL__PG_RS_PLAIN_KNOWN | UVSQL__PG_RS_PLAIN;
+  uvsql__kit_queue_push(&pc->rerun, req);
+}
+
+static void complete_head(uvsql__pg_conn_t *pc);
+
+/* The head's group (or its part of a shared group) is complete: settle it. */
 static void complete(uvsql__pg_conn_t *pc) {
+  int end = (pc->sent.head->state & UVSQL__PG_RS_GROUP_END) != 0;
+  complete_head(pc);
+  if (end)
+    group_done(pc);
+}
+
+static void complete_head(uvsql__pg_conn_t *pc) {
   uvsql__request_t *req = uvsql__kit_queue_pop(&pc->sent);
   PGresult *res = pc->rd_result;
   uvsql_error_t err = pc->rd_err;
   int prep_failed = pc->rd_prep_failed;
+  int aborted = pc->rd_aborted;
   int stale = pc->rd_stale;
   int64_t many_rows = pc->rd_many_rows;
   uvsql__pg_stmt_t *stmt = req->driver_data;
@@ -654,11 +807,14 @@ static void complete(uvsql__pg_conn_t *pc) {
         uvsql__kit_lru_remove(&pc->cache, &stmt->entry);
         if (!stmt->parse_err && (stmt->parse_err = malloc(sizeof *stmt->parse_err)))
           *stmt->parse_err = err;
+      } else if (aborted) {
+        uvsql__kit_lru_remove(&pc->cache, &stmt->entry); /* its Parse did not run */
       } else {
         stmt->prepared = 1;
       }
     } else if ((req->state & UVSQL__PG_RS_BORROWED) && err.code && stmt->parse_err) {
       err = *stmt->parse_err; /* invariant 3: the Parse's own error, not "does not exist" */
+      aborted = 0;
     }
     if (err.code && stmt->entry.listed && strcmp(err.sqlstate, "26000") == 0) {
       /* the server no longer has it (DEALLOCATE ALL, DISCARD ALL): prepare it again next time */
@@ -682,6 +838,12 @@ static void complete(uvsql__pg_conn_t *pc) {
         all = uvsql__pg_binary_known(PQftype(res, c));
       stmt->binary = all ? 1 : -1;
     }
+  }
+  if (aborted) {
+    if (res)
+      PQclear(res);
+    hold_for_rerun(pc, req);
+    return;
   }
   if (req->flags & (UVSQL__REQ_COPY_IN | UVSQL__REQ_COPY_OUT)) {
     uvsql__pg_copy_end(pc, req, &err);
@@ -774,6 +936,12 @@ static int read_results(uvsql__pg_conn_t *pc) {
         settled++;
         continue;
       }
+      if ((req->state & UVSQL__PG_RS_NOSYNC) &&
+          pc->rd_count >= ((req->state & UVSQL__PG_RS_PREPARE) ? 2 : 1)) {
+        complete(pc); /* invariant 9: its part of a shared group is over */
+        settled++;
+        continue;
+      }
       if (pc->rd_null)
         break; /* two NULLs in a row: nothing more until input arrives */
       pc->rd_null = 1;
@@ -824,6 +992,8 @@ static int read_results(uvsql__pg_conn_t *pc) {
       PQclear(res);
       break;
     case PGRES_PIPELINE_ABORTED:
+      if (pc->rd_count == 0 && (req->state & (UVSQL__PG_RS_NOSYNC | UVSQL__PG_RS_GROUP_END)))
+        pc->rd_aborted = 1; /* invariant 9: it did not run at all */
       if (!pc->rd_err.code)
         uvsql__error_set(&pc->rd_err, UVSQL_EOPERATIONAL,
                          "not run: an earlier statement of its group failed");

@@ -81,6 +81,7 @@ struct uvsql__pg_stmt_s {
   char name[24];                /* "uvsql_<n>", unique on its connection */
   int prepared; /* 1 once the server confirmed the Parse; before that nobody executes it */
   int binary;   /* 0 unknown yet, 1 every result column decodes in binary, -1 not all */
+  int plain;    /* 0 unknown yet, 1 a plain SELECT (may share a sync group), -1 not */
   uvsql_error_t *parse_err; /* its Parse failed: what requests that borrowed it report */
 };
 
@@ -157,6 +158,9 @@ int uvsql__pg_validate_url(const uvsql_url_t *url, uvsql_error_t *err);
 
 /* 1 if sql holds a ';' followed by more than blanks and comments, outside quotes and comments. */
 int uvsql__pg_sql_is_multi(const char *sql, size_t len);
+/* 1 if sql is a SELECT that calls nothing but known read-only functions, takes no row locks
+ * and writes into no table: it may share a sync group (exec.c, invariant 9). */
+int uvsql__pg_sql_is_plain_select(const char *sql, size_t len);
 
 /* ------------------------------------------------------------------ cancel */
 
@@ -187,17 +191,30 @@ typedef enum {
 } uvsql__pg_state_t;
 
 /* req->state bits. */
-#define UVSQL__PG_RS_MULTI       0x01  /* several statements: simple query protocol */
-#define UVSQL__PG_RS_PREPARE     0x02  /* its sync group opens with a Parse */
-#define UVSQL__PG_RS_CANCEL      0x04  /* cancel asked while it waits behind others */
-#define UVSQL__PG_RS_CANCEL_SENT 0x08  /* a cancel request went to the server */
-#define UVSQL__PG_RS_PREFAILED   0x10  /* never sent; driver_data is its uvsql_error_t* */
-#define UVSQL__PG_RS_INTERNAL    0x20  /* the driver's own (DEALLOCATE, SET): nobody waits */
-#define UVSQL__PG_RS_QUEUED      0x40  /* in pending */
-#define UVSQL__PG_RS_SENT        0x80  /* in sent */
-#define UVSQL__PG_RS_SINGLE      0x100 /* a stream whose single-row mode is on (stream.c) */
-#define UVSQL__PG_RS_BORROWED    0x200 /* runs a statement whose Parse was still in flight */
-#define UVSQL__PG_RS_RETRIED     0x400 /* sent again after its cached plan went stale */
+#define UVSQL__PG_RS_MULTI       0x01   /* several statements: simple query protocol */
+#define UVSQL__PG_RS_PREPARE     0x02   /* its sync group opens with a Parse */
+#define UVSQL__PG_RS_CANCEL      0x04   /* cancel asked while it waits behind others */
+#define UVSQL__PG_RS_CANCEL_SENT 0x08   /* a cancel request went to the server */
+#define UVSQL__PG_RS_PREFAILED   0x10   /* never sent; driver_data is its uvsql_error_t* */
+#define UVSQL__PG_RS_INTERNAL    0x20   /* the driver's own (DEALLOCATE, SET): nobody waits */
+#define UVSQL__PG_RS_QUEUED      0x40   /* in pending */
+#define UVSQL__PG_RS_SENT        0x80   /* in sent */
+#define UVSQL__PG_RS_SINGLE      0x100  /* a stream whose single-row mode is on (stream.c) */
+#define UVSQL__PG_RS_BORROWED    0x200  /* runs a statement whose Parse was still in flight */
+#define UVSQL__PG_RS_RETRIED     0x400  /* sent again after its cached plan went stale */
+#define UVSQL__PG_RS_NOSYNC      0x800  /* in a shared sync group, not its last member */
+#define UVSQL__PG_RS_GROUP_END   0x1000 /* the last member of a shared sync group */
+#define UVSQL__PG_RS_PLAIN_KNOWN 0x2000 /* RS_PLAIN was worked out */
+#define UVSQL__PG_RS_PLAIN       0x4000 /* a plain SELECT (uvsql__pg_sql_is_plain_select) */
+#define UVSQL__PG_RS_SOLO        0x8000 /* sent again after a neighbour's failure: goes alone */
+
+/* A remembered answer of uvsql__pg_sql_is_plain_select (exec.c, req_plain). */
+#define UVSQL__PG_PLAIN_MEMO 4
+typedef struct {
+  size_t len; /* 0: empty */
+  int plain;
+  char text[160];
+} uvsql__pg_plain_memo_t;
 
 typedef struct uvsql__pg_conn_s {
   uvsql__dconn_t dc; /* first: the engine's handle is this struct */
@@ -231,6 +248,17 @@ typedef struct uvsql__pg_conn_s {
   int rd_prep_failed;
   int rd_stale;         /* the error: a cached plan outlived its table (RevalidateCachedQuery) */
   int64_t rd_many_rows; /* executemany: rows affected by the group's statements so far */
+  int rd_aborted;       /* the head did not run: an earlier member of its group failed */
+
+  /* shared sync groups of plain SELECTs (exec.c, invariant 9) */
+  int group_open;               /* members went out since the last Sync (the last one: sent.tail) */
+  int group_size;               /* how many */
+  uvsql__request_t *group_last; /* the open group's last member (in sent) */
+  int groups_inflight;          /* shared groups (2+ members) sent and not yet complete */
+  uvsql__pg_plain_memo_t plain_memo[UVSQL__PG_PLAIN_MEMO];
+  int plain_memo_next;
+  uvsql__kit_queue_t rerun; /* members a neighbour's failure kept from running: sent again
+                               first in line once their group is complete */
 
   uvsql__kit_lru_t cache;     /* of uvsql__pg_stmt_t */
   unsigned long stmt_next_id; /* the n of the next "uvsql_<n>" */
