@@ -898,8 +898,8 @@ uvsql_future_t *uvsql_session_merge(uvsql_session_t *s, const void *obj, uvsql_f
  * ownership as in future.h) after the last batch, or fails with the statement's error or a
  * row that cannot be loaded (failing the transaction as any failed operation does).
  * Other session operations queued from on_batch run after the stream ends.
- * Eager loaders do not run on streamed objects (a select has none; load relationships of kept
- * objects with uvsql_session_load afterwards). params are copied; select is borrowed: keep it
+ * Eager loaders do not run on streamed objects (a select has none): stream an ORM query with
+ * uvsql_session_stream_query for selectin loaders per batch. params are copied; select is borrowed: keep it
  * alive until the future settles. */
 typedef int (*uvsql_orm_batch_cb)(uvsql_session_t *s, void *const *objs, size_t n, void *data);
 uvsql_future_t *uvsql_session_stream(uvsql_session_t *s, const uvsql_mapper_t *m,
@@ -1138,6 +1138,29 @@ void uvsql_orm_query_free(uvsql_orm_query_t *q); /* accepts NULL */
 uvsql_future_t *uvsql_session_execute_query(uvsql_session_t *s, uvsql_orm_query_t *q,
                                             const uvsql_param_t *params, size_t nparams,
                                             uvsql_future_cb cb, void *data);
+
+/* uvsql_session_stream of q (yield_per with eager loaders): q's objects come to on_batch
+ * batch by batch (batch_rows, 0: 1000) with their selectin relationships (options and
+ * defaults) already loaded: after each batch is fetched, its selectin loaders run (one
+ * statement per relationship, level and 500 keys) before on_batch sees it. The objects of a
+ * batch and those its loaders loaded are released after on_batch as uvsql_session_stream
+ * releases them, except those reachable through loaded relationships from an object that
+ * stays (kept, changed, marked for deletion, or in the session before the batch), so nothing
+ * that stays points at a freed object. Without selectin loaders this is uvsql_session_stream
+ * of q's select. With them the rows come through a cursor of the session's transaction:
+ * PostgreSQL DECLARE ... CURSOR and FETCH FORWARD batch_rows per batch; MariaDB and SQLite a
+ * temporary table numbered in the select's order (the server holds the result, the client a
+ * batch), read batch_rows rows at a time; so per batch one fetch plus the loaders' statements,
+ * and one statement to open and one to close the cursor. Joined eager loading (an option or a
+ * relationship's default) fails with UVSQL_EINVALID_ARGUMENT before anything is sent, naming
+ * the relationship (use selectin), as SQLAlchemy refuses joinedload with yield_per. A failing
+ * loader statement fails the future with its error; on_batch does not see that batch.
+ * Resolves with a uvsql_stream_summary_t* (engine.h; owned by the future). q and params as
+ * for uvsql_session_execute_query (params copied; q borrowed until the future settles). */
+uvsql_future_t *uvsql_session_stream_query(uvsql_session_t *s, uvsql_orm_query_t *q,
+                                           const uvsql_param_t *params, size_t nparams,
+                                           size_t batch_rows, uvsql_orm_batch_cb on_batch,
+                                           void *batch_data, uvsql_future_cb cb, void *data);
 
 /* Loads obj's relationship `name` (explicit lazy load): one SELECT, or none when a
  * many-to-one's target is in the identity map or the relationship is already loaded.

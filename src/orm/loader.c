@@ -88,11 +88,17 @@ int uvsql__load_row(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_res
  * get and refresh (session.c). */
 int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_result_t *r,
                         void ***out, size_t *nout, int overwrite, uvsql_error_t *err) {
+  return uvsql__session_load_at(s, m, r, 0, out, nout, overwrite, err);
+}
+
+int uvsql__session_load_at(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_result_t *r,
+                           size_t col0, void ***out, size_t *nout, int overwrite,
+                           uvsql_error_t *err) {
   size_t n = uvsql_result_nrows(r), nf = m->colmap ? m->ncolsel : m->model->nfields;
   void **objs = malloc((n ? n : 1) * sizeof *objs);
   if (!objs)
     return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading %zu rows", n);
-  if (uvsql_result_ncols(r) < nf) {
+  if (uvsql_result_ncols(r) < col0 + nf) {
     free(objs);
     return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                             "an ORM select of %s must select its %zu columns first (use "
@@ -102,13 +108,13 @@ int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql
   (void)uvsql__idmap_reserve(&s->idmap, s->idmap.count + n); /* out of memory: grows as it goes */
   for (size_t row = 0; row < n; row++) {
     uvsql__obj_t *h = NULL;
-    const uvsql_mapper_t *pm = uvsql__poly_mapper(m, r, row); /* the row's class (inherit.c) */
-    int rc = pm->colmap && uvsql_result_ncols(r) < pm->ncolsel
+    const uvsql_mapper_t *pm = uvsql__poly_mapper_at(m, r, row, col0); /* inherit.c */
+    int rc = pm->colmap && uvsql_result_ncols(r) < col0 + pm->ncolsel
                  ? uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                                     "an ORM select of %s must select every column of its table "
                                     "(a row is a %s: use uvsql_orm_select)",
                                     m->model->type_name, pm->model->type_name)
-                 : uvsql__obj_load(pm, r, row, 0, &h, err); /* err says what went wrong */
+                 : uvsql__obj_load(pm, r, row, col0, &h, err); /* err says what went wrong */
     uvsql_value_t pk[UVSQL__MAX_PK];
     uvsql__obj_t *have = NULL;
     uint64_t hash = 0;
