@@ -404,11 +404,16 @@ uvsql_mapper_t *uvsql_mapper_inherits(uvsql_mapper_t *sub, uvsql_mapper_t *base,
  * - A flush INSERTs the root's row first (which generates the key), then each subclass
  *   table's row with that key; an UPDATE touches only the tables whose fields changed; a
  *   DELETE removes the deepest table's row first, the root's last.
+ * - A version counter (UVSQL_VERSION_ID) is declared on the root (its column is in the root's
+ *   table): every UPDATE of an object of the hierarchy UPDATEs the root's row, bumping it
+ *   and checking the value loaded (also when only a subclass's columns changed), then the
+ *   subclass tables; a DELETE checks it on the root's row. A stale object fails the flush
+ *   with UVSQL_ESTALE_DATA as for any versioned object.
  * - Identity map per root key, as for single-table.
  * Returns the new mapper (owned by the registry), or NULL with err filled
  * (UVSQL_EINVALID_ARGUMENT): no discriminator on the root, a model that does not begin with
  * the base's fields, an own field that is a key, a table mapped already, a hierarchy with
- * single-table subclasses, a root with a version counter, a discriminator value taken. */
+ * single-table subclasses, a discriminator value taken. */
 uvsql_mapper_t *uvsql_registry_map_joined(uvsql_registry_t *reg, const uvsql_model_t *model,
                                           const char *table, uvsql_mapper_t *base,
                                           const char *identity, uvsql_error_t *err);
