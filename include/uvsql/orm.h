@@ -372,7 +372,12 @@ uvsql_column_t *uvsql_mapper_column(const uvsql_mapper_t *m, const char *field);
  *   lie in the root struct every subclass object begins with) and are every subclass's:
  *   uvsql_orm_append / set_ref / cascades / uvsql_session_load on a subclass object, and
  *   loader options (selectin, joined) on a query of any class of the hierarchy. Declared on a
- *   subclass, or with a hierarchy as the target: UVSQL_ENOT_SUPPORTED.
+ *   subclass: UVSQL_ENOT_SUPPORTED.
+ * - A relationship's target may be a class of a hierarchy (its root or a subclass, single-table
+ *   or joined): loading returns each related object as the class its discriminator names
+ *   (the target's select: a subclass target only its rows and its subclasses'), and
+ *   append/set_ref take objects of the target's subclasses too. Joined loading of such a
+ *   relationship loads it with selectin (the target's select of its own).
  *
  * Both return their first argument, or NULL with err filled (UVSQL_EINVALID_ARGUMENT): unknown
  * field, a discriminator not TEXT/STRING or INT64, a subclass on another table or with other
