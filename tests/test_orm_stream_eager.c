@@ -5,7 +5,9 @@
  * bounded by a batch and its books, a kept author keeping its books; books streamed with
  * selectinload("author") (many-to-one) and stopped after two batches; a query without eager
  * loaders streams as uvsql_session_stream; joined eager loading refused with a message; a
- * failing selectin statement fails the stream with its error, before on_batch sees the batch.
+ * failing selectin statement fails the stream with its error, before on_batch sees the batch;
+ * rows of every common field kind come through the cursor unchanged, in the select's order
+ * (a descending order that is not the table's).
  * Each behaviour is one function taking a URL; each backend one TEST. */
 #include "orm_rel_fixture.h"
 
@@ -279,4 +281,107 @@ TEST(orm_stream_eager_refused_and_failing_mariadb) {
 }
 TEST(orm_stream_eager_refused_and_failing_sqlite) {
   refused_and_failing(test_sqlite_url());
+}
+
+/* ------------------------------------------------------------------ kinds and order */
+
+#define SKIND_FIELDS(X)                                                                            \
+  X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
+  X(x, DOUBLE, 0)                                                                                  \
+  X(lit, BOOL, 0)                                                                                  \
+  X(d, DATE, 0)                                                                                    \
+  X(at, TIMESTAMP, 0)                                                                              \
+  X(note, TEXT, 0)                                                                                 \
+  X(data, BYTES, 0)                                                                                \
+  X(author_id, INT64, 0)
+#define SKIND_RELS(X) X(author, ONE(author_t))
+UVSQL_MODEL_REL(skind_t, "skind", SKIND_FIELDS, SKIND_RELS)
+
+#define NKINDS 30
+
+static int kinds_batch(uvsql_session_t *s, void *const *objs, size_t n, void *data) {
+  (void)s;
+  size_t *seen = data;
+  for (size_t i = 0; i < n; i++, (*seen)++) {
+    skind_t *k = objs[i];
+    int64_t v = NKINDS - (int64_t)*seen; /* x descending: ids NKINDS .. 1 */
+    ASSERT_INT_EQ(k->id, v);
+    ASSERT(k->x == (double)v + 0.25);
+    ASSERT_INT_EQ(k->lit, v % 2);
+    ASSERT_INT_EQ(k->d, 19000 + v);
+    ASSERT_INT_EQ(k->at, INT64_C(1700000000000000) + v * 1000001);
+    char want[32];
+    snprintf(want, sizeof want, "n%lld", (long long)v);
+    ASSERT_STR_EQ(k->note, want);
+    ASSERT(k->data.len == 3 && memcmp(k->data.ptr, "\x00\xff\x01", 3) == 0);
+    ASSERT(k->author != NULL);
+    snprintf(want, sizeof want, "author %03lld", (long long)(v % NAUTHORS));
+    ASSERT_STR_EQ(k->author->name, want);
+  }
+  return 0;
+}
+
+static void kinds_and_order(const char *url) {
+  orm_t *o = orm_open(url);
+  seed(o);
+  uvsql_error_t err;
+  char table[64], fk[100];
+  snprintf(table, sizeof table, "%s", test_unique_name("skind"));
+  uvsql_mapper_t *m = uvsql_registry_map_table(o->reg, skind_t_model(), table, &err);
+  ASSERT(m);
+  ASSERT(uvsql_mapper_references(m, "author_id", ref(fk, o->ta), UVSQL_FK_NO_ACTION));
+  ASSERT(uvsql_mapper_relationship(m, "author", UVSQL_MANY_TO_ONE, o->authors,
+                                   offsetof(skind_t, author), ORM_FKS("author_id"), 0, &err));
+  await_ok(uvsql_metadata_create_all(uvsql_registry_metadata(o->reg), o->fx.engine, NULL, NULL));
+  uvsql_session_t *s = session(o);
+  /* the authors' keys, by name */
+  uvsql_orm_query_t *qa = query_of(o->authors, NULL, 0);
+  uvsql_orm_result_t *ra = run_query(s, qa);
+  ASSERT_INT_EQ(uvsql_orm_result_count(ra), NAUTHORS);
+  for (int64_t v = 1; v <= NKINDS; v++) {
+    skind_t *k = uvsql_orm_new(m);
+    ASSERT_OK(uvsql_orm_set_int64(k, &k->id, v), NOERR);
+    ASSERT_OK(uvsql_orm_set_double(k, &k->x, (double)v + 0.25), NOERR);
+    ASSERT_OK(uvsql_orm_set_bool(k, &k->lit, (int)(v % 2)), NOERR);
+    ASSERT_OK(uvsql_orm_set_int64(k, &k->d, 19000 + v), NOERR);
+    ASSERT_OK(uvsql_orm_set_int64(k, &k->at, INT64_C(1700000000000000) + v * 1000001), NOERR);
+    char note[32];
+    snprintf(note, sizeof note, "n%lld", (long long)v);
+    ASSERT_OK(uvsql_orm_set_text(k, &k->note, note), NOERR);
+    ASSERT_OK(uvsql_orm_set_bytes(k, &k->data, "\x00\xff\x01", 3), NOERR);
+    ASSERT_OK(uvsql_orm_set_ref(k, "author", uvsql_orm_result_at(ra, (size_t)(v % NAUTHORS))),
+              NOERR);
+    ASSERT_OK(uvsql_session_add(s, k), NOERR);
+  }
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  uvsql_orm_result_free(ra);
+  uvsql_orm_query_free(qa);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+
+  s = session(o);
+  uvsql_load_option_t opt = UVSQL_SELECTINLOAD("author");
+  uvsql_orm_query_t *q = uvsql_orm_query(m, &opt, 1, &err);
+  ASSERT(q);
+  uvsql_core_stmt_t *qs = uvsql_orm_query_stmt(q);
+  uvsql_select_order_by(qs, uvsql_desc(qs, uvsql_mapper_col(m, "x")));
+  size_t seen = 0;
+  uvsql_future_t *f = uvsql_session_stream_query(s, q, NULL, 0, 7, kinds_batch, &seen, NULL, NULL);
+  uvsql_stream_summary_t *sum = AWAIT_OK(f);
+  ASSERT_INT_EQ(sum->rows, NKINDS);
+  ASSERT_INT_EQ(sum->batches, (NKINDS + 6) / 7);
+  uvsql_future_unref(f);
+  ASSERT_INT_EQ(seen, NKINDS);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  uvsql_orm_query_free(q);
+  orm_close(o);
+}
+
+TEST(orm_stream_eager_kinds_and_order_pg) {
+  kinds_and_order(test_pg_url());
+}
+TEST(orm_stream_eager_kinds_and_order_mariadb) {
+  kinds_and_order(test_mariadb_url());
+}
+TEST(orm_stream_eager_kinds_and_order_sqlite) {
+  kinds_and_order(test_sqlite_url());
 }
