@@ -21,6 +21,9 @@
  *     object of the class its discriminator names (inheritance, inherit.c: the query's select
  *     lists the hierarchy's columns, so joined columns start after uvsql__select_width);
  *     uvsql__load_row loads the class it is given.
+ *  6. A relationship whose target is in an inheritance hierarchy loads with the target's
+ *     own select (rel_select_new: uvsql_orm_select of the target), each row as its class
+ *     (loader_selectin.c); joined loading of it is demoted to selectin (demote_joins).
  *  4. A row whose key the identity map holds yields that object: its fields are overwritten
  *     only when it is expired or the load populates existing objects (expire.c's
  *     uvsql__obj_repopulate); a new object becomes PERSISTENT and owned by the session.
