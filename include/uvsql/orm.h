@@ -372,7 +372,12 @@ uvsql_column_t *uvsql_mapper_column(const uvsql_mapper_t *m, const char *field);
  *   lie in the root struct every subclass object begins with) and are every subclass's:
  *   uvsql_orm_append / set_ref / cascades / uvsql_session_load on a subclass object, and
  *   loader options (selectin, joined) on a query of any class of the hierarchy. Declared on a
- *   subclass, or with a hierarchy as the target: UVSQL_ENOT_SUPPORTED.
+ *   subclass: UVSQL_ENOT_SUPPORTED.
+ * - A relationship's target may be a class of a hierarchy (its root or a subclass, single-table
+ *   or joined): loading returns each related object as the class its discriminator names
+ *   (the target's select: a subclass target only its rows and its subclasses'), and
+ *   append/set_ref take objects of the target's subclasses too. Joined loading of such a
+ *   relationship loads it with selectin (the target's select of its own).
  *
  * Both return their first argument, or NULL with err filled (UVSQL_EINVALID_ARGUMENT): unknown
  * field, a discriminator not TEXT/STRING or INT64, a subclass on another table or with other
@@ -404,11 +409,16 @@ uvsql_mapper_t *uvsql_mapper_inherits(uvsql_mapper_t *sub, uvsql_mapper_t *base,
  * - A flush INSERTs the root's row first (which generates the key), then each subclass
  *   table's row with that key; an UPDATE touches only the tables whose fields changed; a
  *   DELETE removes the deepest table's row first, the root's last.
+ * - A version counter (UVSQL_VERSION_ID) is declared on the root (its column is in the root's
+ *   table): every UPDATE of an object of the hierarchy UPDATEs the root's row, bumping it
+ *   and checking the value loaded (also when only a subclass's columns changed), then the
+ *   subclass tables; a DELETE checks it on the root's row. A stale object fails the flush
+ *   with UVSQL_ESTALE_DATA as for any versioned object.
  * - Identity map per root key, as for single-table.
  * Returns the new mapper (owned by the registry), or NULL with err filled
  * (UVSQL_EINVALID_ARGUMENT): no discriminator on the root, a model that does not begin with
  * the base's fields, an own field that is a key, a table mapped already, a hierarchy with
- * single-table subclasses, a root with a version counter, a discriminator value taken. */
+ * single-table subclasses, a discriminator value taken. */
 uvsql_mapper_t *uvsql_registry_map_joined(uvsql_registry_t *reg, const uvsql_model_t *model,
                                           const char *table, uvsql_mapper_t *base,
                                           const char *identity, uvsql_error_t *err);
@@ -898,8 +908,8 @@ uvsql_future_t *uvsql_session_merge(uvsql_session_t *s, const void *obj, uvsql_f
  * ownership as in future.h) after the last batch, or fails with the statement's error or a
  * row that cannot be loaded (failing the transaction as any failed operation does).
  * Other session operations queued from on_batch run after the stream ends.
- * Eager loaders do not run on streamed objects (a select has none; load relationships of kept
- * objects with uvsql_session_load afterwards). params are copied; select is borrowed: keep it
+ * Eager loaders do not run on streamed objects (a select has none): stream an ORM query with
+ * uvsql_session_stream_query for selectin loaders per batch. params are copied; select is borrowed: keep it
  * alive until the future settles. */
 typedef int (*uvsql_orm_batch_cb)(uvsql_session_t *s, void *const *objs, size_t n, void *data);
 uvsql_future_t *uvsql_session_stream(uvsql_session_t *s, const uvsql_mapper_t *m,
@@ -1138,6 +1148,29 @@ void uvsql_orm_query_free(uvsql_orm_query_t *q); /* accepts NULL */
 uvsql_future_t *uvsql_session_execute_query(uvsql_session_t *s, uvsql_orm_query_t *q,
                                             const uvsql_param_t *params, size_t nparams,
                                             uvsql_future_cb cb, void *data);
+
+/* uvsql_session_stream of q (yield_per with eager loaders): q's objects come to on_batch
+ * batch by batch (batch_rows, 0: 1000) with their selectin relationships (options and
+ * defaults) already loaded: after each batch is fetched, its selectin loaders run (one
+ * statement per relationship, level and 500 keys) before on_batch sees it. The objects of a
+ * batch and those its loaders loaded are released after on_batch as uvsql_session_stream
+ * releases them, except those reachable through loaded relationships from an object that
+ * stays (kept, changed, marked for deletion, or in the session before the batch), so nothing
+ * that stays points at a freed object. Without selectin loaders this is uvsql_session_stream
+ * of q's select. With them the rows come through a cursor of the session's transaction:
+ * PostgreSQL DECLARE ... CURSOR and FETCH FORWARD batch_rows per batch; MariaDB and SQLite a
+ * temporary table numbered in the select's order (the server holds the result, the client a
+ * batch), read batch_rows rows at a time; so per batch one fetch plus the loaders' statements,
+ * and one statement to open and one to close the cursor. Joined eager loading (an option or a
+ * relationship's default) fails with UVSQL_EINVALID_ARGUMENT before anything is sent, naming
+ * the relationship (use selectin), as SQLAlchemy refuses joinedload with yield_per. A failing
+ * loader statement fails the future with its error; on_batch does not see that batch.
+ * Resolves with a uvsql_stream_summary_t* (engine.h; owned by the future). q and params as
+ * for uvsql_session_execute_query (params copied; q borrowed until the future settles). */
+uvsql_future_t *uvsql_session_stream_query(uvsql_session_t *s, uvsql_orm_query_t *q,
+                                           const uvsql_param_t *params, size_t nparams,
+                                           size_t batch_rows, uvsql_orm_batch_cb on_batch,
+                                           void *batch_data, uvsql_future_cb cb, void *data);
 
 /* Loads obj's relationship `name` (explicit lazy load): one SELECT, or none when a
  * many-to-one's target is in the identity map or the relationship is already loaded.

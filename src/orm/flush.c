@@ -633,7 +633,10 @@ static void send_update_chain(flush_t *fl, uvsql_mapper_t *m, uvsql__obj_t **hp)
       key |= UINT64_C(1) << level->pk[i];
     if (level->joined)
       part &= ~key; /* a changed key is the root's UPDATE */
-    if (!((*hp)->dirty & part))
+    /* the root's version counter is bumped and checked by every UPDATE of the object, also
+     * one that changes only a subclass's table (inherit_joined.c invariant 5) */
+    int bump = k == 0 && level->version >= 0 && (*hp)->dirty;
+    if (!((*hp)->dirty & part) && !bump)
       continue;
     size_t before = fl->outstanding;
     send_update(fl, level, hp, (*hp)->dirty & part);

@@ -244,15 +244,22 @@ int uvsql__poly_init(const uvsql_mapper_t *m, void *st) {
 
 const uvsql_mapper_t *uvsql__poly_mapper(const uvsql_mapper_t *m, const uvsql_result_t *r,
                                          size_t row) {
+  return uvsql__poly_mapper_at(m, r, row, 0);
+}
+
+const uvsql_mapper_t *uvsql__poly_mapper_at(const uvsql_mapper_t *m, const uvsql_result_t *r,
+                                            size_t row, size_t col0) {
   const uvsql_mapper_t *root = m->root;
-  if (!root || root->poly_field < 0 || uvsql_result_is_null(r, row, (size_t)root->poly_field))
+  if (!root || root->poly_field < 0 ||
+      uvsql_result_is_null(r, row, col0 + (size_t)root->poly_field))
     return m;
   uvsql_value_t v;
   const char *text;
   size_t len;
   int64_t x;
-  size_t col = (size_t)root->poly_field; /* the root's fields are the select's first columns */
-  if (root->model->fields[col].kind == UVSQL_FIELD_INT64) {
+  size_t fi = (size_t)root->poly_field; /* the root's fields are the select's first columns */
+  size_t col = col0 + fi;
+  if (root->model->fields[fi].kind == UVSQL_FIELD_INT64) {
     if (uvsql_result_int64(r, row, col, &x))
       return m;
     v = UVSQL_V_INT64(x);

@@ -19,8 +19,11 @@
  *  4. Writes go table by table along the chain (flush.c): INSERT root first (it generates
  *     the key), then each level with that key; UPDATE only of the tables whose fields
  *     changed; DELETE deepest table first. A chain is at most UVSQL__MAX_CHAIN long.
- *  5. No version counter in a joined hierarchy (refused): its UPDATE could touch a table
- *     without the counter.
+ *  5. A version counter (UVSQL_VERSION_ID) is the root's field, in the root's table: every
+ *     UPDATE of an object of the hierarchy UPDATEs the root's row first, bumping the counter
+ *     WHERE key AND counter = the loaded value (also when only a subclass's table changed),
+ *     then the subclass tables by key; a DELETE checks it on the root's row. Subclass
+ *     mappers have no counter of their own (version -1): their tables do not hold it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -87,13 +90,6 @@ static int check(uvsql_registry_t *reg, const uvsql_model_t *model, const char *
           "base %s's hierarchy has single-table subclasses%s: a hierarchy is single-table or "
           "joined, not both",
           base->model->type_name, "");
-    return UVSQL_EINVALID_ARGUMENT;
-  }
-  if (root->version >= 0) {
-    jfail(err, model,
-          "the root %s has a version counter (UVSQL_VERSION_ID)%s: not supported with "
-          "joined-table inheritance",
-          root->model->type_name, "");
     return UVSQL_EINVALID_ARGUMENT;
   }
   if (uvsql__mapper_for_table(reg, table)) {

@@ -116,6 +116,10 @@ uvsql_sqltype_t uvsql__field_sqltype(const uvsql_field_t *f);
  * discriminator value is in column m->poly_field of the row, else m. */
 const uvsql_mapper_t *uvsql__poly_mapper(const uvsql_mapper_t *m, const uvsql_result_t *r,
                                          size_t row);
+/* The same for a result whose select's columns start at col0 (a streamed batch with a
+ * sequence column first: stream_query.c). */
+const uvsql_mapper_t *uvsql__poly_mapper_at(const uvsql_mapper_t *m, const uvsql_result_t *r,
+                                            size_t row, size_t col0);
 /* inherit.c: the discriminator value `identity` names for model sm (a subclass of base) in its
  * hierarchy (text copied, owned by the caller): 0, or an error (not an integer for an INT64
  * discriminator, a value taken) with err filled. */
@@ -423,6 +427,10 @@ int uvsql__journal_add(uvsql_session_t *s, uvsql__obj_t *h, uvsql__jkind_t kind,
 /* Builds objects from an ORM select result (through the identity map; loader.c). */
 int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_result_t *r,
                         void ***out, size_t *nout, int overwrite, uvsql_error_t *err);
+/* uvsql__session_load of a result whose mapper columns start at column col0. */
+int uvsql__session_load_at(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_result_t *r,
+                           size_t col0, void ***out, size_t *nout, int overwrite,
+                           uvsql_error_t *err);
 
 /* Custom operations (relationship loading): queued like the others. When its turn comes,
  * start(s, ctx) runs (no transaction yet); it either finishes at once with

@@ -21,6 +21,9 @@
  *     object of the class its discriminator names (inheritance, inherit.c: the query's select
  *     lists the hierarchy's columns, so joined columns start after uvsql__select_width);
  *     uvsql__load_row loads the class it is given.
+ *  6. A relationship whose target is in an inheritance hierarchy loads with the target's
+ *     own select (rel_select_new: uvsql_orm_select of the target), each row as its class
+ *     (loader_selectin.c); joined loading of it is demoted to selectin (demote_joins).
  *  4. A row whose key the identity map holds yields that object: its fields are overwritten
  *     only when it is expired or the load populates existing objects (expire.c's
  *     uvsql__obj_repopulate); a new object becomes PERSISTENT and owned by the session.
@@ -88,11 +91,17 @@ int uvsql__load_row(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_res
  * get and refresh (session.c). */
 int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_result_t *r,
                         void ***out, size_t *nout, int overwrite, uvsql_error_t *err) {
+  return uvsql__session_load_at(s, m, r, 0, out, nout, overwrite, err);
+}
+
+int uvsql__session_load_at(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql_result_t *r,
+                           size_t col0, void ***out, size_t *nout, int overwrite,
+                           uvsql_error_t *err) {
   size_t n = uvsql_result_nrows(r), nf = m->colmap ? m->ncolsel : m->model->nfields;
   void **objs = malloc((n ? n : 1) * sizeof *objs);
   if (!objs)
     return uvsql__error_set(err, UVSQL_ENOMEM, "out of memory loading %zu rows", n);
-  if (uvsql_result_ncols(r) < nf) {
+  if (uvsql_result_ncols(r) < col0 + nf) {
     free(objs);
     return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                             "an ORM select of %s must select its %zu columns first (use "
@@ -104,13 +113,13 @@ int uvsql__session_load(uvsql_session_t *s, const uvsql_mapper_t *m, const uvsql
   uvsql__slabs_begin(&slabs, n);
   for (size_t row = 0; row < n; row++) {
     uvsql__obj_t *h = NULL;
-    const uvsql_mapper_t *pm = uvsql__poly_mapper(m, r, row); /* the row's class (inherit.c) */
-    int rc = pm->colmap && uvsql_result_ncols(r) < pm->ncolsel
+    const uvsql_mapper_t *pm = uvsql__poly_mapper_at(m, r, row, col0); /* inherit.c */
+    int rc = pm->colmap && uvsql_result_ncols(r) < col0 + pm->ncolsel
                  ? uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
                                     "an ORM select of %s must select every column of its table "
                                     "(a row is a %s: use uvsql_orm_select)",
                                     m->model->type_name, pm->model->type_name)
-                 : uvsql__obj_load_in(pm, r, row, 0, &slabs, &h, err); /* err says why */
+                 : uvsql__obj_load_in(pm, r, row, col0, &slabs, &h, err); /* err says why */
     uvsql_value_t pk[UVSQL__MAX_PK];
     uvsql__obj_t *have = NULL;
     uint64_t hash = 0;
@@ -156,19 +165,39 @@ static void add_columns(uvsql_core_stmt_t *st, const uvsql_mapper_t *m, uvsql_fr
   }
 }
 
+/* A target in an inheritance hierarchy (inherit.c) is selected with its class's select
+ * (uvsql_orm_select: the hierarchy's columns and tables, a subclass's discriminator filter),
+ * so each row loads as the class its discriminator names; its columns are named through
+ * uvsql_mapper_col (the table a field lives in). */
+static int rel_poly(const uvsql_relationship_t *r) {
+  return uvsql__poly_all_columns(r->target);
+}
+
+static uvsql_core_stmt_t *rel_select_new(const uvsql_relationship_t *r) {
+  return rel_poly(r) ? uvsql_orm_select(r->target) : uvsql_select_new();
+}
+
+static uvsql_expr_t *target_col(const uvsql_relationship_t *r, uvsql_from_t *tf, long field) {
+  const char *name = r->target->model->fields[field].name;
+  return tf ? uvsql_from_col(tf, name) : uvsql_mapper_col(r->target, name);
+}
+
 /* The columns compared with the keys sent: the target's primary key (many-to-one), the
  * secondary's source columns (many-to-many, which joins the target), else the target's
- * foreign key fields. Builds the FROM and the select list into st; key[] gets r->nkey
- * columns (nkey: the key's parts for this select). */
+ * foreign key fields. Builds the FROM and the select list into st (rel_select_new); key[]
+ * gets r->nkey columns (nkey: the key's parts for this select). */
 static void rel_select_base(uvsql_relationship_t *r, uvsql_core_stmt_t *st, uvsql_expr_t **key) {
   const uvsql_mapper_t *t = r->target;
-  uvsql_from_t *tf = uvsql_table_from(t->table);
-  add_columns(st, t, tf);
-  uvsql_select_from_item(st, tf);
+  uvsql_from_t *tf = NULL;
+  if (!rel_poly(r)) {
+    tf = uvsql_table_from(t->table);
+    add_columns(st, t, tf);
+    uvsql_select_from_item(st, tf);
+  }
   switch (r->kind) {
   case UVSQL_MANY_TO_ONE:
     for (size_t i = 0; i < r->nkey; i++)
-      key[i] = uvsql_from_col(tf, t->model->fields[t->pk[i]].name);
+      key[i] = target_col(r, tf, (long)t->pk[i]);
     break;
   case UVSQL_MANY_TO_MANY: {
     uvsql_from_t *sf = uvsql_table_from(r->secondary);
@@ -178,22 +207,21 @@ static void rel_select_base(uvsql_relationship_t *r, uvsql_core_stmt_t *st, uvsq
       uvsql_select_columns(st, &key[i], 1);
     }
     for (size_t i = 0; i < t->npk; i++)
-      on[i] = uvsql_eq(st, uvsql_from_col(sf, r->sec_tgt[i]),
-                       uvsql_from_col(tf, t->model->fields[t->pk[i]].name));
+      on[i] = uvsql_eq(st, uvsql_from_col(sf, r->sec_tgt[i]), target_col(r, tf, (long)t->pk[i]));
     uvsql_select_join_item(st, sf, t->npk == 1 ? on[0] : uvsql_and_n(st, on, t->npk),
                            UVSQL_JOIN_INNER);
     break;
   }
   default:
     for (size_t i = 0; i < r->nkey; i++)
-      key[i] = uvsql_from_col(tf, t->model->fields[r->fks[i]].name);
+      key[i] = target_col(r, tf, r->fks[i]);
   }
 }
 
 uvsql_core_stmt_t *uvsql__rel_select(uvsql_relationship_t *r) {
   if (r->sel)
     return r->sel;
-  uvsql_core_stmt_t *st = uvsql_select_new();
+  uvsql_core_stmt_t *st = rel_select_new(r);
   if (!st)
     return NULL;
   uvsql_expr_t *key[UVSQL__MAX_PK];
@@ -207,7 +235,7 @@ uvsql_core_stmt_t *uvsql__rel_select(uvsql_relationship_t *r) {
  * the caller's params use (loader_selectin.c key_names). The caller owns the statement. */
 uvsql_core_stmt_t *uvsql__rel_select_rows(uvsql_relationship_t *r, size_t nrows,
                                           char *const *names) {
-  uvsql_core_stmt_t *st = uvsql_select_new();
+  uvsql_core_stmt_t *st = rel_select_new(r);
   if (!st)
     return NULL;
   uvsql_expr_t *key[UVSQL__MAX_PK], *part[UVSQL__MAX_PK];
@@ -380,10 +408,14 @@ static int add_joins(uvsql_orm_query_t *q, uvsql__plan_t *p, uvsql_from_t *from,
   return 0;
 }
 
-/* JOINED only under the root or another JOINED node (invariant 1); elsewhere SELECTIN. */
+/* JOINED only under the root or another JOINED node (invariant 1), and not to a target in
+ * an inheritance hierarchy; elsewhere SELECTIN. */
 static void demote_joins(uvsql__plan_t *p) {
   for (size_t i = 0; i < p->nkids; i++) {
     if (p->depth >= 1 && p->how != UVSQL_LOAD_JOINED && p->kids[i]->how == UVSQL_LOAD_JOINED)
+      p->kids[i]->how = UVSQL_LOAD_SELECTIN;
+    /* a target in an inheritance hierarchy has a select of its own (rel_select_new) */
+    if (p->kids[i]->how == UVSQL_LOAD_JOINED && uvsql__poly_all_columns(p->kids[i]->r->target))
       p->kids[i]->how = UVSQL_LOAD_SELECTIN;
     demote_joins(p->kids[i]);
   }

@@ -197,11 +197,11 @@ static int prepare(uvsql__load_t *ld, job_t *j) {
 static void rows_into(uvsql__load_t *ld, job_t *j, const uvsql_result_t *res) {
   uvsql_relationship_t *r = j->r;
   const uvsql_mapper_t *t = r->target;
-  size_t n = uvsql_result_nrows(res), nf = t->model->nfields;
+  size_t n = uvsql_result_nrows(res), nf = uvsql__select_width(t); /* loader.c */
   uvsql_error_t err;
   for (size_t row = 0; row < n && !ld->failed; row++) {
-    void *child;
-    if (uvsql__load_row(ld->s, t, res, row, 0, &child, &err)) {
+    void *child; /* a hierarchy's row as the class its discriminator names (inherit.c) */
+    if (uvsql__load_row(ld->s, uvsql__poly_mapper(t, res, row), res, row, 0, &child, &err)) {
       ld_fail(ld, &err);
       return;
     }

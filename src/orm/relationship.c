@@ -114,13 +114,6 @@ uvsql_relationship_t *uvsql_mapper_relationship(uvsql_mapper_t *m, const char *n
                      name);
     return NULL;
   }
-  if (uvsql__poly_all_columns(target)) { /* inherit.c */
-    uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
-                     "relationship %s.%s: %s is part of an inheritance hierarchy: relationships "
-                     "to one are not supported yet (from its root they are)",
-                     m->model->type_name, name, target->model->type_name);
-    return NULL;
-  }
   if (m->inherits) { /* its subclasses share the root's relationships (uvsql__rels_share) */
     uvsql__error_set(err, UVSQL_ENOT_SUPPORTED,
                      "relationship %s.%s: %s is a subclass of %s: declare the relationship on "
@@ -488,7 +481,7 @@ static int back_side(uvsql_relationship_t *r, void *parent, void *child, int add
 int uvsql_orm_append(void *parent, const char *name, void *child) {
   uvsql_relationship_t *r = find(parent, name, 1);
   uvsql__obj_t *ch = uvsql__obj_check(child);
-  if (!r || !ch || ch->mapper != r->target)
+  if (!r || !ch || !uvsql__mapper_isa(ch->mapper, r->target)) /* a subclass's object too */
     return UVSQL_EINVALID_ARGUMENT;
   uvsql_collection_t *c = uvsql__rel_coll(r, parent);
   if (uvsql__coll_has(c, child))
@@ -514,7 +507,7 @@ int uvsql_orm_append(void *parent, const char *name, void *child) {
 int uvsql_orm_remove(void *parent, const char *name, void *child) {
   uvsql_relationship_t *r = find(parent, name, 1);
   uvsql__obj_t *ch = uvsql__obj_check(child);
-  if (!r || !ch || ch->mapper != r->target)
+  if (!r || !ch || !uvsql__mapper_isa(ch->mapper, r->target))
     return UVSQL_EINVALID_ARGUMENT;
   if (!coll_remove(uvsql__rel_coll(r, parent), child))
     return 0;
@@ -529,7 +522,7 @@ int uvsql_orm_remove(void *parent, const char *name, void *child) {
 int uvsql_orm_set_ref(void *obj, const char *name, void *target) {
   uvsql_relationship_t *r = find(obj, name, 0);
   uvsql__obj_t *t = target ? uvsql__obj_check(target) : NULL;
-  if (!r || (target && (!t || t->mapper != r->target)))
+  if (!r || (target && (!t || !uvsql__mapper_isa(t->mapper, r->target))))
     return UVSQL_EINVALID_ARGUMENT;
   void **ref = uvsql__rel_ref(r, obj), *old = *ref;
   int rc = 0;
