@@ -909,8 +909,8 @@ uvsql_future_t *uvsql_session_merge(uvsql_session_t *s, const void *obj, uvsql_f
  * row that cannot be loaded (failing the transaction as any failed operation does).
  * Other session operations queued from on_batch run after the stream ends.
  * Eager loaders do not run on streamed objects (a select has none): stream an ORM query with
- * uvsql_session_stream_query for selectin loaders per batch. params are copied; select is borrowed: keep it
- * alive until the future settles. */
+ * uvsql_session_stream_query for selectin loaders per batch. params are copied; select is borrowed:
+ * keep it alive until the future settles. */
 typedef int (*uvsql_orm_batch_cb)(uvsql_session_t *s, void *const *objs, size_t n, void *data);
 uvsql_future_t *uvsql_session_stream(uvsql_session_t *s, const uvsql_mapper_t *m,
                                      uvsql_core_stmt_t *select, const uvsql_param_t *params,

@@ -257,6 +257,22 @@ uvsql_future_t *uvsql__future_return(uvsql_future_t *f, uvsql_future_cb cb, void
   return f;
 }
 
+uvsql_future_t *uvsql__future_refused(uv_loop_t *loop, uvsql_future_cb cb, void *data, int code,
+                                      const char *fmt, ...) {
+  uvsql_future_t *f = uvsql__future_new(loop);
+  if (!f)
+    return NULL;
+  uvsql_error_t err;
+  va_list ap;
+  uvsql_error_clear(&err);
+  err.code = code;
+  va_start(ap, fmt);
+  vsnprintf(err.message, sizeof err.message, fmt, ap);
+  va_end(ap);
+  uvsql__future_fail_soon(f, &err);
+  return uvsql__future_return(f, cb, data);
+}
+
 int uvsql_future_cancel(uvsql_future_t *f) {
   if (!f || f->state != UVSQL_FUTURE_PENDING)
     return UVSQL_EINVALID_ARGUMENT;

@@ -82,6 +82,12 @@ void uvsql__future_set_canceller(uvsql_future_t *f, uvsql__cancel_fn fn, void *d
  * cb == NULL: returns f (the caller's reference); otherwise attaches cb so that the library's
  * reference is dropped after cb has run, and returns f (borrowed). Never fails. */
 uvsql_future_t *uvsql__future_return(uvsql_future_t *f, uvsql_future_cb cb, void *data);
+/* What an API call returns when it refuses before starting (bad argument, no memory for its
+ * state): a new future failed soon (uvsql__future_fail_soon: cb never runs inside the call)
+ * with code and the message, under the rule of uvsql__future_return. NULL only when the future
+ * itself cannot be allocated. */
+uvsql_future_t *uvsql__future_refused(uv_loop_t *loop, uvsql_future_cb cb, void *data, int code,
+                                      const char *fmt, ...) UVSQL__PRINTF(5, 6);
 
 /* ------------------------------------------------------------------ deferred calls (defer.c) */
 

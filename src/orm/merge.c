@@ -151,13 +151,7 @@ static void own_start(uvsql_session_t *s, void *ctx) {
 }
 
 static uvsql_future_t *refuse(uvsql_session_t *s, const char *msg, uvsql_future_cb cb, void *data) {
-  uvsql_future_t *f = uvsql__future_new(s->loop);
-  if (!f)
-    return NULL;
-  uvsql_error_t err;
-  uvsql__error_set(&err, UVSQL_EINVALID_ARGUMENT, "%s", msg);
-  uvsql__future_fail_soon(f, &err);
-  return uvsql__future_return(f, cb, data);
+  return uvsql__future_refused(s->loop, cb, data, UVSQL_EINVALID_ARGUMENT, "%s", msg);
 }
 
 uvsql_future_t *uvsql_session_merge(uvsql_session_t *s, const void *obj, uvsql_future_cb cb,
@@ -179,13 +173,9 @@ uvsql_future_t *uvsql_session_merge(uvsql_session_t *s, const void *obj, uvsql_f
     free(x);
     x = NULL;
   }
-  if (!x) {
-    uvsql_future_t *f = uvsql__future_new(s->loop);
-    if (!f)
-      return NULL;
-    uvsql__future_fail_code(f, UVSQL_ENOMEM, "uvsql_session_merge: out of memory");
-    return uvsql__future_return(f, cb, data);
-  }
+  if (!x)
+    return uvsql__future_refused(s->loop, cb, data, UVSQL_ENOMEM,
+                                 "uvsql_session_merge: out of memory");
   x->s = s;
   x->m = m;
   size_t nf = m->model->nfields;

@@ -156,13 +156,9 @@ uvsql_future_t *uvsql_session_stream(uvsql_session_t *s, const uvsql_mapper_t *m
     free(x);
     x = NULL;
   }
-  if (!x) {
-    uvsql_future_t *f = uvsql__future_new(s->loop);
-    if (!f)
-      return NULL;
-    uvsql__future_fail_code(f, UVSQL_ENOMEM, "uvsql_session_stream: out of memory");
-    return uvsql__future_return(f, cb, data);
-  }
+  if (!x)
+    return uvsql__future_refused(s->loop, cb, data, UVSQL_ENOMEM,
+                                 "uvsql_session_stream: out of memory");
   x->s = s;
   x->m = (uvsql_mapper_t *)m;
   x->select = select;

@@ -410,13 +410,9 @@ uvsql_future_t *uvsql_session_stream_query(uvsql_session_t *s, uvsql_orm_query_t
     free(x);
     x = NULL;
   }
-  if (!x) {
-    uvsql_future_t *f = uvsql__future_new(s->loop);
-    if (!f)
-      return NULL;
-    uvsql__future_fail_code(f, UVSQL_ENOMEM, "uvsql_session_stream_query: out of memory");
-    return uvsql__future_return(f, cb, data);
-  }
+  if (!x)
+    return uvsql__future_refused(s->loop, cb, data, UVSQL_ENOMEM,
+                                 "uvsql_session_stream_query: out of memory");
   x->s = s;
   x->q = q;
   x->nparams = nparams;

@@ -66,29 +66,39 @@ static size_t skip_dollar(const char *s, size_t len, size_t i) {
   return len;
 }
 
+/* Past a -- line comment or a (nested) block comment starting at i; i when none starts
+ * there. */
+static size_t skip_comment(const char *s, size_t len, size_t i) {
+  if (s[i] == '-' && i + 1 < len && s[i + 1] == '-') {
+    while (i < len && s[i] != '\n')
+      i++;
+    return i;
+  }
+  if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+    int nest = 0;
+    do {
+      if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+        nest++;
+        i += 2;
+      } else if (s[i] == '*' && i + 1 < len && s[i + 1] == '/') {
+        nest--;
+        i += 2;
+      } else {
+        i++;
+      }
+    } while (nest > 0 && i < len);
+  }
+  return i;
+}
+
 int uvsql__pg_sql_is_multi(const char *s, size_t len) {
   int after_semicolon = 0;
   size_t i = 0;
   while (i < len) {
     char c = s[i];
-    if (c == '-' && i + 1 < len && s[i + 1] == '-') {
-      while (i < len && s[i] != '\n')
-        i++;
-      continue;
-    }
-    if (c == '/' && i + 1 < len && s[i + 1] == '*') {
-      int nest = 0;
-      do {
-        if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
-          nest++;
-          i += 2;
-        } else if (s[i] == '*' && i + 1 < len && s[i + 1] == '/') {
-          nest--;
-          i += 2;
-        } else {
-          i++;
-        }
-      } while (nest > 0 && i < len);
+    size_t past = skip_comment(s, len, i);
+    if (past != i) {
+      i = past;
       continue;
     }
     if (isspace((unsigned char)c)) {
@@ -242,24 +252,9 @@ int uvsql__pg_sql_is_plain_select(const char *s, size_t len) {
   int tokens = 0, prev_word = 0, prev_qualified = 0, prev_dot = 0;
   while (i < len) {
     char c = s[i];
-    if (c == '-' && i + 1 < len && s[i + 1] == '-') {
-      while (i < len && s[i] != '\n')
-        i++;
-      continue;
-    }
-    if (c == '/' && i + 1 < len && s[i + 1] == '*') {
-      int nest = 0;
-      do {
-        if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
-          nest++;
-          i += 2;
-        } else if (s[i] == '*' && i + 1 < len && s[i + 1] == '/') {
-          nest--;
-          i += 2;
-        } else {
-          i++;
-        }
-      } while (nest > 0 && i < len);
+    size_t past = skip_comment(s, len, i);
+    if (past != i) {
+      i = past;
       continue;
     }
     if (ascii_space(c)) {
