@@ -2,14 +2,20 @@
  * (yield_per) and prints the peak resident memory of each run: it stays flat however many
  * rows come, because each batch's objects leave the session once its callback returns.
  *
- *   orm_stream_rss [URL [N ...]]   default: sqlite:///orm_stream_rss.db 500000 5000000
+ *   orm_stream_rss [--max-growth R] [URL [N ...]]
+ *                                  default: sqlite:///orm_stream_rss.db 500000 5000000
  *
  * For each N, one child process fills the table orm_stream_rss with N rows (one INSERT ...
  * SELECT), then another child streams them as ORM objects in batches of 1,000, touching each
  * object, and reports its peak RSS (getrusage ru_maxrss), so each figure is that run's own.
- * The last line compares the last run with the first; the table is dropped at the end. Not a
- * test: it takes a while (5,000,000 rows: ~40 s on SQLite, ~2.5 min on PostgreSQL with the
- * fill). */
+ * The last line compares the last run with the first; the table is dropped at the end.
+ *
+ * With --max-growth R it is also a check (exit status 1, with a line saying what failed) that
+ * every run streamed exactly its N rows, that the identity map never held more than one batch,
+ * and that the last run's peak RSS is at most R times the first's. The test command runs it so
+ * on each backend (examples.orm_stream_rss_memory_is_bounded.<backend>: 500,000 then
+ * 5,000,000 rows, R = 1.1; ~10 s on SQLite, ~30 s on PostgreSQL, ~60 s on MariaDB, fill
+ * included). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "uvsql.h"
+
+#define BATCH 1000 /* objects per batch of the stream */
 
 #define ROW_FIELDS(X)                                                                              \
   X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
@@ -131,7 +139,7 @@ static void stream(const char *url, int fd) {
   count_t c = {0};
   double t0 = now();
   uvsql_future_t *f =
-      uvsql_session_stream(s, db.rows, sel, NULL, 0, 1000, on_batch, &c, NULL, NULL);
+      uvsql_session_stream(s, db.rows, sel, NULL, 0, BATCH, on_batch, &c, NULL, NULL);
   uvsql_stream_summary_t *sum = await(f, "stream");
   if (sum->rows != c.rows) {
     fprintf(stderr, "stream: %" PRIu64 " rows in the summary, %" PRIu64 " seen\n", sum->rows,
@@ -174,14 +182,34 @@ static void stream_fd(const char *url, long fd) {
 }
 
 int main(int argc, char **argv) {
-  const char *url = argc > 1 ? argv[1] : "sqlite:///orm_stream_rss.db";
+  double max_growth = 0; /* 0: report only */
+  int a = 1;
+  if (a + 1 < argc && strcmp(argv[a], "--max-growth") == 0) {
+    char *end;
+    max_growth = strtod(argv[a + 1], &end);
+    if (*end || max_growth < 1) {
+      fprintf(stderr, "--max-growth wants a ratio of at least 1 (like 1.1), not \"%s\"\n",
+              argv[a + 1]);
+      return 2;
+    }
+    a += 2;
+  }
+  const char *url = argc > a ? argv[a] : "sqlite:///orm_stream_rss.db";
   long sizes[16] = {500000, 5000000};
   int nsizes = 2;
-  if (argc > 2) {
+  if (argc > a + 1) {
     nsizes = 0;
-    for (int i = 2; i < argc && nsizes < 16; i++)
-      sizes[nsizes++] = atol(argv[i]);
+    for (int i = a + 1; i < argc && nsizes < 16; i++) {
+      char *end;
+      sizes[nsizes] = strtol(argv[i], &end, 10);
+      if (*end || sizes[nsizes] < 1 || sizes[nsizes] > 999999999) {
+        fprintf(stderr, "row counts are whole numbers from 1 to 999999999, not \"%s\"\n", argv[i]);
+        return 2;
+      }
+      nsizes++;
+    }
   }
+  int failed = 0;
   long first_kb = 0, last_kb = 0;
   printf("%10s %10s %12s %8s %14s\n", "rows", "batch", "peak RSS kB", "seconds", "max id. map");
   fflush(stdout);
@@ -203,8 +231,20 @@ int main(int argc, char **argv) {
       fprintf(stderr, "no figures from the stream of %ld rows\n", sizes[i]);
       return 1;
     }
-    printf("%10llu %10d %12ld %8.2f %14zu\n", rows, 1000, kb, secs, map);
+    printf("%10llu %10d %12ld %8.2f %14zu\n", rows, BATCH, kb, secs, map);
     fflush(stdout);
+    if (max_growth > 0 && rows != (unsigned long long)sizes[i]) {
+      fprintf(stderr, "FAILED: the stream of the %ld-row table gave %llu objects\n", sizes[i],
+              rows);
+      failed = 1;
+    }
+    if (max_growth > 0 && map > BATCH) {
+      fprintf(stderr,
+              "FAILED: the identity map held %zu objects while streaming %ld rows; released "
+              "batches must leave it (at most %d)\n",
+              map, sizes[i], BATCH);
+      failed = 1;
+    }
     if (i == 0)
       first_kb = kb;
     last_kb = kb;
@@ -212,7 +252,16 @@ int main(int argc, char **argv) {
   char out[8];
   if (in_child(drop, url, 0, out, sizeof out))
     fprintf(stderr, "dropping the table failed\n");
-  if (nsizes > 1)
-    printf("peak RSS of the last run / the first: %.3f\n", (double)last_kb / (double)first_kb);
-  return 0;
+  if (nsizes > 1) {
+    double growth = (double)last_kb / (double)first_kb;
+    printf("peak RSS of the last run / the first: %.3f\n", growth);
+    if (max_growth > 0 && growth > max_growth) {
+      fprintf(stderr, "FAILED: peak RSS grew %.3fx from %ld to %ld rows (at most %.3fx)\n", growth,
+              sizes[0], sizes[nsizes - 1], max_growth);
+      failed = 1;
+    }
+  }
+  if (max_growth > 0)
+    printf(failed ? "memory check failed\n" : "memory check passed\n");
+  return failed;
 }
