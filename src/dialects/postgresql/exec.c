@@ -72,6 +72,8 @@
  *       COMMIT, ROLLBACK or ROLLBACK TO must come after the members sent again); no request
  *       outside a shared group borrows a Parse sent in it (invariant 3: that Parse might not
  *       run).
+ *     The URL option shared_sync=off (pc->solo_syncs) turns this off: every request is then
+ *     its own group, for schemas where a SELECT the scanner passes may still write.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -228,7 +230,7 @@ void uvsql__pg_fail_pending(uvsql__kit_guard_t *g) {
 static int req_plain(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   if (!(req->state & UVSQL__PG_RS_PLAIN_KNOWN)) {
     int plain = 0;
-    if (!(req->state & (UVSQL__PG_RS_MULTI | UVSQL__PG_RS_INTERNAL)) &&
+    if (!pc->solo_syncs && !(req->state & (UVSQL__PG_RS_MULTI | UVSQL__PG_RS_INTERNAL)) &&
         !(req->flags &
           (UVSQL__REQ_STREAM | UVSQL__REQ_MANY | UVSQL__REQ_COPY_IN | UVSQL__REQ_COPY_OUT))) {
       int hit = 0;
