@@ -2,12 +2,14 @@
  * each one still lives and dies on its own (expunge + uvsql_orm_free while its siblings live
  * on, an expunged one outliving its session), its TEXT fields stay malloc'd (a program may
  * free() one and assign its own, orm.h), a session close frees everything, a load of rows the
- * session already has gives its room back, and memory stays flat across repeated loads.
+ * session already has gives its room back, memory stays flat across repeated loads, and a
+ * closed session's slabs are unmapped after memory_idle_timeout (src/loop/bigblock.c).
  * Under AddressSanitizer and valgrind the slab's unused and freed parts are poisoned, so a use
  * after free of a slab object is reported there as for a malloc'd one. On the three backends. */
 #include <unistd.h>
 #include "orm_fixture.h"
 #include "orm/internal.h"
+#include "dialects/driver.h" /* uvsql__big_cached */
 
 #define ROWS 6000 /* ~1.2 MB of user_t objects: past the slab threshold (1 MB) */
 
@@ -220,4 +222,59 @@ TEST(orm_slab_failed_load_frees_its_objects_sqlite) {
   uvsql_core_stmt_free(q);
   await_ok(uvsql_session_close(s, NULL, NULL));
   orm_close(o);
+}
+
+/* The slabs of a closed session's load go to the big-block cache, and are unmapped after
+ * memory_idle_timeout by the housekeeping of any engine: here a second engine on the same loop
+ * with 0.3 s (the cache is process-wide; the fixture's engine has the default 30 s). */
+static void slabs_given_back_after_idle_timeout(const char *url) {
+  orm_t *o = orm_open(url);
+  add_users(o);
+  uvsql_release_memory();
+  uvsql_session_t *s = session(o);
+  uvsql_future_t *f;
+  uvsql_orm_result_t *r = load_all(o, s, &f);
+  ASSERT(from_slab(uvsql_orm_result_at(r, 0)));
+  check_user(uvsql_orm_result_at(r, ROWS - 1), ROWS - 1);
+  uvsql_future_unref(f);
+  long rss_held = rss_kb();
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  size_t cached = uvsql__big_cached();
+  if (cached == 0) {
+    printf("SKIP (the rest): big blocks are plain malloc here (AddressSanitizer or valgrind): "
+           "nothing is cached\n");
+    orm_close(o);
+    return;
+  }
+  ASSERT(cached >= ((size_t)2 << 20)); /* the slab: one 2 MB block at least */
+  uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
+  opt.memory_idle_timeout = 0.3;
+  uvsql_engine_t *e2;
+  uvsql_error_t err;
+  ASSERT_OK(uvsql_engine_new(&e2, o->fx.loop, url, &opt, &err), &err);
+  uint64_t start = uv_hrtime();
+  while (uvsql__big_cached() > 0 && uv_hrtime() - start < (uint64_t)5e9)
+    test_sleep(o->fx.loop, 10);
+  double ms = (double)(uv_hrtime() - start) / 1e6;
+  if (uvsql__big_cached() != 0 || ms > 1000)
+    FAILF("%zu bytes still cached %.0f ms after the session closed (memory_idle_timeout 0.3 s)",
+          uvsql__big_cached(), ms);
+  long rss_after = rss_kb();
+  if (rss_held - rss_after < (long)(cached / 1024 / 2))
+    FAILF("resident size %ld KB with the objects, %ld KB after their %zu KB were given back",
+          rss_held, rss_after, cached / 1024);
+  uvsql_future_t *d = uvsql_engine_dispose(e2, NULL, NULL);
+  AWAIT_OK(d);
+  uvsql_future_unref(d);
+  orm_close(o);
+}
+
+TEST(orm_slab_given_back_after_idle_timeout_memory_is_bounded_pg) {
+  slabs_given_back_after_idle_timeout(test_pg_url());
+}
+TEST(orm_slab_given_back_after_idle_timeout_memory_is_bounded_mariadb) {
+  slabs_given_back_after_idle_timeout(test_mariadb_url());
+}
+TEST(orm_slab_given_back_after_idle_timeout_memory_is_bounded_sqlite) {
+  slabs_given_back_after_idle_timeout(test_sqlite_url());
 }

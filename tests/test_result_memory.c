@@ -1,8 +1,12 @@
 /* tests/test_result_memory.c — where a result keeps its bytes (src/loop/result.c: the inline
  * bytes, chunks doubling to 4 MB, big blocks past 1 MB) and the big blocks themselves
- * (src/loop/bigblock.c: get, grow, put, the bounded cache, trim). Under AddressSanitizer and
+ * (src/loop/bigblock.c: get, grow, put, the bounded cache, trim, the idle trim, MADV_FREE on
+ * the cached blocks and their reuse without faults). Under AddressSanitizer and
  * valgrind big blocks are plain malloc (nothing is cached), which the tests allow for. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
 #include "harness.h"
 #include "dialects/driver.h"
 
@@ -153,4 +157,107 @@ TEST(big_block_cache_is_bounded) {
   uvsql__big_trim();
   ASSERT_INT_EQ(uvsql__big_cached(), 0);
   (void)RUNNING_ON_VALGRIND;
+}
+
+/* The LazyFree line of /proc/self/smaps_rollup in KB (-1 when the kernel has none). */
+static long lazyfree_kb(void) {
+  FILE *f = fopen("/proc/self/smaps_rollup", "r");
+  char line[256];
+  long kb = -1;
+  if (!f)
+    return -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "LazyFree: %ld kB", &kb) == 1)
+      break;
+  fclose(f);
+  return kb;
+}
+
+static long minor_faults(void) {
+  struct rusage ru;
+  ASSERT_INT_EQ(getrusage(RUSAGE_SELF, &ru), 0);
+  return ru.ru_minflt;
+}
+
+/* A block put in the cache is advised MADV_FREE (smaps_rollup counts it as LazyFree), and the
+ * next get that takes it writes all of it again without a page fault: the kernel had no reason
+ * to take the pages back. */
+TEST(cached_block_is_lazily_freed_and_reused_without_faults) {
+  if (!caching()) {
+    printf("SKIP: big blocks are plain malloc here (AddressSanitizer, valgrind or not Linux)\n");
+    return;
+  }
+  const size_t want = (size_t)32 << 20;
+  size_t size = 0;
+  unsigned char *p = uvsql__big_get(want, &size);
+  ASSERT(p != NULL);
+  memset(p, 0x5a, size);
+  long lazy0 = lazyfree_kb();
+  uvsql__big_put(p, size);
+  ASSERT_INT_EQ(uvsql__big_cached(), size);
+  long lazy1 = lazyfree_kb();
+  if (lazy0 >= 0) /* every page of the block is lazily free now */
+    if (lazy1 - lazy0 < (long)(size / 1024))
+      FAILF("LazyFree grew by %ld KB after the put of a %zu KB block (from %ld KB)", lazy1 - lazy0,
+            size / 1024, lazy0);
+  size_t size2 = 0;
+  unsigned char *q = uvsql__big_get(want, &size2);
+  ASSERT(q == p);
+  ASSERT_INT_EQ(size2, size);
+  long f0 = minor_faults();
+  memset(q, 0xa5, size2);
+  long f1 = minor_faults();
+  if (f1 - f0 > 4)
+    FAILF("%ld page faults writing a reused %zu KB block (expected none)", f1 - f0, size2 / 1024);
+  ASSERT_INT_EQ(q[0], 0xa5);
+  ASSERT_INT_EQ(q[size2 - 1], 0xa5);
+  if (lazy0 >= 0 && lazyfree_kb() > lazy0 + 64) /* written again: no longer lazily free */
+    FAILF("LazyFree still %ld KB after the block was written again (was %ld KB)", lazyfree_kb(),
+          lazy0);
+  uvsql__big_put(q, size2);
+  ASSERT_INT_EQ(uvsql_release_memory(), size2);
+  ASSERT_INT_EQ(uvsql__big_cached(), 0);
+  ASSERT_INT_EQ(uvsql_release_memory(), 0);
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
+/* uvsql__big_trim_idle unmaps only the blocks cached for the idle period; uvsql__big_idle_due
+ * says when the next one is due, "a period" while blocks are out but none is cached, and never
+ * when no block is mapped. */
+TEST(idle_trim_unmaps_only_blocks_cached_for_the_idle_period) {
+  if (!caching()) {
+    printf("SKIP: big blocks are plain malloc here (AddressSanitizer, valgrind or not Linux)\n");
+    ASSERT_INT_EQ(uvsql__big_idle_due(100), UINT64_MAX);
+    ASSERT_INT_EQ(uvsql__big_trim_idle(100), 0);
+    return;
+  }
+  ASSERT_INT_EQ(uvsql__big_idle_due(100), UINT64_MAX); /* nothing mapped */
+  size_t sa = 0, sb = 0;
+  void *a = uvsql__big_get((size_t)3 << 20, &sa), *b = uvsql__big_get((size_t)5 << 20, &sb);
+  ASSERT(a != NULL && b != NULL);
+  ASSERT_INT_EQ(uvsql__big_idle_due(100), 100);      /* out, none cached: look again in a period */
+  ASSERT_INT_EQ(uvsql__big_idle_due(0), UINT64_MAX); /* 0: off */
+  uvsql__big_put(a, sa);
+  uint64_t due = uvsql__big_idle_due(100);
+  ASSERT(due > 50 && due <= 100);
+  ASSERT_INT_EQ(uvsql__big_trim_idle(100), 0); /* too young */
+  sleep_ms(60);
+  uvsql__big_put(b, sb);
+  due = uvsql__big_idle_due(100); /* a, the oldest, is due first */
+  ASSERT(due <= 41);
+  sleep_ms(50);
+  ASSERT_INT_EQ(uvsql__big_trim_idle(100), sa); /* a went, b stays */
+  ASSERT_INT_EQ(uvsql__big_cached(), sb);
+  due = uvsql__big_idle_due(100);
+  ASSERT(due > 0 && due <= 50);
+  sleep_ms(60);
+  ASSERT_INT_EQ(uvsql__big_idle_due(100), 0);
+  ASSERT_INT_EQ(uvsql__big_trim_idle(100), sb);
+  ASSERT_INT_EQ(uvsql__big_cached(), 0);
+  ASSERT_INT_EQ(uvsql__big_idle_due(100), UINT64_MAX); /* nothing mapped any more */
 }

@@ -239,12 +239,19 @@ typedef struct uvsql_engine_options_s {
    * rest are closed at once (their statements fail with UVSQL_ECLOSED) and the dispose future
    * resolves. Default 10. */
   double dispose_timeout;
+  /* Memory. The memory of freed large results (past 1 MB) and of large ORM loads' objects is
+   * kept for the next large result, process-wide, up to 256 MB (reusing it spares the page
+   * faults of fresh memory; the kernel may take it back under memory pressure). Kept blocks
+   * unused for this many seconds are given back to the system by this engine's housekeeping
+   * (a timer that never keeps the loop alive). Default 30; 0 or less: kept until
+   * uvsql_release_memory or uvsql_engine_dispose. */
+  double memory_idle_timeout;
 } uvsql_engine_options_t;
 
 #define UVSQL_ENGINE_OPTIONS_INIT                                                                  \
   {                                                                                                \
     5, 10, 30.0, -1.0, 0, 1, 0, 30.0, 0, 0, NULL, NULL, 100, 16, 0.05, 0.0, 600.0, 0, 0.0, 0.0,    \
-        5.0, 10.0                                                                                  \
+        5.0, 10.0, 30.0                                                                            \
   }
 
 /* Creates an engine for url on loop. Does not connect: the pool opens connections on demand.
@@ -261,6 +268,12 @@ int uvsql_engine_new(uvsql_engine_t **out, uv_loop_t *loop, const char *url,
  * UVSQL_ECLOSED) and the engine is freed when the last of them is gone. The engine must not
  * be used after this call. Future ownership as in future.h. */
 uvsql_future_t *uvsql_engine_dispose(uvsql_engine_t *engine, uvsql_future_cb cb, void *data);
+
+/* Gives back to the system, now, the memory kept from freed large results and large ORM
+ * loads for reuse (see memory_idle_timeout); returns the bytes given back. The kept memory is
+ * process-wide (shared by every engine), so this empties it for all of them; memory that
+ * results and objects still alive use is not touched. Any thread, any time. */
+size_t uvsql_release_memory(void);
 
 uv_loop_t *uvsql_engine_loop(const uvsql_engine_t *engine);
 const char *uvsql_engine_dialect(const uvsql_engine_t *engine); /* "postgresql", ... */

@@ -49,7 +49,8 @@ static int check_options(const uvsql_engine_options_t *o, uvsql_error_t *err) {
   } pool_secs[] = {{"pipeline_max_busy", o->pipeline_max_busy},
                    {"leak_threshold", o->leak_threshold},
                    {"idle_timeout", o->idle_timeout},
-                   {"keepalive_interval", o->keepalive_interval}};
+                   {"keepalive_interval", o->keepalive_interval},
+                   {"memory_idle_timeout", o->memory_idle_timeout}};
   for (size_t i = 0; i < sizeof pool_secs / sizeof pool_secs[0]; i++)
     if (!(pool_secs[i].v > -1e9 && pool_secs[i].v < 1e9)) /* NaN, infinities, absurd values */
       return uvsql__error_set(err, UVSQL_EINVALID_ARGUMENT,
@@ -129,6 +130,10 @@ int uvsql_engine_new(uvsql_engine_t **out, uv_loop_t *loop, const char *url,
   uvsql__pool_init(e);
   *out = e;
   return 0;
+}
+
+size_t uvsql_release_memory(void) {
+  return uvsql__big_trim();
 }
 
 uv_loop_t *uvsql_engine_loop(const uvsql_engine_t *e) {

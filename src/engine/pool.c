@@ -36,7 +36,10 @@
  *     maint_arm() for the earliest of: a checkout reaching leak_threshold (reported once), an
  *     idle connection above min_idle reaching idle_timeout (closed), an idle connection due a
  *     keepalive ping (PINGING with keepalive set: a failure closes it), a min_idle refill
- *     (background CONNECTING; a failed one delays the next by REFILL_BACKOFF_MS).
+ *     (background CONNECTING; a failed one delays the next by REFILL_BACKOFF_MS), a freed
+ *     large result's memory kept unused for memory_idle_timeout (unmapped: loop/bigblock.c;
+ *     while big blocks are handed out but none is kept, it looks again every
+ *     memory_idle_timeout, so memory freed after the pool went quiet is still given back).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -517,6 +520,7 @@ static void on_maint(uv_timer_t *t) {
   }
   while (!e->disposing && refill_wanted(e) && now >= e->refill_after_ms)
     open_conn(e, 1);
+  uvsql__big_trim_idle(secs_ms(e->opt.memory_idle_timeout));
   pump(e); /* re-arms both timers */
 }
 
@@ -540,6 +544,9 @@ static void maint_arm(uvsql_engine_t *e) {
   }
   if (refill_wanted(e))
     DUE(e->refill_after_ms);
+  uint64_t mem = uvsql__big_idle_due(secs_ms(e->opt.memory_idle_timeout));
+  if (mem != UINT64_MAX)
+    DUE(now + mem);
 #undef DUE
   if (due == UINT64_MAX)
     uv_timer_stop(&e->maint_timer);

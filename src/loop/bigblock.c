@@ -9,19 +9,39 @@
  * block is an anonymous mapping, 2 MB-aligned and advised for transparent huge pages (one fault
  * per 2 MB), grown in place with mremap, and a freed block is kept in a small process-wide
  * cache (at most BIG_CACHE_MAX bytes, BIG_CACHE_SLOTS blocks) for the next large result, whose
- * pages are then already there. uvsql__big_trim gives the cache back (engine dispose calls it).
+ * pages are then already there.
  * The ORM carves the objects of a large load from big blocks too (src/orm/slab.c): 500,000
  * objects with their result are ~200 MB, hence a cache of 256 MB (it was 128 MB, with which the
  * second of two such loads still faulted a third of its pages).
  *
+ * Giving the memory back: a block put in the cache is advised MADV_FREE (Linux 4.5+; where the
+ * kernel refuses it with EINVAL, never again asked and blocks are kept as they are): its pages
+ * stay mapped and counted in the resident size, but the kernel may take them under memory
+ * pressure instead of swapping; one not taken is reused without a fault (the write marks it
+ * dirty again: tests/test_result_memory.c counts the faults), one taken comes back as a zero
+ * page on its first touch. And a block that stays cached for an engine's memory_idle_timeout
+ * (uvsql/engine.h, default 30 s) unused is unmapped by uvsql__big_trim_idle, which the engine's
+ * pool housekeeping timer runs (src/engine/pool.c, invariant 6: no thread of its own, never keeps
+ * the loop alive) when uvsql__big_idle_due says it is due; uvsql__big_trim (engine dispose,
+ * uvsql_release_memory) unmaps them all at once.
+ *
  * Invariants:
  *  1. Every block handed out is at least the size asked, a multiple of BIG_ALIGN (or, in the
  *     fallback, exactly the malloc'd size asked); its first bytes are NOT zeroed when it comes
- *     from the cache: callers write before they read.
+ *     from the cache: callers write before they read (a page the kernel took back after
+ *     MADV_FREE reads as zeros).
  *  2. The cache never holds more than BIG_CACHE_MAX bytes; one mutex guards it, taken only when
- *     a block is got, grown or put (a few times per large result), from any thread.
- *  3. Under AddressSanitizer or valgrind, and off Linux, blocks are plain malloc/realloc/free,
- *     so that overflows and reads of unwritten memory are still found.
+ *     a block is got, grown or put (a few times per large result), when housekeeping asks when
+ *     the next trim is due (only while some big block is mapped: `mapped` is read first without
+ *     the lock) and when it trims, from any thread.
+ *  3. A block is advised MADV_FREE before it enters the cache, never after: once in the cache
+ *     another thread may take it and write to it.
+ *  4. cache.since[i] is when block i entered the cache (CLOCK_MONOTONIC ns); `mapped` counts the
+ *     blocks mapped (cached or handed out): uvsql__big_idle_due answers "never" only when it
+ *     is 0, so a block handed out now and put after the engine went quiet is still trimmed
+ *     (the due time is then the idle period, polled: at most twice the period late).
+ *  5. Under AddressSanitizer or valgrind, and off Linux, blocks are plain malloc/realloc/free,
+ *     so that overflows and reads of unwritten memory are still found; nothing is cached.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +59,11 @@
 #endif
 
 #if !defined(BIG_PLAIN)
+#include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
+#include <time.h>
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
@@ -58,8 +81,37 @@ static struct {
   pthread_mutex_t mu;
   void *p[BIG_CACHE_SLOTS];
   size_t size[BIG_CACHE_SLOTS];
+  uint64_t since[BIG_CACHE_SLOTS]; /* invariant 4 */
   size_t n, bytes;
-} cache = {PTHREAD_MUTEX_INITIALIZER, {0}, {0}, 0, 0};
+} cache = {PTHREAD_MUTEX_INITIALIZER, {0}, {0}, {0}, 0, 0};
+
+static atomic_size_t mapped;     /* blocks mapped, cached or handed out (invariant 4) */
+static atomic_int lazy_free_off; /* set when the kernel refused MADV_FREE */
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void unmap(void *p, size_t size) {
+  munmap(p, size);
+  atomic_fetch_sub_explicit(&mapped, 1, memory_order_relaxed);
+}
+
+/* Lets the kernel take the block's pages under memory pressure; they stay mapped (invariant 3).
+ * EINVAL (a kernel before 4.5, or one built without it): blocks are kept as they are. */
+static void lazy_free(void *p, size_t size) {
+#if defined(MADV_FREE)
+  if (atomic_load_explicit(&lazy_free_off, memory_order_relaxed))
+    return;
+  if (madvise(p, size, MADV_FREE) != 0 && errno == EINVAL)
+    atomic_store_explicit(&lazy_free_off, 1, memory_order_relaxed);
+#else
+  (void)p;
+  (void)size;
+#endif
+}
 
 static size_t round_up(size_t n) {
   return n > SIZE_MAX - BIG_ALIGN ? 0 : (n + BIG_ALIGN - 1) & ~(BIG_ALIGN - 1);
@@ -90,6 +142,7 @@ static void *map_aligned(size_t size) {
   if (m + span > p + size)
     munmap(p + size, (size_t)(m + span - (p + size)));
   advise(p, size);
+  atomic_fetch_add_explicit(&mapped, 1, memory_order_relaxed);
   return p;
 }
 
@@ -112,6 +165,7 @@ static void *cache_take(size_t min, size_t *size) {
     cache.n--;
     cache.p[best] = cache.p[cache.n];
     cache.size[best] = cache.size[cache.n];
+    cache.since[best] = cache.since[cache.n];
   }
   pthread_mutex_unlock(&cache.mu);
   return p;
@@ -176,6 +230,9 @@ void uvsql__big_put(void *p, size_t size) {
   }
   void *drop[BIG_CACHE_SLOTS + 1];
   size_t drop_size[BIG_CACHE_SLOTS + 1], ndrop = 0;
+  if (size <= BIG_CACHE_MAX)
+    lazy_free(p, size); /* before it is in the cache (invariant 3) */
+  uint64_t now = now_ns();
   pthread_mutex_lock(&cache.mu);
   if (size <= BIG_CACHE_MAX) {
     /* Make room by dropping the smallest blocks (they are the cheapest to fault again). */
@@ -192,9 +249,11 @@ void uvsql__big_put(void *p, size_t size) {
       cache.n--;
       cache.p[s] = cache.p[cache.n];
       cache.size[s] = cache.size[cache.n];
+      cache.since[s] = cache.since[cache.n];
     }
     if (cache.n < BIG_CACHE_SLOTS && cache.bytes + size <= BIG_CACHE_MAX) {
       cache.p[cache.n] = p;
+      cache.since[cache.n] = now;
       cache.size[cache.n++] = size;
       cache.bytes += size;
       p = NULL;
@@ -202,25 +261,59 @@ void uvsql__big_put(void *p, size_t size) {
   }
   pthread_mutex_unlock(&cache.mu);
   if (p)
-    munmap(p, size);
+    unmap(p, size);
   for (size_t i = 0; i < ndrop; i++)
-    munmap(drop[i], drop_size[i]);
+    unmap(drop[i], drop_size[i]);
 }
 
-void uvsql__big_trim(void) {
-  if (plain())
-    return;
+/* Unmaps the cached blocks that entered the cache at or before `before` (ns); the bytes. */
+static size_t trim_before(uint64_t before) {
   void *drop[BIG_CACHE_SLOTS];
-  size_t drop_size[BIG_CACHE_SLOTS], n;
+  size_t drop_size[BIG_CACHE_SLOTS], n = 0, bytes = 0;
   pthread_mutex_lock(&cache.mu);
-  n = cache.n;
-  memcpy(drop, cache.p, n * sizeof *drop);
-  memcpy(drop_size, cache.size, n * sizeof *drop_size);
-  cache.n = 0;
-  cache.bytes = 0;
+  for (size_t i = 0; i < cache.n;) {
+    if (cache.since[i] > before) {
+      i++;
+      continue;
+    }
+    drop[n] = cache.p[i];
+    drop_size[n++] = cache.size[i];
+    bytes += cache.size[i];
+    cache.bytes -= cache.size[i];
+    cache.n--;
+    cache.p[i] = cache.p[cache.n];
+    cache.size[i] = cache.size[cache.n];
+    cache.since[i] = cache.since[cache.n];
+  }
   pthread_mutex_unlock(&cache.mu);
   for (size_t i = 0; i < n; i++)
-    munmap(drop[i], drop_size[i]);
+    unmap(drop[i], drop_size[i]);
+  return bytes;
+}
+
+size_t uvsql__big_trim(void) {
+  return plain() ? 0 : trim_before(UINT64_MAX);
+}
+
+size_t uvsql__big_trim_idle(uint64_t idle_ms) {
+  if (plain() || !idle_ms || atomic_load_explicit(&mapped, memory_order_relaxed) == 0)
+    return 0;
+  uint64_t now = now_ns(), idle = idle_ms * 1000000u;
+  return now < idle ? 0 : trim_before(now - idle);
+}
+
+uint64_t uvsql__big_idle_due(uint64_t idle_ms) {
+  if (plain() || !idle_ms || atomic_load_explicit(&mapped, memory_order_relaxed) == 0)
+    return UINT64_MAX;
+  uint64_t oldest = UINT64_MAX, now = now_ns(), idle = idle_ms * 1000000u;
+  pthread_mutex_lock(&cache.mu);
+  for (size_t i = 0; i < cache.n; i++)
+    oldest = cache.since[i] < oldest ? cache.since[i] : oldest;
+  pthread_mutex_unlock(&cache.mu);
+  if (oldest == UINT64_MAX)
+    return idle_ms; /* only blocks handed out: look again in a period (invariant 4) */
+  uint64_t due = oldest + idle;
+  return due <= now ? 0 : (due - now + 999999u) / 1000000u;
 }
 
 size_t uvsql__big_cached(void) {
@@ -255,7 +348,19 @@ void uvsql__big_put(void *p, size_t size) {
   free(p);
 }
 
-void uvsql__big_trim(void) {}
+size_t uvsql__big_trim(void) {
+  return 0;
+}
+
+size_t uvsql__big_trim_idle(uint64_t idle_ms) {
+  (void)idle_ms;
+  return 0;
+}
+
+uint64_t uvsql__big_idle_due(uint64_t idle_ms) {
+  (void)idle_ms;
+  return UINT64_MAX;
+}
 
 size_t uvsql__big_cached(void) {
   return 0;

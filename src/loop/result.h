@@ -43,11 +43,17 @@ const uvsql_value_t *uvsql__result_row(const uvsql_result_t *r, size_t row);
  * huge-page mappings, and a bounded process-wide cache of freed ones that the next large result
  * reuses. get: a block of at least min bytes (*size: its size; not zeroed). grow: the block p
  * of old bytes, used of them kept, made at least min bytes (may move; NULL on failure, p then
- * unchanged). put: back to the cache or the system. trim: empty the cache. cached: its bytes. */
+ * unchanged). put: back to the cache (advised MADV_FREE) or the system. trim: empty the cache,
+ * returning the bytes unmapped; trim_idle: unmap only the blocks cached for idle_ms or longer.
+ * idle_due: milliseconds from now until trim_idle(idle_ms) has something to do (0: now), or
+ * UINT64_MAX when no big block is mapped (or idle_ms is 0). cached: the cache's bytes. Any
+ * thread. */
 void *uvsql__big_get(size_t min, size_t *size);
 void *uvsql__big_grow(void *p, size_t old, size_t used, size_t min, size_t *size);
 void uvsql__big_put(void *p, size_t size);
-void uvsql__big_trim(void);
+size_t uvsql__big_trim(void);
+size_t uvsql__big_trim_idle(uint64_t idle_ms);
+uint64_t uvsql__big_idle_due(uint64_t idle_ms);
 size_t uvsql__big_cached(void);
 
 #endif
