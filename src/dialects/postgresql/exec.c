@@ -71,7 +71,16 @@
  *       SELECT is not sent (it could change what a member sent again would read; and a
  *       COMMIT, ROLLBACK or ROLLBACK TO must come after the members sent again); no request
  *       outside a shared group borrows a Parse sent in it (invariant 3: that Parse might not
- *       run).
+ *       run);
+ *     - cancel: the server holds a group's answers until its Sync, so the member asked to
+ *       stop cannot wait to be the head of `sent` (it becomes the head only once the whole
+ *       group ran): a cancel of a member of the head's group goes to the server at once.
+ *       It stops whichever member runs then; a member it stopped that did not ask for it
+ *       (pc->cancel_fired, 57014, no cancel flag: rd_cancel_hit) changed nothing and is sent
+ *       again like the members after it, so a cancel fails only the member it was meant for
+ *       (which reports its rows if it had finished). Inside a transaction block the stop
+ *       aborted the transaction: the members sent again then get "current transaction is
+ *       aborted", as any statement after a cancelled one would.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -150,6 +159,7 @@ static void rd_reset(uvsql__pg_conn_t *pc) {
   pc->rd_stale = 0;
   pc->rd_many_rows = 0;
   pc->rd_aborted = 0;
+  pc->rd_cancel_hit = 0;
 }
 
 void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err) {
@@ -162,6 +172,7 @@ void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err) {
   pc->group_size = 0;
   pc->group_last = NULL;
   pc->groups_inflight = 0;
+  pc->cancel_fired = 0;
   /* loop until all are empty: a callback may submit again */
   while ((req = uvsql__kit_queue_pop(&pc->sent)) || (req = uvsql__kit_queue_pop(&pc->rerun)) ||
          (req = uvsql__kit_queue_pop(&pc->pending)))
@@ -629,6 +640,15 @@ static int flush(uvsql__pg_conn_t *pc) {
 
 /* ------------------------------------------------------------------ cancel */
 
+/* 1 if req is in the same shared group as the head of `sent` (invariant 9): no Sync between
+ * them, so the server runs the group's members one after the other without waiting. */
+static int in_head_group(const uvsql__pg_conn_t *pc, const uvsql__request_t *req) {
+  for (const uvsql__request_t *r = pc->sent.head; r && r != req; r = r->next)
+    if (!(r->state & UVSQL__PG_RS_NOSYNC))
+      return 0;
+  return 1;
+}
+
 static void issue_cancel(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   int main_idx = (req->state & UVSQL__PG_RS_PREPARE) ? 1 : 0;
   req->state |= UVSQL__PG_RS_CANCEL_SENT;
@@ -638,7 +658,7 @@ static void issue_cancel(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
     main_idx += (int)(req->nsets > (size_t)INT_MAX ? INT_MAX : req->nsets) - 1;
   if (req->flags & UVSQL__REQ_COPY_IN)
     return; /* copy.c ends it with CopyFail: nothing need reach the server out of band */
-  if (!(req->state & UVSQL__PG_RS_MULTI) && pc->rd_count > main_idx)
+  if (req == pc->sent.head && !(req->state & UVSQL__PG_RS_MULTI) && pc->rd_count > main_idx)
     return; /* its statement has finished: a cancel now would hit the next one */
   if (pc->cancel_job)
     return; /* one is on its way already (a stream's stop): it serves this one too */
@@ -651,6 +671,8 @@ static void on_cancel_answered(void *data) {
   pc->guard.holds--;
   uvsql__kit_enter(&pc->guard);
   pc->cancel_job = NULL;
+  if (!pc->sent.head)
+    pc->cancel_fired = 0; /* it found nothing running: no statement can be hit any more */
   if (pc->state == UVSQL__PG_READY && !pc->guard.closing)
     uvsql__pg_pump(pc); /* what waited behind the cancel goes out now */
   uvsql__kit_leave(&pc->guard);
@@ -663,6 +685,7 @@ int uvsql__pg_cancel_hold(uvsql__pg_conn_t *pc) {
     pc->guard.holds--;
     return -1;
   }
+  pc->cancel_fired = 1; /* invariant 9: it may stop another member of a shared group */
   return 0;
 }
 
@@ -689,7 +712,11 @@ int uvsql__pg_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
     rc = 0;
     if (!(req->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT))) {
       req->state |= UVSQL__PG_RS_CANCEL;
-      if (req == pc->sent.head && pc->state == UVSQL__PG_READY)
+      /* a member of the head's shared group: at once (invariant 9), its answer waits for the
+       * group's Sync */
+      if (pc->state == UVSQL__PG_READY &&
+          (req == pc->sent.head || ((req->state & (UVSQL__PG_RS_NOSYNC | UVSQL__PG_RS_GROUP_END)) &&
+                                    in_head_group(pc, req))))
         issue_cancel(pc, req);
     }
   }
@@ -775,6 +802,8 @@ static void complete(uvsql__pg_conn_t *pc) {
   complete_head(pc);
   if (end)
     group_done(pc);
+  if (!pc->sent.head && !pc->cancel_job)
+    pc->cancel_fired = 0; /* invariant 9: nothing in flight for a cancel sent before to hit */
 }
 
 static void complete_head(uvsql__pg_conn_t *pc) {
@@ -783,6 +812,7 @@ static void complete_head(uvsql__pg_conn_t *pc) {
   uvsql_error_t err = pc->rd_err;
   int prep_failed = pc->rd_prep_failed;
   int aborted = pc->rd_aborted;
+  int hit = pc->rd_cancel_hit;
   int stale = pc->rd_stale;
   int64_t many_rows = pc->rd_many_rows;
   uvsql__pg_stmt_t *stmt = req->driver_data;
@@ -839,7 +869,7 @@ static void complete_head(uvsql__pg_conn_t *pc) {
       stmt->binary = all ? 1 : -1;
     }
   }
-  if (aborted) {
+  if (aborted || hit) {
     if (res)
       PQclear(res);
     hold_for_rerun(pc, req);
@@ -975,6 +1005,19 @@ static int read_results(uvsql__pg_conn_t *pc) {
         }
         broken(pc, e.message, &e);
         return -1;
+      }
+      if (!pc->rd_err.code && pc->cancel_fired &&
+          (req->state & (UVSQL__PG_RS_NOSYNC | UVSQL__PG_RS_GROUP_END)) &&
+          !(req->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT))) {
+        const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (code && strcmp(code, "57014") == 0) {
+          /* invariant 9: stopped by a cancel meant for a neighbour: sent again */
+          pc->rd_cancel_hit = 1;
+          if ((req->state & UVSQL__PG_RS_PREPARE) && pc->rd_count == 0)
+            pc->rd_aborted = 1; /* its Parse did not run */
+          PQclear(res);
+          break;
+        }
       }
       if (!pc->rd_err.code) {
         const char *fn = PQresultErrorField(res, PG_DIAG_SOURCE_FUNCTION);
