@@ -1,0 +1,278 @@
+/* tests/test_orm_stream_faults.c — uvsql_session_stream_query (selectin loaders per batch,
+ * through a cursor: PostgreSQL DECLARE/FETCH, MariaDB and SQLite a temporary table) when
+ * things go wrong: the session's server connection killed between two batches (PostgreSQL
+ * pg_terminate_backend, MariaDB KILL CONNECTION, from a second engine) fails the stream's
+ * future with the lost connection, on_batch is not called again, the batch's objects are
+ * released and the session can be rolled back and used again on a new connection; on_batch
+ * stopping the stream leaves no cursor or temporary table behind on the session's connection;
+ * the session closed while a stream runs settles both. Each behaviour is one function taking
+ * a URL; each backend where it applies one TEST (SQLite has no connection to kill). */
+#include "orm_rel_fixture.h"
+
+#define NAUTHORS 120
+#define NBOOKS   2
+#define BATCH    50
+
+static void seed(orm_t *o) {
+  uvsql_session_t *s = session(o);
+  char name[64];
+  for (int i = 0; i < NAUTHORS; i++) {
+    snprintf(name, sizeof name, "author %03d", i);
+    author_t *a = named(o->authors, name);
+    for (int k = 0; k < NBOOKS; k++) {
+      snprintf(name, sizeof name, "book %03d.%d", i, k);
+      ASSERT_OK(uvsql_orm_append(a, "books", named(o->books, name)), NOERR);
+    }
+    ASSERT_OK(uvsql_session_add(s, a), NOERR);
+  }
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  await_ok(uvsql_session_close(s, NULL, NULL));
+}
+
+static int is_pg(const char *url) {
+  return strncmp(url, "postgres", 8) == 0;
+}
+
+/* The id of the session's connection (it opens the session's transaction). */
+static int64_t session_backend(uvsql_session_t *s, const char *url) {
+  uvsql_future_t *f = uvsql_session_execute_sql(
+      s, is_pg(url) ? "SELECT pg_backend_pid()" : "SELECT CONNECTION_ID()", NULL, 0, NULL, NULL);
+  int64_t id = 0;
+  ASSERT_OK(uvsql_result_int64(AWAIT_OK(f), 0, 0, &id), (uvsql_error_t *)NULL);
+  uvsql_future_unref(f);
+  return id;
+}
+
+typedef struct {
+  const char *url;
+  int64_t victim;
+  fixture_t *killer; /* its own engine on its own loop: run to the end from inside on_batch */
+  size_t batches, rows, kill_at, stop_at;
+  size_t map_after_kill;
+} ks_t;
+
+/* Kills the victim's connection and waits until the server has ended it: the next statement
+ * on it meets a closed connection. Runs the killer's own loop (not the session's). */
+static void kill_backend(ks_t *k) {
+  char sql[160];
+  if (is_pg(k->url)) {
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)k->victim);
+    uvsql_result_t *r = query(k->killer, sql, NULL, 0);
+    ASSERT_INT_EQ(uvsql_result_value(r, 0, 0)->u.b, 1);
+    uvsql_result_free(r);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE pid = %lld",
+             (long long)k->victim);
+  } else {
+    snprintf(sql, sizeof sql, "KILL CONNECTION %lld", (long long)k->victim);
+    exec_ok(k->killer, sql);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM information_schema.PROCESSLIST WHERE ID = %lld",
+             (long long)k->victim);
+  }
+  for (int i = 0; query_int(k->killer, sql) != 0; i++) {
+    ASSERT(i < 300); /* 30 s: generous on a loaded machine */
+    test_sleep(k->killer->loop, 100);
+  }
+}
+
+static int kill_batch(uvsql_session_t *s, void *const *objs, size_t n, void *data) {
+  ks_t *k = data;
+  ASSERT(n >= 1 && n <= BATCH);
+  for (size_t i = 0; i < n; i++) {
+    author_t *a = objs[i];
+    char want[64];
+    snprintf(want, sizeof want, "author %03zu", k->rows + i);
+    ASSERT_STR_EQ(a->name, want);
+    ASSERT_INT_EQ(a->books.n, NBOOKS);
+  }
+  k->batches++;
+  k->rows += n;
+  if (k->batches == k->kill_at)
+    kill_backend(k);
+  k->map_after_kill = uvsql_session_identity_count(s);
+  return k->stop_at && k->batches == k->stop_at;
+}
+
+/* The connection is killed while on_batch runs (between the first and the second batch). */
+static void killed_between_batches(const char *url) {
+  orm_t *o = orm_open(url);
+  seed(o);
+  fixture_t killer = fixture_open(url, NULL);
+  uvsql_load_option_t opt = UVSQL_SELECTINLOAD("books");
+  uvsql_orm_query_t *q = query_of(o->authors, &opt, 1);
+  uvsql_session_t *s = session(o);
+  ks_t k = {.url = url, .killer = &killer, .kill_at = 1};
+  k.victim = session_backend(s, url);
+  uvsql_future_t *f = uvsql_session_stream_query(s, q, NULL, 0, BATCH, kill_batch, &k, NULL, NULL);
+  const uvsql_error_t *e = AWAIT_ERR(f, UVSQL_EDISCONNECT);
+  /* PostgreSQL: the server's FATAL 57P01, or the lost connection; MariaDB: the lost one */
+  if (!strstr(e->message, "terminating connection due to administrator command"))
+    ASSERT(strstr(e->message, "connection to the server was lost") ||
+           strstr(e->message, "server has gone away") || strstr(e->message, "Lost connection"));
+  ASSERT_INT_EQ(uvsql_err_family(e->code), UVSQL_FAMILY_OPERATIONAL);
+  uvsql_future_unref(f);
+  ASSERT_INT_EQ(k.batches, 1); /* on_batch is not called again */
+  ASSERT_INT_EQ(k.rows, BATCH);
+  ASSERT_INT_EQ(uvsql_session_identity_count(s), 0); /* the batch's objects were released */
+  /* the transaction is gone with its connection: the session says so until rolled back */
+  f = uvsql_session_execute_sql(s, "SELECT 1", NULL, 0, NULL, NULL);
+  e = AWAIT_ERR(f, UVSQL_EINTERFACE);
+  ASSERT_STR_CONTAINS(e->message, "Call uvsql_session_rollback() first");
+  uvsql_future_unref(f);
+  await_ok(uvsql_session_rollback(s, NULL, NULL));
+  /* the session goes on, on a new connection: the same stream runs to its end */
+  int64_t fresh = session_backend(s, url);
+  ASSERT(fresh != k.victim);
+  ks_t k2 = {.url = url};
+  f = uvsql_session_stream_query(s, q, NULL, 0, BATCH, kill_batch, &k2, NULL, NULL);
+  uvsql_stream_summary_t *sum = AWAIT_OK(f);
+  ASSERT_INT_EQ(sum->rows, NAUTHORS);
+  ASSERT_INT_EQ(sum->batches, 3);
+  uvsql_future_unref(f);
+  ASSERT_INT_EQ(k2.rows, NAUTHORS);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  /* killed again, then the session closed without a rollback: the close settles */
+  ks_t k3 = {.url = url, .killer = &killer, .kill_at = 1};
+  k3.victim = session_backend(s, url);
+  f = uvsql_session_stream_query(s, q, NULL, 0, BATCH, kill_batch, &k3, NULL, NULL);
+  AWAIT_ERR(f, UVSQL_EDISCONNECT);
+  uvsql_future_unref(f);
+  ASSERT_INT_EQ(k3.batches, 1);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  uvsql_orm_query_free(q);
+  fixture_close(&killer);
+  orm_close(o);
+}
+
+TEST(orm_stream_faults_killed_between_batches_pg) {
+  killed_between_batches(test_pg_url());
+}
+TEST(orm_stream_faults_killed_between_batches_mariadb) {
+  killed_between_batches(test_mariadb_url());
+}
+
+/* on_batch stops after the first batch: the cursor (PostgreSQL) or the temporary table
+ * (MariaDB, SQLite) is gone from the session's connection, in the same transaction, and the
+ * session runs its next statements there. */
+static void stop_leaves_nothing_behind(const char *url) {
+  orm_t *o = orm_open(url);
+  seed(o);
+  uvsql_load_option_t opt = UVSQL_SELECTINLOAD("books");
+  uvsql_orm_query_t *q = query_of(o->authors, &opt, 1);
+  uvsql_session_t *s = session(o);
+  const char *dialect = uvsql_engine_dialect(o->fx.engine);
+  int64_t id0 = strcmp(dialect, "sqlite") == 0 ? 0 : session_backend(s, url);
+  ks_t k = {.url = url, .stop_at = 1};
+  uvsql_future_t *f = uvsql_session_stream_query(s, q, NULL, 0, BATCH, kill_batch, &k, NULL, NULL);
+  uvsql_stream_summary_t *sum = AWAIT_OK(f);
+  ASSERT_INT_EQ(sum->stopped, 1);
+  ASSERT_INT_EQ(sum->batches, 1);
+  ASSERT_INT_EQ(sum->rows, BATCH);
+  uvsql_future_unref(f);
+  ASSERT_INT_EQ(k.batches, 1);
+  ASSERT_INT_EQ(uvsql_session_identity_count(s), 0);
+  if (strcmp(dialect, "sqlite") != 0)
+    ASSERT_INT_EQ(session_backend(s, url), id0); /* the same connection, the same transaction */
+  if (strcmp(dialect, "postgresql") == 0) {
+    f = uvsql_session_execute_sql(
+        s, "SELECT count(*) FROM pg_cursors WHERE name = 'uvsql_orm_stream'", NULL, 0, NULL, NULL);
+  } else if (strcmp(dialect, "sqlite") == 0) {
+    f = uvsql_session_execute_sql(
+        s, "SELECT count(*) FROM temp.sqlite_master WHERE name = 'uvsql_orm_stream'", NULL, 0, NULL,
+        NULL);
+  } else {
+    /* MariaDB 10.11 lists no temporary tables: the name is free again on this connection */
+    await_ok(uvsql_session_execute_sql(s, "CREATE TEMPORARY TABLE uvsql_orm_stream (x INT)", NULL,
+                                       0, NULL, NULL));
+    await_ok(
+        uvsql_session_execute_sql(s, "DROP TEMPORARY TABLE uvsql_orm_stream", NULL, 0, NULL, NULL));
+    f = uvsql_session_execute_sql(s, "SELECT 0", NULL, 0, NULL, NULL);
+  }
+  int64_t left = -1;
+  ASSERT_OK(uvsql_result_int64(AWAIT_OK(f), 0, 0, &left), (uvsql_error_t *)NULL);
+  ASSERT_INT_EQ(left, 0);
+  uvsql_future_unref(f);
+  /* a normal query in the same transaction */
+  f = uvsql_session_execute_sql(s, "SELECT 40 + 2", NULL, 0, NULL, NULL);
+  int64_t v = 0;
+  ASSERT_OK(uvsql_result_int64(AWAIT_OK(f), 0, 0, &v), (uvsql_error_t *)NULL);
+  ASSERT_INT_EQ(v, 42);
+  uvsql_future_unref(f);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  uvsql_orm_query_free(q);
+  orm_close(o);
+}
+
+TEST(orm_stream_faults_stop_leaves_nothing_behind_pg) {
+  stop_leaves_nothing_behind(test_pg_url());
+}
+TEST(orm_stream_faults_stop_leaves_nothing_behind_mariadb) {
+  stop_leaves_nothing_behind(test_mariadb_url());
+}
+TEST(orm_stream_faults_stop_leaves_nothing_behind_sqlite) {
+  stop_leaves_nothing_behind(test_sqlite_url());
+}
+
+typedef struct {
+  uvsql_session_t *s;
+  uvsql_future_t *close, *late;
+  size_t batches, rows;
+} cl_t;
+
+static int close_batch(uvsql_session_t *s, void *const *objs, size_t n, void *data) {
+  cl_t *c = data;
+  (void)objs;
+  c->batches++;
+  c->rows += n;
+  if (c->batches == 1 && !c->close) {
+    c->close = uvsql_session_close(s, NULL, NULL); /* queued behind the running stream */
+    ASSERT(c->close != NULL);
+    c->late = uvsql_session_execute_sql(s, "SELECT 1", NULL, 0, NULL, NULL);
+  }
+  return 0;
+}
+
+/* The session is closed while a stream runs (right after it was started, and from inside
+ * on_batch): the stream runs to its end, then the close; an operation issued after the close
+ * fails with UVSQL_ECLOSED. */
+static void closed_while_streaming(const char *url) {
+  orm_t *o = orm_open(url);
+  seed(o);
+  uvsql_load_option_t opt = UVSQL_SELECTINLOAD("books");
+  uvsql_orm_query_t *q = query_of(o->authors, &opt, 1);
+  for (int inside = 0; inside < 2; inside++) {
+    cl_t c = {.s = session(o)};
+    uvsql_future_t *f =
+        uvsql_session_stream_query(c.s, q, NULL, 0, BATCH, close_batch, &c, NULL, NULL);
+    if (!inside) { /* else the close comes from on_batch */
+      c.close = uvsql_session_close(c.s, NULL, NULL);
+      c.late = uvsql_session_execute_sql(c.s, "SELECT 1", NULL, 0, NULL, NULL);
+    }
+    uvsql_stream_summary_t *sum = AWAIT_OK(f);
+    ASSERT_INT_EQ(sum->rows, NAUTHORS);
+    ASSERT_INT_EQ(sum->batches, 3);
+    ASSERT_INT_EQ(sum->stopped, 0);
+    uvsql_future_unref(f);
+    ASSERT_INT_EQ(c.rows, NAUTHORS);
+    const uvsql_error_t *e = AWAIT_ERR(c.late, UVSQL_ECLOSED);
+    ASSERT_STR_CONTAINS(e->message, "closed");
+    uvsql_future_unref(c.late);
+    await_ok(c.close);
+  }
+  /* the pool got its connection back: nothing is left checked out */
+  uvsql_pool_stats_t st;
+  uvsql_pool_stats(o->fx.engine, &st);
+  ASSERT_INT_EQ(st.checked_out, 0);
+  uvsql_orm_query_free(q);
+  orm_close(o);
+}
+
+TEST(orm_stream_faults_closed_while_streaming_pg) {
+  closed_while_streaming(test_pg_url());
+}
+TEST(orm_stream_faults_closed_while_streaming_mariadb) {
+  closed_while_streaming(test_mariadb_url());
+}
+TEST(orm_stream_faults_closed_while_streaming_sqlite) {
+  closed_while_streaming(test_sqlite_url());
+}
