@@ -1,12 +1,15 @@
-/* tests/test_orm_stream_faults.c — uvsql_session_stream_query (selectin loaders per batch,
- * through a cursor: PostgreSQL DECLARE/FETCH, MariaDB and SQLite a temporary table) when
- * things go wrong: the session's server connection killed between two batches (PostgreSQL
- * pg_terminate_backend, MariaDB KILL CONNECTION, from a second engine) fails the stream's
- * future with the lost connection, on_batch is not called again, the batch's objects are
- * released and the session can be rolled back and used again on a new connection; on_batch
- * stopping the stream leaves no cursor or temporary table behind on the session's connection;
- * the session closed while a stream runs settles both. Each behaviour is one function taking
- * a URL; each backend where it applies one TEST (SQLite has no connection to kill). */
+/* tests/test_orm_faults.c — session operations of the newest paths when the server connection
+ * fails, on PostgreSQL, MariaDB and SQLite where it applies (SQLite has no connection to kill).
+ * uvsql_session_stream_query (selectin loaders per batch, through a cursor: PostgreSQL
+ * DECLARE/FETCH, MariaDB and SQLite a temporary table): the session's connection killed between
+ * two batches (PostgreSQL pg_terminate_backend, MariaDB KILL CONNECTION, from a second engine)
+ * fails the stream's future with the lost connection, on_batch is not called again, the
+ * batch's objects are released, and the session is rolled back and used again on a new
+ * connection (or closed); on_batch stopping the stream leaves no cursor or temporary table on
+ * the session's connection; the session closed while a stream runs settles both.
+ * uvsql_session_merge that must load the object on a killed connection fails with the lost
+ * connection, and after a rollback merges on a new one.
+ * Each behaviour is one function taking a URL; each backend one TEST. */
 #include "orm_rel_fixture.h"
 
 #define NAUTHORS 120
@@ -143,10 +146,10 @@ static void killed_between_batches(const char *url) {
   orm_close(o);
 }
 
-TEST(orm_stream_faults_killed_between_batches_pg) {
+TEST(orm_faults_stream_killed_between_batches_pg) {
   killed_between_batches(test_pg_url());
 }
-TEST(orm_stream_faults_killed_between_batches_mariadb) {
+TEST(orm_faults_stream_killed_between_batches_mariadb) {
   killed_between_batches(test_mariadb_url());
 }
 
@@ -203,13 +206,13 @@ static void stop_leaves_nothing_behind(const char *url) {
   orm_close(o);
 }
 
-TEST(orm_stream_faults_stop_leaves_nothing_behind_pg) {
+TEST(orm_faults_stream_stop_leaves_nothing_behind_pg) {
   stop_leaves_nothing_behind(test_pg_url());
 }
-TEST(orm_stream_faults_stop_leaves_nothing_behind_mariadb) {
+TEST(orm_faults_stream_stop_leaves_nothing_behind_mariadb) {
   stop_leaves_nothing_behind(test_mariadb_url());
 }
-TEST(orm_stream_faults_stop_leaves_nothing_behind_sqlite) {
+TEST(orm_faults_stream_stop_leaves_nothing_behind_sqlite) {
   stop_leaves_nothing_behind(test_sqlite_url());
 }
 
@@ -267,12 +270,62 @@ static void closed_while_streaming(const char *url) {
   orm_close(o);
 }
 
-TEST(orm_stream_faults_closed_while_streaming_pg) {
+TEST(orm_faults_stream_closed_while_streaming_pg) {
   closed_while_streaming(test_pg_url());
 }
-TEST(orm_stream_faults_closed_while_streaming_mariadb) {
+TEST(orm_faults_stream_closed_while_streaming_mariadb) {
   closed_while_streaming(test_mariadb_url());
 }
-TEST(orm_stream_faults_closed_while_streaming_sqlite) {
+TEST(orm_faults_stream_closed_while_streaming_sqlite) {
   closed_while_streaming(test_sqlite_url());
+}
+
+/* ------------------------------------------------------------------ merge */
+
+/* uvsql_session_merge of an object the identity map lacks: its SELECT meets a killed
+ * connection. */
+static void merge_on_a_killed_connection(const char *url) {
+  orm_t *o = orm_open(url);
+  seed(o);
+  fixture_t killer = fixture_open(url, NULL);
+  uvsql_session_t *s = session(o);
+  ks_t k = {.url = url, .killer = &killer};
+  k.victim = session_backend(s, url); /* the session's transaction is open on it */
+  kill_backend(&k);
+  author_t *d = named(o->authors, "merged");
+  d->id = 1; /* "author 000": generated keys count from 1 */
+  ASSERT_INT_EQ(count_rows(&o->fx, o->ta, "id = 1 AND name = 'author 000'"), 1);
+  uvsql_future_t *f = uvsql_session_merge(s, d, NULL, NULL);
+  const uvsql_error_t *e = AWAIT_ERR(f, UVSQL_EDISCONNECT);
+  if (!strstr(e->message, "terminating connection due to administrator command"))
+    ASSERT(strstr(e->message, "connection to the server was lost") ||
+           strstr(e->message, "server has gone away") || strstr(e->message, "Lost connection"));
+  uvsql_future_unref(f);
+  ASSERT_INT_EQ(uvsql_session_identity_count(s), 0);
+  f = uvsql_session_merge(s, d, NULL, NULL);
+  ASSERT_STR_CONTAINS(AWAIT_ERR(f, UVSQL_EINTERFACE)->message,
+                      "Call uvsql_session_rollback() first");
+  uvsql_future_unref(f);
+  await_ok(uvsql_session_rollback(s, NULL, NULL));
+  f = uvsql_session_merge(s, d, NULL, NULL);
+  author_t *p = AWAIT_OK(f);
+  uvsql_future_unref(f);
+  ASSERT(p != d);
+  ASSERT_INT_EQ(p->id, 1);
+  ASSERT_STR_EQ(p->name, "merged");
+  ASSERT_INT_EQ(uvsql_orm_state(p), UVSQL_OBJ_PERSISTENT);
+  ASSERT(session_backend(s, url) != k.victim);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(count_rows(&o->fx, o->ta, "id = 1 AND name = 'merged'"), 1);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  uvsql_orm_free(d);
+  fixture_close(&killer);
+  orm_close(o);
+}
+
+TEST(orm_faults_merge_on_a_killed_connection_pg) {
+  merge_on_a_killed_connection(test_pg_url());
+}
+TEST(orm_faults_merge_on_a_killed_connection_mariadb) {
+  merge_on_a_killed_connection(test_mariadb_url());
 }
