@@ -153,6 +153,31 @@ TEST(orm_faults_stream_killed_between_batches_mariadb) {
   killed_between_batches(test_mariadb_url());
 }
 
+/* The session's connection holds no stream cursor (PostgreSQL) or temporary table (MariaDB,
+ * SQLite), asked in the session's transaction. */
+static void assert_no_cursor(uvsql_session_t *s, const char *dialect) {
+  uvsql_future_t *f;
+  if (strcmp(dialect, "postgresql") == 0) {
+    f = uvsql_session_execute_sql(
+        s, "SELECT count(*) FROM pg_cursors WHERE name = 'uvsql_orm_stream'", NULL, 0, NULL, NULL);
+  } else if (strcmp(dialect, "sqlite") == 0) {
+    f = uvsql_session_execute_sql(
+        s, "SELECT count(*) FROM temp.sqlite_master WHERE name = 'uvsql_orm_stream'", NULL, 0, NULL,
+        NULL);
+  } else {
+    /* MariaDB 10.11 lists no temporary tables: the name is free again on this connection */
+    await_ok(uvsql_session_execute_sql(s, "CREATE TEMPORARY TABLE uvsql_orm_stream (x INT)", NULL,
+                                       0, NULL, NULL));
+    await_ok(
+        uvsql_session_execute_sql(s, "DROP TEMPORARY TABLE uvsql_orm_stream", NULL, 0, NULL, NULL));
+    f = uvsql_session_execute_sql(s, "SELECT 0", NULL, 0, NULL, NULL);
+  }
+  int64_t left = -1;
+  ASSERT_OK(uvsql_result_int64(AWAIT_OK(f), 0, 0, &left), NOERR);
+  ASSERT_INT_EQ(left, 0);
+  uvsql_future_unref(f);
+}
+
 /* on_batch stops after the first batch: the cursor (PostgreSQL) or the temporary table
  * (MariaDB, SQLite) is gone from the session's connection, in the same transaction, and the
  * session runs its next statements there. */
@@ -175,25 +200,7 @@ static void stop_leaves_nothing_behind(const char *url) {
   ASSERT_INT_EQ(uvsql_session_identity_count(s), 0);
   if (strcmp(dialect, "sqlite") != 0)
     ASSERT_INT_EQ(session_backend(s, url), id0); /* the same connection, the same transaction */
-  if (strcmp(dialect, "postgresql") == 0) {
-    f = uvsql_session_execute_sql(
-        s, "SELECT count(*) FROM pg_cursors WHERE name = 'uvsql_orm_stream'", NULL, 0, NULL, NULL);
-  } else if (strcmp(dialect, "sqlite") == 0) {
-    f = uvsql_session_execute_sql(
-        s, "SELECT count(*) FROM temp.sqlite_master WHERE name = 'uvsql_orm_stream'", NULL, 0, NULL,
-        NULL);
-  } else {
-    /* MariaDB 10.11 lists no temporary tables: the name is free again on this connection */
-    await_ok(uvsql_session_execute_sql(s, "CREATE TEMPORARY TABLE uvsql_orm_stream (x INT)", NULL,
-                                       0, NULL, NULL));
-    await_ok(
-        uvsql_session_execute_sql(s, "DROP TEMPORARY TABLE uvsql_orm_stream", NULL, 0, NULL, NULL));
-    f = uvsql_session_execute_sql(s, "SELECT 0", NULL, 0, NULL, NULL);
-  }
-  int64_t left = -1;
-  ASSERT_OK(uvsql_result_int64(AWAIT_OK(f), 0, 0, &left), (uvsql_error_t *)NULL);
-  ASSERT_INT_EQ(left, 0);
-  uvsql_future_unref(f);
+  assert_no_cursor(s, dialect);
   /* a normal query in the same transaction */
   f = uvsql_session_execute_sql(s, "SELECT 40 + 2", NULL, 0, NULL, NULL);
   int64_t v = 0;
@@ -328,4 +335,73 @@ TEST(orm_faults_merge_on_a_killed_connection_pg) {
 }
 TEST(orm_faults_merge_on_a_killed_connection_mariadb) {
   merge_on_a_killed_connection(test_mariadb_url());
+}
+
+/* ------------------------------------------------------------------ cancel */
+
+typedef struct {
+  uvsql_future_t *f;
+  size_t batches, cancel_at;
+} cn_t;
+
+static int cancel_batch(uvsql_session_t *s, void *const *objs, size_t n, void *data) {
+  cn_t *c = data;
+  (void)s;
+  (void)objs;
+  ASSERT(n >= 1 && n <= BATCH);
+  c->batches++;
+  if (c->batches == c->cancel_at)
+    ASSERT_INT_EQ(uvsql_future_cancel(c->f), 0);
+  return 0;
+}
+
+/* uvsql_future_cancel of a stream's future (stream_query with selectin loaders, and a plain
+ * uvsql_session_stream): it settles as cancelled and on_batch is never called after that (the
+ * caller may free what on_batch uses); the cursor or temporary table is gone and the session
+ * goes on in the same transaction. */
+static void cancelled_stream(const char *url) {
+  orm_t *o = orm_open(url);
+  seed(o);
+  const char *dialect = uvsql_engine_dialect(o->fx.engine);
+  uvsql_load_option_t opt = UVSQL_SELECTINLOAD("books");
+  uvsql_orm_query_t *qs[2] = {query_of(o->authors, &opt, 1), query_of(o->authors, NULL, 0)};
+  uvsql_session_t *s = session(o);
+  for (int i = 0; i < 2; i++) {
+    for (size_t at = 0; at < 2; at++) { /* before the first batch, and from inside on_batch */
+      cn_t c = {.cancel_at = at};
+      c.f = uvsql_session_stream_query(s, qs[i], NULL, 0, BATCH, cancel_batch, &c, NULL, NULL);
+      if (at == 0)
+        ASSERT_INT_EQ(uvsql_future_cancel(c.f), 0);
+      const uvsql_error_t *e = AWAIT_ERR(c.f, UVSQL_ECANCELLED);
+      ASSERT_STR_EQ(e->message, "cancelled by the caller");
+      ASSERT_INT_EQ(uvsql_future_state(c.f), UVSQL_FUTURE_CANCELLED);
+      /* a statement queued now runs after whatever the stream still had to do */
+      assert_no_cursor(s, dialect);
+      ASSERT_INT_EQ(c.batches, at); /* never after the cancel */
+      ASSERT_INT_EQ(uvsql_session_identity_count(s), 0);
+      uvsql_future_unref(c.f);
+    }
+  }
+  /* the same transaction goes on: a whole stream after the cancelled ones */
+  ks_t k = {.url = url};
+  uvsql_future_t *f =
+      uvsql_session_stream_query(s, qs[0], NULL, 0, BATCH, kill_batch, &k, NULL, NULL);
+  uvsql_stream_summary_t *sum = AWAIT_OK(f);
+  ASSERT_INT_EQ(sum->rows, NAUTHORS);
+  uvsql_future_unref(f);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  uvsql_orm_query_free(qs[0]);
+  uvsql_orm_query_free(qs[1]);
+  orm_close(o);
+}
+
+TEST(orm_faults_stream_cancelled_pg) {
+  cancelled_stream(test_pg_url());
+}
+TEST(orm_faults_stream_cancelled_mariadb) {
+  cancelled_stream(test_mariadb_url());
+}
+TEST(orm_faults_stream_cancelled_sqlite) {
+  cancelled_stream(test_sqlite_url());
 }
