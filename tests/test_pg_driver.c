@@ -1547,3 +1547,48 @@ TEST(cancel_of_a_finished_member_of_a_shared_sync_group_spares_its_neighbours) {
   close_wait(loop, dc);
   test_loop_close(loop);
 }
+
+/* Cancel of a slow member of the second of two shared groups in flight, asked while the first
+ * group still runs: it goes to the server once the first group is read, so the member stops
+ * soon after (not when it would have ended); every other member returns its rows. */
+TEST(cancel_of_a_member_of_a_later_shared_sync_group_stops_it_once_its_group_runs) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  uv_timer_t timer;
+  done_counter = 0;
+  treq_t *first = submit(dc,
+                         "SELECT count(*) AS v FROM generate_series(1, 5000) a, "
+                         "generate_series(1, 5000) b",
+                         NULL, 0);
+  treq_t *x = submit(dc, "SELECT 'x' AS v", NULL, 0);
+  ASSERT_INT_EQ(send_now(dc)->groups_inflight, 1);
+  treq_t *a = submit(dc, "SELECT 'a' AS v", NULL, 0);
+  treq_t *slow = submit(dc, SG_SLOW, NULL, 0);
+  treq_t *b = submit(dc, "SELECT 'b' AS v", NULL, 0);
+  ASSERT_INT_EQ(send_now(dc)->groups_inflight, 2);
+  cancel_dc = dc;
+  cancel_target = slow;
+  cancel_at = 0;
+  uv_timer_init(loop, &timer);
+  uv_timer_start(&timer, cancel_timer_cb, 200, 0);
+  treq_t *all[] = {first, x, a, slow, b};
+  wait_all(loop, all, 5);
+  ASSERT(cancel_at != 0);
+  ASSERT((double)(uv_hrtime() - cancel_at) / 1e9 < 20.0);
+  ASSERT_OK(first->err.code, &first->err);
+  ASSERT_INT_EQ(cell_i64(first->result, 0, 0), 25000000);
+  ASSERT_ERR(slow->err.code, UVSQL_ECANCELLED);
+  ASSERT_STR_EQ(slow->err.sqlstate, "57014");
+  ASSERT_STR_CONTAINS(slow->err.message, "canceling statement due to user request");
+  treq_t *ok[] = {x, a, b};
+  const char *want[] = {"x", "a", "b"};
+  for (int i = 0; i < 3; i++) {
+    ASSERT_OK(ok[i]->err.code, &ok[i]->err);
+    ASSERT_STR_EQ(cell_text(ok[i]->result, 0, 0), want[i]);
+  }
+  ASSERT_INT_EQ(dc->broken, 0);
+  for (int i = 0; i < 5; i++)
+    treq_free(all[i]);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}

@@ -74,7 +74,9 @@
  *       run);
  *     - cancel: the server holds a group's answers until its Sync, so the member asked to
  *       stop cannot wait to be the head of `sent` (it becomes the head only once the whole
- *       group ran): a cancel of a member of the head's group goes to the server at once.
+ *       group ran): a cancel of a member of the head's group goes to the server at once
+ *       (one asked while an earlier group is read, or while another cancel is on its way,
+ *       goes once its group is the head's: cancel_in_head_group).
  *       It stops whichever member runs then; a member it stopped that did not ask for it
  *       (pc->cancel_fired, 57014, no cancel flag: rd_cancel_hit) changed nothing and is sent
  *       again like the members after it, so a cancel fails only the member it was meant for
@@ -666,6 +668,22 @@ static void issue_cancel(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   (void)uvsql__pg_cancel_hold(pc);
 }
 
+/* Invariant 9: a cancel asked for a member of a shared group while an earlier group was being
+ * read goes out once that group is the head's (its answers arrive only at its Sync). */
+static void cancel_in_head_group(uvsql__pg_conn_t *pc) {
+  uvsql__request_t *r = pc->sent.head;
+  if (!r || !(r->state & UVSQL__PG_RS_NOSYNC) || pc->state != UVSQL__PG_READY)
+    return;
+  for (r = r->next; r && !pc->cancel_job; r = r->next) { /* one cancel at a time */
+    if (!(r->state & (UVSQL__PG_RS_NOSYNC | UVSQL__PG_RS_GROUP_END)))
+      break;
+    if ((r->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT)) == UVSQL__PG_RS_CANCEL)
+      issue_cancel(pc, r);
+    if (!(r->state & UVSQL__PG_RS_NOSYNC))
+      break; /* the group's last member */
+  }
+}
+
 static void on_cancel_answered(void *data) {
   uvsql__pg_conn_t *pc = data;
   pc->guard.holds--;
@@ -673,6 +691,8 @@ static void on_cancel_answered(void *data) {
   pc->cancel_job = NULL;
   if (!pc->sent.head)
     pc->cancel_fired = 0; /* it found nothing running: no statement can be hit any more */
+  if (!pc->guard.closing)
+    cancel_in_head_group(pc); /* one asked meanwhile (invariant 9) */
   if (pc->state == UVSQL__PG_READY && !pc->guard.closing)
     uvsql__pg_pump(pc); /* what waited behind the cancel goes out now */
   uvsql__kit_leave(&pc->guard);
@@ -714,10 +734,12 @@ int uvsql__pg_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
       req->state |= UVSQL__PG_RS_CANCEL;
       /* a member of the head's shared group: at once (invariant 9), its answer waits for the
        * group's Sync */
-      if (pc->state == UVSQL__PG_READY &&
-          (req == pc->sent.head || ((req->state & (UVSQL__PG_RS_NOSYNC | UVSQL__PG_RS_GROUP_END)) &&
-                                    in_head_group(pc, req))))
+      if (pc->state == UVSQL__PG_READY && req == pc->sent.head)
         issue_cancel(pc, req);
+      else if (pc->state == UVSQL__PG_READY && !pc->cancel_job &&
+               (req->state & (UVSQL__PG_RS_NOSYNC | UVSQL__PG_RS_GROUP_END)) &&
+               in_head_group(pc, req))
+        issue_cancel(pc, req); /* else cancel_in_head_group sends it later */
     }
   }
   uvsql__kit_leave(&pc->guard);
@@ -947,7 +969,9 @@ static int read_results(uvsql__pg_conn_t *pc) {
     }
     if ((req->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT)) == UVSQL__PG_RS_CANCEL)
       issue_cancel(pc, req);
-    if (pc->cp.active) { /* COPY data flows (copy.c); PQgetResult only once it is over */
+    if (pc->rd_count == 0 && !pc->rd_null)
+      cancel_in_head_group(pc); /* invariant 9: its group may be the head's only now */
+    if (pc->cp.active) {        /* COPY data flows (copy.c); PQgetResult only once it is over */
       int rc = uvsql__pg_copy_step(pc, req);
       if (rc < 0) {
         broken_libpq(pc);
