@@ -483,7 +483,7 @@ TEST(pipeline_of_100_answered_in_order) {
   for (int i = 0; i < 100; i++) {
     ASSERT(t[i]->done);
     ASSERT_OK(t[i]->err.code, &t[i]->err);
-    ASSERT(i == 0 || t[i]->order > t[i - 1]->order);
+    ASSERT_INT_EQ(t[i]->order, i);
     ASSERT_INT_EQ(cell_i64(t[i]->result, 0, 0), 2 * i);
     treq_free(t[i]);
   }
@@ -1077,7 +1077,7 @@ TEST(failing_select_in_a_shared_sync_group_fails_alone) {
   wait_req(loop, t[N - 1]);
   for (int i = 0; i < N; i++) {
     ASSERT(t[i]->done);
-    ASSERT(i == 0 || t[i]->order > t[i - 1]->order);
+    ASSERT_INT_EQ(t[i]->order, i);
     if (i == BAD) {
       ASSERT_ERR(t[i]->err.code, UVSQL_EDATA);
       ASSERT_STR_EQ(t[i]->err.sqlstate, "22012");
