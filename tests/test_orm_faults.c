@@ -107,6 +107,7 @@ static void killed_between_batches(const char *url) {
   k.victim = session_backend(s, url);
   uvsql_future_t *f = uvsql_session_stream_query(s, q, NULL, 0, BATCH, kill_batch, &k, NULL, NULL);
   const uvsql_error_t *e = AWAIT_ERR(f, UVSQL_EDISCONNECT);
+  printf("the stream failed with: %s\n", e->message);
   /* PostgreSQL: the server's FATAL 57P01, or the lost connection; MariaDB: the lost one */
   if (!strstr(e->message, "terminating connection due to administrator command"))
     ASSERT(strstr(e->message, "connection to the server was lost") ||
@@ -304,6 +305,7 @@ static void merge_on_a_killed_connection(const char *url) {
   ASSERT_INT_EQ(count_rows(&o->fx, o->ta, "id = 1 AND name = 'author 000'"), 1);
   uvsql_future_t *f = uvsql_session_merge(s, d, NULL, NULL);
   const uvsql_error_t *e = AWAIT_ERR(f, UVSQL_EDISCONNECT);
+  printf("the merge failed with: %s\n", e->message);
   if (!strstr(e->message, "terminating connection due to administrator command"))
     ASSERT(strstr(e->message, "connection to the server was lost") ||
            strstr(e->message, "server has gone away") || strstr(e->message, "Lost connection"));
