@@ -42,7 +42,7 @@ int main(int argc, char **argv) {
   uv_loop_t loop;
   uvsql__worker_t *w;
   double us[5];
-  if (n <= 0 || uv_loop_init(&loop) != 0 || uvsql__worker_new(&w, &loop) != 0) {
+  if (n <= 0 || uv_loop_init(&loop) != 0 || uvsql__worker_new(&w, &loop, 1) != 0) {
     fprintf(stderr, "usage: bench_worker_handoff [N > 0]\n");
     return 2;
   }

@@ -177,6 +177,8 @@ TEST(url_options_are_accepted) {
   ASSERT_OK(
       validate("sqlite:///app.db?mode=ro&timeout=0.5&journal_mode=WAL&foreign_keys=off", &err),
       &err);
+  ASSERT_OK(validate("sqlite:///app.db?busy_poll=off", &err), &err);
+  ASSERT_OK(validate("sqlite:///app.db?busy_poll=yes", &err), &err);
   ASSERT_OK(validate("sqlite:///app.db?mode=rwc&timeout=30&journal_mode=delete", &err), &err);
   ASSERT_OK(validate("sqlite://", &err), &err);
 }
@@ -186,7 +188,7 @@ TEST(unknown_url_option_is_named_with_the_accepted_ones) {
   ASSERT_ERR(validate("sqlite:///app.db?cache=shared", &err), UVSQL_EURL);
   ASSERT_INT_EQ(err.code, UVSQL_EURL);
   ASSERT_STR_CONTAINS(err.message, "unknown sqlite URL option \"cache\"");
-  ASSERT_STR_CONTAINS(err.message, "mode, timeout, journal_mode, foreign_keys");
+  ASSERT_STR_CONTAINS(err.message, "mode, timeout, journal_mode, foreign_keys, busy_poll");
 }
 
 TEST(bad_url_option_values_say_what_is_expected) {
@@ -199,6 +201,9 @@ TEST(bad_url_option_values_say_what_is_expected) {
   ASSERT_STR_CONTAINS(err.message, "journal_mode=fast");
   ASSERT_ERR(validate("sqlite:///app.db?foreign_keys=maybe", &err), UVSQL_EURL);
   ASSERT_STR_CONTAINS(err.message, "foreign_keys=maybe: expected on or off");
+  ASSERT_ERR(validate("sqlite:///app.db?busy_poll=sometimes", &err), UVSQL_EURL);
+  ASSERT_STR_EQ(err.message, "sqlite URL option busy_poll=sometimes: expected on or off (off: the "
+                             "worker thread and the loop sleep between statements)");
 }
 
 /* ------------------------------------------------------------------ connecting */
@@ -991,6 +996,27 @@ TEST(transactions_commit_and_roll_back) {
   exec_ok(&db, "INSERT INTO t VALUES (2)");
   exec_ok(&db, "COMMIT");
   ASSERT_INT_EQ(query_int(&db, "SELECT sum(x) FROM t"), 2);
+  db_close(&db);
+  test_loop_close(loop);
+}
+
+/* busy_poll=off: the worker neither spins nor has the loop busy-poll (the default does, with
+ * more than one CPU, outside valgrind); statements awaited one by one still all answer. */
+TEST(busy_poll_off_sleeps_between_statements_and_still_answers) {
+  uv_loop_t *loop = test_loop();
+  db_t def = db_open(loop, test_sqlite_url());
+  ASSERT_INT_EQ(uvsql__worker_busy_polls(((uvsql__sq_conn_t *)def.dc)->worker),
+                uv_available_parallelism() > 1 && !test_under_valgrind());
+  db_close(&def);
+  char url[512];
+  snprintf(url, sizeof url, "%s?busy_poll=off", test_sqlite_url());
+  db_t db = db_open(loop, url);
+  ASSERT_INT_EQ(uvsql__worker_busy_polls(((uvsql__sq_conn_t *)db.dc)->worker), 0);
+  for (int i = 0; i < 500; i++) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT %d + 1", i);
+    ASSERT_INT_EQ(query_int(&db, sql), i + 1);
+  }
   db_close(&db);
   test_loop_close(loop);
 }

@@ -69,7 +69,7 @@ static uv_loop_t *setup(void) {
   memset(&ctx, 0, sizeof ctx);
   ctx.loop_thread = uv_thread_self();
   uv_loop_t *loop = test_loop();
-  ASSERT_OK(uvsql__worker_new(&ctx.w, loop), NULL);
+  ASSERT_OK(uvsql__worker_new(&ctx.w, loop, 1), NULL);
   return loop;
 }
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "kit.h"
 
 /* ------------------------------------------------------------------ call-frame guard */
@@ -119,6 +120,20 @@ int uvsql__kit_resolve(uv_loop_t *loop, uv_getaddrinfo_t *gai, uv_getaddrinfo_cb
                             "could not connect to %s: could not resolve \"%s\": %s", where, host,
                             uv_strerror(rc));
   return 0;
+}
+
+int uvsql__kit_parse_bool(const char *v, int *out) {
+  if (!v)
+    return -1;
+  if (!strcasecmp(v, "on") || !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes")) {
+    *out = 1;
+    return 0;
+  }
+  if (!strcasecmp(v, "off") || !strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no")) {
+    *out = 0;
+    return 0;
+  }
+  return -1;
 }
 
 /* ------------------------------------------------------------------ request FIFO */

@@ -103,6 +103,10 @@ void uvsql__kit_fail_later(uv_loop_t *loop, uvsql__request_t *req, const uvsql_e
 int uvsql__kit_resolve(uv_loop_t *loop, uv_getaddrinfo_t *gai, uv_getaddrinfo_cb cb,
                        const char *host, const char *port, const char *where, uvsql_error_t *err);
 
+/* A URL option's yes/no value: on, true, 1, yes -> *out = 1; off, false, 0, no -> *out = 0
+ * (any case). 0, or -1 (*out untouched) for anything else. */
+int uvsql__kit_parse_bool(const char *v, int *out);
+
 /* ------------------------------------------------------------------ request FIFO */
 
 typedef struct uvsql__kit_queue_s {

@@ -145,7 +145,11 @@ typedef struct uvsql__worker_s uvsql__worker_t;
 typedef void (*uvsql__work_fn)(void *data);
 typedef void (*uvsql__after_fn)(void *data, int cancelled);
 
-int uvsql__worker_new(uvsql__worker_t **out, uv_loop_t *loop);
+/* busy_poll 0: the thread never spins after a job and the loop never busy-polls for its
+ * completions (worker.c invariants 8 and 9): each hand-off sleeps and wakes instead. */
+int uvsql__worker_new(uvsql__worker_t **out, uv_loop_t *loop, int busy_poll);
+/* 1 if w may spin and busy-poll (busy_poll given and neither one CPU nor valgrind), else 0. */
+int uvsql__worker_busy_polls(const uvsql__worker_t *w);
 /* Queues a job. Returns 0 or UVSQL_ENOMEM / UVSQL_ECLOSED (then neither function runs). */
 int uvsql__worker_submit(uvsql__worker_t *w, uvsql__work_fn work, uvsql__after_fn after,
                          void *data);

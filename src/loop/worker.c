@@ -48,7 +48,8 @@
  * job. Never under valgrind, which runs one thread at a time. A spin that found nothing turns
  * spinning off for the next 2, 4, ... 64 jobs (doubling while spins keep failing; a spin that
  * finds its job resets it), so a busy machine does not lose a CPU to it, and one preemption
- * does not cost 64 slow hand-offs.
+ * does not cost 64 slow hand-offs. A worker made with busy_poll 0 (SQLite's URL option
+ * busy_poll=off) never spins nor polls: it trades that latency for idle CPUs.
  *  9. The loop busy-polls for completions, bounded (POLL_NS): while a job is in flight, the
  *     `poll` idle handle is active, so libuv polls with timeout 0 (the loop keeps iterating and
  *     serves every other handle, timer and socket each iteration: it is never blocked), and its
@@ -380,14 +381,18 @@ static void on_failed_async_closed(uv_handle_t *h) {
   uv_close((uv_handle_t *)&w->poll, on_failed_poll_closed);
 }
 
-int uvsql__worker_new(uvsql__worker_t **out, uv_loop_t *loop) {
+int uvsql__worker_busy_polls(const uvsql__worker_t *w) {
+  return w->spin > 0;
+}
+
+int uvsql__worker_new(uvsql__worker_t **out, uv_loop_t *loop, int busy_poll) {
   uvsql__worker_t *w = calloc(1, sizeof *w);
   *out = NULL;
   if (!w)
     return UVSQL_ENOMEM;
   w->loop = loop;
   /* valgrind runs one thread at a time: there a spin only waits for its own time slice */
-  w->spin = RUNNING_ON_VALGRIND ? 0 : uv_available_parallelism() - 1;
+  w->spin = RUNNING_ON_VALGRIND || !busy_poll ? 0 : uv_available_parallelism() - 1;
   if (uv_mutex_init(&w->mu) != 0) {
     free(w);
     return UVSQL_ENOMEM;

@@ -361,7 +361,8 @@ static int pg_build_params(uvsql__pg_conn_t *pc, const uvsql_url_t *url) {
     const char *k = url->query[i].key;
     if (strcmp(k, "host") == 0 || strcmp(k, "hostaddr") == 0 || strcmp(k, "application_name") == 0)
       continue; /* host and hostaddr are decided in pg_start */
-    if (strcmp(k, "statement_cache_size") == 0 || strcmp(k, "port") == 0)
+    if (strcmp(k, "statement_cache_size") == 0 || strcmp(k, "shared_sync") == 0 ||
+        strcmp(k, "port") == 0)
       continue; /* uvsql's own (options.c); the port list is pc->port */
     rc |= pg_kv(pc, k, url->query[i].value);
   }
@@ -397,6 +398,12 @@ int uvsql__pg_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *
                       : opt  ? opt->statement_cache_size
                              : 100,
                       sizeof(uvsql__pg_stmt_t), uvsql__pg_stmt_evict, uvsql__pg_stmt_release);
+
+  const char *qshared = query_get(url, "shared_sync");
+  int shared = 1;
+  if (qshared)
+    uvsql__kit_parse_bool(qshared, &shared); /* validated above */
+  pc->solo_syncs = !shared;
 
   host = query_get(url, "host");
   char *hostlist = NULL;

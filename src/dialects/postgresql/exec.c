@@ -83,6 +83,8 @@
  *       (which reports its rows if it had finished). Inside a transaction block the stop
  *       aborted the transaction: the members sent again then get "current transaction is
  *       aborted", as any statement after a cancelled one would.
+ *     The URL option shared_sync=off (pc->solo_syncs) turns this off: every request is then
+ *     its own group, for schemas where a SELECT the scanner passes may still write.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -241,7 +243,7 @@ void uvsql__pg_fail_pending(uvsql__kit_guard_t *g) {
 static int req_plain(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   if (!(req->state & UVSQL__PG_RS_PLAIN_KNOWN)) {
     int plain = 0;
-    if (!(req->state & (UVSQL__PG_RS_MULTI | UVSQL__PG_RS_INTERNAL)) &&
+    if (!pc->solo_syncs && !(req->state & (UVSQL__PG_RS_MULTI | UVSQL__PG_RS_INTERNAL)) &&
         !(req->flags &
           (UVSQL__REQ_STREAM | UVSQL__REQ_MANY | UVSQL__REQ_COPY_IN | UVSQL__REQ_COPY_OUT))) {
       int hit = 0;

@@ -11,6 +11,9 @@
  *  4. statement_cache_size=N is uvsql's own (not libpq's): named prepared statements kept per
  *     connection, 0 for none (unnamed statements only: what pgbouncer in transaction or
  *     statement pooling mode needs). It overrides the engine option of that name.
+ *  5. shared_sync=on|off is uvsql's own too: off keeps every statement in a sync group of its
+ *     own (exec.c invariant 9), for schemas whose SELECTs may write (a view over a function
+ *     that writes: the scanner cannot see through it).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -54,6 +57,7 @@ static const char *const pg_options[] = {"host",
                                          "service",
                                          "target_session_attrs",
                                          "statement_cache_size",
+                                         "shared_sync",
                                          NULL};
 
 /* The entries of a comma-separated list. */
@@ -148,6 +152,12 @@ int uvsql__pg_validate_url(const uvsql_url_t *url, uvsql_error_t *err) {
                                 "transaction mode needs)",
                                 v);
     }
+    int on;
+    if (strcmp(k, "shared_sync") == 0 && uvsql__kit_parse_bool(v, &on) != 0)
+      return uvsql__error_set(err, UVSQL_EURL,
+                              "URL option shared_sync=\"%s\" is not on or off (off: every "
+                              "statement gets a Sync of its own, for SELECTs that may write)",
+                              v ? v : "");
     if (strcmp(k, "connect_timeout") == 0) {
       char *end;
       double t = strtod(v ? v : "", &end);

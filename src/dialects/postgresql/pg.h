@@ -238,6 +238,7 @@ typedef struct uvsql__pg_conn_s {
   /* requests: pending (not sent yet) then sent (in the pipeline), both FIFO */
   uvsql__kit_queue_t pending, sent;
   int simple_mode;   /* a multi-statement request runs outside pipeline mode */
+  int solo_syncs;    /* URL shared_sync=off: no shared sync groups (exec.c invariant 9) */
   int flush_pending; /* PQflush returned 1: wait for writable */
 
   /* the sync group being read: the head of sent */

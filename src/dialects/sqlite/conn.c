@@ -478,7 +478,7 @@ int uvsql__sq_connect(uvsql__dconn_t **out, uv_loop_t *loop, const uvsql_url_t *
     uv_mutex_destroy(&conn->mu);
     goto fail_cache;
   }
-  rc = uvsql__worker_new(&conn->worker, loop);
+  rc = uvsql__worker_new(&conn->worker, loop, conn->opt.busy_poll);
   if (rc != 0) {
     uvsql__error_set(err, rc, "could not start the SQLite worker thread");
     goto fail_mutex;

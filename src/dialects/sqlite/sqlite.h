@@ -45,6 +45,7 @@ typedef struct uvsql__sq_options_s {
   int busy_timeout_ms;
   char journal_mode[16]; /* "" to leave SQLite's default; else validated, upper-case */
   int foreign_keys;      /* 1 or 0 */
+  int busy_poll;         /* 1 or 0: the worker may spin and the loop busy-poll (worker.c) */
 } uvsql__sq_options_t;
 
 /* Reads the URL into opt (caller frees with uvsql__sq_options_free). 0, UVSQL_EURL or UVSQL_ENOMEM.
