@@ -247,3 +247,48 @@ TEST(cancel_of_a_pipelined_plain_select_fails_it_alone_within_seconds) {
   uvsql_conn_release(c);
   fixture_close(&fx);
 }
+
+/* command_timeout with quick plain SELECTs pipelined around a slow one (one shared Sync): the
+ * quick ones before it get their rows in time (the server does not hold their answers for the
+ * group's Sync); the slow one times out, and its cancel reaches the server at once, so the
+ * connection is kept (the ones after it waited behind it: their rows, or their own timeout). */
+TEST(command_timeout_in_a_shared_sync_group_spares_the_members_before_it) {
+  uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
+  opt.command_timeout = 2.0;
+  fixture_t fx = fixture_open(test_pg_url(), &opt);
+  uvsql_conn_t *c = checkout(&fx);
+  uvsql_future_t *f = uvsql_conn_execute_sql(c, "SELECT pg_backend_pid()", NULL, 0, NULL, NULL);
+  int64_t pid, v;
+  ASSERT_OK(uvsql_result_int64(AWAIT_OK(f), 0, 0, &pid), (uvsql_error_t *)NULL);
+  uvsql_future_unref(f);
+  enum { N = 8, SLOW = 3 };
+  uvsql_future_t *fs[N];
+  for (int i = 0; i < N; i++) {
+    uvsql_param_t p[] = {UVSQL_P_INT64("i", i)};
+    fs[i] = i == SLOW ? uvsql_conn_execute_sql(c, SG_SLOW, NULL, 0, NULL, NULL)
+                      : uvsql_conn_execute_sql(c, "SELECT :i::int8", p, 1, NULL, NULL);
+  }
+  const uvsql_error_t *e = AWAIT_ERR(fs[SLOW], UVSQL_ETIMEOUT);
+  ASSERT_STR_CONTAINS(e->message, "did not finish within its timeout of 2 s (command_timeout)");
+  for (int i = 0; i < N; i++) {
+    while (uvsql_future_state(fs[i]) == UVSQL_FUTURE_PENDING)
+      uv_run(fx.loop, UV_RUN_ONCE);
+    if (i < SLOW || uvsql_future_state(fs[i]) == UVSQL_FUTURE_RESOLVED) {
+      ASSERT_OK(uvsql_result_int64(AWAIT_OK(fs[i]), 0, 0, &v), (uvsql_error_t *)NULL);
+      ASSERT_INT_EQ(v, i);
+    } else if (i > SLOW) { /* it waited behind the slow one as long as its timeout */
+      e = AWAIT_ERR(fs[i], UVSQL_ETIMEOUT);
+      ASSERT_STR_CONTAINS(e->message, "did not finish within its timeout of 2 s");
+    }
+    uvsql_future_unref(fs[i]);
+  }
+  f = uvsql_conn_execute_sql(c, "SELECT pg_backend_pid()", NULL, 0, NULL, NULL);
+  ASSERT_OK(uvsql_result_int64(AWAIT_OK(f), 0, 0, &v), (uvsql_error_t *)NULL);
+  ASSERT_INT_EQ(v, pid); /* the same connection */
+  uvsql_future_unref(f);
+  uvsql_conn_release(c);
+  uvsql_pool_stats_t st;
+  uvsql_pool_stats(fx.engine, &st);
+  ASSERT_INT_EQ(st.invalidated, 0);
+  fixture_close(&fx);
+}

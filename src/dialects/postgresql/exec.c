@@ -82,7 +82,10 @@
  *       again like the members after it, so a cancel fails only the member it was meant for
  *       (which reports its rows if it had finished). Inside a transaction block the stop
  *       aborted the transaction: the members sent again then get "current transaction is
- *       aborted", as any statement after a cancelled one would.
+ *       aborted", as any statement after a cancelled one would;
+ *     - deadlines: the server sends a group's answers at its Sync, so a quick member would
+ *       wait for the slowest and outlive its timeout: a member with a timeout is followed by
+ *       a Flush, and its answer comes as soon as it ran.
  *     The URL option shared_sync=off (pc->solo_syncs) turns this off: every request is then
  *     its own group, for schemas where a SELECT the scanner passes may still write.
  */
@@ -455,6 +458,10 @@ static int send_one(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
     return -1;
   if (!joins)
     return PG_SYNC(pc->pg) ? 0 : -1;
+  /* invariant 9: a member with a deadline has its answer sent as soon as it ran (Flush), not
+   * at the group's Sync: a slow neighbour must not make it time out */
+  if (req->timeout > 0 && !PQsendFlushRequest(pc->pg))
+    return -1;
   if (pc->group_open)
     pc->group_last->state |= UVSQL__PG_RS_NOSYNC;
   pc->group_open = 1;
