@@ -1272,3 +1272,323 @@ TEST(statements_held_back_in_two_groups_run_again_in_order) {
   close_wait(loop, dc);
   test_loop_close(loop);
 }
+
+/* ------------------------------------------------------------------ shared sync groups: faults */
+
+/* A plain SELECT (it shares a Sync) that runs for many seconds: pg_sleep is not plain. */
+#define SG_SLOW "SELECT count(*) AS v FROM generate_series(1, 30000) a, generate_series(1, 30000) b"
+
+/* Runs the loop until every one of n requests has settled (on_done asserts once each). */
+static void wait_all(uv_loop_t *loop, treq_t **t, int n) {
+  for (int i = 0; i < n; i++)
+    wait_req(loop, t[i]);
+}
+
+static void kill_now(uvsql__request_t *req) {
+  uvsql_value_t p[] = {UVSQL_V_INT64(victim_pid)};
+  (void)req;
+  kill_req = submit(killer_dc, "SELECT pg_terminate_backend($1::int4)", p, 1);
+}
+
+static int64_t backend_pid(uv_loop_t *loop, uvsql__dconn_t *dc) {
+  treq_t *t = exec_ok(loop, dc, "SELECT pg_backend_pid()", NULL, 0);
+  int64_t pid = cell_i64(t->result, 0, 0);
+  treq_free(t);
+  return pid;
+}
+
+/* The request the server was running when it was terminated: its FATAL 57P01, or (when it
+ * came with the end of the stream) the lost connection. */
+static void assert_terminated(const treq_t *t) {
+  ASSERT(t->done);
+  ASSERT_ERR(t->err.code, UVSQL_EDISCONNECT);
+  if (t->err.sqlstate[0]) {
+    ASSERT_STR_EQ(t->err.sqlstate, "57P01");
+    ASSERT_STR_CONTAINS(t->err.message, "terminating connection due to administrator command");
+  } else {
+    ASSERT_STR_CONTAINS(t->err.message, "connection to the server was lost");
+  }
+  ASSERT(t->result == NULL);
+}
+
+static void assert_lost(const treq_t *t) {
+  ASSERT(t->done);
+  ASSERT_ERR(t->err.code, UVSQL_EDISCONNECT);
+  ASSERT_STR_CONTAINS(t->err.message, "connection to the server was lost: ");
+  ASSERT_STR_EQ(t->err.sqlstate, "");
+  ASSERT(t->result == NULL);
+}
+
+static void finish_kill(uv_loop_t *loop) {
+  wait_req(loop, kill_req);
+  ASSERT_OK(kill_req->err.code, &kill_req->err);
+  ASSERT_INT_EQ(uvsql_result_value(kill_req->result, 0, 0)->u.b, 1);
+  treq_free(kill_req);
+  kill_req = NULL;
+}
+
+/* The backend is terminated while a shared group of 24 plain SELECTs is in flight, its 4th
+ * member running for seconds: every member settles exactly once; those the server finished
+ * before keep their rows, the running one gets the server's FATAL (or the lost connection),
+ * every later one "connection to the server was lost"; later submits fail the same way. */
+TEST(terminated_backend_fails_every_member_of_a_shared_sync_group_once) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *victim = open_pg(loop, 100);
+  killer_dc = open_pg(loop, 100);
+  victim_pid = backend_pid(loop, victim);
+  enum { N = 24, SLOW = 3 };
+  treq_t *t[N];
+  uv_timer_t timer;
+  done_counter = 0;
+  for (int i = 0; i < N; i++) {
+    uvsql_value_t p[] = {UVSQL_V_INT64(i)};
+    t[i] =
+        i == SLOW ? submit(victim, SG_SLOW, NULL, 0) : submit(victim, "SELECT $1::int8 AS v", p, 1);
+  }
+  uvsql__pg_conn_t *pc = send_now(victim);
+  ASSERT_INT_EQ(pc->groups_inflight, 1);
+  ASSERT(t[N - 1]->req.state & UVSQL__PG_RS_GROUP_END);
+  uv_timer_init(loop, &timer);
+  uv_timer_start(&timer, kill_timer_cb, 500, 0);
+  uint64_t t0 = uv_hrtime();
+  wait_all(loop, t, N);
+  ASSERT((double)(uv_hrtime() - t0) / 1e9 < 20.0); /* not after the slow one's end */
+  for (int i = 0; i < N; i++) {
+    ASSERT(i == 0 || t[i]->order > t[i - 1]->order);
+    if (i < SLOW && !t[i]->err.code)
+      ASSERT_INT_EQ(cell_i64(t[i]->result, 0, 0), i);
+    else if (i < SLOW)
+      assert_lost(t[i]);
+    else if (i == SLOW)
+      assert_terminated(t[i]);
+    else
+      assert_lost(t[i]);
+  }
+  ASSERT_INT_EQ(victim->broken, 1);
+  ASSERT_INT_EQ(pc->groups_inflight, 0);
+  ASSERT(pc->sent.head == NULL && pc->rerun.head == NULL && pc->pending.head == NULL);
+  treq_t *late = submit(victim, "SELECT 1", NULL, 0);
+  wait_req(loop, late);
+  assert_lost(late);
+  finish_kill(loop);
+  for (int i = 0; i < N; i++)
+    treq_free(t[i]);
+  treq_free(late);
+  close_wait(loop, victim);
+  close_wait(loop, killer_dc);
+  test_loop_close(loop);
+}
+
+/* A member fails (division by zero), the members after it are sent again each alone, and the
+ * backend is terminated while one of those runs: the failed one keeps its own error, the ones
+ * that ran again keep their rows, the running one and all behind it fail with the lost
+ * connection, each exactly once. */
+TEST(terminated_backend_while_members_of_a_failed_group_run_again) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *victim = open_pg(loop, 100);
+  killer_dc = open_pg(loop, 100);
+  victim_pid = backend_pid(loop, victim);
+  done_counter = 0;
+  treq_t *a = submit(victim, "SELECT 'a' AS v", NULL, 0);
+  treq_t *bad = submit(victim, "SELECT 1/0", NULL, 0);
+  treq_t *b = submit(victim, "SELECT 'b' AS v", NULL, 0);
+  treq_t *slow = submit(victim, SG_SLOW, NULL, 0);
+  treq_t *c = submit(victim, "SELECT 'c' AS v", NULL, 0);
+  treq_t *d = submit(victim, "SELECT 'd' AS v", NULL, 0);
+  uvsql__pg_conn_t *pc = send_now(victim);
+  ASSERT_INT_EQ(pc->groups_inflight, 1);
+  b->then = kill_now; /* b ran again alone: the slow one is next */
+  treq_t *all[] = {a, bad, b, slow, c, d};
+  uint64_t t0 = uv_hrtime();
+  wait_all(loop, all, 6);
+  ASSERT((double)(uv_hrtime() - t0) / 1e9 < 20.0);
+  ASSERT_OK(a->err.code, &a->err);
+  ASSERT_STR_EQ(cell_text(a->result, 0, 0), "a");
+  ASSERT_ERR(bad->err.code, UVSQL_EDATA);
+  ASSERT_STR_EQ(bad->err.sqlstate, "22012");
+  ASSERT_STR_EQ(bad->err.message, "division by zero");
+  ASSERT_OK(b->err.code, &b->err);
+  ASSERT_STR_EQ(cell_text(b->result, 0, 0), "b");
+  assert_terminated(slow);
+  assert_lost(c);
+  assert_lost(d);
+  ASSERT(a->order < bad->order && bad->order < b->order && b->order < slow->order &&
+         slow->order < c->order && c->order < d->order);
+  ASSERT_INT_EQ(victim->broken, 1);
+  ASSERT(pc->sent.head == NULL && pc->rerun.head == NULL && pc->pending.head == NULL);
+  finish_kill(loop);
+  for (int i = 0; i < 6; i++)
+    treq_free(all[i]);
+  close_wait(loop, victim);
+  close_wait(loop, killer_dc);
+  test_loop_close(loop);
+}
+
+/* The backend is terminated while the members held back by a failure wait for their group's
+ * end (in `rerun`) behind a second group whose first member runs for seconds. */
+TEST(terminated_backend_while_members_wait_to_run_again) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *victim = open_pg(loop, 100);
+  killer_dc = open_pg(loop, 100);
+  victim_pid = backend_pid(loop, victim);
+  uv_timer_t timer;
+  done_counter = 0;
+  treq_t *bad = submit(victim, "SELECT 1/0", NULL, 0);
+  treq_t *a = submit(victim, "SELECT 'a' AS v", NULL, 0);
+  treq_t *b = submit(victim, "SELECT 'b' AS v", NULL, 0);
+  uvsql__pg_conn_t *pc = send_now(victim);
+  treq_t *slow = submit(victim, SG_SLOW, NULL, 0);
+  treq_t *c = submit(victim, "SELECT 'c' AS v", NULL, 0);
+  ASSERT_INT_EQ(send_now(victim)->groups_inflight, 2);
+  uv_timer_init(loop, &timer);
+  uv_timer_start(&timer, kill_timer_cb, 500, 0);
+  treq_t *all[] = {bad, a, b, slow, c};
+  wait_all(loop, all, 5);
+  ASSERT_ERR(bad->err.code, UVSQL_EDATA);
+  ASSERT_STR_EQ(bad->err.message, "division by zero");
+  /* a and b were held back; they go out again only after the second group: lost with it */
+  assert_lost(a);
+  assert_lost(b);
+  assert_terminated(slow);
+  assert_lost(c);
+  ASSERT(pc->sent.head == NULL && pc->rerun.head == NULL && pc->pending.head == NULL);
+  ASSERT_INT_EQ(pc->groups_inflight, 0);
+  finish_kill(loop);
+  for (int i = 0; i < 5; i++)
+    treq_free(all[i]);
+  close_wait(loop, victim);
+  close_wait(loop, killer_dc);
+  test_loop_close(loop);
+}
+
+/* Cancel of a member running for seconds in the middle of a shared group: it alone fails with
+ * the cancel (soon, not when it would have ended); the others return their rows. */
+TEST(cancel_of_a_slow_member_of_a_shared_sync_group_fails_it_alone) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  uv_timer_t timer;
+  done_counter = 0;
+  treq_t *a = submit(dc, "SELECT 'a' AS v", NULL, 0);
+  treq_t *b = submit(dc, "SELECT 'b' AS v", NULL, 0);
+  treq_t *slow = submit(dc, SG_SLOW, NULL, 0);
+  treq_t *c = submit(dc, "SELECT 'c' AS v", NULL, 0);
+  treq_t *d = submit(dc, "SELECT 'd' AS v", NULL, 0);
+  ASSERT_INT_EQ(send_now(dc)->groups_inflight, 1);
+  cancel_dc = dc;
+  cancel_target = slow;
+  cancel_at = 0;
+  uv_timer_init(loop, &timer);
+  uv_timer_start(&timer, cancel_timer_cb, 500, 0);
+  treq_t *all[] = {a, b, slow, c, d};
+  wait_all(loop, all, 5);
+  ASSERT(cancel_at != 0);
+  ASSERT((double)(uv_hrtime() - cancel_at) / 1e9 < 10.0);
+  ASSERT_ERR(slow->err.code, UVSQL_ECANCELLED);
+  ASSERT_STR_EQ(slow->err.sqlstate, "57014");
+  ASSERT_STR_CONTAINS(slow->err.message, "canceling statement due to user request");
+  treq_t *ok[] = {a, b, c, d};
+  const char *want[] = {"a", "b", "c", "d"};
+  for (int i = 0; i < 4; i++) {
+    ASSERT_OK(ok[i]->err.code, &ok[i]->err);
+    ASSERT_STR_EQ(cell_text(ok[i]->result, 0, 0), want[i]);
+  }
+  ASSERT(a->order < b->order && b->order < slow->order && slow->order < c->order &&
+         c->order < d->order);
+  ASSERT_INT_EQ(dc->broken, 0);
+  for (int i = 0; i < 5; i++)
+    treq_free(all[i]);
+  treq_t *r = exec_ok(loop, dc, "SELECT 7 AS v", NULL, 0);
+  ASSERT_INT_EQ(cell_i64(r->result, 0, 0), 7);
+  treq_free(r);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* Cancel of a quick member that the server finished while a later member of its group runs
+ * for seconds: the cancel cannot stop what already ran (the member reports its rows or the
+ * cancel), and it must not fail the slow neighbour, which returns its rows. */
+TEST(cancel_of_a_finished_member_of_a_shared_sync_group_spares_its_neighbours) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  uv_timer_t timer;
+  done_counter = 0;
+  treq_t *a = submit(dc, "SELECT 'a' AS v", NULL, 0);
+  treq_t *target = submit(dc, "SELECT 't' AS v", NULL, 0);
+  treq_t *slow = submit(dc,
+                        "SELECT count(*) AS v FROM generate_series(1, 5000) a, "
+                        "generate_series(1, 5000) b",
+                        NULL, 0);
+  treq_t *c = submit(dc, "SELECT 'c' AS v", NULL, 0);
+  ASSERT_INT_EQ(send_now(dc)->groups_inflight, 1);
+  cancel_dc = dc;
+  cancel_target = target;
+  cancel_at = 0;
+  uv_timer_init(loop, &timer);
+  uv_timer_start(&timer, cancel_timer_cb, 100, 0);
+  treq_t *all[] = {a, target, slow, c};
+  wait_all(loop, all, 4);
+  ASSERT(cancel_at != 0);
+  ASSERT_OK(a->err.code, &a->err);
+  ASSERT_STR_EQ(cell_text(a->result, 0, 0), "a");
+  if (target->err.code) {
+    ASSERT_ERR(target->err.code, UVSQL_ECANCELLED);
+    ASSERT(target->result == NULL);
+  } else {
+    ASSERT_STR_EQ(cell_text(target->result, 0, 0), "t");
+  }
+  printf("the cancelled member: %s\n", target->err.code ? target->err.message : "its rows");
+  ASSERT_OK(slow->err.code, &slow->err);
+  ASSERT_INT_EQ(cell_i64(slow->result, 0, 0), 25000000);
+  ASSERT_OK(c->err.code, &c->err);
+  ASSERT_STR_EQ(cell_text(c->result, 0, 0), "c");
+  ASSERT_INT_EQ(dc->broken, 0);
+  for (int i = 0; i < 4; i++)
+    treq_free(all[i]);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}
+
+/* Cancel of a slow member of the second of two shared groups in flight, asked while the first
+ * group still runs: it goes to the server once the first group is read, so the member stops
+ * soon after (not when it would have ended); every other member returns its rows. */
+TEST(cancel_of_a_member_of_a_later_shared_sync_group_stops_it_once_its_group_runs) {
+  uv_loop_t *loop = test_loop();
+  uvsql__dconn_t *dc = open_pg(loop, 100);
+  uv_timer_t timer;
+  done_counter = 0;
+  treq_t *first = submit(dc,
+                         "SELECT count(*) AS v FROM generate_series(1, 5000) a, "
+                         "generate_series(1, 5000) b",
+                         NULL, 0);
+  treq_t *x = submit(dc, "SELECT 'x' AS v", NULL, 0);
+  ASSERT_INT_EQ(send_now(dc)->groups_inflight, 1);
+  treq_t *a = submit(dc, "SELECT 'a' AS v", NULL, 0);
+  treq_t *slow = submit(dc, SG_SLOW, NULL, 0);
+  treq_t *b = submit(dc, "SELECT 'b' AS v", NULL, 0);
+  ASSERT_INT_EQ(send_now(dc)->groups_inflight, 2);
+  cancel_dc = dc;
+  cancel_target = slow;
+  cancel_at = 0;
+  uv_timer_init(loop, &timer);
+  uv_timer_start(&timer, cancel_timer_cb, 200, 0);
+  treq_t *all[] = {first, x, a, slow, b};
+  wait_all(loop, all, 5);
+  ASSERT(cancel_at != 0);
+  ASSERT((double)(uv_hrtime() - cancel_at) / 1e9 < 20.0);
+  ASSERT_OK(first->err.code, &first->err);
+  ASSERT_INT_EQ(cell_i64(first->result, 0, 0), 25000000);
+  ASSERT_ERR(slow->err.code, UVSQL_ECANCELLED);
+  ASSERT_STR_EQ(slow->err.sqlstate, "57014");
+  ASSERT_STR_CONTAINS(slow->err.message, "canceling statement due to user request");
+  treq_t *ok[] = {x, a, b};
+  const char *want[] = {"x", "a", "b"};
+  for (int i = 0; i < 3; i++) {
+    ASSERT_OK(ok[i]->err.code, &ok[i]->err);
+    ASSERT_STR_EQ(cell_text(ok[i]->result, 0, 0), want[i]);
+  }
+  ASSERT_INT_EQ(dc->broken, 0);
+  for (int i = 0; i < 5; i++)
+    treq_free(all[i]);
+  close_wait(loop, dc);
+  test_loop_close(loop);
+}

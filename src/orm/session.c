@@ -843,3 +843,8 @@ void uvsql__session_custom_done(uvsql_session_t *s, void *value, uvsql_value_fre
                                 const uvsql_error_t *err) {
   finish(s, value, free_cb, err);
 }
+
+int uvsql__session_custom_abandoned(const uvsql_session_t *s) {
+  return s->head && s->head->kind == OP_CUSTOM &&
+         uvsql_future_state(s->head->f) != UVSQL_FUTURE_PENDING;
+}

@@ -19,6 +19,8 @@
  *     caller keeps.
  *  3. Once a batch fails to load (or on_batch asks to stop), no batch is delivered again;
  *     the operation ends when the engine's future settles, with the load error if any.
+ *  4. Once the caller cancelled the stream's future (uvsql__session_custom_abandoned), on_batch
+ *     is never called again: the engine stream is stopped (or never started).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +81,8 @@ static size_t list_fresh(stream_t *x, uvsql__obj_t *mark) {
 static int on_rows(const uvsql_result_t *rows, void *data) {
   stream_t *x = data;
   uvsql_session_t *s = x->s;
-  if (x->failed)
-    return 1;
+  if (x->failed || uvsql__session_custom_abandoned(s))
+    return 1;                         /* invariants 3 and 4 */
   uvsql__obj_t *mark = s->owned_tail; /* invariant 1 */
   void **objs;
   size_t n;
@@ -101,7 +103,7 @@ static int on_rows(const uvsql_result_t *rows, void *data) {
   int stop = x->on_batch(s, objs, n, x->batch_data);
   free(objs);
   release(s, x->fresh, nfresh);
-  return stop;
+  return stop || uvsql__session_custom_abandoned(s); /* invariant 4 */
 }
 
 static void streamed(uvsql_future_t *f, void *data) {
@@ -119,6 +121,10 @@ static void streamed(uvsql_future_t *f, void *data) {
 
 static void run(uvsql_session_t *s, void *ctx) {
   stream_t *x = ctx;
+  if (uvsql__session_custom_abandoned(s)) { /* invariant 4 */
+    uvsql__session_custom_done(s, NULL, NULL, NULL);
+    return;
+  }
   s->nstatements++;
   if (!uvsql_conn_stream_core(s->conn, x->select, x->params, x->nparams, x->batch_rows, on_rows, x,
                               streamed, x)) {
@@ -130,7 +136,10 @@ static void run(uvsql_session_t *s, void *ctx) {
 
 static void start(uvsql_session_t *s, void *ctx) {
   (void)ctx;
-  uvsql__session_custom_tx(s);
+  if (uvsql__session_custom_abandoned(s)) /* invariant 4: cancelled while queued */
+    uvsql__session_custom_done(s, NULL, NULL, NULL);
+  else
+    uvsql__session_custom_tx(s);
 }
 
 uvsql_future_t *uvsql_session_stream(uvsql_session_t *s, const uvsql_mapper_t *m,

@@ -32,6 +32,9 @@
  *     the batch): so no object that stays points at a freed one. Memory is bounded by a
  *     batch, its related objects, and what the caller keeps.
  *  3. One statement at a time on the connection; s->nstatements counts each.
+ *  4. Once the caller cancelled the future (uvsql__session_custom_abandoned), on_batch is never
+ *     called again: the stream ends as if on_batch had stopped it (the cursor is closed), or
+ *     does not start.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,9 +207,13 @@ static void loaded(uvsql__load_t *ld, const uvsql_error_t *err) {
     close_cursor(x);
     return;
   }
-  x->sum.batches++;
-  x->sum.rows += x->nobjs;
-  int stop = x->on_batch(x->s, x->objs, x->nobjs, x->batch_data);
+  int stop = 1; /* invariant 4 */
+  if (!uvsql__session_custom_abandoned(x->s)) {
+    x->sum.batches++;
+    x->sum.rows += x->nobjs;
+    stop = x->on_batch(x->s, x->objs, x->nobjs, x->batch_data) ||
+           uvsql__session_custom_abandoned(x->s);
+  }
   free(x->objs);
   x->objs = NULL;
   release(x);
@@ -327,6 +334,10 @@ static uvsql_stmt_t *build(sq_t *x, const char *dialect, const char *sql, uvsql_
 static void run(uvsql_session_t *s, void *ctx) {
   sq_t *x = ctx;
   uvsql_error_t err;
+  if (uvsql__session_custom_abandoned(s)) { /* invariant 4: nothing opened */
+    uvsql__session_custom_done(s, NULL, NULL, NULL);
+    return;
+  }
   const char *dialect = uvsql_engine_dialect(uvsql_conn_engine(s->conn));
   const char *sql;
   const uvsql_param_t *values;
@@ -363,7 +374,10 @@ static void run(uvsql_session_t *s, void *ctx) {
 
 static void start(uvsql_session_t *s, void *ctx) {
   (void)ctx;
-  uvsql__session_custom_tx(s);
+  if (uvsql__session_custom_abandoned(s)) /* invariant 4: cancelled while queued */
+    uvsql__session_custom_done(s, NULL, NULL, NULL);
+  else
+    uvsql__session_custom_tx(s);
 }
 
 static int has_selectin(const uvsql__plan_t *p) {

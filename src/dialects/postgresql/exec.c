@@ -71,7 +71,21 @@
  *       SELECT is not sent (it could change what a member sent again would read; and a
  *       COMMIT, ROLLBACK or ROLLBACK TO must come after the members sent again); no request
  *       outside a shared group borrows a Parse sent in it (invariant 3: that Parse might not
- *       run).
+ *       run);
+ *     - cancel: the server holds a group's answers until its Sync, so the member asked to
+ *       stop cannot wait to be the head of `sent` (it becomes the head only once the whole
+ *       group ran): a cancel of a member of the head's group goes to the server at once
+ *       (one asked while an earlier group is read, or while another cancel is on its way,
+ *       goes once its group is the head's: cancel_in_head_group).
+ *       It stops whichever member runs then; a member it stopped that did not ask for it
+ *       (pc->cancel_fired, 57014, no cancel flag: rd_cancel_hit) changed nothing and is sent
+ *       again like the members after it, so a cancel fails only the member it was meant for
+ *       (which reports its rows if it had finished). Inside a transaction block the stop
+ *       aborted the transaction: the members sent again then get "current transaction is
+ *       aborted", as any statement after a cancelled one would;
+ *     - deadlines: the server sends a group's answers at its Sync, so a quick member would
+ *       wait for the slowest and outlive its timeout: a member with a timeout is followed by
+ *       a Flush, and its answer comes as soon as it ran.
  *     The URL option shared_sync=off (pc->solo_syncs) turns this off: every request is then
  *     its own group, for schemas where a SELECT the scanner passes may still write.
  */
@@ -152,6 +166,7 @@ static void rd_reset(uvsql__pg_conn_t *pc) {
   pc->rd_stale = 0;
   pc->rd_many_rows = 0;
   pc->rd_aborted = 0;
+  pc->rd_cancel_hit = 0;
 }
 
 void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err) {
@@ -164,6 +179,7 @@ void uvsql__pg_fail_all(uvsql__pg_conn_t *pc, const uvsql_error_t *err) {
   pc->group_size = 0;
   pc->group_last = NULL;
   pc->groups_inflight = 0;
+  pc->cancel_fired = 0;
   /* loop until all are empty: a callback may submit again */
   while ((req = uvsql__kit_queue_pop(&pc->sent)) || (req = uvsql__kit_queue_pop(&pc->rerun)) ||
          (req = uvsql__kit_queue_pop(&pc->pending)))
@@ -442,6 +458,10 @@ static int send_one(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
     return -1;
   if (!joins)
     return PG_SYNC(pc->pg) ? 0 : -1;
+  /* invariant 9: a member with a deadline has its answer sent as soon as it ran (Flush), not
+   * at the group's Sync: a slow neighbour must not make it time out */
+  if (req->timeout > 0 && !PQsendFlushRequest(pc->pg))
+    return -1;
   if (pc->group_open)
     pc->group_last->state |= UVSQL__PG_RS_NOSYNC;
   pc->group_open = 1;
@@ -631,6 +651,15 @@ static int flush(uvsql__pg_conn_t *pc) {
 
 /* ------------------------------------------------------------------ cancel */
 
+/* 1 if req is in the same shared group as the head of `sent` (invariant 9): no Sync between
+ * them, so the server runs the group's members one after the other without waiting. */
+static int in_head_group(const uvsql__pg_conn_t *pc, const uvsql__request_t *req) {
+  for (const uvsql__request_t *r = pc->sent.head; r && r != req; r = r->next)
+    if (!(r->state & UVSQL__PG_RS_NOSYNC))
+      return 0;
+  return 1;
+}
+
 static void issue_cancel(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   int main_idx = (req->state & UVSQL__PG_RS_PREPARE) ? 1 : 0;
   req->state |= UVSQL__PG_RS_CANCEL_SENT;
@@ -640,7 +669,7 @@ static void issue_cancel(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
     main_idx += (int)(req->nsets > (size_t)INT_MAX ? INT_MAX : req->nsets) - 1;
   if (req->flags & UVSQL__REQ_COPY_IN)
     return; /* copy.c ends it with CopyFail: nothing need reach the server out of band */
-  if (!(req->state & UVSQL__PG_RS_MULTI) && pc->rd_count > main_idx)
+  if (req == pc->sent.head && !(req->state & UVSQL__PG_RS_MULTI) && pc->rd_count > main_idx)
     return; /* its statement has finished: a cancel now would hit the next one */
   if (pc->cancel_job)
     return; /* one is on its way already (a stream's stop): it serves this one too */
@@ -648,11 +677,31 @@ static void issue_cancel(uvsql__pg_conn_t *pc, uvsql__request_t *req) {
   (void)uvsql__pg_cancel_hold(pc);
 }
 
+/* Invariant 9: a cancel asked for a member of a shared group while an earlier group was being
+ * read goes out once that group is the head's (its answers arrive only at its Sync). */
+static void cancel_in_head_group(uvsql__pg_conn_t *pc) {
+  uvsql__request_t *r = pc->sent.head;
+  if (!r || !(r->state & UVSQL__PG_RS_NOSYNC) || pc->state != UVSQL__PG_READY)
+    return;
+  for (r = r->next; r && !pc->cancel_job; r = r->next) { /* one cancel at a time */
+    if (!(r->state & (UVSQL__PG_RS_NOSYNC | UVSQL__PG_RS_GROUP_END)))
+      break;
+    if ((r->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT)) == UVSQL__PG_RS_CANCEL)
+      issue_cancel(pc, r);
+    if (!(r->state & UVSQL__PG_RS_NOSYNC))
+      break; /* the group's last member */
+  }
+}
+
 static void on_cancel_answered(void *data) {
   uvsql__pg_conn_t *pc = data;
   pc->guard.holds--;
   uvsql__kit_enter(&pc->guard);
   pc->cancel_job = NULL;
+  if (!pc->sent.head)
+    pc->cancel_fired = 0; /* it found nothing running: no statement can be hit any more */
+  if (!pc->guard.closing)
+    cancel_in_head_group(pc); /* one asked meanwhile (invariant 9) */
   if (pc->state == UVSQL__PG_READY && !pc->guard.closing)
     uvsql__pg_pump(pc); /* what waited behind the cancel goes out now */
   uvsql__kit_leave(&pc->guard);
@@ -665,6 +714,7 @@ int uvsql__pg_cancel_hold(uvsql__pg_conn_t *pc) {
     pc->guard.holds--;
     return -1;
   }
+  pc->cancel_fired = 1; /* invariant 9: it may stop another member of a shared group */
   return 0;
 }
 
@@ -691,8 +741,14 @@ int uvsql__pg_cancel(uvsql__dconn_t *dc, uvsql__request_t *req) {
     rc = 0;
     if (!(req->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT))) {
       req->state |= UVSQL__PG_RS_CANCEL;
-      if (req == pc->sent.head && pc->state == UVSQL__PG_READY)
+      /* a member of the head's shared group: at once (invariant 9), its answer waits for the
+       * group's Sync */
+      if (pc->state == UVSQL__PG_READY && req == pc->sent.head)
         issue_cancel(pc, req);
+      else if (pc->state == UVSQL__PG_READY && !pc->cancel_job &&
+               (req->state & (UVSQL__PG_RS_NOSYNC | UVSQL__PG_RS_GROUP_END)) &&
+               in_head_group(pc, req))
+        issue_cancel(pc, req); /* else cancel_in_head_group sends it later */
     }
   }
   uvsql__kit_leave(&pc->guard);
@@ -777,6 +833,8 @@ static void complete(uvsql__pg_conn_t *pc) {
   complete_head(pc);
   if (end)
     group_done(pc);
+  if (!pc->sent.head && !pc->cancel_job)
+    pc->cancel_fired = 0; /* invariant 9: nothing in flight for a cancel sent before to hit */
 }
 
 static void complete_head(uvsql__pg_conn_t *pc) {
@@ -785,6 +843,7 @@ static void complete_head(uvsql__pg_conn_t *pc) {
   uvsql_error_t err = pc->rd_err;
   int prep_failed = pc->rd_prep_failed;
   int aborted = pc->rd_aborted;
+  int hit = pc->rd_cancel_hit;
   int stale = pc->rd_stale;
   int64_t many_rows = pc->rd_many_rows;
   uvsql__pg_stmt_t *stmt = req->driver_data;
@@ -841,7 +900,7 @@ static void complete_head(uvsql__pg_conn_t *pc) {
       stmt->binary = all ? 1 : -1;
     }
   }
-  if (aborted) {
+  if (aborted || hit) {
     if (res)
       PQclear(res);
     hold_for_rerun(pc, req);
@@ -919,7 +978,9 @@ static int read_results(uvsql__pg_conn_t *pc) {
     }
     if ((req->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT)) == UVSQL__PG_RS_CANCEL)
       issue_cancel(pc, req);
-    if (pc->cp.active) { /* COPY data flows (copy.c); PQgetResult only once it is over */
+    if (pc->rd_count == 0 && !pc->rd_null)
+      cancel_in_head_group(pc); /* invariant 9: its group may be the head's only now */
+    if (pc->cp.active) {        /* COPY data flows (copy.c); PQgetResult only once it is over */
       int rc = uvsql__pg_copy_step(pc, req);
       if (rc < 0) {
         broken_libpq(pc);
@@ -977,6 +1038,19 @@ static int read_results(uvsql__pg_conn_t *pc) {
         }
         broken(pc, e.message, &e);
         return -1;
+      }
+      if (!pc->rd_err.code && pc->cancel_fired &&
+          (req->state & (UVSQL__PG_RS_NOSYNC | UVSQL__PG_RS_GROUP_END)) &&
+          !(req->state & (UVSQL__PG_RS_CANCEL | UVSQL__PG_RS_CANCEL_SENT))) {
+        const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (code && strcmp(code, "57014") == 0) {
+          /* invariant 9: stopped by a cancel meant for a neighbour: sent again */
+          pc->rd_cancel_hit = 1;
+          if ((req->state & UVSQL__PG_RS_PREPARE) && pc->rd_count == 0)
+            pc->rd_aborted = 1; /* its Parse did not run */
+          PQclear(res);
+          break;
+        }
       }
       if (!pc->rd_err.code) {
         const char *fn = PQresultErrorField(res, PG_DIAG_SOURCE_FUNCTION);

@@ -250,6 +250,7 @@ typedef struct uvsql__pg_conn_s {
   int rd_stale;         /* the error: a cached plan outlived its table (RevalidateCachedQuery) */
   int64_t rd_many_rows; /* executemany: rows affected by the group's statements so far */
   int rd_aborted;       /* the head did not run: an earlier member of its group failed */
+  int rd_cancel_hit;    /* the head, a shared group's member, was hit by a cancel not its own */
 
   /* shared sync groups of plain SELECTs (exec.c, invariant 9) */
   int group_open;               /* members went out since the last Sync (the last one: sent.tail) */
@@ -288,6 +289,7 @@ typedef struct uvsql__pg_conn_s {
   /* A cancel request is on its way (a stream's stop, a cancel, a timeout): nothing new is
    * sent until the server answered it, so it cannot reach a later statement. */
   uvsql__pg_cancel_job_t *cancel_job;
+  int cancel_fired; /* a cancel went out since `sent` was last empty (exec.c, invariant 9) */
 
   /* lifecycle: frames, deferred calls, close (conn.c invariants 2 and 3) */
   uvsql__kit_guard_t guard;
