@@ -64,7 +64,11 @@ int uvsql_future_then(uvsql_future_t *future, uvsql_future_cb cb, void *data);
 /* Requests cancellation. A pending operation is withdrawn if it has not started, or cancelled
  * on the server (PQcancel, KILL QUERY, sqlite3_interrupt) if it has; the future then settles
  * as cancelled (or with its result, if the server finished first). Returns 0 if the request
- * was accepted, UVSQL_EINVALID_ARGUMENT if the future has already settled. */
+ * was accepted, UVSQL_EINVALID_ARGUMENT if the future has already settled.
+ * Session operations (uvsql/orm.h): one still queued is withdrawn (cancelled at once, nothing
+ * of it ran); a running one settles with what really happened: a commit whose COMMIT is not
+ * sent yet rolls back and fails with UVSQL_ECANCELLED; a stream stops before its next batch
+ * (UVSQL_ECANCELLED); any other runs to its end and settles with its result. */
 int uvsql_future_cancel(uvsql_future_t *future);
 
 /* Runs the future's loop until the future settles. For scripts, tests and examples, never for

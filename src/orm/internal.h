@@ -444,12 +444,12 @@ uvsql_future_t *uvsql__session_custom(uvsql_session_t *s, uvsql__custom_fn start
 void uvsql__session_custom_tx(uvsql_session_t *s);
 void uvsql__session_custom_done(uvsql_session_t *s, void *value, uvsql_value_free_cb free_cb,
                                 const uvsql_error_t *err);
-/* 1 when the running custom operation's future is no longer pending: its caller cancelled it
- * (uvsql_future_cancel settles a session operation's future at once). Nobody waits for what
- * the operation would deliver: a stream must not call the caller's on_batch again (the caller
- * may have freed what it uses), and should stop. The operation still ends with custom_done
- * (without an error: a cancel is no failure of the transaction; the value is dropped). */
-int uvsql__session_custom_abandoned(const uvsql_session_t *s);
+/* 1 when the caller cancelled the running custom operation (uvsql_future_cancel; session.c
+ * invariant 7) or its future is otherwise no longer pending. A stream must then not call the
+ * caller's on_batch again, and stops: asking marks the op as stopped by the cancel, so that it
+ * ends with custom_done without an error (a cancel is no failure of the transaction) and its
+ * future says UVSQL_ECANCELLED "cancelled by the caller" (the value is dropped). */
+int uvsql__session_custom_abandoned(uvsql_session_t *s);
 /* expire.c: sets UVSQL__OF_EXPIRED on every persistent object of s (after a commit). */
 void uvsql__session_expire_flag_all(uvsql_session_t *s);
 /* expire.c: have (in the identity map) meets fresh, a new object loaded from its row. With

@@ -31,6 +31,12 @@
  *     is freed by whoever holds it last: run_next's loop, a scheduled kick, or session_free.
  *  6. s->populate is the running op's populate_existing (0 between ops); the row loaders
  *     (objects_api.c, loader.c) read it. Expired objects: expire.c.
+ *  7. Cancel (uvsql_future_cancel of an op's future, op_cancel): an op that has not started is
+ *     withdrawn and its future cancelled at once (nothing of it ran). A running op is marked
+ *     (op->cancel_asked) and settles with what really happened: a commit whose COMMIT is not
+ *     sent yet rolls back and fails with UVSQL_ECANCELLED; a stream (OP_CUSTOM) stops at its
+ *     next batch and is cancelled; anything else runs to its end and settles with its result
+ *     or error. A future never says "cancelled" for work that was done.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,10 +73,16 @@ struct uvsql__op_s {
   int in_tx;    /* the op runs inside the session's transaction: an error fails the transaction */
   int soft;     /* its error (e.g. refresh of a vanished row) leaves the transaction usable */
   int populate; /* populate_existing: its rows overwrite objects the session has */
+  int cancel_asked;   /* invariant 7: the caller cancelled it while it ran */
+  int cancel_stopped; /* ... and it stopped for that (uvsql__session_custom_abandoned said so) */
+  uvsql_session_t *s; /* for op_cancel */
 };
 
 static void run_next(uvsql_session_t *s);
 static void start_op(uvsql_session_t *s);
+static void session_free(uvsql_session_t *s);
+static void fail_tx(uvsql_session_t *s, const uvsql_error_t *err);
+static int op_cancel(void *data);
 /* The instruction first: a long original message is cut at the end, never the instruction. */
 static const char *const PENDING_ROLLBACK =
     "This session's transaction has been rolled back due to a previous error. Call "
@@ -130,6 +142,8 @@ static uvsql_future_t *enqueue(uvsql_session_t *s, uvsql__op_t *op, uvsql_future
     s->kick_scheduled = 1;
   }
   op->f = uvsql_future_ref(f);
+  op->s = s;
+  uvsql__future_set_canceller(f, op_cancel, op);
   if (s->tail)
     s->tail->next = op;
   else
@@ -140,8 +154,28 @@ static uvsql_future_t *enqueue(uvsql_session_t *s, uvsql__op_t *op, uvsql_future
   return uvsql__future_return(f, cb, data);
 }
 
-static void session_free(uvsql_session_t *s);
-static void fail_tx(uvsql_session_t *s, const uvsql_error_t *err);
+/* Invariant 7. A close is never withdrawn (ops after it were refused already): it runs. */
+static int op_cancel(void *data) {
+  uvsql__op_t *op = data, *prev = NULL;
+  uvsql_session_t *s = op->s;
+  if ((s->head == op && s->running) || op->kind == OP_CLOSE) {
+    op->cancel_asked = 1;
+    return 0;
+  }
+  for (uvsql__op_t *o = s->head; o && o != op; o = o->next)
+    prev = o;
+  if (prev)
+    prev->next = op->next;
+  else
+    s->head = op->next;
+  if (s->tail == op)
+    s->tail = prev;
+  uvsql_future_t *f = op->f;
+  op_free(op);
+  uvsql__future_fail_code(f, UVSQL_ECANCELLED, "cancelled by the caller");
+  uvsql_future_unref(f);
+  return 0;
+}
 
 /* Settles the running op (err NULL: resolve with value) and starts the next. An error of an
  * op that ran inside the transaction first rolls the transaction back (fail_tx): the session
@@ -154,6 +188,14 @@ static void finish(uvsql_session_t *s, void *value, uvsql_value_free_cb free_cb,
     op->in_tx = 0; /* fail_tx comes back here with the same error, once */
     fail_tx(s, err);
     return;
+  }
+  uvsql_error_t cancelled;
+  if (!err && op->cancel_stopped) { /* a stream that stopped for the cancel */
+    if (value && free_cb)
+      free_cb(value);
+    value = NULL;
+    uvsql__error_set(&cancelled, UVSQL_ECANCELLED, "cancelled by the caller");
+    err = &cancelled;
   }
   s->populate = 0;
   s->head = op->next;
@@ -442,6 +484,13 @@ static void committed(uvsql_future_t *f, void *data) {
 }
 
 static void commit_flushed(uvsql_session_t *s, const uvsql_error_t *err, void *data) {
+  uvsql_error_t cancelled;
+  if (!err && s->head->cancel_asked) { /* invariant 7: the COMMIT is not sent */
+    uvsql__error_set(&cancelled, UVSQL_ECANCELLED,
+                     "cancelled by the caller before COMMIT was sent: the transaction was "
+                     "rolled back; call uvsql_session_rollback() before using the session again");
+    err = &cancelled;
+  }
   if (err) {
     fail_tx(s, err);
     return;
@@ -844,7 +893,10 @@ void uvsql__session_custom_done(uvsql_session_t *s, void *value, uvsql_value_fre
   finish(s, value, free_cb, err);
 }
 
-int uvsql__session_custom_abandoned(const uvsql_session_t *s) {
-  return s->head && s->head->kind == OP_CUSTOM &&
-         uvsql_future_state(s->head->f) != UVSQL_FUTURE_PENDING;
+int uvsql__session_custom_abandoned(uvsql_session_t *s) {
+  if (!s->head || s->head->kind != OP_CUSTOM)
+    return 0;
+  if (s->head->cancel_asked)
+    s->head->cancel_stopped = 1; /* the op stops now: its future says cancelled (finish) */
+  return s->head->cancel_asked || uvsql_future_state(s->head->f) != UVSQL_FUTURE_PENDING;
 }
