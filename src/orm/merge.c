@@ -11,6 +11,11 @@
  *     `mask`) are copied into ctx->copy, a struct of its own (one block, free()).
  *  2. Only fields whose value differs are written into the target (and marked given), so the
  *     next flush UPDATEs exactly those; key fields of a found object are never written.
+ *  3. An expired source (a commit or expire marked its values out of date, then it was
+ *     expunged or belongs to another session) contributes only the fields the program changed
+ *     since the expiry (those differing from its snapshot, or set by a setter): its other
+ *     values may be older than the row, and SQLAlchemy merges no expired attribute either.
+ *     Copying them would write the stale values back over a newer row, silently.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -179,7 +184,9 @@ uvsql_future_t *uvsql_session_merge(uvsql_session_t *s, const void *obj, uvsql_f
   x->s = s;
   x->m = m;
   size_t nf = m->model->nfields;
-  if (src->snap) { /* it was loaded: every field holds the row's value (or a change) */
+  if (src->snap && (src->flags & UVSQL__OF_EXPIRED)) { /* invariant 3 */
+    x->mask = uvsql__obj_changes(src) | src->given;
+  } else if (src->snap) { /* it was loaded: every field holds the row's value (or a change) */
     x->mask = nf == 64 ? ~UINT64_C(0) : (UINT64_C(1) << nf) - 1;
   } else {
     for (size_t i = 0; i < nf; i++)
