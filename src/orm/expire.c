@@ -121,3 +121,29 @@ int uvsql__obj_repopulate(uvsql__obj_t *have, uvsql__obj_t *fresh, int overwrite
   have->flags &= (uint8_t)~UVSQL__OF_EXPIRED;
   return 0;
 }
+
+/* flush.c invariant 9: h's snapshot after an UPDATE: its values, but for the fields of
+ * `unwritten` (changed, yet not in the UPDATE: a listener changed them during the flush)
+ * the values of old, the snapshot before; those fields stay changed, the next flush writes
+ * them. h's fields and setter marks are as before the call. 0 or ENOMEM. */
+int uvsql__obj_snapshot_except(uvsql__obj_t *h, const void *old, uint64_t unwritten) {
+  const uvsql_mapper_t *m = h->mapper;
+  if (!unwritten || !old)
+    return uvsql__obj_snapshot(h);
+  uint64_t given = h->given & unwritten;
+  void *kept = uvsql__struct_copy(m, h->body);
+  if (!kept)
+    return UVSQL_ENOMEM;
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < m->model->nfields; i++)
+    if (unwritten >> i & 1)
+      rc = field_copy(m, h->body, old, i);
+  if (rc == 0)
+    rc = uvsql__obj_snapshot(h);
+  for (size_t i = 0; i < m->model->nfields; i++) /* the program's values back */
+    if ((unwritten >> i & 1) && field_copy(m, h->body, kept, i))
+      rc = UVSQL_ENOMEM;
+  h->given |= given;
+  free(kept);
+  return rc;
+}

@@ -58,6 +58,10 @@
  *     then the changes and onupdates are computed again; before_delete of every deleted row
  *     (children first); after_* per row when its statement came back ('P' post-update and
  *     'S' statements fire none). A failing listener fails the flush like a statement.
+ *  9. After an UPDATE, an object's snapshot takes only what the UPDATE wrote (h->dirty and the
+ *     version counter): a field a listener changed after the object's UPDATE was planned
+ *     (another object's before_update, an after_update) keeps its old snapshot value, so it
+ *     stays changed and the next flush writes it; never marked clean without being written.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -767,9 +771,14 @@ static void apply(flush_t *fl) {
     }
     for (size_t i = 0; i < fl->upd[mi].n; i++) {
       uvsql__obj_t *h = fl->upd[mi].v[i];
+      const uvsql_mapper_t *m = h->mapper;
+      uint64_t unwritten = changes_of(h) & ~h->dirty; /* invariant 9 */
+      if (m->root->version >= 0)
+        unwritten &= ~(UINT64_C(1) << m->root->version);
       void *old = h->snap;
       h->snap = NULL;
-      if (uvsql__obj_snapshot(h) || uvsql__journal_add(s, h, UVSQL__J_UPDATED, old))
+      if (uvsql__obj_snapshot_except(h, old, unwritten) ||
+          uvsql__journal_add(s, h, UVSQL__J_UPDATED, old))
         fl_fail(fl, UVSQL_ENOMEM, "out of memory after a flush");
     }
     for (size_t i = 0; i < fl->del[mi].n; i++) {

@@ -255,6 +255,9 @@ int uvsql__obj_snapshot(uvsql__obj_t *h);
 uint64_t uvsql__obj_changes(const uvsql__obj_t *h);
 /* uvsql__obj_changes(h) != 0, stopping at the first difference (the autoflush check). */
 int uvsql__obj_modified(const uvsql__obj_t *h);
+/* expire.c: h's snapshot after its UPDATE: its values, but old's for the fields of unwritten
+ * (changed during the flush and not written: they stay changed). 0 or ENOMEM. */
+int uvsql__obj_snapshot_except(uvsql__obj_t *h, const void *old, uint64_t unwritten);
 
 /* ------------------------------------------------------------------ defaults (defaults.c) */
 
