@@ -24,6 +24,10 @@
  *     collection that holds it). So a child moved between parents keeps its row.
  *  4. The cascade pass changes nothing before it knows it can do everything: the NOT NULL
  *     check of a deleted parent's children comes before any key is set to NULL.
+ *  5. The delete cascade of a deleted parent skips a child whose key the program linked to
+ *     another parent (or to none) since it was loaded: a collection the flush loads (preload)
+ *     is read from rows that still name the old parent, so it holds children moved away
+ *     before the flush; deleting them would delete a moved child's row.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -167,6 +171,16 @@ void uvsql__rel_expire(uvsql_session_t *s) {
 
 #define DELETES_CHILDREN (UVSQL_CASCADE_DELETE | UVSQL_CASCADE_DELETE_ORPHAN)
 
+/* Whether child, in a collection / reference of r of parent h, was given another parent (or
+ * none) by the program: its key is linked elsewhere (invariant 5). */
+static int linked_elsewhere(const uvsql_relationship_t *r, uvsql__obj_t *h, void *child) {
+  uvsql__obj_t *ch = uvsql__hdr(child);
+  for (size_t k = 0; r->kind != UVSQL_MANY_TO_MANY && k < ch->nlinks; k++)
+    if (ch->links[k].field == (size_t)r->fk)
+      return ch->links[k].parent != uvsql__body(h);
+  return 0;
+}
+
 static int cascade_delete(uvsql_session_t *s, uvsql__obj_t *h, int depth) {
   const uvsql_mapper_t *m = h->mapper;
   for (size_t i = 0; depth < 100 && i < m->nrels; i++) {
@@ -183,7 +197,8 @@ static int cascade_delete(uvsql_session_t *s, uvsql__obj_t *h, int depth) {
     }
     for (size_t k = 0; k < n; k++) {
       uvsql__obj_t *c = items[k] ? uvsql__hdr(items[k]) : NULL;
-      if (!c || c->session != s || (c->flags & UVSQL__OF_MARK_DELETE))
+      if (!c || c->session != s || (c->flags & UVSQL__OF_MARK_DELETE) ||
+          linked_elsewhere(r, h, items[k]))
         continue;
       if (c->state == UVSQL_OBJ_PERSISTENT || c->state == UVSQL_OBJ_PENDING) {
         int persistent = c->state == UVSQL_OBJ_PERSISTENT;

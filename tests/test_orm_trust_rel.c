@@ -1,0 +1,89 @@
+/* tests/test_orm_trust_rel.c — relationships checked against the rows, on PostgreSQL, MariaDB
+ * and SQLite (orm_rel_fixture.h: author.books with cascade delete and delete-orphan):
+ *  - a book moved to another author (set_ref), then its old author deleted, in one flush: the
+ *    book survives under its new author, the old author's other books are deleted; with the
+ *    old author's books loaded before, and with them not loaded (the flush loads them: the
+ *    moved book's row still names the old author then, yet it must not be deleted).
+ * Each behaviour is one function taking a URL; each backend one TEST. */
+#include "orm_rel_fixture.h"
+
+static void *await_obj(uvsql_future_t *f) {
+  void *obj = AWAIT_OK(f);
+  uvsql_future_unref(f);
+  return obj;
+}
+
+typedef struct {
+  int64_t a, b, b1, b2, b3;
+} kids_t;
+
+/* Author A with books b1 and b2, author B with b3, committed; the session is closed. */
+static kids_t two_authors(orm_t *o) {
+  uvsql_session_t *s = session(o);
+  author_t *a = named(o->authors, "A"), *b = named(o->authors, "B");
+  book_t *b1 = named(o->books, "b1"), *b2 = named(o->books, "b2"), *b3 = named(o->books, "b3");
+  ASSERT_OK(uvsql_orm_append(a, "books", b1), NOERR);
+  ASSERT_OK(uvsql_orm_append(a, "books", b2), NOERR);
+  ASSERT_OK(uvsql_orm_append(b, "books", b3), NOERR);
+  ASSERT_OK(uvsql_session_add(s, a), NOERR);
+  ASSERT_OK(uvsql_session_add(s, b), NOERR);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  kids_t k = {a->id, b->id, b1->id, b2->id, b3->id};
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  return k;
+}
+
+static int64_t where_count(orm_t *o, const char *table, const char *fmt, int64_t x, int64_t y) {
+  char w[160];
+  snprintf(w, sizeof w, fmt, (long long)x, (long long)y);
+  return count_rows(&o->fx, table, w);
+}
+
+static void move_then_delete_old_parent(const char *url, int load_old_books) {
+  orm_t *o = orm_open(url);
+  kids_t k = two_authors(o);
+  uvsql_session_t *s = session(o);
+  author_t *a = await_obj(uvsql_session_get_int(s, o->authors, k.a, NULL, NULL));
+  author_t *b = await_obj(uvsql_session_get_int(s, o->authors, k.b, NULL, NULL));
+  if (load_old_books) {
+    ASSERT(await_obj(uvsql_session_load(s, a, "books", NULL, NULL)) == a);
+    ASSERT_INT_EQ(a->books.n, 2);
+  }
+  book_t *b1 = await_obj(uvsql_session_get_int(s, o->books, k.b1, NULL, NULL));
+  ASSERT_OK(uvsql_orm_set_ref(b1, "author", b), NOERR);
+  ASSERT(b1->author == b);
+  ASSERT_OK(uvsql_session_delete(s, a), NOERR);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  /* the rows */
+  ASSERT_INT_EQ(where_count(o, o->ta, "id = %lld OR id = %lld", k.a, k.a), 0);
+  ASSERT_INT_EQ(where_count(o, o->tb, "id = %lld AND author_id = %lld", k.b1, k.b), 1);
+  ASSERT_INT_EQ(where_count(o, o->tb, "id = %lld OR id = %lld", k.b2, k.b2), 0);
+  ASSERT_INT_EQ(where_count(o, o->tb, "id = %lld AND author_id = %lld", k.b3, k.b), 1);
+  ASSERT_INT_EQ(count_rows(&o->fx, o->tb, NULL), 2);
+  /* the objects */
+  ASSERT_INT_EQ(uvsql_orm_state(a), UVSQL_OBJ_DETACHED);
+  ASSERT_INT_EQ(uvsql_orm_state(b1), UVSQL_OBJ_PERSISTENT);
+  ASSERT(b1->author == b);
+  ASSERT_INT_EQ(b1->author_id, k.b);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  orm_close(o);
+}
+
+TEST(orm_trust_move_then_delete_old_parent_loaded_pg) {
+  move_then_delete_old_parent(test_pg_url(), 1);
+}
+TEST(orm_trust_move_then_delete_old_parent_loaded_mariadb) {
+  move_then_delete_old_parent(test_mariadb_url(), 1);
+}
+TEST(orm_trust_move_then_delete_old_parent_loaded_sqlite) {
+  move_then_delete_old_parent(test_sqlite_url(), 1);
+}
+TEST(orm_trust_move_then_delete_old_parent_unloaded_pg) {
+  move_then_delete_old_parent(test_pg_url(), 0);
+}
+TEST(orm_trust_move_then_delete_old_parent_unloaded_mariadb) {
+  move_then_delete_old_parent(test_mariadb_url(), 0);
+}
+TEST(orm_trust_move_then_delete_old_parent_unloaded_sqlite) {
+  move_then_delete_old_parent(test_sqlite_url(), 0);
+}
