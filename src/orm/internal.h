@@ -170,6 +170,7 @@ int uvsql__link_part(void *child, size_t field, void *parent, size_t pkpos);
 #define UVSQL__OF_MARK_DELETE 0x01u /* session_delete on a persistent object, not yet flushed */
 #define UVSQL__OF_OWNED       0x02u /* on its session's owned list */
 #define UVSQL__OF_FILLED      0x04u /* a flush filled in h->filled: unfilled if it rolls back */
+#define UVSQL__OF_LATE        0x08u /* flush.c invariant 10: an after_* listener changed it */
 #define UVSQL__OF_KEEP        0x40u /* stream.c: uvsql_session_keep during a batch callback */
 #define UVSQL__OF_EXPIRED     0x80u /* expire.c: the next row that loads it overwrites it */
 
