@@ -116,3 +116,71 @@ TEST(orm_trust_null_vs_unset_merge_refresh_mariadb) {
 TEST(orm_trust_null_vs_unset_merge_refresh_sqlite) {
   null_vs_unset(test_sqlite_url());
 }
+
+/* A versioned model: merge of an object read at version 1 after another transaction wrote
+ * version 2 fails as SQLAlchemy's merge does (StaleDataError), rather than writing the old
+ * read's values over the newer row; with the version left unset it updates the latest. */
+#define VER_FIELDS(X)                                                                              \
+  X(id, INT64, UVSQL_PRIMARY_KEY)                                                                  \
+  X(name, STRING(40), 0)                                                                           \
+  X(version, INT64, UVSQL_VERSION_ID)
+UVSQL_MODEL(ver_t, "otr_ver", VER_FIELDS)
+
+static void merge_stale_version(const char *url) {
+  fixture_t fx = fixture_open(url, NULL);
+  char tv[64], sql[200];
+  uvsql_error_t err;
+  snprintf(tv, sizeof tv, "%s", test_unique_name("otr_ver"));
+  uvsql_registry_t *reg = uvsql_registry_new(NULL);
+  uvsql_mapper_t *vm = uvsql_registry_map_table(reg, ver_t_model(), tv, &err);
+  ASSERT(vm);
+  await_ok(uvsql_metadata_create_all(uvsql_registry_metadata(reg), fx.engine, NULL, NULL));
+  uvsql_session_t *s;
+  ASSERT_OK(uvsql_session_new(&s, fx.engine, reg, NULL), NULL);
+  ver_t *v = uvsql_orm_new(vm);
+  v->id = 1;
+  ASSERT_OK(uvsql_orm_set_text(v, &v->name, "first"), NULL);
+  ASSERT_OK(uvsql_session_add(s, v), NULL);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(v->version, 1);
+  /* read at version 1 (a detached copy), then someone else writes version 2 */
+  await_obj(uvsql_session_refresh(s, v, NULL, NULL));
+  ASSERT_OK(uvsql_session_expunge(s, v), NULL);
+  await_ok(uvsql_session_commit(s, NULL, NULL)); /* the next merge reads in a new transaction */
+  snprintf(sql, sizeof sql, "UPDATE %s SET name = 'theirs', version = 2 WHERE id = 1", tv);
+  exec_ok(&fx, sql);
+  ASSERT_OK(uvsql_orm_set_text(v, &v->name, "mine"), NULL);
+  uvsql_future_t *f = uvsql_session_merge(s, v, NULL, NULL);
+  const uvsql_error_t *fe = AWAIT_ERR(f, UVSQL_ESTALE_DATA);
+  ASSERT_STR_EQ(fe->message,
+                "uvsql_session_merge: the merged ver_t has version 1 but its row has version 2 "
+                "(written since the object was read): reload it and decide again, or leave the "
+                "version field unset to update the latest version");
+  uvsql_future_unref(f);
+  await_ok(uvsql_session_commit(s, NULL, NULL)); /* the transaction is usable: no rollback */
+  ASSERT_INT_EQ(count_rows(&fx, tv, "id = 1 AND name = 'theirs' AND version = 2"), 1);
+  /* the version unset: the latest row is updated (and its version bumped) */
+  ver_t *n = uvsql_orm_new(vm);
+  n->id = 1;
+  ASSERT_OK(uvsql_orm_set_text(n, &n->name, "mine"), NULL);
+  ver_t *p = await_obj(uvsql_session_merge(s, n, NULL, NULL));
+  uvsql_orm_free(n);
+  ASSERT_INT_EQ(p->version, 2);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(count_rows(&fx, tv, "id = 1 AND name = 'mine' AND version = 3"), 1);
+  uvsql_orm_free(v);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  await_ok(uvsql_metadata_drop_all(uvsql_registry_metadata(reg), fx.engine, NULL, NULL));
+  uvsql_registry_free(reg);
+  fixture_close(&fx);
+}
+
+TEST(orm_trust_merge_stale_version_fails_pg) {
+  merge_stale_version(test_pg_url());
+}
+TEST(orm_trust_merge_stale_version_fails_mariadb) {
+  merge_stale_version(test_mariadb_url());
+}
+TEST(orm_trust_merge_stale_version_fails_sqlite) {
+  merge_stale_version(test_sqlite_url());
+}

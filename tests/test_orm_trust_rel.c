@@ -87,3 +87,41 @@ TEST(orm_trust_move_then_delete_old_parent_unloaded_mariadb) {
 TEST(orm_trust_move_then_delete_old_parent_unloaded_sqlite) {
   move_then_delete_old_parent(test_sqlite_url(), 0);
 }
+
+/* expire of a parent with an unflushed change of its collection (SQLAlchemy: the new book,
+ * added to the session by the append's cascade, keeps its author and is inserted; the
+ * collection is read again from the rows) */
+static void expire_with_collection_change(const char *url) {
+  orm_t *o = orm_open(url);
+  kids_t k = two_authors(o);
+  uvsql_session_t *s = session(o);
+  author_t *a = await_obj(uvsql_session_get_int(s, o->authors, k.a, NULL, NULL));
+  ASSERT(await_obj(uvsql_session_load(s, a, "books", NULL, NULL)) == a);
+  book_t *nb = named(o->books, "new");
+  ASSERT_OK(uvsql_orm_append(a, "books", nb), NOERR);
+  ASSERT_INT_EQ(uvsql_orm_state(nb), UVSQL_OBJ_PENDING);
+  ASSERT_OK(uvsql_session_expire(s, a), NOERR);
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(uvsql_orm_state(nb), UVSQL_OBJ_PERSISTENT);
+  ASSERT_INT_EQ(nb->author_id, k.a);
+  ASSERT_INT_EQ(where_count(o, o->tb, "id = %lld AND author_id = %lld", nb->id, k.a), 1);
+  ASSERT_INT_EQ(where_count(o, o->tb, "author_id = %lld OR author_id = %lld", k.a, k.a), 3);
+  /* a's collection, read again: three books, the new one among them */
+  author_t *again = await_obj(uvsql_session_get_int(s, o->authors, k.a, NULL, NULL));
+  ASSERT(again == a);
+  ASSERT(await_obj(uvsql_session_load(s, a, "books", NULL, NULL)) == a);
+  ASSERT_INT_EQ(a->books.n, 3);
+  ASSERT(a->books.items[2] == nb);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  orm_close(o);
+}
+
+TEST(orm_trust_expire_parent_with_unflushed_append_pg) {
+  expire_with_collection_change(test_pg_url());
+}
+TEST(orm_trust_expire_parent_with_unflushed_append_mariadb) {
+  expire_with_collection_change(test_mariadb_url());
+}
+TEST(orm_trust_expire_parent_with_unflushed_append_sqlite) {
+  expire_with_collection_change(test_sqlite_url());
+}

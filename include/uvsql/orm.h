@@ -832,7 +832,10 @@ uvsql_future_t *uvsql_session_scalars(uvsql_session_t *s, uvsql_core_stmt_t *stm
  *   its statement comes back (UPDATEs before DELETEs).
  *
  * A BEFORE_INSERT / BEFORE_UPDATE listener may change its object: the change is written by
- * the same statement (an audit column: uvsql_orm_set_int64(obj, &o->updated_at, now)).
+ * the same statement (an audit column: uvsql_orm_set_int64(obj, &o->updated_at, now)). A
+ * change that misses its object's statement (made by an AFTER_INSERT / AFTER_UPDATE listener,
+ * or by a listener of another object whose UPDATE was already planned) is not lost: the
+ * object stays modified and the next flush writes it.
  * BEFORE_UPDATE runs for objects with changes only. A listener that returns non-zero
  * (a UVSQL_E* code; put the reason in err->message) fails the flush as any failed
  * statement does: the transaction is rolled back (nothing of it written), the operation
@@ -884,10 +887,15 @@ const char *uvsql_event_name(unsigned event);
  *     obj's fields becomes PENDING (INSERTed by the next flush).
  * Fields copied: every field of an object that was loaded (it has the values of a row), else
  * the fields that are given (see "defaults": set by a setter or uvsql_orm_mark_set, NULL, or
- * not zero). Only fields whose value differs are changed (and marked given), so the next
- * flush UPDATEs exactly those. Relationships are not merged. An object the session owns
- * resolves with itself. Fails with UVSQL_EINVALID_ARGUMENT (not an ORM object, a mapper of
- * another registry) or the SELECT's error. Future ownership as in future.h. */
+ * not zero); of a loaded object whose values expired (a commit, uvsql_session_expire) only
+ * the fields the program changed since (its other values may be older than the row). Only
+ * fields whose value differs are changed (and marked given), so the next flush UPDATEs
+ * exactly those. Relationships are not merged. An object the session owns resolves with
+ * itself. A copied version counter (UVSQL_VERSION_ID) that differs from the row's fails with
+ * UVSQL_ESTALE_DATA and changes nothing (the transaction stays usable), as SQLAlchemy's
+ * StaleDataError: leave it unset to update the latest version. Fails with
+ * UVSQL_EINVALID_ARGUMENT (not an ORM object, a mapper of another registry) or the SELECT's
+ * error. Future ownership as in future.h. */
 uvsql_future_t *uvsql_session_merge(uvsql_session_t *s, const void *obj, uvsql_future_cb cb,
                                     void *data);
 

@@ -448,6 +448,9 @@ uvsql_future_t *uvsql__session_custom(uvsql_session_t *s, uvsql__custom_fn start
 void uvsql__session_custom_tx(uvsql_session_t *s);
 void uvsql__session_custom_done(uvsql_session_t *s, void *value, uvsql_value_free_cb free_cb,
                                 const uvsql_error_t *err);
+/* Before a custom_done with an error that is the caller's (nothing was sent or changed):
+ * the transaction stays usable (no rollback needed). */
+void uvsql__session_custom_soft(uvsql_session_t *s);
 /* expire.c: sets UVSQL__OF_EXPIRED on every persistent object of s (after a commit). */
 void uvsql__session_expire_flag_all(uvsql_session_t *s);
 /* expire.c: have (in the identity map) meets fresh, a new object loaded from its row. With

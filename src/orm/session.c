@@ -843,3 +843,7 @@ void uvsql__session_custom_done(uvsql_session_t *s, void *value, uvsql_value_fre
                                 const uvsql_error_t *err) {
   finish(s, value, free_cb, err);
 }
+
+void uvsql__session_custom_soft(uvsql_session_t *s) {
+  s->head->soft = 1;
+}
