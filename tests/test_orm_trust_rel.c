@@ -125,3 +125,40 @@ TEST(orm_trust_expire_parent_with_unflushed_append_mariadb) {
 TEST(orm_trust_expire_parent_with_unflushed_append_sqlite) {
   expire_with_collection_change(test_sqlite_url());
 }
+
+/* refresh of a book whose author was changed (set_ref) and not flushed: as SQLAlchemy's
+ * refresh, the change is discarded; the next commit writes nothing, the row keeps its author */
+static void refresh_discards_ref_change(const char *url) {
+  orm_t *o = orm_open(url);
+  kids_t k = two_authors(o);
+  uvsql_session_t *s = session(o);
+  author_t *b = await_obj(uvsql_session_get_int(s, o->authors, k.b, NULL, NULL));
+  book_t *b1 = await_obj(uvsql_session_get_int(s, o->books, k.b1, NULL, NULL));
+  ASSERT_OK(uvsql_orm_set_ref(b1, "author", b), NOERR);
+  ASSERT(await_obj(uvsql_session_refresh(s, b1, NULL, NULL)) == b1);
+  ASSERT_INT_EQ(b1->author_id, k.a);
+  ASSERT(b1->author == NULL); /* not loaded: the row says a, not b */
+  ASSERT_INT_EQ(uvsql_session_is_modified(s, b1), 0);
+  o->log = (sqllog_t){0};
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(o->log.updates, 0);
+  ASSERT_INT_EQ(where_count(o, o->tb, "id = %lld AND author_id = %lld", k.b1, k.a), 1);
+  /* loaded again: a's book; b's collection without it */
+  ASSERT(await_obj(uvsql_session_load(s, b1, "author", NULL, NULL)) == b1);
+  ASSERT_INT_EQ(b1->author->id, k.a);
+  ASSERT(await_obj(uvsql_session_load(s, b, "books", NULL, NULL)) == b);
+  ASSERT_INT_EQ(b->books.n, 1);
+  ASSERT_INT_EQ(((book_t *)b->books.items[0])->id, k.b3);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  orm_close(o);
+}
+
+TEST(orm_trust_refresh_discards_reference_change_pg) {
+  refresh_discards_ref_change(test_pg_url());
+}
+TEST(orm_trust_refresh_discards_reference_change_mariadb) {
+  refresh_discards_ref_change(test_mariadb_url());
+}
+TEST(orm_trust_refresh_discards_reference_change_sqlite) {
+  refresh_discards_ref_change(test_sqlite_url());
+}

@@ -711,8 +711,10 @@ uvsql_future_t *uvsql_session_commit(uvsql_session_t *s, uvsql_future_cb cb, voi
 uvsql_future_t *uvsql_session_rollback(uvsql_session_t *s, uvsql_future_cb cb, void *data);
 /* Flush, then SAVEPOINT: the next commit/rollback applies to it. */
 uvsql_future_t *uvsql_session_begin_nested(uvsql_session_t *s, uvsql_future_cb cb, void *data);
-/* Re-reads a persistent object's row (its unflushed changes are lost). Resolves with obj, or
- * fails with UVSQL_ESTALE_DATA when the row is gone. */
+/* Re-reads a persistent object's row (its unflushed changes are lost, also those of its
+ * relationships: set_ref / append not flushed; its relationships, and every loaded one of the
+ * session that holds it, become not loaded). Resolves with obj, or fails with
+ * UVSQL_ESTALE_DATA when the row is gone. */
 uvsql_future_t *uvsql_session_refresh(uvsql_session_t *s, void *obj, uvsql_future_cb cb,
                                       void *data);
 /* ---------------------------------------------------------------- expiry

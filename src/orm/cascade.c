@@ -28,6 +28,10 @@
  *     another parent (or to none) since it was loaded: a collection the flush loads (preload)
  *     is read from rows that still name the old parent, so it holds children moved away
  *     before the flush; deleting them would delete a moved child's row.
+ *  6. A refresh discards the object's unflushed relationship changes as SQLAlchemy's does: its
+ *     links go (its keys are the row's), its relationships become not loaded, and so does
+ *     every loaded collection / reference of the session that holds it (it may be held
+ *     where the row no longer says so: reloaded when asked, never left wrong).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -144,6 +148,40 @@ void uvsql__rel_forget(uvsql_session_t *s, uvsql__obj_t *h) {
       st->orph[i] = st->orph[--st->norph];
     else
       i++;
+}
+
+/* Invariant 6. Whether relationship r of holder o holds obj (loaded collection or reference). */
+static int holds(uvsql_relationship_t *r, uvsql__obj_t *o, void *obj) {
+  if (!uvsql__rel_many(r))
+    return *uvsql__rel_ref(r, o->body) == obj;
+  uvsql_collection_t *c = uvsql__rel_coll(r, o->body);
+  for (size_t k = 0; k < c->n; k++)
+    if (c->items[k] == obj)
+      return 1;
+  return 0;
+}
+
+static void unload(uvsql_relationship_t *r, uvsql__obj_t *o, size_t i) {
+  if (uvsql__rel_many(r)) {
+    uvsql_collection_t *c = uvsql__rel_coll(r, o->body);
+    c->n = 0;
+    c->loaded = 0;
+  } else {
+    *uvsql__rel_ref(r, o->body) = NULL;
+  }
+  o->rel_loaded &= ~(UINT64_C(1) << i);
+}
+
+void uvsql__rel_refresh(uvsql_session_t *s, uvsql__obj_t *h) {
+  void *obj = uvsql__body(h);
+  h->nlinks = 0; /* its keys are the row's: no reference change is pending any more */
+  uvsql__rel_forget(s, h);
+  for (size_t i = 0; i < h->mapper->nrels; i++)
+    unload(h->mapper->rels[i], h, i);
+  for (uvsql__obj_t *o = s->owned; o; o = o->next) /* who held it may hold it wrongly now */
+    for (size_t i = 0; o != h && i < o->mapper->nrels; i++)
+      if (holds(o->mapper->rels[i], o, obj))
+        unload(o->mapper->rels[i], o, i);
 }
 
 void uvsql__rel_expire(uvsql_session_t *s) {

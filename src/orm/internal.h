@@ -492,6 +492,9 @@ void uvsql__rel_forget(uvsql_session_t *s, uvsql__obj_t *h); /* cascade.c: h lea
 /* cascade.c, after a rollback: persistent objects' relationships become not loaded (emptied)
  * and pending secondary-table changes are dropped. */
 void uvsql__rel_expire(uvsql_session_t *s);
+/* cascade.c, after h was refreshed: its unflushed relationship changes are dropped, its and
+ * its holders' relationships become not loaded (cascade.c invariant 6). */
+void uvsql__rel_refresh(uvsql_session_t *s, uvsql__obj_t *h);
 
 /* ------------------------------------------------------------------ flush (flush.c) */
 
