@@ -162,3 +162,64 @@ TEST(orm_trust_refresh_discards_reference_change_mariadb) {
 TEST(orm_trust_refresh_discards_reference_change_sqlite) {
   refresh_discards_ref_change(test_sqlite_url());
 }
+
+/* expire of a book whose author was changed (set_ref) and not flushed: the change is
+ * discarded (SQLAlchemy's expire), the next commit writes nothing */
+static void expire_discards_ref_change(const char *url) {
+  orm_t *o = orm_open(url);
+  kids_t k = two_authors(o);
+  uvsql_session_t *s = session(o);
+  author_t *b = await_obj(uvsql_session_get_int(s, o->authors, k.b, NULL, NULL));
+  book_t *b1 = await_obj(uvsql_session_get_int(s, o->books, k.b1, NULL, NULL));
+  ASSERT_OK(uvsql_orm_set_ref(b1, "author", b), NOERR);
+  ASSERT_OK(uvsql_session_expire(s, b1), NOERR);
+  ASSERT_INT_EQ(b1->author_id, k.a);
+  ASSERT_INT_EQ(uvsql_session_is_modified(s, b1), 0);
+  o->log = (sqllog_t){0};
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(o->log.updates, 0);
+  ASSERT_INT_EQ(where_count(o, o->tb, "id = %lld AND author_id = %lld", k.b1, k.a), 1);
+  ASSERT(await_obj(uvsql_session_get_int(s, o->books, k.b1, NULL, NULL)) == b1);
+  ASSERT_INT_EQ(b1->author_id, k.a);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  orm_close(o);
+}
+
+TEST(orm_trust_expire_discards_reference_change_pg) {
+  expire_discards_ref_change(test_pg_url());
+}
+TEST(orm_trust_expire_discards_reference_change_mariadb) {
+  expire_discards_ref_change(test_mariadb_url());
+}
+TEST(orm_trust_expire_discards_reference_change_sqlite) {
+  expire_discards_ref_change(test_sqlite_url());
+}
+
+/* a rolled-back reference change is not written by the next commit */
+static void rollback_discards_ref_change(const char *url) {
+  orm_t *o = orm_open(url);
+  kids_t k = two_authors(o);
+  uvsql_session_t *s = session(o);
+  author_t *b = await_obj(uvsql_session_get_int(s, o->authors, k.b, NULL, NULL));
+  book_t *b1 = await_obj(uvsql_session_get_int(s, o->books, k.b1, NULL, NULL));
+  ASSERT_OK(uvsql_orm_set_ref(b1, "author", b), NOERR);
+  await_ok(uvsql_session_flush(s, NULL, NULL));
+  await_ok(uvsql_session_rollback(s, NULL, NULL));
+  ASSERT_INT_EQ(b1->author_id, k.a);
+  o->log = (sqllog_t){0};
+  await_ok(uvsql_session_commit(s, NULL, NULL));
+  ASSERT_INT_EQ(o->log.updates, 0);
+  ASSERT_INT_EQ(where_count(o, o->tb, "id = %lld AND author_id = %lld", k.b1, k.a), 1);
+  await_ok(uvsql_session_close(s, NULL, NULL));
+  orm_close(o);
+}
+
+TEST(orm_trust_rollback_discards_reference_change_pg) {
+  rollback_discards_ref_change(test_pg_url());
+}
+TEST(orm_trust_rollback_discards_reference_change_mariadb) {
+  rollback_discards_ref_change(test_mariadb_url());
+}
+TEST(orm_trust_rollback_discards_reference_change_sqlite) {
+  rollback_discards_ref_change(test_sqlite_url());
+}

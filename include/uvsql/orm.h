@@ -704,7 +704,8 @@ uvsql_future_t *uvsql_session_commit(uvsql_session_t *s, uvsql_future_cb cb, voi
 /* ROLLBACK (or ROLLBACK TO the innermost savepoint). Objects return to what the database
  * holds: additions flushed in the rolled-back part become transient (generated key reset),
  * flushed deletions are undone, and every persistent object gets back the values it had
- * (unflushed changes are discarded). A top-level rollback also makes pending objects
+ * (unflushed changes are discarded, reference changes too: set_ref / append are not
+ * written again by the next flush). A top-level rollback also makes pending objects
  * transient and expires every persistent object (see "Expiry": the next load re-reads what
  * the database holds). Always succeeds on the session (resolves with NULL) unless the server
  * fails. */

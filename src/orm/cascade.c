@@ -28,7 +28,8 @@
  *     another parent (or to none) since it was loaded: a collection the flush loads (preload)
  *     is read from rows that still name the old parent, so it holds children moved away
  *     before the flush; deleting them would delete a moved child's row.
- *  6. A refresh discards the object's unflushed relationship changes as SQLAlchemy's does: its
+ *  6. A refresh or expire discards the object's unflushed relationship changes as SQLAlchemy's
+ *     does (a rollback or expire_all those of every persistent object, uvsql__rel_expire): its
  *     links go (its keys are the row's), its relationships become not loaded, and so does
  *     every loaded collection / reference of the session that holds it (it may be held
  *     where the row no longer says so: reloaded when asked, never left wrong).
@@ -172,13 +173,13 @@ static void unload(uvsql_relationship_t *r, uvsql__obj_t *o, size_t i) {
   o->rel_loaded &= ~(UINT64_C(1) << i);
 }
 
-void uvsql__rel_refresh(uvsql_session_t *s, uvsql__obj_t *h) {
+void uvsql__rel_refresh(uvsql_session_t *s, uvsql__obj_t *h, int holders) {
   void *obj = uvsql__body(h);
   h->nlinks = 0; /* its keys are the row's: no reference change is pending any more */
   uvsql__rel_forget(s, h);
   for (size_t i = 0; i < h->mapper->nrels; i++)
     unload(h->mapper->rels[i], h, i);
-  for (uvsql__obj_t *o = s->owned; o; o = o->next) /* who held it may hold it wrongly now */
+  for (uvsql__obj_t *o = holders ? s->owned : NULL; o; o = o->next) /* may hold it wrongly */
     for (size_t i = 0; o != h && i < o->mapper->nrels; i++)
       if (holds(o->mapper->rels[i], o, obj))
         unload(o->mapper->rels[i], o, i);
@@ -193,6 +194,7 @@ void uvsql__rel_expire(uvsql_session_t *s) {
     if (h->state != UVSQL_OBJ_PERSISTENT || !m->nrels)
       continue;
     h->rel_loaded = 0;
+    h->nlinks = 0; /* reference changes rolled back / expired: the keys are the row's */
     for (size_t i = 0; i < m->nrels; i++) {
       if (uvsql__rel_many(m->rels[i])) {
         uvsql_collection_t *c = uvsql__rel_coll(m->rels[i], h->body);

@@ -489,12 +489,13 @@ int uvsql__events_fire(uvsql_session_t *s, const uvsql_mapper_t *m, unsigned ev,
 int uvsql__events_has(const uvsql_session_t *s, const uvsql_mapper_t *m, unsigned ev);
 void uvsql__events_free(void *events);
 void uvsql__rel_forget(uvsql_session_t *s, uvsql__obj_t *h); /* cascade.c: h leaves s */
-/* cascade.c, after a rollback: persistent objects' relationships become not loaded (emptied)
- * and pending secondary-table changes are dropped. */
+/* cascade.c, after a rollback or expire_all: persistent objects' relationships become not
+ * loaded (emptied), their reference changes and pending secondary-table changes are dropped. */
 void uvsql__rel_expire(uvsql_session_t *s);
-/* cascade.c, after h was refreshed: its unflushed relationship changes are dropped, its and
- * its holders' relationships become not loaded (cascade.c invariant 6). */
-void uvsql__rel_refresh(uvsql_session_t *s, uvsql__obj_t *h);
+/* cascade.c, after h was refreshed or expired: its unflushed relationship changes are
+ * dropped, its relationships (and with holders, those of the session holding it) become not
+ * loaded (cascade.c invariant 6). */
+void uvsql__rel_refresh(uvsql_session_t *s, uvsql__obj_t *h, int holders);
 
 /* ------------------------------------------------------------------ flush (flush.c) */
 

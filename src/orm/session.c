@@ -499,7 +499,7 @@ static void got_row(uvsql_future_t *f, void *data) {
   void *obj = n ? objs[0] : NULL;
   free(objs);
   if (op->kind == OP_REFRESH && obj && s->reg->has_rels)
-    uvsql__rel_refresh(s, uvsql__hdr(obj)); /* its relationship changes go too (cascade.c) */
+    uvsql__rel_refresh(s, uvsql__hdr(obj), 1); /* its relationship changes go too (cascade.c) */
   if (op->kind == OP_REFRESH && !obj) {
     op->soft = 1;
     finish_code(s, UVSQL_ESTALE_DATA, "refresh: the row of this %s%s is gone",
