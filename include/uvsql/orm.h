@@ -704,15 +704,18 @@ uvsql_future_t *uvsql_session_commit(uvsql_session_t *s, uvsql_future_cb cb, voi
 /* ROLLBACK (or ROLLBACK TO the innermost savepoint). Objects return to what the database
  * holds: additions flushed in the rolled-back part become transient (generated key reset),
  * flushed deletions are undone, and every persistent object gets back the values it had
- * (unflushed changes are discarded). A top-level rollback also makes pending objects
+ * (unflushed changes are discarded, reference changes too: set_ref / append are not
+ * written again by the next flush). A top-level rollback also makes pending objects
  * transient and expires every persistent object (see "Expiry": the next load re-reads what
  * the database holds). Always succeeds on the session (resolves with NULL) unless the server
  * fails. */
 uvsql_future_t *uvsql_session_rollback(uvsql_session_t *s, uvsql_future_cb cb, void *data);
 /* Flush, then SAVEPOINT: the next commit/rollback applies to it. */
 uvsql_future_t *uvsql_session_begin_nested(uvsql_session_t *s, uvsql_future_cb cb, void *data);
-/* Re-reads a persistent object's row (its unflushed changes are lost). Resolves with obj, or
- * fails with UVSQL_ESTALE_DATA when the row is gone. */
+/* Re-reads a persistent object's row (its unflushed changes are lost, also those of its
+ * relationships: set_ref / append not flushed; its relationships, and every loaded one of the
+ * session that holds it, become not loaded). Resolves with obj, or fails with
+ * UVSQL_ESTALE_DATA when the row is gone. */
 uvsql_future_t *uvsql_session_refresh(uvsql_session_t *s, void *obj, uvsql_future_cb cb,
                                       void *data);
 /* ---------------------------------------------------------------- expiry
@@ -832,7 +835,10 @@ uvsql_future_t *uvsql_session_scalars(uvsql_session_t *s, uvsql_core_stmt_t *stm
  *   its statement comes back (UPDATEs before DELETEs).
  *
  * A BEFORE_INSERT / BEFORE_UPDATE listener may change its object: the change is written by
- * the same statement (an audit column: uvsql_orm_set_int64(obj, &o->updated_at, now)).
+ * the same statement (an audit column: uvsql_orm_set_int64(obj, &o->updated_at, now)). A
+ * change that misses its object's statement (made by an AFTER_INSERT / AFTER_UPDATE listener,
+ * or by a listener of another object whose UPDATE was already planned) is not lost: the
+ * object stays modified and the next flush writes it.
  * BEFORE_UPDATE runs for objects with changes only. A listener that returns non-zero
  * (a UVSQL_E* code; put the reason in err->message) fails the flush as any failed
  * statement does: the transaction is rolled back (nothing of it written), the operation
@@ -884,10 +890,15 @@ const char *uvsql_event_name(unsigned event);
  *     obj's fields becomes PENDING (INSERTed by the next flush).
  * Fields copied: every field of an object that was loaded (it has the values of a row), else
  * the fields that are given (see "defaults": set by a setter or uvsql_orm_mark_set, NULL, or
- * not zero). Only fields whose value differs are changed (and marked given), so the next
- * flush UPDATEs exactly those. Relationships are not merged. An object the session owns
- * resolves with itself. Fails with UVSQL_EINVALID_ARGUMENT (not an ORM object, a mapper of
- * another registry) or the SELECT's error. Future ownership as in future.h. */
+ * not zero); of a loaded object whose values expired (a commit, uvsql_session_expire) only
+ * the fields the program changed since (its other values may be older than the row). Only
+ * fields whose value differs are changed (and marked given), so the next flush UPDATEs
+ * exactly those. Relationships are not merged. An object the session owns resolves with
+ * itself. A copied version counter (UVSQL_VERSION_ID) that differs from the row's fails with
+ * UVSQL_ESTALE_DATA and changes nothing (the transaction stays usable), as SQLAlchemy's
+ * StaleDataError: leave it unset to update the latest version. Fails with
+ * UVSQL_EINVALID_ARGUMENT (not an ORM object, a mapper of another registry) or the SELECT's
+ * error. Future ownership as in future.h. */
 uvsql_future_t *uvsql_session_merge(uvsql_session_t *s, const void *obj, uvsql_future_cb cb,
                                     void *data);
 

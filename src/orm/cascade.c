@@ -24,6 +24,15 @@
  *     collection that holds it). So a child moved between parents keeps its row.
  *  4. The cascade pass changes nothing before it knows it can do everything: the NOT NULL
  *     check of a deleted parent's children comes before any key is set to NULL.
+ *  5. The delete cascade of a deleted parent skips a child whose key the program linked to
+ *     another parent (or to none) since it was loaded: a collection the flush loads (preload)
+ *     is read from rows that still name the old parent, so it holds children moved away
+ *     before the flush; deleting them would delete a moved child's row.
+ *  6. A refresh or expire discards the object's unflushed relationship changes as SQLAlchemy's
+ *     does (a rollback or expire_all those of every persistent object, uvsql__rel_expire): its
+ *     links go (its keys are the row's), its relationships become not loaded, and so does
+ *     every loaded collection / reference of the session that holds it (it may be held
+ *     where the row no longer says so: reloaded when asked, never left wrong).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -142,6 +151,40 @@ void uvsql__rel_forget(uvsql_session_t *s, uvsql__obj_t *h) {
       i++;
 }
 
+/* Invariant 6. Whether relationship r of holder o holds obj (loaded collection or reference). */
+static int holds(uvsql_relationship_t *r, uvsql__obj_t *o, void *obj) {
+  if (!uvsql__rel_many(r))
+    return *uvsql__rel_ref(r, o->body) == obj;
+  uvsql_collection_t *c = uvsql__rel_coll(r, o->body);
+  for (size_t k = 0; k < c->n; k++)
+    if (c->items[k] == obj)
+      return 1;
+  return 0;
+}
+
+static void unload(uvsql_relationship_t *r, uvsql__obj_t *o, size_t i) {
+  if (uvsql__rel_many(r)) {
+    uvsql_collection_t *c = uvsql__rel_coll(r, o->body);
+    c->n = 0;
+    c->loaded = 0;
+  } else {
+    *uvsql__rel_ref(r, o->body) = NULL;
+  }
+  o->rel_loaded &= ~(UINT64_C(1) << i);
+}
+
+void uvsql__rel_refresh(uvsql_session_t *s, uvsql__obj_t *h, int holders) {
+  void *obj = uvsql__body(h);
+  h->nlinks = 0; /* its keys are the row's: no reference change is pending any more */
+  uvsql__rel_forget(s, h);
+  for (size_t i = 0; i < h->mapper->nrels; i++)
+    unload(h->mapper->rels[i], h, i);
+  for (uvsql__obj_t *o = holders ? s->owned : NULL; o; o = o->next) /* may hold it wrongly */
+    for (size_t i = 0; o != h && i < o->mapper->nrels; i++)
+      if (holds(o->mapper->rels[i], o, obj))
+        unload(o->mapper->rels[i], o, i);
+}
+
 void uvsql__rel_expire(uvsql_session_t *s) {
   relstate_t *st = s->rel;
   if (st)
@@ -151,6 +194,7 @@ void uvsql__rel_expire(uvsql_session_t *s) {
     if (h->state != UVSQL_OBJ_PERSISTENT || !m->nrels)
       continue;
     h->rel_loaded = 0;
+    h->nlinks = 0; /* reference changes rolled back / expired: the keys are the row's */
     for (size_t i = 0; i < m->nrels; i++) {
       if (uvsql__rel_many(m->rels[i])) {
         uvsql_collection_t *c = uvsql__rel_coll(m->rels[i], h->body);
@@ -166,6 +210,16 @@ void uvsql__rel_expire(uvsql_session_t *s) {
 /* ------------------------------------------------------------------ the cascade pass */
 
 #define DELETES_CHILDREN (UVSQL_CASCADE_DELETE | UVSQL_CASCADE_DELETE_ORPHAN)
+
+/* Whether child, in a collection / reference of r of parent h, was given another parent (or
+ * none) by the program: its key is linked elsewhere (invariant 5). */
+static int linked_elsewhere(const uvsql_relationship_t *r, uvsql__obj_t *h, void *child) {
+  uvsql__obj_t *ch = uvsql__hdr(child);
+  for (size_t k = 0; r->kind != UVSQL_MANY_TO_MANY && k < ch->nlinks; k++)
+    if (ch->links[k].field == (size_t)r->fk)
+      return ch->links[k].parent != uvsql__body(h);
+  return 0;
+}
 
 static int cascade_delete(uvsql_session_t *s, uvsql__obj_t *h, int depth) {
   const uvsql_mapper_t *m = h->mapper;
@@ -183,7 +237,8 @@ static int cascade_delete(uvsql_session_t *s, uvsql__obj_t *h, int depth) {
     }
     for (size_t k = 0; k < n; k++) {
       uvsql__obj_t *c = items[k] ? uvsql__hdr(items[k]) : NULL;
-      if (!c || c->session != s || (c->flags & UVSQL__OF_MARK_DELETE))
+      if (!c || c->session != s || (c->flags & UVSQL__OF_MARK_DELETE) ||
+          linked_elsewhere(r, h, items[k]))
         continue;
       if (c->state == UVSQL_OBJ_PERSISTENT || c->state == UVSQL_OBJ_PENDING) {
         int persistent = c->state == UVSQL_OBJ_PERSISTENT;

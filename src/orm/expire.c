@@ -23,15 +23,24 @@ int uvsql_orm_is_expired(const void *obj) {
   return h && h->state == UVSQL_OBJ_PERSISTENT && (h->flags & UVSQL__OF_EXPIRED) ? 1 : 0;
 }
 
+/* holders: also unload the session's relationships that hold it (one object's expire; all
+ * objects' relationships are unloaded at once by expire_all). */
+static int expire_one(uvsql_session_t *s, uvsql__obj_t *h, int holders) {
+  /* unflushed changes are discarded, as SQLAlchemy's expire() does (invariant 2), those of
+   * its relationships too (cascade.c invariant 6) */
+  if (h->snap && uvsql__obj_changes(h) && uvsql__struct_assign(h->mapper, h->body, h->snap))
+    return UVSQL_ENOMEM;
+  if (s->reg->has_rels && holders)
+    uvsql__rel_refresh(s, h, 1);
+  h->flags |= UVSQL__OF_EXPIRED;
+  return 0;
+}
+
 int uvsql_session_expire(uvsql_session_t *s, void *obj) {
   uvsql__obj_t *h = uvsql__obj_check(obj);
   if (!s || !h || h->session != s || h->state != UVSQL_OBJ_PERSISTENT)
     return UVSQL_EINVALID_ARGUMENT;
-  /* unflushed changes are discarded, as SQLAlchemy's expire() does (invariant 2) */
-  if (h->snap && uvsql__obj_changes(h) && uvsql__struct_assign(h->mapper, h->body, h->snap))
-    return UVSQL_ENOMEM;
-  h->flags |= UVSQL__OF_EXPIRED;
-  return 0;
+  return expire_one(s, h, 1);
 }
 
 int uvsql_session_expire_all(uvsql_session_t *s) {
@@ -39,8 +48,10 @@ int uvsql_session_expire_all(uvsql_session_t *s) {
     return UVSQL_EINVALID_ARGUMENT;
   int rc = 0;
   for (uvsql__obj_t *h = s->owned; h; h = h->next)
-    if (h->state == UVSQL_OBJ_PERSISTENT && uvsql_session_expire(s, h->body))
+    if (h->state == UVSQL_OBJ_PERSISTENT && expire_one(s, h, 0))
       rc = UVSQL_ENOMEM; /* that object keeps its changes, not expired; the others are */
+  if (s->reg->has_rels)
+    uvsql__rel_expire(s);
   return rc;
 }
 
@@ -120,4 +131,30 @@ int uvsql__obj_repopulate(uvsql__obj_t *have, uvsql__obj_t *fresh, int overwrite
   have->snap = snap;
   have->flags &= (uint8_t)~UVSQL__OF_EXPIRED;
   return 0;
+}
+
+/* flush.c invariant 9: h's snapshot after an UPDATE: its values, but for the fields of
+ * `unwritten` (changed, yet not in the UPDATE: a listener changed them during the flush)
+ * the values of old, the snapshot before; those fields stay changed, the next flush writes
+ * them. h's fields and setter marks are as before the call. 0 or ENOMEM. */
+int uvsql__obj_snapshot_except(uvsql__obj_t *h, const void *old, uint64_t unwritten) {
+  const uvsql_mapper_t *m = h->mapper;
+  if (!unwritten || !old)
+    return uvsql__obj_snapshot(h);
+  uint64_t given = h->given & unwritten;
+  void *kept = uvsql__struct_copy(m, h->body);
+  if (!kept)
+    return UVSQL_ENOMEM;
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < m->model->nfields; i++)
+    if (unwritten >> i & 1)
+      rc = field_copy(m, h->body, old, i);
+  if (rc == 0)
+    rc = uvsql__obj_snapshot(h);
+  for (size_t i = 0; i < m->model->nfields; i++) /* the program's values back */
+    if ((unwritten >> i & 1) && field_copy(m, h->body, kept, i))
+      rc = UVSQL_ENOMEM;
+  h->given |= given;
+  free(kept);
+  return rc;
 }

@@ -58,6 +58,15 @@
  *     then the changes and onupdates are computed again; before_delete of every deleted row
  *     (children first); after_* per row when its statement came back ('P' post-update and
  *     'S' statements fire none). A failing listener fails the flush like a statement.
+ *  9. After an UPDATE, an object's snapshot takes only what the UPDATE wrote (h->dirty and the
+ *     version counter): a field a listener changed after the object's UPDATE was planned
+ *     (another object's before_update, an after_update) keeps its old snapshot value, so it
+ *     stays changed and the next flush writes it; never marked clean without being written.
+ * 10. An after_insert / after_update listener that changes its object: the values its
+ *     statement wrote are kept (fl->late, the object flagged OF_LATE) and become the
+ *     snapshot, so the listener's changes stay pending for the next flush (SQLAlchemy does
+ *     not write them either, but they must not be marked clean unwritten). The copy is made
+ *     only when the mapper or session has such a listener.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -99,6 +108,9 @@ struct uvsql__uow_s {
   int failed;
   uvsql_error_t err;
   batch_t *batches;
+  uvsql__obj_t **late; /* invariant 10: objects an after_* listener changed, */
+  void **late_vals;    /* and their values as written (uvsql__struct_copy) */
+  size_t nlate, caplate;
 };
 
 static int push(objvec_t *v, uvsql__obj_t *h) {
@@ -111,6 +123,21 @@ static int push(objvec_t *v, uvsql__obj_t *h) {
     v->cap = cap;
   }
   v->v[v->n++] = h;
+  return 0;
+}
+
+/* fl->late and fl->late_vals with room for one more: 0 or ENOMEM (both still valid). */
+static int grow_late(flush_t *fl) {
+  size_t cap = fl->caplate ? fl->caplate * 2 : 16;
+  uvsql__obj_t **l = realloc(fl->late, cap * sizeof *l);
+  if (!l)
+    return UVSQL_ENOMEM;
+  fl->late = l;
+  void **v = realloc(fl->late_vals, cap * sizeof *v);
+  if (!v)
+    return UVSQL_ENOMEM;
+  fl->late_vals = v;
+  fl->caplate = cap;
   return 0;
 }
 
@@ -355,6 +382,47 @@ static int fire(flush_t *fl, uvsql__obj_t *h, unsigned ev) {
   return 1;
 }
 
+/* An after_insert / after_update event of h; a change the listener makes is kept pending
+ * (invariant 10). */
+static int fire_written(flush_t *fl, uvsql__obj_t *h, unsigned ev) {
+  if (ev == UVSQL_EV_AFTER_DELETE || (h->flags & UVSQL__OF_LATE))
+    return fire(fl, h, ev);
+  void *written = uvsql__struct_copy(h->mapper, h->body);
+  if (!written || (fl->nlate == fl->caplate && grow_late(fl))) { /* no OOM after the event */
+    free(written);
+    fl_fail(fl, UVSQL_ENOMEM, "out of memory before an %s event", uvsql_event_name(ev));
+    return 1;
+  }
+  int rc = fire(fl, h, ev);
+  void *snap = h->snap;
+  h->snap = written; /* compared against what was written */
+  uint64_t changed = uvsql__obj_changes(h);
+  h->snap = snap;
+  if (rc || !changed) {
+    free(written);
+    return rc;
+  }
+  h->flags |= UVSQL__OF_LATE;
+  fl->late[fl->nlate] = h;
+  fl->late_vals[fl->nlate++] = written;
+  return 0;
+}
+
+/* The values h's statement wrote, taken from fl->late (invariant 10), or NULL. */
+static void *take_late(flush_t *fl, uvsql__obj_t *h) {
+  if (!(h->flags & UVSQL__OF_LATE))
+    return NULL;
+  h->flags &= (uint8_t)~UVSQL__OF_LATE;
+  for (size_t i = 0; i < fl->nlate; i++)
+    if (fl->late[i] == h) {
+      void *w = fl->late_vals[i];
+      fl->late[i] = NULL;
+      fl->late_vals[i] = NULL;
+      return w;
+    }
+  return NULL;
+}
+
 /* A joined subclass's row spans several tables (invariant 7): after_insert fires with the
  * INSERT of its own table (the last), after_delete with the root's DELETE (the last),
  * after_update with its first UPDATE; events.c looks the listeners up by the object's own
@@ -367,7 +435,7 @@ static void fire_after(flush_t *fl, const batch_t *b) {
     return;
   if (!b->m->root->has_joined) { /* every row's mapper is b->m */
     if (uvsql__events_has(fl->s, b->m, ev))
-      for (size_t i = 0; i < b->n && !fire(fl, b->objs[i], ev); i++)
+      for (size_t i = 0; i < b->n && !fire_written(fl, b->objs[i], ev); i++)
         ;
     return;
   }
@@ -375,7 +443,7 @@ static void fire_after(flush_t *fl, const batch_t *b) {
     uvsql__obj_t *h = b->objs[i];
     if (b->kind == 'I' && h->mapper != b->m)
       continue;
-    if (uvsql__events_has(fl->s, h->mapper, ev) && fire(fl, h, ev))
+    if (uvsql__events_has(fl->s, h->mapper, ev) && fire_written(fl, h, ev))
       return;
   }
 }
@@ -761,16 +829,35 @@ static void apply(flush_t *fl) {
       if (h->state == UVSQL_OBJ_TRANSIENT) /* deleted while its INSERT was in flight */
         h->flags |= UVSQL__OF_MARK_DELETE;
       h->state = UVSQL_OBJ_PERSISTENT;
-      if (uvsql__obj_snapshot(h) || uvsql__idmap_put(&s->idmap, h) ||
+      void *written = take_late(fl, h); /* invariant 10 */
+      if (written) {
+        uvsql__snap_free(h, h->snap);
+        h->snap = written;
+        h->given = 0;
+      }
+      if ((!written && uvsql__obj_snapshot(h)) || uvsql__idmap_put(&s->idmap, h) ||
           uvsql__journal_add(s, h, UVSQL__J_INSERTED, NULL))
         fl_fail(fl, UVSQL_ENOMEM, "out of memory after a flush");
     }
     for (size_t i = 0; i < fl->upd[mi].n; i++) {
       uvsql__obj_t *h = fl->upd[mi].v[i];
+      const uvsql_mapper_t *m = h->mapper;
+      void *written = take_late(fl, h), *now = NULL; /* invariant 10: snapshot what was */
+      if (written &&
+          (!(now = uvsql__struct_copy(m, h->body)) || uvsql__struct_assign(m, h->body, written)))
+        fl_fail(fl, UVSQL_ENOMEM, "out of memory after a flush");
+      uint64_t unwritten = changes_of(h) & ~h->dirty; /* invariant 9 */
+      if (m->root->version >= 0)
+        unwritten &= ~(UINT64_C(1) << m->root->version);
       void *old = h->snap;
       h->snap = NULL;
-      if (uvsql__obj_snapshot(h) || uvsql__journal_add(s, h, UVSQL__J_UPDATED, old))
+      if (uvsql__obj_snapshot_except(h, old, unwritten) ||
+          uvsql__journal_add(s, h, UVSQL__J_UPDATED, old))
         fl_fail(fl, UVSQL_ENOMEM, "out of memory after a flush");
+      if (now && uvsql__struct_assign(m, h->body, now)) /* the listener's values back */
+        fl_fail(fl, UVSQL_ENOMEM, "out of memory after a flush");
+      free(now);
+      free(written);
     }
     for (size_t i = 0; i < fl->del[mi].n; i++) {
       uvsql__obj_t *h = fl->del[mi].v[i];
@@ -786,6 +873,13 @@ static void apply(flush_t *fl) {
 }
 
 static void fl_free(flush_t *fl) {
+  for (size_t i = 0; i < fl->nlate; i++) /* a failed flush: nothing was applied */
+    if (fl->late[i]) {
+      fl->late[i]->flags &= (uint8_t)~UVSQL__OF_LATE;
+      free(fl->late_vals[i]);
+    }
+  free(fl->late);
+  free(fl->late_vals);
   for (size_t i = 0; i < fl->nm; i++) {
     free(fl->ins[i].v);
     free(fl->upd[i].v);

@@ -170,6 +170,7 @@ int uvsql__link_part(void *child, size_t field, void *parent, size_t pkpos);
 #define UVSQL__OF_MARK_DELETE 0x01u /* session_delete on a persistent object, not yet flushed */
 #define UVSQL__OF_OWNED       0x02u /* on its session's owned list */
 #define UVSQL__OF_FILLED      0x04u /* a flush filled in h->filled: unfilled if it rolls back */
+#define UVSQL__OF_LATE        0x08u /* flush.c invariant 10: an after_* listener changed it */
 #define UVSQL__OF_KEEP        0x40u /* stream.c: uvsql_session_keep during a batch callback */
 #define UVSQL__OF_EXPIRED     0x80u /* expire.c: the next row that loads it overwrites it */
 
@@ -255,6 +256,9 @@ int uvsql__obj_snapshot(uvsql__obj_t *h);
 uint64_t uvsql__obj_changes(const uvsql__obj_t *h);
 /* uvsql__obj_changes(h) != 0, stopping at the first difference (the autoflush check). */
 int uvsql__obj_modified(const uvsql__obj_t *h);
+/* expire.c: h's snapshot after its UPDATE: its values, but old's for the fields of unwritten
+ * (changed during the flush and not written: they stay changed). 0 or ENOMEM. */
+int uvsql__obj_snapshot_except(uvsql__obj_t *h, const void *old, uint64_t unwritten);
 
 /* ------------------------------------------------------------------ defaults (defaults.c) */
 
@@ -450,6 +454,9 @@ void uvsql__session_custom_done(uvsql_session_t *s, void *value, uvsql_value_fre
  * ends with custom_done without an error (a cancel is no failure of the transaction) and its
  * future says UVSQL_ECANCELLED "cancelled by the caller" (the value is dropped). */
 int uvsql__session_custom_abandoned(uvsql_session_t *s);
+/* Before a custom_done with an error that is the caller's (nothing was sent or changed):
+ * the transaction stays usable (no rollback needed). */
+void uvsql__session_custom_soft(uvsql_session_t *s);
 /* expire.c: sets UVSQL__OF_EXPIRED on every persistent object of s (after a commit). */
 void uvsql__session_expire_flag_all(uvsql_session_t *s);
 /* expire.c: have (in the identity map) meets fresh, a new object loaded from its row. With
@@ -488,9 +495,13 @@ int uvsql__events_fire(uvsql_session_t *s, const uvsql_mapper_t *m, unsigned ev,
 int uvsql__events_has(const uvsql_session_t *s, const uvsql_mapper_t *m, unsigned ev);
 void uvsql__events_free(void *events);
 void uvsql__rel_forget(uvsql_session_t *s, uvsql__obj_t *h); /* cascade.c: h leaves s */
-/* cascade.c, after a rollback: persistent objects' relationships become not loaded (emptied)
- * and pending secondary-table changes are dropped. */
+/* cascade.c, after a rollback or expire_all: persistent objects' relationships become not
+ * loaded (emptied), their reference changes and pending secondary-table changes are dropped. */
 void uvsql__rel_expire(uvsql_session_t *s);
+/* cascade.c, after h was refreshed or expired: its unflushed relationship changes are
+ * dropped, its relationships (and with holders, those of the session holding it) become not
+ * loaded (cascade.c invariant 6). */
+void uvsql__rel_refresh(uvsql_session_t *s, uvsql__obj_t *h, int holders);
 
 /* ------------------------------------------------------------------ flush (flush.c) */
 

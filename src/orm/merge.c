@@ -11,6 +11,14 @@
  *     `mask`) are copied into ctx->copy, a struct of its own (one block, free()).
  *  2. Only fields whose value differs are written into the target (and marked given), so the
  *     next flush UPDATEs exactly those; key fields of a found object are never written.
+ *  3. An expired source (a commit or expire marked its values out of date, then it was
+ *     expunged or belongs to another session) contributes only the fields the program changed
+ *     since the expiry (those differing from its snapshot, or set by a setter): its other
+ *     values may be older than the row, and SQLAlchemy merges no expired attribute either.
+ *     Copying them would write the stale values back over a newer row, silently.
+ *  4. A copy with a version counter (UVSQL_VERSION_ID, given or loaded) merges only onto the
+ *     row of that version: otherwise UVSQL_ESTALE_DATA and nothing is copied (SQLAlchemy's
+ *     StaleDataError), as the flush would not notice (it checks the session object's version).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -70,10 +78,30 @@ static void done(merge_t *x, uvsql__obj_t *h, const uvsql_error_t *err) {
 }
 
 /* The session's object h takes the copy's state; or, h NULL, a new pending one does. */
+/* Invariant 4: the copy's version counter, when it has one, is the row's. 0 or ESTALE_DATA. */
+static int check_version(merge_t *x, uvsql__obj_t *h, uvsql_error_t *err) {
+  int vf = x->m->root->version;
+  if (vf < 0 || !(x->mask >> vf & 1))
+    return 0;
+  uvsql_value_t mine = uvsql__field_value(x->m, x->copy, (size_t)vf),
+                row = uvsql__field_value(x->m, h->body, (size_t)vf);
+  if (uvsql__value_equal(&mine, &row))
+    return 0;
+  return uvsql__error_set(
+      err, UVSQL_ESTALE_DATA,
+      "uvsql_session_merge: the merged %s has version %lld but its row has version %lld "
+      "(written since the object was read): reload it and decide again, or leave the version "
+      "field unset to update the latest version",
+      x->m->model->type_name, (long long)mine.u.i64, (long long)row.u.i64);
+}
+
 static void merge_into(merge_t *x, uvsql__obj_t *h) {
   uvsql_error_t err;
   if (h) {
-    if (copy_fields(x, h, x->mask & ~key_mask(x->m), &err))
+    if (check_version(x, h, &err)) {
+      uvsql__session_custom_soft(x->s); /* nothing changed: the transaction goes on */
+      done(x, NULL, &err);
+    } else if (copy_fields(x, h, x->mask & ~key_mask(x->m), &err))
       done(x, NULL, &err);
     else
       done(x, h, NULL);
@@ -179,7 +207,9 @@ uvsql_future_t *uvsql_session_merge(uvsql_session_t *s, const void *obj, uvsql_f
   x->s = s;
   x->m = m;
   size_t nf = m->model->nfields;
-  if (src->snap) { /* it was loaded: every field holds the row's value (or a change) */
+  if (src->snap && (src->flags & UVSQL__OF_EXPIRED)) { /* invariant 3 */
+    x->mask = uvsql__obj_changes(src) | src->given;
+  } else if (src->snap) { /* it was loaded: every field holds the row's value (or a change) */
     x->mask = nf == 64 ? ~UINT64_C(0) : (UINT64_C(1) << nf) - 1;
   } else {
     for (size_t i = 0; i < nf; i++)

@@ -547,6 +547,8 @@ static void got_row(uvsql_future_t *f, void *data) {
   }
   void *obj = n ? objs[0] : NULL;
   free(objs);
+  if (op->kind == OP_REFRESH && obj && s->reg->has_rels)
+    uvsql__rel_refresh(s, uvsql__hdr(obj), 1); /* its relationship changes go too (cascade.c) */
   if (op->kind == OP_REFRESH && !obj) {
     op->soft = 1;
     finish_code(s, UVSQL_ESTALE_DATA, "refresh: the row of this %s%s is gone",
@@ -899,4 +901,8 @@ int uvsql__session_custom_abandoned(uvsql_session_t *s) {
   if (s->head->cancel_asked)
     s->head->cancel_stopped = 1; /* the op stops now: its future says cancelled (finish) */
   return s->head->cancel_asked || uvsql_future_state(s->head->f) != UVSQL_FUTURE_PENDING;
+}
+
+void uvsql__session_custom_soft(uvsql_session_t *s) {
+  s->head->soft = 1;
 }
