@@ -59,7 +59,7 @@ static inline int64_t query_int(fixture_t *fx, const char *sql) {
 
 /* SELECT count(*) FROM table [WHERE where]. */
 static inline int64_t count_rows(fixture_t *fx, const char *table, const char *where) {
-  char sql[256];
+  char sql[1024]; /* table names and conditions of any test: no truncation */
   snprintf(sql, sizeof sql, "SELECT count(*) FROM %s%s%s", table, where ? " WHERE " : "",
            where ? where : "");
   return query_int(fx, sql);
