@@ -235,9 +235,11 @@ TEST(many_callers_through_pgbouncer_in_transaction_mode_get_their_own_answers) {
  * error; nothing else fails. Then the same inside a transaction on one connection: the
  * statements after the failure get the server's "transaction is aborted" error and the
  * rollback makes the connection usable again. */
-static void failing_selects_among_many_callers(const char *url) {
+static void failing_selects_among_many_callers(const char *url, int pipeline_depth) {
   uvsql_engine_options_t opt = UVSQL_ENGINE_OPTIONS_INIT;
   opt.pool_size = 4;
+  if (pipeline_depth)
+    opt.pipeline_depth = pipeline_depth;
   fixture_t fx = fixture_open(url, &opt);
   enum { N = 240 };
   uvsql_future_t *f[N];
@@ -289,11 +291,16 @@ static void failing_selects_among_many_callers(const char *url) {
 }
 
 TEST(failing_selects_among_many_callers_fail_alone) {
-  failing_selects_among_many_callers(test_pg_url());
+  failing_selects_among_many_callers(test_pg_url(), 0);
 }
 
 TEST(failing_selects_among_many_callers_through_pgbouncer_fail_alone) {
   char url[512];
   snprintf(url, sizeof url, "%s?statement_cache_size=0", test_pgbouncer_url());
-  failing_selects_among_many_callers(url);
+  /* pipeline_depth 1, as docs/scale-out.md advises behind pgbouncer in transaction mode: with
+   * several implicit transactions pipelined on one client connection and one of them failing,
+   * pgbouncer 1.18 (Debian 12) now and then handed a later statement's rows to an earlier one
+   * (1 run in 60 here: "v == 2 * i: 456 != 64"; pgbouncer issue #759, its Sync / Error /
+   * ReadyForQuery race). Directly on PostgreSQL the default depth is tested above. */
+  failing_selects_among_many_callers(url, 1);
 }
