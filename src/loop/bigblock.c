@@ -32,9 +32,10 @@
  *     from the cache: callers write before they read (a page the kernel took back after
  *     MADV_FREE reads as zeros).
  *  2. The cache never holds more than BIG_CACHE_MAX bytes; one mutex guards it, taken only when
- *     a block is got, grown or put (a few times per large result), when housekeeping asks when
- *     the next trim is due (only while some big block is mapped: `mapped` is read first without
- *     the lock) and when it trims, from any thread.
+ *     a block is got, grown or put (a few times per large result) and when housekeeping trims,
+ *     from any thread. Asking when the next trim is due takes no lock (the pool asks on every
+ *     pump): it reads `mapped`, then `oldest_since`, which every change of the cache updates
+ *     under the mutex.
  *  3. A block is advised MADV_FREE before it enters the cache, never after: once in the cache
  *     another thread may take it and write to it.
  *  4. cache.since[i] is when block i entered the cache (CLOCK_MONOTONIC ns); `mapped` counts the
@@ -88,6 +89,17 @@ static struct {
 } cache = {PTHREAD_MUTEX_INITIALIZER, {0}, {0}, {0}, 0, 0};
 
 static atomic_size_t mapped; /* blocks mapped, cached or handed out (invariant 4) */
+/* The smallest cache.since[] (UINT64_MAX when the cache is empty), kept by cache_changed()
+ * under the mutex and read without it: uvsql__big_idle_due runs on every pool pump. */
+static _Atomic uint64_t oldest_since = UINT64_MAX;
+
+/* With cache.mu held, after the cache changed. */
+static void cache_changed(void) {
+  uint64_t oldest = UINT64_MAX;
+  for (size_t i = 0; i < cache.n; i++)
+    oldest = cache.since[i] < oldest ? cache.since[i] : oldest;
+  atomic_store_explicit(&oldest_since, oldest, memory_order_relaxed);
+}
 /* 0: not known yet; 1: advise MADV_FREE; 2: never (the kernel refused it, or transparent huge
  * pages are off, where rewriting an advised block costs a trap per 4 KB page: 200 MB took
  * 0.8-1.0 s to reuse against 33 ms unadvised, on a virtual machine). */
@@ -189,6 +201,7 @@ static void *cache_take(size_t min, size_t *size) {
     cache.size[best] = cache.size[cache.n];
     cache.since[best] = cache.since[cache.n];
   }
+  cache_changed();
   pthread_mutex_unlock(&cache.mu);
   return p;
 }
@@ -281,6 +294,7 @@ void uvsql__big_put(void *p, size_t size) {
       p = NULL;
     }
   }
+  cache_changed();
   pthread_mutex_unlock(&cache.mu);
   if (p)
     unmap(p, size);
@@ -307,6 +321,7 @@ static size_t trim_before(uint64_t before) {
     cache.size[i] = cache.size[cache.n];
     cache.since[i] = cache.since[cache.n];
   }
+  cache_changed();
   pthread_mutex_unlock(&cache.mu);
   for (size_t i = 0; i < n; i++)
     unmap(drop[i], drop_size[i]);
@@ -327,14 +342,10 @@ size_t uvsql__big_trim_idle(uint64_t idle_ms) {
 uint64_t uvsql__big_idle_due(uint64_t idle_ms) {
   if (plain() || !idle_ms || atomic_load_explicit(&mapped, memory_order_relaxed) == 0)
     return UINT64_MAX;
-  uint64_t oldest = UINT64_MAX, now = now_ns(), idle = idle_ms * 1000000u;
-  pthread_mutex_lock(&cache.mu);
-  for (size_t i = 0; i < cache.n; i++)
-    oldest = cache.since[i] < oldest ? cache.since[i] : oldest;
-  pthread_mutex_unlock(&cache.mu);
+  uint64_t oldest = atomic_load_explicit(&oldest_since, memory_order_relaxed);
   if (oldest == UINT64_MAX)
     return idle_ms; /* only blocks handed out: look again in a period (invariant 4) */
-  uint64_t due = oldest + idle;
+  uint64_t now = now_ns(), due = oldest + idle_ms * 1000000u;
   return due <= now ? 0 : (due - now + 999999u) / 1000000u;
 }
 

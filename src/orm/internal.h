@@ -449,7 +449,7 @@ void uvsql__session_custom_tx(uvsql_session_t *s);
 void uvsql__session_custom_done(uvsql_session_t *s, void *value, uvsql_value_free_cb free_cb,
                                 const uvsql_error_t *err);
 /* 1 when the caller cancelled the running custom operation (uvsql_future_cancel; session.c
- * invariant 7) or its future is otherwise no longer pending. A stream must then not call the
+ * invariant 7: a running op's future stays pending until it ends). A stream must then not call the
  * caller's on_batch again, and stops: asking marks the op as stopped by the cancel, so that it
  * ends with custom_done without an error (a cancel is no failure of the transaction) and its
  * future says UVSQL_ECANCELLED "cancelled by the caller" (the value is dropped). */

@@ -77,7 +77,6 @@ static void done(merge_t *x, uvsql__obj_t *h, const uvsql_error_t *err) {
   uvsql__session_custom_done(x->s, err ? NULL : h->body, NULL, err);
 }
 
-/* The session's object h takes the copy's state; or, h NULL, a new pending one does. */
 /* Invariant 4: the copy's version counter, when it has one, is the row's. 0 or ESTALE_DATA. */
 static int check_version(merge_t *x, uvsql__obj_t *h, uvsql_error_t *err) {
   int vf = x->m->root->version;
@@ -95,6 +94,7 @@ static int check_version(merge_t *x, uvsql__obj_t *h, uvsql_error_t *err) {
       x->m->model->type_name, (long long)mine.u.i64, (long long)row.u.i64);
 }
 
+/* The session's object h takes the copy's state; or, h NULL, a new pending one does. */
 static void merge_into(merge_t *x, uvsql__obj_t *h) {
   uvsql_error_t err;
   if (h) {

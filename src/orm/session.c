@@ -896,11 +896,10 @@ void uvsql__session_custom_done(uvsql_session_t *s, void *value, uvsql_value_fre
 }
 
 int uvsql__session_custom_abandoned(uvsql_session_t *s) {
-  if (!s->head || s->head->kind != OP_CUSTOM)
+  if (!s->head || s->head->kind != OP_CUSTOM || !s->head->cancel_asked)
     return 0;
-  if (s->head->cancel_asked)
-    s->head->cancel_stopped = 1; /* the op stops now: its future says cancelled (finish) */
-  return s->head->cancel_asked || uvsql_future_state(s->head->f) != UVSQL_FUTURE_PENDING;
+  s->head->cancel_stopped = 1; /* the op stops now: its future says cancelled (finish) */
+  return 1;
 }
 
 void uvsql__session_custom_soft(uvsql_session_t *s) {

@@ -121,7 +121,7 @@ static void streamed(uvsql_future_t *f, void *data) {
 
 static void run(uvsql_session_t *s, void *ctx) {
   stream_t *x = ctx;
-  if (uvsql__session_custom_abandoned(s)) { /* invariant 4 */
+  if (uvsql__session_custom_abandoned(s)) { /* invariant 4: cancelled while BEGIN ran */
     uvsql__session_custom_done(s, NULL, NULL, NULL);
     return;
   }
@@ -135,11 +135,8 @@ static void run(uvsql_session_t *s, void *ctx) {
 }
 
 static void start(uvsql_session_t *s, void *ctx) {
-  (void)ctx;
-  if (uvsql__session_custom_abandoned(s)) /* invariant 4: cancelled while queued */
-    uvsql__session_custom_done(s, NULL, NULL, NULL);
-  else
-    uvsql__session_custom_tx(s);
+  (void)ctx; /* cancelled while queued: withdrawn, never started (session.c invariant 7) */
+  uvsql__session_custom_tx(s);
 }
 
 uvsql_future_t *uvsql_session_stream(uvsql_session_t *s, const uvsql_mapper_t *m,

@@ -334,7 +334,7 @@ static uvsql_stmt_t *build(sq_t *x, const char *dialect, const char *sql, uvsql_
 static void run(uvsql_session_t *s, void *ctx) {
   sq_t *x = ctx;
   uvsql_error_t err;
-  if (uvsql__session_custom_abandoned(s)) { /* invariant 4: nothing opened */
+  if (uvsql__session_custom_abandoned(s)) { /* invariant 4: cancelled while BEGIN ran */
     uvsql__session_custom_done(s, NULL, NULL, NULL);
     return;
   }
@@ -373,11 +373,8 @@ static void run(uvsql_session_t *s, void *ctx) {
 }
 
 static void start(uvsql_session_t *s, void *ctx) {
-  (void)ctx;
-  if (uvsql__session_custom_abandoned(s)) /* invariant 4: cancelled while queued */
-    uvsql__session_custom_done(s, NULL, NULL, NULL);
-  else
-    uvsql__session_custom_tx(s);
+  (void)ctx; /* cancelled while queued: withdrawn, never started (session.c invariant 7) */
+  uvsql__session_custom_tx(s);
 }
 
 static int has_selectin(const uvsql__plan_t *p) {
